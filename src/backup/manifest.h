@@ -1,0 +1,55 @@
+// manifest.json, the table of contents of a backup archive (format v1):
+//
+//   {"format": "facecrowd-backup", "format_version": 1, "tool_version": "0.1.0",
+//    "created_at": "2024-01-03T01:00:00.000Z", "db": "face-recognition",
+//    "collections": ["users", ...],                      // what the archive holds
+//    "oplog": {"start": "1704240000:1",                  // the snapshot's position: the dump is exactly
+//              "end": "1704240003:7", "entries": 12},    //   the state after `start`; oplog.bson holds the
+//                                                        //   entries start < ts <= end written meanwhile
+//    "files": [{"path": "face-recognition/users.bson", "sha256": "…", "bytes": 123, "documents": 4}, …]}
+//
+// Paths are relative to the archive's top folder `backup_<db>_YYYYMMDD_HHMMSS/`. "documents" is the
+// number of BSON documents in a .bson member and -1 for other members. manifest.json itself is the
+// last member of the archive, and a copy is kept beside the archive as `<archive>.manifest.json` so the
+// catalog can list positions without decompressing (the copy is a cache; the member is authoritative).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/oplog_timestamp.h"
+
+namespace facecrowd {
+
+inline constexpr int kArchiveFormatVersion = 1;
+
+struct ManifestFile {
+  std::string path;
+  std::string sha256;
+  uint64_t bytes = 0;
+  int64_t documents = -1;
+};
+
+struct Manifest {
+  int format_version = kArchiveFormatVersion;
+  std::string tool_version;
+  std::string created_at;
+  std::string db;
+  std::vector<std::string> collections;
+  OplogTimestamp oplog_start;
+  OplogTimestamp oplog_end;
+  int64_t oplog_entries = 0;
+  std::vector<ManifestFile> files;
+
+  nlohmann::json to_json() const;
+  // Error(kBadInput) naming `what` when a field is missing or malformed, and when format_version is not
+  // one this build reads ("unknown archive format version N (this facecrowd reads 1)").
+  static Manifest from_json(const nlohmann::json& json, const std::string& what);
+  static Manifest parse(const std::string& text, const std::string& what);
+
+  const ManifestFile* find_file(const std::string& path) const;
+};
+
+}  // namespace facecrowd

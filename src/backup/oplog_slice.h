@@ -1,0 +1,36 @@
+// An oplog slice file, `oplog_<from>_<to>.bson.gz`: gzip of BSON oplog entries (store/oplog_entry.h),
+// one after another in ts order, from..to inclusive. Written under a `.partial` name, fsynced and renamed,
+// so a slice that has its final name is complete.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/oplog_timestamp.h"
+
+namespace facecrowd {
+
+class OplogSliceWriter {
+ public:
+  // Starts `<dir>/<partial name>`; nothing appears under a final name until finish().
+  explicit OplogSliceWriter(const std::filesystem::path& dir);
+  ~OplogSliceWriter();  // removes the partial file unless finished
+  void add(OplogTimestamp ts, std::string_view entry_bson);
+  int64_t entries() const { return entries_; }
+  // Closes, fsyncs and renames to oplog_<first>_<last>.bson.gz; returns the final path. Must hold >= 1 entry.
+  std::filesystem::path finish();
+
+ private:
+  std::filesystem::path dir_, partial_;
+  void* gz_ = nullptr;
+  OplogTimestamp first_, last_;
+  int64_t entries_ = 0;
+};
+
+// Decompresses a slice and calls `fn` with each entry's raw BSON. Error(kBadInput) naming the file and the
+// byte offset when it is truncated or corrupt.
+void read_oplog_slice(const std::filesystem::path& path, const std::function<void(std::string_view entry)>& fn);
+
+}  // namespace facecrowd

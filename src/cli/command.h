@@ -1,0 +1,31 @@
+// How a subcommand plugs into `facecrowd`. Each cmd_*.cpp defines one static CommandRegistrar whose setup
+// function adds its CLI11 subcommand (with --help text) and a callback that calls one app/ or backup/
+// function and prints. Callbacks throw facecrowd::Error for operator-facing failures; main() prints
+// "error: <message>" and exits with its ExitCode. A callback sets `globals.exit_code` for non-error
+// outcomes that are not 0 (e.g. `backups status` WARNING).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace facecrowd {
+
+struct GlobalOptions {
+  std::string data_dir;    // --data, $FACECROWD_DATA, ./data
+  std::string backup_dir;  // --backup-dir, $FACECROWD_BACKUP_DIR, ./backup
+  bool quiet = false;      // --quiet: no progress output
+  int exit_code = 0;
+};
+
+using CommandSetup = std::function<void(CLI::App& app, GlobalOptions& globals)>;
+
+struct CommandRegistrar {
+  explicit CommandRegistrar(CommandSetup setup);
+};
+
+// Progress output is shown only when stderr is a terminal and --quiet is not set.
+bool show_progress(const GlobalOptions& globals);
+
+}  // namespace facecrowd

@@ -1,0 +1,60 @@
+// facecrowd: the command-line entry point. Subcommands register themselves (command.h).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <vector>
+
+#include "cli/command.h"
+#include "core/error.h"
+
+namespace facecrowd {
+namespace {
+std::vector<CommandSetup>& registry() {
+  static std::vector<CommandSetup> setups;
+  return setups;
+}
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(CommandSetup setup) { registry().push_back(std::move(setup)); }
+
+bool show_progress(const GlobalOptions& globals) { return !globals.quiet && ::isatty(STDERR_FILENO); }
+
+}  // namespace facecrowd
+
+int main(int argc, char** argv) {
+  using namespace facecrowd;
+  CLI::App app{
+      "facecrowd: face recognition, attendance and crowd counting with verifiable backups and\n"
+      "point-in-time recovery. Data lives in an embedded database under --data (default ./data);\n"
+      "backups go to --backup-dir (default ./backup). Run `facecrowd COMMAND --help` for details.\n\n"
+      "Exit codes: 0 ok, 1 warning, 2 usage, 3 bad input, 4 not found, 5 conflict (would overwrite),\n"
+      "6 file-system error (disk full, permission), 7 busy (data directory in use), 8 not a facecrowd\n"
+      "data directory, 10 internal error."};
+  app.set_version_flag("--version", std::string("facecrowd ") + FACECROWD_VERSION);
+  app.require_subcommand(1);
+  GlobalOptions globals;
+  globals.data_dir = env_or("FACECROWD_DATA", "data");
+  globals.backup_dir = env_or("FACECROWD_BACKUP_DIR", "backup");
+  app.add_option("--data", globals.data_dir, "data directory (env FACECROWD_DATA)")->capture_default_str();
+  app.add_option("--backup-dir", globals.backup_dir, "backup directory (env FACECROWD_BACKUP_DIR)")->capture_default_str();
+  app.add_flag("-q,--quiet", globals.quiet, "no progress output");
+  for (auto& setup : registry()) setup(app, globals);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : int(ExitCode::kUsage);
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return int(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+    return int(ExitCode::kInternal);
+  }
+  return globals.exit_code;
+}

@@ -1,0 +1,63 @@
+// The data directory: where facecrowd keeps its databases. Layout:
+//
+//   <root>/facecrowd-data.json      marker: {"format": "facecrowd-data", "version": 1}
+//   <root>/LOCK                      flock: shared by every open database, exclusive during a restore
+//   <root>/<db>/CURRENT              the name of the live generation file, replaced durably
+//   <root>/<db>/gen-<n>.sqlite       a generation (SQLite, WAL); a restore builds gen-<n+1> beside it
+//
+// A restore never writes into the live generation: it builds a new one and swaps CURRENT (one rename),
+// which is what makes it atomic (DESIGN invariant 3). Opening refuses a non-empty directory without the
+// marker (Error kNotOurs), so facecrowd never scribbles over somebody else's files.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+enum class LockMode { kShared, kExclusive };
+
+// A held lock on the data directory; released when the last handle goes. Locks are shared within this
+// process: an exclusive lock held here satisfies later shared requests here.
+class DataDirLock {
+ public:
+  virtual ~DataDirLock() = default;
+};
+
+class DataDir {
+ public:
+  // Opens `root`, creating it (and the marker) when missing or empty.
+  static DataDir open(const fs::path& root);
+  // The directory named by --data, else $FACECROWD_DATA, else ./data.
+  static fs::path default_root();
+
+  const fs::path& root() const { return root_; }
+
+  // Blocks for up to `wait_ms` (0: try once); Error(kBusy) naming the directory when not granted.
+  std::shared_ptr<DataDirLock> lock(LockMode mode, int wait_ms = 0) const;
+
+  bool database_exists(const std::string& db) const;
+  std::vector<std::string> databases() const;
+  // The live generation's file; Error(kNotFound) when the database does not exist.
+  fs::path live_file(const std::string& db) const;
+  // A fresh, unused generation path for `db` (creating the database folder).
+  fs::path next_generation_file(const std::string& db) const;
+  // Makes `generation` live for `db`: CURRENT is replaced durably, then older generations are removed.
+  // The caller holds the exclusive lock and has closed every connection to the old generation.
+  void install_generation(const std::string& db, const fs::path& generation) const;
+  // Removes generation files that CURRENT does not name (left by a killed restore).
+  void remove_stale_generations(const std::string& db) const;
+
+ private:
+  explicit DataDir(fs::path root) : root_(std::move(root)) {}
+  fs::path root_;
+};
+
+// Validates a database name (letters, digits, '-', '_'; 1..64 chars); Error(kUsage) otherwise.
+void validate_database_name(const std::string& db);
+
+}  // namespace facecrowd

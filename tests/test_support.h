@@ -1,0 +1,39 @@
+// Helpers shared by tests: temporary directories, running the real binary, reading shared data.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under $TMPDIR, removed (recursively) at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void write_text(const fs::path& path, const std::string& text);
+std::string read_text(const fs::path& path);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs the facecrowd binary with `args` (a shell-quoted string) and optional extra environment
+// assignments prefixed (e.g. "FACECROWD_DATA=/x").
+CommandResult run_facecrowd(const std::string& args, const std::string& env = "");
+// Runs a shell command line.
+CommandResult run_shell(const std::string& command_line);
+
+// ../shared/data, or empty when absent (tests then GTEST_SKIP with a message).
+fs::path shared_data_dir();
+
+}  // namespace facecrowd
