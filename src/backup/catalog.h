@@ -3,8 +3,8 @@
 //   backup_<db>_YYYYMMDD_HHMMSS.tar.gz                 archives (complete ones only: a backup writes
 //   backup_<db>_YYYYMMDD_HHMMSS.tar.gz.manifest.json     `.partial` names and renames at the end),
 //                                                        with a manifest copy beside each
-//   oplog_<from>_<to>.bson.gz                          shipped oplog slices (from/to as secs-inc: the first
-//                                                        and last entry they hold)
+//   oplog_<from>_<to>.bson.gz                          shipped oplog slices (from/to as secs-inc: the
+//                                                        entries from < ts <= to; see oplog_slice.h)
 //   backup-log.jsonl                                   one JSON line per backup run
 //
 // The catalog only reads names and sidecar manifests; it never decompresses an archive.
@@ -33,7 +33,7 @@ struct ArchiveInfo {
 
 struct SliceInfo {
   fs::path path;
-  OplogTimestamp from, to;  // first and last entry held
+  OplogTimestamp from, to;  // holds the entries from < ts <= to
   uint64_t bytes = 0;
 };
 

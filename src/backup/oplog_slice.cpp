@@ -13,7 +13,7 @@
 
 namespace facecrowd {
 
-OplogSliceWriter::OplogSliceWriter(const std::filesystem::path& dir) : dir_(dir) {
+OplogSliceWriter::OplogSliceWriter(const std::filesystem::path& dir, OplogTimestamp from) : dir_(dir), from_(from) {
   partial_ = dir / ("oplog_slice.partial-" + std::to_string(::getpid()));
   gz_ = gzopen(partial_.c_str(), "wb6");
   if (!gz_) throw_io_error("cannot create oplog slice", partial_, errno ? errno : EIO);
@@ -34,7 +34,8 @@ void OplogSliceWriter::add(OplogTimestamp ts, std::string_view entry) {
     throw Error(ExitCode::kIo, "cannot write oplog slice '" + partial_.string() + "': " +
                                    (errnum == Z_ERRNO ? std::strerror(errno) : msg));
   }
-  if (entries_ == 0) first_ = ts;
+  if (ts <= from_ || ts <= last_)
+    throw Error(ExitCode::kInternal, "oplog slice entries must follow " + from_.to_string() + " in order");
   last_ = ts;
   ++entries_;
 }
@@ -49,7 +50,7 @@ std::filesystem::path OplogSliceWriter::finish() {
     throw Error(ExitCode::kIo, "cannot finish oplog slice '" + partial_.string() + "' (disk full?)");
   }
   fsync_path(partial_);
-  auto final_path = dir_ / slice_file_name(first_, last_);
+  auto final_path = dir_ / slice_file_name(from_, last_);
   rename_durably(partial_, final_path);
   return final_path;
 }

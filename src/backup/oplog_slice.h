@@ -1,5 +1,7 @@
 // An oplog slice file, `oplog_<from>_<to>.bson.gz`: gzip of BSON oplog entries (store/oplog_entry.h),
-// one after another in ts order, from..to inclusive. Written under a `.partial` name, fsynced and renamed,
+// one after another in ts order, holding every entry with from < ts <= to. `from` is the position the
+// previous slice ended at (0-0 for the first), so a chain of slices is provably gap-free when each
+// slice's `from` equals its predecessor's `to`. Written under a `.partial` name, fsynced and renamed,
 // so a slice that has its final name is complete.
 #pragma once
 
@@ -14,18 +16,18 @@ namespace facecrowd {
 
 class OplogSliceWriter {
  public:
-  // Starts `<dir>/<partial name>`; nothing appears under a final name until finish().
-  explicit OplogSliceWriter(const std::filesystem::path& dir);
+  // Starts `<dir>/<partial name>` for entries after `from`; nothing appears under a final name until finish().
+  OplogSliceWriter(const std::filesystem::path& dir, OplogTimestamp from);
   ~OplogSliceWriter();  // removes the partial file unless finished
   void add(OplogTimestamp ts, std::string_view entry_bson);
   int64_t entries() const { return entries_; }
-  // Closes, fsyncs and renames to oplog_<first>_<last>.bson.gz; returns the final path. Must hold >= 1 entry.
+  // Closes, fsyncs and renames to oplog_<from>_<last entry>.bson.gz; returns the final path. Must hold >= 1 entry.
   std::filesystem::path finish();
 
  private:
   std::filesystem::path dir_, partial_;
   void* gz_ = nullptr;
-  OplogTimestamp first_, last_;
+  OplogTimestamp from_, last_;
   int64_t entries_ = 0;
 };
 

@@ -123,6 +123,9 @@ std::unique_ptr<Database> Database::open(const DataDir& dir, const std::string& 
     }
     dir.install_generation(db, file);
   }
+  // No restore can be running while we hold the shared lock, so generations CURRENT does not name are
+  // leftovers of a killed restore.
+  dir.remove_stale_generations(db);
   auto file = dir.live_file(db);
   auto database = std::unique_ptr<Database>(new Database(open_sqlite(file, false), db, file));
   database->lock_ = std::move(lock);
@@ -182,8 +185,6 @@ void Database::finish_bulk_load() {
   }
   sql += "COMMIT;";
   exec_sql(db_, sql, "building indexes in '" + file_.string() + "'");
-  char* mode = nullptr;
-  (void)mode;
   Statement journal(db_, "PRAGMA journal_mode");
   journal.step();
   if (journal.column_text(0) != "wal") {
