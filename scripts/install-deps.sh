@@ -3,9 +3,10 @@
 set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git time
-  libsqlite3-dev sqlite3 libbson-dev libarchive-dev zlib1g-dev libzstd-dev libsodium-dev
+  libsqlite3-dev sqlite3 libbson-dev libarchive-dev zlib1g-dev libzstd-dev libsodium-dev libturbojpeg0-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
+  libopencv-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

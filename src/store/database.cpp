@@ -185,9 +185,13 @@ void Database::finish_bulk_load() {
   }
   sql += "COMMIT;";
   exec_sql(db_, sql, "building indexes in '" + file_.string() + "'");
-  Statement journal(db_, "PRAGMA journal_mode");
-  journal.step();
-  if (journal.column_text(0) != "wal") {
+  std::string mode;
+  {
+    Statement journal(db_, "PRAGMA journal_mode");
+    journal.step();
+    mode = journal.column_text(0);
+  }  // finalized: an active statement would block the switch to WAL
+  if (mode != "wal") {
     exec_sql(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "switching '" + file_.string() + "' to WAL");
     fsync_path(file_);
   }
@@ -330,11 +334,46 @@ void Database::WriteTransaction::load(const std::string& collection, const uint8
   put(collection, id_key_of(it), &view, false);
 }
 
+int64_t Database::WriteTransaction::clear(const std::string& collection) {
+  require_collection(collection);
+  exec_sql(db_->db_, "DELETE FROM " + quote_identifier(collection), "clearing " + collection);
+  return sqlite3_changes64(db_->db_);
+}
+
 int64_t Database::WriteTransaction::trim_oplog(OplogTimestamp before) {
   auto& st = db_->cached("oplog_trim", "DELETE FROM oplog WHERE ts < ?");
   st.bind(1, int64_t(before.packed()));
   st.step("trimming the oplog");
   return sqlite3_changes64(db_->db_);
+}
+
+std::optional<Document> Database::WriteTransaction::get(const std::string& collection, const std::string& id_key) {
+  require_collection(collection);
+  auto& st = db_->cached("get" + collection, "SELECT doc FROM " + quote_identifier(collection) + " WHERE _id = ?");
+  st.bind(1, id_key);
+  if (!st.step("reading " + collection)) return std::nullopt;
+  auto blob = st.column_blob(0);
+  Document doc = Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection);
+  st.reset();
+  return doc;
+}
+
+void Database::WriteTransaction::find(const std::string& collection, const Query& query,
+                                      const std::function<bool(const Document&)>& fn) {
+  const auto& spec = require_collection(collection);
+  std::string sql = "SELECT doc FROM " + quote_identifier(collection) + where_clause(spec, query);
+  if (!query.order_by.empty()) {
+    if (query.order_by != "_id" && !find_field(spec, query.order_by))
+      throw Error(ExitCode::kUsage, "cannot order " + collection + " by '" + query.order_by + "'");
+    sql += " ORDER BY " + quote_identifier(query.order_by) + (query.descending ? " DESC" : " ASC");
+  }
+  if (query.limit >= 0) sql += " LIMIT " + std::to_string(query.limit);
+  Statement st(db_->db_, sql);
+  bind_conditions(st, query);
+  while (st.step("querying " + collection)) {
+    auto blob = st.column_blob(0);
+    if (!fn(Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection))) break;
+  }
 }
 
 void Database::WriteTransaction::commit() {
@@ -373,14 +412,18 @@ int64_t Database::ReadTransaction::count(const std::string& collection) {
   require_collection(collection);
   auto& st = db_->cached("count" + collection, "SELECT count(*) FROM " + quote_identifier(collection));
   st.step("counting " + collection);
-  return st.column_int(0);
+  int64_t n = st.column_int(0);
+  st.reset();  // a cached statement left on a row would keep this snapshot open after the transaction ends
+  return n;
 }
 
 int64_t Database::ReadTransaction::document_bytes(const std::string& collection) {
   require_collection(collection);
   auto& st = db_->cached("bytes" + collection, "SELECT coalesce(sum(length(doc)), 0) FROM " + quote_identifier(collection));
   st.step("measuring " + collection);
-  return st.column_int(0);
+  int64_t n = st.column_int(0);
+  st.reset();  // see count()
+  return n;
 }
 
 std::optional<Document> Database::ReadTransaction::get(const std::string& collection, const std::string& id_key) {

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -107,9 +108,21 @@ class Database::WriteTransaction {
   // Inserts without an oplog entry; only for building a restore generation from an archive, which is a
   // copy of data whose history the archive's own oplog position already covers.
   void load(const std::string& collection, const uint8_t* bson, size_t size);
+  // Deletes every document of `collection` without oplog entries; only for a restore generation (the
+  // `--drop` of a restore, whose result is recorded by the restore's own note). Returns how many.
+  int64_t clear(const std::string& collection);
+  // Moves this database's oplog position forward to at least `ts` (persisted by commit()), so a restored
+  // generation continues after every position seen before it and later oplog shipping stays monotonic.
+  void advance_position(OplogTimestamp ts) { last_ts_ = std::max(last_ts_, ts); }
 
   // Deletes oplog entries with ts < `before` (entries no kept backup needs); returns how many.
   int64_t trim_oplog(OplogTimestamp before);
+
+  // Reads inside this transaction (they see its own uncommitted writes), with ReadTransaction's
+  // contracts; for read-then-write decisions that must not race other writers (e.g. the file store's
+  // content-addressed reuse, retention's "nothing points to this file").
+  std::optional<Document> get(const std::string& collection, const std::string& id_key);
+  void find(const std::string& collection, const Query& query, const std::function<bool(const Document&)>& fn);
 
   OplogTimestamp last_position() const { return last_ts_; }
   void commit();

@@ -1,0 +1,95 @@
+// Face pipeline latency: detection per 1920x1080 photo (one SSD pass, and with the tiles that small faces
+// need), landmarks + chip + embedding per face, end to end per group photo.
+// Run from the repository root (models in ./models or $FACECROWD_MODELS; photos in ../shared/data or
+// $FACECROWD_SHARED_DATA):  /tmp/build/bench/facecrowd_bench --benchmark_filter=Vision
+#include <benchmark/benchmark.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "core/error.h"
+#include "vision/face_pipeline.h"
+
+namespace {
+
+using namespace facecrowd::vision;
+namespace fs = std::filesystem;
+
+fs::path photos_dir() {
+  const char* env = std::getenv("FACECROWD_SHARED_DATA");
+  return fs::path(env && *env ? env : "../shared/data") / "faces";
+}
+
+// Loaded once; nullptr (and a reason) when models or photos are missing.
+FacePipeline* pipeline(std::string* why) {
+  static std::unique_ptr<FacePipeline> p;
+  static std::string error;
+  if (!p && error.empty()) {
+    try {
+      p = FacePipeline::open();
+      if (!fs::exists(photos_dir() / "groups" / "two_people.jpg")) error = "photos not found in " + photos_dir().string();
+    } catch (const facecrowd::Error& e) {
+      error = e.what();
+    }
+  }
+  *why = error;
+  return error.empty() ? p.get() : nullptr;
+}
+
+// A 1920x1080 frame: the two-people group photo scaled to 1080 px high, centred on grey.
+cv::Mat frame_1080p() {
+  cv::Mat photo = load_image(photos_dir() / "groups" / "two_people.jpg");
+  double k = std::min(1920.0 / photo.cols, 1080.0 / photo.rows);
+  cv::Mat scaled;
+  cv::resize(photo, scaled, cv::Size(), k, k, cv::INTER_LINEAR);
+  cv::Mat frame(1080, 1920, CV_8UC3, cv::Scalar::all(110));
+  scaled.copyTo(frame(cv::Rect((1920 - scaled.cols) / 2, (1080 - scaled.rows) / 2, scaled.cols, scaled.rows)));
+  return frame;
+}
+
+void BM_VisionDetect1080p(benchmark::State& state) {
+  std::string why;
+  FacePipeline* p = pipeline(&why);
+  if (!p) return state.SkipWithError(why.c_str());
+  cv::Mat frame = frame_1080p();
+  DetectorOptions o;
+  o.min_face_px = int(state.range(0));  // 0: one pass over the whole frame
+  size_t faces = 0;
+  for (auto _ : state) faces = p->detector().detect(frame, o).size();
+  state.counters["faces"] = double(faces);
+  state.counters["ssd_passes"] = FaceDetector::planned_passes(frame.size(), o);
+}
+BENCHMARK(BM_VisionDetect1080p)->Arg(0)->Arg(80)->Arg(40)->Arg(20)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_VisionLandmarksAndEmbeddingPerFace(benchmark::State& state) {
+  std::string why;
+  FacePipeline* p = pipeline(&why);
+  if (!p) return state.SkipWithError(why.c_str());
+  cv::Mat photo = load_image(photos_dir() / "groups" / "two_people.jpg");
+  DetectorOptions whole;
+  whole.min_face_px = 0;
+  auto dets = p->detector().detect(photo, whole);
+  if (dets.empty()) return state.SkipWithError("no face detected");
+  p->describe(photo, dets[0]);  // first run allocates
+  for (auto _ : state) benchmark::DoNotOptimize(p->describe(photo, dets[0]).embedding.raw_norm);
+}
+BENCHMARK(BM_VisionLandmarksAndEmbeddingPerFace)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+void BM_VisionEndToEndGroupPhoto(benchmark::State& state) {
+  std::string why;
+  FacePipeline* p = pipeline(&why);
+  if (!p) return state.SkipWithError(why.c_str());
+  const char* names[] = {"two_people.jpg", "kit_with_rose.jpg", "obama_and_biden.jpg"};
+  fs::path file = photos_dir() / "groups" / names[state.range(0)];
+  state.SetLabel(file.filename().string());
+  size_t faces = 0;
+  for (auto _ : state) faces = p->analyse_file(file).size();  // decode + detect (default tiles) + describe
+  state.counters["faces"] = double(faces);
+  state.counters["ssd_passes"] = FaceDetector::planned_passes(load_image(file).size(), p->options().detector);
+}
+BENCHMARK(BM_VisionEndToEndGroupPhoto)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+}  // namespace

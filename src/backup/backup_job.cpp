@@ -1,0 +1,252 @@
+#include "backup/backup_job.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "backup/archive_writer.h"
+#include "backup/backup_cleanup.h"
+#include "backup/catalog.h"
+#include "backup/collection_metadata.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/utc_time.h"
+#include "store/database.h"
+#include "store/schema.h"
+
+namespace facecrowd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A progress line on stderr, redrawn at most four times a second.
+class ProgressLine {
+ public:
+  ProgressLine(bool enabled, uint64_t total) : enabled_(enabled), total_(total) {}
+  void update(uint64_t done, const std::string& what) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    double pct = total_ ? 100.0 * double(done) / double(total_) : 100.0;
+    std::fprintf(stderr, "\rbackup: %5.1f%%  %.1f of %.1f MB  %-24s", pct, double(done) / 1e6, double(total_) / 1e6,
+                 what.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void finish() {
+    if (shown_) std::fprintf(stderr, "\r%79s\r", "");
+    shown_ = false;
+  }
+  ~ProgressLine() { finish(); }
+
+ private:
+  bool enabled_;
+  uint64_t total_;
+  std::chrono::steady_clock::time_point last_{};
+  bool shown_ = false;
+};
+
+// rename(2) that refuses to replace an existing file: two backups started in the same second by two
+// processes must not silently overwrite each other.
+void rename_no_replace_durably(const fs::path& from, const fs::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    if (err == EEXIST) throw Error(ExitCode::kConflict, "backup archive '" + to.string() + "' appeared meanwhile (another backup?)");
+    if (err != EINVAL && err != ENOSYS) throw_io_error("cannot rename to", to, err);
+    std::error_code ec;
+    if (fs::exists(to, ec)) throw Error(ExitCode::kConflict, "backup archive '" + to.string() + "' appeared meanwhile (another backup?)");
+    rename_durably(from, to);
+    return;
+  }
+  fsync_path(to.parent_path().empty() ? fs::path(".") : to.parent_path());
+}
+
+// A free archive name for a backup starting now; waits for the next second while the name is taken.
+std::pair<fs::path, UnixMillis> pick_archive_name(const fs::path& dir, const std::string& db) {
+  for (;;) {
+    UnixMillis created = now_millis();
+    fs::path final_path = dir / archive_file_name(db, created);
+    std::error_code ec;
+    if (!fs::exists(final_path, ec) && !partial_in_progress(final_path)) return {final_path, created};
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 - created % 1000 + 1));
+  }
+}
+
+std::string strip_prefix(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
+}
+
+struct Dump {
+  Manifest manifest;
+  nlohmann::json counts = nlohmann::json::object();
+};
+
+// Writes every member into `writer`; fills `dump` as it goes (so a failure still reports counts so far).
+void write_members(Database& db, ArchiveWriter& writer, const std::vector<std::string>& collections,
+                   UnixMillis created, bool progress, Dump& dump) {
+  Manifest& m = dump.manifest;
+  const std::string top = "backup_" + db.name() + "_" + format_compact(created) + "/";
+  auto add_file = [&](ManifestFile f) {
+    f.path = strip_prefix(f.path, top);
+    m.files.push_back(std::move(f));
+  };
+
+  {
+    auto txn = db.read();  // one snapshot for every collection
+    m.oplog_start = txn.position();
+    struct Planned {
+      std::string name;
+      int64_t bytes, count;
+    };
+    std::vector<Planned> plan;
+    uint64_t total = 0;
+    for (const auto& c : collections) {
+      plan.push_back({c, txn.document_bytes(c), txn.count(c)});
+      total += uint64_t(plan.back().bytes);
+    }
+    ProgressLine line(progress, total);
+    for (const auto& p : plan) {
+      const std::string base = top + db.name() + "/" + p.name;
+      add_file(writer.add_member(base + ".metadata.json", collection_metadata_json(*find_collection_spec(p.name)).dump(2)));
+      writer.begin_member(base + ".bson", uint64_t(p.bytes));
+      int64_t documents = 0;
+      uint64_t base_input = writer.input_bytes();
+      txn.scan(p.name, [&](std::string_view bson) {
+        writer.write(bson);
+        ++documents;
+        line.update(writer.input_bytes() - base_input, p.name);
+      });
+      if (documents != p.count)
+        throw Error(ExitCode::kInternal, "collection '" + p.name + "' yielded " + std::to_string(documents) +
+                                             " documents in a snapshot that counted " + std::to_string(p.count));
+      add_file(writer.end_member(documents));
+      dump.counts[p.name] = documents;
+    }
+  }
+
+  {
+    auto txn = db.read();  // sees everything committed while the collections were dumped
+    m.oplog_end = txn.position();
+    uint64_t bytes = 0;
+    int64_t entries = 0;
+    txn.scan_oplog(m.oplog_start, m.oplog_end, [&](OplogTimestamp, std::string_view e) {
+      bytes += e.size();
+      ++entries;
+    });
+    writer.begin_member(top + "oplog.bson", bytes);
+    int64_t written = 0;
+    txn.scan_oplog(m.oplog_start, m.oplog_end, [&](OplogTimestamp, std::string_view e) {
+      writer.write(e);
+      ++written;
+    });
+    if (written != entries)
+      throw Error(ExitCode::kInternal, "the oplog changed within one read snapshot (" + std::to_string(entries) +
+                                           " then " + std::to_string(written) + " entries)");
+    add_file(writer.end_member(written));
+    m.oplog_entries = written;
+  }
+  writer.add_member(top + "manifest.json", m.to_json().dump(2));
+}
+
+void append_log_line(const fs::path& backup_dir, const nlohmann::json& line, std::vector<std::string>* warnings) {
+  try {
+    append_line_durably(BackupCatalog(backup_dir).log_file(), line.dump());
+  } catch (const Error& e) {
+    if (warnings) warnings->push_back(std::string("backup log not written: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> backup_collections(const std::vector<std::string>& names) {
+  for (const auto& n : names) require_collection(n);
+  std::vector<std::string> out;
+  for (const auto& spec : collection_specs())
+    if (names.empty() || std::find(names.begin(), names.end(), spec.name) != names.end()) out.push_back(spec.name);
+  return out;
+}
+
+nlohmann::json manifest_counts(const Manifest& manifest) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& c : manifest.collections)
+    if (const auto* f = manifest.find_file(manifest.db + "/" + c + ".bson")) counts[c] = f->documents;
+  return counts;
+}
+
+BackupResult run_backup(const DataDir& data, const fs::path& backup_dir, const BackupOptions& options) {
+  const UnixMillis started = now_millis();
+  const auto clock_start = std::chrono::steady_clock::now();
+  validate_database_name(options.db);
+  if (options.keep_days < 0)
+    throw Error(ExitCode::kUsage, "--keep-days must be 0 (keep all) or more, not " + std::to_string(options.keep_days));
+  const auto collections = backup_collections(options.collections);
+  ensure_writable_dir(backup_dir, "backup directory");
+
+  BackupResult result;
+  Dump dump;
+  fs::path final_path, partial, sidecar;
+  bool renamed = false;
+  auto log_line = [&](const std::string& outcome, const std::string& error) {
+    return nlohmann::json{{"start", format_iso8601(started)},
+                          {"end", format_iso8601(now_millis())},
+                          {"db", options.db},
+                          {"archive", renamed ? result.archive.filename().string() : ""},
+                          {"bytes", result.bytes},
+                          {"counts", dump.counts},
+                          {"oplog", {{"start", dump.manifest.oplog_start.to_string()},
+                                     {"end", dump.manifest.oplog_end.to_string()}}},
+                          {"pruned", result.pruned.size()},
+                          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count()},
+                          {"outcome", outcome},
+                          {"error", error}};
+  };
+
+  try {
+    auto db = Database::open(data, options.db, Database::OpenOptions{.create_if_missing = false});
+    remove_stale_partials(backup_dir);
+    auto [picked, created] = pick_archive_name(backup_dir, options.db);
+    final_path = picked;
+    partial = partial_archive_path(final_path);
+
+    Manifest& m = dump.manifest;
+    m.tool_version = FACECROWD_VERSION;
+    m.created_at = format_iso8601(created);
+    m.db = options.db;
+    m.collections = collections;
+    ArchiveWriter writer(partial, created);
+    write_members(*db, writer, collections, created, options.progress, dump);
+    writer.finish();
+    result.bytes = writer.compressed_bytes();
+
+    sidecar = final_path;
+    sidecar += ".manifest.json";
+    write_file_durably(sidecar, m.to_json().dump(2));  // before the rename: a final name always has its sidecar
+    rename_no_replace_durably(partial, final_path);
+    renamed = true;
+    result.archive = final_path;
+    result.manifest = m;
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    if (!renamed) {
+      if (!partial.empty()) fs::remove(partial, ec);
+      // A sidecar whose archive exists belongs to a backup that won a race for the same name.
+      if (!sidecar.empty() && !fs::exists(final_path, ec)) fs::remove(sidecar, ec);
+    }
+    result.bytes = 0;
+    append_log_line(backup_dir, log_line("failed", e.what()), nullptr);
+    throw;
+  }
+
+  result.pruned = prune_archives(backup_dir, options.db, options.keep_days, started, result.archive);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  append_log_line(backup_dir, log_line("ok", ""), &result.warnings);
+  return result;
+}
+
+}  // namespace facecrowd

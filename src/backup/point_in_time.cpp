@@ -1,0 +1,98 @@
+#include "backup/point_in_time.h"
+
+#include <algorithm>
+
+#include "backup/oplog_slice.h"
+#include "core/error.h"
+#include "core/utc_time.h"
+
+namespace facecrowd {
+namespace {
+
+// True when every entry strictly before `until` is at or before `reach`.
+bool covers(OplogTimestamp reach, OplogTimestamp until) { return until <= OplogTimestamp{reach.secs, reach.inc + 1}; }
+
+}  // namespace
+
+OplogTimestamp parse_until(const std::string& text) {
+  // ISO first: "2024-01-03" must not be read as secs-inc.
+  if (auto millis = parse_iso8601(text)) {
+    if (*millis < 0 || *millis / 1000 > int64_t(UINT32_MAX))
+      throw Error(ExitCode::kUsage, "--until '" + text + "' is outside the range of oplog timestamps");
+    return {uint32_t(*millis / 1000), 0};
+  }
+  if (auto ts = parse_oplog_timestamp(text)) return *ts;
+  throw Error(ExitCode::kUsage, "--until '" + text + "' is neither SECS:INC (e.g. 1704240000:1) nor an ISO 8601 time "
+                                "(e.g. 2024-01-03T01:30:00Z)");
+}
+
+std::string oplog_position_text(OplogTimestamp ts) {
+  return ts.to_string() + " (" + format_iso8601(int64_t(ts.secs) * 1000) + ")";
+}
+
+OplogWindow plan_oplog_window(const Manifest& manifest, std::vector<SliceInfo> slices) {
+  OplogWindow window{manifest.oplog_start, std::max(manifest.oplog_start, manifest.oplog_end), {}};
+  std::sort(slices.begin(), slices.end(), [](const SliceInfo& a, const SliceInfo& b) {
+    return a.from != b.from ? a.from < b.from : a.to > b.to;
+  });
+  for (;;) {
+    const SliceInfo* next = nullptr;
+    for (const auto& s : slices)
+      if (s.from <= window.reach && window.reach < s.to && (!next || s.to > next->to)) next = &s;
+    if (!next) break;  // a gap, or nothing shipped yet
+    window.slices.push_back(*next);
+    window.reach = next->to;
+  }
+  return window;
+}
+
+void require_inside_window(const OplogWindow& window, OplogTimestamp until) {
+  if (until > window.start && covers(window.reach, until)) return;
+  throw Error(ExitCode::kUsage, "--until " + oplog_position_text(until) +
+                                    " is outside the window this backup and the shipped oplog cover: " +
+                                    oplog_position_text(window.start) + " .. " + oplog_position_text(window.reach) +
+                                    (until <= window.start ? " (choose an older backup, or a later time)"
+                                                           : " (no shipped oplog slice continues it further)"));
+}
+
+std::filesystem::path choose_archive_before(const BackupCatalog& catalog, const std::string& db, OplogTimestamp until) {
+  auto archives = catalog.archives(db);
+  if (archives.empty())
+    throw Error(ExitCode::kNotFound, "no backup archive of '" + db + "' in '" + catalog.dir().string() + "'");
+  const ArchiveInfo* oldest = nullptr;
+  for (auto it = archives.rbegin(); it != archives.rend(); ++it) {
+    if (!it->manifest) continue;  // no sidecar: its position is unknown without reading it
+    if (it->manifest->oplog_start < until) return it->path;
+    oldest = &*it;
+  }
+  throw Error(ExitCode::kUsage, "--until " + oplog_position_text(until) + " is before every backup of '" + db + "' in '" +
+                                    catalog.dir().string() + "'" +
+                                    (oldest ? "; the oldest starts at " + oplog_position_text(oldest->manifest->oplog_start)
+                                            : std::string("; none has a readable manifest copy")));
+}
+
+std::vector<OplogEntry> collect_replay_entries(const OplogWindow& window, std::vector<OplogEntry> archive_entries,
+                                               OplogTimestamp until) {
+  std::vector<OplogEntry> out;
+  for (auto& e : archive_entries)
+    if (e.ts > window.start && e.ts < until) out.push_back(std::move(e));
+  for (const auto& slice : window.slices) {
+    if (slice.from >= until) break;  // holds only entries after the limit: not read at all
+    int64_t index = 0;
+    read_oplog_slice(slice.path, [&](std::string_view bytes) {
+      ++index;
+      std::string what = "oplog slice '" + slice.path.string() + "', entry #" + std::to_string(index);
+      OplogEntry e = decode_oplog_entry(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), what);
+      if (e.ts <= slice.from || e.ts > slice.to)
+        throw Error(ExitCode::kBadInput, what + " has ts " + e.ts.to_string() + " outside the slice's range " +
+                                             slice.from.to_string() + " .. " + slice.to.to_string());
+      if (e.ts > window.start && e.ts < until) out.push_back(std::move(e));
+    });
+  }
+  std::stable_sort(out.begin(), out.end(), [](const OplogEntry& a, const OplogEntry& b) { return a.ts < b.ts; });
+  out.erase(std::unique(out.begin(), out.end(), [](const OplogEntry& a, const OplogEntry& b) { return a.ts == b.ts; }),
+            out.end());
+  return out;
+}
+
+}  // namespace facecrowd

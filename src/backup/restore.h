@@ -1,0 +1,99 @@
+// `facecrowd restore`: loads a backup (archive, extracted folder or one <collection>.bson) into a database,
+// optionally brought forward to a point in time, atomically (DESIGN invariant 3):
+//
+//   1. the data directory's exclusive lock is taken (Error kBusy while another process uses it);
+//   2. the result is built as a NEW generation file beside the live one — empty for a full restore, or a
+//      copy of the live generation (sqlite3 backup API) when the target has other collections to keep;
+//   3. documents are loaded while the backup streams past, every member's sha256/size/count is checked
+//      against the manifest, oplog entries are replayed for `until`, the `after_load` hooks run, counts
+//      are compared, and a restore note ('n' oplog entry) and an auditlogs document are written;
+//   4. only then is CURRENT swapped to the new generation (DataDir::install_generation).
+//
+// Any failure before the swap (truncated archive, bad checksum, conflict, disk full) deletes the new
+// generation and rethrows; the live data is exactly as before. A killed restore leaves a generation that
+// CURRENT does not name, which the next open removes. The restored database's oplog position continues
+// after the highest position the live database, the backup and the replayed oplog have seen.
+//
+// Callers in this process must close their own Database connections to the target first: the old
+// generation is deleted at the swap.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/archive_reader.h"
+#include "backup/manifest.h"
+#include "core/oplog_timestamp.h"
+#include "store/database.h"
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+struct RestoreOptions {
+  // Target database. Empty: the backup's own (its manifest's db; `face-recognition` for a lone .bson).
+  std::string db;
+  // Restore only these (each must be a collection of the backup). Empty: every collection it holds.
+  std::vector<std::string> collections;
+  // Replace the restored collections' documents. Without it each must be empty in the target, else
+  // Error(kConflict) naming the collection and its count (as mongorestore without --drop).
+  bool drop = false;
+  // Read, decode and check everything and report real counts; write nothing.
+  bool dry_run = false;
+  // Point in time: replay oplog entries strictly before this position.
+  std::optional<OplogTimestamp> until;
+  // Where `latest` and shipped oplog slices are looked up (the archive's own folder is searched too).
+  fs::path backup_dir = "backup";
+  // Run inside the new generation after load and replay, before the swap (e.g. GDPR erasure re-applied).
+  std::vector<std::function<void(Database::WriteTransaction&)>> after_load;
+  // Written into the auditlogs document; empty: $USER, else "cli".
+  std::string actor;
+  // Called with one line per stage when set (the CLI prints it on a terminal).
+  std::function<void(const std::string&)> progress;
+};
+
+struct CollectionResult {
+  std::string name;
+  int64_t documents_read = 0;      // from the backup
+  int64_t manifest_documents = -1; // what the manifest says (-1: no manifest)
+  int64_t documents_after = 0;     // in the restored database, after replay and hooks (dry run: read + replay)
+};
+
+struct RestoreResult {
+  fs::path source;
+  BackupShape shape = BackupShape::kArchive;
+  std::string source_db;           // the backup's database
+  std::string db;                  // the target database
+  bool dry_run = false;
+  std::optional<Manifest> manifest;
+  std::vector<CollectionResult> collections;  // the restored collections, in backup order
+  int64_t documents_decoded = 0;   // every document of the backup, restored or not
+  int64_t oplog_entries_decoded = 0;
+  int64_t members = 0;
+  std::optional<OplogTimestamp> until;
+  OplogTimestamp window_start, window_reach;  // when `until` was given
+  std::vector<fs::path> slices_used;
+  int64_t oplog_replayed = 0;      // entries applied (dry run: that would be)
+  OplogTimestamp position;         // the restored database's oplog position (not for a dry run)
+  fs::path generation;             // the installed generation file (not for a dry run)
+  bool copied_live = false;        // built on a copy of the live generation (other collections kept)
+  double seconds = 0;
+  // Dry run: what would stop the real restore (e.g. a non-empty collection without drop).
+  std::vector<std::string> warnings;
+
+  nlohmann::json to_json() const;
+};
+
+// Restores `input` ("latest", an archive path or name in options.backup_dir, a folder, a .bson file) into
+// the data directory at `data_root`. Errors name the file, the document or the range that failed:
+// kNotFound (no such backup or collection), kBadInput (corrupt, truncated, checksum or count mismatch,
+// unknown format version), kUsage (bad flags, --until outside the covered window), kConflict (non-empty
+// target without drop), kIo (disk full, read-only), kBusy (data directory in use).
+RestoreResult restore_backup(const fs::path& data_root, const std::string& input, const RestoreOptions& options);
+
+}  // namespace facecrowd

@@ -1,0 +1,174 @@
+// `facecrowd backups list` (archives, oplog slices, point-in-time window) and `facecrowd backups status`
+// (health checks for monitors, exit 0/1/2).
+#include <iomanip>
+#include <iostream>
+
+#include "backup/backup_status.h"
+#include "backup/backup_window.h"
+#include "backup/catalog.h"
+#include "cli/command.h"
+#include "core/error.h"
+#include "store/schema.h"
+
+namespace facecrowd {
+namespace {
+
+void require_readable_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw Error(ExitCode::kNotFound, "backup directory '" + dir.string() + "' does not exist (set --backup-dir or FACECROWD_BACKUP_DIR)");
+  fs::directory_iterator it(dir, ec);
+  if (ec) throw_io_error("cannot read backup directory", dir, ec.value());
+}
+
+nlohmann::json position_json(OplogTimestamp p) {
+  return {{"ts", p.to_string()}, {"time", format_iso8601(UnixMillis(p.secs) * 1000)}};
+}
+
+// The whole listing as JSON; the table is printed from it, so both outputs say the same.
+nlohmann::json listing(const BackupCatalog& catalog, const std::string& db) {
+  nlohmann::json out = {{"backup_dir", catalog.dir().string()}, {"db", db}};
+  out["archives"] = nlohmann::json::array();
+  for (const auto& a : catalog.archives(db)) {
+    nlohmann::json j = {{"name", a.path.filename().string()}, {"created", format_iso8601(a.created)}, {"bytes", a.bytes}};
+    fs::path sidecar = a.path;
+    sidecar += ".manifest.json";
+    std::error_code ec;
+    if (a.manifest) {
+      j["collections"] = a.manifest->collections;
+      j["oplog"] = {{"start", a.manifest->oplog_start.to_string()}, {"end", a.manifest->oplog_end.to_string()}};
+      j["manifest"] = "ok";
+    } else {
+      j["manifest"] = fs::exists(sidecar, ec) ? "damaged" : "missing";
+    }
+    out["archives"].push_back(j);
+  }
+  auto slices = catalog.slices();
+  nlohmann::json s = {{"count", slices.size()}, {"bytes", 0}, {"damaged", nlohmann::json::array()}};
+  uint64_t bytes = 0;
+  for (const auto& slice : slices) {
+    bytes += slice.bytes;
+    if (!slice_looks_intact(slice.path)) s["damaged"].push_back(slice.path.filename().string());
+  }
+  s["bytes"] = bytes;
+  if (!slices.empty()) {
+    s["first_from"] = slices.front().from.to_string();
+    s["last_to"] = catalog.shipped_position().to_string();
+  }
+  out["slices"] = s;
+  auto window = overall_pitr_window(catalog, db);
+  nlohmann::json w = {{"available", !window.ranges.empty()}, {"ranges", nlohmann::json::array()},
+                      {"gaps", window.gaps}, {"problems", window.problems}};
+  for (const auto& r : window.ranges) w["ranges"].push_back({{"start", position_json(r.start)}, {"end", position_json(r.end)}});
+  if (window.none_reason) w["reason"] = *window.none_reason;
+  out["window"] = w;
+  return out;
+}
+
+void print_listing(const nlohmann::json& l) {
+  std::cout << "backups of '" << l["db"].get<std::string>() << "' in " << l["backup_dir"].get<std::string>() << "\n";
+  if (l["archives"].empty()) {
+    std::cout << "  (no archives)\n";
+  } else {
+    std::cout << std::left << std::setw(48) << "archive" << std::setw(26) << "created" << std::right << std::setw(11)
+              << "size" << "  " << std::left << "oplog start..end   collections\n";
+    for (const auto& a : l["archives"]) {
+      std::string oplog = a.contains("oplog") ? a["oplog"]["start"].get<std::string>() + ".." + a["oplog"]["end"].get<std::string>()
+                                              : (a["manifest"] == "damaged" ? "damaged manifest" : "no manifest");
+      std::string colls;
+      for (const auto& c : a.value("collections", nlohmann::json::array())) colls += (colls.empty() ? "" : ",") + c.get<std::string>();
+      std::cout << std::left << std::setw(48) << a["name"].get<std::string>() << std::setw(26)
+                << a["created"].get<std::string>() << std::right << std::setw(11) << human_bytes(a["bytes"].get<uint64_t>())
+                << "  " << std::left << oplog << "   " << colls << "\n";
+    }
+  }
+  const auto& s = l["slices"];
+  std::cout << "oplog slices: " << s["count"].get<size_t>() << " (" << human_bytes(s["bytes"].get<uint64_t>()) << ")";
+  if (s.contains("first_from"))
+    std::cout << ", " << s["first_from"].get<std::string>() << " .. " << s["last_to"].get<std::string>();
+  std::cout << "\n";
+  for (const auto& d : s["damaged"]) std::cout << "  damaged slice: " << d.get<std::string>() << "\n";
+  const auto& w = l["window"];
+  if (!w["available"].get<bool>()) {
+    std::cout << "point-in-time window: none (" << w.value("reason", "") << ")\n";
+  } else {
+    for (const auto& r : w["ranges"])
+      std::cout << "point-in-time window: " << r["start"]["time"].get<std::string>() << " (" << r["start"]["ts"].get<std::string>()
+                << ") .. " << r["end"]["time"].get<std::string>() << " (" << r["end"]["ts"].get<std::string>() << ")\n";
+  }
+  for (const auto& g : w["gaps"]) std::cout << "  gap: " << g.get<std::string>() << "\n";
+  for (const auto& p : w["problems"]) std::cout << "  note: " << p.get<std::string>() << "\n";
+}
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  auto* backups = app.add_subcommand("backups", "List backups and check their health");
+  backups->require_subcommand(1);
+
+  struct ListOptions {
+    std::string db{kDefaultDatabase};
+    bool json = false;
+  };
+  auto lo = std::make_shared<ListOptions>();
+  auto* list = backups->add_subcommand("list", "Archives, oplog slices and the point-in-time window");
+  list->footer(
+      "Shows the archives in the backup directory (name, creation time, size, collections, the oplog range from\n"
+      "each archive's manifest), the shipped oplog slices, and the point-in-time window: the span of positions\n"
+      "`facecrowd restore ARCHIVE --until TIME` can reach. A gap in the slice chain ends a window and is named.\n"
+      "Reads names and sidecar manifests only; archives are not opened (use `facecrowd verify`).");
+  list->add_option("--db", lo->db, "database whose archives to list")->capture_default_str();
+  list->add_flag("--json", lo->json, "print JSON");
+  list->callback([lo, &globals] {
+    validate_database_name(lo->db);
+    require_readable_dir(globals.backup_dir);
+    auto l = listing(BackupCatalog(globals.backup_dir), lo->db);
+    if (lo->json)
+      std::cout << l.dump(2) << "\n";
+    else
+      print_listing(l);
+  });
+
+  struct StatusCliOptions {
+    StatusOptions status;
+    std::string max_age = "25h";
+    bool json = false;
+  };
+  auto so = std::make_shared<StatusCliOptions>();
+  auto* status = backups->add_subcommand("status", "Health checks for monitors: OK/WARNING/ERROR, exit 0/1/2");
+  status->footer(
+      "Health of the backups, for monitors (nagios-style). Prints one line `OK: …`, `WARNING: …` or `ERROR: …`,\n"
+      "then one line per check, and exits 0, 1 or 2:\n"
+      "  latest-backup  none, or older than --max-age: ERROR\n"
+      "  size           latest < 50% or > 200% of the median of the 7 before it: WARNING\n"
+      "  missing-days   UTC days among the last --days without a backup: WARNING\n"
+      "  disk-space     free < 2x the latest backup: ERROR; < 10% of the file system: WARNING\n"
+      "  last-run       the last run in backup-log.jsonl failed: ERROR\n"
+      "  oplog-lag      oldest unshipped oplog entry > 5 min: WARNING, > 1 h: ERROR\n"
+      "scripts/check-backup-status.sh wraps this for cron or a monitoring agent.");
+  status->add_option("--db", so->status.db, "database to check")->capture_default_str();
+  status->add_option("--max-age", so->max_age, "oldest acceptable latest backup (e.g. 25h)")->capture_default_str();
+  status->add_option("--days", so->status.days, "how many past days must each have a backup")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3660));
+  status->add_flag("--json", so->json, "print JSON: {\"status\", \"summary\", \"checks\": [{\"name\", \"status\", \"message\"}]}");
+  status->callback([so, &globals] {
+    validate_database_name(so->status.db);
+    auto max_age = parse_duration_seconds(so->max_age);
+    if (!max_age || *max_age < 1) throw Error(ExitCode::kUsage, "--max-age '" + so->max_age + "' is not a duration (e.g. 25h)");
+    so->status.max_age_seconds = *max_age;
+    std::optional<DataDir> data;
+    std::error_code ec;
+    if (fs::exists(globals.data_dir, ec)) data = DataDir::open(globals.data_dir);  // never creates one
+    auto result = backup_status(data ? &*data : nullptr, globals.backup_dir, so->status);
+    if (so->json) {
+      std::cout << result.to_json().dump(2) << "\n";
+    } else {
+      std::cout << result.summary_line() << "\n";
+      for (const auto& c : result.checks)
+        std::cout << "  " << std::left << std::setw(8) << level_name(c.level) << std::setw(15) << c.name << c.message << "\n";
+    }
+    globals.exit_code = result.exit_code();
+  });
+});
+
+}  // namespace
+}  // namespace facecrowd

@@ -1,0 +1,104 @@
+// `facecrowd restore`: atomic restore and point-in-time recovery (backup/restore.h).
+#include <iomanip>
+#include <iostream>
+
+#include "backup/point_in_time.h"
+#include "backup/restore.h"
+#include "cli/command.h"
+#include "core/utc_time.h"
+#include "store/schema.h"
+
+namespace facecrowd {
+namespace {
+
+void print_result(const RestoreResult& r) {
+  std::cout << (r.dry_run ? "dry run: would restore " : "restored ") << r.source.string() << " ("
+            << shape_name(r.shape) << ", database " << r.source_db << ") into database " << r.db
+            << (r.copied_live ? " (other collections kept)" : "") << "\n";
+  for (const auto& c : r.collections) {
+    std::cout << "  " << std::left << std::setw(14) << c.name << std::right << std::setw(12) << c.documents_read
+              << " documents";
+    if (c.manifest_documents >= 0) std::cout << " (manifest: " << c.manifest_documents << ")";
+    if (!r.dry_run && c.documents_after != c.documents_read)
+      std::cout << ", " << c.documents_after << " now" << (r.until ? " (after replay)" : c.name == "auditlogs" ? " (with this restore's audit entry)" : "");
+    std::cout << "\n";
+  }
+  std::cout << "  checked " << r.members << " files, decoded " << r.documents_decoded << " documents and "
+            << r.oplog_entries_decoded << " oplog entries";
+  if (r.manifest) std::cout << "; every sha256, size and count matches the manifest";
+  std::cout << "\n";
+  if (r.until) {
+    std::cout << "  point in time: " << (r.dry_run ? "would replay " : "replayed ") << r.oplog_replayed
+              << " oplog entries before " << oplog_position_text(*r.until) << " (covered "
+              << r.window_start.to_string() << " .. " << r.window_reach.to_string() << ", " << r.slices_used.size()
+              << " shipped slices)\n";
+  }
+  if (r.dry_run) {
+    for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
+    std::cout << "  nothing was written\n";
+  } else {
+    std::cout << "  now at oplog position " << r.position.to_string() << ", generation " << r.generation.filename().string()
+              << ", " << std::fixed << std::setprecision(1) << r.seconds << " s\n";
+  }
+}
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  struct Options {
+    std::string input;
+    std::string db;
+    std::vector<std::string> collections;
+    bool drop = false;
+    bool dry_run = false;
+    std::string until;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "restore",
+      "Restore a backup into a database, atomically: the result is built beside the live data, checked\n"
+      "(every sha256, size and document count against the manifest, every document decoded) and only then\n"
+      "swapped in. On any failure (corrupt or truncated archive, conflict, disk full, a killed process) the\n"
+      "live data is exactly as before. Needs the data directory to itself (exit 7 while another facecrowd\n"
+      "process uses it).\n"
+      "BACKUP is `latest` (newest archive in --backup-dir), an archive path or name, an extracted archive\n"
+      "folder, or one <collection>.bson file.\n"
+      "Without --drop every restored collection must be empty in the target (exit 5 names it and its count);\n"
+      "collections not restored are kept. --until replays the archive's oplog and the shipped oplog slices\n"
+      "in --backup-dir up to, not including, that position (mongorestore's --oplogLimit).\n"
+      "Examples:\n"
+      "  facecrowd restore backup_face-recognition_20240103_010000.tar.gz\n"
+      "  facecrowd restore latest --dry-run                          # real counts, nothing written\n"
+      "  facecrowd restore latest --db face-recognition-test         # a test restore beside the live db\n"
+      "  facecrowd restore ARCHIVE --collection attendances --drop   # one collection, replacing it\n"
+      "  facecrowd restore ./backup_face-recognition_20240103_010000/ --collection users --drop\n"
+      "  facecrowd restore users.bson --db face-recognition-test\n"
+      "  facecrowd restore ARCHIVE --until 1704240000:1              # point in time (secs:inc)\n"
+      "  facecrowd restore latest --until 2024-01-03T09:30:00Z       # newest backup before it + oplog");
+  cmd->add_option("BACKUP", opts->input, "latest | ARCHIVE.tar.gz | FOLDER | COLLECTION.bson")->required();
+  cmd->add_option("--db", opts->db, "target database (default: the backup's own)");
+  cmd->add_option("--collection", opts->collections,
+                  "restore only this collection (repeatable): " + collection_names_joined());
+  cmd->add_flag("--drop", opts->drop, "replace the restored collections' documents (as mongorestore --drop)");
+  cmd->add_flag("--dry-run", opts->dry_run, "read, decode and check everything, report counts, write nothing");
+  cmd->add_option("--until", opts->until, "point in time: SECS:INC (exclusive) or an ISO 8601 time (UTC unless an offset is given)");
+  cmd->add_flag("--json", opts->json, "print the result as JSON");
+  cmd->callback([opts, &globals] {
+    RestoreOptions options;
+    options.db = opts->db;
+    options.collections = opts->collections;
+    options.drop = opts->drop;
+    options.dry_run = opts->dry_run;
+    options.backup_dir = globals.backup_dir;
+    if (!opts->until.empty()) options.until = parse_until(opts->until);
+    if (show_progress(globals)) options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+    auto result = restore_backup(globals.data_dir, opts->input, options);
+    if (opts->json) {
+      std::cout << result.to_json().dump(2) << "\n";
+      return;
+    }
+    print_result(result);
+  });
+});
+
+}  // namespace
+}  // namespace facecrowd

@@ -1,0 +1,38 @@
+#include "vision/face_pipeline.h"
+
+namespace facecrowd::vision {
+
+std::unique_ptr<FacePipeline> FacePipeline::open(const std::optional<std::filesystem::path>& models_dir) {
+  return std::make_unique<FacePipeline>(open_model_files(find_models_dir(models_dir)));
+}
+
+FacePipeline::FacePipeline(const ModelFiles& models)
+    : models_(models), detector_(models), landmarks_(models), aligner_(models), embedder_(models) {}
+
+Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) {
+  Face f;
+  f.box = detection.box;
+  f.detection_score = detection.score;
+  f.landmarks = landmarks_.detect(bgr, detection.box);
+  AlignedFace aligned = aligner_.align(bgr, f.landmarks);
+  f.embedding = embedder_.embed(aligned.chip);
+  f.quality = assess_face_quality(f.landmarks, aligned);
+  f.chip = aligned.chip;
+  return f;
+}
+
+std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOptions& options) {
+  std::vector<Face> faces;
+  for (const FaceDetection& d : detector_.detect(bgr, options)) {
+    Face f = describe(bgr, d);
+    if (options_.drop_implausible_landmarks && f.quality.landmark_confidence <= 0) continue;
+    faces.push_back(std::move(f));
+  }
+  return faces;
+}
+
+std::vector<Face> FacePipeline::analyse_file(const std::filesystem::path& path) {
+  return analyse(load_image(path, options_.image));
+}
+
+}  // namespace facecrowd::vision

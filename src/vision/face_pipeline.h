@@ -1,0 +1,72 @@
+// Every face in a photo: detect -> 68 landmarks -> 150x150 chip -> unit 128-D embedding + quality.
+// Contract: FacePipeline::open() locates and verifies the models (model_files.h; Error(kNotFound/kBadInput)
+// telling how to prepare them) and loads the three nets. analyse(bgr) returns one Face per detected face,
+// in detection order (best score first), minus detections whose landmarks do not fit a face (see
+// PipelineOptions); an image with no face gives an empty vector, not an error.
+// analyse_file() loads the image first (image_loader.h: EXIF, grey/alpha/CMYK, megapixel limit; errors
+// name the file). The outputs are plain values: nothing here knows about the store.
+// Not thread-safe: use one pipeline per thread.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vision/face_aligner.h"
+#include "vision/face_detector.h"
+#include "vision/face_embedder.h"
+#include "vision/face_quality.h"
+#include "vision/image_loader.h"
+#include "vision/landmark_detector.h"
+#include "vision/model_files.h"
+
+namespace facecrowd::vision {
+
+struct Face {
+  cv::Rect2f box;               // pixels in the upright image
+  float detection_score = 0;
+  Landmarks68 landmarks;        // pixels in the upright image
+  cv::Mat chip;                 // 150x150 BGR, what the recogniser saw
+  Embedding embedding;
+  FaceQuality quality;
+};
+
+struct PipelineOptions {
+  DetectorOptions detector;
+  ImageLimits image;
+  // Second-stage check: drop a detection whose 68 points do not fit a face (landmark_confidence 0: the
+  // chip-alignment residual >= 8 px or eyes/nose/mouth out of order). Tiles upscale background texture
+  // and the SSD then sometimes scores it 0.6-0.8; real faces in data/faces have residuals of 1-5 px.
+  bool drop_implausible_landmarks = true;
+};
+
+class FacePipeline {
+ public:
+  // `models_dir` as for find_models_dir(): explicit, else $FACECROWD_MODELS, ./models, beside the binary.
+  static std::unique_ptr<FacePipeline> open(const std::optional<std::filesystem::path>& models_dir = std::nullopt);
+  explicit FacePipeline(const ModelFiles& models);
+
+  std::vector<Face> analyse(const cv::Mat& bgr, const DetectorOptions& options);
+  std::vector<Face> analyse(const cv::Mat& bgr) { return analyse(bgr, options_.detector); }
+  std::vector<Face> analyse_file(const std::filesystem::path& path);
+  // Landmarks, chip, embedding and quality for one already-detected face.
+  Face describe(const cv::Mat& bgr, const FaceDetection& detection);
+
+  const ModelFiles& models() const { return models_; }
+  PipelineOptions& options() { return options_; }
+  FaceDetector& detector() { return detector_; }
+
+ private:
+  ModelFiles models_;
+  PipelineOptions options_;
+  FaceDetector detector_;
+  LandmarkDetector landmarks_;
+  FaceAligner aligner_;
+  FaceEmbedder embedder_;
+};
+
+}  // namespace facecrowd::vision

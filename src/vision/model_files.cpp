@@ -1,0 +1,104 @@
+#include "vision/model_files.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/sha256.h"
+
+namespace facecrowd::vision {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kHowToPrepare = "; prepare them with `tools/prepare_models.sh --models-dir DIR` "
+                                      "(or point --models / $FACECROWD_MODELS at a prepared directory)";
+constexpr const char* kPackage = "face-api@1.7.15";
+
+std::string file_sha256(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ExitCode::kNotFound, "model file '" + path.string() + "' cannot be read" + kHowToPrepare);
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  while (in) {
+    in.read(buf.data(), std::streamsize(buf.size()));
+    h.update(buf.data(), size_t(in.gcount()));
+  }
+  return h.hex_digest();
+}
+
+// SHA256SUMS in `sha256sum` format: "<hex>  <name>" per line.
+std::map<std::string, std::string> read_sums(const fs::path& sums) {
+  std::ifstream in(sums);
+  if (!in) throw Error(ExitCode::kNotFound, "models: '" + sums.string() + "' is missing" + kHowToPrepare);
+  std::map<std::string, std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string hex, name;
+    if (!(ls >> hex >> name)) continue;
+    if (!name.empty() && name[0] == '*') name.erase(0, 1);
+    out[name] = hex;
+  }
+  return out;
+}
+
+bool looks_prepared(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / "SHA256SUMS", ec);
+}
+
+}  // namespace
+
+fs::path find_models_dir(const std::optional<fs::path>& explicit_dir) {
+  if (explicit_dir) return *explicit_dir;
+  if (const char* env = std::getenv("FACECROWD_MODELS"); env && *env) return env;
+  if (looks_prepared("models")) return fs::absolute("models");
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path p = exe.parent_path();
+    for (int i = 0; i < 4 && !p.empty(); ++i, p = p.parent_path()) {
+      if (looks_prepared(p / "models")) return p / "models";
+      if (p == p.root_path()) break;
+    }
+  }
+  return fs::absolute("models");  // absent: open_model_files says so, with the way to prepare it
+}
+
+ModelFiles open_model_files(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(ExitCode::kNotFound, "models directory '" + dir.string() + "' does not exist" + kHowToPrepare);
+  }
+  auto sums = read_sums(dir / "SHA256SUMS");
+  ModelFiles m;
+  m.dir = dir;
+  m.detector = dir / "ssd_mobilenetv1.onnx";
+  m.anchors = dir / "ssd_anchors.json";
+  m.landmarks = dir / "face_landmark_68.onnx";
+  m.recogniser = dir / "face_recognition.onnx";
+  m.models_json = dir / "MODELS.json";
+  std::string recogniser_sha;
+  for (const fs::path& f : {m.detector, m.anchors, m.landmarks, m.recogniser, m.models_json}) {
+    std::string name = f.filename().string();
+    if (!fs::exists(f, ec)) throw Error(ExitCode::kNotFound, "model file '" + f.string() + "' is missing" + kHowToPrepare);
+    auto want = sums.find(name);
+    if (want == sums.end()) {
+      throw Error(ExitCode::kBadInput, "model file '" + f.string() + "' is not listed in '" +
+                                           (dir / "SHA256SUMS").string() + "'" + kHowToPrepare);
+    }
+    std::string got = file_sha256(f);
+    if (got != want->second) {
+      throw Error(ExitCode::kBadInput, "model file '" + f.string() + "' has sha256 " + got + ", expected " +
+                                           want->second + " (corrupt or from another build); rebuild with "
+                                           "`tools/prepare_models.sh --force`");
+    }
+    if (f == m.recogniser) recogniser_sha = got;
+  }
+  m.embedding_model_version = std::string(kPackage) + "/face_recognition@" + recogniser_sha.substr(0, 12);
+  return m;
+}
+
+}  // namespace facecrowd::vision

@@ -1,0 +1,30 @@
+// The prepared face models on disk: where they are and whether they are the ones that were prepared.
+// Contract: find_models_dir() picks, in order, the explicit directory (a --models flag), $FACECROWD_MODELS,
+// ./models, then `models/` beside an ancestor (up to 3 levels) of the running binary. open_model_files()
+// requires SHA256SUMS plus the files below and checks every file's sha256 against it; a missing directory or
+// file is Error(kNotFound), a checksum mismatch Error(kBadInput); both messages name the file and say how to
+// prepare the models (`tools/prepare_models.sh`). Models are build products of that script (see
+// tools/README.md), never committed.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace facecrowd::vision {
+
+struct ModelFiles {
+  std::filesystem::path dir;
+  std::filesystem::path detector;     // ssd_mobilenetv1.onnx
+  std::filesystem::path anchors;      // ssd_anchors.json
+  std::filesystem::path landmarks;    // face_landmark_68.onnx
+  std::filesystem::path recogniser;   // face_recognition.onnx
+  std::filesystem::path models_json;  // MODELS.json (preprocessing facts, the chip alignment template)
+  // Stored with every embedding (DESIGN invariant 6): package + the recogniser's sha256 prefix.
+  std::string embedding_model_version;
+};
+
+std::filesystem::path find_models_dir(const std::optional<std::filesystem::path>& explicit_dir = std::nullopt);
+ModelFiles open_model_files(const std::filesystem::path& dir);
+
+}  // namespace facecrowd::vision
