@@ -13,6 +13,7 @@
 #include "backup/backup_cleanup.h"
 #include "backup/catalog.h"
 #include "backup/collection_metadata.h"
+#include "backup/oplog_shipper.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/utc_time.h"
@@ -133,6 +134,13 @@ void write_members(Database& db, ArchiveWriter& writer, const std::vector<std::s
   {
     auto txn = db.read();  // sees everything committed while the collections were dumped
     m.oplog_end = txn.position();
+    // An oplog ship trims entries it has shipped but keeps the one at its position, so a live oplog that
+    // now starts after our snapshot position means entries this archive needs were trimmed meanwhile.
+    auto live = txn.oplog_range();
+    if (!m.oplog_start.is_null() && live.entries > 0 && live.first > m.oplog_start)
+      throw Error(ExitCode::kConflict, "oplog entries after the snapshot position " + m.oplog_start.to_string() +
+                                           " were trimmed while the backup ran (the live oplog now starts at " +
+                                           live.first.to_string() + "); run the backup again");
     uint64_t bytes = 0;
     int64_t entries = 0;
     txn.scan_oplog(m.oplog_start, m.oplog_end, [&](OplogTimestamp, std::string_view e) {
@@ -244,6 +252,10 @@ BackupResult run_backup(const DataDir& data, const fs::path& backup_dir, const B
   }
 
   result.pruned = prune_archives(backup_dir, options.db, options.keep_days, started, result.archive);
+  if (!result.pruned.empty()) {
+    // Slices older than the oldest kept archive serve no point-in-time recovery any more.
+    for (auto& slice : prune_unneeded_slices(BackupCatalog(backup_dir), options.db)) result.pruned.push_back(slice);
+  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   append_log_line(backup_dir, log_line("ok", ""), &result.warnings);
   return result;

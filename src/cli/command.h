@@ -15,6 +15,7 @@ namespace facecrowd {
 struct GlobalOptions {
   std::string data_dir;    // --data, $FACECROWD_DATA, ./data
   std::string backup_dir;  // --backup-dir, $FACECROWD_BACKUP_DIR, ./backup
+  std::string models_dir;  // --models, $FACECROWD_MODELS; empty: vision/model_files.h search order
   bool quiet = false;      // --quiet: no progress output
   int exit_code = 0;
 };

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   globals.backup_dir = env_or("FACECROWD_BACKUP_DIR", "backup");
   app.add_option("--data", globals.data_dir, "data directory (env FACECROWD_DATA)")->capture_default_str();
   app.add_option("--backup-dir", globals.backup_dir, "backup directory (env FACECROWD_BACKUP_DIR)")->capture_default_str();
+  app.add_option("--models", globals.models_dir,
+                 "prepared face models (env FACECROWD_MODELS; default ./models; made by tools/prepare_models.sh)");
   app.add_flag("-q,--quiet", globals.quiet, "no progress output");
   for (auto& setup : registry()) setup(app, globals);
   try {

@@ -204,6 +204,35 @@ Statement& Database::cached(const std::string& key, const std::string& sql) {
   return *slot;
 }
 
+std::optional<Document> Database::get_document(const std::string& collection, const std::string& id_key) {
+  require_collection(collection);
+  auto& st = cached("get" + collection, "SELECT doc FROM " + quote_identifier(collection) + " WHERE _id = ?");
+  st.bind(1, id_key);
+  if (!st.step("reading " + collection)) return std::nullopt;
+  auto blob = st.column_blob(0);
+  Document doc = Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection);
+  st.reset();
+  return doc;
+}
+
+void Database::find_documents(const std::string& collection, const Query& query,
+                                const std::function<bool(const Document&)>& fn) {
+  const auto& spec = require_collection(collection);
+  std::string sql = "SELECT doc FROM " + quote_identifier(collection) + where_clause(spec, query);
+  if (!query.order_by.empty()) {
+    if (query.order_by != "_id" && !find_field(spec, query.order_by))
+      throw Error(ExitCode::kUsage, "cannot order " + collection + " by '" + query.order_by + "'");
+    sql += " ORDER BY " + quote_identifier(query.order_by) + (query.descending ? " DESC" : " ASC");
+  }
+  if (query.limit >= 0) sql += " LIMIT " + std::to_string(query.limit);
+  Statement st(db_, sql);
+  bind_conditions(st, query);
+  while (st.step("querying " + collection)) {
+    auto blob = st.column_blob(0);
+    if (!fn(Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection))) break;
+  }
+}
+
 Database::WriteTransaction Database::write() { return WriteTransaction(this); }
 Database::ReadTransaction Database::read() { return ReadTransaction(this); }
 
@@ -282,16 +311,12 @@ void Database::WriteTransaction::replace(const std::string& collection, const Do
 
 bool Database::WriteTransaction::remove(const std::string& collection, const std::string& id_key) {
   require_collection(collection);
-  auto& st = db_->cached("get" + collection, "SELECT doc FROM " + quote_identifier(collection) + " WHERE _id = ?");
-  st.bind(1, id_key);
-  if (!st.step()) return false;
   // The oplog 'o' of a delete is {_id: <original typed value>}, so replay can find the same key.
-  auto blob = st.column_blob(0);
-  Document original = Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection);
-  st.reset();
+  auto original = db_->get_document(collection, id_key);
+  if (!original) return false;
   bson_t* o = bson_new();
   bson_iter_t it;
-  if (bson_iter_init_find(&it, original.get(), "_id")) bson_append_iter(o, "_id", 3, &it);
+  if (bson_iter_init_find(&it, original->get(), "_id")) bson_append_iter(o, "_id", 3, &it);
   Document id_doc(o);
   auto& del = db_->cached("del" + collection, "DELETE FROM " + quote_identifier(collection) + " WHERE _id = ?");
   del.bind(1, id_key);
@@ -348,32 +373,12 @@ int64_t Database::WriteTransaction::trim_oplog(OplogTimestamp before) {
 }
 
 std::optional<Document> Database::WriteTransaction::get(const std::string& collection, const std::string& id_key) {
-  require_collection(collection);
-  auto& st = db_->cached("get" + collection, "SELECT doc FROM " + quote_identifier(collection) + " WHERE _id = ?");
-  st.bind(1, id_key);
-  if (!st.step("reading " + collection)) return std::nullopt;
-  auto blob = st.column_blob(0);
-  Document doc = Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection);
-  st.reset();
-  return doc;
+  return db_->get_document(collection, id_key);
 }
 
 void Database::WriteTransaction::find(const std::string& collection, const Query& query,
                                       const std::function<bool(const Document&)>& fn) {
-  const auto& spec = require_collection(collection);
-  std::string sql = "SELECT doc FROM " + quote_identifier(collection) + where_clause(spec, query);
-  if (!query.order_by.empty()) {
-    if (query.order_by != "_id" && !find_field(spec, query.order_by))
-      throw Error(ExitCode::kUsage, "cannot order " + collection + " by '" + query.order_by + "'");
-    sql += " ORDER BY " + quote_identifier(query.order_by) + (query.descending ? " DESC" : " ASC");
-  }
-  if (query.limit >= 0) sql += " LIMIT " + std::to_string(query.limit);
-  Statement st(db_->db_, sql);
-  bind_conditions(st, query);
-  while (st.step("querying " + collection)) {
-    auto blob = st.column_blob(0);
-    if (!fn(Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection))) break;
-  }
+  db_->find_documents(collection, query, fn);
 }
 
 void Database::WriteTransaction::commit() {
@@ -427,32 +432,12 @@ int64_t Database::ReadTransaction::document_bytes(const std::string& collection)
 }
 
 std::optional<Document> Database::ReadTransaction::get(const std::string& collection, const std::string& id_key) {
-  require_collection(collection);
-  auto& st = db_->cached("get" + collection, "SELECT doc FROM " + quote_identifier(collection) + " WHERE _id = ?");
-  st.bind(1, id_key);
-  if (!st.step("reading " + collection)) return std::nullopt;
-  auto blob = st.column_blob(0);
-  Document doc = Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection);
-  st.reset();
-  return doc;
+  return db_->get_document(collection, id_key);
 }
 
 void Database::ReadTransaction::find(const std::string& collection, const Query& query,
                                      const std::function<bool(const Document&)>& fn) {
-  const auto& spec = require_collection(collection);
-  std::string sql = "SELECT doc FROM " + quote_identifier(collection) + where_clause(spec, query);
-  if (!query.order_by.empty()) {
-    if (query.order_by != "_id" && !find_field(spec, query.order_by))
-      throw Error(ExitCode::kUsage, "cannot order " + collection + " by '" + query.order_by + "'");
-    sql += " ORDER BY " + quote_identifier(query.order_by) + (query.descending ? " DESC" : " ASC");
-  }
-  if (query.limit >= 0) sql += " LIMIT " + std::to_string(query.limit);
-  Statement st(db_->db_, sql);
-  bind_conditions(st, query);
-  while (st.step("querying " + collection)) {
-    auto blob = st.column_blob(0);
-    if (!fn(Document::from_bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(), collection))) break;
-  }
+  db_->find_documents(collection, query, fn);
 }
 
 int64_t Database::ReadTransaction::count(const std::string& collection, const Query& query) {

@@ -79,6 +79,9 @@ class Database {
   Database(sqlite3* db, std::string name, std::filesystem::path file);
   void create_schema(bool with_secondary_indexes);
   Statement& cached(const std::string& key, const std::string& sql);
+  // Reads shared by both transaction kinds (they see whatever the open transaction sees).
+  std::optional<Document> get_document(const std::string& collection, const std::string& id_key);
+  void find_documents(const std::string& collection, const Query& query, const std::function<bool(const Document&)>& fn);
 
   sqlite3* db_;
   std::string name_;
