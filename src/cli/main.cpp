@@ -46,6 +46,18 @@ int main(int argc, char** argv) {
                  "prepared face models (env FACECROWD_MODELS; default ./models; made by tools/prepare_models.sh)");
   app.add_flag("-q,--quiet", globals.quiet, "no progress output");
   for (auto& setup : registry()) setup(app, globals);
+  // Commands describe themselves at length; the command list shows only the first sentence, and the
+  // rest follows the options in the command's own --help.
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    std::string text = sub->get_description();
+    auto end = text.find_first_of(":.\n");
+    if (end == std::string::npos || text.size() - end < 3) continue;
+    std::string rest = text.substr(end + 1);
+    rest.erase(0, rest.find_first_not_of(" \n"));
+    sub->description(text.substr(0, end));
+    std::string own_footer = sub->get_footer();
+    sub->footer("\n" + text.substr(0, end + 1) + " " + rest + (own_footer.empty() ? "" : "\n" + own_footer));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
