@@ -83,7 +83,7 @@ done
 
 # Point in time: writes after the backup, shipped, then replayed by restore --until.
 PITR_N=$(n 200000 "$SCALE")
-"$FC" --data "$D/data" -q demo-data --append --users 0 --profiles 0 --crowdcounts 0 --auditlogs 0 --image-mb 0 \
+"$FC" --data "$D/data" -q demo-data --append --users 1 --profiles 10 --crowdcounts 0 --auditlogs 0 --image-mb 1 \
   --attendances "$PITR_N" --seed 8 >/dev/null
 "$FC" --data "$D/data" --backup-dir "$D/backup" -q oplog ship >/dev/null
 rm -rf "$D/data/pitr"

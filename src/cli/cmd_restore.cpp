@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app/restore_with_erasures.h"
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"
@@ -65,6 +66,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "Without --drop every restored collection must be empty in the target (exit 5 names it and its count);\n"
       "collections not restored are kept. --until replays the archive's oplog and the shipped oplog slices\n"
       "in --backup-dir up to, not including, that position (mongorestore's --oplogLimit).\n"
+      "Every GDPR erasure in <data>/erasure-ledger.jsonl is re-applied before the swap, so a person erased\n"
+      "after the backup was taken never comes back (`facecrowd person erasures` lists them).\n"
       "Examples:\n"
       "  facecrowd restore backup_face-recognition_20240103_010000.tar.gz\n"
       "  facecrowd restore latest --dry-run                          # real counts, nothing written\n"
@@ -91,12 +94,16 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     options.backup_dir = globals.backup_dir;
     if (!opts->until.empty()) options.until = parse_until(opts->until);
     if (show_progress(globals)) options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
-    auto result = restore_backup(globals.data_dir, opts->input, options);
+    // Through the app layer, so the erasure ledger is re-applied before the swap (DESIGN invariant 5).
+    auto both = restore_with_erasures(globals.data_dir, opts->input, options);
     if (opts->json) {
-      std::cout << result.to_json().dump(2) << "\n";
+      std::cout << both.to_json().dump(2) << "\n";
       return;
     }
-    print_result(result);
+    print_result(both.restore);
+    if (both.erasures.effect.changed())
+      std::cout << "  erasure ledger re-applied: data of " << both.erasures.people_changed << " erased person(s) removed again ("
+                << both.erasures.effect.to_json().dump() << ")\n";
   });
 });
 

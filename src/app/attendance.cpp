@@ -1,0 +1,229 @@
+#include "app/attendance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "app/annotate.h"
+#include "app/audit.h"
+#include "app/gallery_loader.h"
+#include "app/photo_input.h"
+#include "app/profiles.h"
+#include "core/error.h"
+#include "core/object_id.h"
+#include "store/file_store.h"
+
+namespace facecrowd {
+
+namespace {
+
+std::string fmt(double v, int decimals = 2) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+double round4(double v) { return std::round(v * 10000) / 10000; }
+
+nlohmann::json box_json(const cv::Rect& b) { return {{"x", b.x}, {"y", b.y}, {"w", b.width}, {"h", b.height}}; }
+
+cv::Rect to_pixels(const cv::Rect2f& b, cv::Size image) {
+  cv::Rect r(int(std::lround(b.x)), int(std::lround(b.y)), int(std::lround(b.width)), int(std::lround(b.height)));
+  return r & cv::Rect(0, 0, image.width, image.height);
+}
+
+double stored_confidence(const Document& record) {
+  bson_iter_t it;
+  if (bson_iter_init_find(&it, record.get(), "confidence") && BSON_ITER_HOLDS_NUMBER(&it)) return bson_iter_as_double(&it);
+  return -1;
+}
+
+}  // namespace
+
+nlohmann::json RecognizeResult::to_json() const {
+  auto known = nlohmann::json::array(), unknown = nlohmann::json::array();
+  for (const auto& f : faces) {
+    nlohmann::json j = {{"box", box_json(f.box)}, {"detectionScore", round4(f.detection_score)}};
+    if (f.closest_id) {
+      j["distance"] = round4(f.distance);
+      j["margin"] = round4(f.margin);
+    }
+    if (f.known) {
+      j["personId"] = *f.person_id;
+      j["personName"] = f.person_name.value_or("");
+      j["confidence"] = round4(f.confidence);
+      j["record"] = f.record;
+      j["attendanceId"] = f.attendance_id;
+      known.push_back(std::move(j));
+    } else {
+      if (f.closest_id) {
+        j["closestId"] = *f.closest_id;
+        j["closestName"] = f.closest_name.value_or("");
+      }
+      j["why"] = f.why_unknown;
+      unknown.push_back(std::move(j));
+    }
+  }
+  return {{"session", session},     {"photoFileId", photo_file_id},
+          {"timestamp", format_iso8601(timestamp)},
+          {"width", width},         {"height", height},
+          {"recognised", known},    {"unknown", unknown},
+          {"gallery", {{"embeddings", gallery_embeddings}, {"people", gallery_people}}},
+          {"auditId", audit_id}};
+}
+
+RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const RecognizeRequest& request) {
+  if (request.session.empty()) throw Error(ExitCode::kUsage, "recognize: --session must not be empty");
+  if (request.annotate) check_jpeg_path(*request.annotate);
+  validate_match_policy(request.match);
+
+  // 1. Everything is computed before the write transaction.
+  Photo photo = read_photo(request.photo, pipeline.options().image);
+  std::vector<vision::Face> faces = pipeline.analyse(photo.bgr);
+
+  RecognizeResult result;
+  result.session = request.session;
+  result.width = photo.bgr.cols;
+  result.height = photo.bgr.rows;
+  result.timestamp = request.taken_at.value_or(now_millis());
+  {
+    vision::Gallery gallery(kOneShotHnswFromSize);
+    auto rtx = db.read();
+    auto loaded = load_gallery(rtx, pipeline.models().embedding_model_version, gallery);
+    result.gallery_embeddings = loaded.embeddings;
+    result.gallery_people = loaded.profiles;
+    for (const auto& face : faces) {
+      RecognizedFace r;
+      r.box = to_pixels(face.box, photo.bgr.size());
+      r.detection_score = face.detection_score;
+      auto match = gallery.search(face.embedding.unit);
+      if (!match) {
+        r.why_unknown = "no one is enrolled";
+      } else {
+        r.closest_id = match->person_id;
+        r.closest_name = loaded.names[match->person_id];
+        r.distance = match->distance;
+        r.margin = match->margin;
+        r.confidence = match_confidence(match->distance, request.match);
+        if (is_recognised(*match, request.match)) {
+          r.known = true;
+          r.person_id = r.closest_id;
+          r.person_name = r.closest_name;
+        } else if (match->distance > request.match.max_distance) {
+          r.why_unknown = "closest profile at distance " + fmt(match->distance, 3) + " > threshold " +
+                          fmt(request.match.max_distance, 3);
+        } else {
+          r.why_unknown = "ambiguous: margin " + fmt(match->margin, 3) + " to the next person < " +
+                          fmt(request.match.min_margin, 3);
+        }
+      }
+      result.faces.push_back(std::move(r));
+    }
+  }
+  // A person is in a photo once: the closest face keeps the identity.
+  std::map<std::string, size_t> best_face;
+  for (size_t i = 0; i < result.faces.size(); ++i) {
+    auto& f = result.faces[i];
+    if (!f.known) continue;
+    auto [it, inserted] = best_face.try_emplace(*f.person_id, i);
+    if (inserted) continue;
+    auto& other = result.faces[it->second];
+    RecognizedFace& loser = f.distance < other.distance ? other : f;
+    if (&loser == &other) it->second = i;
+    loser.known = false;
+    loser.why_unknown = "also closest to " + loser.person_name.value_or("") + ", who matched another face better";
+    loser.person_id.reset();
+    loser.person_name.reset();
+  }
+
+  if (request.annotate) {
+    std::vector<FaceLabel> labels;
+    for (const auto& f : result.faces)
+      labels.push_back({f.box, f.known ? *f.person_name + " " + fmt(f.confidence) : std::string("unknown"), f.known});
+    write_jpeg(*request.annotate, annotate(photo.bgr, labels));
+  }
+
+  // 2. One write transaction.
+  auto tx = db.write();
+  result.photo_file_id = put_file(tx, photo.bytes, NewFile{.filename = request.photo.filename().string(),
+                                                           .content_type = photo.content_type,
+                                                           .kind = FileKind::kGroupPhoto,
+                                                           .upload_date = std::nullopt,
+                                                           .id = std::nullopt});
+  auto records = nlohmann::json::array();
+  for (auto& f : result.faces) {
+    if (!f.known) continue;
+    std::optional<Document> existing;
+    tx.find("attendances",
+            Query{{{"session", "=", request.session}, {"personId", "=", *f.person_id}}},
+            [&](const Document& d) {
+              if (!existing || stored_confidence(d) > stored_confidence(*existing)) existing = d;
+              return true;
+            });
+    nlohmann::json doc = {{"personId", {{"$oid", *f.person_id}}},
+                          {"personName", f.person_name.value_or("")},
+                          {"session", request.session},
+                          {"timestamp", {{"$date", result.timestamp}}},
+                          {"confidence", round4(f.confidence)},
+                          {"box", box_json(f.box)},
+                          {"photoFileId", {{"$oid", result.photo_file_id}}},
+                          {"archived", false}};
+    if (!existing) {
+      f.attendance_id = new_object_id();
+      doc["_id"] = {{"$oid", f.attendance_id}};
+      tx.insert("attendances", Document::from_json(doc, "attendance record"));
+      f.record = "inserted";
+    } else {
+      f.attendance_id = *existing->id_key();
+      if (round4(f.confidence) > stored_confidence(*existing)) {
+        doc["_id"] = {{"$oid", f.attendance_id}};
+        tx.replace("attendances", Document::from_json(doc, "attendance record " + f.attendance_id));
+        f.record = "updated";
+      } else {
+        f.record = "kept";
+      }
+    }
+    records.push_back({{"personId", *f.person_id}, {"attendanceId", f.attendance_id}, {"record", f.record},
+                       {"confidence", round4(f.confidence)}});
+  }
+  int64_t unknown = std::count_if(result.faces.begin(), result.faces.end(), [](const auto& f) { return !f.known; });
+  result.audit_id = append_audit(
+      tx, AuditEntry{.action = "attendance.recognize",
+                     .target = request.session,
+                     .details = {{"photoFileId", result.photo_file_id}, {"photo", request.photo.string()},
+                                 {"faces", result.faces.size()}, {"recognised", records}, {"unknown", unknown},
+                                 {"threshold", request.match.max_distance}, {"minMargin", request.match.min_margin},
+                                 {"modelVersion", pipeline.models().embedding_model_version}}});
+  tx.commit();
+  return result;
+}
+
+std::vector<nlohmann::json> list_attendance(Database::ReadTransaction& tx, const AttendanceQuery& query) {
+  Query q;
+  q.order_by = "timestamp";
+  q.limit = query.limit;
+  if (query.session) q.where.push_back({"session", "=", *query.session});
+  if (query.person) {
+    std::optional<Document> profile = find_profile(tx, *query.person);
+    if (!profile) {
+      auto named = find_profiles_by_name(tx, *query.person);
+      if (named.size() > 1)
+        throw Error(ExitCode::kConflict, std::to_string(named.size()) + " profiles are named '" + *query.person +
+                                             "'; give the profile id instead");
+      if (named.empty())
+        throw Error(ExitCode::kNotFound, "no face profile with id, external id or name '" + *query.person + "'");
+      profile = named.front();
+    }
+    q.where.push_back({"personId", "=", *profile->id_key()});
+  }
+  if (query.from) q.where.push_back({"timestamp", ">=", int64_t(*query.from)});
+  if (query.to) q.where.push_back({"timestamp", "<=", int64_t(*query.to)});
+  std::vector<nlohmann::json> out;
+  tx.find("attendances", q, [&](const Document& d) {
+    out.push_back(d.to_json());
+    return true;
+  });
+  return out;
+}
+
+}  // namespace facecrowd

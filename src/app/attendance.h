@@ -1,0 +1,80 @@
+// Attendance from a group photo, and the attendance records.
+//
+//   attendances {_id, personId: ObjectId, personName, session, timestamp: date, confidence: double,
+//                box: {x, y, w, h} (pixels of the upright photo), photoFileId: ObjectId, archived: bool}
+//
+// Contract of recognize() (`facecrowd recognize PHOTO --session S`):
+//  - The photo is read and analysed (every face: vision/face_pipeline.h), and each face is searched in the
+//    gallery of all enrolled embeddings of the pipeline's model (app/gallery_loader.h, one snapshot).
+//  - A face is recognised when the match passes the MatchPolicy (app/match_policy.h); confidence =
+//    match_confidence(distance). When two faces match the same person, the closer one is that person and
+//    the other is listed as unknown (a person is in a photo once).
+//  - One attendance record per (session, person): a new one is inserted; when one exists it is replaced by
+//    this photo's only if this confidence is higher ("updated"), else kept ("kept").
+//  - Unknown faces are listed with their boxes (and the closest profile with its distance, for review).
+//  - With `annotate`, the annotated JPEG (app/annotate.h) is written before the transaction, so a bad
+//    output path changes nothing.
+//  - One write transaction: the photo (fs.files kind group_photo), the records, and one
+//    "attendance.recognize" audit entry (target: the session). Everything is computed before it.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/match_policy.h"
+#include "core/utc_time.h"
+#include "store/database.h"
+#include "vision/face_pipeline.h"
+
+namespace facecrowd {
+
+struct RecognizeRequest {
+  std::filesystem::path photo;
+  std::string session;
+  MatchPolicy match;
+  std::optional<UnixMillis> taken_at;            // the records' timestamp; default now
+  std::optional<std::filesystem::path> annotate;  // write the annotated photo here (.jpg)
+};
+
+struct RecognizedFace {
+  cv::Rect box;
+  float detection_score = 0;
+  bool known = false;
+  std::optional<std::string> person_id, person_name;  // set when known
+  // The gallery's answer (also for unknown faces, when the gallery is not empty).
+  std::optional<std::string> closest_id, closest_name;
+  float distance = 0, margin = 0;
+  double confidence = 0;
+  std::string why_unknown;    // e.g. "distance 0.52 > 0.40"
+  std::string record;         // known faces: "inserted" | "updated" | "kept"
+  std::string attendance_id;  // known faces: the session's record of this person
+};
+
+struct RecognizeResult {
+  std::string session, photo_file_id, audit_id;
+  int width = 0, height = 0;
+  UnixMillis timestamp = 0;
+  std::vector<RecognizedFace> faces;
+  int64_t gallery_embeddings = 0, gallery_people = 0;
+  nlohmann::json to_json() const;  // {session, photoFileId, timestamp, width, height, recognised: [...], unknown: [...], auditId}
+};
+
+// Error(kUsage) for an empty session; the photo's errors are read_photo()'s (app/photo_input.h).
+RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const RecognizeRequest& request);
+
+struct AttendanceQuery {
+  std::optional<std::string> session;
+  std::optional<std::string> person;  // profile id, external id or exact name (Error(kNotFound)/kConflict)
+  std::optional<UnixMillis> from, to;  // timestamp >= from, <= to
+  int64_t limit = -1;
+};
+
+// Matching records in timestamp order, as relaxed Extended JSON.
+std::vector<nlohmann::json> list_attendance(Database::ReadTransaction& tx, const AttendanceQuery& query);
+
+}  // namespace facecrowd

@@ -1,0 +1,77 @@
+// Enrollment: photos of one person -> embeddings in their face profile (creating the profile if needed).
+// Contract (`facecrowd enroll`):
+//  - Which profile: --profile REF (id or external id; Error(kNotFound) when absent), else the profile with
+//    --external-id E if one exists, else the one profile named --name N; a new profile is created when
+//    none matches (two or more profiles with that name: Error(kConflict), name one by --profile).
+//  - Each image must hold exactly one usable face (with `largest`, the largest of several), with at least
+//    min_interocular_px between the eyes and a chip sharpness (Laplacian variance) of min_blur_variance.
+//    Detection runs one whole-image pass first (a portrait's face is large) and the small-face tiles only
+//    when that finds nothing. Every image is read, decoded and analysed before anything is written; an image that fails is
+//    "rejected" with its path and the reason (no face, several faces, too small, too blurred, not an
+//    image, truncated, empty, missing). Any rejection fails the whole enrollment — Error naming every
+//    rejected image, nothing written — unless skip_rejected, which enrols the accepted ones.
+//  - An image whose bytes (sha256) are already the source of an embedding of the target profile is a
+//    "duplicate": reported, no second embedding. The same bytes twice in one request count once.
+//  - Warning (not an error) when an accepted face already matches a *different* profile (distance <= the
+//    match threshold): the operator may be enrolling one person under two names.
+//  - One write transaction: the facial images (fs.files kind facial_image, content-addressed), the
+//    profile insert/replace (one embedding per accepted image: _id, vector, modelVersion, sourceFileId,
+//    quality), consent when given, and a "profile.enroll" audit entry. When nothing new is added (all
+//    duplicates) nothing is written.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/match_policy.h"
+#include "store/database.h"
+#include "vision/face_pipeline.h"
+
+namespace facecrowd {
+
+struct EnrollmentQuality {
+  // Documented in tools/calibrate_faces.md: every identity photo in shared data passes with room; a
+  // 40 px face (interocular ~16 px) is the smallest that still embeds reliably.
+  float min_interocular_px = 16.0f;
+  float min_blur_variance = 20.0f;
+};
+
+struct EnrollRequest {
+  std::string name;                        // required when a profile is created
+  std::optional<std::string> profile;      // extend this profile (id or external id)
+  std::optional<std::string> external_id;
+  std::map<std::string, std::string> metadata;  // merged into the profile's metadata
+  std::optional<std::string> consent_text;      // recorded with givenAt = now
+  std::vector<std::filesystem::path> images;
+  bool largest = false;        // several faces: take the largest instead of rejecting
+  bool skip_rejected = false;  // enrol the accepted images even when others are rejected
+  EnrollmentQuality quality;
+  MatchPolicy match;
+};
+
+struct EnrolledImage {
+  std::string path, sha256, file_id, embedding_id;
+  nlohmann::json quality;
+};
+struct SkippedImage {
+  std::string path, reason;
+};
+
+struct EnrollResult {
+  std::string profile_id, name;
+  bool created = false;
+  std::vector<EnrolledImage> added;
+  std::vector<SkippedImage> duplicates;
+  std::vector<SkippedImage> rejected;  // only with skip_rejected
+  std::vector<std::string> warnings;
+  std::string audit_id;  // empty when nothing was written
+  nlohmann::json to_json() const;
+};
+
+EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRequest& request);
+
+}  // namespace facecrowd

@@ -1,0 +1,226 @@
+#include "app/erasure.h"
+
+#include <set>
+
+#include "app/audit.h"
+#include "core/error.h"
+#include "store/data_dir.h"
+#include "store/file_store.h"
+
+namespace facecrowd {
+namespace {
+
+int64_t count_embeddings(const Document& profile) {
+  bson_iter_t it, child;
+  if (!bson_iter_init_find(&it, profile.get(), "embeddings") || !BSON_ITER_HOLDS_ARRAY(&it)) return 0;
+  if (!bson_iter_recurse(&it, &child)) return 0;
+  int64_t n = 0;
+  while (bson_iter_next(&child)) ++n;
+  return n;
+}
+
+// The attendance with personId -> null and personName -> "erased", every other field as it was (in order).
+Document anonymised(const Document& attendance) {
+  bson_t* out = bson_new();
+  bson_iter_t it;
+  bool had_name = false;
+  if (bson_iter_init(&it, attendance.get())) {
+    while (bson_iter_next(&it)) {
+      std::string_view key = bson_iter_key(&it);
+      if (key == "personId") {
+        BSON_APPEND_NULL(out, "personId");
+      } else if (key == "personName") {
+        BSON_APPEND_UTF8(out, "personName", "erased");
+        had_name = true;
+      } else {
+        bson_append_iter(out, bson_iter_key(&it), -1, &it);
+      }
+    }
+  }
+  if (!had_name) BSON_APPEND_UTF8(out, "personName", "erased");
+  return Document(out);
+}
+
+bool has_chunks(Database::WriteTransaction& tx, const std::string& file_id) {
+  bool found = false;
+  tx.find("fs.chunks", Query{{{"files_id", "=", file_id}}, "", false, 1}, [&](const Document&) {
+    found = true;
+    return false;
+  });
+  return found;
+}
+
+// Of `candidates`, those still stored (an fs.files document, or chunks alone: a restore of only fs.chunks
+// brings an erased image's bytes back without its fs.files entry) that no remaining document points to.
+std::set<std::string> unreferenced(Database::WriteTransaction& tx, const std::set<std::string>& candidates,
+                                   int64_t& kept_shared) {
+  std::set<std::string> existing;
+  for (const auto& id : candidates)
+    if (tx.get("fs.files", id) || has_chunks(tx, id)) existing.insert(id);
+  if (existing.empty()) return existing;  // the usual case after a restore of a recent backup: no scan
+  std::set<std::string> referenced;
+  for (const auto& collection : file_referencing_collections())
+    tx.find(collection, Query{}, [&](const Document& doc) {
+      for_each_file_reference(collection, doc.get(), [&](const std::string& file_id) {
+        if (existing.count(file_id)) referenced.insert(file_id);
+      });
+      return true;
+    });
+  std::set<std::string> out;
+  for (const auto& id : existing) {
+    if (referenced.count(id)) ++kept_shared;
+    else out.insert(id);
+  }
+  return out;
+}
+
+void add(ErasureEffect& sum, const ErasureEffect& e) {
+  sum.profiles_removed += e.profiles_removed;
+  sum.embeddings_removed += e.embeddings_removed;
+  sum.attendances_removed += e.attendances_removed;
+  sum.attendances_anonymised += e.attendances_anonymised;
+  sum.files_deleted.insert(sum.files_deleted.end(), e.files_deleted.begin(), e.files_deleted.end());
+  sum.files_kept_shared += e.files_kept_shared;
+}
+
+}  // namespace
+
+nlohmann::json ErasureEffect::to_json() const {
+  return {{"profilesRemoved", profiles_removed},
+          {"embeddingsRemoved", embeddings_removed},
+          {"attendancesRemoved", attendances_removed},
+          {"attendancesAnonymised", attendances_anonymised},
+          {"filesDeleted", files_deleted.size()},
+          {"filesKeptShared", files_kept_shared}};
+}
+
+nlohmann::json ErasureReport::to_json() const {
+  return {{"personId", person_id},
+          {"db", db},
+          {"attendancePolicy", to_string(attendance)},
+          {"erasedAt", format_iso8601(erased_at)},
+          {"effect", effect.to_json()},
+          {"fileIds", effect.files_deleted},
+          {"auditId", audit_id},
+          {"ledger", ledger_path},
+          {"ledgerAlreadyListed", ledger_already_listed}};
+}
+
+nlohmann::json ReapplyReport::to_json() const {
+  return {{"records", records}, {"peopleChanged", people_changed}, {"effect", effect.to_json()}};
+}
+
+ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& person_id, AttendancePolicy policy,
+                            const std::vector<std::string>& extra_file_ids) {
+  ErasureEffect effect;
+  std::set<std::string> candidates(extra_file_ids.begin(), extra_file_ids.end());
+  if (auto profile = tx.get("faceprofiles", person_id)) {
+    for_each_file_reference("faceprofiles", profile->get(), [&](const std::string& id) { candidates.insert(id); });
+    effect.embeddings_removed = count_embeddings(*profile);
+    effect.profiles_removed = tx.remove("faceprofiles", person_id) ? 1 : 0;
+  }
+  // Collected first: the store's find must not run while its own rows change underneath it.
+  std::vector<Document> attendances;
+  tx.find("attendances", Query{{{"personId", "=", person_id}}}, [&](const Document& d) {
+    attendances.push_back(d);
+    return true;
+  });
+  for (const auto& a : attendances) {
+    if (policy == AttendancePolicy::kRemove) {
+      effect.attendances_removed += tx.remove("attendances", *a.id_key()) ? 1 : 0;
+    } else {
+      tx.replace("attendances", anonymised(a));
+      ++effect.attendances_anonymised;
+    }
+  }
+  // After the profile and attendances are gone, so their own references do not keep the files alive.
+  for (const auto& id : unreferenced(tx, candidates, effect.files_kept_shared))
+    if (remove_file(tx, id)) effect.files_deleted.push_back(id);
+  return effect;
+}
+
+ErasureReport erase_person(const fs::path& data_root, const std::string& person_id, const ErasureOptions& options) {
+  if (person_id.empty()) throw Error(ExitCode::kUsage, "person id is empty");
+  auto dir = DataDir::open(data_root);
+  auto db = Database::open(dir, options.db, {.create_if_missing = false});
+  ErasureLedger ledger(data_root);
+  auto tx = db->write();  // BEGIN IMMEDIATE: also serialises erasures, so ledger appends do not interleave
+  if (!tx.get("faceprofiles", person_id)) {
+    if (auto done = ledger.find(person_id))
+      throw Error(ExitCode::kNotFound, "person '" + person_id + "' was already erased at " +
+                                           format_iso8601(done->erased_at) + " by " + done->requested_by +
+                                           " (erasure ledger '" + ledger.path().string() + "'); nothing changed");
+    throw Error(ExitCode::kNotFound, "no face profile with id '" + person_id + "' in database '" + options.db +
+                                         "'; nothing changed");
+  }
+  ErasureReport report;
+  report.person_id = person_id;
+  report.db = options.db;
+  report.attendance = options.attendance;
+  report.erased_at = now_millis();
+  report.ledger_path = ledger.path().string();
+  report.effect = apply_erasure(tx, person_id, options.attendance);
+
+  AuditEntry audit;
+  audit.action = "person.delete";
+  audit.target = person_id;
+  audit.actor = options.actor;
+  audit.timestamp = report.erased_at;
+  audit.details = report.effect.to_json();
+  audit.details["attendancePolicy"] = to_string(options.attendance);
+  audit.details["ledger"] = ErasureLedger::kFileName;
+  report.audit_id = append_audit(tx, audit);
+
+  // Ledger first, then commit (see the header): the line is on disk before the erasure is visible.
+  report.ledger_already_listed = ledger.find(person_id).has_value();
+  if (!report.ledger_already_listed) {
+    ErasureRecord record;
+    record.person_id = person_id;
+    record.erased_at = report.erased_at;
+    record.db = options.db;
+    record.attendance_policy = options.attendance;
+    record.requested_by = options.actor.value_or(default_audit_actor());
+    record.reason = options.reason;
+    record.file_ids = report.effect.files_deleted;
+    ledger.append(record);
+  }
+  tx.commit();
+  return report;
+}
+
+ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector<ErasureRecord>& ledger) {
+  ReapplyReport report;
+  report.records = int64_t(ledger.size());
+  std::vector<std::string> changed_ids;
+  for (const auto& record : ledger) {
+    auto effect = apply_erasure(tx, record.person_id, record.attendance_policy, record.file_ids);
+    if (effect.changed()) {
+      ++report.people_changed;
+      changed_ids.push_back(record.person_id);
+    }
+    add(report.effect, effect);
+  }
+  if (report.effect.changed()) {
+    AuditEntry audit;
+    audit.action = "person.erasure.reapply";
+    audit.details = report.effect.to_json();
+    audit.details["records"] = report.records;
+    audit.details["peopleChanged"] = report.people_changed;
+    // The ids (pseudonymous, as person.delete's target): a restore replaces auditlogs with the backup's,
+    // so this entry is what the restored audit log shows of the erasures it re-applied.
+    audit.details["personIds"] = changed_ids;
+    append_audit(tx, audit);
+  }
+  return report;
+}
+
+ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string& db_name) {
+  auto dir = DataDir::open(data_root);
+  auto db = Database::open(dir, db_name, {.create_if_missing = false});
+  auto tx = db->write();
+  auto report = reapply_erasures(tx, ErasureLedger(data_root).read());
+  tx.commit();
+  return report;
+}
+
+}  // namespace facecrowd

@@ -1,0 +1,38 @@
+// When a face counts as a known person: the match decision and its two settings.
+// Contract: a search result (vision::GalleryMatch) is a recognition when
+//     distance <= max_distance  AND  margin >= min_margin
+// (unit-vector L2 distances, 0..2; margin = distance to the closest *other* person minus distance). The
+// defaults were calibrated leave-one-out on ../shared/data/faces/identities (tools/calibrate_faces.md;
+// the test GalleryCalibration.* re-measures them): same-person distances there reach ~0.36 and
+// different-person distances start at ~0.43, so 0.40 sits in the gap; a margin of 0.04 rejects the
+// ambiguous "two people about equally close" case without rejecting any genuine match seen there.
+// Settings come from, in order: flags (--threshold/--min-margin), $FACECROWD_MATCH_THRESHOLD /
+// $FACECROWD_MATCH_MARGIN, the defaults. confidence() maps a distance to 0..1 for attendance records.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "vision/gallery.h"
+
+namespace facecrowd {
+
+struct MatchPolicy {
+  float max_distance = 0.40f;  // recognised at or below
+  float min_margin = 0.04f;    // and at least this much closer than the next person
+};
+
+// Error(kUsage) naming the setting when max_distance is not in (0, 2] or min_margin not in [0, 2].
+void validate_match_policy(const MatchPolicy& policy);
+
+// Defaults overridden by $FACECROWD_MATCH_THRESHOLD / $FACECROWD_MATCH_MARGIN (Error(kUsage) naming the
+// variable when it is not a number), then by the flags that were given; validated.
+MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag);
+
+bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy);
+
+// 1 at distance 0, 0.5 at max_distance, 0 at 2 * max_distance and beyond (linear): a match's
+// confidence is >= 0.5 exactly when its distance passes the threshold.
+double match_confidence(float distance, const MatchPolicy& policy);
+
+}  // namespace facecrowd

@@ -1,0 +1,28 @@
+// A photo given on the command line (or uploaded), read once: its bytes, sha256, content type and the
+// decoded upright BGR image. Contract: read_photo() throws Error(kNotFound) when the file is absent,
+// Error(kBadInput) naming the file when it is larger than kMaxPhotoBytes, empty, not an image, truncated
+// or otherwise undecodable (vision/image_loader.h), and Error(kIo) when it cannot be read.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "vision/image_loader.h"
+
+namespace facecrowd {
+
+inline constexpr uintmax_t kMaxPhotoBytes = 50u << 20;  // 50 MiB: bounded before reading (DESIGN inv. 7)
+
+struct Photo {
+  std::filesystem::path path;
+  std::string bytes;
+  std::string sha256;        // hex
+  std::string content_type;  // "image/jpeg", "image/png", … from the header
+  cv::Mat bgr;               // upright (EXIF applied)
+};
+
+Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& limits = {});
+
+}  // namespace facecrowd

@@ -1,0 +1,77 @@
+// `facecrowd attendance list`: attendance records by session, person or time (app/attendance.h).
+#include <iomanip>
+#include <iostream>
+
+#include "app/attendance.h"
+#include "cli/command.h"
+#include "core/error.h"
+#include "store/schema.h"
+
+namespace facecrowd {
+namespace {
+
+std::optional<UnixMillis> time_flag(const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto t = parse_iso8601(text);
+  if (!t) throw Error(ExitCode::kUsage, flag + " '" + text + "' is not an ISO 8601 time (e.g. 2026-03-02 or 2026-03-02T08:00:00Z)");
+  return t;
+}
+
+std::string text(const nlohmann::json& doc, const char* key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return "-";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("$date")) return (*it)["$date"].is_string() ? (*it)["$date"].get<std::string>() : (*it)["$date"].dump();
+  if (it->is_object() && it->contains("$oid")) return (*it)["$oid"].get<std::string>();
+  return it->dump();
+}
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  struct Options {
+    std::string db{kDefaultDatabase};
+    std::string session, person, from, to;
+    int64_t limit = 0;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* group = app.add_subcommand("attendance", "Attendance records (made by `facecrowd recognize`)");
+  group->require_subcommand(1);
+  auto* list = group->add_subcommand(
+      "list",
+      "List attendance records in time order; filters combine.\n\n"
+      "Examples:\n"
+      "  facecrowd attendance list --session class-7A-2026-03-02\n"
+      "  facecrowd attendance list --person EMP-0042 --from 2026-03-01 --to 2026-03-31 --json");
+  list->add_option("--db", opts->db, "database")->capture_default_str();
+  list->add_option("--session", opts->session, "only this session");
+  list->add_option("--person", opts->person, "only this person: profile id, external id or exact name");
+  list->add_option("--from", opts->from, "only records at or after this ISO 8601 time");
+  list->add_option("--to", opts->to, "only records at or before this ISO 8601 time");
+  list->add_option("--limit", opts->limit, "at most this many (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  list->add_flag("--json", opts->json, "print a JSON array (relaxed Extended JSON)");
+  list->callback([opts, &globals] {
+    AttendanceQuery q;
+    if (!opts->session.empty()) q.session = opts->session;
+    if (!opts->person.empty()) q.person = opts->person;
+    q.from = time_flag("--from", opts->from);
+    q.to = time_flag("--to", opts->to);
+    if (opts->limit > 0) q.limit = opts->limit;
+    auto db = Database::open(DataDir::open(globals.data_dir), opts->db, {.create_if_missing = false});
+    auto tx = db->read();
+    auto rows = list_attendance(tx, q);
+    if (opts->json) {
+      std::cout << nlohmann::json(rows).dump(2) << "\n";
+      return;
+    }
+    for (const auto& r : rows) {
+      double confidence = r.contains("confidence") && r["confidence"].is_number() ? r["confidence"].get<double>() : 0;
+      std::cout << text(r, "timestamp") << "  " << std::left << std::setw(24) << text(r, "session") << std::setw(24)
+                << text(r, "personName") << " " << text(r, "personId") << "  " << std::fixed << std::setprecision(2)
+                << confidence << "\n";
+    }
+    if (rows.empty()) std::cerr << "no matching attendance records\n";
+  });
+});
+
+}  // namespace
+}  // namespace facecrowd

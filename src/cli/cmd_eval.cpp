@@ -1,0 +1,151 @@
+// `facecrowd eval faces` and `facecrowd eval detect`: recognition and detection quality on labelled
+// photos (app/eval_faces.h, app/eval_detect.h). Reads images and models only; writes nothing to the store.
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "app/eval_detect.h"
+#include "app/eval_faces.h"
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/files.h"
+
+namespace facecrowd {
+namespace {
+
+std::unique_ptr<vision::FacePipeline> open_pipeline(const GlobalOptions& globals) {
+  std::optional<fs::path> dir;
+  if (!globals.models_dir.empty()) dir = globals.models_dir;
+  return vision::FacePipeline::open(dir);
+}
+
+std::function<void(size_t, size_t)> progress_printer(const GlobalOptions& globals, const char* what) {
+  if (!show_progress(globals)) return {};
+  return [what](size_t done, size_t total) {
+    std::cerr << "\r" << what << " " << done << "/" << total << (done == total ? "\n" : "") << std::flush;
+  };
+}
+
+void write_csv(const std::string& path, const std::string& text) {
+  if (!path.empty()) write_file_durably(path, text);
+}
+
+void add_faces(CLI::App* eval, GlobalOptions& globals) {
+  struct Options {
+    std::string gallery, probe, unknown, identities;
+    int split = 0;
+    std::optional<float> threshold, margin;
+    int min_face_px = -1;
+    std::string csv;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = eval->add_subcommand(
+      "faces",
+      "Measure recognition on folders of identities (DIR/<person>/<photo>): every gallery photo is enrolled\n"
+      "in an in-memory gallery (nothing is written to the store), every probe photo is searched. Reports:\n"
+      "  rank-1 identification accuracy (top match is the right person; no face found = a miss),\n"
+      "  open-set identification (right AND accepted by the match policy),\n"
+      "  verification TAR at FAR 0.1% and 1% over all probe x gallery-person pairs (with few identities\n"
+      "    there are few impostor pairs: the report says when 0.1% cannot be reached and what FAR was),\n"
+      "  unknown rejection: photos of people not in the gallery (--unknown, or identities --split leaves\n"
+      "    with too few photos) that the policy rejects, and the same leave-one-identity-out.\n"
+      "The match policy is recognition's: --threshold/--min-margin, else $FACECROWD_MATCH_THRESHOLD /\n"
+      "$FACECROWD_MATCH_MARGIN, else the calibrated defaults (app/match_policy.h).\n"
+      "Examples:\n"
+      "  facecrowd eval faces --gallery enrolled/ --probe probes/ --unknown strangers/\n"
+      "  facecrowd eval faces --identities ../shared/data/faces/identities --split 1 --csv probes.csv\n"
+      "    (per identity, photos sorted by name: the last 1 is a probe, the rest the gallery; identities with\n"
+      "     only 1 photo become unknown people)");
+  cmd->add_option("--gallery", opts->gallery, "folder of identity folders to enroll");
+  cmd->add_option("--probe", opts->probe, "folder of identity folders to search (same folder names as the gallery)");
+  cmd->add_option("--unknown", opts->unknown, "folder of identity folders of people NOT in the gallery");
+  cmd->add_option("--identities", opts->identities, "one folder of identity folders, split by --split");
+  cmd->add_option("--split", opts->split, "with --identities: hold back the last K photos of each identity as probes")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threshold", opts->threshold, "match policy: recognised at or below this distance (unit L2, 0..2)");
+  cmd->add_option("--min-margin", opts->margin, "match policy: and at least this much closer than the next person");
+  cmd->add_option("--min-face-px", opts->min_face_px, "smallest face to look for, pixels (default: the detector's)");
+  cmd->add_option("--csv", opts->csv, "write one row per probe search (probe, unknown, leave_one_out) to FILE");
+  cmd->add_flag("--json", opts->json, "print the figures as JSON");
+  cmd->callback([opts, &globals] {
+    EvalSets sets;
+    if (!opts->identities.empty()) {
+      if (!opts->gallery.empty() || !opts->probe.empty())
+        throw Error(ExitCode::kUsage, "give either --identities with --split, or --gallery and --probe");
+      if (opts->split < 1) throw Error(ExitCode::kUsage, "--identities needs --split K (photos per identity to hold back)");
+      sets = split_identities(list_identities(opts->identities), opts->split);
+    } else {
+      if (opts->gallery.empty() || opts->probe.empty())
+        throw Error(ExitCode::kUsage, "give --gallery DIR and --probe DIR (or --identities DIR --split K)");
+      if (opts->split) throw Error(ExitCode::kUsage, "--split needs --identities");
+      sets.gallery = list_identities(opts->gallery);
+      sets.probes = list_identities(opts->probe);
+    }
+    if (!opts->unknown.empty())
+      for (auto& u : list_identities(opts->unknown)) sets.unknown.push_back(std::move(u));
+    auto policy = resolve_match_policy(opts->threshold, opts->margin);
+    auto pipeline = open_pipeline(globals);
+    if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;
+    auto input = embed_sets(*pipeline, sets, progress_printer(globals, "embedding photos"));
+    auto report = evaluate_faces(input, policy);
+    write_csv(opts->csv, report.csv());
+    if (opts->json) {
+      auto j = report.to_json();
+      j["modelVersion"] = pipeline->models().embedding_model_version;
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    std::cout << report.text();
+  });
+}
+
+void add_detect(CLI::App* eval, GlobalOptions& globals) {
+  struct Options {
+    std::string xml, images, csv;
+    DetectEvalOptions eval;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = eval->add_subcommand(
+      "detect",
+      "Measure face detection against hand-drawn boxes in dlib imglab XML (<image file=...><box top left\n"
+      "width height [ignore='1']/>). A detection is right when it overlaps an unclaimed box by IoU >= --iou\n"
+      "(best score first). recall = matched boxes / boxes; precision = matched / (matched + false positives),\n"
+      "where an unmatched detection is a false positive only when it is at least as large as the smallest\n"
+      "annotated face of its image: such sets leave small background faces unboxed, so smaller extra\n"
+      "detections are reported apart, not counted. Detections of ignore='1' boxes count neither way.\n"
+      "Detection runs as in recognition (detector + landmark check).\n"
+      "Example:\n"
+      "  facecrowd eval detect --xml ../shared/data/faces/detection/dlib_training/training.xml --csv det.csv");
+  cmd->add_option("--xml", opts->xml, "imglab XML file")->required();
+  cmd->add_option("--images", opts->images, "folder of the images (default: the XML's folder)");
+  cmd->add_option("--iou", opts->eval.iou, "overlap that makes a match")->capture_default_str()->check(CLI::Range(0.05, 1.0));
+  cmd->add_option("--min-face-px", opts->eval.detector.min_face_px, "smallest face to look for, pixels (more tiles below)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-score", opts->eval.detector.min_score, "detector score to keep a face")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--csv", opts->csv, "write one row per image to FILE");
+  cmd->add_flag("--json", opts->json, "print the figures as JSON");
+  cmd->callback([opts, &globals] {
+    auto pipeline = open_pipeline(globals);
+    auto report = evaluate_detection(*pipeline, opts->xml, opts->images, opts->eval,
+                                     progress_printer(globals, "detecting"));
+    write_csv(opts->csv, report.csv());
+    if (opts->json) {
+      std::cout << report.to_json().dump(2) << "\n";
+      return;
+    }
+    std::cout << report.text();
+  });
+}
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  auto* eval = app.add_subcommand("eval", "Measure recognition and detection quality on labelled photos");
+  eval->require_subcommand(1);
+  add_faces(eval, globals);
+  add_detect(eval, globals);
+});
+
+}  // namespace
+}  // namespace facecrowd

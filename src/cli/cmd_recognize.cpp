@@ -1,0 +1,80 @@
+// `facecrowd recognize PHOTO --session S`: attendance from a group photo (app/attendance.h).
+#include <iomanip>
+#include <iostream>
+
+#include "app/attendance.h"
+#include "cli/command.h"
+#include "cli/face_options.h"
+#include "core/error.h"
+#include "store/schema.h"
+
+namespace facecrowd {
+namespace {
+
+std::string box_text(const cv::Rect& b) {
+  return "x=" + std::to_string(b.x) + " y=" + std::to_string(b.y) + " w=" + std::to_string(b.width) +
+         " h=" + std::to_string(b.height);
+}
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  struct Options {
+    std::string db{kDefaultDatabase};
+    std::string photo, session, annotate, at;
+    bool json = false;
+    MatchFlags match;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "recognize",
+      "Mark attendance from a group photo: every face is matched against the enrolled profiles.\n\n"
+      "A recognised person gets one attendance record per session; uploading another photo of the same\n"
+      "session keeps each person's most confident record. Unknown faces are listed with their boxes\n"
+      "(and the closest profile, for review). The photo is stored (fs.files, kind group_photo) and an\n"
+      "attendance.recognize audit entry written, all in one transaction.\n\n"
+      "Examples:\n"
+      "  facecrowd recognize class7a.jpg --session class-7A-2026-03-02 --annotate class7a_marked.jpg\n"
+      "  facecrowd recognize gate.jpg --session shift-early --at 2026-03-02T06:05:00Z --json");
+  cmd->add_option("--db", opts->db, "database")->capture_default_str();
+  cmd->add_option("PHOTO", opts->photo, "the group photo")->required();
+  cmd->add_option("--session", opts->session, "the class, shift or event the photo is of")->required();
+  cmd->add_option("--annotate", opts->annotate, "also write the photo with boxes, names and scores to this .jpg");
+  cmd->add_option("--at", opts->at, "when the photo was taken (ISO 8601; default now): the records' timestamp");
+  opts->match.add_to(cmd);
+  cmd->add_flag("--json", opts->json, "print the result as JSON");
+  cmd->callback([opts, &globals] {
+    RecognizeRequest request;
+    request.photo = opts->photo;
+    request.session = opts->session;
+    request.match = opts->match.resolve();
+    if (!opts->annotate.empty()) request.annotate = opts->annotate;
+    if (!opts->at.empty()) {
+      request.taken_at = parse_iso8601(opts->at);
+      if (!request.taken_at)
+        throw Error(ExitCode::kUsage, "--at '" + opts->at + "' is not an ISO 8601 time (e.g. 2026-03-02T08:30:00Z)");
+    }
+    auto pipeline = open_face_pipeline(globals);
+    auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
+    RecognizeResult result = recognize(*db, *pipeline, request);
+    if (opts->json) {
+      std::cout << result.to_json().dump(2) << "\n";
+      return;
+    }
+    size_t known = 0;
+    for (const auto& f : result.faces) {
+      if (!f.known) continue;
+      ++known;
+      std::cout << "recognised " << std::left << std::setw(24) << f.person_name.value_or("") << " confidence "
+                << std::fixed << std::setprecision(2) << f.confidence << "  distance " << std::setprecision(3)
+                << f.distance << "  " << box_text(f.box) << "  record " << f.record << "\n";
+    }
+    for (const auto& f : result.faces)
+      if (!f.known) std::cout << "unknown face  " << box_text(f.box) << "  (" << f.why_unknown << ")\n";
+    std::cout << "session " << result.session << ": " << known << " recognised, " << result.faces.size() - known
+              << " unknown; photo stored as file " << result.photo_file_id << "\n";
+    if (result.gallery_embeddings == 0)
+      std::cerr << "note: no one is enrolled for this model yet (facecrowd enroll --name NAME PHOTO)\n";
+  });
+});
+
+}  // namespace
+}  // namespace facecrowd

@@ -1,0 +1,231 @@
+#include "vision/gallery.h"
+
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+namespace facecrowd::vision {
+
+namespace {
+constexpr size_t kDim = 128;
+constexpr size_t kM = 16;
+constexpr size_t kEfConstruction = 200;
+constexpr size_t kEfSearch = 128;
+// Neighbours asked of HNSW per search; if they all belong to one person, ask again with more (up to the
+// cap) so the runner-up is a real other person rather than "none".
+constexpr size_t kFirstK = 32;
+constexpr size_t kMaxK = 1024;
+
+// hnswlib's SSE squared-L2 kernel for 128 floats (4x the scalar loop, which -O2 cannot vectorise
+// without reassociating float sums).
+float squared_l2(const float* a, const float* b) {
+  static hnswlib::L2Space space(kDim);
+  static const hnswlib::DISTFUNC<float> distance = space.get_dist_func();
+  static const void* const param = space.get_dist_func_param();
+  return distance(a, b, param);
+}
+
+// Best person and the closest different person, fed (person, squared distance) pairs in any order.
+struct TwoBest {
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+  uint32_t best = kNone, second = kNone;
+  uint32_t best_label = 0;
+  float best_d = std::numeric_limits<float>::infinity(), second_d = std::numeric_limits<float>::infinity();
+
+  void offer(uint32_t person, float d, uint32_t label) {
+    if (person == best) {
+      if (d < best_d) {
+        best_d = d;
+        best_label = label;
+      }
+    } else if (d < best_d) {
+      // The old best is now the closest other person: it was closer than any earlier second.
+      second = best;
+      second_d = best_d;
+      best = person;
+      best_d = d;
+      best_label = label;
+    } else if (d < second_d) {
+      second = person;
+      second_d = d;
+    }
+  }
+};
+}  // namespace
+
+struct Gallery::Index {
+  hnswlib::L2Space space{kDim};
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
+};
+
+Gallery::Gallery(size_t hnsw_from_size) : hnsw_from_size_(std::max<size_t>(1, hnsw_from_size)) {}
+Gallery::~Gallery() = default;
+
+uint32_t Gallery::intern_person_locked(const std::string& person_id) {
+  auto [it, inserted] = person_index_.try_emplace(person_id, uint32_t(person_names_.size()));
+  if (inserted) {
+    person_names_.push_back(person_id);
+    embeddings_per_person_.push_back(0);
+  }
+  return it->second;
+}
+
+void Gallery::add(const std::string& person_id, const std::string& embedding_id, const std::array<float, 128>& unit) {
+  std::unique_lock lock(mutex_);
+  uint32_t person = intern_person_locked(person_id);
+
+  auto existing = label_of_embedding_.find(embedding_id);
+  if (existing != label_of_embedding_.end()) {
+    // Replace: drop the old entry (its label stays retired), then add as new.
+    Label old = existing->second;
+    int64_t dense = dense_of_label_[old];
+    if (dense >= 0) {
+      uint32_t old_person = person_of_[size_t(dense)];
+      if (--embeddings_per_person_[old_person] == 0) --people_;
+      if (index_) index_->hnsw->markDelete(old);
+      remove_dense_locked(size_t(dense));
+    }
+    label_of_embedding_.erase(existing);
+  }
+
+  Label label = Label(dense_of_label_.size());
+  size_t dense = person_of_.size();
+  vectors_.insert(vectors_.end(), unit.begin(), unit.end());
+  person_of_.push_back(person);
+  label_of_.push_back(label);
+  dense_of_label_.push_back(int64_t(dense));
+  person_of_label_.push_back(person);
+  embedding_of_label_.push_back(embedding_id);
+  label_of_embedding_[embedding_id] = label;
+  if (embeddings_per_person_[person]++ == 0) ++people_;
+
+  if (index_) {
+    auto& h = *index_->hnsw;
+    if (h.cur_element_count >= h.max_elements_) h.resizeIndex(h.max_elements_ * 2);
+    h.addPoint(unit.data(), label);
+  } else if (person_of_.size() >= hnsw_from_size_) {
+    build_index_locked();
+  }
+}
+
+void Gallery::build_index_locked() {
+  index_ = std::make_unique<Index>();
+  size_t capacity = std::max<size_t>(2 * person_of_.size(), 1024);
+  index_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(&index_->space, capacity, kM, kEfConstruction);
+  index_->hnsw->setEf(kEfSearch);
+  for (size_t i = 0; i < person_of_.size(); ++i) index_->hnsw->addPoint(&vectors_[i * kDim], label_of_[i]);
+}
+
+void Gallery::remove_dense_locked(size_t dense) {
+  // Swap-remove: the last entry moves into `dense`, so the array stays contiguous for the exact scan.
+  const Label removed = label_of_[dense];
+  const size_t last = person_of_.size() - 1;
+  if (dense != last) {
+    std::copy_n(&vectors_[last * kDim], kDim, &vectors_[dense * kDim]);
+    person_of_[dense] = person_of_[last];
+    label_of_[dense] = label_of_[last];
+    dense_of_label_[label_of_[dense]] = int64_t(dense);
+  }
+  dense_of_label_[removed] = -1;
+  vectors_.resize(last * kDim);
+  person_of_.pop_back();
+  label_of_.pop_back();
+}
+
+size_t Gallery::remove_person(const std::string& person_id) {
+  std::unique_lock lock(mutex_);
+  auto it = person_index_.find(person_id);
+  if (it == person_index_.end()) return 0;
+  uint32_t person = it->second;
+  size_t removed = 0;
+  for (size_t dense = 0; dense < person_of_.size();) {
+    if (person_of_[dense] != person) {
+      ++dense;
+      continue;
+    }
+    Label label = label_of_[dense];
+    if (index_) index_->hnsw->markDelete(label);
+    label_of_embedding_.erase(embedding_of_label_[label]);
+    embedding_of_label_[label].clear();
+    remove_dense_locked(dense);
+    ++removed;  // do not advance: the last entry now sits at `dense`
+  }
+  if (removed > 0) {
+    embeddings_per_person_[person] = 0;
+    --people_;
+  }
+  if (index_ && person_of_.size() < hnsw_from_size_) {
+    index_.reset();
+  } else if (index_ && index_->hnsw->num_deleted_ > index_->hnsw->cur_element_count / 2) {
+    build_index_locked();  // hnswlib 0.6 never reuses deleted slots: rebuild once most of it is dead
+  }
+  return removed;
+}
+
+size_t Gallery::size() const {
+  std::shared_lock lock(mutex_);
+  return person_of_.size();
+}
+
+size_t Gallery::people() const {
+  std::shared_lock lock(mutex_);
+  return people_;
+}
+
+bool Gallery::uses_hnsw() const {
+  std::shared_lock lock(mutex_);
+  return index_ != nullptr;
+}
+
+std::optional<GalleryMatch> Gallery::search(const std::array<float, 128>& unit) const {
+  std::shared_lock lock(mutex_);
+  if (person_of_.empty()) return std::nullopt;
+  return index_ ? search_hnsw_locked(unit.data()) : search_exact_locked(unit.data());
+}
+
+namespace {
+GalleryMatch to_match(const TwoBest& two, const std::vector<std::string>& names, const std::string& embedding_id) {
+  GalleryMatch m;
+  m.person_id = names[two.best];
+  m.distance = std::sqrt(two.best_d);
+  m.embedding_id = embedding_id;
+  if (two.second != TwoBest::kNone) {
+    m.runner_up_id = names[two.second];
+    m.runner_up_distance = std::sqrt(two.second_d);
+    m.margin = m.runner_up_distance - m.distance;
+  } else {
+    m.margin = kNoRunnerUp;
+  }
+  return m;
+}
+}  // namespace
+
+std::optional<GalleryMatch> Gallery::search_exact_locked(const float* q) const {
+  TwoBest two;
+  const size_t n = person_of_.size();
+  for (size_t i = 0; i < n; ++i) two.offer(person_of_[i], squared_l2(q, &vectors_[i * kDim]), label_of_[i]);
+  return to_match(two, person_names_, embedding_of_label_[two.best_label]);
+}
+
+std::optional<GalleryMatch> Gallery::search_hnsw_locked(const float* q) const {
+  const size_t n = person_of_.size();
+  TwoBest two;
+  for (size_t k = std::min(kFirstK, n);; k = std::min(k * 4, n)) {
+    two = TwoBest{};
+    auto result = index_->hnsw->searchKnn(q, k);  // max-heap of (squared distance, label)
+    while (!result.empty()) {
+      auto [d, label] = result.top();
+      result.pop();
+      two.offer(person_of_label_[label], d, uint32_t(label));
+    }
+    bool need_more = two.second == TwoBest::kNone && people_ > 1;
+    if (!need_more || k >= std::min(n, kMaxK)) break;
+  }
+  if (two.best == TwoBest::kNone) return search_exact_locked(q);  // cannot happen with n > 0; be safe
+  return to_match(two, person_names_, embedding_of_label_[two.best_label]);
+}
+
+}  // namespace facecrowd::vision

@@ -1,0 +1,93 @@
+// The enrolled faces, in memory, searchable by nearest neighbour.
+// Contract: a Gallery holds (person id, embedding id, unit 128-D vector) triples. search(q) returns the
+// person whose nearest embedding is closest to q (unit-vector L2 distance, 0..2), that distance, and the
+// runner-up: the closest *different* person, with margin = runner_up_distance - distance (kNoRunnerUp when
+// the gallery holds one person). It returns nullopt only when the gallery is empty.
+// Search is exact (a scan of a contiguous float array) while size() < hnsw_from_size, and an HNSW index
+// (hnswlib, M=16, ef_construction=200, ef=128) at or above it; the index is built when the gallery grows
+// past the size, extended on add, entries are markDeleted on remove, and dropped (back to exact) when a
+// removal takes the gallery below the size. The HNSW answer is approximate: for face galleries (tight
+// clusters per person) it agrees with the exact one; bench/gallery_bench.cpp measures recall on random data.
+// Cost (bench/gallery_bench.cpp, 2 shared cores): exact ~0.2 ms a search at 10k embeddings, ~3 ms at 100k
+// (hnswlib's SSE kernel); HNSW ~0.15 ms at 10k, ~0.6 ms at 100k (recall 0.996 on random vectors), but
+// building it for 100k takes ~1-2 minutes — worth it for a long-running server, not a one-shot command.
+// Memory: 512 bytes a vector, twice when indexed (dense copy + HNSW), ~130 MB at 100k.
+// add() with an embedding id already present replaces that embedding (its vector and its person).
+// Locking: the Gallery is thread-safe by an internal reader/writer lock: add/remove_person take it
+// exclusively, search/size/people take it shared, so many recognitions can search while an enrollment adds.
+// Nothing here knows about the store (app/gallery_loader.h builds a Gallery from faceprofiles).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace facecrowd::vision {
+
+// margin when the gallery holds a single person: larger than any possible distance difference (max 2).
+inline constexpr float kNoRunnerUp = 4.0f;
+
+struct GalleryMatch {
+  std::string person_id;
+  float distance = 0;  // unit-vector L2 to the person's nearest embedding
+  std::string embedding_id;  // that nearest embedding
+  std::optional<std::string> runner_up_id;
+  float runner_up_distance = 0;
+  float margin = 0;  // runner_up_distance - distance, or kNoRunnerUp when there is no other person
+};
+
+class Gallery {
+ public:
+  explicit Gallery(size_t hnsw_from_size = 5000);  // exact below, HNSW at or above (rebuilt/extended as it grows)
+  ~Gallery();
+  Gallery(const Gallery&) = delete;
+  Gallery& operator=(const Gallery&) = delete;
+
+  // `unit` must be L2-normalised (distances assume it).
+  void add(const std::string& person_id, const std::string& embedding_id, const std::array<float, 128>& unit);
+  size_t remove_person(const std::string& person_id);  // returns embeddings removed (hnswlib markDelete)
+
+  size_t size() const;    // embeddings
+  size_t people() const;  // distinct persons with at least one embedding
+  bool uses_hnsw() const;
+  std::optional<GalleryMatch> search(const std::array<float, 128>& unit) const;  // nullopt when empty
+
+ private:
+  struct Index;  // the hnswlib index (kept out of this header)
+  using Label = uint32_t;
+
+  void build_index_locked();
+  void remove_dense_locked(size_t dense);
+  std::optional<GalleryMatch> search_exact_locked(const float* q) const;
+  std::optional<GalleryMatch> search_hnsw_locked(const float* q) const;
+  uint32_t intern_person_locked(const std::string& person_id);
+
+  const size_t hnsw_from_size_;
+  mutable std::shared_mutex mutex_;
+
+  // Dense storage, swap-removed: vectors_[i*128..], person_of_[i], label_of_[i].
+  std::vector<float> vectors_;
+  std::vector<uint32_t> person_of_;
+  std::vector<Label> label_of_;
+
+  // Labels are stable ids (the HNSW labels): label -> dense index, person, embedding id.
+  std::vector<int64_t> dense_of_label_;  // -1 when removed
+  std::vector<uint32_t> person_of_label_;
+  std::vector<std::string> embedding_of_label_;
+  std::unordered_map<std::string, Label> label_of_embedding_;
+
+  std::vector<std::string> person_names_;                  // person index -> id
+  std::unordered_map<std::string, uint32_t> person_index_;  // id -> person index
+  std::vector<uint32_t> embeddings_per_person_;
+  size_t people_ = 0;
+
+  std::unique_ptr<Index> index_;  // null while exact
+};
+
+}  // namespace facecrowd::vision

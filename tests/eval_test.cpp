@@ -1,0 +1,198 @@
+// Evaluation: the metric arithmetic on made-up embeddings and boxes (no models needed), the imglab XML
+// reader, the deterministic split, and the real binary on the shared photos (skipped without them).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "app/eval_detect.h"
+#include "app/eval_faces.h"
+#include "core/error.h"
+#include "test_support.h"
+
+namespace facecrowd {
+namespace {
+
+fs::path models_dir() { return fs::path(FACECROWD_SOURCE_DIR) / "models"; }
+bool models_present() { return fs::exists(models_dir() / "SHA256SUMS"); }
+
+// A unit vector near axis `axis`, nudged towards axis `axis + 1` by `tilt`.
+vision::Embedding near_axis(int axis, float tilt = 0) {
+  vision::Embedding e;
+  e.unit[size_t(axis)] = 1;
+  e.unit[size_t(axis + 1)] = tilt;
+  float n = std::sqrt(1 + tilt * tilt);
+  for (auto& v : e.unit) v /= n;
+  e.raw_norm = 1;
+  return e;
+}
+
+LabelledFace face(const std::string& identity, const std::string& image, std::optional<vision::Embedding> e) {
+  return {identity, image, e, e ? 1 : 0};
+}
+
+TEST(EvalFaces, VerificationAtFarUsesTheThresholdThatAdmitsThatManyImpostors) {
+  std::vector<float> impostor;
+  for (int i = 0; i < 200; ++i) impostor.push_back(0.5f + float(i) * 0.005f);  // 0.500 .. 1.495
+  std::vector<float> genuine = {0.1f, 0.3f, 0.502f, 0.504f, 0.9f};
+  auto one = verification_at(genuine, impostor, 0.01);  // 2 impostors allowed: threshold = impostor[2] = 0.51
+  EXPECT_TRUE(one.meaningful);
+  EXPECT_NEAR(one.threshold, 0.51f, 1e-6);
+  EXPECT_DOUBLE_EQ(one.achieved_far, 2.0 / 200);
+  EXPECT_DOUBLE_EQ(one.tar, 4.0 / 5);
+  auto tenth = verification_at(genuine, impostor, 0.001);  // 0.2 impostors: not reachable with 200 pairs
+  EXPECT_FALSE(tenth.meaningful);
+  EXPECT_DOUBLE_EQ(tenth.achieved_far, 0);
+  EXPECT_NEAR(tenth.threshold, 0.5f, 1e-6);
+  EXPECT_DOUBLE_EQ(tenth.tar, 2.0 / 5);
+}
+
+TEST(EvalFaces, FiguresFromKnownEmbeddings) {
+  FaceEvalInput in;
+  // Three enrolled people on axes 0, 2, 4; two photos each.
+  for (int p = 0; p < 3; ++p) {
+    std::string id = "p" + std::to_string(p);
+    in.gallery.push_back(face(id, id + "a.jpg", near_axis(2 * p)));
+    in.gallery.push_back(face(id, id + "b.jpg", near_axis(2 * p, 0.1f)));
+  }
+  in.gallery.push_back(face("p0", "p0-noface.jpg", std::nullopt));
+  in.probes.push_back(face("p0", "p0-probe.jpg", near_axis(0, 0.05f)));
+  in.probes.push_back(face("p1", "p1-probe.jpg", near_axis(2, 0.05f)));
+  in.probes.push_back(face("p2", "p2-probe.jpg", near_axis(0, 0.2f)));  // looks like p0: a rank-1 miss
+  in.probes.push_back(face("p2", "p2-noface.jpg", std::nullopt));       // no face: a miss
+  in.unknown.push_back(face("stranger", "s.jpg", near_axis(10)));       // far from everyone
+  MatchPolicy policy{0.4f, 0.04f};
+  auto r = evaluate_faces(in, policy);
+  EXPECT_EQ(r.gallery_identities, 3u);
+  EXPECT_EQ(r.gallery_without_face, 1u);
+  EXPECT_EQ(r.probes, 4u);
+  EXPECT_EQ(r.probes_without_face, 1u);
+  EXPECT_EQ(r.rank1_correct, 2u);
+  EXPECT_DOUBLE_EQ(r.rank1_accuracy, 0.5);
+  EXPECT_EQ(r.open_set_correct, 2u);
+  EXPECT_EQ(r.genuine_pairs, 3u);   // three probes with a face, one genuine person each
+  EXPECT_EQ(r.impostor_pairs, 6u);  // and two impostors each
+  ASSERT_EQ(r.verification.size(), 2u);
+  EXPECT_FALSE(r.verification[1].meaningful);  // 6 pairs cannot show 1%
+  EXPECT_EQ(r.unknown_probes, 1u);
+  ASSERT_TRUE(r.unknown_rejection);
+  EXPECT_DOUBLE_EQ(*r.unknown_rejection, 1.0);
+  // Leave one out: every photo with a face of each person against the other two, all far apart,
+  // except p2's probe which sits near p0 (distance ~0.2): accepted, so not rejected.
+  EXPECT_EQ(r.loo_probes, 6u + 3u);
+  EXPECT_EQ(r.loo_rejected, 8u);
+  EXPECT_NE(r.text().find("rank-1 identification: 2/4"), std::string::npos) << r.text();
+  EXPECT_NE(r.csv().find("unknown,stranger,s.jpg,1,"), std::string::npos) << r.csv();
+}
+
+TEST(EvalFaces, SplitHoldsBackTheLastKPhotosAndKeepsSmallFoldersAsUnknown) {
+  TempDir tmp;
+  for (const char* f : {"a/3.jpg", "a/1.jpg", "a/2.jpg", "b/x.png", "c/readme.txt"}) {
+    fs::create_directories((tmp.path() / f).parent_path());
+    write_text(tmp.path() / f, "x");
+  }
+  auto ids = list_identities(tmp.path());
+  ASSERT_EQ(ids.size(), 2u);  // c has no image
+  auto sets = split_identities(ids, 1);
+  ASSERT_EQ(sets.gallery.size(), 1u);
+  EXPECT_EQ(sets.gallery[0].images.size(), 2u);
+  EXPECT_EQ(sets.gallery[0].images[1].filename(), "2.jpg");
+  ASSERT_EQ(sets.probes.size(), 1u);
+  EXPECT_EQ(sets.probes[0].images.at(0).filename(), "3.jpg");
+  ASSERT_EQ(sets.unknown.size(), 1u);
+  EXPECT_EQ(sets.unknown[0].identity, "b");
+  EXPECT_THROW(split_identities(ids, 0), Error);
+  EXPECT_THROW(list_identities(tmp.path() / "missing"), Error);
+}
+
+TEST(EvalDetect, ReadsImglabXmlAndMatchesBoxes) {
+  TempDir tmp;
+  write_text(tmp.path() / "t.xml",
+             "<?xml version='1.0'?>\n<dataset><images>\n"
+             "<image file='a.jpg'>\n"
+             "  <box top='10' left='10' width='40' height='40'/>\n"
+             "  <box top='100' left='100' width='50' height='50'/>\n"
+             "  <box top='200' left='200' width='40' height='40' ignore='1'/>\n"
+             "</image>\n<image file='b.jpg'/>\n</images></dataset>\n");
+  auto images = read_imglab_xml(tmp.path() / "t.xml");
+  ASSERT_EQ(images.size(), 2u);
+  ASSERT_EQ(images[0].boxes.size(), 3u);
+  EXPECT_EQ(images[0].boxes[1].box, cv::Rect2f(100, 100, 50, 50));
+  EXPECT_TRUE(images[0].boxes[2].ignore);
+
+  std::vector<vision::FaceDetection> det = {
+      {{12, 12, 40, 40}, 0.9f},    // matches box 0
+      {{11, 11, 40, 40}, 0.8f},    // a duplicate of box 0: a false positive (box taken)
+      {{202, 202, 40, 40}, 0.7f},  // the ignored box: not counted
+      {{300, 10, 20, 20}, 0.6f},   // unmatched, smaller than the smallest box (40): not counted
+      {{300, 300, 60, 60}, 0.6f},  // unmatched and large: a false positive
+  };
+  auto r = match_detections(images[0], det, 0.5f, 0);
+  EXPECT_EQ(r.boxes, 2u);
+  EXPECT_EQ(r.true_positives, 1u);
+  EXPECT_EQ(r.false_positives, 2u);
+  EXPECT_EQ(r.matched_ignored, 1u);
+  EXPECT_EQ(r.unmatched_small, 1u);
+  DetectEvalReport report;
+  report.add(r);
+  EXPECT_DOUBLE_EQ(report.recall, 0.5);
+  EXPECT_DOUBLE_EQ(report.precision, 1.0 / 3);
+
+  write_text(tmp.path() / "bad.xml", "<dataset><images><image file='a.jpg'><box top='x' left='1' width='2' height='2'/>");
+  EXPECT_THROW(read_imglab_xml(tmp.path() / "bad.xml"), Error);
+  write_text(tmp.path() / "bad2.xml", "<dataset><images><image file='a.jpg'><box top='x' left='1' width='2' height='2'/></image></images></dataset>");
+  try {
+    read_imglab_xml(tmp.path() / "bad2.xml");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("top='x'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EvalCli, DetectOnTheDlibTrainingPhotos) {
+  if (!models_present()) GTEST_SKIP() << "face models absent in " << models_dir() << "; tools/prepare_models.sh";
+  fs::path xml = shared_data_dir() / "faces/detection/dlib_training/training.xml";
+  if (shared_data_dir().empty() || !fs::exists(xml)) GTEST_SKIP() << "shared photos absent (../shared/data/faces)";
+  TempDir tmp;
+  auto r = run_facecrowd("--models " + models_dir().string() + " eval detect --xml " + xml.string() +
+                         " --json --csv " + (tmp.path() / "det.csv").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["boxes"], 18);
+  EXPECT_EQ(j["images"].size(), 4u);
+  // Measured: 18/18 recall, 18/18 precision at IoU 0.5 (mean IoU 0.66); the bounds catch a broken detector or matcher.
+  EXPECT_GE(j["recall"].get<double>(), 0.8) << r.out;
+  EXPECT_GE(j["precision"].get<double>(), 0.8) << r.out;
+  EXPECT_NE(read_text(tmp.path() / "det.csv").find("2008_001322.jpg,3,"), std::string::npos);
+}
+
+TEST(EvalCli, FacesOnASplitOfTheSharedIdentities) {
+  if (!models_present()) GTEST_SKIP() << "face models absent in " << models_dir() << "; tools/prepare_models.sh";
+  fs::path ids = shared_data_dir() / "faces/identities";
+  if (shared_data_dir().empty() || !fs::exists(ids)) GTEST_SKIP() << "shared photos absent (../shared/data/faces)";
+  // Four identities keep the test short: three with enough photos, one (biden, 2 photos) that --split 2
+  // turns into an unknown person.
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "ids");
+  for (const char* person : {"df00", "df10", "obama", "biden"})
+    fs::copy(ids / person, tmp.path() / "ids" / person, fs::copy_options::recursive);
+  auto r = run_facecrowd("--models " + models_dir().string() + " eval faces --identities " +
+                         (tmp.path() / "ids").string() + " --split 2 --min-face-px 40 --json --csv " + (tmp.path() / "p.csv").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gallery"]["identities"], 3);
+  EXPECT_EQ(j["probes"]["count"], 6);
+  EXPECT_GE(j["rank1"]["accuracy"].get<double>(), 0.8) << r.out;
+  EXPECT_EQ(j["unknownRejection"]["probes"], 2) << r.out;
+  EXPECT_EQ(j["verification"]["impostorPairs"].get<int>() + j["verification"]["genuinePairs"].get<int>(),
+            3 * (6 - j["probes"]["withoutFace"].get<int>()));
+  EXPECT_FALSE(j["verification"]["points"][0]["meaningful"].get<bool>());  // FAR 0.1% needs >= 1000 pairs
+  EXPECT_NE(read_text(tmp.path() / "p.csv").find("leave_one_out,"), std::string::npos);
+
+  auto usage = run_facecrowd("eval faces --identities " + (tmp.path() / "ids").string());
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+}
+
+}  // namespace
+}  // namespace facecrowd
