@@ -71,11 +71,17 @@ std::filesystem::path choose_archive_before(const BackupCatalog& catalog, const 
                                             : std::string("; none has a readable manifest copy")));
 }
 
-std::vector<OplogEntry> collect_replay_entries(const OplogWindow& window, std::vector<OplogEntry> archive_entries,
-                                               OplogTimestamp until) {
-  std::vector<OplogEntry> out;
-  for (auto& e : archive_entries)
-    if (e.ts > window.start && e.ts < until) out.push_back(std::move(e));
+int64_t for_each_replay_entry(const OplogWindow& window, const std::vector<OplogEntry>& archive_entries,
+                              OplogTimestamp until, const std::function<void(const OplogEntry&)>& fn) {
+  OplogTimestamp last = window.start;  // slices may overlap the archive's oplog: each ts is applied once
+  int64_t seen = 0;
+  auto offer = [&](const OplogEntry& e) {
+    if (e.ts <= last || e.ts >= until) return;
+    fn(e);
+    last = e.ts;
+    ++seen;
+  };
+  for (const auto& e : archive_entries) offer(e);
   for (const auto& slice : window.slices) {
     if (slice.from >= until) break;  // holds only entries after the limit: not read at all
     int64_t index = 0;
@@ -86,13 +92,10 @@ std::vector<OplogEntry> collect_replay_entries(const OplogWindow& window, std::v
       if (e.ts <= slice.from || e.ts > slice.to)
         throw Error(ExitCode::kBadInput, what + " has ts " + e.ts.to_string() + " outside the slice's range " +
                                              slice.from.to_string() + " .. " + slice.to.to_string());
-      if (e.ts > window.start && e.ts < until) out.push_back(std::move(e));
+      offer(e);
     });
   }
-  std::stable_sort(out.begin(), out.end(), [](const OplogEntry& a, const OplogEntry& b) { return a.ts < b.ts; });
-  out.erase(std::unique(out.begin(), out.end(), [](const OplogEntry& a, const OplogEntry& b) { return a.ts == b.ts; }),
-            out.end());
-  return out;
+  return seen;
 }
 
 }  // namespace facecrowd

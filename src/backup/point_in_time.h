@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <functional>
 #include <vector>
 
 #include "backup/catalog.h"
@@ -43,10 +44,12 @@ void require_inside_window(const OplogWindow& window, OplogTimestamp until);
 // naming the oldest position that is covered when none does; Error(kNotFound) when there is no archive.
 std::filesystem::path choose_archive_before(const BackupCatalog& catalog, const std::string& db, OplogTimestamp until);
 
-// The entries to replay: from the archive's oplog (`archive_entries`, already decoded) and the window's
-// slices, those with window.start < ts < until, sorted by ts, each ts once. Error(kBadInput) naming the
-// slice and the entry when a slice is corrupt or holds an entry outside its own range.
-std::vector<OplogEntry> collect_replay_entries(const OplogWindow& window, std::vector<OplogEntry> archive_entries,
-                                               OplogTimestamp until);
+// Streams the entries to replay, in ts order, each ts once: those of the archive's oplog
+// (`archive_entries`, already decoded, in ts order) and then of the window's slices, with
+// window.start < ts < until. Nothing is held beyond one slice's bytes, so replay memory does not grow with
+// the number of entries. Error(kBadInput) naming the slice and the entry when a slice is corrupt or holds
+// an entry outside its own range. Returns how many entries `fn` saw.
+int64_t for_each_replay_entry(const OplogWindow& window, const std::vector<OplogEntry>& archive_entries,
+                              OplogTimestamp until, const std::function<void(const OplogEntry&)>& fn);
 
 }  // namespace facecrowd

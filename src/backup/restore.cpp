@@ -238,7 +238,8 @@ nlohmann::json RestoreResult::to_json() const {
                           {"window_start", window_start.to_string()},
                           {"window_reach", window_reach.to_string()},
                           {"slices", slices},
-                          {"replayed", oplog_replayed}};
+                          {"replayed", oplog_replayed},
+                          {"replay_seconds", replay_seconds}};
   }
   if (!dry_run) {
     j["position"] = position.to_string();
@@ -415,31 +416,31 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     }
   }
 
-  // Point in time: the archive's oplog, then the shipped slices that continue it.
-  std::vector<OplogEntry> entries;
+  // Point in time: the archive's oplog, then the shipped slices that continue it, streamed (never all
+  // in memory) into the new generation; a corrupt slice still aborts before the swap.
+  std::optional<OplogWindow> window;
+  std::set<std::string> restored_set(restored.begin(), restored.end());
+  auto wanted = [&](const OplogEntry& e) {
+    auto dot = e.ns.find('.');
+    return e.op != 'n' && dot != std::string::npos && e.ns.substr(0, dot) == result.source_db &&
+           restored_set.count(e.collection()) > 0;
+  };
   if (options.until) {
     if (!result.manifest)
       throw Error(ExitCode::kUsage, "--until needs a backup with a manifest (its oplog position); '" + label + "' has none");
-    auto window = plan_oplog_window(*result.manifest, find_slices(options, src));
-    require_inside_window(window, *options.until);
-    result.window_start = window.start;
-    result.window_reach = window.reach;
-    for (const auto& s : window.slices)
+    window = plan_oplog_window(*result.manifest, find_slices(options, src));
+    require_inside_window(*window, *options.until);
+    result.window_start = window->start;
+    result.window_reach = window->reach;
+    for (const auto& s : window->slices)
       if (s.from < *options.until) result.slices_used.push_back(s.path);
-    std::set<std::string> restored_set(restored.begin(), restored.end());
-    for (auto& e : collect_replay_entries(window, std::move(archive_entries), *options.until)) {
-      auto dot = e.ns.find('.');
-      if (e.op == 'n' || dot == std::string::npos || e.ns.substr(0, dot) != result.source_db ||
-          !restored_set.count(e.collection()))
-        continue;
-      entries.push_back(std::move(e));
-    }
-    result.oplog_replayed = int64_t(entries.size());
-    report(options, "replaying " + std::to_string(entries.size()) + " oplog entries before " +
-                        oplog_position_text(*options.until));
   }
 
   if (options.dry_run) {
+    if (window)
+      for_each_replay_entry(*window, archive_entries, *options.until, [&](const OplogEntry& e) {
+        if (wanted(e)) ++result.oplog_replayed;
+      });
     for (auto& cr : result.collections) {
       // Replayed entries change counts in ways only applying them shows; report what was read.
       cr.documents_after = cr.documents_read;
@@ -449,17 +450,22 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   }
 
   OplogTimestamp last_replayed;
-  if (!entries.empty()) {
+  if (window) {
+    report(options, "replaying oplog entries before " + oplog_position_text(*options.until));
+    auto replay_started = std::chrono::steady_clock::now();
     auto tx = gen.db->write();
-    for (const auto& e : entries) {
+    for_each_replay_entry(*window, archive_entries, *options.until, [&](const OplogEntry& e) {
+      if (!wanted(e)) return;
       try {
         tx.replay(e);
       } catch (const Error& err) {
         throw Error(err.code(), "replaying oplog entry " + e.ts.to_string() + " (" + e.ns + "): " + err.what());
       }
-    }
+      ++result.oplog_replayed;
+      last_replayed = e.ts;
+    });
     tx.commit();
-    last_replayed = entries.back().ts;
+    result.replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_started).count();
   }
   if (!options.after_load.empty()) {
     auto tx = gen.db->write();

@@ -79,6 +79,7 @@ struct RestoreResult {
   OplogTimestamp window_start, window_reach;  // when `until` was given
   std::vector<fs::path> slices_used;
   int64_t oplog_replayed = 0;      // entries applied (dry run: that would be)
+  double replay_seconds = 0;       // wall time of reading and applying them
   OplogTimestamp position;         // the restored database's oplog position (not for a dry run)
   fs::path generation;             // the installed generation file (not for a dry run)
   bool copied_live = false;        // built on a copy of the live generation (other collections kept)
