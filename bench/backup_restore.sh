@@ -47,7 +47,7 @@ deploy() {  # deploy DIR SCALE
     --crowdcounts "$(n 50000 "$s")" --auditlogs "$(n 2000000 "$s")" --image-mb "$(n 200 "$s")" --seed 7
   # Steady state: a first backup, the oplog shipped and trimmed, the file compacted.
   "$FC" --data "$dir/data" --backup-dir "$dir/backup" -q backup >/dev/null
-  "$FC" --data "$dir/data" --backup-dir "$dir/backup" -q oplog ship >/dev/null
+  "$FC" --data "$dir/data" --backup-dir "$dir/backup" -q oplog ship --keep-live 0s >/dev/null
   local db; db=$(live_db "$dir")
   sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;" >/dev/null
   rm -f "$dir"/backup/backup_*.tar.gz "$dir"/backup/*.manifest.json
@@ -85,9 +85,9 @@ done
 PITR_N=$(n 200000 "$SCALE")
 "$FC" --data "$D/data" -q demo-data --append --users 1 --profiles 10 --crowdcounts 0 --auditlogs 0 --image-mb 1 \
   --attendances "$PITR_N" --seed 8 >/dev/null
-"$FC" --data "$D/data" --backup-dir "$D/backup" -q oplog ship >/dev/null
+TO=$("$FC" --data "$D/data" --backup-dir "$D/backup" -q oplog ship --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["to"])')
 rm -rf "$D/data/pitr"
-UNTIL=$(( $(date +%s) + 5 )):0
+UNTIL=${TO%%:*}:$(( ${TO##*:} + 1 ))   # just after the last shipped entry: everything replayed
 timed pitr "$FC" --data "$D/data" --backup-dir "$D/backup" -q restore "$ARCHIVE" --db pitr --until "$UNTIL" --json
 cp "$WORK/pitr.out" "$WORK/pitr.json"
 
@@ -113,8 +113,8 @@ stats = json.load(open(os.path.join(work, "stats.json")))
 counts = {c["name"]: c["count"] for c in stats["collections"]}
 b, bb, r, br = best("backup"), best("base_backup"), best("restore"), best("base_restore")
 pitr = json.load(open(os.path.join(work, "pitr.json")))
-replayed = pitr.get("replayed", pitr.get("oplog", {}).get("replayed", pitr_n))
-replay_s = pitr.get("replay_seconds")
+replayed = pitr["point_in_time"]["replayed"]
+replay_s = pitr["point_in_time"]["replay_seconds"]
 res = {
   "scale": scale, "counts": counts, "db_bytes": db_bytes, "archive_bytes": arch, "baseline_archive_bytes": base,
   "backup_s": b[0], "baseline_backup_s": bb[0], "backup_ratio": b[0] / bb[0], "backup_peak_rss_mb": b[1] / 1024,
