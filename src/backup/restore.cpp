@@ -7,6 +7,7 @@
 #include <set>
 
 #include "backup/catalog.h"
+#include "backup/load_pipeline.h"
 #include "backup/point_in_time.h"
 #include "backup/restore_scan.h"
 #include "core/error.h"
@@ -342,32 +343,44 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   std::vector<OplogEntry> archive_entries;
   std::string loading;  // "member, document #n" for messages
   RestoreScan::Callbacks callbacks;
+  LoadPipeline pipeline;  // the reader runs on a worker thread, SQLite on this one (load_pipeline.h)
   callbacks.wants = wants;
   callbacks.on_collection_start = [&](const std::string& c) {
     report(options, "loading " + c);
     if (live_state.counts[c] == 0 || options.dry_run) return;
     if (!options.drop) throw conflict({c});
-    if (result.copied_live) writer->tx().clear(c);
+    if (result.copied_live) pipeline.push_clear(c);
   };
   if (!options.dry_run)
     callbacks.on_document = [&](const std::string& c, const uint8_t* doc, size_t size, int64_t index) {
-      try {
-        writer->tx().load(c, doc, size);
-        writer->added(size);
-      } catch (const Error& e) {
-        throw Error(e.code(), "backup '" + label + "', " + result.source_db + "/" + c + ".bson, document #" +
-                                  std::to_string(index) + " (or the batch before it): " + e.what());
-      }
+      pipeline.push_document(c, doc, size, index);
     };
   callbacks.on_oplog_entry = [&](OplogEntry e) {
     if (options.until && e.ts < *options.until) archive_entries.push_back(std::move(e));
   };
   RestoreScan scan(label, src.shape == BackupShape::kBsonFile ? result.source_db : src.db, callbacks);
   ReadSummary summary;
-  switch (src.shape) {
-    case BackupShape::kArchive: summary = read_archive(src.path, scan); break;
-    case BackupShape::kFolder: summary = read_folder(src.path, scan); break;
-    case BackupShape::kBsonFile: summary = read_bson_file(src.path, result.source_db, src.bson_collection, scan); break;
+  auto read_all = [&] {
+    switch (src.shape) {
+      case BackupShape::kArchive: summary = read_archive(src.path, scan); break;
+      case BackupShape::kFolder: summary = read_folder(src.path, scan); break;
+      case BackupShape::kBsonFile: summary = read_bson_file(src.path, result.source_db, src.bson_collection, scan); break;
+    }
+  };
+  if (!writer) {
+    read_all();
+  } else {
+    pipeline.run([&](LoadPipeline&) { read_all(); }, [&](const std::string& c) { writer->tx().clear(c); },
+                 [&](const std::string& c, const uint8_t* doc, size_t size, int64_t index) {
+                   try {
+                     writer->tx().load(c, doc, size);
+                     writer->added(size);
+                   } catch (const Error& e) {
+                     throw Error(e.code(), "backup '" + label + "', " + result.source_db + "/" + c +
+                                               ".bson, document #" + std::to_string(index) +
+                                               " (or the batch before it): " + e.what());
+                   }
+                 });
   }
   scan.finish(src.shape == BackupShape::kArchive);
   if (writer) {
