@@ -7,17 +7,12 @@
 #include "app/eval_detect.h"
 #include "app/eval_faces.h"
 #include "cli/command.h"
+#include "cli/face_options.h"
 #include "core/error.h"
 #include "core/files.h"
 
 namespace facecrowd {
 namespace {
-
-std::unique_ptr<vision::FacePipeline> open_pipeline(const GlobalOptions& globals) {
-  std::optional<fs::path> dir;
-  if (!globals.models_dir.empty()) dir = globals.models_dir;
-  return vision::FacePipeline::open(dir);
-}
 
 std::function<void(size_t, size_t)> progress_printer(const GlobalOptions& globals, const char* what) {
   if (!show_progress(globals)) return {};
@@ -34,7 +29,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   struct Options {
     std::string gallery, probe, unknown, identities;
     int split = 0;
-    std::optional<float> threshold, margin;
+    MatchFlags match;
     int min_face_px = -1;
     std::string csv;
     bool json = false;
@@ -63,8 +58,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   cmd->add_option("--identities", opts->identities, "one folder of identity folders, split by --split");
   cmd->add_option("--split", opts->split, "with --identities: hold back the last K photos of each identity as probes")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--threshold", opts->threshold, "match policy: recognised at or below this distance (unit L2, 0..2)");
-  cmd->add_option("--min-margin", opts->margin, "match policy: and at least this much closer than the next person");
+  opts->match.add_to(cmd);
   cmd->add_option("--min-face-px", opts->min_face_px, "smallest face to look for, pixels (default: the detector's)");
   cmd->add_option("--csv", opts->csv, "write one row per probe search (probe, unknown, leave_one_out) to FILE");
   cmd->add_flag("--json", opts->json, "print the figures as JSON");
@@ -84,8 +78,8 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
     }
     if (!opts->unknown.empty())
       for (auto& u : list_identities(opts->unknown)) sets.unknown.push_back(std::move(u));
-    auto policy = resolve_match_policy(opts->threshold, opts->margin);
-    auto pipeline = open_pipeline(globals);
+    auto policy = opts->match.resolve();
+    auto pipeline = open_face_pipeline(globals);
     if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;
     auto input = embed_sets(*pipeline, sets, progress_printer(globals, "embedding photos"));
     auto report = evaluate_faces(input, policy);
@@ -128,7 +122,7 @@ void add_detect(CLI::App* eval, GlobalOptions& globals) {
   cmd->add_option("--csv", opts->csv, "write one row per image to FILE");
   cmd->add_flag("--json", opts->json, "print the figures as JSON");
   cmd->callback([opts, &globals] {
-    auto pipeline = open_pipeline(globals);
+    auto pipeline = open_face_pipeline(globals);
     auto report = evaluate_detection(*pipeline, opts->xml, opts->images, opts->eval,
                                      progress_printer(globals, "detecting"));
     write_csv(opts->csv, report.csv());
