@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/audit.h"
 #include "app/erasure.h"
 #include "core/object_id.h"
 #include "store/file_store.h"
@@ -63,6 +64,14 @@ struct World {
     };
     for (int k = 0; k < 3; ++k) w.insert("attendances", attendance(p, kErasedName, k));
     for (int k = 0; k < 2; ++k) w.insert("attendances", attendance(q, "Quentin Other", k));
+    // What enrollment and profile updates write about P, and one entry about Q that must stay as it is.
+    append_audit(w, AuditEntry{.action = "profile.enroll", .target = p,
+                               .details = {{"name", kErasedName}, {"created", true},
+                                           {"duplicates", {"/photos/zelda_quintavalle_2.jpg"}}, {"rejected", 0}}});
+    append_audit(w, AuditEntry{.action = "profile.update", .target = p,
+                               .details = {{"changed", {{"name", kErasedName}, {"externalId", "EMP-1"}}}}});
+    append_audit(w, AuditEntry{.action = "profile.enroll", .target = q,
+                               .details = {{"name", "Quentin Other"}, {"created", true}}});
     w.commit();
   }
 
@@ -107,6 +116,7 @@ TEST(ErasureCli, RemovesProfileImagesAndAttendancesKeepsSharedFiles) {
   EXPECT_EQ(j["effect"]["attendancesRemoved"], 3);
   EXPECT_EQ(j["effect"]["filesDeleted"], 2);
   EXPECT_EQ(j["effect"]["filesKeptShared"], 1);
+  EXPECT_EQ(j["effect"]["auditEntriesScrubbed"], 2);
 
   EXPECT_FALSE(w.has("faceprofiles", w.p));
   EXPECT_TRUE(w.has("faceprofiles", w.q));
@@ -131,6 +141,19 @@ TEST(ErasureCli, RemovesProfileImagesAndAttendancesKeepsSharedFiles) {
   EXPECT_EQ(line["reason"], "request 1182");
   EXPECT_EQ(line["file_ids"].size(), 2u);
   EXPECT_EQ(lines[0].find(kErasedName), std::string::npos);
+
+  // The earlier audit entries about P still say what was done, but no longer who P was.
+  auto with_audit = w.state(/*with_audit=*/true);
+  EXPECT_FALSE(name_anywhere(with_audit));
+  EXPECT_FALSE(name_anywhere(with_audit, "zelda_quintavalle"));
+  EXPECT_FALSE(name_anywhere(with_audit, "EMP-1"));
+  EXPECT_TRUE(name_anywhere(with_audit, "Quentin Other"));
+  auto enrolled = nlohmann::json::parse(w.cli("audit list --action profile.enroll --json").out);
+  ASSERT_EQ(enrolled.size(), 2u);
+  for (const auto& e : enrolled) {
+    EXPECT_EQ(e["details"]["created"], true);
+    if (e["target"] == w.p) EXPECT_EQ(e["details"]["name"], "erased");
+  }
 
   auto audit = w.cli("audit list --action person.delete --json");
   ASSERT_EQ(audit.exit_code, 0) << audit.err;
@@ -217,6 +240,7 @@ TEST(ErasureRestore, OldBackupNeverBringsThePersonBack) {
       auto s = w.state();
       EXPECT_EQ(s, erased);  // the person not back, every other record back as it was
       EXPECT_FALSE(name_anywhere(s));
+      EXPECT_FALSE(name_anywhere(w.state(/*with_audit=*/true)));  // nor in the restored audit log
       EXPECT_TRUE(w.has("faceprofiles", w.q));
       EXPECT_TRUE(w.has("fs.files", w.shared_image));
       auto audit = w.cli("audit list --action person.erasure.reapply --limit 1 --json");

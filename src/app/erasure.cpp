@@ -1,6 +1,8 @@
 #include "app/erasure.h"
 
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "app/audit.h"
 #include "core/error.h"
@@ -38,6 +40,52 @@ Document anonymised(const Document& attendance) {
     }
   }
   if (!had_name) BSON_APPEND_UTF8(out, "personName", "erased");
+  return Document(out);
+}
+
+// Audit entries about the person (target = their profile id: profile.enroll, profile.update) keep what
+// happened, when and by whom, but lose what identifies the person: the name, changed values (name,
+// external id, metadata), and the file paths of their photos (which often carry the name).
+constexpr std::string_view kIdentifyingDetails[] = {"name", "changed", "duplicates", "warnings"};
+constexpr std::string_view kErased = "erased";
+
+bool is_identifying(std::string_view key) {
+  for (auto k : kIdentifyingDetails)
+    if (key == k) return true;
+  return false;
+}
+
+// The entry with every identifying detail replaced by "erased"; nullopt when there was none to replace.
+std::optional<Document> scrubbed_audit_entry(const Document& entry) {
+  bson_t* out = bson_new();
+  bool changed = false;
+  bson_iter_t it, details;
+  if (bson_iter_init(&it, entry.get())) {
+    while (bson_iter_next(&it)) {
+      if (std::string_view(bson_iter_key(&it)) != "details" || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+          !bson_iter_recurse(&it, &details)) {
+        bson_append_iter(out, bson_iter_key(&it), -1, &it);
+        continue;
+      }
+      bson_t child;
+      bson_append_document_begin(out, "details", -1, &child);
+      while (bson_iter_next(&details)) {
+        std::string_view key = bson_iter_key(&details);
+        bool already = BSON_ITER_HOLDS_UTF8(&details) && std::string_view(bson_iter_utf8(&details, nullptr)) == kErased;
+        if (is_identifying(key) && !already) {
+          bson_append_utf8(&child, key.data(), int(key.size()), kErased.data(), int(kErased.size()));
+          changed = true;
+        } else {
+          bson_append_iter(&child, key.data(), int(key.size()), &details);
+        }
+      }
+      bson_append_document_end(out, &child);
+    }
+  }
+  if (!changed) {
+    bson_destroy(out);
+    return std::nullopt;
+  }
   return Document(out);
 }
 
@@ -81,6 +129,7 @@ void add(ErasureEffect& sum, const ErasureEffect& e) {
   sum.attendances_anonymised += e.attendances_anonymised;
   sum.files_deleted.insert(sum.files_deleted.end(), e.files_deleted.begin(), e.files_deleted.end());
   sum.files_kept_shared += e.files_kept_shared;
+  sum.audit_entries_scrubbed += e.audit_entries_scrubbed;
 }
 
 }  // namespace
@@ -91,7 +140,8 @@ nlohmann::json ErasureEffect::to_json() const {
           {"attendancesRemoved", attendances_removed},
           {"attendancesAnonymised", attendances_anonymised},
           {"filesDeleted", files_deleted.size()},
-          {"filesKeptShared", files_kept_shared}};
+          {"filesKeptShared", files_kept_shared},
+          {"auditEntriesScrubbed", audit_entries_scrubbed}};
 }
 
 nlohmann::json ErasureReport::to_json() const {
@@ -131,6 +181,17 @@ ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& p
     } else {
       tx.replace("attendances", anonymised(a));
       ++effect.attendances_anonymised;
+    }
+  }
+  std::vector<Document> entries;
+  tx.find("auditlogs", Query{{{"target", "=", person_id}}}, [&](const Document& d) {
+    entries.push_back(d);
+    return true;
+  });
+  for (const auto& entry : entries) {
+    if (auto scrubbed = scrubbed_audit_entry(entry)) {
+      tx.replace("auditlogs", *scrubbed);
+      ++effect.audit_entries_scrubbed;
     }
   }
   // After the profile and attendances are gone, so their own references do not keep the files alive.

@@ -6,6 +6,9 @@
 //     file another record still points to (file_store.h's file_reference_fields(); invariant 4);
 //   - its attendances: removed, or anonymised (personId -> null, personName -> "erased"; session, time,
 //     confidence, box and photo stay, so head counts per session do not change);
+//   - scrubs the earlier audit entries about the person (target = ID: profile.enroll, profile.update):
+//     their details' name, changed values and photo paths become "erased"; action, time, actor, ids and
+//     counts stay, so the log still shows what was done (the entries themselves are not deleted);
 //   - and writes the audit entry {action: "person.delete", target: ID, details: counts} — never the
 //     person's name (nor the operator's free-text reason, which could hold it; that goes to the ledger).
 //
@@ -54,8 +57,10 @@ struct ErasureEffect {
   int64_t attendances_anonymised = 0;
   std::vector<std::string> files_deleted;  // ids
   int64_t files_kept_shared = 0;           // pointed to by another record, so kept
+  int64_t audit_entries_scrubbed = 0;      // earlier entries about the person, identifying details replaced
   bool changed() const {
-    return profiles_removed || attendances_removed || attendances_anonymised || !files_deleted.empty();
+    return profiles_removed || attendances_removed || attendances_anonymised || !files_deleted.empty() ||
+           audit_entries_scrubbed;
   }
   nlohmann::json to_json() const;
 };
