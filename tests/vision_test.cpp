@@ -98,34 +98,6 @@ double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
   return (s[0] + s[1] + s[2]) / 3;
 }
 
-// A real, valid 1-bit grey PNG of w x h pixels, all black: tiny on disk, huge decoded.
-std::string huge_png(uint32_t w, uint32_t h) {
-  auto be32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
-  auto chunk = [&](const std::string& type, const std::string& data) {
-    std::string td = type + data;
-    uLong crc = crc32(0, reinterpret_cast<const Bytef*>(td.data()), uInt(td.size()));
-    return be32(uint32_t(data.size())) + td + be32(uint32_t(crc));
-  };
-  std::string ihdr = be32(w) + be32(h) + std::string{1, 0, 0, 0, 0};  // depth 1, grey
-  z_stream z{};
-  deflateInit(&z, Z_BEST_SPEED);
-  std::string row(1 + (w + 7) / 8, '\0'), idat;
-  std::vector<unsigned char> out(1 << 16);
-  for (uint32_t y = 0; y <= h; ++y) {
-    bool last = y == h;
-    z.next_in = reinterpret_cast<Bytef*>(last ? nullptr : row.data());
-    z.avail_in = last ? 0 : uInt(row.size());
-    do {
-      z.next_out = out.data();
-      z.avail_out = uInt(out.size());
-      deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
-      idat.append(reinterpret_cast<char*>(out.data()), out.size() - z.avail_out);
-    } while (z.avail_out == 0);
-  }
-  deflateEnd(&z);
-  return std::string("\x89PNG\r\n\x1A\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", idat) + chunk("IEND", "");
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Headers and the loader: no models needed.
 

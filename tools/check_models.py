@@ -233,6 +233,36 @@ def check_structure(models_dir, report):
     return ok
 
 
+def check_crowd(models_dir, data_dir, report):
+    """The composed crowd model runs in OpenCV at two sizes, is non-negative, sees ~nobody in a black
+    frame and about the right crowd in one annotated street image (a smoke test, not the evaluation:
+    `facecrowd eval crowd` is)."""
+    net = cv2.dnn.readNetFromONNX(os.path.join(models_dir, "crowd_density.onnx"))
+
+    cell_floor = 0.003  # vision/crowd_counter.h kDefaultCellFloor (tools/crowd/calibrate_floor.py)
+
+    def count(bgr):
+        blob = cv2.dnn.blobFromImage(bgr, 1 / 127.5, (bgr.shape[1], bgr.shape[0]), (127.5,) * 3, True, False)
+        net.setInput(blob)
+        out = net.forward()
+        assert out.shape[2] * 8 == bgr.shape[0] and out.shape[3] * 8 == bgr.shape[1], out.shape
+        return float(out[out >= cell_floor].sum()), float(out.min())
+
+    black, black_min = count(np.zeros((768, 1024, 3), np.uint8))
+    entry = {"black_1024x768": round(black, 2)}
+    ok = black < 2 and black_min >= 0
+    img_path = os.path.join(data_dir, "crowd", "shanghaitech", "part_B", "train", "images", "IMG_1.jpg")
+    if os.path.exists(img_path):
+        truth = json.load(open(img_path.replace("images", "points").replace(".jpg", ".json")))["count"]
+        got, got_min = count(cv2.imread(img_path))  # 1024x768: multiples of 16
+        entry.update({"part_B_IMG_1": round(got, 1), "truth": truth})
+        ok &= got_min >= 0 and 0.5 * truth <= got <= 1.5 * truth + 5
+    entry["ok"] = bool(ok)
+    report["crowd"] = entry
+    print(f"[crowd] {'OK' if ok else 'FAIL'} {entry}")
+    return ok
+
+
 def check_johns(M, report):
     files = sorted(glob.glob(os.path.join(JOHNS, "*", "*.jpg")))
     if not files:
@@ -363,6 +393,7 @@ def main(argv=None):
     ok = check_structure(args.models_dir, report)
     M = Models(args.models_dir)
     ok &= check_johns(M, report)
+    ok &= check_crowd(args.models_dir, args.data_dir, report)
     lmk = []
     ok &= check_detector(M, args.data_dir, report, lmk)
     check_identities(M, args.data_dir, report, lmk)

@@ -8,6 +8,8 @@
 # 2. Extracts only model/ssd_mobilenetv1_model*, model/face_landmark_68_model*, model/face_recognition_model*.
 # 3. tools/tfjs_to_onnx.py rebuilds face-api's graphs as ONNX: face_recognition.onnx, face_landmark_68.onnx,
 #    ssd_mobilenetv1.onnx, ssd_anchors.json, MODELS.json; then SHA256SUMS is written.
+#    Then tools/crowd/compose_crowd_model.py joins the SSD's MobileNet stem with our committed, trained crowd
+#    head (tools/crowd/crowd_head.onnx, sha256 in tools/crowd/crowd_head.sha256) into crowd_density.onnx.
 # 4. tools/check_models.py checks them (onnx.checker, OpenCV DNN, accuracy on the dlib johns chips and the
 #    shared detection/identity data). Skipped with --no-check; structural only without python3-opencv.
 #
@@ -88,12 +90,16 @@ if [[ "$GOT" != "$TARBALL_SHA256" ]]; then
 fi
 echo "prepare_models: ${PKG}@${VERSION} sha256 OK ($TARBALL_SHA256)"
 
+CROWD_HEAD="$HERE/crowd/crowd_head.onnx"
+[[ -f "$CROWD_HEAD" && -f "$HERE/crowd/crowd_head.sha256" ]] || die "$CROWD_HEAD or its .sha256 is missing (git checkout tools/crowd)"
+CROWD_HEAD_SHA256="$(cut -d' ' -f1 "$HERE/crowd/crowd_head.sha256")"
+
 # --- 2..3. convert (skipped when the models directory already matches its SHA256SUMS) ----------------
 mkdir -p "$MODELS_DIR"
 MODELS_DIR="$(cd "$MODELS_DIR" && pwd)"
 # the stamp ties the directory to the package and to this converter's code: a changed converter rebuilds
-STAMP="npm:${PKG}@${VERSION} ${TARBALL_SHA256} converter $(sha256sum "$HERE/tfjs_to_onnx.py" | cut -d' ' -f1)"
-FILES=(face_recognition.onnx face_landmark_68.onnx ssd_mobilenetv1.onnx ssd_anchors.json MODELS.json)
+STAMP="npm:${PKG}@${VERSION} ${TARBALL_SHA256} converter $(cat "$HERE/tfjs_to_onnx.py" "$HERE/crowd/compose_crowd_model.py" | sha256sum | cut -d' ' -f1) crowd head ${CROWD_HEAD_SHA256}"
+FILES=(face_recognition.onnx face_landmark_68.onnx ssd_mobilenetv1.onnx ssd_anchors.json MODELS.json crowd_density.onnx)
 up_to_date() {
   [[ -f "$MODELS_DIR/SHA256SUMS" ]] || return 1
   for f in "${FILES[@]}"; do grep -q "  $f\$" "$MODELS_DIR/SHA256SUMS" || return 1; done
@@ -111,6 +117,8 @@ else
   mkdir -p "$WORK/out"
   "$PYTHON" "$HERE/tfjs_to_onnx.py" --model-dir "$WORK/package/model" --out-dir "$WORK/out" \
     --source "npm:${PKG}@${VERSION}" || die "conversion failed"
+  "$PYTHON" "$HERE/crowd/compose_crowd_model.py" --ssd "$WORK/out/ssd_mobilenetv1.onnx" --head "$CROWD_HEAD" \
+    --head-sha256 "$CROWD_HEAD_SHA256" --out "$WORK/out/crowd_density.onnx" || die "composing the crowd model failed"
   for f in "${FILES[@]}"; do mv -f "$WORK/out/$f" "$MODELS_DIR/$f"; done
   (cd "$MODELS_DIR" && sha256sum "${FILES[@]}" > SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
   echo "$STAMP" > "$MODELS_DIR/.prepared"
@@ -132,7 +140,7 @@ if ((CHECK)); then
     echo "prepare_models: python3-opencv missing: structural check only (apt-get install python3-opencv for the full one)" >&2
     "$PYTHON" - "$MODELS_DIR" <<'EOF' || die "onnx.checker failed"
 import onnx, sys, os
-for f in ("face_recognition.onnx", "face_landmark_68.onnx", "ssd_mobilenetv1.onnx"):
+for f in ("face_recognition.onnx", "face_landmark_68.onnx", "ssd_mobilenetv1.onnx", "crowd_density.onnx"):
     onnx.checker.check_model(onnx.load(os.path.join(sys.argv[1], f)))
     print("onnx.checker OK:", f)
 EOF

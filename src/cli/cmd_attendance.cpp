@@ -4,27 +4,12 @@
 
 #include "app/attendance.h"
 #include "cli/command.h"
+#include "cli/flag_values.h"
 #include "core/error.h"
 #include "store/schema.h"
 
 namespace facecrowd {
 namespace {
-
-std::optional<UnixMillis> time_flag(const std::string& flag, const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  auto t = parse_iso8601(text);
-  if (!t) throw Error(ExitCode::kUsage, flag + " '" + text + "' is not an ISO 8601 time (e.g. 2026-03-02 or 2026-03-02T08:00:00Z)");
-  return t;
-}
-
-std::string text(const nlohmann::json& doc, const char* key) {
-  auto it = doc.find(key);
-  if (it == doc.end() || it->is_null()) return "-";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_object() && it->contains("$date")) return (*it)["$date"].is_string() ? (*it)["$date"].get<std::string>() : (*it)["$date"].dump();
-  if (it->is_object() && it->contains("$oid")) return (*it)["$oid"].get<std::string>();
-  return it->dump();
-}
 
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
@@ -65,8 +50,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     }
     for (const auto& r : rows) {
       double confidence = r.contains("confidence") && r["confidence"].is_number() ? r["confidence"].get<double>() : 0;
-      std::cout << text(r, "timestamp") << "  " << std::left << std::setw(24) << text(r, "session") << std::setw(24)
-                << text(r, "personName") << " " << text(r, "personId") << "  " << std::fixed << std::setprecision(2)
+      std::cout << field_text(r, "timestamp") << "  " << std::left << std::setw(24) << field_text(r, "session") << std::setw(24)
+                << field_text(r, "personName") << " " << field_text(r, "personId") << "  " << std::fixed << std::setprecision(2)
                 << confidence << "\n";
     }
     if (rows.empty()) std::cerr << "no matching attendance records\n";

@@ -3,26 +3,12 @@
 
 #include "app/audit.h"
 #include "cli/command.h"
+#include "cli/flag_values.h"
 #include "core/error.h"
 #include "store/schema.h"
 
 namespace facecrowd {
 namespace {
-
-std::optional<UnixMillis> parse_time_flag(const std::string& flag, const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  auto t = parse_iso8601(text);
-  if (!t)
-    throw Error(ExitCode::kUsage, flag + " '" + text + "' is not an ISO 8601 time (e.g. 2026-03-02 or 2026-03-02T14:30:00Z)");
-  return t;
-}
-
-std::string field_text(const nlohmann::json& doc, const char* name) {
-  auto it = doc.find(name);
-  if (it == doc.end() || it->is_null()) return "-";
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump();
-}
 
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
@@ -50,8 +36,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_flag("--json", opts->json, "print a JSON array of the entries (relaxed Extended JSON)");
   cmd->callback([opts, &globals] {
     AuditQuery query;
-    query.since = parse_time_flag("--since", opts->since);
-    query.until = parse_time_flag("--until", opts->until);
+    query.since = time_flag("--since", opts->since);
+    query.until = time_flag("--until", opts->until);
     if (!opts->action.empty()) query.action = opts->action;
     if (!opts->target.empty()) query.target = opts->target;
     query.limit = opts->limit == 0 ? -1 : opts->limit;

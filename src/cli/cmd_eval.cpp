@@ -1,9 +1,12 @@
-// `facecrowd eval faces` and `facecrowd eval detect`: recognition and detection quality on labelled
-// photos (app/eval_faces.h, app/eval_detect.h). Reads images and models only; writes nothing to the store.
+// `facecrowd eval faces|detect|crowd`: recognition, detection and counting quality on labelled data
+// (app/eval_faces.h, app/eval_detect.h, app/eval_crowd.h). Reads images and models only; writes nothing
+// to the store.
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 
+#include "app/eval_crowd.h"
 #include "app/eval_detect.h"
 #include "app/eval_faces.h"
 #include "cli/command.h"
@@ -134,11 +137,52 @@ void add_detect(CLI::App* eval, GlobalOptions& globals) {
   });
 }
 
+void add_crowd(CLI::App* eval, GlobalOptions& globals) {
+  struct Options {
+    std::string dir, split, set, csv;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = eval->add_subcommand(
+      "crowd",
+      "Measure head counting on annotated crowd images: DIR/images/NAME.jpg with DIR/points/NAME.json\n"
+      "({\"count\": N, \"points\": [[x, y], ...]}, the layout of ../shared/data/crowd). Prints MAE and RMSE of\n"
+      "the count; --csv writes image,true,predicted,error per image.\n"
+      "--split/--set keep only the images the training held back (tools/crowd/crowd_head.split.json lists them\n"
+      "per set: A, B, street_india), so the figures are on images the model never saw.\n"
+      "Examples:\n"
+      "  facecrowd eval crowd ../shared/data/crowd/shanghaitech/part_B/train \\\n"
+      "      --split tools/crowd/crowd_head.split.json --set B --csv b_val.csv\n"
+      "  facecrowd eval crowd my_gate_images/ --json");
+  cmd->add_option("DIR", opts->dir, "folder with images/ and points/")->required();
+  cmd->add_option("--split", opts->split, "training split file: evaluate only its validation images of --set");
+  cmd->add_option("--set", opts->set, "with --split: which set DIR is (A, B, street_india)");
+  cmd->add_option("--csv", opts->csv, "write one row per image (image,true,predicted,error) to FILE");
+  cmd->add_flag("--json", opts->json, "print the figures as JSON");
+  cmd->callback([opts, &globals] {
+    if (opts->split.empty() != opts->set.empty()) throw Error(ExitCode::kUsage, "--split and --set go together");
+    std::optional<std::set<std::string>> only;
+    if (!opts->split.empty()) only = read_validation_names(opts->split, opts->set);
+    auto images = list_crowd_truth(opts->dir, only);
+    auto counter = vision::CrowdCounter::open(explicit_models_dir(globals));
+    auto report = evaluate_crowd(*counter, images, {}, progress_printer(globals, "counting"));
+    write_csv(opts->csv, report.csv());
+    if (opts->json) {
+      auto j = report.to_json();
+      j["modelVersion"] = counter->model_version();
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    std::cout << report.text();
+  });
+}
+
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
-  auto* eval = app.add_subcommand("eval", "Measure recognition and detection quality on labelled photos");
+  auto* eval = app.add_subcommand("eval", "Measure recognition, detection and crowd counting on labelled data");
   eval->require_subcommand(1);
   add_faces(eval, globals);
   add_detect(eval, globals);
+  add_crowd(eval, globals);
 });
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "app/attendance.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
+#include "cli/flag_values.h"
 #include "core/error.h"
 #include "store/schema.h"
 
@@ -47,11 +48,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     request.session = opts->session;
     request.match = opts->match.resolve();
     if (!opts->annotate.empty()) request.annotate = opts->annotate;
-    if (!opts->at.empty()) {
-      request.taken_at = parse_iso8601(opts->at);
-      if (!request.taken_at)
-        throw Error(ExitCode::kUsage, "--at '" + opts->at + "' is not an ISO 8601 time (e.g. 2026-03-02T08:30:00Z)");
-    }
+    request.taken_at = time_flag("--at", opts->at);
     auto pipeline = open_face_pipeline(globals);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     RecognizeResult result = recognize(*db, *pipeline, request);

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace facecrowd {
@@ -25,6 +26,12 @@ using CommandSetup = std::function<void(CLI::App& app, GlobalOptions& globals)>;
 struct CommandRegistrar {
   explicit CommandRegistrar(CommandSetup setup);
 };
+
+// --models / $FACECROWD_MODELS when given; nullopt lets vision/model_files.h search its usual places.
+inline std::optional<std::filesystem::path> explicit_models_dir(const GlobalOptions& globals) {
+  if (globals.models_dir.empty()) return std::nullopt;
+  return std::filesystem::path(globals.models_dir);
+}
 
 // Progress output is shown only when stderr is a terminal and --quiet is not set.
 bool show_progress(const GlobalOptions& globals);

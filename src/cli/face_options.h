@@ -24,9 +24,7 @@ struct MatchFlags {
 
 // The face models named by --models / $FACECROWD_MODELS / ./models; a clear Error when they are missing.
 inline std::unique_ptr<vision::FacePipeline> open_face_pipeline(const GlobalOptions& globals) {
-  std::optional<std::filesystem::path> dir;
-  if (!globals.models_dir.empty()) dir = globals.models_dir;
-  return vision::FacePipeline::open(dir);
+  return vision::FacePipeline::open(explicit_models_dir(globals));
 }
 
 }  // namespace facecrowd

@@ -196,6 +196,7 @@ const std::vector<FileReferenceField>& file_reference_fields() {
       {"attendances", "photoFileId"},
       {"crowdcounts", "imageFileId"},
       {"crowdcounts", "densityMapFileId"},
+      {"crowdcounts", "heatmapFileId"},
       {"faceprofiles", "embeddings.sourceFileId"},
       {"faceprofiles", "facialImageIds"},
   };

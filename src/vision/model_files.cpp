@@ -67,11 +67,37 @@ fs::path find_models_dir(const std::optional<fs::path>& explicit_dir) {
   return fs::absolute("models");  // absent: open_model_files says so, with the way to prepare it
 }
 
-ModelFiles open_model_files(const fs::path& dir) {
+namespace {
+
+void require_directory(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw Error(ExitCode::kNotFound, "models directory '" + dir.string() + "' does not exist" + kHowToPrepare);
   }
+}
+
+// Checks `f` against its SHA256SUMS line; returns its sha256.
+std::string verified_sha256(const fs::path& dir, const std::map<std::string, std::string>& sums, const fs::path& f) {
+  std::error_code ec;
+  if (!fs::exists(f, ec)) throw Error(ExitCode::kNotFound, "model file '" + f.string() + "' is missing" + kHowToPrepare);
+  auto want = sums.find(f.filename().string());
+  if (want == sums.end()) {
+    throw Error(ExitCode::kBadInput, "model file '" + f.string() + "' is not listed in '" +
+                                         (dir / "SHA256SUMS").string() + "'" + kHowToPrepare);
+  }
+  std::string got = file_sha256(f);
+  if (got != want->second) {
+    throw Error(ExitCode::kBadInput, "model file '" + f.string() + "' has sha256 " + got + ", expected " +
+                                         want->second + " (corrupt or from another build); rebuild with "
+                                         "`tools/prepare_models.sh --force`");
+  }
+  return got;
+}
+
+}  // namespace
+
+ModelFiles open_model_files(const fs::path& dir) {
+  require_directory(dir);
   auto sums = read_sums(dir / "SHA256SUMS");
   ModelFiles m;
   m.dir = dir;
@@ -82,22 +108,19 @@ ModelFiles open_model_files(const fs::path& dir) {
   m.models_json = dir / "MODELS.json";
   std::string recogniser_sha;
   for (const fs::path& f : {m.detector, m.anchors, m.landmarks, m.recogniser, m.models_json}) {
-    std::string name = f.filename().string();
-    if (!fs::exists(f, ec)) throw Error(ExitCode::kNotFound, "model file '" + f.string() + "' is missing" + kHowToPrepare);
-    auto want = sums.find(name);
-    if (want == sums.end()) {
-      throw Error(ExitCode::kBadInput, "model file '" + f.string() + "' is not listed in '" +
-                                           (dir / "SHA256SUMS").string() + "'" + kHowToPrepare);
-    }
-    std::string got = file_sha256(f);
-    if (got != want->second) {
-      throw Error(ExitCode::kBadInput, "model file '" + f.string() + "' has sha256 " + got + ", expected " +
-                                           want->second + " (corrupt or from another build); rebuild with "
-                                           "`tools/prepare_models.sh --force`");
-    }
-    if (f == m.recogniser) recogniser_sha = got;
+    std::string sha = verified_sha256(dir, sums, f);
+    if (f == m.recogniser) recogniser_sha = sha;
   }
   m.embedding_model_version = std::string(kPackage) + "/face_recognition@" + recogniser_sha.substr(0, 12);
+  return m;
+}
+
+CrowdModelFile open_crowd_model_file(const fs::path& dir) {
+  require_directory(dir);
+  auto sums = read_sums(dir / "SHA256SUMS");
+  CrowdModelFile m;
+  m.model = dir / "crowd_density.onnx";
+  m.model_version = "facecrowd-crowd/crowd_density@" + verified_sha256(dir, sums, m.model).substr(0, 12);
   return m;
 }
 

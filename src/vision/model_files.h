@@ -24,7 +24,15 @@ struct ModelFiles {
   std::string embedding_model_version;
 };
 
+// The crowd density model (tools/crowd/: face-api's SSD stem + our trained head, composed by
+// tools/prepare_models.sh), checked against SHA256SUMS like the face models.
+struct CrowdModelFile {
+  std::filesystem::path model;  // crowd_density.onnx
+  std::string model_version;    // stored with every crowd count: "facecrowd-crowd/crowd_density@<sha256 prefix>"
+};
+
 std::filesystem::path find_models_dir(const std::optional<std::filesystem::path>& explicit_dir = std::nullopt);
 ModelFiles open_model_files(const std::filesystem::path& dir);
+CrowdModelFile open_crowd_model_file(const std::filesystem::path& dir);
 
 }  // namespace facecrowd::vision

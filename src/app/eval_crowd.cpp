@@ -1,0 +1,153 @@
+#include "app/eval_crowd.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace facecrowd {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_image_name(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".tif" || ext == ".tiff" ||
+         ext == ".webp";
+}
+
+nlohmann::json parse_json_file(const fs::path& path, const std::string& what) {
+  std::string text = read_file(path);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(ExitCode::kBadInput, what + " '" + path.string() + "' is not JSON: " + e.what());
+  }
+}
+
+double truth_of(const fs::path& points_file) {
+  nlohmann::json j = parse_json_file(points_file, "points file");
+  if (j.is_object() && j.contains("count") && j["count"].is_number() && j["count"].get<double>() >= 0)
+    return j["count"].get<double>();
+  if (j.is_object() && j.contains("points") && j["points"].is_array()) return double(j["points"].size());
+  throw Error(ExitCode::kBadInput, "points file '" + points_file.string() +
+                                       "' has neither a non-negative \"count\" nor a \"points\" array");
+}
+
+std::string fmt(double v, int decimals) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(decimals);
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<CrowdTruth> list_crowd_truth(const fs::path& dir, const std::optional<std::set<std::string>>& only) {
+  std::error_code ec;
+  if (!fs::is_directory(dir / "images", ec))
+    throw Error(ExitCode::kNotFound, "eval crowd: '" + (dir / "images").string() +
+                                         "' does not exist (DIR must hold images/ and points/, as ../shared/data/crowd's sets do)");
+  std::vector<CrowdTruth> out;
+  for (const auto& entry : fs::directory_iterator(dir / "images")) {
+    if (!entry.is_regular_file() || !is_image_name(entry.path())) continue;
+    std::string name = entry.path().filename().string();
+    if (only && !only->count(name)) continue;
+    fs::path points = dir / "points" / (entry.path().stem().string() + ".json");
+    if (!fs::exists(points, ec))
+      throw Error(ExitCode::kBadInput, "eval crowd: image '" + entry.path().string() + "' has no points file '" +
+                                           points.string() + "'");
+    out.push_back({entry.path(), truth_of(points)});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.image.filename() < b.image.filename(); });
+  if (out.empty())
+    throw Error(ExitCode::kBadInput, "eval crowd: no images to evaluate in '" + (dir / "images").string() + "'" +
+                                         (only ? " among the " + std::to_string(only->size()) + " names selected" : ""));
+  if (only && out.size() != only->size())
+    throw Error(ExitCode::kBadInput, "eval crowd: " + std::to_string(only->size() - out.size()) + " of the " +
+                                         std::to_string(only->size()) + " selected images are not in '" +
+                                         (dir / "images").string() + "' (wrong folder for this --set?)");
+  return out;
+}
+
+std::set<std::string> read_validation_names(const fs::path& split_json, const std::string& set) {
+  std::error_code ec;
+  if (!fs::exists(split_json, ec)) throw Error(ExitCode::kNotFound, "split file '" + split_json.string() + "': no such file");
+  nlohmann::json j = parse_json_file(split_json, "split file");
+  if (!j.is_object() || !j.contains("validation") || !j["validation"].is_array())
+    throw Error(ExitCode::kBadInput, "split file '" + split_json.string() + "' has no \"validation\" array");
+  std::set<std::string> names, sets;
+  for (const auto& v : j["validation"]) {
+    if (!v.is_string()) continue;
+    std::string entry = v.get<std::string>();
+    auto slash = entry.find('/');
+    if (slash == std::string::npos) continue;
+    sets.insert(entry.substr(0, slash));
+    if (entry.substr(0, slash) == set) names.insert(entry.substr(slash + 1));
+  }
+  if (names.empty()) {
+    std::string known;
+    for (const auto& s : sets) known += (known.empty() ? "" : ", ") + s;
+    throw Error(ExitCode::kBadInput, "split file '" + split_json.string() + "' has no validation images of set '" + set +
+                                         "' (sets: " + known + ")");
+  }
+  return names;
+}
+
+CrowdEvalReport evaluate_crowd(vision::CrowdCounter& counter, const std::vector<CrowdTruth>& images,
+                               const vision::ImageLimits& limits, const std::function<void(size_t, size_t)>& progress) {
+  CrowdEvalReport report;
+  double abs_sum = 0, sq_sum = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    cv::Mat bgr = vision::load_image(images[i].image, limits);
+    auto started = std::chrono::steady_clock::now();
+    vision::DensityMap map = counter.count(bgr);
+    CrowdEvalRow row{images[i].image.filename().string(), images[i].count, map.count, bgr.cols, bgr.rows,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
+    abs_sum += std::abs(row.predicted - row.truth);
+    sq_sum += (row.predicted - row.truth) * (row.predicted - row.truth);
+    report.mean_truth += row.truth;
+    report.mean_predicted += row.predicted;
+    report.seconds += row.seconds;
+    report.rows.push_back(std::move(row));
+    if (progress) progress(i + 1, images.size());
+  }
+  const double n = double(std::max<size_t>(1, report.rows.size()));
+  report.mae = abs_sum / n;
+  report.rmse = std::sqrt(sq_sum / n);
+  report.mean_truth /= n;
+  report.mean_predicted /= n;
+  return report;
+}
+
+nlohmann::json CrowdEvalReport::to_json() const {
+  auto images = nlohmann::json::array();
+  for (const auto& r : rows)
+    images.push_back({{"image", r.image}, {"true", r.truth}, {"predicted", std::round(r.predicted * 100) / 100},
+                      {"width", r.width}, {"height", r.height}, {"seconds", std::round(r.seconds * 1000) / 1000}});
+  return {{"images", rows.size()}, {"mae", mae}, {"rmse", rmse}, {"meanTrue", mean_truth},
+          {"meanPredicted", mean_predicted}, {"secondsPerImage", rows.empty() ? 0 : seconds / double(rows.size())},
+          {"perImage", images}};
+}
+
+std::string CrowdEvalReport::text() const {
+  return "images          " + std::to_string(rows.size()) + "\n" +
+         "MAE             " + fmt(mae, 2) + "\n" +
+         "RMSE            " + fmt(rmse, 2) + "\n" +
+         "mean true       " + fmt(mean_truth, 1) + "\n" +
+         "mean predicted  " + fmt(mean_predicted, 1) + "\n" +
+         "time per image  " + fmt(rows.empty() ? 0 : seconds / double(rows.size()), 3) + " s\n";
+}
+
+std::string CrowdEvalReport::csv() const {
+  std::string out = "image,true,predicted,error\n";
+  for (const auto& r : rows)
+    out += r.image + "," + fmt(r.truth, 0) + "," + fmt(r.predicted, 2) + "," + fmt(r.predicted - r.truth, 2) + "\n";
+  return out;
+}
+
+}  // namespace facecrowd
