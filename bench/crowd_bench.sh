@@ -15,7 +15,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for name in BM_CrowdCount BM_CrowdBaselineHogPeople; do
   for arg in 0 1; do
-    "$BENCH" --benchmark_filter="^${name}/${arg}\$" --benchmark_format=json > "$OUT/${name}_${arg}.json" 2>/dev/null
+    "$BENCH" --benchmark_filter="^${name}/${arg}(/|\$)" --benchmark_format=json > "$OUT/${name}_${arg}.json" 2>/dev/null
   done
 done
 /usr/bin/python3 - "$OUT" <<'PY'
@@ -25,7 +25,7 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     for b in json.load(open(f))["benchmarks"]:
         if "error_message" in b:
             sys.exit(f"{b['name']}: {b['error_message']}")
-        rows[b["name"]] = b
+        rows["/".join(b["name"].split("/")[:2])] = b  # without the /min_time suffix
 print(f"{'benchmark':34} {'image':>10} {'ms/image':>9} {'peak MB':>8} {'count':>7}")
 for name, b in rows.items():
     print(f"{name:34} {b.get('label',''):>10} {b['real_time']:9.0f} {b['peak_rss_MB']:8.0f} {b.get('count',0):7.1f}")

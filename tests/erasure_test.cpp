@@ -152,7 +152,9 @@ TEST(ErasureCli, RemovesProfileImagesAndAttendancesKeepsSharedFiles) {
   ASSERT_EQ(enrolled.size(), 2u);
   for (const auto& e : enrolled) {
     EXPECT_EQ(e["details"]["created"], true);
-    if (e["target"] == w.p) EXPECT_EQ(e["details"]["name"], "erased");
+    if (e["target"] == w.p) {
+      EXPECT_EQ(e["details"]["name"], "erased");
+    }
   }
 
   auto audit = w.cli("audit list --action person.delete --json");
