@@ -33,10 +33,7 @@ cv::Mat annotate(const cv::Mat& bgr, const std::vector<FaceLabel>& labels) {
 }
 
 void check_jpeg_path(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (ext != ".jpg" && ext != ".jpeg")
-    throw Error(ExitCode::kUsage, "--annotate '" + path.string() + "': the output is a JPEG; name it *.jpg");
+  require_output_extension(path, "--annotate", {".jpg", ".jpeg"}, "JPEG");
 }
 
 void write_jpeg(const std::filesystem::path& path, const cv::Mat& bgr) {

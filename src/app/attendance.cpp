@@ -10,18 +10,13 @@
 #include "app/photo_input.h"
 #include "app/profiles.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "core/object_id.h"
 #include "store/file_store.h"
 
 namespace facecrowd {
 
 namespace {
-
-std::string fmt(double v, int decimals = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 double round4(double v) { return std::round(v * 10000) / 10000; }
 
@@ -110,11 +105,11 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
           r.person_id = r.closest_id;
           r.person_name = r.closest_name;
         } else if (match->distance > request.match.max_distance) {
-          r.why_unknown = "closest profile at distance " + fmt(match->distance, 3) + " > threshold " +
-                          fmt(request.match.max_distance, 3);
+          r.why_unknown = "closest profile at distance " + fixed_decimals(match->distance, 3) + " > threshold " +
+                          fixed_decimals(request.match.max_distance, 3);
         } else {
-          r.why_unknown = "ambiguous: margin " + fmt(match->margin, 3) + " to the next person < " +
-                          fmt(request.match.min_margin, 3);
+          r.why_unknown = "ambiguous: margin " + fixed_decimals(match->margin, 3) + " to the next person < " +
+                          fixed_decimals(request.match.min_margin, 3);
         }
       }
       result.faces.push_back(std::move(r));
@@ -139,7 +134,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   if (request.annotate) {
     std::vector<FaceLabel> labels;
     for (const auto& f : result.faces)
-      labels.push_back({f.box, f.known ? *f.person_name + " " + fmt(f.confidence) : std::string("unknown"), f.known});
+      labels.push_back({f.box, f.known ? *f.person_name + " " + fixed_decimals(f.confidence, 2) : std::string("unknown"), f.known});
     write_jpeg(*request.annotate, annotate(photo.bgr, labels));
   }
 

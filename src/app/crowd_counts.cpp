@@ -17,12 +17,6 @@ namespace {
 
 double round1(double v) { return std::round(v * 10) / 10; }
 
-void check_png_path(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (ext != ".png") throw Error(ExitCode::kUsage, "--density-map '" + path.string() + "': the output is a PNG; name it *.png");
-}
-
 std::string stem_of(const std::filesystem::path& p) { return p.stem().string(); }
 
 }  // namespace
@@ -47,7 +41,7 @@ nlohmann::json CrowdResult::to_json() const {
 CrowdResult analyse_crowd(Database& db, vision::CrowdCounter& counter, const CrowdRequest& request,
                           const std::function<void(int, int)>& progress) {
   if (request.location.empty()) throw Error(ExitCode::kUsage, "crowd: --location must not be empty");
-  if (request.heatmap_out) check_png_path(*request.heatmap_out);
+  if (request.heatmap_out) require_output_extension(*request.heatmap_out, "--density-map", {".png"}, "PNG");
 
   // 1. Everything is computed (and the operator's PNG written) before the write transaction.
   Photo photo = read_photo(request.image, request.limits);

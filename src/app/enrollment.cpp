@@ -10,6 +10,7 @@
 #include "app/photo_input.h"
 #include "app/profiles.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "core/object_id.h"
 #include "core/utc_time.h"
 #include "store/file_store.h"
@@ -25,12 +26,6 @@ struct Candidate {
   std::optional<vision::GalleryMatch> match;  // against the gallery before this enrollment
   std::string match_name;                     // that profile's name
 };
-
-std::string fmt(double v, int decimals = 1) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 nlohmann::json quality_json(const vision::Face& f) {
   return {{"size", int(std::lround(std::min(f.box.width, f.box.height)))},
@@ -51,11 +46,11 @@ std::variant<vision::Face, std::string> pick_face(std::vector<vision::Face> face
   });
   vision::Face face = std::move(*largest);
   if (face.quality.interocular_px < request.quality.min_interocular_px)
-    return "face too small: " + fmt(face.quality.interocular_px) + " px between the eyes (minimum " +
-           fmt(request.quality.min_interocular_px) + "); use a closer or larger photo";
+    return "face too small: " + fixed_decimals(face.quality.interocular_px, 1) + " px between the eyes (minimum " +
+           fixed_decimals(request.quality.min_interocular_px, 1) + "); use a closer or larger photo";
   if (face.quality.blur_variance < request.quality.min_blur_variance)
-    return "face too blurred: sharpness " + fmt(face.quality.blur_variance) + " (Laplacian variance, minimum " +
-           fmt(request.quality.min_blur_variance) + ")";
+    return "face too blurred: sharpness " + fixed_decimals(face.quality.blur_variance, 1) + " (Laplacian variance, minimum " +
+           fixed_decimals(request.quality.min_blur_variance, 1) + ")";
   return face;
 }
 
@@ -209,7 +204,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
     }
     if (c.match && c.match->person_id != result.profile_id && c.match->distance <= request.match.max_distance)
       result.warnings.push_back(path + ": this face already matches profile " + c.match->person_id + " '" +
-                                c.match_name + "' (distance " + fmt(c.match->distance, 3) +
+                                c.match_name + "' (distance " + fixed_decimals(c.match->distance, 3) +
                                 "); is this the same person under another name?");
     std::string file_id = put_file(tx, c.photo.bytes, c.photo.path.filename().string(), c.photo.content_type,
                                    FileKind::kFacialImage);

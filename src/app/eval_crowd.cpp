@@ -3,21 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <sstream>
 
+#include "app/photo_input.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace fs = std::filesystem;
 namespace {
-
-bool is_image_name(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".tif" || ext == ".tiff" ||
-         ext == ".webp";
-}
 
 nlohmann::json parse_json_file(const fs::path& path, const std::string& what) {
   std::string text = read_file(path);
@@ -37,14 +31,6 @@ double truth_of(const fs::path& points_file) {
                                        "' has neither a non-negative \"count\" nor a \"points\" array");
 }
 
-std::string fmt(double v, int decimals) {
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(decimals);
-  s << v;
-  return s.str();
-}
-
 }  // namespace
 
 std::vector<CrowdTruth> list_crowd_truth(const fs::path& dir, const std::optional<std::set<std::string>>& only) {
@@ -54,7 +40,7 @@ std::vector<CrowdTruth> list_crowd_truth(const fs::path& dir, const std::optiona
                                          "' does not exist (DIR must hold images/ and points/, as ../shared/data/crowd's sets do)");
   std::vector<CrowdTruth> out;
   for (const auto& entry : fs::directory_iterator(dir / "images")) {
-    if (!entry.is_regular_file() || !is_image_name(entry.path())) continue;
+    if (!entry.is_regular_file() || !has_image_extension(entry.path())) continue;
     std::string name = entry.path().filename().string();
     if (only && !only->count(name)) continue;
     fs::path points = dir / "points" / (entry.path().stem().string() + ".json");
@@ -136,17 +122,17 @@ nlohmann::json CrowdEvalReport::to_json() const {
 
 std::string CrowdEvalReport::text() const {
   return "images          " + std::to_string(rows.size()) + "\n" +
-         "MAE             " + fmt(mae, 2) + "\n" +
-         "RMSE            " + fmt(rmse, 2) + "\n" +
-         "mean true       " + fmt(mean_truth, 1) + "\n" +
-         "mean predicted  " + fmt(mean_predicted, 1) + "\n" +
-         "time per image  " + fmt(rows.empty() ? 0 : seconds / double(rows.size()), 3) + " s\n";
+         "MAE             " + fixed_decimals(mae, 2) + "\n" +
+         "RMSE            " + fixed_decimals(rmse, 2) + "\n" +
+         "mean true       " + fixed_decimals(mean_truth, 1) + "\n" +
+         "mean predicted  " + fixed_decimals(mean_predicted, 1) + "\n" +
+         "time per image  " + fixed_decimals(rows.empty() ? 0 : seconds / double(rows.size()), 3) + " s\n";
 }
 
 std::string CrowdEvalReport::csv() const {
   std::string out = "image,true,predicted,error\n";
   for (const auto& r : rows)
-    out += r.image + "," + fmt(r.truth, 0) + "," + fmt(r.predicted, 2) + "," + fmt(r.predicted - r.truth, 2) + "\n";
+    out += r.image + "," + fixed_decimals(r.truth, 0) + "," + fixed_decimals(r.predicted, 2) + "," + fixed_decimals(r.predicted - r.truth, 2) + "\n";
   return out;
 }
 

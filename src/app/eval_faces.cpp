@@ -4,21 +4,14 @@
 #include <cmath>
 #include <iomanip>
 #include <map>
-#include <set>
 #include <sstream>
 
+#include "app/photo_input.h"
 #include "core/error.h"
 #include "vision/gallery.h"
 
 namespace facecrowd {
 namespace {
-
-bool is_image(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  static const std::set<std::string> known = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
-  return known.count(ext) > 0;
-}
 
 float distance(const vision::Embedding& a, const vision::Embedding& b) { return vision::embedding_distance(a, b); }
 
@@ -64,7 +57,7 @@ std::vector<IdentityFolder> list_identities(const fs::path& dir) {
     if (!entry.is_directory()) continue;
     IdentityFolder folder{entry.path().filename().string(), {}};
     for (const auto& f : fs::directory_iterator(entry.path()))
-      if (f.is_regular_file() && is_image(f.path())) folder.images.push_back(f.path());
+      if (f.is_regular_file() && has_image_extension(f.path())) folder.images.push_back(f.path());
     std::sort(folder.images.begin(), folder.images.end(),
               [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
     if (!folder.images.empty()) out.push_back(std::move(folder));

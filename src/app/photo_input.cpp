@@ -1,5 +1,7 @@
 #include "app/photo_input.h"
 
+#include <set>
+
 #include "core/error.h"
 #include "core/files.h"
 #include "core/sha256.h"
@@ -20,6 +22,11 @@ const char* content_type_of(vision::ImageFormat format) {
   return "application/octet-stream";
 }
 }  // namespace
+
+bool has_image_extension(const std::filesystem::path& path) {
+  static const std::set<std::string> known = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
+  return known.count(lowercase_extension(path)) > 0;
+}
 
 Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& limits) {
   std::error_code ec;

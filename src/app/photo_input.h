@@ -23,6 +23,10 @@ struct Photo {
   cv::Mat bgr;               // upright (EXIF applied)
 };
 
+// The file name ends in an image extension facecrowd reads (.jpg .jpeg .png .bmp .webp .tif .tiff, any
+// case): how folder scans (eval) pick their images.
+bool has_image_extension(const std::filesystem::path& path);
+
 Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& limits = {});
 
 }  // namespace facecrowd

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -112,6 +113,21 @@ void OutputFile::sync_and_close() {
   int rc = ::close(fd_);
   fd_ = -1;
   if (rc != 0) throw_io_error("cannot close", path_, errno);
+}
+
+std::string lowercase_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+void require_output_extension(const fs::path& path, const std::string& flag,
+                              std::initializer_list<std::string_view> extensions, const std::string& format) {
+  const std::string ext = lowercase_extension(path);
+  for (auto e : extensions)
+    if (ext == e) return;
+  throw Error(ExitCode::kUsage, flag + " '" + path.string() + "': the output is a " + format + "; name it *" +
+                                    std::string(*extensions.begin()));
 }
 
 }  // namespace facecrowd

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,13 @@ namespace fs = std::filesystem;
 void write_file_durably(const fs::path& path, std::string_view content);
 void append_line_durably(const fs::path& path, std::string_view line);  // adds '\n', fsyncs
 std::string read_file(const fs::path& path);
+
+// The file name's extension in lower case (".jpg"), "" when it has none.
+std::string lowercase_extension(const fs::path& path);
+// Error(kUsage) "<flag> '<path>': the output is a <format>; name it *<first extension>" unless the path
+// ends in one of `extensions` (lower case, with the dot; any case accepted in the path).
+void require_output_extension(const fs::path& path, const std::string& flag,
+                              std::initializer_list<std::string_view> extensions, const std::string& format);
 void fsync_path(const fs::path& path);           // a file or a directory
 void rename_durably(const fs::path& from, const fs::path& to);  // rename + fsync of the directory
 // Creates `dir` if needed and proves it writable by creating and removing a probe file.

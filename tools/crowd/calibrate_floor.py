@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import crowd_net  # noqa: E402
 import train_density  # noqa: E402
 
 CANDIDATES = [0.0, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005]
@@ -37,9 +38,7 @@ def main():
     for i, item in enumerate(train):
         img = cv2.imread(str(item["image"]))
         h, w = img.shape[:2]
-        ph, pw = -(-h // 16) * 16, -(-w // 16) * 16
-        padded = cv2.copyMakeBorder(img, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=(127.5, 127.5, 127.5))
-        net.setInput(cv2.dnn.blobFromImage(padded, 1 / 127.5, (pw, ph), (127.5,) * 3, True, False))
+        net.setInput(crowd_net.preprocess(img).numpy())  # the counter's input: RGB in [-1, 1], grey padding
         cells = net.forward()[0, 0][:-(-h // 8), :-(-w // 8)]
         truth = len(json.loads(Path(item["points"]).read_text())["points"])
         for c in CANDIDATES:
