@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <regex>
 
+#include "app/eval_detect.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "test_support.h"
@@ -252,7 +252,9 @@ TEST(VisionModelFiles, MissingOrCorruptModelsSayHowToPrepareThem) {
   fs::path copy = tmp.path() / "models";
   fs::create_directories(copy);
   for (const char* f : {"SHA256SUMS", "MODELS.json", "ssd_anchors.json"}) fs::copy_file(models_dir() / f, copy / f);
-  for (const char* f : {"ssd_mobilenetv1.onnx", "face_landmark_68.onnx"}) fs::create_symlink(models_dir() / f, copy / f);
+  for (const char* f : {"ssd_mobilenetv1.onnx", "blazeface_back_256.onnx", "face_landmark_68.onnx"}) {
+    fs::create_symlink(models_dir() / f, copy / f);
+  }
   expect_error([&] { open_model_files(copy); }, ExitCode::kNotFound, (copy / "face_recognition.onnx").string());
   fs::create_symlink(models_dir() / "face_recognition.onnx", copy / "face_recognition.onnx");
   EXPECT_NO_THROW(open_model_files(copy));
@@ -271,42 +273,30 @@ TEST(VisionModelFiles, FindsTheDirectoryFromFlagThenEnvironment) {
 // ---------------------------------------------------------------------------------------------------------
 // The pipeline on real photos.
 
-TEST(VisionDetector, FindsAtLeast17Of18BoxedPascalFaces) {
+// Both detectors, as recognition runs them (tiles, landmark check, box refined from the landmarks), on
+// dlib's hand-boxed PASCAL photos: the training set in ../shared/data and the testing set Debian's
+// libdlib19.1 ships. Measured: the SSD matches 18/18 and 25/25 at IoU 0.5; BlazeFace 17/18 and 25/25 (its
+// 18th box overlaps by 0.45-0.5: dlib's boxes are square, ours brow-to-chin) and all at IoU 0.45.
+TEST(VisionDetector, BothDetectorsFindTheBoxedPascalFaces) {
   REQUIRE_MODELS();
   REQUIRE_FACES();
-  fs::path dir = faces_dir() / "detection" / "dlib_training";
-  std::string xml = read_file(dir / "training.xml");
-  // <image file='...'> ... <box top='' left='' width='' height=''/> ... </image>
-  std::regex image_re("<image file='([^']+)'[^>]*>([\\s\\S]*?)</image>");
-  std::regex box_re("<box top='(\\d+)' left='(\\d+)' width='(\\d+)' height='(\\d+)'/>");
-  int truth = 0, found = 0, false_positives = 0;
-  for (std::sregex_iterator it(xml.begin(), xml.end(), image_re), end; it != end; ++it) {
-    std::vector<cv::Rect2f> boxes;
-    std::string body = (*it)[2];
-    for (std::sregex_iterator b(body.begin(), body.end(), box_re); b != end; ++b) {
-      boxes.emplace_back(std::stof((*b)[2]), std::stof((*b)[1]), std::stof((*b)[3]), std::stof((*b)[4]));
-    }
-    truth += int(boxes.size());
-    cv::Mat img = load_image(dir / std::string((*it)[1]));
-    std::vector<bool> used(boxes.size(), false);
-    for (const FaceDetection& d : pipeline().detector().detect(img)) {
-      float best = 0;
-      int best_j = -1;
-      for (size_t j = 0; j < boxes.size(); ++j) {
-        float v = intersection_over_union(d.box, boxes[j]);
-        if (!used[j] && v > best) best = v, best_j = int(j);
-      }
-      if (best >= 0.5f) {
-        used[size_t(best_j)] = true;
-        ++found;
-      } else if (d.box.width >= 36) {  // small unboxed background faces are not errors (data/README.md)
-        ++false_positives;
-      }
+  std::vector<fs::path> sets{faces_dir() / "detection" / "dlib_training" / "training.xml"};
+  if (fs::path testing = "/usr/share/doc/libdlib19.1/examples/faces/testing.xml"; fs::exists(testing)) {
+    sets.push_back(testing);
+  }
+  for (DetectorModel model : {DetectorModel::kBlazeFace, DetectorModel::kSsd}) {
+    for (const fs::path& xml : sets) {
+      facecrowd::DetectEvalOptions options;
+      options.detector.model = model;
+      options.iou = 0.45f;
+      auto loose = facecrowd::evaluate_detection(pipeline(), xml, "", options);
+      EXPECT_EQ(loose.true_positives, loose.boxes) << to_string(model) << " " << xml;
+      EXPECT_EQ(loose.false_positives, 0u) << to_string(model) << " " << xml;
+      options.iou = 0.5f;
+      auto strict = facecrowd::evaluate_detection(pipeline(), xml, "", options);
+      EXPECT_GE(strict.true_positives + 1, strict.boxes) << to_string(model) << " " << xml;
     }
   }
-  EXPECT_EQ(truth, 18);
-  EXPECT_GE(found, 17);
-  EXPECT_LE(false_positives, 0);
 }
 
 TEST(VisionDetector, GroupPhotosWithTwoPeopleGiveTwoFaces) {
@@ -438,6 +428,33 @@ TEST(VisionQuality, BlurAndSmallSizeLowerTheScore) {
   ASSERT_TRUE(t);
   EXPECT_LT(t->quality.interocular_px, 20.0f);
   EXPECT_LT(t->quality.size_score, 1.0f);
+}
+
+// The box refined from the landmarks makes the crop, and so the embedding, nearly independent of the
+// detector. Measured on these group photos (one whole-image pass each): box IoU 0.80-0.96 and embedding
+// distance 0.04-0.08 between the two detectors' faces (same-person photos are 0.04-0.30 apart; match <= 0.39).
+TEST(VisionPipeline, BothDetectorsGiveTheSameFacesAndEmbeddings) {
+  REQUIRE_MODELS();
+  REQUIRE_FACES();
+  for (const char* name : {"two_people.jpg", "kit_with_rose.jpg", "obama3.jpg", "couple.jpg"}) {
+    cv::Mat img = load_image(faces_dir() / "groups" / name);
+    DetectorOptions blazeface, ssd;
+    blazeface.min_face_px = ssd.min_face_px = 0;
+    ssd.model = DetectorModel::kSsd;
+    auto a = pipeline().analyse(img, blazeface);
+    auto b = pipeline().analyse(img, ssd);
+    ASSERT_EQ(a.size(), b.size()) << name;
+    for (const Face& fa : a) {
+      const Face* twin = nullptr;
+      float best = 0;
+      for (const Face& fb : b) {
+        if (float v = intersection_over_union(fa.box, fb.box); v > best) best = v, twin = &fb;
+      }
+      ASSERT_NE(twin, nullptr) << name;
+      EXPECT_GE(best, 0.7f) << name;
+      EXPECT_LE(embedding_distance(fa.embedding, twin->embedding), 0.12f) << name;
+    }
+  }
 }
 
 }  // namespace

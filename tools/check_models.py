@@ -233,6 +233,37 @@ def check_structure(models_dir, report):
     return ok
 
 
+def check_blazeface(models_dir, data_dir, report):
+    """BlazeFace back-256 (copied as-is from its pinned package): it loads in OpenCV DNN with the output shapes
+    vision/blazeface_net.cpp decodes, is confident on a face and silent on a black image."""
+    p = os.path.join(models_dir, "blazeface_back_256.onnx")
+    onnx.checker.check_model(onnx.load(p))
+    net = cv2.dnn.readNetFromONNX(p)
+    names = ["Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"]
+
+    def best_score(bgr):
+        side = max(bgr.shape[:2])
+        sq = np.zeros((side, side, 3), np.uint8)
+        sq[:bgr.shape[0], :bgr.shape[1]] = bgr
+        x = cv2.resize(sq, (256, 256))[:, :, ::-1].astype(np.float32) / 127.5 - 1
+        net.setInput(x[None])
+        outs = net.forward(names)
+        logits = np.clip(np.concatenate([outs[0].ravel(), outs[1].ravel()]).astype(np.float64), -100, 100)
+        return [list(o.shape) for o in outs], float(1 / (1 + np.exp(-logits.max())))
+
+    shapes, black = best_score(np.zeros((480, 640, 3), np.uint8))
+    r = {"outputs": shapes, "black_best_score": round(black, 3)}
+    ok = shapes == [[1, 512, 1], [1, 384, 1], [1, 512, 16], [1, 384, 16]] and black < 0.5
+    photo = os.path.join(data_dir, "faces", "groups", "two_people.jpg")
+    if os.path.exists(photo):
+        r["face_best_score"] = round(best_score(cv2.imread(photo))[1], 3)
+        ok &= r["face_best_score"] > 0.5
+    r["ok"] = bool(ok)
+    report["blazeface"] = r
+    print(f"[blazeface] {'OK' if ok else 'FAIL'} {r}")
+    return ok
+
+
 def check_crowd(models_dir, data_dir, report):
     """The composed crowd model runs in OpenCV at two sizes, is non-negative, sees ~nobody in a black
     frame and about the right crowd in one annotated street image (a smoke test, not the evaluation:
@@ -393,6 +424,7 @@ def main(argv=None):
     ok = check_structure(args.models_dir, report)
     M = Models(args.models_dir)
     ok &= check_johns(M, report)
+    ok &= check_blazeface(args.models_dir, args.data_dir, report)
     ok &= check_crowd(args.models_dir, args.data_dir, report)
     lmk = []
     ok &= check_detector(M, args.data_dir, report, lmk)

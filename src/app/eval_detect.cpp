@@ -156,6 +156,7 @@ nlohmann::json DetectEvalReport::to_json() const {
   return {{"iou", options.iou},
           {"minFacePx", options.detector.min_face_px},
           {"minScore", options.detector.min_score},
+          {"detector", vision::to_string(options.detector.model)},
           {"boxes", boxes},
           {"detections", detections},
           {"truePositives", true_positives},
@@ -171,7 +172,8 @@ nlohmann::json DetectEvalReport::to_json() const {
 std::string DetectEvalReport::text() const {
   std::ostringstream s;
   s << images.size() << " images, " << boxes << " annotated faces, " << detections << " detections (IoU >= "
-    << options.iou << ", min face " << options.detector.min_face_px << " px, min score " << options.detector.min_score << ")\n"
+    << options.iou << ", " << vision::to_string(options.detector.model) << ", min face " << options.detector.min_face_px
+    << " px, min score " << options.detector.min_score << ")\n"
     << "recall:    " << true_positives << "/" << boxes << " = " << percent(recall) << "\n"
     << "precision: " << true_positives << "/" << (true_positives + false_positives) << " = " << percent(precision)
     << " (mean IoU of matches " << std::setprecision(3) << mean_iou << ")\n";

@@ -19,6 +19,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     bool largest = false, skip_rejected = false, json = false;
     EnrollmentQuality quality;
     MatchFlags match;
+    DetectorFlag detector;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -46,6 +47,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--min-sharpness", opts->quality.min_blur_variance,
                   "reject faces whose sharpness (Laplacian variance of the face chip) is lower")->capture_default_str();
   opts->match.add_to(cmd);
+  opts->detector.add_to(cmd);
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->add_option("IMAGE", opts->images, "photos of the person (JPEG, PNG, …)")->required();
   cmd->callback([opts, &globals] {
@@ -60,7 +62,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     request.skip_rejected = opts->skip_rejected;
     request.quality = opts->quality;
     request.match = opts->match.resolve();
-    auto pipeline = open_face_pipeline(globals);
+    auto pipeline = open_face_pipeline(globals, opts->detector);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     EnrollResult result = enroll(*db, *pipeline, request);
     for (const auto& w : result.warnings) std::cerr << "warning: " << w << "\n";

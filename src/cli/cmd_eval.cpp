@@ -33,6 +33,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
     std::string gallery, probe, unknown, identities;
     int split = 0;
     MatchFlags match;
+    DetectorFlag detector;
     int min_face_px = -1;
     std::string csv;
     bool json = false;
@@ -62,6 +63,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   cmd->add_option("--split", opts->split, "with --identities: hold back the last K photos of each identity as probes")
       ->check(CLI::PositiveNumber);
   opts->match.add_to(cmd);
+  opts->detector.add_to(cmd);
   cmd->add_option("--min-face-px", opts->min_face_px, "smallest face to look for, pixels (default: the detector's)");
   cmd->add_option("--csv", opts->csv, "write one row per probe search (probe, unknown, leave_one_out) to FILE");
   cmd->add_flag("--json", opts->json, "print the figures as JSON");
@@ -82,7 +84,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
     if (!opts->unknown.empty())
       for (auto& u : list_identities(opts->unknown)) sets.unknown.push_back(std::move(u));
     auto policy = opts->match.resolve();
-    auto pipeline = open_face_pipeline(globals);
+    auto pipeline = open_face_pipeline(globals, opts->detector);
     if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;
     auto input = embed_sets(*pipeline, sets, progress_printer(globals, "embedding photos"));
     auto report = evaluate_faces(input, policy);
@@ -101,6 +103,7 @@ void add_detect(CLI::App* eval, GlobalOptions& globals) {
   struct Options {
     std::string xml, images, csv;
     DetectEvalOptions eval;
+    DetectorFlag detector;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
@@ -122,10 +125,12 @@ void add_detect(CLI::App* eval, GlobalOptions& globals) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--min-score", opts->eval.detector.min_score, "detector score to keep a face")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  opts->detector.add_to(cmd);
   cmd->add_option("--csv", opts->csv, "write one row per image to FILE");
   cmd->add_flag("--json", opts->json, "print the figures as JSON");
   cmd->callback([opts, &globals] {
-    auto pipeline = open_face_pipeline(globals);
+    opts->detector.apply(opts->eval.detector);
+    auto pipeline = open_face_pipeline(globals, opts->detector);
     auto report = evaluate_detection(*pipeline, opts->xml, opts->images, opts->eval,
                                      progress_printer(globals, "detecting"));
     write_csv(opts->csv, report.csv());

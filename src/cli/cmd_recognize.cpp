@@ -23,6 +23,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::string photo, session, annotate, at;
     bool json = false;
     MatchFlags match;
+    DetectorFlag detector;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -41,6 +42,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--annotate", opts->annotate, "also write the photo with boxes, names and scores to this .jpg");
   cmd->add_option("--at", opts->at, "when the photo was taken (ISO 8601; default now): the records' timestamp");
   opts->match.add_to(cmd);
+  opts->detector.add_to(cmd);
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, &globals] {
     RecognizeRequest request;
@@ -49,7 +51,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     request.match = opts->match.resolve();
     if (!opts->annotate.empty()) request.annotate = opts->annotate;
     request.taken_at = time_flag("--at", opts->at);
-    auto pipeline = open_face_pipeline(globals);
+    auto pipeline = open_face_pipeline(globals, opts->detector);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     RecognizeResult result = recognize(*db, *pipeline, request);
     if (opts->json) {

@@ -1,32 +1,33 @@
-// Face detection: SSD MobileNetV1 (face-api's weights, ssd_mobilenetv1.onnx) with its anchor decoding,
-// non-maximum suppression, and tiles for faces too small for one 512x512 pass over the whole photo.
-// Contract: detect(bgr) returns boxes in the image's pixel coordinates, best score first, each face once.
-// One pass = the image (or tile) placed top-left in a black square, resized to 512x512, decoded and
-// NMS'd exactly as face-api's SsdMobilenetv1 (tools/check_models.py is the reference). A pass finds faces
-// down to about kPassSmallestFaceFraction of the square's side; when `min_face_px` is smaller than that
-// for the whole photo, levels of overlapping square tiles (side halving per level, step 3/4 side) are run
-// too, until a level reaches min_face_px or the pass budget; detections cut by an inner tile edge are
-// dropped (a neighbouring tile sees them whole) and all passes are merged by NMS at `merge_iou`.
-// Cost: one SSD forward (~180-300 ms on 2 cores) per pass; see bench/vision_bench.cpp.
+// Face detection over whole photos: one pass of a detector network (face_detection.h: BlazeFace by default,
+// or face-api's SSD) over the whole image, plus tiles for faces too small for that pass.
+// Contract: detect(bgr) returns boxes in the image's pixel coordinates (SSD box convention), best score
+// first, each face once. A pass finds faces down to about the net's smallest_face_fraction() of the longer
+// side; when `min_face_px` is smaller than that for the whole photo, levels of overlapping square tiles
+// (side halving per level, step 3/4 side) are run too, until a level reaches min_face_px or the pass budget;
+// detections cut by an inner tile edge are dropped (a neighbouring tile sees them whole) and all passes are
+// merged by NMS at `merge_iou`. Cost: passes x the net's pass time; see bench/vision_bench.cpp.
 // Not thread-safe (cv::dnn::Net::forward); use one detector per thread.
 #pragma once
 
 #include <opencv2/core.hpp>
-#include <opencv2/dnn.hpp>
 
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "vision/face_detection.h"
 #include "vision/model_files.h"
 
 namespace facecrowd::vision {
 
-struct FaceDetection {
-  cv::Rect2f box;  // pixels, clipped to the image
-  float score = 0;
-};
+enum class DetectorModel { kBlazeFace, kSsd };
+std::string to_string(DetectorModel model);
+// "blazeface" or "ssd"; anything else is Error(kUsage) naming the accepted values.
+DetectorModel parse_detector_model(const std::string& name);
 
 struct DetectorOptions {
-  float min_score = 0.5f;  // face-api minConfidence
+  DetectorModel model = DetectorModel::kBlazeFace;
+  float min_score = 0.5f;  // face-api's and MediaPipe's default
   float nms_iou = 0.5f;    // within one pass (face-api)
   float merge_iou = 0.3f;  // across the whole-image pass and tiles
   int max_results = 100;   // per pass
@@ -36,29 +37,24 @@ struct DetectorOptions {
   int max_tile_passes = 32;
 };
 
-// A single pass finds faces whose side is at least about this fraction of its square input's side
-// (measured: 37 px faces in 500 px PASCAL photos, i.e. 0.074, are found).
-inline constexpr double kPassSmallestFaceFraction = 0.07;
-// Tiles are never smaller than this (a 128 px tile is already upscaled 4x to 512).
+// Tiles are never smaller than this (a 128 px tile is already upscaled 2x-4x to the net's input).
 inline constexpr int kMinTileSide = 128;
 
 class FaceDetector {
  public:
+  // The networks are loaded on first use, so a command pays only for the one it runs.
   explicit FaceDetector(const ModelFiles& models);
+  ~FaceDetector();
   std::vector<FaceDetection> detect(const cv::Mat& bgr, const DetectorOptions& options = {});
-  // One pass over the whole of `bgr` (no tiles): face-api's locateFaces.
+  // One pass over the whole of `bgr` (no tiles).
   std::vector<FaceDetection> detect_single_pass(const cv::Mat& bgr, const DetectorOptions& options = {});
-  // Number of SSD passes detect() runs on an image of this size (1 + tiles).
-  static int planned_passes(cv::Size image, const DetectorOptions& options);
+  // Number of passes detect() runs on an image of this size (1 + tiles).
+  int planned_passes(cv::Size image, const DetectorOptions& options);
 
  private:
-  cv::dnn::Net net_;
-  std::vector<cv::Vec4f> anchors_;  // ymin, xmin, ymax, xmax, normalised
-  float scale_y_ = 10, scale_x_ = 10, scale_h_ = 5, scale_w_ = 5;
+  FaceDetectorNet& net(DetectorModel model);
+  ModelFiles models_;
+  std::unique_ptr<FaceDetectorNet> blazeface_, ssd_;
 };
-
-// Greedy NMS (face-api): by score descending, keep a box unless its IoU with a kept one is > iou.
-std::vector<FaceDetection> non_max_suppression(std::vector<FaceDetection> boxes, float iou, size_t max_results);
-float intersection_over_union(const cv::Rect2f& a, const cv::Rect2f& b);
 
 }  // namespace facecrowd::vision

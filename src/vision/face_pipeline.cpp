@@ -14,6 +14,13 @@ Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) 
   f.box = detection.box;
   f.detection_score = detection.score;
   f.landmarks = landmarks_.detect(bgr, detection.box);
+  if (options_.refine_box_from_landmarks) {
+    cv::Rect2f refined = box_from_landmarks(f.landmarks) & cv::Rect2f(0, 0, float(bgr.cols), float(bgr.rows));
+    if (refined.area() > 0) {
+      f.box = refined;
+      f.landmarks = landmarks_.detect(bgr, refined);
+    }
+  }
   AlignedFace aligned = aligner_.align(bgr, f.landmarks);
   f.embedding = embedder_.embed(aligned.chip);
   f.quality = assess_face_quality(f.landmarks, aligned);

@@ -42,6 +42,10 @@ struct PipelineOptions {
   // chip-alignment residual >= 8 px or eyes/nose/mouth out of order). Tiles upscale background texture
   // and the SSD then sometimes scores it 0.6-0.8; real faces in data/faces have residuals of 1-5 px.
   bool drop_implausible_landmarks = true;
+  // Landmarks are run twice: on the detector's box, then on box_from_landmarks() of the first points, which
+  // becomes the face's box. Detectors differ in where they put the box; this makes the crop (and so the
+  // embedding) depend on the face, not on the detector.
+  bool refine_box_from_landmarks = true;
 };
 
 class FacePipeline {

@@ -12,6 +12,19 @@ LandmarkDetector::LandmarkDetector(const ModelFiles& models) {
   net_ = cv::dnn::readNetFromONNX(models.landmarks.string());
 }
 
+cv::Rect2f box_from_landmarks(const Landmarks68& points) {
+  constexpr float kCentreDx = 0.016f, kCentreDy = -0.148f, kWidthScale = 0.924f, kHeightScale = 1.487f;
+  cv::Point2f lo = points[0], hi = points[0];
+  for (const cv::Point2f& p : points) {
+    lo = {std::min(lo.x, p.x), std::min(lo.y, p.y)};
+    hi = {std::max(hi.x, p.x), std::max(hi.y, p.y)};
+  }
+  cv::Rect2f span(lo, hi);
+  float w = kWidthScale * span.width, h = kHeightScale * span.height;
+  float cx = span.x + span.width / 2 + kCentreDx * span.width, cy = span.y + span.height / 2 + kCentreDy * span.height;
+  return {cx - w / 2, cy - h / 2, w, h};
+}
+
 Landmarks68 LandmarkDetector::detect(const cv::Mat& bgr, const cv::Rect2f& box) {
   const double side = std::max(box.width, box.height);
   const double sx = box.x - (side - box.width) / 2, sy = box.y - (side - box.height) / 2;

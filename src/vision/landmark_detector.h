@@ -16,6 +16,12 @@ namespace facecrowd::vision {
 
 using Landmarks68 = std::array<cv::Point2f, 68>;
 
+// The face box in face-api's SSD convention that these 68 points imply: scaled and shifted from the points'
+// bounding box by medians over 464 SSD faces >= 40 px in ShanghaiTech A and street_india train photos
+// (tools/calibrate_blazeface_box.py; median IoU with the SSD's own box 0.83). It makes the crop the
+// landmark net sees independent of which detector found the face.
+cv::Rect2f box_from_landmarks(const Landmarks68& points);
+
 class LandmarkDetector {
  public:
   explicit LandmarkDetector(const ModelFiles& models);

@@ -103,11 +103,12 @@ ModelFiles open_model_files(const fs::path& dir) {
   m.dir = dir;
   m.detector = dir / "ssd_mobilenetv1.onnx";
   m.anchors = dir / "ssd_anchors.json";
+  m.blazeface = dir / "blazeface_back_256.onnx";
   m.landmarks = dir / "face_landmark_68.onnx";
   m.recogniser = dir / "face_recognition.onnx";
   m.models_json = dir / "MODELS.json";
   std::string recogniser_sha;
-  for (const fs::path& f : {m.detector, m.anchors, m.landmarks, m.recogniser, m.models_json}) {
+  for (const fs::path& f : {m.detector, m.anchors, m.blazeface, m.landmarks, m.recogniser, m.models_json}) {
     std::string sha = verified_sha256(dir, sums, f);
     if (f == m.recogniser) recogniser_sha = sha;
   }

