@@ -3,6 +3,7 @@
 #
 #   0 1 * * *   facecrowd backup            daily backup at 01:00 (prunes archives older than 30 days)
 #   0 2 * * *   facecrowd retention run     retention and archival at 02:00
+#   30 2 * * *  facecrowd gallery index     refresh the face search index at 02:30 (app/gallery_index.h)
 #   * * * * *   facecrowd oplog ship        oplog shipping every minute (point-in-time recovery, RPO 60 s)
 #
 # The entries use absolute paths and append their output to log files. They live between marker lines
@@ -78,6 +79,7 @@ block() {
   echo "$BEGIN_MARK"
   job "0 1 * * *" facecrowd-backup.log backup
   job "0 2 * * *" facecrowd-retention.log retention run
+  job "30 2 * * *" facecrowd-gallery-index.log gallery index
   job "* * * * *" facecrowd-oplog-ship.log oplog ship
   echo "$END_MARK"
 }

@@ -18,7 +18,7 @@ int count(const std::string& text, const std::string& what) {
   return n;
 }
 
-TEST(CronScripts, PrintShowsTheThreeJobsWithAbsolutePaths) {
+TEST(CronScripts, PrintShowsTheJobsWithAbsolutePaths) {
   TempDir tmp;
   auto r = run_shell("cd " + tmp.path().string() + " && " + kScripts + "/setup-cron-backup.sh --print --binary " +
                      FACECROWD_BINARY + " --data rel-data --backup-dir /srv/backups");
@@ -30,6 +30,8 @@ TEST(CronScripts, PrintShowsTheThreeJobsWithAbsolutePaths) {
       << r.out;
   EXPECT_NE(r.out.find("0 2 * * * "), std::string::npos);
   EXPECT_NE(r.out.find(" retention run >> "), std::string::npos);
+  EXPECT_NE(r.out.find("30 2 * * * "), std::string::npos);
+  EXPECT_NE(r.out.find(" gallery index >> /srv/backups/facecrowd-gallery-index.log"), std::string::npos);
   EXPECT_NE(r.out.find("* * * * * "), std::string::npos);
   EXPECT_NE(r.out.find(" oplog ship >> "), std::string::npos);
   EXPECT_EQ(count(r.out, "# BEGIN facecrowd backups"), 1);

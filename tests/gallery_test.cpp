@@ -29,13 +29,6 @@ Vec normalised(Vec v) {
   return v;
 }
 
-Vec random_unit(std::mt19937& rng) {
-  std::normal_distribution<float> normal;
-  Vec v;
-  for (float& x : v) x = normal(rng);
-  return normalised(v);
-}
-
 Vec jitter(const Vec& base, float sigma, std::mt19937& rng) {
   std::normal_distribution<float> normal(0, sigma / std::sqrt(128.0f));
   Vec v = base;
@@ -122,7 +115,7 @@ struct Clustered {
 Clustered clustered(int people, int per_person, std::mt19937& rng) {
   Clustered c;
   for (int p = 0; p < people; ++p) {
-    c.centres.push_back(random_unit(rng));
+    c.centres.push_back(random_unit_vector(rng));
     for (int k = 0; k < per_person; ++k) c.embeddings.push_back({p, jitter(c.centres.back(), 0.3f, rng)});
   }
   return c;

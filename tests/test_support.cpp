@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -82,5 +83,17 @@ std::string huge_png(uint32_t w, uint32_t h) {
   return std::string("\x89PNG\r\n\x1A\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", idat) + chunk("IEND", "");
 }
 
+
+std::array<float, 128> random_unit_vector(std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  std::array<float, 128> v;
+  double norm = 0;
+  for (float& x : v) {
+    x = normal(rng);
+    norm += double(x) * x;
+  }
+  for (float& x : v) x = float(x / std::sqrt(norm));
+  return v;
+}
 
 }  // namespace facecrowd

@@ -1,8 +1,10 @@
 // Helpers shared by tests: temporary directories, running the real binary, reading shared data.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
+#include <random>
 #include <string>
 
 namespace facecrowd {
@@ -36,6 +38,9 @@ CommandResult run_shell(const std::string& command_line);
 
 // A real, valid 1-bit grey PNG of w x h pixels, all black: tiny on disk, huge decoded (megapixel limits).
 std::string huge_png(uint32_t w, uint32_t h);
+
+// A random direction in 128-D (Gaussian components, normalised): a synthetic face embedding.
+std::array<float, 128> random_unit_vector(std::mt19937& rng);
 
 // ../shared/data, or empty when absent (tests then GTEST_SKIP with a message).
 fs::path shared_data_dir();

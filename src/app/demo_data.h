@@ -37,6 +37,10 @@ struct DemoDataOptions {
   int64_t auditlogs = 20'000;
   int64_t image_mb = 20;
   uint64_t seed = 1;
+  // modelVersion stamped on the synthetic embeddings. The default names no prepared model, so enroll and
+  // recognize never load them; the prepared models' version (`facecrowd models check --json`) makes a
+  // gallery of that size to benchmark search with.
+  std::string embedding_model = "face-api@1.7.15/face_recognition_model";
   UnixMillis now = 0;            // 0: the current time (then ids still depend on it)
   bool append = false;
   int64_t batch_documents = 20'000;

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "app/audit.h"
+#include "app/gallery_index.h"
 #include "core/error.h"
 #include "store/data_dir.h"
 #include "store/file_store.h"
@@ -245,7 +246,11 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
     record.file_ids = report.effect.files_deleted;
     ledger.append(record);
   }
+  // The person's vectors may sit in a gallery index cache (app/gallery_index.h): drop every cache before
+  // the commit, and again after it in case a concurrent `gallery index` wrote one from the old snapshot.
+  drop_gallery_indexes(data_root);
   tx.commit();
+  drop_gallery_indexes(data_root);
   return report;
 }
 
@@ -281,6 +286,7 @@ ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string
   auto tx = db->write();
   auto report = reapply_erasures(tx, ErasureLedger(data_root).read());
   tx.commit();
+  if (report.effect.changed()) drop_gallery_indexes(data_root);
   return report;
 }
 

@@ -26,6 +26,9 @@
 // across databases), so a test restore into another --db cannot bring the person back either. It is
 // idempotent: a record whose person is already gone changes nothing.
 //
+// Gallery index caches (app/gallery_index.h) keep vectors of markDeleted entries, so erase_person drops
+// every database's cache, and so do reapply_erasures_live and restore_with_erasures when they removed anything.
+//
 // Not covered: copies inside backups and the oplog/shipped slices stay until retention prunes them — that
 // is why the ledger exists; the ledger re-applies the erasure whenever one of them is restored.
 #pragma once

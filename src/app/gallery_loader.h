@@ -8,9 +8,10 @@
 //    embedding's `_id` (ObjectId hex) or, for embeddings without one, "<profile id>#<index>".
 //  - It reads inside the caller's transaction, so the gallery is one consistent snapshot.
 //  - A one-shot command (enroll, recognize: a handful of faces, then exit) builds its gallery with
-//    kOneShotHnswFromSize, i.e. always exact: scanning 100k embeddings costs ~3 ms a face, while building
-//    the HNSW index for them takes ~1-2 minutes on 2 cores (bench/gallery_bench.cpp). A long-running
-//    server keeps one Gallery with the default size and adds/removes as profiles change.
+//    kOneShotHnswFromSize, i.e. it never builds an index itself (~1-2 minutes for 100k embeddings on 2
+//    cores, bench/gallery_bench.cpp): it adopts the cached one of app/gallery_index.h when there is one,
+//    and scans exactly otherwise (~3 ms a face at 100k). A long-running server keeps one Gallery with the
+//    default size and adds/removes as profiles change.
 #pragma once
 
 #include <array>

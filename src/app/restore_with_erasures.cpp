@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "app/gallery_index.h"
+
 namespace facecrowd {
 
 nlohmann::json RestoreWithErasuresResult::to_json() const {
@@ -24,6 +26,8 @@ RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const
   RestoreWithErasuresResult result;
   result.restore = restore_backup(data_root, input, options);
   result.erasures = *erasures;
+  // Defence in depth: erased people were in the restored data for a moment; no cache may keep them.
+  if (result.erasures.effect.changed()) drop_gallery_indexes(data_root);
   return result;
 }
 

@@ -38,6 +38,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--auditlogs", opts->demo.auditlogs, "audit entries")->capture_default_str();
   cmd->add_option("--image-mb", opts->demo.image_mb, "total size of the JPEG images, in MiB")->capture_default_str();
   cmd->add_option("--seed", opts->demo.seed, "random seed")->capture_default_str();
+  cmd->add_option("--embedding-model", opts->demo.embedding_model,
+                  "modelVersion of the synthetic embeddings; the default is loaded by no command, the prepared "
+                  "models' version (`facecrowd models check --json`) gives a gallery to benchmark search with")
+      ->capture_default_str();
   cmd->add_option("--now", opts->now, "pretend the current time is this ISO 8601 time (reproducible data)");
   cmd->add_option("--batch", opts->demo.batch_documents, "documents per transaction")->capture_default_str();
   cmd->add_flag("--append", opts->demo.append, "add to a database that already holds documents");

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/attendance.h"
+#include "app/gallery_index.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "cli/flag_values.h"
@@ -20,7 +21,7 @@ std::string box_text(const cv::Rect& b) {
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
     std::string db{kDefaultDatabase};
-    std::string photo, session, annotate, at;
+    std::string photo, session, annotate, at, search = "auto";
     bool json = false;
     MatchFlags match;
     DetectorFlag detector;
@@ -43,6 +44,12 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--at", opts->at, "when the photo was taken (ISO 8601; default now): the records' timestamp");
   opts->match.add_to(cmd);
   opts->detector.add_to(cmd);
+  cmd->add_option("--search", opts->search,
+                  "gallery search: auto (through the cached index of `facecrowd gallery index` when the gallery "
+                  "has >= 5000 embeddings and the photo >= 100 faces, where reading it pays), index (whenever one "
+                  "is usable) or exact")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "index", "exact"}));
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, &globals] {
     RecognizeRequest request;
@@ -51,6 +58,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     request.match = opts->match.resolve();
     if (!opts->annotate.empty()) request.annotate = opts->annotate;
     request.taken_at = time_flag("--at", opts->at);
+    request.gallery_search = parse_gallery_search_mode(opts->search);
     auto pipeline = open_face_pipeline(globals, opts->detector);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     RecognizeResult result = recognize(*db, *pipeline, request);
@@ -72,6 +80,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
               << " unknown; photo stored as file " << result.photo_file_id << "\n";
     if (result.gallery_embeddings == 0)
       std::cerr << "note: no one is enrolled for this model yet (facecrowd enroll --name NAME PHOTO)\n";
+    else if (result.gallery_search == "exact" && opts->search == "index")
+      std::cerr << "note: " << result.gallery_note << "\n";
   });
 });
 

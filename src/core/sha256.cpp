@@ -1,5 +1,6 @@
 #include "core/sha256.h"
 
+#include <fstream>
 #include <stdexcept>
 
 namespace facecrowd {
@@ -24,6 +25,19 @@ std::string Sha256::hex_digest() {
 std::string sha256_hex(std::string_view data) {
   Sha256 h;
   h.update(data);
+  return h.hex_digest();
+}
+
+std::optional<std::string> sha256_of_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  while (in) {
+    in.read(buf.data(), std::streamsize(buf.size()));
+    h.update(buf.data(), size_t(in.gcount()));
+  }
+  if (in.bad()) return std::nullopt;
   return h.hex_digest();
 }
 

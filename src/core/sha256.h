@@ -4,6 +4,8 @@
 #include <sodium.h>
 
 #include <cstddef>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,5 +23,7 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+// The file's sha256, read in 1 MiB blocks; nullopt when it cannot be opened or read.
+std::optional<std::string> sha256_of_file(const std::filesystem::path& path);
 
 }  // namespace facecrowd

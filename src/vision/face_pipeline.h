@@ -1,8 +1,9 @@
 // Every face in a photo: detect -> 68 landmarks -> 150x150 chip -> unit 128-D embedding + quality.
 // Contract: FacePipeline::open() locates and verifies the models (model_files.h; Error(kNotFound/kBadInput)
-// telling how to prepare them) and loads the three nets. analyse(bgr) returns one Face per detected face,
-// in detection order (best score first), minus detections whose landmarks do not fit a face (see
-// PipelineOptions); an image with no face gives an empty vector, not an error.
+// telling how to prepare them) and loads the landmark and recogniser nets (a detector network on first
+// use). analyse(bgr) returns one Face per detected face, in detection order (best score first), minus
+// detections whose landmarks do not fit a face (see PipelineOptions); an image with no face gives an empty
+// vector, not an error.
 // analyse_file() loads the image first (image_loader.h: EXIF, grey/alpha/CMYK, megapixel limit; errors
 // name the file). The outputs are plain values: nothing here knows about the store.
 // Not thread-safe: use one pipeline per thread.
@@ -40,7 +41,7 @@ struct PipelineOptions {
   ImageLimits image;
   // Second-stage check: drop a detection whose 68 points do not fit a face (landmark_confidence 0: the
   // chip-alignment residual >= 8 px or eyes/nose/mouth out of order). Tiles upscale background texture
-  // and the SSD then sometimes scores it 0.6-0.8; real faces in data/faces have residuals of 1-5 px.
+  // and a detector then sometimes scores it 0.6-0.8; real faces in data/faces have residuals of 1-5 px.
   bool drop_implausible_landmarks = true;
   // Landmarks are run twice: on the detector's box, then on box_from_landmarks() of the first points, which
   // becomes the face's box. Detectors differ in where they put the box; this makes the crop (and so the

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
 
 namespace facecrowd::vision {
 
@@ -55,6 +56,27 @@ struct TwoBest {
   }
 };
 }  // namespace
+
+// A loaded hnswlib graph must be safe to walk: the entry point and every link name an element of the
+// index, and no list is longer than its level allows. hnswlib's loader checks only the file's length, and
+// a search follows links blindly (a bad one reads out of bounds).
+void validate_graph(hnswlib::HierarchicalNSW<float>& h) {
+  const size_t n = h.cur_element_count;
+  auto check_list = [&](hnswlib::linklistsizeint* list, size_t max_size, size_t element) {
+    size_t count = h.getListCount(list);
+    const auto* links = reinterpret_cast<const hnswlib::tableint*>(list + 1);
+    bool ok = count <= max_size && std::all_of(links, links + count, [&](hnswlib::tableint t) { return t < n; });
+    if (!ok) throw std::runtime_error("the index graph is damaged at element " + std::to_string(element));
+  };
+  if (n > 0 && (size_t(h.enterpoint_node_) >= n || h.maxlevel_ != h.element_levels_[h.enterpoint_node_])) {
+    throw std::runtime_error("the index graph's entry point is damaged");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    auto id = hnswlib::tableint(i);
+    check_list(h.get_linklist0(id), h.maxM0_, i);
+    for (int level = 1; level <= h.element_levels_[i]; ++level) check_list(h.get_linklist(id, level), h.maxM_, i);
+  }
+}
 
 struct Gallery::Index {
   hnswlib::L2Space space{kDim};
@@ -163,6 +185,96 @@ size_t Gallery::remove_person(const std::string& person_id) {
     build_index_locked();  // hnswlib 0.6 never reuses deleted slots: rebuild once most of it is dead
   }
   return removed;
+}
+
+void Gallery::build_index() {
+  std::unique_lock lock(mutex_);
+  if (!index_) build_index_locked();
+}
+
+std::vector<std::string> Gallery::save_index(const std::string& hnsw_path) const {
+  std::shared_lock lock(mutex_);
+  if (!index_) throw std::runtime_error("the gallery has no HNSW index to save");
+  index_->hnsw->saveIndex(hnsw_path);
+  std::vector<std::string> labels(dense_of_label_.size());
+  for (size_t label = 0; label < labels.size(); ++label) {
+    if (dense_of_label_[label] >= 0) labels[label] = embedding_of_label_[label];
+  }
+  return labels;
+}
+
+std::optional<Gallery::IndexReuse> Gallery::adopt_index(const std::string& hnsw_path,
+                                                       const std::vector<std::string>& labels, size_t max_added) {
+  std::unique_lock lock(mutex_);
+  auto index = std::make_unique<Index>();
+  index->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(&index->space, hnsw_path, false,
+                                                                  labels.size() + person_of_.size() + 1024);
+  auto& h = *index->hnsw;
+  // hnswlib 0.6's loading constructor never zeroes num_deleted_ before counting: recount it.
+  h.num_deleted_ = 0;
+  for (size_t i = 0; i < h.cur_element_count; ++i) h.num_deleted_ += h.isMarkedDeleted(hnswlib::tableint(i)) ? 1 : 0;
+  validate_graph(h);
+  if (h.cur_element_count != labels.size()) {
+    throw std::runtime_error("the index holds " + std::to_string(h.cur_element_count) + " entries, its label table " +
+                             std::to_string(labels.size()));
+  }
+  h.setEf(kEfSearch);
+
+  // 1. Which saved labels still hold one of our embeddings, with the same vector (nothing changed yet).
+  constexpr Label kUnassigned = std::numeric_limits<Label>::max();
+  std::vector<Label> label_of(person_of_.size(), kUnassigned);
+  std::vector<size_t> stale;  // saved, live in the file, no longer ours
+  IndexReuse reuse;
+  for (size_t label = 0; label < labels.size(); ++label) {
+    auto internal = h.label_lookup_.find(label);
+    if (internal == h.label_lookup_.end()) throw std::runtime_error("label " + std::to_string(label) + " is not in the index");
+    if (h.isMarkedDeleted(internal->second)) continue;
+    auto here = labels[label].empty() ? label_of_embedding_.end() : label_of_embedding_.find(labels[label]);
+    int64_t dense = here == label_of_embedding_.end() ? -1 : dense_of_label_[here->second];
+    const float* saved = reinterpret_cast<const float*>(h.getDataByInternalId(internal->second));
+    if (dense >= 0 && label_of[size_t(dense)] == kUnassigned &&
+        std::equal(saved, saved + kDim, &vectors_[size_t(dense) * kDim])) {
+      label_of[size_t(dense)] = Label(label);
+      ++reuse.kept;
+    } else {
+      stale.push_back(label);
+    }
+  }
+  if (person_of_.size() - reuse.kept > max_added) return std::nullopt;
+
+  // 2. Apply: retire the stale entries, add the missing embeddings under new labels.
+  for (size_t label : stale) h.markDelete(label);
+  reuse.removed = stale.size();
+  std::vector<int64_t> dense_of_label(labels.size(), -1);
+  std::vector<uint32_t> person_of_label(labels.size(), 0);
+  std::vector<std::string> embedding_of_label(labels.size());
+  for (size_t dense = 0; dense < person_of_.size(); ++dense) {
+    Label label = label_of[dense];
+    if (label == kUnassigned) {
+      label = label_of[dense] = Label(dense_of_label.size());
+      dense_of_label.emplace_back();
+      person_of_label.emplace_back();
+      embedding_of_label.emplace_back();
+      if (h.cur_element_count >= h.max_elements_) h.resizeIndex(h.max_elements_ * 2);
+      h.addPoint(&vectors_[dense * kDim], label);
+      ++reuse.added;
+    }
+    dense_of_label[label] = int64_t(dense);
+    person_of_label[label] = person_of_[dense];
+    embedding_of_label[label] = embedding_of_label_[label_of_[dense]];
+  }
+
+  label_of_ = std::move(label_of);
+  dense_of_label_ = std::move(dense_of_label);
+  person_of_label_ = std::move(person_of_label);
+  embedding_of_label_ = std::move(embedding_of_label);
+  label_of_embedding_.clear();
+  for (size_t label = 0; label < embedding_of_label_.size(); ++label) {
+    if (dense_of_label_[label] >= 0) label_of_embedding_[embedding_of_label_[label]] = Label(label);
+  }
+  index_ = std::move(index);
+  if (h.num_deleted_ > h.cur_element_count / 2) build_index_locked();  // mostly dead: a fresh graph is better
+  return reuse;
 }
 
 size_t Gallery::size() const {

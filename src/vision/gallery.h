@@ -10,11 +10,16 @@
 // clusters per person) it agrees with the exact one; bench/gallery_bench.cpp measures recall on random data.
 // Cost (bench/gallery_bench.cpp, 2 shared cores): exact ~0.2 ms a search at 10k embeddings, ~3 ms at 100k
 // (hnswlib's SSE kernel); HNSW ~0.15 ms at 10k, ~0.6 ms at 100k (recall 0.996 on random vectors), but
-// building it for 100k takes ~1-2 minutes — worth it for a long-running server, not a one-shot command.
+// building it for 100k takes ~1-2 minutes — worth it for a long-running server; one-shot commands adopt
+// a saved index instead (save_index/adopt_index below).
 // Memory: 512 bytes a vector, twice when indexed (dense copy + HNSW), ~130 MB at 100k.
 // add() with an embedding id already present replaces that embedding (its vector and its person).
 // Locking: the Gallery is thread-safe by an internal reader/writer lock: add/remove_person take it
 // exclusively, search/size/people take it shared, so many recognitions can search while an enrollment adds.
+// The index as a file (app/gallery_index.h keeps it as a cache beside the store): save_index() writes
+// hnswlib's file and returns the embedding id of each label; adopt_index() loads such a file into a gallery
+// filled by add() and reconciles it with what the gallery holds now, so a one-shot command gets HNSW search
+// for the cost of reading the file plus one addPoint per embedding the file lacks.
 // Nothing here knows about the store (app/gallery_loader.h builds a Gallery from faceprofiles).
 #pragma once
 
@@ -57,6 +62,27 @@ class Gallery {
   size_t people() const;  // distinct persons with at least one embedding
   bool uses_hnsw() const;
   std::optional<GalleryMatch> search(const std::array<float, 128>& unit) const;  // nullopt when empty
+
+  // Builds the HNSW index now, whatever the size (no-op when it exists). ~1 ms an embedding on 2 cores.
+  void build_index();
+  // Writes the index in hnswlib's format (graph, vectors, labels) to `hnsw_path` and returns the embedding
+  // id of every label in label order ("" for retired labels). Requires uses_hnsw(). Throws std::runtime_error
+  // when the file cannot be written.
+  std::vector<std::string> save_index(const std::string& hnsw_path) const;
+
+  struct IndexReuse {
+    size_t kept = 0;     // saved entries whose embedding id is here with the same vector
+    size_t added = 0;    // embeddings the file lacked, added to the index
+    size_t removed = 0;  // saved entries no longer here (or with another vector), markDeleted
+  };
+  // Replaces the index with the one saved at `hnsw_path` (labels as save_index returned them), reconciled
+  // with the gallery's current contents, so searches then go through HNSW whatever the size. Nothing in the
+  // file is trusted: every vector is compared with the gallery's (a differing one is retired and re-added)
+  // and every graph link is bounds-checked. Returns nullopt, leaving the gallery as it was, when more than
+  // `max_added` embeddings would have to be added; throws std::runtime_error, leaving it as it was, when the
+  // file is unreadable, its graph is damaged, or it does not match `labels`.
+  std::optional<IndexReuse> adopt_index(const std::string& hnsw_path, const std::vector<std::string>& labels,
+                                        size_t max_added = SIZE_MAX);
 
  private:
   struct Index;  // the hnswlib index (kept out of this header)

@@ -17,15 +17,9 @@ constexpr const char* kHowToPrepare = "; prepare them with `tools/prepare_models
 constexpr const char* kPackage = "face-api@1.7.15";
 
 std::string file_sha256(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ExitCode::kNotFound, "model file '" + path.string() + "' cannot be read" + kHowToPrepare);
-  Sha256 h;
-  std::string buf(1 << 20, '\0');
-  while (in) {
-    in.read(buf.data(), std::streamsize(buf.size()));
-    h.update(buf.data(), size_t(in.gcount()));
-  }
-  return h.hex_digest();
+  auto sha = sha256_of_file(path);
+  if (!sha) throw Error(ExitCode::kNotFound, "model file '" + path.string() + "' cannot be read" + kHowToPrepare);
+  return *sha;
 }
 
 // SHA256SUMS in `sha256sum` format: "<hex>  <name>" per line.

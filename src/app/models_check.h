@@ -1,0 +1,33 @@
+// `facecrowd models check`: are the prepared models there, the ones that were prepared, and runnable?
+// Contract: check_models(dir) verifies every model file against SHA256SUMS (vision/model_files.h: a missing
+// file is Error(kNotFound), a wrong checksum Error(kBadInput), both naming the file and how to prepare the
+// models), then loads every network in OpenCV DNN and runs it once on a synthetic input (both face
+// detectors, landmarks and recogniser on a grey frame, the crowd model on a 64x64 one): a network OpenCV
+// cannot load or run is Error(kBadInput) naming the file. Nothing is written.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace facecrowd {
+
+struct ModelFileStatus {
+  std::string name;
+  uint64_t bytes = 0;
+};
+
+struct ModelsCheckReport {
+  std::filesystem::path dir;
+  std::vector<ModelFileStatus> files;
+  std::string embedding_model_version;  // stored with every embedding
+  std::string crowd_model_version;      // stored with every crowd count
+  nlohmann::json to_json() const;
+  std::string text() const;
+};
+
+ModelsCheckReport check_models(const std::filesystem::path& dir);
+
+}  // namespace facecrowd
