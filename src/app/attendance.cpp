@@ -79,7 +79,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   validate_match_policy(request.match);
 
   // 1. Everything is computed before the write transaction.
-  auto started = std::chrono::steady_clock::now();
+  auto checkpoint = std::chrono::steady_clock::now();
   auto millis_since = [](std::chrono::steady_clock::time_point& t) {
     auto now = std::chrono::steady_clock::now();
     double ms = std::chrono::duration<double, std::milli>(now - t).count();
@@ -88,7 +88,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   };
   Photo photo = read_photo(request.photo, pipeline.options().image);
   std::vector<vision::Face> faces = pipeline.analyse(photo.bgr);
-  double faces_ms = millis_since(started);
+  double faces_ms = millis_since(checkpoint);
 
   RecognizeResult result;
   result.session = request.session;
@@ -105,7 +105,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
     result.gallery_people = loaded.profiles;
     result.gallery_search = search.index.used ? "hnsw" : "exact";
     result.gallery_note = search.index.note;
-    result.timings = {{"facesMs", round4(faces_ms)}, {"galleryMs", round4(millis_since(started))}};
+    result.timings = {{"facesMs", round4(faces_ms)}, {"galleryMs", round4(millis_since(checkpoint))}};
     for (const auto& face : faces) {
       RecognizedFace r;
       r.box = to_pixels(face.box, photo.bgr.size());
@@ -133,7 +133,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       }
       result.faces.push_back(std::move(r));
     }
-    result.timings["searchMs"] = round4(millis_since(started));
+    result.timings["searchMs"] = round4(millis_since(checkpoint));
   }
   // A person is in a photo once: the closest face keeps the identity.
   std::map<std::string, size_t> best_face;
