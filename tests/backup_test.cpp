@@ -132,23 +132,6 @@ bool has_final_archive(const fs::path& dir) {
   return false;
 }
 
-// A tmpfs mounted for the test's lifetime (needs root; ok() false otherwise).
-class TmpfsMount {
- public:
-  TmpfsMount(fs::path dir, const std::string& options) : dir_(std::move(dir)) {
-    fs::create_directories(dir_);
-    ok_ = ::geteuid() == 0 && run_shell("mount -t tmpfs -o " + options + " tmpfs '" + dir_.string() + "'").exit_code == 0;
-  }
-  ~TmpfsMount() {
-    if (ok_) run_shell("umount '" + dir_.string() + "'");
-  }
-  bool ok() const { return ok_; }
-
- private:
-  fs::path dir_;
-  bool ok_ = false;
-};
-
 TEST(BackupArchive, LayoutAndManifestDescribeEveryMember) {
   TempDir tmp;
   auto data = DataDir::open(tmp.path() / "data");

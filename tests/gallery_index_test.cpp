@@ -237,6 +237,35 @@ TEST(GalleryIndexCli, RecognizeSearchesThroughTheIndexOnceBuilt) {
   EXPECT_EQ(names(indexed), names(scanned));
 }
 
+// A full disk while writing: hnswlib's unchecked stream leaves a short file, which is caught; the command
+// fails with kIo, the previous index stays the one in use, and no partial file is left.
+TEST(GalleryIndexCache, FullDiskKeepsThePreviousIndex) {
+  TempDir tmp;
+  fs::path db_dir = tmp.path() / "db";
+  TmpfsMount disk(db_dir, "size=1m");
+  if (!disk.ok()) GTEST_SKIP() << "needs root and tmpfs mounts to fill a disk";
+  std::mt19937 rng(5);
+  auto entries = random_entries(600, 2, "", rng);  // ~0.4 MB of index
+  Gallery small(SIZE_MAX);
+  fill(small, entries);
+  auto first = write_gallery_index(db_dir, "model-A", small);
+  ASSERT_TRUE(fs::exists(first.file));
+  // Fill most of the rest, then try a bigger index.
+  write_text(db_dir / "ballast", std::string(400 << 10, 'x'));
+  Gallery big(SIZE_MAX);
+  fill(big, random_entries(1200, 2, "big-", rng));
+  try {
+    write_gallery_index(db_dir, "model-A", big);
+    ADD_FAILURE() << "a full disk went unnoticed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kIo) << e.what();
+    EXPECT_NE(std::string(e.what()).find("short write"), std::string::npos) << e.what();
+  }
+  fs::remove(db_dir / "ballast");
+  EXPECT_EQ(index_files(db_dir), 2u);  // the table and the first index, nothing half-written
+  EXPECT_NE(read_text(db_dir / "gallery-index.ids").find(first.file.filename().string()), std::string::npos);
+}
+
 TEST(GalleryIndexCli, IndexCommandReportsAndRefusesAMissingDatabase) {
   if (!fs::exists(face_models_dir() / "SHA256SUMS")) GTEST_SKIP() << "face models not prepared (tools/prepare_models.sh)";
   TempDir tmp;

@@ -96,4 +96,13 @@ std::array<float, 128> random_unit_vector(std::mt19937& rng) {
   return v;
 }
 
+TmpfsMount::TmpfsMount(fs::path dir, const std::string& options) : dir_(std::move(dir)) {
+  fs::create_directories(dir_);
+  ok_ = ::geteuid() == 0 && run_shell("mount -t tmpfs -o " + options + " tmpfs '" + dir_.string() + "'").exit_code == 0;
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (ok_) run_shell("umount '" + dir_.string() + "'");
+}
+
 }  // namespace facecrowd

@@ -39,6 +39,19 @@ CommandResult run_shell(const std::string& command_line);
 // A real, valid 1-bit grey PNG of w x h pixels, all black: tiny on disk, huge decoded (megapixel limits).
 std::string huge_png(uint32_t w, uint32_t h);
 
+// A tmpfs mounted on `dir` for the object's lifetime, e.g. "size=64k" to fill a disk (needs root; ok() is
+// false otherwise, and the test should skip).
+class TmpfsMount {
+ public:
+  TmpfsMount(fs::path dir, const std::string& options);
+  ~TmpfsMount();
+  bool ok() const { return ok_; }
+
+ private:
+  fs::path dir_;
+  bool ok_ = false;
+};
+
 // A random direction in 128-D (Gaussian components, normalised): a synthetic face embedding.
 std::array<float, 128> random_unit_vector(std::mt19937& rng);
 

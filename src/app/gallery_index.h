@@ -8,8 +8,9 @@
 //   gallery-index.ids           line 1: JSON {format, hnsw, bytes, modelVersion, labels}; then one
 //                               line per label: the embedding id ("" for a retired label)
 //   gallery-index-<token>.hnsw  hnswlib's file (graph + vectors), named by the .ids file
-// Written: the .hnsw under a fresh name (fsynced), then the .ids by an atomic rename, then older .hnsw files
-// are removed: a reader never pairs a table with the wrong index; one that loses a race finds no file.
+// Written: the .hnsw under a fresh name (its length checked, as hnswlib does not report a full disk, and
+// fsynced), then the .ids by an atomic rename, then older .hnsw files are removed: a reader never pairs a
+// table with the wrong index; one that loses a race finds no file. A failed write leaves the previous pair.
 //
 // Trust: the store stays the truth. Every use checks the .hnsw's size, bounds-checks its whole graph and
 // reconciles it with the gallery just loaded from the store (vision::Gallery::adopt_index: an entry is kept

@@ -3,6 +3,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -195,7 +196,20 @@ void Gallery::build_index() {
 std::vector<std::string> Gallery::save_index(const std::string& hnsw_path) const {
   std::shared_lock lock(mutex_);
   if (!index_) throw std::runtime_error("the gallery has no HNSW index to save");
-  index_->hnsw->saveIndex(hnsw_path);
+  auto& h = *index_->hnsw;  // saveIndex is not const, though it changes nothing
+  h.saveIndex(hnsw_path);
+  // hnswlib writes through an unchecked ofstream: a full disk leaves a short file. Its layout is a 96-byte
+  // header, every element's level-0 block, then per element a 4-byte size and its upper-level links.
+  uintmax_t expected = 96 + h.cur_element_count * h.size_data_per_element_;
+  for (size_t i = 0; i < h.cur_element_count; ++i) {
+    expected += 4 + (h.element_levels_[i] > 0 ? h.size_links_per_element_ * size_t(h.element_levels_[i]) : 0);
+  }
+  std::error_code ec;
+  uintmax_t written = std::filesystem::file_size(hnsw_path, ec);
+  if (ec || written != expected) {
+    throw std::runtime_error("short write: " + std::to_string(ec ? 0 : written) + " of " + std::to_string(expected) +
+                             " bytes (disk full?)");
+  }
   std::vector<std::string> labels(dense_of_label_.size());
   for (size_t label = 0; label < labels.size(); ++label) {
     if (dense_of_label_[label] >= 0) labels[label] = embedding_of_label_[label];

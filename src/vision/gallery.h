@@ -67,7 +67,7 @@ class Gallery {
   void build_index();
   // Writes the index in hnswlib's format (graph, vectors, labels) to `hnsw_path` and returns the embedding
   // id of every label in label order ("" for retired labels). Requires uses_hnsw(). Throws std::runtime_error
-  // when the file cannot be written.
+  // when the file cannot be written or comes out short (a full disk).
   std::vector<std::string> save_index(const std::string& hnsw_path) const;
 
   struct IndexReuse {
