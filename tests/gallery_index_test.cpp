@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/erasure.h"
+#include "app/erasure_ledger.h"
 #include "app/gallery_index.h"
 #include "core/error.h"
 #include "store/database.h"
@@ -235,6 +236,36 @@ TEST(GalleryIndexCli, RecognizeSearchesThroughTheIndexOnceBuilt) {
   };
   EXPECT_EQ(names(indexed), (std::set<std::string>{"Obama", "Biden"})) << indexed.dump(1);
   EXPECT_EQ(names(indexed), names(scanned));
+}
+
+// A person in the erasure ledger but still in the store (an erasure in flight, or one that crashed before
+// its commit) is left out of the index: its vector must not reach a file.
+TEST(GalleryIndexCache, PeopleInTheErasureLedgerAreLeftOut) {
+  TempDir tmp;
+  fs::path root = tmp.path() / "data";
+  const std::string name(kDefaultDatabase);
+  auto db = Database::open(DataDir::open(root), name);
+  std::mt19937 rng(3);
+  auto entries = random_entries(50, 1, "", rng);
+  insert_profiles(*db, entries, "model-A");
+  std::string victim;
+  {
+    Gallery g(SIZE_MAX);
+    auto tx = db->read();
+    load_gallery(tx, "model-A", g);
+    victim = g.search(entries[17].v)->person_id;
+  }
+  ErasureRecord record;
+  record.person_id = victim;
+  record.db = name;
+  ErasureLedger(root).append(record);
+  auto written = index_gallery(root, name, "model-A");
+  EXPECT_EQ(written.embeddings, 49u);
+  auto tx = db->read();
+  auto search = open_search_gallery(tx, db->file().parent_path(), "model-A", 100, GallerySearchMode::kIndex, 0);
+  ASSERT_TRUE(search.index.used) << search.index.note;
+  EXPECT_EQ(search.index.reuse.kept, 49u);
+  EXPECT_EQ(search.index.reuse.added, 1u);  // the store still has them: added in memory, never in the file
 }
 
 // A full disk while writing: hnswlib's unchecked stream leaves a short file, which is caught; the command

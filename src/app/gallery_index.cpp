@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "app/erasure_ledger.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "store/data_dir.h"
@@ -195,7 +196,20 @@ GalleryIndexWrite index_gallery(const fs::path& data_root, const std::string& db
     auto tx = db->read();
     load_gallery(tx, model_version, gallery);
   }
-  return write_gallery_index(db->file().parent_path(), model_version, gallery);
+  // An erasure running beside us must not leave its person in a file (see the header). Its ledger line is
+  // written before its commit, and it drops every index after its commit. So: leave out everyone in the
+  // ledger now (covers an erasure our snapshot saw half-way), and drop what we wrote if the ledger grew
+  // while we wrote (an erasure whose own drop may have come before our file).
+  ErasureLedger ledger(data_root);
+  auto erased = ledger.read();
+  for (const auto& record : erased) gallery.remove_person(record.person_id);
+  auto written = write_gallery_index(db->file().parent_path(), model_version, gallery);
+  if (ledger.read().size() != erased.size()) {
+    drop_gallery_indexes(data_root);
+    throw Error(ExitCode::kConflict, "a person was erased while the gallery was indexed; the index was dropped "
+                                     "so that it cannot hold them: run `facecrowd gallery index` again");
+  }
+  return written;
 }
 
 size_t drop_gallery_indexes(const fs::path& data_root) {

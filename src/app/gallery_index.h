@@ -20,7 +20,8 @@
 // comparison and the graph check cover what a damaged byte could do.)
 //
 // GDPR: a markDeleted entry keeps its vector in hnswlib's file, so every erasure (and every re-applied one
-// that removed something) calls drop_gallery_indexes(): an erased face survives in no cache.
+// that removed something) calls drop_gallery_indexes(): an erased face survives in no cache. An erasure
+// running while `gallery index` builds is handled by index_gallery() through the erasure ledger.
 #pragma once
 
 #include <cstddef>
@@ -83,7 +84,9 @@ GalleryIndexWrite write_gallery_index(const fs::path& db_dir, const std::string&
                                       vision::Gallery& gallery);
 
 // `facecrowd gallery index`: loads database `db`'s gallery of `model_version` (one read snapshot, released
-// before the build) and writes its index. Error(kNotFound) when the database does not exist.
+// before the build), leaves out every person in the erasure ledger, and writes its index. If the ledger grew
+// meanwhile, every index is dropped and Error(kConflict) says to run it again. Error(kNotFound) when the
+// database does not exist.
 GalleryIndexWrite index_gallery(const fs::path& data_root, const std::string& db, const std::string& model_version);
 
 // Removes every database's gallery index files under `data_root`; returns how many files went.

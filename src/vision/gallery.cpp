@@ -228,10 +228,6 @@ std::optional<Gallery::IndexReuse> Gallery::adopt_index(const std::string& hnsw_
   h.num_deleted_ = 0;
   for (size_t i = 0; i < h.cur_element_count; ++i) h.num_deleted_ += h.isMarkedDeleted(hnswlib::tableint(i)) ? 1 : 0;
   validate_graph(h);
-  if (h.cur_element_count != labels.size()) {
-    throw std::runtime_error("the index holds " + std::to_string(h.cur_element_count) + " entries, its label table " +
-                             std::to_string(labels.size()));
-  }
   h.setEf(kEfSearch);
 
   // 1. Which saved labels still hold one of our embeddings, with the same vector (nothing changed yet).
@@ -239,13 +235,13 @@ std::optional<Gallery::IndexReuse> Gallery::adopt_index(const std::string& hnsw_
   std::vector<Label> label_of(person_of_.size(), kUnassigned);
   std::vector<size_t> stale;  // saved, live in the file, no longer ours
   IndexReuse reuse;
-  for (size_t label = 0; label < labels.size(); ++label) {
-    auto internal = h.label_lookup_.find(label);
-    if (internal == h.label_lookup_.end()) throw std::runtime_error("label " + std::to_string(label) + " is not in the index");
-    if (h.isMarkedDeleted(internal->second)) continue;
+  // Labels retired before the save have no entry in the file; every entry must have a line in the table.
+  for (const auto& [label, internal_id] : h.label_lookup_) {
+    if (label >= labels.size()) throw std::runtime_error("label " + std::to_string(label) + " is not in the label table");
+    if (h.isMarkedDeleted(internal_id)) continue;
     auto here = labels[label].empty() ? label_of_embedding_.end() : label_of_embedding_.find(labels[label]);
     int64_t dense = here == label_of_embedding_.end() ? -1 : dense_of_label_[here->second];
-    const float* saved = reinterpret_cast<const float*>(h.getDataByInternalId(internal->second));
+    const float* saved = reinterpret_cast<const float*>(h.getDataByInternalId(internal_id));
     if (dense >= 0 && label_of[size_t(dense)] == kUnassigned &&
         std::equal(saved, saved + kDim, &vectors_[size_t(dense) * kDim])) {
       label_of[size_t(dense)] = Label(label);
