@@ -102,13 +102,16 @@ std::string random_token() {
   return hex;
 }
 
-// Index files of this database other than `keep`.
-void remove_other_indexes(const fs::path& db_dir, const fs::path& keep) {
+// Removes this database's index files: all of them, or, given the index just written, the older ones.
+size_t remove_index_files(const fs::path& db_dir, const fs::path& keep = {}) {
+  size_t removed = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(db_dir, ec)) {
     const fs::path& p = entry.path();
-    if (is_index_file(p) && p.filename() != kTableName && p != keep) fs::remove(p, ec);
+    bool kept = !keep.empty() && (p == keep || p.filename() == kTableName);
+    if (is_index_file(p) && !kept && fs::remove(p, ec)) ++removed;
   }
+  return removed;
 }
 
 }  // namespace
@@ -145,9 +148,7 @@ GalleryIndexWrite write_gallery_index(const fs::path& db_dir, const std::string&
   GalleryIndexWrite w;
   w.embeddings = gallery.size();
   if (w.embeddings == 0) {
-    remove_other_indexes(db_dir, {});
-    std::error_code ec;
-    fs::remove(db_dir / kTableName, ec);
+    remove_index_files(db_dir);
     return w;
   }
   GalleryIndexUse previous = adopt_cached(db_dir, model_version, gallery, SIZE_MAX);
@@ -168,8 +169,8 @@ GalleryIndexWrite write_gallery_index(const fs::path& db_dir, const std::string&
     }
     fsync_path(w.file);
     std::error_code ec;
-    w.bytes = fs::file_size(w.file, ec);
-    if (ec || w.bytes == 0) throw Error(ExitCode::kIo, "gallery index '" + w.file.string() + "' was not written");
+    w.bytes = fs::file_size(w.file, ec);  // save_index already checked it against what hnswlib meant to write
+    if (ec) throw Error(ExitCode::kIo, "gallery index '" + w.file.string() + "': " + ec.message());
     nlohmann::json header = {{"format", kFormat},
                              {"hnsw", w.file.filename().string()},
                              {"bytes", w.bytes},
@@ -183,7 +184,7 @@ GalleryIndexWrite write_gallery_index(const fs::path& db_dir, const std::string&
     fs::remove(w.file, ec);
     throw;
   }
-  remove_other_indexes(db_dir, w.file);
+  remove_index_files(db_dir, w.file);
   return w;
 }
 
@@ -216,10 +217,7 @@ size_t drop_gallery_indexes(const fs::path& data_root) {
   size_t removed = 0;
   std::error_code ec;
   for (const auto& db : fs::directory_iterator(data_root, ec)) {
-    if (!db.is_directory(ec)) continue;
-    for (const auto& entry : fs::directory_iterator(db.path(), ec)) {
-      if (is_index_file(entry.path()) && fs::remove(entry.path(), ec)) ++removed;
-    }
+    if (db.is_directory(ec)) removed += remove_index_files(db.path());
   }
   return removed;
 }

@@ -3,8 +3,8 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -56,8 +56,6 @@ struct TwoBest {
     }
   }
 };
-}  // namespace
-
 // A loaded hnswlib graph must be safe to walk: the entry point and every link name an element of the
 // index, and no list is longer than its level allows. hnswlib's loader checks only the file's length, and
 // a search follows links blindly (a bad one reads out of bounds).
@@ -78,6 +76,8 @@ void validate_graph(hnswlib::HierarchicalNSW<float>& h) {
     for (int level = 1; level <= h.element_levels_[i]; ++level) check_list(h.get_linklist(id, level), h.maxM_, i);
   }
 }
+
+}  // namespace
 
 struct Gallery::Index {
   hnswlib::L2Space space{kDim};
