@@ -8,6 +8,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   libopencv-dev libhnswlib-dev
   libxml2-dev                       # eval detect reads dlib imglab XML
+  libdlib19.1                       # its examples/johns face chips: the BlazeFace tight-crop test (vision_test)
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
   python3-opencv python3-torch      # tools/check_models.py; tools/crowd/train_density.py (crowd head training)
 )

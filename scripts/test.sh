@@ -8,4 +8,5 @@ scripts/install-deps.sh
 tools/prepare_models.sh --models-dir models --no-check
 scripts/build.sh
 cd build
-ctest --output-on-failure -j 2 --timeout 900
+# ctest-junit.xml (in build/) records each test's outcome and output; .ci/run reads it for skips.
+ctest --output-on-failure -j 2 --timeout 900 --output-junit ctest-junit.xml

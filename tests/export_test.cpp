@@ -59,7 +59,7 @@ struct Fixture {
 
   std::vector<nlohmann::json> run_export(const std::string& query, ExportReport* report_out = nullptr) {
     fs::path out = tmp.path() / "out.jsonl";
-    auto report = export_collection(dir, {.collection = "attendances", .query_json = query, .out = out});
+    auto report = export_collection(dir, {.collection = "attendances", .query_json = query, .out = out, .overwrite = true});
     if (report_out) *report_out = report;
     std::vector<nlohmann::json> docs;
     std::istringstream lines(read_text(out));

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "app/annotate.h"
+#include "core/output_target.h"
 #include "app/audit.h"
 #include "app/gallery_index.h"
 #include "app/photo_input.h"
@@ -75,7 +76,10 @@ nlohmann::json RecognizeResult::to_json() const {
 
 RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const RecognizeRequest& request) {
   if (request.session.empty()) throw Error(ExitCode::kUsage, "recognize: --session must not be empty");
-  if (request.annotate) check_jpeg_path(*request.annotate);
+  if (request.annotate) {
+    check_jpeg_path(*request.annotate);
+    require_output_target(*request.annotate, "--annotate", {request.photo}, true);
+  }
   validate_match_policy(request.match);
 
   // 1. Everything is computed before the write transaction.

@@ -8,6 +8,7 @@
 #include "app/photo_input.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/output_target.h"
 #include "core/object_id.h"
 #include "store/file_store.h"
 #include "vision/density_rendering.h"
@@ -41,7 +42,10 @@ nlohmann::json CrowdResult::to_json() const {
 CrowdResult analyse_crowd(Database& db, vision::CrowdCounter& counter, const CrowdRequest& request,
                           const std::function<void(int, int)>& progress) {
   if (request.location.empty()) throw Error(ExitCode::kUsage, "crowd: --location must not be empty");
-  if (request.heatmap_out) require_output_extension(*request.heatmap_out, "--density-map", {".png"}, "PNG");
+  if (request.heatmap_out) {
+    require_output_extension(*request.heatmap_out, "--density-map", {".png"}, "PNG");
+    require_output_target(*request.heatmap_out, "--density-map", {request.image}, true);
+  }
 
   // 1. Everything is computed (and the operator's PNG written) before the write transaction.
   Photo photo = read_photo(request.image, request.limits);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/display_text.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -250,8 +251,8 @@ DocumentFilter DocumentFilter::parse(std::string_view json_text, const std::stri
   nlohmann::json query;
   try {
     query = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ExitCode::kBadInput, what + " is not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
+    throw Error(ExitCode::kBadInput, what + " is not valid JSON: " + shortened(e.what(), 300));
   }
   if (!query.is_object()) throw Error(ExitCode::kBadInput, what + " must be a JSON object of field conditions");
   if (json_depth(query) > kMaxDepth)

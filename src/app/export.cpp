@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "app/document_filter.h"
+#include "core/display_text.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/output_target.h"
 #include "store/database.h"
 
 namespace facecrowd {
@@ -74,10 +76,11 @@ ExportReport export_collection(const DataDir& dir, const ExportOptions& options)
   const auto& spec = require_collection(options.collection);
   DocumentFilter filter = options.query_json.empty()
                               ? DocumentFilter::match_all()
-                              : DocumentFilter::parse(options.query_json, "--query '" + options.query_json + "'");
+                              : DocumentFilter::parse(options.query_json, "--query '" + shortened(options.query_json) + "'");
   if (options.out.empty()) throw Error(ExitCode::kUsage, "export needs an output file (--out FILE)");
   if (fs::is_directory(options.out))
     throw Error(ExitCode::kUsage, "--out '" + options.out.string() + "' is a directory; name a file");
+  require_output_target(options.out, "--out", {}, options.overwrite, "Pass --force to replace it, or name a new file");
   auto db = Database::open(dir, options.db, {.create_if_missing = false});
   try {
     return write_export(*db, spec, filter, options);

@@ -21,6 +21,7 @@ struct ExportOptions {
   std::string collection;
   std::string query_json;  // empty: every document; see document_filter.h for the language
   std::filesystem::path out;
+  bool overwrite = false;  // replace an existing regular file (--force); never a device node or FIFO
   std::function<void(int64_t documents)> progress;  // called now and then; may be empty
 };
 

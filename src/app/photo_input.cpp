@@ -4,8 +4,10 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/input_files.h"
 #include "core/sha256.h"
 #include "vision/image_header.h"
+#include "vision/jpeg_integrity.h"
 
 namespace facecrowd {
 
@@ -29,21 +31,19 @@ bool has_image_extension(const std::filesystem::path& path) {
 }
 
 Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& limits) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw Error(ExitCode::kNotFound, "image '" + path.string() + "': no such file");
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(ExitCode::kBadInput, "image '" + path.string() + "': is a directory, not an image file");
-  auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxPhotoBytes)
-    throw Error(ExitCode::kBadInput, "image '" + path.string() + "': " + std::to_string(size) +
-                                         " bytes is above the limit of " + std::to_string(kMaxPhotoBytes) + " bytes");
   Photo photo;
   photo.path = path;
-  photo.bytes = read_file(path);
+  photo.bytes = read_regular_file(path, kMaxPhotoBytes, "image");
   photo.bgr = vision::decode_image(photo.bytes, path.string(), limits);
   photo.sha256 = sha256_hex(photo.bytes);
   auto header = vision::read_image_header(photo.bytes);
+  if (header && header->format == vision::ImageFormat::kJpeg) {
+    // The photo is stored as evidence and as a source of embeddings: a damaged one is refused, not kept.
+    std::string problem = vision::jpeg_data_problem(photo.bytes);
+    if (!problem.empty())
+      throw Error(ExitCode::kBadInput, "image '" + path.string() + "': corrupt JPEG data (" + problem +
+                                           "); the decoder would fill the damage with grey. Use an undamaged copy");
+  }
   photo.content_type = header ? content_type_of(header->format) : "application/octet-stream";
   return photo;
 }

@@ -1,6 +1,7 @@
 // A photo given on the command line (or uploaded), read once: its bytes, sha256, content type and the
 // decoded upright BGR image. Contract: read_photo() throws Error(kNotFound) when the file is absent,
-// Error(kBadInput) naming the file when it is larger than kMaxPhotoBytes, empty, not an image, truncated
+// Error(kBadInput) naming the file when it is not a regular file (FIFO, device), larger than
+// kMaxPhotoBytes, a JPEG whose data decodes with a libjpeg warning (vision/jpeg_integrity.h), empty, not an image, truncated
 // or otherwise undecodable (vision/image_loader.h), and Error(kIo) when it cannot be read.
 #pragma once
 
@@ -13,7 +14,7 @@
 
 namespace facecrowd {
 
-inline constexpr uintmax_t kMaxPhotoBytes = 50u << 20;  // 50 MiB: bounded before reading (DESIGN inv. 7)
+inline constexpr uintmax_t kMaxPhotoBytes = 50u << 20;  // 50 MiB: the read stops there (DESIGN inv. 7)
 
 struct Photo {
   std::filesystem::path path;

@@ -196,7 +196,9 @@ StatusCheck check_oplog_lag(const DataDir* data, const BackupCatalog& catalog, c
     else if (lag > 300)
       c.level = CheckLevel::kWarning;
   } catch (const Error& e) {
-    c.level = CheckLevel::kWarning;
+    // A database that cannot be opened (damaged, unreadable) is no longer protected: nothing new can be
+    // backed up or shipped from it. Busy (a restore holds it) is a passing state.
+    c.level = e.code() == ExitCode::kBusy ? CheckLevel::kWarning : CheckLevel::kError;
     c.message = std::string("cannot read the oplog: ") + e.what();
   }
   return c;

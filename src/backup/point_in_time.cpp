@@ -15,6 +15,9 @@ bool covers(OplogTimestamp reach, OplogTimestamp until) { return until <= OplogT
 }  // namespace
 
 OplogTimestamp parse_until(const std::string& text) {
+  if (text.empty())
+    throw Error(ExitCode::kUsage, "--until is empty: give SECS:INC (e.g. 1704240000:1) or an ISO 8601 time "
+                                  "(e.g. 2024-01-03T01:30:00Z), or leave --until out for the newest state");
   // ISO first: "2024-01-03" must not be read as secs-inc.
   if (auto millis = parse_iso8601(text)) {
     if (*millis < 0 || *millis / 1000 > int64_t(UINT32_MAX))

@@ -12,8 +12,10 @@
 #include "backup/restore_scan.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/input_files.h"
 #include "core/utc_time.h"
 #include "store/schema.h"
+#include "store/store_damage.h"
 #include "store/sqlite_util.h"
 
 namespace facecrowd {
@@ -48,6 +50,8 @@ Source locate(const std::string& input, const RestoreOptions& options) {
     src.path = catalog.resolve(input, "");
   }
   src.shape = detect_backup_shape(src.path);
+  // A FIFO or device given as the backup would block or never end: only regular files (and folders).
+  if (src.shape != BackupShape::kFolder) require_regular_file(src.path, "backup");
   std::error_code ec;
   switch (src.shape) {
     case BackupShape::kArchive: {
@@ -228,6 +232,8 @@ nlohmann::json RestoreResult::to_json() const {
                       {"oplog_entries_decoded", oplog_entries_decoded},
                       {"members", members},
                       {"copied_live", copied_live},
+                      {"live_damage", live_damage},
+                      {"damaged_kept", damaged_kept.string()},
                       {"seconds", seconds},
                       {"warnings", warnings}};
   if (manifest) j["manifest"] = manifest->to_json();
@@ -287,16 +293,35 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   std::shared_ptr<DataDirLock> lock;
   LiveState live_state;
   std::error_code ec;
+  // A damaged live database is no obstacle to a full restore, which never reads it (restore.h).
+  auto read_live_or_damage = [&](const DataDir& dir, bool keep_open) {
+    try {
+      auto opened = Database::open(dir, result.db, {.create_if_missing = false});
+      live_state = read_live(*opened);
+      if (keep_open) live = std::move(opened);
+    } catch (const Error& e) {
+      if (e.code() != kExitDamaged && e.code() != ExitCode::kBadInput) throw;
+      live.reset();
+      live_state = LiveState{};
+      result.live_damage = e.what();
+      if (!requested.empty())
+        throw Error(kExitDamaged,
+                    "cannot restore single collections (" + join(options.collections) + ") into database '" +
+                        result.db + "': it cannot be read, and such a restore copies the other collections from it. "
+                        "Restore the whole backup instead (`facecrowd restore " + input +
+                        " --drop`), which moves the damaged files aside. The damage: " + e.what());
+    }
+  };
   if (!options.dry_run) {
     data = DataDir::open(data_root);
     lock = data->lock(LockMode::kExclusive);
-    if (data->database_exists(result.db)) {
-      live = Database::open(*data, result.db, {.create_if_missing = false});
-      live_state = read_live(*live);
-    }
+    if (data->database_exists(result.db)) read_live_or_damage(*data, true);
   } else if (fs::exists(data_root / "facecrowd-data.json", ec)) {  // DataDir::open would create a missing one
     auto dir = DataDir::open(data_root);
-    if (dir.database_exists(result.db)) live_state = read_live(*Database::open(dir, result.db, {.create_if_missing = false}));
+    if (dir.database_exists(result.db)) read_live_or_damage(dir, false);
+    if (!result.live_damage.empty())
+      result.warnings.push_back("the live database cannot be read; the restore would move its files to '" +
+                                (data_root / "damaged").string() + "' and replace it: " + result.live_damage);
   }
   // Names every non-empty collection among `names` (in schema order) with its count.
   auto conflict = [&](const std::set<std::string>& names) {
@@ -523,6 +548,7 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   gen.db.reset();
   fsync_path(gen.file);
   fsync_path(gen.file.parent_path());
+  if (!result.live_damage.empty()) result.damaged_kept = set_aside_damaged(*data, result.db, gen.file);
   data->install_generation(result.db, gen.file);
   gen.installed = true;
   result.generation = gen.file;

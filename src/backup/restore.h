@@ -14,6 +14,12 @@
 // CURRENT does not name, which the next open removes. The restored database's oplog position continues
 // after the highest position the live database, the backup and the replayed oplog have seen.
 //
+// A damaged live database (Error kExitDamaged, store/store_damage.h, or SQLite finding it corrupt) does not stop a full
+// restore: that one never reads the live data. Its files are moved to <data>/damaged/<db>-<time>/ at the
+// swap (never deleted), and the result says where (`damaged_kept`). A restore of single collections
+// must copy the others from the live generation, so into a damaged one it is refused (kExitDamaged) with
+// the advice to run a full restore.
+//
 // Callers in this process must close their own Database connections to the target first: the old
 // generation is deleted at the swap.
 #pragma once
@@ -83,6 +89,8 @@ struct RestoreResult {
   OplogTimestamp position;         // the restored database's oplog position (not for a dry run)
   fs::path generation;             // the installed generation file (not for a dry run)
   bool copied_live = false;        // built on a copy of the live generation (other collections kept)
+  std::string live_damage;         // why the live database could not be read ("" when it could)
+  fs::path damaged_kept;           // where its damaged files were moved (not for a dry run)
   double seconds = 0;
   // Dry run: what would stop the real restore (e.g. a non-empty collection without drop).
   std::vector<std::string> warnings;

@@ -1,6 +1,14 @@
 #include "backup/verify.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 
 #include <random>
 
@@ -12,22 +20,73 @@
 namespace facecrowd {
 namespace {
 
-// A throwaway data directory, removed at destruction.
+constexpr const char* kScratchPrefix = "facecrowd-verify-";
+
+fs::path scratch_parent(const fs::path& chosen) {
+  if (!chosen.empty()) return chosen;
+  const char* tmp = std::getenv("TMPDIR");  // not fs::temp_directory_path(): it throws when TMPDIR is missing
+  return tmp && *tmp ? fs::path(tmp) : fs::path("/tmp");
+}
+
+[[noreturn]] void scratch_failure(const fs::path& parent, const std::string& what) {
+  throw Error(ExitCode::kIo, "verify cannot use its scratch folder in '" + parent.string() + "' (" + what +
+                                 "): the temporary directory is the problem, not the backup, which was not judged. "
+                                 "Free space there or set TMPDIR to a writable folder with room for the restored "
+                                 "database (about the backup's uncompressed size)");
+}
+
+// Removes scratch folders of verifies that were killed: each live verify holds an flock on the owner.lock
+// inside its folder, so a folder whose lock can be taken (or that has none and is older than ten minutes,
+// killed between mkdir and lock) belongs to nobody. Only this user's folders are considered.
+void remove_stale_scratch(const fs::path& parent) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    struct stat st {};
+    if (name.rfind(kScratchPrefix, 0) != 0 || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != ::geteuid())
+      continue;
+    bool stale;
+    int fd = ::open((entry.path() / "owner.lock").c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+      stale = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+      ::close(fd);
+    } else {
+      stale = ::time(nullptr) - st.st_mtime > 600;
+    }
+    if (stale) fs::remove_all(entry.path(), ec);
+  }
+}
+
+// A private (0700) throwaway data directory, locked while in use and removed at destruction; a killed
+// verify's folder is removed by the next verify (remove_stale_scratch).
 class ScratchDir {
  public:
-  explicit ScratchDir(const fs::path& parent) {
+  explicit ScratchDir(const fs::path& chosen_parent) : parent_(scratch_parent(chosen_parent)) {
+    remove_stale_scratch(parent_);
     std::random_device rd;
-    path_ = (parent.empty() ? fs::temp_directory_path() : parent) /
-            ("facecrowd-verify-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    path_ = parent_ / (kScratchPrefix + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    if (::mkdir(path_.c_str(), 0700) != 0) scratch_failure(parent_, std::string("mkdir: ") + std::strerror(errno));
+    lock_fd_ = ::open((path_ / "owner.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX) != 0) {
+      int err = errno;
+      remove();
+      scratch_failure(parent_, std::string("owner.lock: ") + std::strerror(err));
+    }
   }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
+  ~ScratchDir() { remove(); }
   const fs::path& path() const { return path_; }
+  const fs::path& parent() const { return parent_; }
 
  private:
-  fs::path path_;
+  void remove() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+  fs::path parent_, path_;
+  int lock_fd_ = -1;
 };
 
 }  // namespace
@@ -57,8 +116,13 @@ VerifyReport verify_backup(const std::string& input, const VerifyOptions& option
   try {
     restored = restore_backup(scratch.path() / "data", report.source.string(), ro);
   } catch (const Error& e) {
-    std::string name = e.code() == ExitCode::kIo ? "test restore into a throwaway database" : "archive contents";
-    report.checks.push_back({name, false, e.what()});
+    // A file-system failure (a full or missing scratch folder, an unreadable disk) says nothing about the
+    // backup: it is an error of its own (exit 6), never a "do not rely on this backup" verdict.
+    if (e.code() == ExitCode::kIo) {
+      if (std::string(e.what()).find(scratch.parent().string()) != std::string::npos) scratch_failure(scratch.parent(), e.what());
+      throw;
+    }
+    report.checks.push_back({"archive contents", false, e.what()});
     return report;
   }
   if (!restored.manifest) {

@@ -4,8 +4,14 @@
 // count against the manifest (none missing, none extra), decodes every document and oplog entry; then
 // the throwaway database is opened and its per-collection counts compared with the manifest.
 //
+// The throwaway data directory is private (mode 0700) under `scratch_dir`, else $TMPDIR, else /tmp, named
+// facecrowd-verify-<pid>-<random>, and holds an flock while the verify runs; it is removed at the end, and
+// a killed verify's folder (which holds a full copy of the data) is removed by the next verify. A scratch
+// folder that cannot be created or fills up is Error(kIo) naming the temporary directory, not a verdict.
+//
 // The report lists each check with ok/FAILED and what it covered; ok() only when all hold. Failures are
-// reported, not thrown (except Error(kNotFound) when there is no such backup, and kUsage).
+// reported, not thrown (except Error(kNotFound) when there is no such backup, kUsage, and kIo for a file-system
+// failure, which is no verdict on the backup).
 #pragma once
 
 #include <filesystem>
@@ -19,7 +25,7 @@ namespace fs = std::filesystem;
 
 struct VerifyOptions {
   fs::path backup_dir = "backup";  // where `latest` and archive names are looked up
-  fs::path scratch_dir;            // parent of the throwaway data directory; empty: the system temp dir
+  fs::path scratch_dir;            // parent of the throwaway data directory; empty: $TMPDIR, else /tmp
 };
 
 struct VerifyCheck {

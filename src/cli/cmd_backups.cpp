@@ -142,7 +142,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "  missing-days   UTC days among the last --days without a backup: WARNING\n"
       "  disk-space     free < 2x the latest backup: ERROR; < 10% of the file system: WARNING\n"
       "  last-run       the last run in backup-log.jsonl failed: ERROR\n"
-      "  oplog-lag      oldest unshipped oplog entry > 5 min: WARNING, > 1 h: ERROR\n"
+      "  oplog-lag      oldest unshipped oplog entry > 5 min: WARNING, > 1 h: ERROR; database unreadable: ERROR\n"
       "scripts/check-backup-status.sh wraps this for cron or a monitoring agent.");
   status->add_option("--db", so->status.db, "database to check")->capture_default_str();
   status->add_option("--max-age", so->max_age, "oldest acceptable latest backup (e.g. 25h)")->capture_default_str();

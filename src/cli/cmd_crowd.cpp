@@ -99,7 +99,7 @@ void add_summary(CLI::App* group, GlobalOptions& globals) {
     }
     if (!rows.empty()) std::cout << "period start              location              images      min     mean      max\n";
     for (const auto& r : rows) {
-      std::cout << std::left << std::setw(26) << format_iso8601(r.period_start) << std::setw(20) << r.location
+      std::cout << std::left << std::setw(26) << format_iso8601(r.period_start) << std::setw(20) << for_terminal(r.location)
                 << std::right << std::setw(8) << r.images << std::fixed << std::setprecision(1) << std::setw(9)
                 << r.min << std::setw(9) << r.mean << std::setw(9) << r.max << "\n";
     }

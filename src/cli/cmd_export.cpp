@@ -23,7 +23,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "mongoexport. --query takes a JSON object of conditions on (dotted) fields: a plain value means\n"
       "equality; operators $eq $ne $gt $gte $lt $lte $in $exists; values may be Extended JSON\n"
       "({\"$oid\": \"...\"}, {\"$date\": \"2024-01-01T00:00:00Z\"}). Conditions on indexed fields use the index.\n"
-      "The file appears only when complete (written to a temporary name, then renamed).\n\n"
+      "The file appears only when complete (written to a temporary name, then renamed). An existing --out is\n"
+      "refused (exit 5) unless --force is given; a device node, FIFO or socket is never replaced.\n\n"
       "Examples:\n"
       "  facecrowd export --collection attendances --query '{\"archived\": true}' --out archived.jsonl\n"
       "  facecrowd export --collection auditlogs --query '{\"timestamp\": {\"$gte\": {\"$date\": \"2026-01-01T00:00:00Z\"}}}' --out audit.jsonl");
@@ -32,6 +33,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--collection,-c", opts->export_options.collection, "collection to export")->required();
   cmd->add_option("--query,-q", opts->export_options.query_json, "JSON filter (default: every document)");
   cmd->add_option("--out,-o", opts->out, "output file (JSON lines)")->required();
+  cmd->add_flag("--force", opts->export_options.overwrite,
+                "replace --out when it already exists (never a device node or FIFO: exit 5 without --force)");
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, &globals] {
     opts->export_options.out = opts->out;

@@ -4,6 +4,7 @@
 
 #include "app/profiles.h"
 #include "cli/command.h"
+#include "core/display_text.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -11,7 +12,7 @@ namespace {
 
 std::string text(const nlohmann::json& j) {
   if (j.is_null()) return "-";
-  if (j.is_string()) return j.get<std::string>();
+  if (j.is_string()) return for_terminal(j.get<std::string>());  // a stored ESC or newline stays one plain line
   if (j.is_object() && j.contains("$date")) return text(j["$date"]);
   return j.dump();
 }

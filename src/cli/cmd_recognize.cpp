@@ -70,7 +70,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     for (const auto& f : result.faces) {
       if (!f.known) continue;
       ++known;
-      std::cout << "recognised " << std::left << std::setw(24) << f.person_name.value_or("") << " confidence "
+      std::cout << "recognised " << std::left << std::setw(24) << for_terminal(f.person_name.value_or("")) << " confidence "
                 << std::fixed << std::setprecision(2) << f.confidence << "  distance " << std::setprecision(3)
                 << f.distance << "  " << box_text(f.box) << "  record " << f.record << "\n";
     }

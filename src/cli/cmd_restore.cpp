@@ -38,6 +38,9 @@ void print_result(const RestoreResult& r) {
     for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
     std::cout << "  nothing was written\n";
   } else {
+    if (!r.damaged_kept.empty())
+      std::cout << "  the damaged database was replaced; its files were kept at " << r.damaged_kept.string()
+                << " (delete them once the restored data is checked)\n";
     std::cout << "  now at oplog position " << r.position.to_string() << ", generation " << r.generation.filename().string()
               << ", " << std::fixed << std::setprecision(1) << r.seconds << " s\n";
   }
@@ -83,16 +86,18 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "restore only this collection (repeatable): " + collection_names_joined());
   cmd->add_flag("--drop", opts->drop, "replace the restored collections' documents (as mongorestore --drop)");
   cmd->add_flag("--dry-run", opts->dry_run, "read, decode and check everything, report counts, write nothing");
-  cmd->add_option("--until", opts->until, "point in time: SECS:INC (exclusive) or an ISO 8601 time (UTC unless an offset is given)");
+  auto* until_flag = cmd->add_option("--until", opts->until, "point in time: SECS:INC (exclusive) or an ISO 8601 time (UTC unless an offset is given)");
   cmd->add_flag("--json", opts->json, "print the result as JSON");
-  cmd->callback([opts, &globals] {
+  cmd->callback([opts, until_flag, &globals] {
     RestoreOptions options;
     options.db = opts->db;
     options.collections = opts->collections;
     options.drop = opts->drop;
     options.dry_run = opts->dry_run;
     options.backup_dir = globals.backup_dir;
-    if (!opts->until.empty()) options.until = parse_until(opts->until);
+    // Given means asked for: an empty --until (an unset shell variable) is refused, not read as "no point
+    // in time", which would silently restore everything instead of the point asked for.
+    if (until_flag->count() > 0) options.until = parse_until(opts->until);
     if (show_progress(globals)) options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
     // Through the app layer, so the erasure ledger is re-applied before the swap (DESIGN invariant 5).
     auto both = restore_with_erasures(globals.data_dir, opts->input, options);

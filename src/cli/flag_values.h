@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/display_text.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 
@@ -20,11 +21,12 @@ inline std::optional<UnixMillis> time_flag(const std::string& flag, const std::s
   return t;
 }
 
-// A field of a relaxed Extended JSON record as one word for a table: "-" when absent, dates and ids unwrapped.
+// A field of a relaxed Extended JSON record as one word for a table: "-" when absent, dates and ids unwrapped,
+// control characters escaped (a stored name with ESC or a newline must not rewrite the operator's table).
 inline std::string field_text(const nlohmann::json& doc, const char* key) {
   auto it = doc.find(key);
   if (it == doc.end() || it->is_null()) return "-";
-  if (it->is_string()) return it->get<std::string>();
+  if (it->is_string()) return for_terminal(it->get<std::string>());
   if (it->is_object() && it->contains("$date"))
     return (*it)["$date"].is_string() ? (*it)["$date"].get<std::string>() : (*it)["$date"].dump();
   if (it->is_object() && it->contains("$oid")) return (*it)["$oid"].get<std::string>();

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <vector>
 
+#include "cli/argument_checks.h"
 #include "cli/command.h"
 #include "core/error.h"
 
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
       "backups go to --backup-dir (default ./backup). Run `facecrowd COMMAND --help` for details.\n\n"
       "Exit codes: 0 ok, 1 warning, 2 usage, 3 bad input, 4 not found, 5 conflict (would overwrite),\n"
       "6 file-system error (disk full, permission), 7 busy (data directory in use), 8 not a facecrowd\n"
-      "data directory, 10 internal error."};
+      "data directory, 9 damaged data directory (nothing changed; the message says how to recover),\n"
+      "10 internal error."};
   app.set_version_flag("--version", std::string("facecrowd ") + FACECROWD_VERSION);
   app.require_subcommand(1);
   GlobalOptions globals;
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     sub->footer("\n" + text.substr(0, end + 1) + " " + rest + (own_footer.empty() ? "" : "\n" + own_footer));
   }
   try {
+    check_arguments(argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);

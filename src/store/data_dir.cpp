@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -15,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "store/store_damage.h"
 
 namespace facecrowd {
 namespace {
@@ -53,7 +57,54 @@ class HeldLock : public DataDirLock {
 };
 
 bool is_generation_name(const std::string& name) {
-  return name.rfind("gen-", 0) == 0 && name.size() > 11 && name.substr(name.size() - 7) == ".sqlite";
+  return name.rfind("gen-", 0) == 0 && name.size() > 11 && name.substr(name.size() - 7) == ".sqlite" &&
+         std::all_of(name.begin() + 4, name.end() - 7, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A generation's own files: gen-N.sqlite and its -wal, -shm, -journal side files.
+bool is_generation_file(const std::string& name) { return name.rfind("gen-", 0) == 0; }
+
+// Text from a damaged file, printable: at most 40 bytes, others as \xNN.
+std::string printable_prefix(const std::string& bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && i < 40; ++i) {
+    unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += char(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return bytes.size() > 40 ? out + "..." : out;
+}
+
+// Why `file` cannot be a live generation, or "" when it starts like an SQLite database.
+std::string generation_file_problem(const fs::path& file) {
+  std::error_code ec;
+  auto status = fs::status(file, ec);
+  if (ec || !fs::exists(status)) return "it does not exist";
+  if (!fs::is_regular_file(status)) return "it is not a regular file";
+  auto size = fs::file_size(file, ec);
+  if (size == 0) return "it is empty (0 bytes)";
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string("it cannot be read (") + std::strerror(errno) + ")";
+  char header[16] = {};
+  ssize_t n = ::read(fd, header, sizeof header);
+  ::close(fd);
+  if (n != ssize_t(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
+    return "it is not an SQLite database (its first bytes are '" + printable_prefix(std::string(header, n > 0 ? size_t(n) : 0)) + "')";
+  return "";
+}
+
+std::string utc_stamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
 }
 
 }  // namespace
@@ -134,27 +185,98 @@ std::shared_ptr<DataDirLock> DataDir::lock(LockMode mode, int wait_ms) const {
 
 bool DataDir::database_exists(const std::string& db) const {
   std::error_code ec;
-  return fs::exists(root_ / db / "CURRENT", ec);
+  if (fs::exists(root_ / db / "CURRENT", ec)) return true;
+  for (const auto& entry : fs::directory_iterator(root_ / db, ec))
+    if (is_generation_file(entry.path().filename().string())) return true;
+  return false;
 }
 
 std::vector<std::string> DataDir::databases() const {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root_, ec))
-    if (entry.is_directory() && fs::exists(entry.path() / "CURRENT")) out.push_back(entry.path().filename());
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && name != "damaged" && database_exists(name)) out.push_back(name);
+  }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Error damaged_store_error(const DataDir& dir, const std::string& db, const std::string& reason) {
+  const fs::path& root_ = dir.root();
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_ / db, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!is_generation_name(name)) continue;
+    std::error_code size_ec;
+    auto size = fs::file_size(entry.path(), size_ec);
+    found.push_back(name + " (" + (size_ec ? std::string("unreadable") : std::to_string(size) + " bytes") + ")");
+  }
+  std::sort(found.begin(), found.end());
+  std::string list;
+  for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+  std::string message = "database '" + db + "' in data directory '" + root_.string() + "' is damaged: " + reason +
+                        ". Generation files found in '" + (root_ / db).string() + "': " +
+                        (list.empty() ? "none" : list) +
+                        ". Nothing was changed or deleted. To recover: `facecrowd restore latest --drop` rebuilds it from "
+                        "the newest backup (add `--until TIME` to replay the shipped oplog) and moves the damaged files "
+                        "to '" + (root_ / "damaged").string() + "'";
+  if (!found.empty())
+    message += "; or, when one of the generation files above is intact (the newest holds the latest changes), "
+               "`facecrowd repair --db " + db + " --use-generation N` checks it and makes it live";
+  return Error(kExitDamaged, message);
 }
 
 fs::path DataDir::live_file(const std::string& db) const {
   validate_database_name(db);
   if (!database_exists(db))
     throw Error(ExitCode::kNotFound, "database '" + db + "' does not exist in data directory '" + root_.string() + "'");
-  std::string name = read_file(root_ / db / "CURRENT");
+  fs::path current = root_ / db / "CURRENT";
+  std::error_code ec;
+  if (!fs::exists(current, ec)) throw damaged_store_error(*this, db, "its CURRENT file is missing");
+  if (!fs::is_regular_file(current, ec)) throw damaged_store_error(*this, db, "its CURRENT is not a regular file");
+  if (fs::file_size(current, ec) > 256) throw damaged_store_error(*this, db, "its CURRENT file is not a generation name (it is too long)");
+  std::string name = read_file(current);
   while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  if (name.empty()) throw damaged_store_error(*this, db, "its CURRENT file is empty");
   if (!is_generation_name(name))
-    throw Error(ExitCode::kInternal, "damaged CURRENT file in '" + (root_ / db).string() + "'");
-  return root_ / db / name;
+    throw damaged_store_error(*this, db, "its CURRENT file does not name a generation (it holds '" + printable_prefix(name) + "')");
+  fs::path file = root_ / db / name;
+  std::string problem = generation_file_problem(file);
+  if (!problem.empty()) throw damaged_store_error(*this, db, "CURRENT names " + name + ", but " + problem);
+  return file;
+}
+
+fs::path set_aside_damaged(const DataDir& data, const std::string& db, const fs::path& keep) {
+  const fs::path& root_ = data.root();
+  fs::path dir = root_ / db;
+  std::vector<fs::path> moving;
+  std::error_code ec;
+  std::string kept = keep.filename().string();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (is_generation_file(name) && (kept.empty() || name.rfind(kept, 0) != 0)) moving.push_back(entry.path());
+  }
+  bool has_current = fs::exists(dir / "CURRENT", ec);
+  if (moving.empty() && !has_current) return {};
+  fs::path base = root_ / "damaged" / (db + "-" + utc_stamp());
+  fs::path target = base;
+  for (int n = 2; fs::exists(target, ec); ++n) target = base.string() + "-" + std::to_string(n);
+  fs::create_directories(target, ec);
+  if (ec) throw_io_error("cannot create the folder for damaged files", target, ec.value());
+  if (has_current) {
+    fs::copy_file(dir / "CURRENT", target / "CURRENT", ec);
+    if (ec) throw_io_error("cannot keep a copy of the damaged CURRENT file in", target, ec.value());
+  }
+  for (const auto& from : moving) {
+    // The same file system (both under the data directory), so a rename: nothing is copied or lost.
+    fs::rename(from, target / from.filename(), ec);
+    if (ec) throw_io_error("cannot move the damaged generation file '" + from.string() + "' to", target, ec.value());
+  }
+  fsync_path(target);
+  fsync_path(dir);
+  return target;
 }
 
 fs::path DataDir::next_generation_file(const std::string& db) const {
@@ -178,7 +300,7 @@ void DataDir::install_generation(const std::string& db, const fs::path& generati
 
 void DataDir::remove_stale_generations(const std::string& db) const {
   if (!database_exists(db)) return;
-  std::string live = live_file(db).filename();
+  std::string live = live_file(db).filename();  // Error(kDamaged) unless the named generation is proven there
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root_ / db, ec)) {
     std::string name = entry.path().filename();

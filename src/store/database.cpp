@@ -6,6 +6,7 @@
 #include "core/files.h"
 #include "core/utc_time.h"
 #include "store/sqlite_util.h"
+#include "store/store_damage.h"
 
 namespace facecrowd {
 namespace {
@@ -123,17 +124,30 @@ std::unique_ptr<Database> Database::open(const DataDir& dir, const std::string& 
     }
     dir.install_generation(db, file);
   }
-  // No restore can be running while we hold the shared lock, so generations CURRENT does not name are
-  // leftovers of a killed restore.
-  dir.remove_stale_generations(db);
+  // Prove the live generation first (CURRENT names an SQLite file that opens and has our schema), and only
+  // then remove the generations CURRENT does not name: with no restore running (we hold the shared lock)
+  // they are leftovers of a killed restore. A damaged store is reported, never "cleaned".
   auto file = dir.live_file(db);
-  auto database = std::unique_ptr<Database>(new Database(open_sqlite(file, false), db, file));
+  std::unique_ptr<Database> database;
+  try {
+    database = std::unique_ptr<Database>(new Database(open_sqlite(file, false), db, file));
+    exec_sql(database->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;",
+             "configuring database '" + db + "'");
+    Statement check(database->db_, "SELECT value FROM meta WHERE key='schema_version'");
+    if (!check.step("reading schema version of '" + file.string() + "'"))
+      throw damaged_store_error(dir, db, file.filename().string() + " has no schema version");
+    if (check.column_text(0) != kSchemaVersion)
+      throw Error(ExitCode::kNotOurs, "database file '" + file.string() + "' has an unknown schema version");
+  } catch (const Error& e) {
+    // SQLite's "file is not a database", "database disk image is malformed", "no such table: meta": the
+    // live generation is damaged. A full disk, a permission problem or a busy lock are not damage.
+    if (e.code() == ExitCode::kIo || e.code() == ExitCode::kBusy || e.code() == ExitCode::kNotOurs ||
+        e.code() == kExitDamaged)
+      throw;
+    throw damaged_store_error(dir, db, file.filename().string() + " cannot be read as a facecrowd database (" + e.what() + ")");
+  }
+  dir.remove_stale_generations(db);
   database->lock_ = std::move(lock);
-  exec_sql(database->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;",
-           "configuring database '" + db + "'");
-  Statement check(database->db_, "SELECT value FROM meta WHERE key='schema_version'");
-  if (!check.step("reading schema version of '" + file.string() + "'") || check.column_text(0) != kSchemaVersion)
-    throw Error(ExitCode::kNotOurs, "database file '" + file.string() + "' has an unknown schema version");
   return database;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/input_files.h"
 #include "vision/image_header.h"
 
 namespace facecrowd::vision {
@@ -110,9 +111,10 @@ cv::Mat decode_image(std::string_view bytes, const std::string& name, const Imag
 }
 
 cv::Mat load_image(const std::filesystem::path& path, const ImageLimits& limits) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw Error(ExitCode::kNotFound, "image '" + path.string() + "': no such file");
-  return decode_image(read_file(path), path.string(), limits);
+  // Bounded and regular files only (core/input_files.h): /dev/zero or a FIFO is refused at once. The same
+  // 50 MiB as a stored photo (app/photo_input.h kMaxPhotoBytes).
+  constexpr uint64_t kMaxImageFileBytes = 50u << 20;
+  return decode_image(read_regular_file(path, kMaxImageFileBytes, "image"), path.string(), limits);
 }
 
 }  // namespace facecrowd::vision
