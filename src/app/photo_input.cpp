@@ -34,16 +34,19 @@ Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& l
   Photo photo;
   photo.path = path;
   photo.bytes = read_regular_file(path, kMaxPhotoBytes, "image");
-  photo.bgr = vision::decode_image(photo.bytes, path.string(), limits);
-  photo.sha256 = sha256_hex(photo.bytes);
   auto header = vision::read_image_header(photo.bytes);
-  if (header && header->format == vision::ImageFormat::kJpeg) {
-    // The photo is stored as evidence and as a source of embeddings: a damaged one is refused, not kept.
+  // The photo is stored as evidence and as a source of embeddings: a damaged one is refused, not kept.
+  // Checked before decoding (so libjpeg's own warning is not printed first) but only for a complete JPEG
+  // within the size limit: decode_image reports a truncated or oversized one in its own words.
+  if (header && header->format == vision::ImageFormat::kJpeg && header->jpeg_complete && header->width > 0 &&
+      header->height > 0 && double(header->width) * double(header->height) / 1e6 <= limits.max_megapixels) {
     std::string problem = vision::jpeg_data_problem(photo.bytes);
     if (!problem.empty())
       throw Error(ExitCode::kBadInput, "image '" + path.string() + "': corrupt JPEG data (" + problem +
                                            "); the decoder would fill the damage with grey. Use an undamaged copy");
   }
+  photo.bgr = vision::decode_image(photo.bytes, path.string(), limits);
+  photo.sha256 = sha256_hex(photo.bytes);
   photo.content_type = header ? content_type_of(header->format) : "application/octet-stream";
   return photo;
 }
