@@ -4,7 +4,7 @@
 Usage: check_skips.py CTEST_JUNIT_XML ALLOWED_SKIPS_FILE
 
 CTEST_JUNIT_XML is what `ctest --output-junit` wrote (scripts/test.sh). GoogleTest skips are reported by
-CTest as not run (tests/CMakeLists.txt sets SKIP_REGULAR_EXPRESSION); the skip message is the text after
+CTest as not run (gtest_discover_tests' default SKIP_REGULAR_EXPRESSION); the skip message is the text after
 "Skipped" in the test's output. ALLOWED_SKIPS_FILE holds regular expressions, one a line (# comments),
 matched with re.search against "<test name>: <message>". Exit 0 when every skip is allowed, 1 otherwise
 (each unexpected skip is printed with its message), 2 when the XML is missing or unreadable.
