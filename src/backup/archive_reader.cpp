@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <memory>
 #include <vector>
 
+#include "backup/strict_gzip_reader.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -19,6 +22,14 @@ constexpr size_t kChunk = 1 << 20;
 
 Error bad(const fs::path& source, const std::string& why) {
   return Error(ExitCode::kBadInput, "backup '" + source.string() + "': " + why);
+}
+
+// libarchive's message for its last error; archive_error_string() returns NULL when none was set.
+std::string libarchive_reason(archive* a) {
+  const char* text = archive_error_string(a);
+  if (text && *text) return text;
+  int err = archive_errno(a);
+  return err > 0 ? std::string("libarchive error: ") + std::strerror(err) : std::string("libarchive gave no reason");
 }
 
 void require_exists(const fs::path& input) {
@@ -46,6 +57,78 @@ void stream_file(const fs::path& file, const std::string& member, MemberSink& si
   sink.end_member();
   summary.members++;
 }
+
+// Feeds libarchive's tar reader from a StrictGzipReader. Errors cannot be thrown through libarchive
+// (C code), so the callback keeps the Error and failure() rethrows it.
+class TarSource {
+ public:
+  explicit TarSource(const fs::path& file) : file_(file), gzip_(file) {
+    for (auto& b : buffers_) b.data.resize(kChunk);
+  }
+
+  static la_ssize_t on_read(archive* a, void* self, const void** out) {
+    auto* source = static_cast<TarSource*>(self);
+    try {
+      Buffer& b = source->buffers_[source->next_];
+      source->next_ ^= 1;  // libarchive may still look at the previous buffer until this call
+      b.start = source->handed_;
+      b.size = source->gzip_.read(b.data.data(), b.data.size());
+      source->handed_ += b.size;
+      *out = b.data.data();
+      return la_ssize_t(b.size);
+    } catch (const Error& e) {
+      source->error_ = e;
+    } catch (const std::exception& e) {
+      source->error_ = Error(ExitCode::kInternal, std::string("reading '") + source->file_.string() + "': " + e.what());
+    }
+    archive_set_error(a, EIO, "%s", source->error_->what());
+    return -1;
+  }
+
+  // The error to throw after libarchive reported a failure while `doing`: the gzip layer's own error when
+  // there is one, else libarchive's message (which may be missing: libarchive leaves it NULL on some paths).
+  Error failure(archive* a, const std::string& doing) const {
+    if (error_) return *error_;
+    return bad(file_, doing + ": " + libarchive_reason(a));
+  }
+
+  // After the tar end-of-archive marker (libarchive consumed `consumed` bytes of tar), the rest of the
+  // decompressed stream must be zero padding; reading it to the end also checks the gzip trailer.
+  void require_only_padding_after(uint64_t consumed) {
+    for (const auto& b : buffers_) {
+      uint64_t from = std::max(consumed, b.start);
+      for (uint64_t i = from; i < b.start + b.size; ++i)
+        if (b.data[size_t(i - b.start)] != 0) refuse_data_after_end(i);
+    }
+    std::vector<char> rest(kChunk);
+    for (;;) {
+      uint64_t start = gzip_.decompressed_bytes();
+      size_t n = gzip_.read(rest.data(), rest.size());
+      if (n == 0) break;
+      for (size_t i = 0; i < n; ++i)
+        if (rest[i] != 0) refuse_data_after_end(start + i);
+    }
+  }
+
+ private:
+  struct Buffer {
+    std::vector<char> data;
+    uint64_t start = 0;  // decompressed offset of data[0]
+    size_t size = 0;
+  };
+  [[noreturn]] void refuse_data_after_end(uint64_t offset) const {
+    throw bad(file_, "non-zero data at decompressed byte " + std::to_string(offset) +
+                         ", after the tar end-of-archive marker (two tar archives joined, or garbage inside the "
+                         "gzip stream); an archive holds one tar stream");
+  }
+
+  fs::path file_;
+  StrictGzipReader gzip_;
+  Buffer buffers_[2];
+  int next_ = 0;
+  uint64_t handed_ = 0;
+  std::optional<Error> error_;
+};
 
 }  // namespace
 
@@ -88,11 +171,13 @@ void require_safe_member_path(const std::string& path, const std::string& where)
 
 ReadSummary read_archive(const fs::path& archive_path, MemberSink& sink) {
   require_exists(archive_path);
+  TarSource source(archive_path);
   std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
-  archive_read_support_filter_gzip(a.get());
+  if (!a) throw Error(ExitCode::kInternal, "libarchive could not start a reader");
+  // No libarchive filter: StrictGzipReader does the gzip layer (and checks it), libarchive only the tar.
   archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), archive_path.c_str(), kChunk) != ARCHIVE_OK)
-    throw bad(archive_path, std::string("cannot open as tar.gz: ") + archive_error_string(a.get()));
+  if (archive_read_open(a.get(), &source, nullptr, &TarSource::on_read, nullptr) != ARCHIVE_OK)
+    throw source.failure(a.get(), "cannot open as tar.gz");
 
   ReadSummary summary;
   std::string last_member = "(start of archive)";
@@ -102,8 +187,7 @@ ReadSummary read_archive(const fs::path& archive_path, MemberSink& sink) {
     archive_entry* entry = nullptr;
     int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN)
-      throw bad(archive_path, "truncated or corrupt after member '" + last_member + "': " + archive_error_string(a.get()));
+    if (rc < ARCHIVE_WARN || !entry) throw source.failure(a.get(), "truncated or corrupt after member '" + last_member + "'");
     const char* raw_name = archive_entry_pathname(entry);
     std::string name = raw_name ? raw_name : "";
     std::string where = "backup '" + archive_path.string() + "'";
@@ -123,14 +207,15 @@ ReadSummary read_archive(const fs::path& archive_path, MemberSink& sink) {
       throw bad(archive_path, "member '" + name + "' is a file where the top folder should be");
     if (manifest_seen)
       throw bad(archive_path, "member '" + name + "' follows manifest.json, which must be the last member");
+    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) < 0)
+      throw bad(archive_path, "member '" + name + "' has a negative size in its tar header");
     std::string member = name.substr(top.size() + 1);
     if (member == "manifest.json") manifest_seen = true;
     last_member = name;
     sink.begin_member(member, archive_entry_size_is_set(entry) ? uint64_t(archive_entry_size(entry)) : 0);
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-      if (n < 0)
-        throw bad(archive_path, "truncated or corrupt inside member '" + name + "': " + archive_error_string(a.get()));
+      if (n < 0) throw source.failure(a.get(), "truncated or corrupt inside member '" + name + "'");
       if (n == 0) break;
       sink.member_data(buf.data(), size_t(n));
       summary.bytes += uint64_t(n);
@@ -139,6 +224,8 @@ ReadSummary read_archive(const fs::path& archive_path, MemberSink& sink) {
     summary.members++;
   }
   if (summary.members == 0) throw bad(archive_path, "the archive holds no files");
+  // The tar end-of-archive marker was read; what follows must be zero padding, then the gzip trailer.
+  source.require_only_padding_after(uint64_t(archive_filter_bytes(a.get(), 0)));
   return summary;
 }
 

@@ -1,16 +1,19 @@
 // Reads a backup in any of its three shapes and hands it on as a sequence of members, each streamed in
 // bounded chunks (a multi-GB archive is never held in memory):
 //
-//   kArchive   backup_<db>_YYYYMMDD_HHMMSS.tar.gz (libarchive, tar + gzip), members in archive order. Every
-//              member must sit under one top folder `backup_…/`; absolute names, `..`, empty components,
-//              links and devices are refused, and manifest.json must be the last member.
+//   kArchive   backup_<db>_YYYYMMDD_HHMMSS.tar.gz, members in archive order: the gzip layer by
+//              StrictGzipReader (CRC-32 and length checked, exactly one gzip stream, nothing after it), the
+//              tar layer by libarchive. Every member must sit under one top folder `backup_…/`; absolute
+//              names, `..`, empty components, links and devices are refused, manifest.json must be the last
+//              member, and only zero padding may follow the tar end-of-archive marker.
 //   kFolder    the same layout extracted (`tar -xzf`): manifest.json first when present, then oplog.bson,
 //              then `<db>/*` in name order. Only regular files; anything else is refused.
 //   kBsonFile  one `<collection>.bson`, presented as the member `<db>/<collection>.bson`.
 //
 // Member paths given to the sink are relative to the top folder ("face-recognition/users.bson").
-// Errors: Error(kBadInput) naming the backup, the member and the reason (truncated, corrupt, unsafe name);
-// Error(kNotFound) when the input does not exist.
+// Errors: Error(kBadInput) naming the backup, the member and the reason (truncated, corrupt, unsafe name,
+// checksum of the gzip layer), never a crash: every libarchive error path has a message even when
+// libarchive gives none; Error(kNotFound) when the input does not exist.
 #pragma once
 
 #include <cstdint>

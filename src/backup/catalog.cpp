@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "backup/archive_manifest.h"
 #include "core/error.h"
 #include "core/files.h"
 
@@ -30,15 +31,8 @@ std::vector<ArchiveInfo> BackupCatalog::archives(const std::string& db) const {
     auto created = parse_compact(m[2]);
     if (!created) continue;
     ArchiveInfo info{entry.path(), m[1], *created, entry.file_size(ec), std::nullopt};
-    fs::path sidecar = entry.path();
-    sidecar += ".manifest.json";
-    if (fs::exists(sidecar, ec)) {
-      try {
-        info.manifest = Manifest::parse(read_file(sidecar), sidecar.string());
-      } catch (const Error&) {
-        // A damaged cache: listing goes on without positions; verify reads the archive's own copy.
-      }
-    }
+    // A damaged cache: listing goes on without positions; restore and verify read the archive's own.
+    info.manifest = read_sidecar_manifest(entry.path());
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(), [](const ArchiveInfo& a, const ArchiveInfo& b) {

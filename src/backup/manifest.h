@@ -12,8 +12,21 @@
 // number of BSON documents in a .bson member and -1 for other members. manifest.json itself is the
 // last member of the archive, and a copy is kept beside the archive as `<archive>.manifest.json` so the
 // catalog can list positions without decompressing (the copy is a cache; the member is authoritative).
+//
+// Parsing is strict and bounded, so a hostile manifest costs little and cannot smuggle a value in:
+//   - the text is at most kMaxManifestBytes (1 MiB; a real one is a few KB), at most kMaxManifestFiles
+//     files and kMaxManifestCollections collections, each collection a known one and named once, each
+//     path safe and listed once;
+//   - integers are exact: format_version must be exactly 1 (4294967297 is not 1), bytes >= 0, documents
+//     >= 0 for a .bson file and -1 (or absent) for other files, oplog entries >= 0;
+//   - sha256 is 64 lowercase hex digits; created_at an ISO 8601 time; oplog start <= end, and end no more
+//     than kMaxOplogAheadOfCreatedSeconds (7 days) after created_at (an oplog position in 2038 in a backup
+//     made in 2026 is corruption, and restoring it would move the database's clock there).
+// Consistency between the manifest and the members (every file present, counts equal) is checked by
+// RestoreScan::finish(), not here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -24,6 +37,10 @@
 namespace facecrowd {
 
 inline constexpr int kArchiveFormatVersion = 1;
+inline constexpr size_t kMaxManifestBytes = 1 << 20;
+inline constexpr size_t kMaxManifestFiles = 256;
+inline constexpr size_t kMaxManifestCollections = 64;
+inline constexpr int64_t kMaxOplogAheadOfCreatedSeconds = 7 * 24 * 3600;
 
 struct ManifestFile {
   std::string path;
@@ -44,11 +61,13 @@ struct Manifest {
   std::vector<ManifestFile> files;
 
   nlohmann::json to_json() const;
-  // Error(kBadInput) naming `what` when a field is missing or malformed, and when format_version is not
-  // one this build reads ("unknown archive format version N (this facecrowd reads 1)").
+  // Error(kBadInput) naming `what` and the field when a field is missing, malformed or out of bounds (see
+  // above), and when format_version is not one this build reads ("unknown archive format version N (this
+  // facecrowd reads 1)").
   static Manifest from_json(const nlohmann::json& json, const std::string& what);
   static Manifest parse(const std::string& text, const std::string& what);
 
+  // Linear scan; the number of files is bounded by kMaxManifestFiles.
   const ManifestFile* find_file(const std::string& path) const;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "backup/archive_manifest.h"
 #include "backup/oplog_slice.h"
 #include "core/error.h"
 #include "core/utc_time.h"
@@ -62,16 +63,31 @@ std::filesystem::path choose_archive_before(const BackupCatalog& catalog, const 
   auto archives = catalog.archives(db);
   if (archives.empty())
     throw Error(ExitCode::kNotFound, "no backup archive of '" + db + "' in '" + catalog.dir().string() + "'");
+  auto own_manifest = [](const ArchiveInfo& a) -> std::optional<Manifest> {
+    try {
+      return read_archive_manifest(a.path);
+    } catch (const Error&) {
+      return std::nullopt;  // a damaged archive is never chosen
+    }
+  };
   const ArchiveInfo* oldest = nullptr;
   for (auto it = archives.rbegin(); it != archives.rend(); ++it) {
-    if (!it->manifest) continue;  // no sidecar: its position is unknown without reading it
+    // No usable copy beside it (missing or damaged, it is only a cache): read the archive's own.
+    if (!it->manifest && !(it->manifest = own_manifest(*it))) continue;
     if (it->manifest->oplog_start < until) return it->path;
     oldest = &*it;
+  }
+  // The copies may be wrong in a way that still parses: before refusing, ask the archives themselves,
+  // those whose name (creation time) is not clearly after `until`, so a mistyped early time stays cheap.
+  for (auto it = archives.rbegin(); it != archives.rend(); ++it) {
+    if (it->created > int64_t(until.secs) * 1000 + 24 * 3600 * 1000) continue;
+    auto own = own_manifest(*it);
+    if (own && own->oplog_start < until) return it->path;
   }
   throw Error(ExitCode::kUsage, "--until " + oplog_position_text(until) + " is before every backup of '" + db + "' in '" +
                                     catalog.dir().string() + "'" +
                                     (oldest ? "; the oldest starts at " + oplog_position_text(oldest->manifest->oplog_start)
-                                            : std::string("; none has a readable manifest copy")));
+                                            : std::string("; none has a readable manifest")));
 }
 
 int64_t for_each_replay_entry(const OplogWindow& window, const std::vector<OplogEntry>& archive_entries,

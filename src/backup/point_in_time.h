@@ -40,7 +40,8 @@ OplogWindow plan_oplog_window(const Manifest& manifest, std::vector<SliceInfo> s
 // Error(kUsage) naming the limit and the window (secs:inc and ISO times) when `until` is outside it.
 void require_inside_window(const OplogWindow& window, OplogTimestamp until);
 
-// The newest archive of `db` in `catalog` whose (sidecar) manifest starts before `until`. Error(kUsage)
+// The newest archive of `db` in `catalog` whose manifest starts before `until`: the copy beside it, or,
+// when that is missing or damaged, the one inside it (read_archive_manifest). Error(kUsage)
 // naming the oldest position that is covered when none does; Error(kNotFound) when there is no archive.
 std::filesystem::path choose_archive_before(const BackupCatalog& catalog, const std::string& db, OplogTimestamp until);
 

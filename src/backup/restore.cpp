@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "backup/archive_manifest.h"
 #include "backup/catalog.h"
 #include "backup/load_pipeline.h"
 #include "backup/point_in_time.h"
@@ -29,8 +30,11 @@ struct Source {
   fs::path path;
   BackupShape shape = BackupShape::kArchive;
   std::optional<Manifest> early_manifest;  // sidecar copy (archive) or manifest.json (folder): a plan, not proof
+  bool early_is_authoritative = false;     // read out of the archive itself (the copy was unusable)
+  std::optional<Manifest> sidecar;         // the copy beside an archive as read, to compare at the end
   std::string db;                          // the backup's database, when known up front
   std::string bson_collection;             // kBsonFile
+  std::vector<std::string> warnings;       // e.g. a damaged manifest copy that was passed over
 };
 
 std::string db_from_backup_name(const std::string& name) {
@@ -55,16 +59,27 @@ Source locate(const std::string& input, const RestoreOptions& options) {
   std::error_code ec;
   switch (src.shape) {
     case BackupShape::kArchive: {
-      fs::path sidecar = src.path;
-      sidecar += ".manifest.json";
-      if (fs::exists(sidecar, ec)) {
-        try {
-          src.early_manifest = Manifest::parse(read_file(sidecar), sidecar.string());
-        } catch (const Error&) {
-          // A damaged cache: the member inside the archive is authoritative and is checked anyway.
-        }
+      // The copy beside the archive is a cache: when it is damaged, or names another database than the
+      // archive's name, the manifest is read out of the archive itself (before any lock is taken).
+      std::string problem;
+      src.sidecar = read_sidecar_manifest(src.path, &problem);
+      std::string named_db = db_from_backup_name(src.path.filename().string());
+      if (src.sidecar && !named_db.empty() && src.sidecar->db != named_db)
+        problem = "the manifest copy beside '" + src.path.string() + "' is of database '" + src.sidecar->db +
+                  "' but the archive is named for '" + named_db + "'";
+      if (problem.empty()) {
+        src.early_manifest = src.sidecar;
+      } else {
+        src.sidecar.reset();
+        src.warnings.push_back(problem + "; the manifest inside the archive is used instead (rerun `facecrowd "
+                               "backup` or copy that manifest out to renew the copy)");
       }
-      src.db = src.early_manifest ? src.early_manifest->db : db_from_backup_name(src.path.filename().string());
+      if (!src.early_manifest && (!problem.empty() || named_db.empty()) &&
+          (options.until || !options.collections.empty() || named_db.empty())) {
+        src.early_manifest = read_archive_manifest(src.path);
+        src.early_is_authoritative = true;
+      }
+      src.db = src.early_manifest ? src.early_manifest->db : named_db;
       break;
     }
     case BackupShape::kFolder: {
@@ -261,6 +276,35 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   Source src = locate(input, options);
   const std::string label = src.path.string();
 
+  // Fail fast on what the plan already shows (the real manifest is checked again at the end). A plan
+  // from the cache beside an archive that would refuse is first checked against the archive's own
+  // manifest: a stale or damaged cache must not refuse a good backup.
+  std::set<std::string> requested(options.collections.begin(), options.collections.end());
+  auto check_plan = [&](const Manifest& plan) {
+    const auto& have = plan.collections;
+    for (const auto& c : requested)
+      if (std::find(have.begin(), have.end(), c) == have.end())
+        throw Error(ExitCode::kNotFound, "collection '" + c + "' is not in backup '" + label + "' (it holds: " +
+                                             join(have) + ")");
+    if (options.until && src.shape != BackupShape::kBsonFile)
+      require_inside_window(plan_oplog_window(plan, find_slices(options, src)), *options.until);
+  };
+  if (src.early_manifest) {
+    try {
+      check_plan(*src.early_manifest);
+    } catch (const Error&) {
+      if (src.shape != BackupShape::kArchive || src.early_is_authoritative) throw;
+      Manifest own = read_archive_manifest(src.path);
+      if (own.to_json() != src.early_manifest->to_json())
+        src.warnings.push_back("the manifest copy beside '" + label + "' differs from the manifest inside the archive; "
+                               "the archive's own was used");
+      src.early_manifest = own;
+      src.early_is_authoritative = true;
+      src.db = own.db;
+      check_plan(own);
+    }
+  }
+
   RestoreResult result;
   result.source = src.path;
   result.shape = src.shape;
@@ -268,23 +312,10 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   result.db = !options.db.empty() ? options.db : !src.db.empty() ? src.db : std::string(kDefaultDatabase);
   result.dry_run = options.dry_run;
   result.until = options.until;
+  result.warnings = src.warnings;
   validate_database_name(result.db);
   if (src.shape == BackupShape::kBsonFile) result.source_db = result.db;
 
-  // Fail fast on what the plan already shows (the real manifest is checked again at the end).
-  std::set<std::string> requested(options.collections.begin(), options.collections.end());
-  if (src.early_manifest) {
-    const auto& have = src.early_manifest->collections;
-    for (const auto& c : requested)
-      if (std::find(have.begin(), have.end(), c) == have.end())
-        throw Error(ExitCode::kNotFound, "collection '" + c + "' is not in backup '" + label + "' (it holds: " +
-                                             join(have) + ")");
-  }
-  if (options.until) {
-    if (src.shape != BackupShape::kBsonFile && src.early_manifest)
-      require_inside_window(plan_oplog_window(*src.early_manifest, find_slices(options, src)),
-                            *options.until);
-  }
   auto wants = [&](const std::string& c) { return requested.empty() || requested.count(c) > 0; };
 
   // The target's current state (a dry run only reads it, and only when it exists).
@@ -401,7 +432,10 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
                      writer->tx().load(c, doc, size);
                      writer->added(size);
                    } catch (const Error& e) {
-                     throw Error(e.code(), "backup '" + label + "', " + result.source_db + "/" + c +
+                     // Every restored collection is empty or cleared here, so a key conflict is two
+                     // documents of the backup with one _id: a bad backup (3), as verify says.
+                     throw Error(e.code() == ExitCode::kConflict ? ExitCode::kBadInput : e.code(),
+                                 "backup '" + label + "', " + result.source_db + "/" + c +
                                                ".bson, document #" + std::to_string(index) +
                                                " (or the batch before it): " + e.what());
                    }
@@ -416,7 +450,16 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     }
   }
   result.manifest = scan.manifest();
-  if (result.manifest) result.source_db = result.manifest->db;
+  if (result.manifest) {
+    if (src.sidecar && !src.early_is_authoritative && src.sidecar->to_json() != result.manifest->to_json())
+      result.warnings.push_back("the manifest copy beside '" + label + "' differs from the manifest inside the "
+                                "archive (the copy is a cache; the archive's own was checked and used)");
+    if (options.db.empty() && src.shape != BackupShape::kBsonFile && result.manifest->db != result.db)
+      throw Error(ExitCode::kBadInput, "backup '" + label + "' is of database '" + result.manifest->db +
+                                           "' but its name or manifest copy said '" + result.db +
+                                           "'; nothing was changed (name the target with --db)");
+    result.source_db = result.manifest->db;
+  }
   result.members = summary.members;
   result.documents_decoded = scan.total_documents();
   result.oplog_entries_decoded = scan.oplog_entries();
@@ -544,7 +587,14 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     result.position = r.position();
   }
   report(options, "building indexes");
-  gen.db->finish_bulk_load();
+  try {
+    gen.db->finish_bulk_load();
+  } catch (const Error& e) {
+    // A unique index (users.username) that cannot be built: two documents of the backup share the value.
+    if (e.code() != ExitCode::kConflict) throw;
+    throw Error(ExitCode::kBadInput, "backup '" + label + "': " + e.what() +
+                                         " (two documents of the backup share a value that must be unique)");
+  }
   gen.db.reset();
   fsync_path(gen.file);
   fsync_path(gen.file.parent_path());

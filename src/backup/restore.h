@@ -1,6 +1,11 @@
 // `facecrowd restore`: loads a backup (archive, extracted folder or one <collection>.bson) into a database,
 // optionally brought forward to a point in time, atomically (DESIGN invariant 3):
 //
+//   0. before any lock: the plan is made and checked from the manifest copy beside an archive (or an
+//      extracted folder's manifest.json), parsed with its bounds (manifest.h). A copy that is missing,
+//      damaged, names another database than the archive's name, or would refuse the restore (a
+//      collection it lacks, --until outside its window) is only a cache: the manifest inside the archive
+//      is read instead (one decompression, no database work) and a warning says so;
 //   1. the data directory's exclusive lock is taken (Error kBusy while another process uses it);
 //   2. the result is built as a NEW generation file beside the live one — empty for a full restore, or a
 //      copy of the live generation (sqlite3 backup API) when the target has other collections to keep;
@@ -92,7 +97,8 @@ struct RestoreResult {
   std::string live_damage;         // why the live database could not be read ("" when it could)
   fs::path damaged_kept;           // where its damaged files were moved (not for a dry run)
   double seconds = 0;
-  // Dry run: what would stop the real restore (e.g. a non-empty collection without drop).
+  // What the operator should know: a damaged or stale manifest copy beside the archive that was passed
+  // over; for a dry run, what would stop the real restore (e.g. a non-empty collection without drop).
   std::vector<std::string> warnings;
 
   nlohmann::json to_json() const;
@@ -101,7 +107,7 @@ struct RestoreResult {
 // Restores `input` ("latest", an archive path or name in options.backup_dir, a folder, a .bson file) into
 // the data directory at `data_root`. Errors name the file, the document or the range that failed:
 // kNotFound (no such backup or collection), kBadInput (corrupt, truncated, checksum or count mismatch,
-// unknown format version), kUsage (bad flags, --until outside the covered window), kConflict (non-empty
+// unknown format version, duplicate _id: the checks of RestoreScan, which verify shares), kUsage (bad flags, --until outside the covered window), kConflict (non-empty
 // target without drop), kIo (disk full, read-only), kBusy (data directory in use).
 RestoreResult restore_backup(const fs::path& data_root, const std::string& input, const RestoreOptions& options);
 

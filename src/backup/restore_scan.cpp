@@ -2,16 +2,48 @@
 
 #include <bson/bson.h>
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
+#include "store/document.h"
 #include "store/schema.h"
 
 namespace facecrowd {
 namespace {
 
-constexpr size_t kMaxManifestBytes = 64 * 1024 * 1024;
+constexpr int kMaxNesting = 100;  // MongoDB's limit for nested documents and arrays
+
+// True when every key and string value is valid UTF-8 (NUL allowed in values, not in keys) and nothing
+// nests deeper than kMaxNesting. libbson 1.23's bson_validate(BSON_VALIDATE_UTF8) lets invalid UTF-8
+// in string values pass (seen with "bad\xff\xfe"), so the strings are checked here one by one.
+bool strings_are_utf8(bson_iter_t* it, int depth) {
+  if (depth > kMaxNesting) return false;
+  while (bson_iter_next(it)) {
+    const char* key = bson_iter_key(it);
+    if (!bson_utf8_validate(key, std::strlen(key), false)) return false;
+    switch (bson_iter_type(it)) {
+      case BSON_TYPE_UTF8: {
+        uint32_t n = 0;
+        const char* value = bson_iter_utf8(it, &n);
+        if (!bson_utf8_validate(value, n, true)) return false;
+        break;
+      }
+      case BSON_TYPE_DOCUMENT:
+      case BSON_TYPE_ARRAY: {
+        bson_iter_t child;
+        if (!bson_iter_recurse(it, &child) || !strings_are_utf8(&child, depth + 1)) return false;
+        break;
+      }
+      default: break;
+    }
+  }
+  return true;
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -52,11 +84,14 @@ void BsonSplitter::finish() {
 // ---- RestoreScan ----
 
 RestoreScan::RestoreScan(std::string label, std::string expected_db, Callbacks callbacks)
-    : label_(std::move(label)), db_(std::move(expected_db)), callbacks_(std::move(callbacks)) {}
+    : label_(std::move(label)), db_(std::move(expected_db)), callbacks_(std::move(callbacks)) {
+  if (sodium_init() < 0) throw Error(ExitCode::kInternal, "libsodium failed to initialise");
+  randombytes_buf(id_hash_key_, sizeof id_hash_key_);  // keyed: a crafted backup cannot aim at collisions
+}
 
 std::string RestoreScan::where() const { return "backup '" + label_ + "', member '" + path_ + "'"; }
 
-void RestoreScan::begin_member(const std::string& path, uint64_t) {
+void RestoreScan::begin_member(const std::string& path, uint64_t size) {
   path_ = path;
   if (!seen_paths_.insert(path).second) throw Error(ExitCode::kBadInput, where() + ": appears twice");
   require_safe_member_path(path, "backup '" + label_ + "'");
@@ -65,7 +100,11 @@ void RestoreScan::begin_member(const std::string& path, uint64_t) {
   splitter_.reset();
   wanted_ = false;
   collection_.clear();
+  id_hashes_.clear();
   if (path == "manifest.json") {
+    if (size > kMaxManifestBytes)
+      throw Error(ExitCode::kBadInput, where() + ": " + std::to_string(size) + " bytes, larger than the " +
+                                           std::to_string(kMaxManifestBytes) + " a manifest may be (refused unread)");
     kind_ = Kind::kManifest;
     manifest_text_.clear();
     return;
@@ -88,6 +127,9 @@ void RestoreScan::begin_member(const std::string& path, uint64_t) {
   if (ends_with(file, ".metadata.json")) {
     kind_ = Kind::kMetadata;
     collection_ = file.substr(0, file.size() - 14);
+    if (size > kMaxMetadataBytes)
+      throw Error(ExitCode::kBadInput, where() + ": " + std::to_string(size) + " bytes, larger than the " +
+                                           std::to_string(kMaxMetadataBytes) + " collection metadata may be (refused unread)");
   } else if (ends_with(file, ".bson")) {
     kind_ = Kind::kCollection;
     collection_ = file.substr(0, file.size() - 5);
@@ -112,33 +154,94 @@ void RestoreScan::member_data(const char* data, size_t size) {
   switch (kind_) {
     case Kind::kManifest:
       if (manifest_text_.size() + size > kMaxManifestBytes)
-        throw Error(ExitCode::kBadInput, where() + ": larger than 64 MiB; not a manifest");
+        throw Error(ExitCode::kBadInput, where() + ": larger than " + std::to_string(kMaxManifestBytes) +
+                                             " bytes; not a manifest");
       manifest_text_.append(data, size);
       break;
-    case Kind::kMetadata: break;
+    case Kind::kMetadata:
+      if (bytes_ > kMaxMetadataBytes)
+        throw Error(ExitCode::kBadInput, where() + ": larger than " + std::to_string(kMaxMetadataBytes) +
+                                             " bytes; not collection metadata");
+      break;
     case Kind::kCollection:
       splitter_->feed(data, size, [&](const uint8_t* doc, size_t len, int64_t index, uint64_t offset) {
-        bson_t view;
-        size_t bad_offset = 0;
-        auto at = [&] { return where() + ": document #" + std::to_string(index) + " at byte " + std::to_string(offset); };
-        if (!bson_init_static(&view, doc, len) || !bson_validate(&view, BSON_VALIDATE_UTF8_ALLOW_NULL, &bad_offset))
-          throw Error(ExitCode::kBadInput, at() + " does not decode as BSON (bad field at byte " +
-                                               std::to_string(bad_offset) + " of the document)");
-        bson_iter_t it;
-        if (!bson_iter_init_find(&it, &view, "_id")) throw Error(ExitCode::kBadInput, at() + " has no _id");
+        check_document(doc, len, index, offset);
         documents_[collection_]++;
         if (wanted_ && callbacks_.on_document) callbacks_.on_document(collection_, doc, len, index);
       });
       break;
     case Kind::kOplog:
       splitter_->feed(data, size, [&](const uint8_t* doc, size_t len, int64_t index, uint64_t offset) {
-        OplogEntry entry = decode_oplog_entry(
-            doc, len, where() + ": entry #" + std::to_string(index) + " at byte " + std::to_string(offset));
+        std::string what = where() + ": entry #" + std::to_string(index) + " at byte " + std::to_string(offset);
+        bson_t view;
+        bson_iter_t it;
+        if (!bson_init_static(&view, doc, len) || !bson_iter_init(&it, &view) || !strings_are_utf8(&it, 0))
+          throw Error(ExitCode::kBadInput, what + " holds a string that is not valid UTF-8, or nests deeper than " +
+                                               std::to_string(kMaxNesting) + " levels");
+        OplogEntry entry = decode_oplog_entry(doc, len, what);
+        if (oplog_entries_ == 0) oplog_first_ = entry.ts;
+        else if (entry.ts <= oplog_last_) oplog_out_of_order_ = true;
+        oplog_last_ = entry.ts;
         oplog_entries_++;
         if (callbacks_.on_oplog_entry) callbacks_.on_oplog_entry(std::move(entry));
       });
       break;
   }
+}
+
+void RestoreScan::check_document(const uint8_t* doc, size_t len, int64_t index, uint64_t offset) {
+  bson_t view;
+  size_t bad_offset = 0;
+  auto at = [&] { return where() + ": document #" + std::to_string(index) + " at byte " + std::to_string(offset); };
+  if (!bson_init_static(&view, doc, len))
+    throw Error(ExitCode::kBadInput, at() + " does not decode as BSON (its length field is wrong)");
+  // The depth-bounded walk first: bson_validate recurses without a bound.
+  bson_iter_t it;
+  if (!bson_iter_init(&it, &view) || !strings_are_utf8(&it, 0))
+    throw Error(ExitCode::kBadInput, at() + " holds a string that is not valid UTF-8, or nests deeper than " +
+                                         std::to_string(kMaxNesting) + " levels");
+  if (!bson_validate(&view, bson_validate_flags_t(BSON_VALIDATE_UTF8 | BSON_VALIDATE_UTF8_ALLOW_NULL), &bad_offset))
+    throw Error(ExitCode::kBadInput, at() + " does not decode as BSON with valid UTF-8 (bad field at byte " +
+                                         std::to_string(bad_offset) + " of the document)");
+  if (!bson_iter_init_find(&it, &view, "_id")) throw Error(ExitCode::kBadInput, at() + " has no _id");
+  std::string key;
+  switch (bson_iter_type(&it)) {
+    case BSON_TYPE_UTF8: {
+      uint32_t n = 0;
+      const char* s = bson_iter_utf8(&it, &n);
+      key.assign(s, n);
+      if (key.find('\0') != std::string::npos)
+        throw Error(ExitCode::kBadInput, at() + " has an _id string with a NUL byte (an _id is a key; it cannot hold NUL)");
+      break;
+    }
+    case BSON_TYPE_OID:
+    case BSON_TYPE_INT32:
+    case BSON_TYPE_INT64: key = id_key_of(it); break;
+    default:
+      throw Error(ExitCode::kBadInput, at() + " has an _id of BSON type " + std::to_string(int(bson_iter_type(&it))) +
+                                           " (facecrowd keys documents by an ObjectId, a string or an integer)");
+  }
+  if (kind_ == Kind::kCollection) {
+    uint64_t h[2];
+    crypto_shorthash_siphashx24(reinterpret_cast<unsigned char*>(h), reinterpret_cast<const unsigned char*>(key.data()),
+                                key.size(), id_hash_key_);
+    id_hashes_.push_back({h[0], h[1], index});
+  }
+}
+
+// Two documents of one collection with the same _id key: the store keys by it, so the backup cannot be
+// restored as it is. Sorting 24-byte records keeps this O(n log n) and memory at 24 bytes a document.
+void RestoreScan::require_unique_ids() {
+  std::sort(id_hashes_.begin(), id_hashes_.end(), [](const IdHash& a, const IdHash& b) {
+    return a.lo != b.lo ? a.lo < b.lo : a.hi != b.hi ? a.hi < b.hi : a.index < b.index;
+  });
+  for (size_t i = 1; i < id_hashes_.size(); ++i)
+    if (id_hashes_[i].lo == id_hashes_[i - 1].lo && id_hashes_[i].hi == id_hashes_[i - 1].hi)
+      throw Error(ExitCode::kBadInput, where() + ": documents #" + std::to_string(id_hashes_[i - 1].index) + " and #" +
+                                           std::to_string(id_hashes_[i].index) +
+                                           " have the same _id; a collection cannot hold two documents with one _id");
+  id_hashes_.clear();
+  id_hashes_.shrink_to_fit();
 }
 
 void RestoreScan::end_member() {
@@ -147,6 +250,7 @@ void RestoreScan::end_member() {
     splitter_->finish();
     member.documents = splitter_->documents();
   }
+  if (kind_ == Kind::kCollection) require_unique_ids();
   members_.push_back(std::move(member));
   if (kind_ == Kind::kManifest) manifest_ = Manifest::parse(manifest_text_, "backup '" + label_ + "', manifest.json");
   splitter_.reset();
@@ -166,35 +270,45 @@ void RestoreScan::finish(bool require_manifest) {
   }
   const Manifest& m = *manifest_;
   std::vector<std::string> problems;
+  // Hash lookups: linear in the members and the manifest's entries (both bounded, see manifest.h).
+  std::unordered_map<std::string, const ScannedMember*> by_path;
+  for (const auto& s : members_) by_path.emplace(s.path, &s);
+  std::unordered_set<std::string> listed, listed_collections(m.collections.begin(), m.collections.end());
+  for (const auto& f : m.files) listed.insert(f.path);
   if (!db_.empty() && m.db != db_)
     problems.push_back("the manifest is of database '" + m.db + "' but the files are of '" + db_ + "'");
   for (const auto& f : m.files) {
-    auto it = std::find_if(members_.begin(), members_.end(), [&](const ScannedMember& s) { return s.path == f.path; });
-    if (it == members_.end()) {
+    auto found = by_path.find(f.path);
+    if (found == by_path.end()) {
       problems.push_back("manifest lists '" + f.path + "' but the backup does not hold it");
       continue;
     }
+    const ScannedMember* it = found->second;
     if (it->sha256 != f.sha256)
       problems.push_back("checksum mismatch for '" + f.path + "': sha256 is " + it->sha256 + ", the manifest says " + f.sha256);
     if (it->bytes != f.bytes)
       problems.push_back("'" + f.path + "' has " + std::to_string(it->bytes) + " bytes, the manifest says " +
                          std::to_string(f.bytes));
-    if (f.documents >= 0 && it->documents != f.documents)
+    if (it->documents != f.documents)
       problems.push_back("'" + f.path + "' holds " + std::to_string(it->documents) + " documents, the manifest says " +
                          std::to_string(f.documents));
   }
   for (const auto& s : members_)
-    if (s.path != "manifest.json" && !m.find_file(s.path))
+    if (s.path != "manifest.json" && !listed.count(s.path))
       problems.push_back("'" + s.path + "' is in the backup but not in its manifest");
   for (const auto& c : m.collections)
-    if (!m.find_file(m.db + "/" + c + ".bson"))
+    if (!listed.count(m.db + "/" + c + ".bson"))
       problems.push_back("the manifest names collection '" + c + "' but lists no " + m.db + "/" + c + ".bson");
   for (const auto& c : collections_)
-    if (std::find(m.collections.begin(), m.collections.end(), c) == m.collections.end())
+    if (!listed_collections.count(c))
       problems.push_back("collection '" + c + "' is in the backup but not in the manifest's collections");
   if (has_oplog_ && oplog_entries_ != m.oplog_entries)
     problems.push_back("oplog.bson holds " + std::to_string(oplog_entries_) + " entries, the manifest says " +
                        std::to_string(m.oplog_entries));
+  if (has_oplog_ && oplog_entries_ > 0 && (oplog_first_ <= m.oplog_start || oplog_last_ > m.oplog_end))
+    problems.push_back("oplog.bson holds entries " + oplog_first_.to_string() + " .. " + oplog_last_.to_string() +
+                       ", outside the manifest's range " + m.oplog_start.to_string() + " .. " + m.oplog_end.to_string());
+  if (oplog_out_of_order_) problems.push_back("oplog.bson's entries are not in increasing ts order");
   if (problems.empty()) return;
   std::string msg = "backup '" + label_ + "' does not match its manifest: ";
   for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];

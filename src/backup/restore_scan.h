@@ -7,6 +7,14 @@
 // Documents of the collections the caller wants are passed to `on_document`; oplog entries from
 // oplog.bson to `on_oplog_entry`. Errors: Error(kBadInput) naming the backup, the member and the
 // document (index and byte offset) or the mismatch; finish() lists every mismatch it found.
+//
+// This is THE check of a backup's contents: restore, `restore --dry-run` and `verify` all run it, so they
+// reach the same verdict with the same exit code (3). Per document: it decodes as BSON, every key and
+// string is valid UTF-8, `_id` is present, of a type the store keys by (ObjectId, string, int32, int64),
+// and a string `_id` holds no NUL; within a collection no two documents share an `_id` (checked with a
+// 128-bit keyed hash per document, 24 bytes of memory each, sorted at the end of the member). Bounds
+// checked before reading a member: manifest.json at most kMaxManifestBytes, a .metadata.json at most
+// kMaxMetadataBytes (a 4 GiB metadata member is refused from its tar header alone).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +33,7 @@
 namespace facecrowd {
 
 inline constexpr size_t kMaxBsonDocumentBytes = 16 * 1024 * 1024 + 16 * 1024;  // MongoDB's 16 MiB + headroom
+inline constexpr uint64_t kMaxMetadataBytes = 16 * 1024 * 1024;  // a real one is a few hundred bytes
 
 // Splits a stream of back-to-back BSON documents arriving in arbitrary chunks; buffers at most one
 // document plus one chunk.
@@ -87,6 +96,13 @@ class RestoreScan : public MemberSink {
  private:
   enum class Kind { kCollection, kMetadata, kOplog, kManifest };
   std::string where() const;
+  void check_document(const uint8_t* doc, size_t len, int64_t index, uint64_t offset);
+  void require_unique_ids();
+
+  struct IdHash {
+    uint64_t lo, hi;
+    int64_t index;  // the document's number in its member
+  };
 
   std::string label_;
   std::string db_;
@@ -99,6 +115,8 @@ class RestoreScan : public MemberSink {
   std::optional<BsonSplitter> splitter_;
   std::string manifest_text_;
   uint64_t bytes_ = 0;
+  std::vector<IdHash> id_hashes_;  // of the current collection member
+  unsigned char id_hash_key_[16];
   // Totals.
   std::optional<Manifest> manifest_;
   std::vector<ScannedMember> members_;
@@ -106,6 +124,8 @@ class RestoreScan : public MemberSink {
   std::map<std::string, int64_t> documents_;
   std::set<std::string> seen_paths_;
   int64_t oplog_entries_ = 0;
+  OplogTimestamp oplog_first_, oplog_last_;  // of oplog.bson, which must lie inside the manifest's range
+  bool oplog_out_of_order_ = false;
   bool has_oplog_ = false;
 };
 

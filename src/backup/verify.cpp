@@ -101,7 +101,7 @@ bool VerifyReport::ok() const {
 nlohmann::json VerifyReport::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : checks) list.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
-  return {{"source", source.string()}, {"ok", ok()}, {"checks", list}};
+  return {{"source", source.string()}, {"ok", ok()}, {"checks", list}, {"warnings", warnings}};
 }
 
 VerifyReport verify_backup(const std::string& input, const VerifyOptions& options) {
@@ -129,11 +129,13 @@ VerifyReport verify_backup(const std::string& input, const VerifyOptions& option
     report.checks.push_back({"manifest", false, "the backup has no manifest.json, so nothing can be checked against it"});
     return report;
   }
+  report.warnings = restored.warnings;
   const Manifest& m = *restored.manifest;
   if (restored.shape == BackupShape::kArchive)
     report.checks.push_back({"tar structure", true,
                              std::to_string(restored.members) + " members under one top folder, safe names, "
-                             "manifest.json last, gzip and tar intact to the end"});
+                             "manifest.json last; gzip CRC-32 and length match, nothing after the gzip "
+                             "stream or the tar end marker"});
   report.checks.push_back({"manifest", true,
                            "format version " + std::to_string(m.format_version) + ", database " + m.db + ", " +
                                std::to_string(m.collections.size()) + " collections, oplog " +

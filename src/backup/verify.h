@@ -9,6 +9,8 @@
 // a killed verify's folder (which holds a full copy of the data) is removed by the next verify. A scratch
 // folder that cannot be created or fills up is Error(kIo) naming the temporary directory, not a verdict.
 //
+// The checks are the restore's own (RestoreScan, restore.h): verify and restore reach the same verdict on
+// the same backup, and a backup verify refuses is one restore refuses, with exit code 3 for both.
 // The report lists each check with ok/FAILED and what it covered; ok() only when all hold. Failures are
 // reported, not thrown (except Error(kNotFound) when there is no such backup, kUsage, and kIo for a file-system
 // failure, which is no verdict on the backup).
@@ -37,6 +39,8 @@ struct VerifyCheck {
 struct VerifyReport {
   fs::path source;
   std::vector<VerifyCheck> checks;
+  // Worth knowing, but not a failure: e.g. a damaged manifest copy beside the archive (only a cache).
+  std::vector<std::string> warnings;
   bool ok() const;
   nlohmann::json to_json() const;
 };

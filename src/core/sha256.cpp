@@ -1,24 +1,35 @@
 #include "core/sha256.h"
 
+#include <openssl/evp.h>
+
 #include <fstream>
 #include <stdexcept>
 
 namespace facecrowd {
 
-Sha256::Sha256() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  crypto_hash_sha256_init(&state_);
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    throw std::runtime_error("OpenSSL could not start a SHA-256 hash");
+  }
 }
 
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
 void Sha256::update(const void* data, size_t size) {
-  crypto_hash_sha256_update(&state_, static_cast<const unsigned char*>(data), size);
+  if (size && EVP_DigestUpdate(ctx_, data, size) != 1) throw std::runtime_error("OpenSSL SHA-256 update failed");
 }
 
 std::string Sha256::hex_digest() {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state_, out);
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) throw std::runtime_error("OpenSSL SHA-256 final failed");
+  static const char* digits = "0123456789abcdef";
+  std::string hex(64, '0');
+  for (unsigned i = 0; i < 32; ++i) {
+    hex[2 * i] = digits[out[i] >> 4];
+    hex[2 * i + 1] = digits[out[i] & 15];
+  }
   return hex;
 }
 

@@ -1,7 +1,7 @@
-// Streaming SHA-256 (libsodium), hex-encoded. Used for archive members and content-addressed files.
+// Streaming SHA-256, hex-encoded. Used for archive members and content-addressed files.
+// OpenSSL's EVP implementation: it uses the CPU's SHA extensions (SHA-NI) where present, several times
+// faster than a portable implementation, which matters because restore and verify hash every byte.
 #pragma once
-
-#include <sodium.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -9,17 +9,22 @@
 #include <string>
 #include <string_view>
 
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+
 namespace facecrowd {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, size_t size);
   void update(std::string_view data) { update(data.data(), data.size()); }
   std::string hex_digest();  // finishes the hash; call once
 
  private:
-  crypto_hash_sha256_state state_;
+  EVP_MD_CTX* ctx_;
 };
 
 std::string sha256_hex(std::string_view data);
