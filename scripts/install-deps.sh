@@ -11,6 +11,7 @@ PACKAGES=(
   libopencv-dev libhnswlib-dev
   libxml2-dev                       # eval detect reads dlib imglab XML
   libdlib19.1                       # its examples/johns face chips: the BlazeFace tight-crop test (vision_test)
+  libcurl4-openssl-dev curl         # backup targets: S3 and GCS (backup/targets/); curl: the fault tests and bench/offsite.sh
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
   python3-opencv python3-torch      # tools/check_models.py; tools/crowd/train_density.py (crowd head training)
 )
@@ -24,4 +25,13 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The backup-target tests run against a real S3-compatible server on loopback: s3rver, and cross-check SigV4
+# signatures with aws4, both pinned in tools/s3/package.json + package-lock.json (npm ci verifies the lock's
+# sha512 integrity of every package) and installed into tools/s3/node_modules, never globally.
+S3_TOOLS="$(cd "$(dirname "$0")/.." && pwd)/tools/s3"
+if [[ ! -f "$S3_TOOLS/node_modules/s3rver/package.json" || "$S3_TOOLS/package-lock.json" -nt "$S3_TOOLS/node_modules/.package-lock.json" ]]; then
+  echo "installing the pinned S3 test tools into $S3_TOOLS/node_modules"
+  npm ci --prefix "$S3_TOOLS" --no-audit --no-fund --ignore-scripts --loglevel=error
 fi

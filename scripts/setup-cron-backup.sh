@@ -6,6 +6,10 @@
 #   30 2 * * *  facecrowd gallery index     refresh the face search index at 02:30 (app/gallery_index.h)
 #   * * * * *   facecrowd oplog ship        oplog shipping every minute (point-in-time recovery, RPO 60 s)
 #
+# With an off-site target configured (`facecrowd target set s3://BUCKET/PREFIX`, kept in <data>/backup-target.json),
+# the backup and every ship also upload to it, with no flags here; cron's jobs find the credentials in the
+# user's ~/.aws/credentials (cron passes no AWS_* variables).
+#
 # The entries use absolute paths and append their output to log files. They live between marker lines
 # that this script owns: running it again replaces its block and leaves every other crontab line alone.
 #

@@ -4,6 +4,8 @@
 
 #include "backup/backup_job.h"
 #include "cli/command.h"
+#include "cli/offsite_cli.h"
+#include "core/error.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -13,6 +15,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
     BackupOptions backup;
     std::string out;
+    std::string target;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
@@ -29,7 +32,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "Examples:\n"
       "  facecrowd backup                                  # everything, into ./backup\n"
       "  facecrowd backup --collection faceprofiles        # like mongodump --collection faceprofiles\n"
-      "  facecrowd backup --out /backup/mongodb --keep-days 30 --json");
+      "  facecrowd backup --out /backup/mongodb --keep-days 30 --json\n"
+      "  facecrowd backup --target s3://my-bucket/facecrowd       # and send it (and the oplog, the ledger) off-site\n"
+      "With --target, or a configured default target (`facecrowd target set`), every archive, oplog slice and\n"
+      "the erasure ledger not yet there are uploaded afterwards (encrypted when the target is), then remote\n"
+      "retention runs. The local backup is complete even when the upload fails (the error says so).");
   cmd->add_option("--db", opts->backup.db, "database name")->capture_default_str();
   cmd->add_option("--collection", opts->backup.collections,
                   "back up only this collection (repeatable): " + collection_names_joined());
@@ -38,12 +45,28 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "after success, delete this database's archives older than N days (0: keep all)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--target", opts->target,
+                  "also send the backup directory to this target: s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a "
+                  "directory (default: the configured target, if any)");
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, &globals] {
+    auto target = resolve_target(globals, opts->target);
+    if (target) open_backup_target(target->target);  // a malformed target or missing credentials: before the backup
     BackupOptions options = opts->backup;
     options.progress = show_progress(globals);
     std::filesystem::path dir = opts->out.empty() ? globals.backup_dir : opts->out;
     auto result = run_backup(DataDir::open(globals.data_dir), dir, options);
+    std::optional<PushResult> pushed;
+    if (target) {
+      GlobalOptions g = globals;
+      g.backup_dir = dir.string();
+      try {
+        pushed = push_backup_dir(g, *target, options.db, true);
+      } catch (const Error& e) {
+        throw Error(e.code(), "the local backup " + result.archive.string() + " is complete, but sending it to '" +
+                                  target->target + "' failed: " + e.what());
+      }
+    }
     for (const auto& w : result.warnings) std::cerr << "warning: " << w << "\n";
     const auto& m = result.manifest;
     auto counts = manifest_counts(m);
@@ -59,6 +82,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                                        {"entries", m.oplog_entries}}},
                             {"pruned", pruned},
                             {"manifest", m.to_json()}};
+      if (pushed) out["offsite"] = pushed->to_json();
       std::cout << out.dump(2) << "\n";
       return;
     }
@@ -70,6 +94,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       std::cout << "  " << std::left << std::setw(16) << name << std::right << std::setw(12) << n.get<int64_t>()
                 << " documents\n";
     for (const auto& p : result.pruned) std::cout << "pruned " << p.string() << "\n";
+    if (pushed) std::cout << pushed->summary() << "\n";
   });
 });
 

@@ -6,6 +6,9 @@
 #include "backup/backup_status.h"
 #include "backup/backup_window.h"
 #include "backup/catalog.h"
+#include "backup/point_in_time.h"
+#include "backup/offsite/offsite_store.h"
+#include "backup/targets/backup_target.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"
@@ -106,6 +109,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
 
   struct ListOptions {
     std::string db{kDefaultDatabase};
+    std::string target;
     bool json = false;
   };
   auto lo = std::make_shared<ListOptions>();
@@ -116,9 +120,33 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "`facecrowd restore ARCHIVE --until TIME` can reach. A gap in the slice chain ends a window and is named.\n"
       "Reads names and sidecar manifests only; archives are not opened (use `facecrowd verify`).");
   list->add_option("--db", lo->db, "database whose archives to list")->capture_default_str();
+  list->add_option("--target", lo->target, "list what a backup target holds (s3://, gs:// or a directory), from its index");
   list->add_flag("--json", lo->json, "print JSON");
   list->callback([lo, &globals] {
     validate_database_name(lo->db);
+    if (!lo->target.empty()) {
+      auto target = open_backup_target(lo->target);
+      OffsiteStore store(*target, fs::temp_directory_path());
+      RemoteIndex index = store.require_index();
+      if (lo->json) {
+        std::cout << index.to_json().dump(2) << "\n";
+        return;
+      }
+      std::cout << "target " << target->url() << " (index updated " << index.updated_at << ", "
+                << (index.encryption.empty() ? std::string("plaintext") : "encrypted: " + index.encryption) << ")\n";
+      for (const auto& a : index.archives) {
+        if (a.db != lo->db) continue;
+        std::cout << "  " << a.name << "  " << human_bytes(a.object.size) << "  oplog " << a.manifest.oplog_start.to_string()
+                  << " .. " << a.manifest.oplog_end.to_string()
+                  << (a.object.key_id.empty() ? "" : "  key " + a.object.key_id) << "\n";
+      }
+      uint64_t slice_bytes = 0;
+      for (const auto& sl : index.slices) slice_bytes += sl.object.size;
+      std::cout << "  " << index.slices.size() << " oplog slices (" << human_bytes(slice_bytes) << ")";
+      if (!index.slices.empty()) std::cout << ", shipped up to " << oplog_position_text(index.shipped_position());
+      std::cout << "\n  erasure ledger: " << index.ledger_bytes << " bytes in " << index.ledger.size() << " chunks\n";
+      return;
+    }
     require_readable_dir(globals.backup_dir);
     auto l = listing(BackupCatalog(globals.backup_dir), lo->db);
     if (lo->json)

@@ -4,6 +4,7 @@
 
 #include "backup/oplog_shipper.h"
 #include "cli/command.h"
+#include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 
@@ -35,6 +36,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     bool watch = false;
     std::string interval = "60s";
     std::string keep_live = "1h";
+    std::string target;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
@@ -58,6 +60,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                    "keep shipped entries in the live oplog this long (a running backup reads them)")
       ->capture_default_str();
   ship->add_option("--max-slice-entries", opts->ship.max_slice_entries, "entries per slice at most")->capture_default_str();
+  ship->add_option("--target", opts->target,
+                   "also send new slices (and archives, and the erasure ledger) to this target: s3://BUCKET/PREFIX, "
+                   "gs://BUCKET/PREFIX or a directory (default: the configured target, if any)");
   ship->add_flag("--json", opts->json, "print each ship as one JSON line");
   ship->callback([opts, &globals] {
     auto interval = parse_duration_seconds(opts->interval);
@@ -67,11 +72,20 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     if (!keep || *keep < 0) throw Error(ExitCode::kUsage, "--keep-live '" + opts->keep_live + "' is not a duration (e.g. 1h)");
     opts->ship.keep_live_seconds = *keep;
     auto data = open_existing_data_dir(globals.data_dir);
-    auto print = [opts](const ShipResult& r) {
-      if (opts->json)
-        std::cout << r.to_json().dump() << std::endl;
-      else
+    auto target = resolve_target(globals, opts->target);
+    if (target) open_backup_target(target->target);  // a malformed target or missing credentials: fail now
+    auto print = [opts, target, &globals](const ShipResult& r) {
+      // Off-site after every ship, so the off-site RPO is the ship interval too.
+      std::optional<PushResult> pushed;
+      if (target) pushed = push_backup_dir(globals, *target, opts->ship.db, true);
+      if (opts->json) {
+        auto j = r.to_json();
+        if (pushed) j["offsite"] = pushed->to_json();
+        std::cout << j.dump() << std::endl;
+      } else {
         std::cout << (opts->watch ? format_iso8601(now_millis()) + " " : "") << r.summary() << std::endl;
+        if (pushed) std::cout << "  " << pushed->summary() << std::endl;
+      }
     };
     if (!opts->watch) {
       print(ship_oplog(data, globals.backup_dir, opts->ship));

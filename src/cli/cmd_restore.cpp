@@ -2,10 +2,12 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app/offsite_restore.h"
 #include "app/restore_with_erasures.h"
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"
+#include "core/error.h"
 #include "core/utc_time.h"
 #include "store/schema.h"
 
@@ -54,6 +56,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     bool drop = false;
     bool dry_run = false;
     std::string until;
+    std::string target;
+    std::vector<std::string> key_files;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
@@ -79,7 +83,14 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "  facecrowd restore ./backup_face-recognition_20240103_010000/ --collection users --drop\n"
       "  facecrowd restore users.bson --db face-recognition-test\n"
       "  facecrowd restore ARCHIVE --until 1704240000:1              # point in time (secs:inc)\n"
-      "  facecrowd restore latest --until 2024-01-03T09:30:00Z       # newest backup before it + oplog");
+      "  facecrowd restore latest --until 2024-01-03T09:30:00Z       # newest backup before it + oplog\n"
+      "Disaster recovery from a backup target alone (an empty machine: no data, no backup directory):\n"
+      "  facecrowd restore s3://my-bucket/facecrowd/latest [--until T] [--key-file FILE]\n"
+      "  facecrowd restore latest --target /mnt/offsite               # a directory target\n"
+      "downloads the archive, the shipped oplog slices and the erasure ledger into --backup-dir (each object\n"
+      "checked against the target's index and decrypted), merges the ledger into <data>, restores to T or by\n"
+      "default to the end of the last shipped slice, re-applies every erasure and reports the recovery point.\n"
+      "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials (never flags).");
   cmd->add_option("BACKUP", opts->input, "latest | ARCHIVE.tar.gz | FOLDER | COLLECTION.bson")->required();
   cmd->add_option("--db", opts->db, "target database (default: the backup's own)");
   cmd->add_option("--collection", opts->collections,
@@ -87,6 +98,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_flag("--drop", opts->drop, "replace the restored collections' documents (as mongorestore --drop)");
   cmd->add_flag("--dry-run", opts->dry_run, "read, decode and check everything, report counts, write nothing");
   auto* until_flag = cmd->add_option("--until", opts->until, "point in time: SECS:INC (exclusive) or an ISO 8601 time (UTC unless an offset is given)");
+  cmd->add_option("--target", opts->target, "restore from this backup target (s3://, gs:// or a directory) instead of --backup-dir");
+  cmd->add_option("--key-file", opts->key_files,
+                  "a key that may decrypt the target's objects (repeatable; 0600): a key file, or the private key of "
+                  "write-only mode");
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, until_flag, &globals] {
     RestoreOptions options;
@@ -99,6 +114,28 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     // in time", which would silently restore everything instead of the point asked for.
     if (until_flag->count() > 0) options.until = parse_until(opts->until);
     if (show_progress(globals)) options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+    if (is_offsite_source(opts->input) || !opts->target.empty()) {
+      OffsiteRestoreOptions offsite;
+      offsite.restore = options;
+      offsite.target = opts->target;
+      for (const auto& k : opts->key_files) offsite.key_files.push_back(k);
+      auto r = restore_from_target(globals.data_dir, opts->input, offsite);
+      if (opts->json) {
+        std::cout << r.to_json().dump(2) << "\n";
+        return;
+      }
+      std::cout << "downloaded " << r.archive << " and " << r.slices << " oplog slices (" << r.downloaded_bytes
+                << " bytes) from " << r.target << " in " << std::fixed << std::setprecision(1) << r.download_seconds << " s\n";
+      print_result(r.inner.restore);
+      if (r.ledger_records_added > 0)
+        std::cout << "  erasure ledger: " << r.ledger_records_added << " records from the target added to the local ledger\n";
+      if (r.inner.erasures.effect.changed())
+        std::cout << "  erasure ledger re-applied: data of " << r.inner.erasures.people_changed << " erased person(s) removed again\n";
+      std::cout << "recovery point: " << oplog_position_text(r.recovery_point) << "; total " << std::fixed
+                << std::setprecision(1) << r.seconds << " s\n";
+      return;
+    }
+    if (!opts->key_files.empty()) throw Error(ExitCode::kUsage, "--key-file applies only to a restore from a backup target");
     // Through the app layer, so the erasure ledger is re-applied before the swap (DESIGN invariant 5).
     auto both = restore_with_erasures(globals.data_dir, opts->input, options);
     if (opts->json) {

@@ -1,7 +1,11 @@
 // `facecrowd verify`: proves a backup restores (backup/verify.h); exit 0 only when every check holds.
 #include <iostream>
 
+#include "backup/offsite/offsite_verify.h"
+#include "backup/offsite/offsite_store.h"
+#include "backup/offsite/remote_index.h"
 #include "backup/verify.h"
+#include "cli/offsite_cli.h"
 #include "cli/command.h"
 #include "core/error.h"
 
@@ -11,6 +15,9 @@ namespace {
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
     std::string input;
+    std::string target;
+    bool read_data = false;
+    std::vector<std::string> key_files;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
@@ -23,10 +30,45 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "the backup is damaged, 4 when it does not exist.\n"
       "Examples:\n"
       "  facecrowd verify latest\n"
-      "  facecrowd verify /backup/mongodb/backup_face-recognition_20240103_010000.tar.gz --json");
-  cmd->add_option("BACKUP", opts->input, "latest | ARCHIVE.tar.gz | FOLDER")->required();
+      "  facecrowd verify /backup/mongodb/backup_face-recognition_20240103_010000.tar.gz --json\n"
+      "  facecrowd verify --target s3://my-bucket/facecrowd              # every object's size and sha256\n"
+      "  facecrowd verify --target s3://my-bucket/facecrowd --read-data  # and download + test-restore latest\n"
+      "With --target the target's objects are checked against its index without downloading (no key needed);\n"
+      "--read-data downloads the archive (BACKUP: latest or a name), its oplog slices and the ledger into a\n"
+      "temporary folder, decrypts them and test-restores the archive.");
+  cmd->add_option("BACKUP", opts->input, "latest | ARCHIVE.tar.gz | FOLDER (with --target: latest or an archive name)");
+  cmd->add_option("--target", opts->target, "check a backup target (s3://, gs:// or a directory) instead");
+  cmd->add_flag("--read-data", opts->read_data, "with --target: download the backup and test-restore it");
+  cmd->add_option("--key-file", opts->key_files, "with --read-data: a key that may decrypt the objects (repeatable)");
   cmd->add_flag("--json", opts->json, "print the report as JSON");
   cmd->callback([opts, &globals] {
+    if (!opts->target.empty() || opts->read_data) {
+      auto config = resolve_target(globals, opts->target);
+      if (!config) throw Error(ExitCode::kUsage, "--read-data needs --target (or a configured target)");
+      auto target = open_backup_target(config->target);
+      OffsiteVerifyOptions vo;
+      vo.read_data = opts->read_data;
+      if (!opts->input.empty()) vo.which = opts->input;
+      std::shared_ptr<KeyRing> keys;
+      if (opts->read_data) {
+        OffsiteStore probe(*target, std::filesystem::temp_directory_path());
+        std::vector<std::filesystem::path> files(opts->key_files.begin(), opts->key_files.end());
+        keys = keys_for_download(config, probe.require_index(), files);
+      }
+      auto report = verify_target(*target, keys.get(), vo);
+      if (opts->json) {
+        std::cout << report.to_json().dump(2) << "\n";
+      } else {
+        std::cout << "verify " << report.source.string() << "\n";
+        for (const auto& c : report.checks)
+          std::cout << "  " << (c.ok ? "ok      " : "FAILED  ") << c.name << ": " << c.detail << "\n";
+        std::cout << (report.ok() ? "OK: the target's backups are complete" : "FAILED: do not rely on this target")
+                  << (report.ok() && opts->read_data ? " and restore\n" : "\n");
+      }
+      if (!report.ok()) globals.exit_code = int(ExitCode::kBadInput);
+      return;
+    }
+    if (opts->input.empty()) throw Error(ExitCode::kUsage, "verify needs BACKUP (latest, an archive or a folder), or --target");
     VerifyOptions options;
     options.backup_dir = globals.backup_dir;
     auto report = verify_backup(opts->input, options);

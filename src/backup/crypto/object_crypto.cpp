@@ -1,0 +1,342 @@
+#include "backup/crypto/object_crypto.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace facecrowd {
+namespace {
+
+constexpr char kMagic[8] = {'F', 'C', 'R', 'Y', 'P', 'T', '0', '1'};
+constexpr size_t kIdBytes = 16;
+constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kWrappedSymmetric = crypto_secretbox_NONCEBYTES + SecretKey::kSize + crypto_secretbox_MACBYTES;  // 72
+constexpr size_t kWrappedSealed = crypto_box_SEALBYTES + SecretKey::kSize;                                        // 80
+constexpr uint8_t kKindSymmetric = 1, kKindSealed = 2;
+
+void init_sodium() {
+  if (sodium_init() < 0) throw Error(ExitCode::kInternal, "libsodium could not be initialised");
+}
+
+std::string hex(const unsigned char* data, size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, n);
+  out.pop_back();
+  return out;
+}
+
+std::array<unsigned char, kIdBytes> key_id_of(const unsigned char* key, size_t n) {
+  std::array<unsigned char, kIdBytes> id{};
+  static const unsigned char context[] = "facecrowd-backup-key-id";
+  crypto_generichash(id.data(), id.size(), key, n, context, sizeof context - 1);
+  return id;
+}
+
+// Reads 64 hex characters (surrounding white space allowed) into `out` (32 bytes). The text is wiped.
+void read_hex_key(const fs::path& file, unsigned char* out, bool require_private) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    if (errno == ENOENT) throw Error(ExitCode::kNotFound, "key file '" + file.string() + "' does not exist");
+    throw_io_error("cannot read key file", file, errno);
+  }
+  if (require_private && (st.st_mode & 077))
+    throw Error(ExitCode::kUsage, "key file '" + file.string() + "' is readable by other users (mode " +
+                                      [&] { char b[8]; std::snprintf(b, sizeof b, "%04o", st.st_mode & 07777); return std::string(b); }() +
+                                      "); run: chmod 600 '" + file.string() + "'");
+  std::string text = read_file(file);
+  size_t used = 0;
+  const char* end = nullptr;
+  int rc = sodium_hex2bin(out, SecretKey::kSize, text.data(), text.size(), " \t\r\n", &used, &end);
+  bool ok = rc == 0 && used == SecretKey::kSize && (end == text.data() + text.size() || std::strspn(end, " \t\r\n") == size_t(text.data() + text.size() - end));
+  sodium_memzero(text.data(), text.size());
+  if (!ok) throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' does not hold a key (64 hexadecimal characters)");
+}
+
+void write_private_file(const fs::path& file, const std::string& text, mode_t mode) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) throw Error(ExitCode::kConflict, "'" + file.string() + "' exists; a key file is never overwritten");
+    throw_io_error("cannot create key file", file, errno);
+  }
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  if (n != ssize_t(text.size()) || ::fsync(fd) != 0) {
+    ::close(fd);
+    ::unlink(file.c_str());
+    throw_io_error("cannot write key file", file, n < 0 ? err : ENOSPC);
+  }
+  ::close(fd);
+}
+
+class FdReader {
+ public:
+  explicit FdReader(const fs::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) throw_io_error("cannot open", path, errno);
+  }
+  ~FdReader() { ::close(fd_); }
+  // Reads up to n bytes (fewer only at end of file).
+  size_t read(void* buf, size_t n, const fs::path& path) {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::read(fd_, static_cast<char*>(buf) + got, n - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw_io_error("cannot read", path, errno);
+      if (r == 0) break;
+      got += size_t(r);
+    }
+    return got;
+  }
+
+ private:
+  int fd_;
+};
+
+// Writes to `<final>.partial-<pid>`; commit() fsyncs and renames. Destroyed uncommitted: removed.
+class PartialOutput {
+ public:
+  explicit PartialOutput(const fs::path& final_path) : final_(final_path) {
+    partial_ = final_path;
+    partial_ += ".partial-" + std::to_string(::getpid());
+    out_.emplace(partial_);
+  }
+  ~PartialOutput() {
+    if (!committed_) {
+      out_.reset();
+      std::error_code ec;
+      fs::remove(partial_, ec);
+    }
+  }
+  void write(const void* d, size_t n) { out_->write(d, n); }
+  void commit() {
+    out_->sync_and_close();
+    rename_durably(partial_, final_);
+    committed_ = true;
+  }
+
+ private:
+  fs::path final_, partial_;
+  std::optional<OutputFile> out_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+SecretKey::SecretKey() {
+  init_sodium();
+  bytes_ = static_cast<unsigned char*>(sodium_malloc(kSize));
+  if (!bytes_) throw Error(ExitCode::kInternal, "cannot allocate guarded memory for a key");
+}
+SecretKey::~SecretKey() { sodium_free(bytes_); }  // sodium_free wipes before freeing
+
+struct KeyRing::Entry {
+  uint8_t kind = kKindSymmetric;
+  std::array<unsigned char, kIdBytes> id{};
+  SecretKey key;                                  // symmetric key, or the box secret key
+  std::array<unsigned char, crypto_box_PUBLICKEYBYTES> public_key{};
+  bool has_secret = true;                         // false: a public key only (encrypts, cannot decrypt)
+};
+
+void KeyRing::add_key_file(const fs::path& file) {
+  auto e = std::make_shared<Entry>();
+  read_hex_key(file, e->key.data(), true);
+  e->id = key_id_of(e->key.data(), SecretKey::kSize);
+  entries_.push_back(e);
+  if (!encrypting_) encrypting_ = e;
+}
+
+void KeyRing::add_passphrase(const std::string& passphrase, const std::array<unsigned char, 16>& salt) {
+  init_sodium();
+  if (passphrase.size() < 12)
+    throw Error(ExitCode::kUsage, "the backup passphrase ($FACECROWD_BACKUP_PASSPHRASE) is shorter than 12 characters");
+  auto e = std::make_shared<Entry>();
+  if (crypto_pwhash(e->key.data(), SecretKey::kSize, passphrase.data(), passphrase.size(), salt.data(),
+                    crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    throw Error(ExitCode::kIo, "deriving the backup key from the passphrase ran out of memory (argon2id needs 256 MiB)");
+  e->id = key_id_of(e->key.data(), SecretKey::kSize);
+  entries_.push_back(e);
+  if (!encrypting_) encrypting_ = e;
+}
+
+void KeyRing::add_public_key_file(const fs::path& file) {
+  auto e = std::make_shared<Entry>();
+  e->kind = kKindSealed;
+  e->has_secret = false;
+  read_hex_key(file, e->public_key.data(), false);
+  e->id = key_id_of(e->public_key.data(), e->public_key.size());
+  entries_.push_back(e);
+  if (!encrypting_) encrypting_ = e;
+}
+
+void KeyRing::add_box_secret_key_file(const fs::path& file) {
+  auto e = std::make_shared<Entry>();
+  e->kind = kKindSealed;
+  read_hex_key(file, e->key.data(), true);
+  crypto_scalarmult_base(e->public_key.data(), e->key.data());
+  e->id = key_id_of(e->public_key.data(), e->public_key.size());
+  entries_.push_back(e);
+}
+
+bool KeyRing::can_encrypt() const { return encrypting_ != nullptr; }
+std::string KeyRing::encrypting_key_id() const { return encrypting_ ? hex(encrypting_->id.data(), kIdBytes) : ""; }
+std::vector<std::string> KeyRing::key_ids() const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_)
+    if (e->has_secret) out.push_back(hex(e->id.data(), kIdBytes));
+  return out;
+}
+
+void KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const {
+  if (!encrypting_) throw Error(ExitCode::kUsage, "no encryption key is configured");
+  SecretKey data_key;
+  crypto_secretstream_xchacha20poly1305_keygen(data_key.data());
+  std::string header(kMagic, sizeof kMagic);
+  header.push_back(char(encrypting_->kind));
+  header.append(reinterpret_cast<const char*>(encrypting_->id.data()), kIdBytes);
+  if (encrypting_->kind == kKindSymmetric) {
+    unsigned char wrapped[kWrappedSymmetric];
+    randombytes_buf(wrapped, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(wrapped + crypto_secretbox_NONCEBYTES, data_key.data(), SecretKey::kSize, wrapped,
+                          encrypting_->key.data());
+    header.append(reinterpret_cast<const char*>(wrapped), sizeof wrapped);
+  } else {
+    unsigned char wrapped[kWrappedSealed];
+    crypto_box_seal(wrapped, data_key.data(), SecretKey::kSize, encrypting_->public_key.data());
+    header.append(reinterpret_cast<const char*>(wrapped), sizeof wrapped);
+  }
+  crypto_secretstream_xchacha20poly1305_state state;
+  unsigned char stream_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+  crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header, data_key.data());
+  header.append(reinterpret_cast<const char*>(stream_header), sizeof stream_header);
+
+  FdReader in(plain);
+  PartialOutput out(sealed);
+  out.write(header.data(), header.size());
+  std::vector<unsigned char> buf(kChunk), cipher(kChunk + crypto_secretstream_xchacha20poly1305_ABYTES);
+  // Read one chunk ahead so the last chunk (possibly empty) gets TAG_FINAL.
+  size_t n = in.read(buf.data(), kChunk, plain);
+  std::vector<unsigned char> next(kChunk);
+  for (;;) {
+    size_t m = n == kChunk ? in.read(next.data(), kChunk, plain) : 0;
+    bool last = n < kChunk || m == 0;
+    unsigned long long clen = 0;
+    crypto_secretstream_xchacha20poly1305_push(&state, cipher.data(), &clen, buf.data(), n, nullptr, 0,
+                                               last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+    out.write(cipher.data(), size_t(clen));
+    if (last) break;
+    buf.swap(next);
+    n = m;
+  }
+  sodium_memzero(&state, sizeof state);
+  out.commit();
+}
+
+void KeyRing::decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const {
+  FdReader in(sealed);
+  unsigned char fixed[sizeof kMagic + 1 + kIdBytes];
+  if (in.read(fixed, sizeof fixed, sealed) != sizeof fixed || std::memcmp(fixed, kMagic, sizeof kMagic) != 0)
+    throw Error(ExitCode::kBadInput, "object '" + object + "' is not an encrypted facecrowd object (no FCRYPT01 header)");
+  uint8_t kind = fixed[sizeof kMagic];
+  std::array<unsigned char, kIdBytes> id{};
+  std::memcpy(id.data(), fixed + sizeof kMagic + 1, kIdBytes);
+  std::shared_ptr<Entry> key;
+  for (const auto& e : entries_)
+    if (e->id == id && e->has_secret && e->kind == kind) key = e;
+  if (!key) {
+    std::string have;
+    for (const auto& k : key_ids()) have += (have.empty() ? "" : ", ") + k;
+    throw Error(ExitCode::kBadInput, "object '" + object + "' is encrypted with key " + hex(id.data(), kIdBytes) +
+                                         (kind == kKindSealed ? " (write-only: it needs the private key)" : "") +
+                                         ", which is not among the keys given (" + (have.empty() ? "none" : have) +
+                                         "); nothing was changed");
+  }
+  SecretKey data_key;
+  if (kind == kKindSymmetric) {
+    unsigned char wrapped[kWrappedSymmetric];
+    if (in.read(wrapped, sizeof wrapped, sealed) != sizeof wrapped ||
+        crypto_secretbox_open_easy(data_key.data(), wrapped + crypto_secretbox_NONCEBYTES,
+                                   sizeof wrapped - crypto_secretbox_NONCEBYTES, wrapped, key->key.data()) != 0)
+      throw Error(ExitCode::kBadInput, "object '" + object + "': its data key does not open with key " +
+                                           hex(id.data(), kIdBytes) + " (wrong key, or a tampered header); nothing was changed");
+  } else {
+    unsigned char wrapped[kWrappedSealed];
+    if (in.read(wrapped, sizeof wrapped, sealed) != sizeof wrapped ||
+        crypto_box_seal_open(data_key.data(), wrapped, sizeof wrapped, key->public_key.data(), key->key.data()) != 0)
+      throw Error(ExitCode::kBadInput, "object '" + object + "': its sealed data key does not open with private key " +
+                                           hex(id.data(), kIdBytes) + " (wrong key, or a tampered header); nothing was changed");
+  }
+  unsigned char stream_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+  crypto_secretstream_xchacha20poly1305_state state;
+  if (in.read(stream_header, sizeof stream_header, sealed) != sizeof stream_header ||
+      crypto_secretstream_xchacha20poly1305_init_pull(&state, stream_header, data_key.data()) != 0)
+    throw Error(ExitCode::kBadInput, "object '" + object + "' is truncated inside its header; nothing was changed");
+
+  PartialOutput out(plain);
+  const size_t cchunk = kChunk + crypto_secretstream_xchacha20poly1305_ABYTES;
+  std::vector<unsigned char> cipher(cchunk), buf(kChunk);
+  for (int64_t index = 1;; ++index) {
+    size_t n = in.read(cipher.data(), cchunk, sealed);
+    if (n < crypto_secretstream_xchacha20poly1305_ABYTES)
+      throw Error(ExitCode::kBadInput, "object '" + object + "' is truncated: it ends before its final chunk (after " +
+                                           std::to_string(index - 1) + " chunks); nothing was changed");
+    unsigned long long mlen = 0;
+    unsigned char tag = 0;
+    if (crypto_secretstream_xchacha20poly1305_pull(&state, buf.data(), &mlen, &tag, cipher.data(), n, nullptr, 0) != 0)
+      throw Error(ExitCode::kBadInput, "object '" + object + "': chunk " + std::to_string(index) +
+                                           " fails authentication (tampered, damaged or truncated); nothing was changed");
+    out.write(buf.data(), size_t(mlen));
+    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+      unsigned char extra;
+      if (in.read(&extra, 1, sealed) != 0)
+        throw Error(ExitCode::kBadInput, "object '" + object + "' has bytes after its final chunk (tampered); nothing was changed");
+      break;
+    }
+  }
+  sodium_memzero(buf.data(), buf.size());
+  out.commit();
+}
+
+bool is_encrypted_object(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[sizeof kMagic] = {};
+  return in.read(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+}
+
+std::string object_key_id(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  unsigned char fixed[sizeof kMagic + 1 + kIdBytes];
+  if (!in.read(reinterpret_cast<char*>(fixed), sizeof fixed) || std::memcmp(fixed, kMagic, sizeof kMagic) != 0) return "";
+  return hex(fixed + sizeof kMagic + 1, kIdBytes);
+}
+
+void generate_key_file(const fs::path& file) {
+  SecretKey key;
+  randombytes_buf(key.data(), SecretKey::kSize);
+  std::string text = hex(key.data(), SecretKey::kSize) + "\n";
+  write_private_file(file, text, 0600);
+  sodium_memzero(text.data(), text.size());
+}
+
+void generate_key_pair(const fs::path& file) {
+  fs::path pub = file;
+  pub += ".pub";
+  std::error_code ec;
+  if (fs::exists(pub, ec)) throw Error(ExitCode::kConflict, "'" + pub.string() + "' exists; a key file is never overwritten");
+  SecretKey secret;
+  unsigned char public_key[crypto_box_PUBLICKEYBYTES];
+  crypto_box_keypair(public_key, secret.data());
+  std::string text = hex(secret.data(), SecretKey::kSize) + "\n";
+  write_private_file(file, text, 0600);
+  sodium_memzero(text.data(), text.size());
+  write_private_file(pub, hex(public_key, sizeof public_key) + "\n", 0644);
+}
+
+}  // namespace facecrowd

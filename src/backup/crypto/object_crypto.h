@@ -1,0 +1,90 @@
+// Encryption of backup objects (archives, oplog slices, manifests, ledger chunks) before they leave the
+// machine: libsodium secretstream (XChaCha20-Poly1305) with a fresh random data key per object.
+//
+// Object format (all integers are bytes as written):
+//   "FCRYPT01"                       8  magic: an object without it is plaintext
+//   wrap kind                        1  1 = data key wrapped with a symmetric key (key file or passphrase)
+//                                       2 = data key sealed to a public key (crypto_box_seal): write-only
+//   key id                          16  which key: BLAKE2b-128 of the symmetric key / the public key
+//   wrapped data key        72 or 80     kind 1: nonce(24) + secretbox(32 + 16); kind 2: seal(32 + 48)
+//   secretstream header             24
+//   chunks                              64 KiB of plaintext each + 17 bytes; the last, possibly shorter
+//                                       (even empty), carries TAG_FINAL
+// A missing final tag is a truncated object; bytes after it, or a chunk that fails authentication, a
+// tampered one: both are refused (Error kBadInput naming the object), and the output file is never left
+// behind. Key rotation: new objects use the keyring's first key; old ones name their key by id in the
+// header, so any key in the ring opens them.
+//
+// Keys (KeyRing):
+//   key file        32 random bytes as 64 hex characters; must be mode 0600 (or stricter), else refused
+//   passphrase      argon2id (crypto_pwhash, the MODERATE limits) with a 16-byte salt kept in the target's
+//                   index, so every run derives the same key
+//   public key      write-only mode: `<file>.pub` (64 hex) encrypts; the secret key file `<file>` (0600),
+//                   kept offline, is needed only to restore
+// Every key is held in sodium_malloc'd memory (locked, guarded) and wiped (sodium_memzero/sodium_free).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+// 32 bytes in guarded memory, wiped when destroyed.
+class SecretKey {
+ public:
+  SecretKey();
+  ~SecretKey();
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+  unsigned char* data() { return bytes_; }
+  const unsigned char* data() const { return bytes_; }
+  static constexpr size_t kSize = 32;
+
+ private:
+  unsigned char* bytes_;
+};
+
+class KeyRing {
+ public:
+  // A symmetric key from a key file. Error(kUsage) when the file is readable by group or others,
+  // kBadInput when it does not hold 64 hex characters, kNotFound when missing.
+  void add_key_file(const fs::path& file);
+  // A symmetric key from a passphrase and the target's salt (argon2id).
+  void add_passphrase(const std::string& passphrase, const std::array<unsigned char, 16>& salt);
+  // Write-only encryption: only the public key (64 hex characters in `file`).
+  void add_public_key_file(const fs::path& file);
+  // Decryption of write-only objects: the secret key file (0600) whose public key is `<file>.pub`.
+  void add_box_secret_key_file(const fs::path& file);
+
+  bool can_encrypt() const;            // a first key or public key exists
+  std::string encrypting_key_id() const;  // hex; "" when none
+  std::vector<std::string> key_ids() const;  // every key that can decrypt, hex
+
+  // `plain` -> `sealed` (through a temporary name; nothing left at `sealed` on failure).
+  void encrypt_file(const fs::path& plain, const fs::path& sealed) const;
+  // `sealed` -> `plain`. `object` names the object in every refusal (wrong key, tampered, truncated).
+  void decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const;
+
+ private:
+  struct Entry;
+  std::vector<std::shared_ptr<Entry>> entries_;
+  std::shared_ptr<Entry> encrypting_;
+};
+
+// True when the file starts with the "FCRYPT01" magic.
+bool is_encrypted_object(const fs::path& file);
+// The key id (hex) in an encrypted object's header; "" when the file is not one.
+std::string object_key_id(const fs::path& file);
+
+// Writes a new key file (mode 0600, 64 hex characters). Error(kConflict) when `file` exists.
+void generate_key_file(const fs::path& file);
+// Writes a key pair for write-only mode: `file` (secret, 0600) and `file`.pub (public). kConflict if either exists.
+void generate_key_pair(const fs::path& file);
+
+}  // namespace facecrowd

@@ -1,0 +1,76 @@
+#include "backup/offsite/offsite_fetch.h"
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/sha256.h"
+
+namespace facecrowd {
+
+FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
+                           std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir) {
+  const RemoteArchive* chosen = which == "latest" ? index.latest(db, until) : index.find_archive(which);
+  const std::string url = store.target().url();
+  if (!chosen) {
+    std::string have;
+    for (const auto& a : index.archives) have += (have.empty() ? "" : ", ") + a.name;
+    throw Error(ExitCode::kNotFound,
+                (which == "latest" ? "no backup archive of '" + db + "'" + (until ? " that starts before " + oplog_position_text(*until) : "")
+                                   : "no backup archive '" + which + "'") +
+                    " in target '" + url + "' (it holds: " + (have.empty() ? "none" : have) + ")");
+  }
+  if (until && !(chosen->manifest.oplog_start < *until))
+    throw Error(ExitCode::kUsage, "--until " + oplog_position_text(*until) + " is before backup '" + chosen->name +
+                                      "' (it starts at " + oplog_position_text(chosen->manifest.oplog_start) + ")");
+  ensure_writable_dir(backup_dir, "backup directory");
+  FetchedBackup out;
+  out.remote = *chosen;
+  out.archive = backup_dir / chosen->name;
+  fs::path sidecar = out.archive;
+  sidecar += ".manifest.json";
+  std::error_code ec;
+  if (!fs::exists(out.archive, ec)) {
+    store.download(chosen->manifest_object, sidecar, keys);
+    store.download(chosen->object, out.archive, keys);
+    out.bytes += chosen->object.size + chosen->manifest_object.size;
+  }
+
+  std::vector<SliceInfo> infos;
+  for (const auto& s : index.slices) infos.push_back({backup_dir / s.name, s.from, s.to, s.plain_bytes});
+  out.window = plan_oplog_window(chosen->manifest, infos);
+  for (const auto& s : out.window.slices) {
+    if (until && s.from >= *until) break;
+    if (!fs::exists(s.path, ec)) {
+      const RemoteSlice* r = index.find_slice(s.path.filename().string());
+      store.download(r->object, s.path, keys);
+      out.bytes += r->object.size;
+    }
+    out.slices.push_back(s.path);
+  }
+  return out;
+}
+
+std::string fetch_ledger(OffsiteStore& store, const RemoteIndex& index, const KeyRing* keys) {
+  std::string text;
+  const std::string url = store.target().url();
+  for (const auto& c : index.ledger) {
+    const std::string name = url + "/" + c.object.key;
+    if (c.offset != text.size())
+      throw Error(ExitCode::kBadInput, "erasure ledger chunk '" + name + "' starts at byte " + std::to_string(c.offset) +
+                                           " but the chunks before it end at " + std::to_string(text.size()) +
+                                           " (a chunk is missing or overlaps); the ledger cannot be trusted");
+    fs::path local = store.scratch() / "ledger-chunk";
+    store.download(c.object, local, keys);
+    std::string chunk = read_file(local);
+    fs::remove(local);
+    if (chunk.size() != c.length || sha256_hex(chunk) != c.plain_sha256)
+      throw Error(ExitCode::kBadInput, "erasure ledger chunk '" + name + "' does not match its recorded length and sha256");
+    text += chunk;
+  }
+  if (text.size() != index.ledger_bytes || (index.ledger_bytes > 0 && sha256_hex(text) != index.ledger_sha256))
+    throw Error(ExitCode::kBadInput, "the erasure ledger in target '" + url + "' is " + std::to_string(text.size()) +
+                                         " bytes but its index records " + std::to_string(index.ledger_bytes) +
+                                         " bytes and another sha256 (shortened or lost chunks); refusing to restore without it");
+  return text;
+}
+
+}  // namespace facecrowd

@@ -1,0 +1,35 @@
+// Bringing a backup back from a target (the first half of disaster recovery; app/offsite_restore.h does
+// the rest): the archive, its manifest copy and the oplog slices that continue it are downloaded into a
+// local backup directory, each checked against the index (size, sha256) and decrypted, so that the
+// ordinary restore (backup/restore.h) and point-in-time replay run on them unchanged. The ledger comes
+// back as one text, every chunk checked and the chunks proven contiguous.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/offsite/offsite_store.h"
+#include "backup/point_in_time.h"
+
+namespace facecrowd {
+
+struct FetchedBackup {
+  fs::path archive;                // local path, in the backup directory
+  RemoteArchive remote;
+  OplogWindow window;              // start .. reach over the downloaded slices
+  std::vector<fs::path> slices;    // downloaded (or already present) slice files
+  uint64_t bytes = 0;              // stored bytes downloaded
+};
+
+// `which` is "latest" (the newest archive of `db`; with `until`, the newest that starts before it) or an
+// archive name. Only the slices needed up to `until` are fetched (all that chain on without it).
+// Error(kNotFound) naming the target and what is there when no archive fits.
+FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
+                           std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir);
+
+// The target's whole erasure ledger. Error(kBadInput) naming the chunk when one is missing, overlaps,
+// or does not match its recorded sha256, or when the whole does not match the index.
+std::string fetch_ledger(OffsiteStore& store, const RemoteIndex& index, const KeyRing* keys);
+
+}  // namespace facecrowd

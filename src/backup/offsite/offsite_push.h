@@ -1,0 +1,53 @@
+// Sends what the local backup directory holds to a backup target, so that a lost disk loses nothing
+// (`facecrowd backup --target`, `facecrowd oplog ship --target`, and both from cron with a configured
+// target):
+//
+//   1. every archive with its manifest copy, and every oplog slice, that the target's index lacks;
+//   2. the erasure ledger's new bytes (whole lines only) as one more append-only object: the target's
+//      ledger is the concatenation of its chunks, each recorded with offset, length and sha256, and the
+//      index records the whole length and sha256. A local ledger that does not start with what the target
+//      holds is a conflict (Error kConflict): it is never overwritten;
+//   3. the index, rewritten;
+//   4. remote retention (offsite_retention.h): the index is rewritten without the pruned objects first,
+//      then they are deleted.
+// Objects go up encrypted when `keys` is given (and must be when the target's index says it is encrypted:
+// target_config.h's keys_for_upload fails closed). Pushes are serialised by an flock on
+// `<backup_dir>/offsite-push.lock` (Error kBusy while another runs).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "backup/offsite/offsite_retention.h"
+#include "backup/offsite/target_config.h"
+#include "backup/targets/backup_target.h"
+
+namespace facecrowd {
+
+struct PushOptions {
+  std::string db = "face-recognition";
+  fs::path ledger_file;              // <data>/erasure-ledger.jsonl; empty: none
+  RemoteRetention retention;
+  bool prune = true;
+};
+
+struct PushResult {
+  std::string target;
+  std::vector<std::string> uploaded;  // object keys
+  uint64_t bytes = 0;                 // stored bytes uploaded
+  uint64_t ledger_bytes = 0;          // new ledger bytes uploaded
+  std::vector<std::string> pruned;    // object keys deleted
+  std::string encryption;             // "" plaintext, else the mode and key id
+  std::vector<std::string> warnings;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+  std::string summary() const;
+};
+
+PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, const TargetConfig& config,
+                          const PushOptions& options);
+
+}  // namespace facecrowd

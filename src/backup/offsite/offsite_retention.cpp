@@ -1,0 +1,75 @@
+#include "backup/offsite/offsite_retention.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "store/schema.h"
+
+namespace facecrowd {
+namespace {
+
+constexpr int64_t kDayMillis = 86400000;
+
+bool is_full(const Manifest& m) {
+  std::set<std::string> have(m.collections.begin(), m.collections.end());
+  for (const auto& spec : collection_specs())
+    if (!have.count(spec.name)) return false;
+  return true;
+}
+
+// "2024-01" of a time (UTC).
+std::string month_of(UnixMillis t) { return format_iso8601(t).substr(0, 7); }
+
+}  // namespace
+
+RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string& db, const RemoteRetention& policy,
+                                    UnixMillis now) {
+  std::vector<const RemoteArchive*> mine;
+  for (const auto& a : index.archives)
+    if (a.db == db) mine.push_back(&a);
+  std::sort(mine.begin(), mine.end(), [](auto* a, auto* b) { return a->created != b->created ? a->created < b->created : a->name < b->name; });
+  RetentionPlan plan;
+  if (mine.empty()) return plan;
+
+  std::set<const RemoteArchive*> keep{mine.back()};
+  for (auto it = mine.rbegin(); it != mine.rend(); ++it)
+    if (is_full((*it)->manifest)) {
+      keep.insert(*it);
+      break;
+    }
+  std::map<int64_t, const RemoteArchive*> newest_of_day;
+  std::map<std::string, const RemoteArchive*> newest_of_month;
+  for (auto* a : mine) {  // oldest first: later ones overwrite
+    newest_of_day[a->created / kDayMillis] = a;
+    newest_of_month[month_of(a->created)] = a;
+  }
+  const int64_t today = now / kDayMillis;
+  for (const auto& [day, a] : newest_of_day)
+    if (day > today - policy.keep_daily) keep.insert(a);
+  // The last keep_monthly calendar months, this one included.
+  std::set<std::string> months;
+  {
+    int year = std::stoi(month_of(now).substr(0, 4)), month = std::stoi(month_of(now).substr(5, 2));
+    for (int i = 0; i < policy.keep_monthly; ++i) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%04d-%02d", year, month);
+      months.insert(buf);
+      if (--month == 0) month = 12, --year;
+    }
+  }
+  for (const auto& [m, a] : newest_of_month)
+    if (months.count(m)) keep.insert(a);
+
+  OplogTimestamp oldest_need = OplogTimestamp::from_packed(UINT64_MAX);
+  for (auto* a : mine) {
+    if (keep.count(a)) oldest_need = std::min(oldest_need, a->manifest.oplog_start);
+    else plan.archives.push_back(a->name);
+  }
+  OplogTimestamp newest = index.shipped_position();
+  for (const auto& s : index.slices)
+    if (s.to <= oldest_need && s.to != newest) plan.slices.push_back(s.name);
+  return plan;
+}
+
+}  // namespace facecrowd

@@ -1,0 +1,115 @@
+#include "backup/offsite/offsite_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/sha256.h"
+#include "core/utc_time.h"
+
+namespace facecrowd {
+
+OffsiteStore::OffsiteStore(BackupTarget& target, const fs::path& scratch_parent) : target_(target) {
+  std::error_code ec;
+  fs::create_directories(scratch_parent, ec);
+  if (ec) throw_io_error("cannot create folder", scratch_parent, ec.value());
+  static std::atomic<int> counter{0};
+  scratch_ = scratch_parent / (".offsite-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  fs::remove_all(scratch_, ec);
+  fs::create_directories(scratch_, ec);
+  if (ec) throw_io_error("cannot create scratch folder", scratch_, ec.value());
+}
+
+OffsiteStore::~OffsiteStore() {
+  std::error_code ec;
+  fs::remove_all(scratch_, ec);
+}
+
+std::optional<RemoteIndex> OffsiteStore::read_index() {
+  if (!target_.stat(RemoteIndex::kKey)) return std::nullopt;
+  fs::path local = scratch_ / "index.json";
+  target_.get(RemoteIndex::kKey, local);
+  const std::string what = "index '" + target_.url() + "/" + RemoteIndex::kKey + "'";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(local));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ExitCode::kBadInput, what + " is not JSON: " + e.what());
+  }
+  std::error_code ec;
+  fs::remove(local, ec);
+  return RemoteIndex::from_json(j, what);
+}
+
+RemoteIndex OffsiteStore::require_index() {
+  auto index = read_index();
+  if (!index)
+    throw Error(ExitCode::kNotFound, "no facecrowd backups in target '" + target_.url() + "' (it has no " +
+                                         RemoteIndex::kKey + "; run `facecrowd backup --target " + target_.url() + "` first)");
+  return *index;
+}
+
+void OffsiteStore::write_index(RemoteIndex& index) {
+  index.updated_at = format_iso8601(now_millis());
+  fs::path local = scratch_ / "index.json";
+  write_file_durably(local, index.to_json().dump(1) + "\n");
+  target_.put(RemoteIndex::kKey, local);
+  std::error_code ec;
+  fs::remove(local, ec);
+}
+
+RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain, const KeyRing* keys) {
+  if (!keys) {
+    auto info = target_.put(key, plain);
+    return {key, info.size, info.sha256, ""};
+  }
+  fs::path sealed = scratch_ / "upload.enc";
+  keys->encrypt_file(plain, sealed);
+  ObjectInfo info;
+  try {
+    info = target_.put(key, sealed);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(sealed, ec);
+    throw;
+  }
+  std::error_code ec;
+  fs::remove(sealed, ec);
+  return {key, info.size, info.sha256, keys->encrypting_key_id()};
+}
+
+void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys) {
+  const std::string name = target_.url() + "/" + object.key;
+  fs::path fetched = object.key_id.empty() ? dest : scratch_ / "download.enc";
+  if (!object.key_id.empty() && (!keys || keys->key_ids().empty()))
+    throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
+                                      "; give its key file (--key-file, $FACECROWD_BACKUP_KEY_FILE) or "
+                                      "$FACECROWD_BACKUP_PASSPHRASE");
+  target_.get(object.key, fetched);
+  std::error_code ec;
+  auto drop = [&] { fs::remove(fetched, ec); };
+  uint64_t size = fs::file_size(fetched, ec);
+  if (size != object.size) {
+    drop();
+    throw Error(ExitCode::kBadInput, "object '" + name + "' has " + std::to_string(size) + " bytes but the index recorded " +
+                                         std::to_string(object.size) + " (truncated or replaced); nothing was changed");
+  }
+  auto sha = sha256_of_file(fetched);
+  if (!sha || *sha != object.sha256) {
+    drop();
+    throw Error(ExitCode::kBadInput, "object '" + name + "' does not match the sha256 the index recorded (damaged or "
+                                     "replaced); nothing was changed");
+  }
+  if (object.key_id.empty()) return;
+  try {
+    keys->decrypt_file(fetched, dest, name);
+  } catch (...) {
+    drop();
+    throw;
+  }
+  drop();
+}
+
+}  // namespace facecrowd

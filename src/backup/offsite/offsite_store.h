@@ -1,0 +1,47 @@
+// Moving facecrowd's files to and from a backup target (remote_index.h describes the layout): encryption
+// on the way out, checks and decryption on the way in, and the index.
+//
+// - upload(): encrypts into the scratch folder when `keys` is given, puts, and returns what was stored.
+// - download(): gets the object, checks its stored size and sha256 against the index entry (Error
+//   kBadInput naming the object on a mismatch: damaged, truncated or replaced), decrypts it when the entry
+//   has a key id, and only then renames the result to `dest`: on any failure nothing is left at `dest`.
+//   An object encrypted but no keys given: Error(kUsage) saying which key it needs.
+// - The scratch folder (removed when the store is destroyed) sits beside the caller's files, so the final
+//   renames stay on one file system.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "backup/crypto/object_crypto.h"
+#include "backup/offsite/remote_index.h"
+#include "backup/targets/backup_target.h"
+
+namespace facecrowd {
+
+class OffsiteStore {
+ public:
+  OffsiteStore(BackupTarget& target, const fs::path& scratch_parent);
+  ~OffsiteStore();
+  OffsiteStore(const OffsiteStore&) = delete;
+  OffsiteStore& operator=(const OffsiteStore&) = delete;
+
+  BackupTarget& target() { return target_; }
+  const fs::path& scratch() const { return scratch_; }
+
+  // nullopt when the target has no index.json yet.
+  std::optional<RemoteIndex> read_index();
+  // Error(kNotFound) "no facecrowd backups in target …" when there is none.
+  RemoteIndex require_index();
+  void write_index(RemoteIndex& index);
+
+  RemoteObject upload(const std::string& key, const fs::path& plain, const KeyRing* keys);
+  void download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys);
+
+ private:
+  BackupTarget& target_;
+  fs::path scratch_;
+};
+
+}  // namespace facecrowd

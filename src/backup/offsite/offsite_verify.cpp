@@ -1,0 +1,81 @@
+#include "backup/offsite/offsite_verify.h"
+
+#include "backup/offsite/offsite_fetch.h"
+#include "core/error.h"
+
+namespace facecrowd {
+
+VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const OffsiteVerifyOptions& options) {
+  VerifyReport report;
+  report.source = target.url();
+  fs::path scratch_parent = options.scratch_parent.empty() ? fs::temp_directory_path() : options.scratch_parent;
+  OffsiteStore store(target, scratch_parent);
+  RemoteIndex index = store.require_index();
+  report.checks.push_back({"index", true, std::to_string(index.archives.size()) + " archives, " + std::to_string(index.slices.size()) +
+                                              " oplog slices, " + std::to_string(index.ledger.size()) + " ledger chunks (" +
+                                              std::to_string(index.ledger_bytes) + " bytes)" +
+                                              (index.encryption.empty() ? "" : ", encrypted: " + index.encryption)});
+  std::vector<const RemoteObject*> objects;
+  for (const auto& a : index.archives) objects.insert(objects.end(), {&a.object, &a.manifest_object});
+  for (const auto& s : index.slices) objects.push_back(&s.object);
+  for (const auto& c : index.ledger) objects.push_back(&c.object);
+  std::vector<std::string> problems;
+  uint64_t bytes = 0;
+  for (const auto* o : objects) {
+    auto info = target.stat(o->key);
+    if (!info) problems.push_back(o->key + ": missing");
+    else if (info->size != o->size) problems.push_back(o->key + ": " + std::to_string(info->size) + " bytes, the index recorded " + std::to_string(o->size));
+    else if (info->sha256 != o->sha256) problems.push_back(o->key + ": sha256 " + (info->sha256.empty() ? "not recorded" : info->sha256) + ", the index recorded " + o->sha256);
+    bytes += o->size;
+  }
+  std::string detail = std::to_string(objects.size()) + " objects, " + std::to_string(bytes) + " bytes: size and sha256 as recorded";
+  if (!problems.empty()) {
+    detail = std::to_string(problems.size()) + " of " + std::to_string(objects.size()) + " objects differ: ";
+    for (size_t i = 0; i < problems.size() && i < 10; ++i) detail += (i ? "; " : "") + problems[i];
+  }
+  report.checks.push_back({"objects", problems.empty(), detail});
+  uint64_t expect = 0;
+  bool chain = true;
+  for (const auto& c : index.ledger) {
+    chain = chain && c.offset == expect;
+    expect = c.offset + c.length;
+  }
+  chain = chain && expect == index.ledger_bytes;
+  report.checks.push_back({"ledger chain", chain, chain ? std::to_string(index.ledger.size()) + " chunks cover bytes 0.." + std::to_string(index.ledger_bytes)
+                                                        : "the chunks do not cover the ledger's " + std::to_string(index.ledger_bytes) + " bytes without a gap"});
+  if (!options.read_data) return report;
+
+  fs::path work = store.scratch() / "read-data";
+  try {
+    std::string ledger = fetch_ledger(store, index, keys);
+    report.checks.push_back({"ledger data", true, std::to_string(ledger.size()) + " bytes downloaded, every chunk's sha256 matches"});
+  } catch (const Error& e) {
+    report.checks.push_back({"ledger data", false, e.what()});
+  }
+  FetchedBackup fetched;
+  try {
+    fetched = fetch_backup(store, index, options.which, options.db, std::nullopt, keys, work);
+    report.checks.push_back({"download", true, fetched.remote.name + " and " + std::to_string(fetched.slices.size()) +
+                                                   " slices, " + std::to_string(fetched.bytes) + " bytes, checked" +
+                                                   (keys && !fetched.remote.object.key_id.empty() ? " and decrypted" : "")});
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::kNotFound) throw;
+    report.checks.push_back({"download", false, e.what()});
+    return report;
+  }
+  VerifyOptions vo;
+  vo.backup_dir = work;
+  vo.scratch_dir = store.scratch();
+  auto inner = verify_backup(fetched.archive.string(), vo);
+  for (auto& c : inner.checks) report.checks.push_back({"test restore: " + c.name, c.ok, c.detail});
+  try {
+    int64_t entries = for_each_replay_entry(fetched.window, {}, OplogTimestamp::from_packed(UINT64_MAX), [](const OplogEntry&) {});
+    report.checks.push_back({"oplog slices", true, std::to_string(entries) + " entries decoded, reaching " +
+                                                       oplog_position_text(fetched.window.reach)});
+  } catch (const Error& e) {
+    report.checks.push_back({"oplog slices", false, e.what()});
+  }
+  return report;
+}
+
+}  // namespace facecrowd

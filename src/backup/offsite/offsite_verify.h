@@ -1,0 +1,30 @@
+// `facecrowd verify --target`: is what the target holds complete and intact, without trusting this
+// machine's copies?
+//   - "index": the target's index.json reads;
+//   - "objects": every object it names exists with the recorded size and sha256 (x-amz-meta-sha256 /
+//     the directory target's .sha256), read by stat: no download, no key needed;
+//   - "ledger chain": the ledger chunks are contiguous from byte 0 to the recorded length;
+//   - with read_data: the archive (latest, or the one named), its slices and the whole ledger are
+//     downloaded into a scratch folder, checked against the index and decrypted (a key is needed for an
+//     encrypted target), then the archive is test-restored by backup/verify.h into a throwaway database and
+//     every slice entry decoded. Nothing of the live data or the backup directory is touched.
+// Failures are reported as checks, not thrown (except kNotFound: no index; kUsage).
+#pragma once
+
+#include "backup/crypto/object_crypto.h"
+#include "backup/targets/backup_target.h"
+#include "backup/verify.h"
+
+namespace facecrowd {
+
+struct OffsiteVerifyOptions {
+  bool read_data = false;
+  std::string which = "latest";    // with read_data: "latest" or an archive name
+  std::string db = "face-recognition";
+  fs::path scratch_parent;         // empty: the system temp dir
+};
+
+// `keys` may be null (plaintext, or a metadata-only check).
+VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const OffsiteVerifyOptions& options);
+
+}  // namespace facecrowd

@@ -1,0 +1,84 @@
+// What a backup target holds, as facecrowd lays it out under the target's prefix:
+//
+//   index.json                                 this index (plaintext; no personal data)
+//   archives/backup_<db>_YYYYMMDD_HHMMSS.tar.gz             each archive
+//   archives/backup_<db>_YYYYMMDD_HHMMSS.tar.gz.manifest.json  its manifest copy
+//   oplog/oplog_<from>_<to>.bson.gz            each shipped oplog slice
+//   ledger/ledger-<offset, 16 digits>.jsonl    the erasure ledger, append-only: each object holds the
+//                                              ledger's bytes [offset, offset + length), whole lines only
+//
+// Each object is stored encrypted when the target is (crypto/object_crypto.h), under the same name. The
+// index records for every object its stored size and sha256 (what verify checks without a key), the key
+// id when encrypted, and what facecrowd needs without downloading anything: archive positions, slice
+// ranges, the ledger's length and sha256. It is rewritten after new objects are uploaded and before old
+// ones are deleted, so every object it names exists.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/manifest.h"
+#include "core/oplog_timestamp.h"
+#include "core/utc_time.h"
+
+namespace facecrowd {
+
+struct RemoteObject {
+  std::string key;
+  uint64_t size = 0;      // stored bytes
+  std::string sha256;     // of the stored bytes
+  std::string key_id;     // encryption key id; empty: plaintext
+};
+
+struct RemoteArchive {
+  RemoteObject object;
+  RemoteObject manifest_object;
+  std::string name;       // backup_<db>_YYYYMMDD_HHMMSS.tar.gz
+  std::string db;
+  UnixMillis created = 0;
+  uint64_t plain_bytes = 0;
+  Manifest manifest;
+};
+
+struct RemoteSlice {
+  RemoteObject object;
+  std::string name;
+  OplogTimestamp from, to;
+  uint64_t plain_bytes = 0;
+};
+
+struct RemoteLedgerChunk {
+  RemoteObject object;
+  uint64_t offset = 0, length = 0;
+  std::string plain_sha256;
+};
+
+struct RemoteIndex {
+  static constexpr const char* kKey = "index.json";
+  int format_version = 1;
+  std::string updated_at;
+  std::string encryption;                      // "" (plaintext) | "key" | "passphrase" | "public-key"
+  std::string passphrase_salt;                 // hex, for "passphrase"
+  std::vector<RemoteArchive> archives;         // oldest first
+  std::vector<RemoteSlice> slices;             // by from
+  std::vector<RemoteLedgerChunk> ledger;       // by offset, contiguous from 0
+  uint64_t ledger_bytes = 0;
+  std::string ledger_sha256;                   // of the ledger's first ledger_bytes bytes
+
+  nlohmann::json to_json() const;
+  // Error(kBadInput) naming `what` when malformed or of a newer format.
+  static RemoteIndex from_json(const nlohmann::json& json, const std::string& what);
+
+  const RemoteArchive* find_archive(const std::string& name) const;
+  const RemoteSlice* find_slice(const std::string& name) const;
+  // The newest archive of `db` (whose manifest starts before `until` when given).
+  const RemoteArchive* latest(const std::string& db, std::optional<OplogTimestamp> until = std::nullopt) const;
+  // The highest slice `to` (null when none).
+  OplogTimestamp shipped_position() const;
+};
+
+}  // namespace facecrowd

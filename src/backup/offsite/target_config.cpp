@@ -1,0 +1,158 @@
+#include "backup/offsite/target_config.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "backup/offsite/remote_index.h"
+#include "core/error.h"
+#include "core/files.h"
+
+namespace facecrowd {
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::vector<fs::path> env_key_files() {
+  std::vector<fs::path> out;
+  std::string list = env("FACECROWD_BACKUP_KEY_FILE");
+  size_t start = 0;
+  while (start <= list.size() && !list.empty()) {
+    auto end = list.find(':', start);
+    std::string item = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) out.push_back(item);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::array<unsigned char, 16> salt_of(RemoteIndex& index, bool create) {
+  std::array<unsigned char, 16> salt{};
+  if (index.passphrase_salt.empty()) {
+    if (!create) throw Error(ExitCode::kBadInput, "the target's index has no passphrase salt");
+    randombytes_buf(salt.data(), salt.size());
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, salt.data(), salt.size());
+    index.passphrase_salt = hex;
+    return salt;
+  }
+  size_t used = 0;
+  if (sodium_hex2bin(salt.data(), salt.size(), index.passphrase_salt.data(), index.passphrase_salt.size(), nullptr, &used,
+                     nullptr) != 0 || used != salt.size())
+    throw Error(ExitCode::kBadInput, "the target's index has a malformed passphrase salt");
+  return salt;
+}
+
+}  // namespace
+
+fs::path TargetConfig::file_of(const fs::path& data_root) {
+  std::string override_file = env("FACECROWD_BACKUP_TARGET_CONFIG");
+  return override_file.empty() ? data_root / "backup-target.json" : fs::path(override_file);
+}
+
+std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
+  fs::path file = file_of(data_root);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    std::string target = env("FACECROWD_BACKUP_TARGET");
+    if (target.empty()) return std::nullopt;
+    TargetConfig c;
+    c.target = target;
+    return c;
+  }
+  try {
+    auto j = nlohmann::json::parse(read_file(file));
+    TargetConfig c;
+    c.target = j.at("target").get<std::string>();
+    c.encryption = j.value("encryption", std::string("none"));
+    if (c.encryption != "none" && c.encryption != "key" && c.encryption != "passphrase" && c.encryption != "public-key")
+      throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': encryption is '" + c.encryption +
+                                           "'; use none, key, passphrase or public-key");
+    for (const auto& k : j.value("key_files", nlohmann::json::array())) c.key_files.push_back(k.get<std::string>());
+    c.public_key_file = j.value("public_key_file", std::string());
+    c.keep_daily = j.value("keep_daily", 30);
+    c.keep_monthly = j.value("keep_monthly", 24);
+    if (c.keep_daily < 1 || c.keep_monthly < 0)
+      throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': keep_daily must be >= 1 and keep_monthly >= 0");
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "' is malformed: " + e.what());
+  }
+}
+
+void TargetConfig::save(const fs::path& file) const {
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& k : key_files) keys.push_back(k.string());
+  nlohmann::json j = {{"target", target}, {"encryption", encryption}, {"key_files", keys},
+                      {"public_key_file", public_key_file.string()}, {"keep_daily", keep_daily}, {"keep_monthly", keep_monthly}};
+  write_file_durably(file, j.dump(2) + "\n");
+}
+
+std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex& index) {
+  const bool index_encrypted = !index.encryption.empty();
+  if (!config.encrypted()) {
+    if (index_encrypted)
+      throw Error(ExitCode::kUsage, "backup target '" + config.target + "' is marked encrypted (" + index.encryption +
+                                        ") but no encryption is configured here; refusing to upload plaintext. Set "
+                                        "\"encryption\" and its key in " + std::string("backup-target.json"));
+    return nullptr;
+  }
+  auto ring = std::make_shared<KeyRing>();
+  auto refuse = [&](const std::string& why) -> Error {
+    return Error(ExitCode::kUsage, "backup target '" + config.target + "' is encrypted (" + config.encryption + ") but " + why +
+                                       "; refusing to upload plaintext");
+  };
+  if (config.encryption == "key") {
+    auto files = config.key_files.empty() ? env_key_files() : config.key_files;
+    if (files.empty()) throw refuse("no key file is configured (key_files, or $FACECROWD_BACKUP_KEY_FILE)");
+    try {
+      ring->add_key_file(files.front());
+    } catch (const Error& e) {
+      throw refuse(std::string("its key cannot be used: ") + e.what());
+    }
+  } else if (config.encryption == "passphrase") {
+    std::string pass = env("FACECROWD_BACKUP_PASSPHRASE");
+    if (pass.empty()) throw refuse("$FACECROWD_BACKUP_PASSPHRASE is not set");
+    ring->add_passphrase(pass, salt_of(index, true));
+    sodium_memzero(pass.data(), pass.size());
+  } else {
+    fs::path pub = config.public_key_file;
+    if (pub.empty()) throw refuse("no public_key_file is configured");
+    try {
+      ring->add_public_key_file(pub);
+    } catch (const Error& e) {
+      throw refuse(std::string("its public key cannot be used: ") + e.what());
+    }
+  }
+  index.encryption = config.encryption;
+  return ring;
+}
+
+std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& config, const RemoteIndex& index,
+                                           const std::vector<fs::path>& extra_key_files) {
+  auto ring = std::make_shared<KeyRing>();
+  std::vector<fs::path> files = extra_key_files;
+  if (config)
+    for (const auto& f : config->key_files) files.push_back(f);
+  for (const auto& f : env_key_files()) files.push_back(f);
+  for (const auto& f : files) {
+    // A file holds either a symmetric key or a write-only private key: add it as both (ids differ).
+    ring->add_key_file(f);
+    ring->add_box_secret_key_file(f);
+  }
+  std::string pass = env("FACECROWD_BACKUP_PASSPHRASE");
+  if (!pass.empty() && !index.passphrase_salt.empty()) {
+    RemoteIndex copy;
+    copy.passphrase_salt = index.passphrase_salt;
+    ring->add_passphrase(pass, salt_of(copy, false));
+  }
+  if (!pass.empty()) sodium_memzero(pass.data(), pass.size());
+  return ring;
+}
+
+}  // namespace facecrowd

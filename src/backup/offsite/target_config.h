@@ -1,0 +1,56 @@
+// The configured default backup target, so scheduled jobs (`facecrowd backup`, `facecrowd oplog ship`
+// from cron) need no flags, and the encryption settings that go with it:
+//
+//   <data dir>/backup-target.json   (or the file $FACECROWD_BACKUP_TARGET_CONFIG names)
+//   {"target": "s3://bucket/prefix",          // or gs://…, or a directory
+//    "encryption": "key",                     // "none" | "key" | "passphrase" | "public-key"
+//    "key_files": ["/etc/facecrowd/backup-2025.key", "/etc/facecrowd/backup-2024.key"],
+//                                             // "key": the first encrypts, every one decrypts (rotation);
+//                                             // "public-key": the private key files, for restores only
+//    "public_key_file": "/etc/facecrowd/backup.pub",   // "public-key" (write-only mode): encrypts
+//    "keep_daily": 30, "keep_monthly": 24}   // remote retention (offsite_retention.h)
+//
+// The passphrase never sits in a file or on a command line: $FACECROWD_BACKUP_PASSPHRASE. Without the file,
+// $FACECROWD_BACKUP_TARGET names the target (plaintext). No credential is ever stored here (s3_config.h).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/crypto/object_crypto.h"
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+struct RemoteIndex;
+
+struct TargetConfig {
+  std::string target;
+  std::string encryption = "none";
+  std::vector<fs::path> key_files;
+  fs::path public_key_file;
+  int keep_daily = 30;
+  int keep_monthly = 24;
+
+  bool encrypted() const { return encryption != "none" && !encryption.empty(); }
+  // The config file of `data_root` (or $FACECROWD_BACKUP_TARGET_CONFIG); nullopt when there is none and
+  // $FACECROWD_BACKUP_TARGET is unset. Error(kBadInput) naming the file when malformed.
+  static std::optional<TargetConfig> load(const fs::path& data_root);
+  static fs::path file_of(const fs::path& data_root);
+  void save(const fs::path& file) const;
+};
+
+// The keys for uploading to a target whose index is `index` (created with a salt when "passphrase" and
+// the index has none). Fail closed: Error(kUsage) when the configuration or the index says the target is
+// encrypted and no usable key is found. nullptr: plaintext.
+std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex& index);
+// Every key that may decrypt objects of `index`: the config's key files, `extra_key_files` (--key-file),
+// $FACECROWD_BACKUP_KEY_FILE (':'-separated) and the passphrase.
+std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& config, const RemoteIndex& index,
+                                           const std::vector<fs::path>& extra_key_files);
+
+}  // namespace facecrowd

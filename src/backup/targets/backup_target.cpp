@@ -1,0 +1,20 @@
+#include "backup/targets/backup_target.h"
+
+#include "backup/targets/directory_target.h"
+#include "backup/targets/s3_target.h"
+#include "core/error.h"
+
+namespace facecrowd {
+
+std::unique_ptr<BackupTarget> open_backup_target(const std::string& name) {
+  if (name.empty()) throw Error(ExitCode::kUsage, "the backup target is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory");
+  if (is_remote_target_name(name)) {
+    auto location = parse_bucket_location(name);
+    return std::make_unique<S3Target>(location, load_s3_settings(location));
+  }
+  if (name.find("://") != std::string::npos)
+    throw Error(ExitCode::kUsage, "backup target '" + name + "': only s3:// and gs:// targets (or a directory) are supported");
+  return std::make_unique<DirectoryTarget>(name);
+}
+
+}  // namespace facecrowd

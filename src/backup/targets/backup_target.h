@@ -1,0 +1,62 @@
+// Where backups live off-site: one small interface (in the manner of Litestream's ReplicaClient) with a
+// local-directory and an S3/GCS implementation. Keys are '/'-separated names relative to the target's
+// prefix ("archives/backup_face-recognition_20240103_010000.tar.gz"); a target never sees absolute
+// local paths except the file it reads from or writes to.
+//
+// Contracts, for every implementation:
+// - put() stores the whole file under `key` or nothing: readers never see a partial object (S3 makes an
+//   object visible only when its upload completes; the directory target writes a temporary name and
+//   renames). The object's sha256 is recorded with it (S3 user metadata x-amz-meta-sha256) so stat()
+//   reports it without reading the data.
+// - get() writes the object to `file` via a temporary name in the same directory and renames it at the
+//   end: a failed download (network, disk full) leaves no file at `file`. The bytes are checked against
+//   the recorded sha256 when there is one: Error(kBadInput) naming the object on a mismatch.
+// - list(prefix): every object whose key starts with `prefix`, sorted by key (sha256 only where it is
+//   cheap: the directory target; S3 needs stat() per object).
+// - remove() of a missing key is not an error.
+// - Errors are facecrowd::Error naming the target (its URL, never a credential), the key and what was
+//   being done: kNotFound (no such object or bucket), kIo (network, server or disk failure after the
+//   retries), kUsage (a malformed target name or configuration).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::string sha256;  // hex; empty when the object carries none (uploaded by another tool)
+};
+
+class BackupTarget {
+ public:
+  virtual ~BackupTarget() = default;
+  // "s3://bucket/prefix", "gs://bucket/prefix" or the directory: safe to print (no credentials).
+  virtual std::string url() const = 0;
+
+  // Returns what was stored (size and sha256 of the bytes).
+  virtual ObjectInfo put(const std::string& key, const fs::path& file) = 0;
+  virtual void get(const std::string& key, const fs::path& file) = 0;
+  virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
+  virtual void remove(const std::string& key) = 0;
+  // nullopt when there is no such object.
+  virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
+};
+
+// True for "s3://…" and "gs://…" names (a remote target); anything else is a local directory.
+bool is_remote_target_name(const std::string& name);
+
+// Opens the target a name denotes: "s3://bucket/prefix" and "gs://bucket/prefix" through s3_target.h
+// (configuration from the environment and the AWS files, s3_config.h), anything else as a directory
+// (created on first put). Error(kUsage) naming the text when it is malformed.
+std::unique_ptr<BackupTarget> open_backup_target(const std::string& name);
+
+}  // namespace facecrowd

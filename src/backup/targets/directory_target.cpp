@@ -1,0 +1,137 @@
+#include "backup/targets/directory_target.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/sha256.h"
+
+namespace facecrowd {
+namespace {
+
+constexpr const char* kShaSuffix = ".sha256";
+
+void require_safe_key(const std::string& key, const std::string& target) {
+  bool bad = key.empty() || key.front() == '/' || key.find('\0') != std::string::npos;
+  for (const auto& part : fs::path(key)) bad = bad || part == ".." || part == ".";
+  if (bad) throw Error(ExitCode::kUsage, "object name '" + key + "' is not a relative name inside target '" + target + "'");
+}
+
+}  // namespace
+
+std::string copy_file_durably(const fs::path& from, const fs::path& to, const std::string& what) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw_io_error("cannot open " + what + " source", from, errno);
+  fs::path partial = to;
+  partial += ".partial-" + std::to_string(::getpid());
+  Sha256 sha;
+  try {
+    OutputFile out(partial);
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+      ssize_t n = ::read(in, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_io_error("cannot read " + what + " source", from, errno);
+      if (n == 0) break;
+      sha.update(buf.data(), size_t(n));
+      out.write(buf.data(), size_t(n));
+    }
+    out.sync_and_close();
+    ::close(in);
+    in = -1;
+    rename_durably(partial, to);
+  } catch (...) {
+    if (in >= 0) ::close(in);
+    std::error_code ec;
+    fs::remove(partial, ec);
+    throw;
+  }
+  return sha.hex_digest();
+}
+
+fs::path DirectoryTarget::path_of(const std::string& key) const {
+  require_safe_key(key, url());
+  return dir_ / key;
+}
+
+ObjectInfo DirectoryTarget::put(const std::string& key, const fs::path& file) {
+  fs::path to = path_of(key);
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (ec) throw_io_error("cannot create folder in backup target", to.parent_path(), ec.value());
+  auto sha = sha256_of_file(file);
+  if (!sha) throw_io_error("cannot read file to upload", file, errno ? errno : EIO);
+  fs::path sidecar = to;
+  sidecar += kShaSuffix;
+  write_file_durably(sidecar, *sha);
+  std::string copied = copy_file_durably(file, to, "upload to '" + url() + "'");
+  if (copied != *sha) {
+    fs::remove(to, ec);
+    fs::remove(sidecar, ec);
+    throw Error(ExitCode::kIo, "file '" + file.string() + "' changed while it was copied to '" + to.string() + "'");
+  }
+  std::error_code size_ec;
+  return {key, fs::file_size(to, size_ec), copied};
+}
+
+void DirectoryTarget::get(const std::string& key, const fs::path& file) {
+  fs::path from = path_of(key);
+  std::error_code ec;
+  if (!fs::is_regular_file(from, ec))
+    throw Error(ExitCode::kNotFound, "object '" + key + "' not found in backup target '" + url() + "'");
+  std::string sha = copy_file_durably(from, file, "download of '" + key + "' from '" + url() + "'");
+  auto expected = stat(key);
+  if (expected && !expected->sha256.empty() && expected->sha256 != sha) {
+    fs::remove(file, ec);
+    throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
+                                         sha + " but " + expected->sha256 + " was recorded when it was uploaded");
+  }
+}
+
+std::vector<ObjectInfo> DirectoryTarget::list(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    std::string key = fs::relative(it->path(), dir_).generic_string();
+    if (key.rfind(prefix, 0) != 0) continue;
+    if (key.ends_with(kShaSuffix) || key.find(".partial-") != std::string::npos) continue;
+    if (auto info = stat(key)) out.push_back(*info);
+  }
+  std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+void DirectoryTarget::remove(const std::string& key) {
+  fs::path p = path_of(key);
+  std::error_code ec;
+  fs::remove(p, ec);
+  if (ec) throw_io_error("cannot delete object from backup target", p, ec.value());
+  fs::path sidecar = p;
+  sidecar += kShaSuffix;
+  fs::remove(sidecar, ec);
+}
+
+std::optional<ObjectInfo> DirectoryTarget::stat(const std::string& key) {
+  fs::path p = path_of(key);
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return std::nullopt;
+  ObjectInfo info{key, fs::file_size(p, ec), ""};
+  fs::path sidecar = p;
+  sidecar += kShaSuffix;
+  if (fs::exists(sidecar, ec)) {
+    try {
+      info.sha256 = read_file(sidecar);
+    } catch (const Error&) {
+    }
+  }
+  return info;
+}
+
+}  // namespace facecrowd

@@ -1,0 +1,31 @@
+// A backup target that is a local (or mounted) directory: key "a/b" is the file <dir>/a/b. The sha256
+// of each object is kept beside it as "<file>.sha256" (written before the rename, so an object never
+// appears without it); stat() and list() read those, and objects copied in by hand without one report
+// an empty sha256.
+#pragma once
+
+#include "backup/targets/backup_target.h"
+
+namespace facecrowd {
+
+class DirectoryTarget : public BackupTarget {
+ public:
+  explicit DirectoryTarget(fs::path dir) : dir_(std::move(dir)) {}
+  std::string url() const override { return dir_.string(); }
+  ObjectInfo put(const std::string& key, const fs::path& file) override;
+  void get(const std::string& key, const fs::path& file) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  std::optional<ObjectInfo> stat(const std::string& key) override;
+
+ private:
+  fs::path path_of(const std::string& key) const;
+  fs::path dir_;
+};
+
+// Copies `from` to `to` through "<to>.partial-<pid>" (fsynced, renamed, directory fsynced), computing the
+// sha256 of the bytes as they pass. Error(kIo) naming `what` on a read or write failure (disk full); no
+// file is left at `to` or at the partial name on failure. Returns the sha256.
+std::string copy_file_durably(const fs::path& from, const fs::path& to, const std::string& what);
+
+}  // namespace facecrowd

@@ -1,0 +1,74 @@
+// Configuration of an S3 or GCS backup target, by the conventions every S3 tool shares, so an operator
+// configures facecrowd as they configure the aws CLI:
+//
+//   target name         s3://bucket/prefix  or  gs://bucket/prefix (GCS through its S3-interoperable XML
+//                       API at storage.googleapis.com, with HMAC keys given as the AWS keys below)
+//   endpoint            $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, `endpoint_url` in the config file; else
+//                       https://s3.<region>.amazonaws.com (s3://) or https://storage.googleapis.com (gs://)
+//   region              $AWS_REGION, $AWS_DEFAULT_REGION, `region` in the config file; else us-east-1
+//                       (s3://) or auto (gs://)
+//   credentials         $AWS_ACCESS_KEY_ID + $AWS_SECRET_ACCESS_KEY (+ $AWS_SESSION_TOKEN), else the
+//                       profile $AWS_PROFILE (default "default") of $AWS_SHARED_CREDENTIALS_FILE
+//                       (~/.aws/credentials) and $AWS_CONFIG_FILE (~/.aws/config)
+//   addressing          $FACECROWD_S3_ADDRESSING = path | virtual; default: virtual-hosted for AWS and
+//                       GCS, path-style for any other endpoint (what S3-compatible servers expect)
+//   storage class       $FACECROWD_S3_STORAGE_CLASS (e.g. STANDARD_IA, GLACIER_IR), sent as
+//                       x-amz-storage-class on every upload; empty: the bucket's default
+//
+// Credentials never come from a command line. S3Credentials wipes its memory (sodium_memzero) when
+// destroyed, and nothing here puts a credential into an error message: errors name the file and the
+// setting that was missing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace facecrowd {
+
+struct BucketLocation {
+  std::string scheme;  // "s3" | "gs"
+  std::string bucket;
+  std::string prefix;  // without leading or trailing '/'; may be empty
+  std::string url() const;  // "s3://bucket/prefix"
+};
+
+// Error(kUsage) naming the text when it is not s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX] with a valid
+// bucket name (3-63 of a-z 0-9 . -).
+BucketLocation parse_bucket_location(const std::string& text);
+
+struct S3Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  S3Credentials() = default;
+  S3Credentials(const S3Credentials&) = default;
+  S3Credentials& operator=(const S3Credentials&) = default;
+  ~S3Credentials();  // sodium_memzero on every field
+};
+
+struct S3Settings {
+  std::string endpoint;      // scheme://host[:port], no trailing '/'
+  std::string region;
+  bool path_style = false;
+  std::string storage_class;
+  S3Credentials credentials;
+  // Transfer tuning (documented defaults; tests lower them).
+  uint64_t multipart_threshold = 64ull << 20;  // files larger than this go up in parts
+  uint64_t part_size = 16ull << 20;            // S3's minimum is 5 MiB (except the last part)
+  int parallel_parts = 4;                      // parts in flight at once
+  int max_attempts = 5;                        // per request, for 5xx answers and connection failures
+  int backoff_ms = 250;                        // first retry wait; doubles each attempt (with jitter)
+  long connect_timeout_s = 10;
+  long stall_timeout_s = 60;                   // abort a transfer that moves < 1 byte/s this long
+  // curl's CURLOPT_CONNECT_TO entries ("HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT"): send requests for a
+  // name to another address, e.g. a private endpoint; the tests use it to reach loopback servers under AWS's names.
+  std::vector<std::string> connect_to;
+};
+
+// Reads the environment and the AWS files for `location`. Error(kUsage) naming the missing setting and
+// where it may be given when no credentials are found; Error(kBadInput) naming a config file that cannot
+// be parsed or a bad $FACECROWD_S3_ADDRESSING.
+S3Settings load_s3_settings(const BucketLocation& location);
+
+}  // namespace facecrowd

@@ -1,0 +1,323 @@
+#include "backup/targets/s3_target.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "backup/targets/s3_request.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/sha256.h"
+
+namespace facecrowd {
+namespace {
+
+std::string xml_unescape(std::string s) {
+  static const std::pair<const char*, const char*> entities[] = {
+      {"&quot;", "\""}, {"&apos;", "'"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#34;", "\""}, {"&amp;", "&"}};
+  for (const auto& [from, to] : entities)
+    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += std::strlen(to))
+      s.replace(pos, std::strlen(from), to);
+  return s;
+}
+
+std::string xml_tag(const std::string& body, const std::string& tag) {
+  auto open = body.find("<" + tag + ">");
+  if (open == std::string::npos) return "";
+  open += tag.size() + 2;
+  auto close = body.find("</" + tag + ">", open);
+  return close == std::string::npos ? "" : xml_unescape(body.substr(open, close - open));
+}
+
+bool ok_status(long status) { return status >= 200 && status < 300; }
+
+// Error for an unexpected answer: 404 is kNotFound, anything else kIo, with S3's code and message.
+[[noreturn]] void fail(const std::string& what, const S3Response& r) {
+  throw Error(r.status == 404 ? ExitCode::kNotFound : ExitCode::kIo,
+              what + ": HTTP " + std::to_string(r.status) + " " + s3_error_text(r.body));
+}
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(const fs::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) throw_io_error("cannot open file to upload", path, errno);
+  }
+  ~FileDescriptor() { ::close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+S3Target::S3Target(BucketLocation location, S3Settings settings)
+    : location_(std::move(location)), settings_(std::move(settings)) {}
+
+std::string S3Target::full_key(const std::string& key) const {
+  if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos)
+    throw Error(ExitCode::kUsage, "object name '" + key + "' is not a relative name inside target '" + url() + "'");
+  return location_.prefix.empty() ? key : location_.prefix + "/" + key;
+}
+
+std::string S3Target::object_url(const std::string& key) const {
+  S3Connection c(settings_, location_);
+  return c.url_for(full_key(key), "");
+}
+
+ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
+  const std::string what = "upload of '" + file.filename().string() + "' to '" + url() + "/" + key + "'";
+  FileDescriptor fd(file);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_io_error("cannot stat file to upload", file, errno);
+  const uint64_t size = uint64_t(st.st_size);
+  const bool multipart = size > settings_.multipart_threshold && settings_.part_size > 0;
+
+  // One read: the whole file's sha256 (metadata) and, for a multipart upload, each part's (its signature).
+  Sha256 whole;
+  std::vector<std::string> part_sha;
+  {
+    std::vector<char> buf(1 << 20);
+    std::optional<Sha256> part;
+    uint64_t in_part = 0, done = 0;
+    while (done < size) {
+      size_t want = size_t(std::min<uint64_t>(buf.size(), size - done));
+      if (multipart) want = size_t(std::min<uint64_t>(want, settings_.part_size - in_part));
+      ssize_t n = ::pread(fd.get(), buf.data(), want, off_t(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw_io_error("cannot read file to upload", file, n < 0 ? errno : EIO);
+      whole.update(buf.data(), size_t(n));
+      if (multipart) {
+        if (!part) part.emplace();
+        part->update(buf.data(), size_t(n));
+        in_part += uint64_t(n);
+        if (in_part == settings_.part_size) {
+          part_sha.push_back(part->hex_digest());
+          part.reset();
+          in_part = 0;
+        }
+      }
+      done += uint64_t(n);
+    }
+    if (part) part_sha.push_back(part->hex_digest());
+  }
+  const std::string sha = whole.hex_digest();
+  if (multipart) {
+    put_multipart(key, fd.get(), size, sha, part_sha);
+    return {key, size, sha};
+  }
+
+  S3Request r;
+  r.method = "PUT";
+  r.key = full_key(key);
+  r.fd = fd.get();
+  r.length = size;
+  r.payload_sha256 = sha;
+  r.headers = {"x-amz-meta-sha256: " + sha};
+  if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
+  S3Connection c(settings_, location_);
+  auto response = c.perform(r, what);
+  if (!ok_status(response.status)) fail(what, response);
+  return {key, size, sha};
+}
+
+void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256,
+                             const std::vector<std::string>& part_sha) {
+  const std::string what = "multipart upload to '" + url() + "/" + key + "'";
+  const std::string object = full_key(key);
+  S3Connection control(settings_, location_);
+  S3Request init;
+  init.method = "POST";
+  init.key = object;
+  init.query = "uploads=";
+  init.headers = {"x-amz-meta-sha256: " + sha256};
+  if (!settings_.storage_class.empty()) init.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
+  auto started = control.perform(init, what + " (start)");
+  if (!ok_status(started.status)) fail(what + " (start)", started);
+  const std::string upload_id = xml_tag(started.body, "UploadId");
+  if (upload_id.empty()) throw Error(ExitCode::kIo, what + ": the server's answer to the start holds no UploadId");
+  const std::string id_query = "uploadId=" + s3_query_encode(upload_id);
+
+  const size_t parts = part_sha.size();
+  std::vector<std::string> etags(parts);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::exception_ptr first_error;
+  auto worker = [&] {
+    try {
+      S3Connection c(settings_, location_);
+      for (size_t i; !failed && (i = next++) < parts;) {
+        S3Request r;
+        r.method = "PUT";
+        r.key = object;
+        r.query = "partNumber=" + std::to_string(i + 1) + "&" + id_query;
+        r.fd = fd;
+        r.offset = uint64_t(i) * settings_.part_size;
+        r.length = std::min<uint64_t>(settings_.part_size, size - r.offset);
+        r.payload_sha256 = part_sha[i];
+        std::string part_what = what + ", part " + std::to_string(i + 1) + " of " + std::to_string(parts);
+        auto response = c.perform(r, part_what);
+        if (!ok_status(response.status)) fail(part_what, response);
+        auto etag = response.headers.find("etag");
+        if (etag == response.headers.end()) throw Error(ExitCode::kIo, part_what + ": the answer holds no ETag");
+        etags[i] = etag->second;
+      }
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!first_error) first_error = std::current_exception();
+      failed = true;
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t n_threads = std::max<size_t>(1, std::min<size_t>(size_t(std::max(1, settings_.parallel_parts)), parts));
+  for (size_t t = 0; t < n_threads; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+
+  auto abort_upload = [&] {
+    S3Request r;
+    r.method = "DELETE";
+    r.key = object;
+    r.query = id_query;
+    try {
+      auto response = control.perform(r, what + " (abort)");
+      return ok_status(response.status) || response.status == 404;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  if (first_error) {
+    bool aborted = abort_upload();
+    try {
+      std::rethrow_exception(first_error);
+    } catch (const Error& e) {
+      throw Error(e.code(), std::string(e.what()) + (aborted ? "; the upload was aborted, no parts are left behind"
+                                                             : "; aborting the upload failed too: parts of upload " +
+                                                                   upload_id + " may remain in the bucket"));
+    }
+  }
+
+  S3Request complete;
+  complete.method = "POST";
+  complete.key = object;
+  complete.query = id_query;
+  complete.body = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < parts; ++i)
+    complete.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
+  complete.body += "</CompleteMultipartUpload>";
+  complete.payload_sha256 = sha256_hex(complete.body);
+  S3Response done;
+  try {
+    done = control.perform(complete, what + " (complete)");
+  } catch (const Error&) {
+    abort_upload();
+    throw;
+  }
+  // S3 may answer 200 and still report an error in the body.
+  if (!ok_status(done.status) || done.body.find("<Error>") != std::string::npos) {
+    abort_upload();
+    fail(what + " (complete)", done);
+  }
+}
+
+void S3Target::get(const std::string& key, const fs::path& file) {
+  const std::string what = "download of '" + url() + "/" + key + "'";
+  fs::path partial = file;
+  partial += ".partial-" + std::to_string(::getpid());
+  std::optional<OutputFile> out;
+  std::optional<Sha256> sha;
+  S3Request r;
+  r.key = full_key(key);
+  r.reset_sink = [&] {
+    out.reset();
+    out.emplace(partial);
+    sha.emplace();
+  };
+  r.sink = [&](const char* data, size_t n) {
+    out->write(data, n);
+    sha->update(data, n);
+  };
+  try {
+    S3Connection c(settings_, location_);
+    auto response = c.perform(r, what);
+    if (!ok_status(response.status)) fail(what, response);
+    out->sync_and_close();
+    std::string got = sha->hex_digest();
+    auto expected = response.headers.find("x-amz-meta-sha256");
+    if (expected != response.headers.end() && !expected->second.empty() && expected->second != got)
+      throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
+                                           got + " but " + expected->second + " was recorded when it was uploaded");
+    rename_durably(partial, file);
+  } catch (...) {
+    out.reset();
+    std::error_code ec;
+    fs::remove(partial, ec);
+    throw;
+  }
+}
+
+std::vector<ObjectInfo> S3Target::list(const std::string& prefix) {
+  static const std::regex contents_re("<Contents>([\\s\\S]*?)</Contents>");
+  const std::string what = "listing of '" + url() + "/" + prefix + "'";
+  const std::string strip = location_.prefix.empty() ? "" : location_.prefix + "/";
+  std::vector<ObjectInfo> out;
+  S3Connection c(settings_, location_);
+  std::string token;
+  for (;;) {
+    S3Request r;
+    r.query = (token.empty() ? "" : "continuation-token=" + s3_query_encode(token) + "&") + "list-type=2&prefix=" +
+              s3_query_encode(strip + prefix);
+    auto response = c.perform(r, what);
+    if (!ok_status(response.status)) fail(what, response);
+    for (std::sregex_iterator it(response.body.begin(), response.body.end(), contents_re), end; it != end; ++it) {
+      std::string block = (*it)[1];
+      std::string key = xml_tag(block, "Key");
+      if (key.rfind(strip, 0) != 0) continue;
+      out.push_back({key.substr(strip.size()), std::stoull("0" + xml_tag(block, "Size")), ""});
+    }
+    if (xml_tag(response.body, "IsTruncated") != "true") break;
+    token = xml_tag(response.body, "NextContinuationToken");
+    if (token.empty()) break;
+  }
+  std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+void S3Target::remove(const std::string& key) {
+  const std::string what = "deletion of '" + url() + "/" + key + "'";
+  S3Request r;
+  r.method = "DELETE";
+  r.key = full_key(key);
+  S3Connection c(settings_, location_);
+  auto response = c.perform(r, what);
+  if (!ok_status(response.status) && response.status != 404) fail(what, response);
+}
+
+std::optional<ObjectInfo> S3Target::stat(const std::string& key) {
+  const std::string what = "looking up '" + url() + "/" + key + "'";
+  S3Request r;
+  r.method = "HEAD";
+  r.key = full_key(key);
+  S3Connection c(settings_, location_);
+  auto response = c.perform(r, what);
+  if (response.status == 404) return std::nullopt;
+  if (!ok_status(response.status)) fail(what, response);
+  ObjectInfo info{key, 0, ""};
+  if (auto it = response.headers.find("content-length"); it != response.headers.end()) info.size = std::stoull("0" + it->second);
+  if (auto it = response.headers.find("x-amz-meta-sha256"); it != response.headers.end()) info.sha256 = it->second;
+  return info;
+}
+
+bool is_remote_target_name(const std::string& name) { return name.rfind("s3://", 0) == 0 || name.rfind("gs://", 0) == 0; }
+
+
+}  // namespace facecrowd

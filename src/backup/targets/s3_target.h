@@ -1,0 +1,41 @@
+// A backup target in an S3 bucket (or an S3-compatible store, or GCS through its XML API): key K is the
+// object "<prefix>/K" of the bucket. Configuration: s3_config.h; HTTP, signing and retries: s3_request.h.
+//
+// Uploads: a file up to settings.multipart_threshold goes up in one PUT; a larger one as a multipart
+// upload of settings.part_size parts, settings.parallel_parts at a time (each part signed with its own
+// sha256, retried on its own). If any part fails for good, the upload is aborted (DELETE ?uploadId), so
+// no orphan parts stay behind to be billed, and the error names the part. Every upload carries the file's
+// sha256 as x-amz-meta-sha256 and, when set, the storage class (x-amz-storage-class).
+// Downloads check the bytes against x-amz-meta-sha256 (BackupTarget's contract).
+// list() reports sizes only (the sha256 needs a HEAD per object: stat()).
+#pragma once
+
+#include "backup/targets/backup_target.h"
+#include "backup/targets/s3_config.h"
+
+namespace facecrowd {
+
+class S3Target : public BackupTarget {
+ public:
+  S3Target(BucketLocation location, S3Settings settings);
+  std::string url() const override { return location_.url(); }
+  ObjectInfo put(const std::string& key, const fs::path& file) override;
+  void get(const std::string& key, const fs::path& file) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  std::optional<ObjectInfo> stat(const std::string& key) override;
+
+  const S3Settings& settings() const { return settings_; }
+  S3Settings& settings() { return settings_; }
+  // The URL an object's requests go to (tests: addressing).
+  std::string object_url(const std::string& key) const;
+
+ private:
+  std::string full_key(const std::string& key) const;
+  void put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256,
+                     const std::vector<std::string>& part_sha256);
+  BucketLocation location_;
+  S3Settings settings_;
+};
+
+}  // namespace facecrowd

@@ -1,0 +1,101 @@
+// `facecrowd target`: the configured default backup target and its encryption keys
+// (backup/offsite/target_config.h), so the scheduled backup and oplog ship need no flags.
+#include <iostream>
+
+#include "backup/crypto/object_crypto.h"
+#include "backup/offsite/target_config.h"
+#include "backup/targets/backup_target.h"
+#include "cli/command.h"
+#include "core/error.h"
+
+namespace facecrowd {
+namespace {
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  auto* group = app.add_subcommand("target", "Configure the off-site backup target (S3, GCS or a directory) and its keys");
+  group->require_subcommand(1);
+  group->footer(
+      "A configured target makes `facecrowd backup` and `facecrowd oplog ship` send every archive, oplog slice\n"
+      "and the erasure ledger off-site after each run (cron lines need no flags). Credentials are never stored\n"
+      "here: they come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+AWS_SESSION_TOKEN) or ~/.aws/credentials\n"
+      "(profile $AWS_PROFILE); AWS_ENDPOINT_URL and AWS_REGION select an S3-compatible endpoint and region;\n"
+      "FACECROWD_S3_ADDRESSING=path|virtual and FACECROWD_S3_STORAGE_CLASS tune it. gs://BUCKET/PREFIX uses\n"
+      "GCS's S3-interoperable XML API with an HMAC key in the same AWS_* variables.\n"
+      "Examples:\n"
+      "  facecrowd target keygen /etc/facecrowd/backup.key\n"
+      "  facecrowd target set s3://my-bucket/facecrowd --encryption key --key-file /etc/facecrowd/backup.key\n"
+      "  facecrowd target keygen /root/offline/backup-restore.key --write-only   # + .pub beside it\n"
+      "  facecrowd target set s3://my-bucket/facecrowd --encryption public-key \\\n"
+      "      --public-key /root/offline/backup-restore.key.pub   # the server cannot read its own backups\n"
+      "  FACECROWD_BACKUP_PASSPHRASE=... facecrowd backup   # with --encryption passphrase (argon2id)\n"
+      "Key rotation: `target set … --key-file NEW --key-file OLD`: new objects use NEW, OLD still decrypts.");
+
+  struct SetOptions {
+    TargetConfig config;
+    std::vector<std::string> key_files;
+    std::string public_key;
+  };
+  auto so = std::make_shared<SetOptions>();
+  auto* set = group->add_subcommand("set", "Write <data>/backup-target.json");
+  set->add_option("TARGET", so->config.target, "s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory")->required();
+  set->add_option("--encryption", so->config.encryption, "none | key | passphrase | public-key")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "key", "passphrase", "public-key"}));
+  set->add_option("--key-file", so->key_files, "key file (0600); repeatable, the first encrypts (key mode) — older ones decrypt");
+  set->add_option("--public-key", so->public_key, "write-only mode: the public key file (`target keygen --write-only` makes it)");
+  set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  set->add_option("--keep-monthly", so->config.keep_monthly, "remote retention: newest archive of each of the last N months")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  set->callback([so, &globals] {
+    TargetConfig c = so->config;
+    for (const auto& k : so->key_files) c.key_files.push_back(std::filesystem::absolute(k));
+    if (!so->public_key.empty()) c.public_key_file = std::filesystem::absolute(so->public_key);
+    if (c.encryption == "key" && c.key_files.empty()) throw Error(ExitCode::kUsage, "--encryption key needs --key-file");
+    if (c.encryption == "public-key" && c.public_key_file.empty()) throw Error(ExitCode::kUsage, "--encryption public-key needs --public-key");
+    // Prove the keys load now rather than at 01:00.
+    KeyRing probe;
+    if (c.encryption == "key") probe.add_key_file(c.key_files.front());
+    if (c.encryption == "public-key") probe.add_public_key_file(c.public_key_file);
+    if (!is_remote_target_name(c.target)) c.target = std::filesystem::absolute(c.target).string();
+    open_backup_target(c.target);  // validates the name (and finds credentials for s3/gs)
+    auto file = TargetConfig::file_of(globals.data_dir);
+    std::filesystem::create_directories(file.parent_path());
+    c.save(file);
+    std::cout << "backup target " << c.target << " (encryption: " << c.encryption << ") written to " << file.string() << "\n";
+  });
+
+  auto* show = group->add_subcommand("show", "Print the configured target");
+  show->callback([&globals] {
+    auto c = TargetConfig::load(globals.data_dir);
+    if (!c) throw Error(ExitCode::kNotFound, "no backup target is configured (" + TargetConfig::file_of(globals.data_dir).string() +
+                                                 " is missing and $FACECROWD_BACKUP_TARGET is unset); see `facecrowd target set --help`");
+    std::cout << "target: " << c->target << "\nencryption: " << c->encryption << "\n";
+    for (const auto& k : c->key_files) std::cout << "key file: " << k.string() << "\n";
+    if (!c->public_key_file.empty()) std::cout << "public key: " << c->public_key_file.string() << "\n";
+    std::cout << "retention: " << c->keep_daily << " daily, " << c->keep_monthly << " monthly\n";
+  });
+
+  struct KeygenOptions {
+    std::string file;
+    bool write_only = false;
+  };
+  auto ko = std::make_shared<KeygenOptions>();
+  auto* keygen = group->add_subcommand("keygen", "Create a new key file (0600), or a write-only key pair");
+  keygen->add_option("FILE", ko->file, "where to write the key (never overwritten)")->required();
+  keygen->add_flag("--write-only", ko->write_only, "a key pair: FILE (private, keep it offline) and FILE.pub (for the server)");
+  keygen->callback([ko] {
+    if (ko->write_only) {
+      generate_key_pair(ko->file);
+      std::cout << "wrote private key " << ko->file << " (mode 0600: keep it offline; restores need it) and public key "
+                << ko->file << ".pub (for `target set --encryption public-key --public-key`)\n";
+    } else {
+      generate_key_file(ko->file);
+      std::cout << "wrote key " << ko->file << " (mode 0600). Keep a copy off this machine: without it the encrypted "
+                   "backups cannot be restored.\n";
+    }
+  });
+});
+
+}  // namespace
+}  // namespace facecrowd

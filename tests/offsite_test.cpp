@@ -1,0 +1,264 @@
+// What goes off-site and how (backup/offsite/): pushes of the backup directory and the erasure ledger to a
+// target, fail-closed encryption, remote retention, and verify --target, on a directory target and on S3
+// (s3rver on loopback).
+#include <gtest/gtest.h>
+
+#include "backup/offsite/offsite_push.h"
+#include "backup/offsite/offsite_retention.h"
+#include "backup/offsite/offsite_store.h"
+#include "backup/offsite/offsite_verify.h"
+#include "backup/catalog.h"
+#include "backup/oplog_shipper.h"
+#include "backup/targets/directory_target.h"
+#include "backup/targets/s3_target.h"
+#include "core/files.h"
+#include "core/sha256.h"
+#include "restore_test_support.h"
+#include "s3_test_support.h"
+
+namespace facecrowd {
+namespace {
+
+using namespace restore_test;
+
+struct Site {
+  TempDir tmp;
+  fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote";
+  fs::path ledger = data / "erasure-ledger.jsonl";
+  Site() {
+    fill(data, 20);
+    backup(data, backups);
+    auto db = Database::open(DataDir::open(data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
+    w.commit();
+    ship_oplog(DataDir::open(data), backups, {});
+  }
+  void erase(const std::string& id) {
+    append_line_durably(ledger, nlohmann::json{{"person_id", id}, {"erased_at", "2026-01-01T00:00:00.000Z"},
+                                               {"db", "face-recognition"}, {"attendance_policy", "remove"},
+                                               {"requested_by", "dpo"}, {"file_ids", nlohmann::json::array()}}
+                                        .dump());
+  }
+  PushResult push(BackupTarget& t, const TargetConfig& config = {}) {
+    PushOptions o;
+    o.ledger_file = ledger;
+    return push_to_target(backups, t, config, o);
+  }
+};
+
+TEST(OffsitePush, SendsEveryArchiveSliceAndLedgerChunkOnceAndTheIndexNamesThem) {
+  Site s;
+  s.erase("p1");
+  DirectoryTarget t(s.remote);
+  auto first = s.push(t);
+  // archive + manifest copy + slice + ledger chunk
+  EXPECT_EQ(first.uploaded.size(), 4u) << first.to_json().dump();
+  auto again = s.push(t);
+  EXPECT_TRUE(again.uploaded.empty()) << again.to_json().dump();
+  s.erase("p2");
+  auto third = s.push(t);
+  ASSERT_EQ(third.uploaded.size(), 1u);
+  EXPECT_EQ(third.uploaded[0], "ledger/ledger-" + std::string(16 - std::to_string(first.ledger_bytes).size(), '0') +
+                                   std::to_string(first.ledger_bytes) + ".jsonl");
+  OffsiteStore store(t, s.tmp.path());
+  auto index = store.require_index();
+  EXPECT_EQ(index.archives.size(), 1u);
+  EXPECT_EQ(index.slices.size(), 1u);
+  EXPECT_EQ(index.ledger.size(), 2u);
+  EXPECT_EQ(index.ledger_bytes, fs::file_size(s.ledger));
+  EXPECT_EQ(index.ledger_sha256, *sha256_of_file(s.ledger));
+  for (const auto& o : {index.archives[0].object, index.slices[0].object}) {
+    auto info = t.stat(o.key);
+    ASSERT_TRUE(info) << o.key;
+    EXPECT_EQ(info->sha256, o.sha256);
+  }
+}
+
+// Regression: the local directory keeps every archive for --keep-days, the target only the newest of each
+// day; each push uploaded the older archive of the day again and retention deleted it again.
+TEST(OffsitePush, AnArchiveThatRemoteRetentionWouldDeleteIsNeverUploaded) {
+  Site s;
+  backup(s.data, s.backups);  // a second archive of the same day
+  DirectoryTarget t(s.remote);
+  auto first = s.push(t);
+  OffsiteStore store(t, s.tmp.path());
+  auto index = store.require_index();
+  ASSERT_EQ(index.archives.size(), 1u);
+  EXPECT_EQ(index.archives[0].name, BackupCatalog(s.backups).latest("face-recognition")->path.filename().string());
+  EXPECT_TRUE(first.pruned.empty()) << first.to_json().dump();
+  auto second = s.push(t);
+  EXPECT_TRUE(second.uploaded.empty()) << second.to_json().dump();
+  EXPECT_TRUE(second.pruned.empty()) << second.to_json().dump();
+}
+
+TEST(OffsitePush, ALocalLedgerThatDoesNotStartWithTheTargetsIsAConflictAndNothingIsOverwritten) {
+  Site s;
+  s.erase("p1");
+  DirectoryTarget t(s.remote);
+  s.push(t);
+  write_text(s.ledger, "");
+  s.erase("someone-else");
+  s.erase("p1");
+  try {
+    s.push(t);
+    FAIL() << "a diverging ledger must not be pushed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kConflict);
+    EXPECT_NE(std::string(e.what()).find("never overwritten"), std::string::npos) << e.what();
+  }
+  OffsiteStore store(t, s.tmp.path());
+  EXPECT_EQ(store.require_index().ledger.size(), 1u);
+}
+
+TEST(OffsitePush, AnEncryptedTargetRefusesToUploadPlaintextWhenNoKeyIsAvailable) {
+  Site s;
+  DirectoryTarget t(s.remote);
+  generate_key_file(s.tmp.path() / "k");
+  TargetConfig encrypted;
+  encrypted.target = s.remote.string();
+  encrypted.encryption = "key";
+  encrypted.key_files = {s.tmp.path() / "k"};
+  auto first = s.push(t, encrypted);
+  EXPECT_NE(first.encryption.find("key"), std::string::npos);
+  for (const auto& key : first.uploaded) {
+    if (key == "index.json") continue;
+    EXPECT_TRUE(is_encrypted_object(s.remote / key)) << key;
+  }
+
+  // A new archive, then a run whose configuration lost its key, and one that forgot the encryption.
+  backup(s.data, s.backups);
+  auto before = DirectoryTarget(s.remote).list("");
+  TargetConfig lost = encrypted;
+  lost.key_files = {s.tmp.path() / "missing.key"};
+  TargetConfig plain;
+  plain.target = s.remote.string();
+  for (const auto* config : {&lost, &plain}) {
+    try {
+      s.push(t, *config);
+      FAIL() << "must refuse";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage);
+      EXPECT_NE(std::string(e.what()).find("refusing to upload plaintext"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(DirectoryTarget(s.remote).list("").size(), before.size());  // nothing was uploaded
+}
+
+TEST(OffsiteVerify, FindsAMissingOrAlteredObjectAndTestRestoresWithReadData) {
+  Site s;
+  DirectoryTarget t(s.remote);
+  generate_key_file(s.tmp.path() / "k");
+  TargetConfig config;
+  config.target = s.remote.string();
+  config.encryption = "key";
+  config.key_files = {s.tmp.path() / "k"};
+  s.push(t, config);
+  auto ok = verify_target(t, nullptr, {});
+  EXPECT_TRUE(ok.ok()) << ok.to_json().dump(2);
+
+  KeyRing keys;
+  keys.add_key_file(s.tmp.path() / "k");
+  OffsiteVerifyOptions deep;
+  deep.read_data = true;
+  deep.scratch_parent = s.tmp.path();
+  auto read = verify_target(t, &keys, deep);
+  EXPECT_TRUE(read.ok()) << read.to_json().dump(2);
+  bool restored = false;
+  for (const auto& c : read.checks) restored = restored || c.name.rfind("test restore", 0) == 0;
+  EXPECT_TRUE(restored);
+
+  // A shortened object is seen without downloading (size against the index) ...
+  auto slices = t.list("oplog/");
+  ASSERT_EQ(slices.size(), 1u);
+  auto slice = s.remote / slices[0].key;
+  const std::string bytes = read_text(slice);
+  write_text(slice, bytes.substr(0, bytes.size() - 10));
+  auto shortened = verify_target(t, nullptr, {});
+  EXPECT_FALSE(shortened.ok());
+  EXPECT_NE(shortened.to_json().dump().find(slices[0].key), std::string::npos) << shortened.to_json().dump();
+  // ... a flipped bit of the same size only by reading the data (--read-data).
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 1;
+  write_text(slice, flipped);
+  auto deep_altered = verify_target(t, &keys, deep);
+  EXPECT_FALSE(deep_altered.ok());
+  EXPECT_NE(deep_altered.to_json().dump().find(slices[0].key), std::string::npos) << deep_altered.to_json().dump();
+  fs::remove(slice);
+  auto missing = verify_target(t, nullptr, {});
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.to_json().dump().find("missing"), std::string::npos) << missing.to_json().dump();
+}
+
+RemoteArchive archive_at(const std::string& iso, bool full = true) {
+  RemoteArchive a;
+  a.created = *parse_iso8601(iso);
+  a.db = "face-recognition";
+  a.name = "backup_face-recognition_" + format_compact(a.created) + ".tar.gz";
+  for (const auto& spec : collection_specs())
+    if (full || spec.name == "users") a.manifest.collections.push_back(spec.name);
+  a.manifest.oplog_start = {uint32_t(a.created / 1000), 1};
+  return a;
+}
+
+TEST(OffsiteRetention, KeepsThirtyDailyAndTwentyFourMonthlyAndNeverTheNewestFullBackupOrItsSlices) {
+  RemoteIndex index;
+  // Two archives a day for 60 days, and one a month for 30 months before that.
+  for (int d = 0; d < 60; ++d)
+    for (int h : {1, 13}) {
+      char iso[40];
+      UnixMillis t = *parse_iso8601("2026-11-29T00:00:00Z") - int64_t(d) * 86400000 + h * 3600000;
+      std::snprintf(iso, sizeof iso, "%s", format_iso8601(t).c_str());
+      index.archives.push_back(archive_at(iso));
+    }
+  for (int m = 2; m < 33; ++m) {
+    int year = 2026, month = 11 - m;
+    while (month < 1) month += 12, --year;
+    char iso[40];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-15T01:00:00Z", year, month);
+    index.archives.push_back(archive_at(iso));
+  }
+  auto plan = plan_remote_retention(index, "face-recognition", {}, *parse_iso8601("2026-11-29T20:00:00Z"));
+  std::set<std::string> pruned(plan.archives.begin(), plan.archives.end());
+  size_t kept = index.archives.size() - pruned.size();
+  // 30 days (newest of each) + the months of the 24 not already covered by a daily one.
+  std::set<std::string> months;
+  for (const auto& a : index.archives)
+    if (!pruned.count(a.name)) months.insert(format_iso8601(a.created).substr(0, 7));
+  EXPECT_EQ(months.size(), 24u);
+  EXPECT_GE(kept, 30u + 22u);
+  EXPECT_FALSE(pruned.count(archive_at("2026-11-29T13:00:00Z").name));  // the newest
+  EXPECT_TRUE(pruned.count(archive_at("2026-11-29T01:00:00Z").name));   // an older one of the same day
+  EXPECT_TRUE(pruned.count(archive_at("2024-05-15T01:00:00Z").name));   // 30 months ago
+
+  // A newest archive that is partial (one collection): the newest FULL one stays however old it is.
+  RemoteIndex partial;
+  partial.archives = {archive_at("2025-01-01T01:00:00Z"), archive_at("2026-11-29T01:00:00Z", false)};
+  RemoteSlice needed{{"oplog/a", 1, "x", ""}, "a", {uint32_t(*parse_iso8601("2025-01-01T01:00:00Z") / 1000), 1},
+                     {uint32_t(*parse_iso8601("2025-01-02T01:00:00Z") / 1000), 1}, 1};
+  partial.slices = {needed};
+  auto p = plan_remote_retention(partial, "face-recognition", {30, 0}, *parse_iso8601("2026-11-29T20:00:00Z"));
+  EXPECT_TRUE(p.archives.empty());
+  EXPECT_TRUE(p.slices.empty());
+}
+
+TEST(OffsitePush, AnS3TargetTakesTheSamePushAndVerify) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  S3rver server;
+  Site s;
+  s.erase("p1");
+  S3Settings settings;
+  settings.endpoint = server.endpoint();
+  settings.path_style = true;
+  settings.region = "us-east-1";
+  settings.credentials.access_key_id = S3rver::kAccessKey;
+  settings.credentials.secret_access_key = S3rver::kSecretKey;
+  S3Target t(parse_bucket_location("s3://facecrowd-test/site"), settings);
+  auto r = s.push(t);
+  EXPECT_EQ(r.uploaded.size(), 4u);
+  auto report = verify_target(t, nullptr, {});
+  EXPECT_TRUE(report.ok()) << report.to_json().dump(2);
+}
+
+}  // namespace
+}  // namespace facecrowd

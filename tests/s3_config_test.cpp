@@ -1,0 +1,109 @@
+// Target names and S3 configuration by the AWS conventions (backup/targets/s3_config.h).
+#include <gtest/gtest.h>
+
+#include "backup/targets/backup_target.h"
+#include "backup/targets/s3_config.h"
+#include "backup/targets/s3_target.h"
+#include "core/error.h"
+#include "s3_test_support.h"
+
+namespace facecrowd {
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kClean = {
+    {"AWS_ACCESS_KEY_ID", ""}, {"AWS_SECRET_ACCESS_KEY", ""}, {"AWS_SESSION_TOKEN", ""}, {"AWS_REGION", ""},
+    {"AWS_DEFAULT_REGION", ""}, {"AWS_ENDPOINT_URL", ""}, {"AWS_ENDPOINT_URL_S3", ""}, {"AWS_PROFILE", ""},
+    {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"}, {"AWS_CONFIG_FILE", "/nonexistent"},
+    {"FACECROWD_S3_ADDRESSING", ""}, {"FACECROWD_S3_STORAGE_CLASS", ""}};
+
+TEST(S3Config, TargetNamesAreParsedAndMalformedOnesRefusedByName) {
+  auto l = parse_bucket_location("s3://my-bucket/site/a/");
+  EXPECT_EQ(l.scheme, "s3");
+  EXPECT_EQ(l.bucket, "my-bucket");
+  EXPECT_EQ(l.prefix, "site/a");
+  EXPECT_EQ(l.url(), "s3://my-bucket/site/a");
+  EXPECT_EQ(parse_bucket_location("gs://b.example").prefix, "");
+  for (std::string bad : {"s3://", "s3://UPPER/x", "s3://ab", "s3://b/x/../y", "ftp://b/x"}) {
+    try {
+      open_backup_target(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage) << bad;
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(S3Config, EnvironmentFirstThenTheProfileOfTheAwsFiles) {
+  TempDir d;
+  write_text(d.path() / "credentials", "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = defaultsecret\n"
+                                       "[backup]\naws_access_key_id = BACKUPKEY\naws_secret_access_key = backupsecret\n"
+                                       "aws_session_token = tok\n");
+  write_text(d.path() / "config", "[default]\nregion = us-west-2\n[profile backup]\nregion = eu-central-1\n"
+                                  "endpoint_url = http://minio.local:9000\ns3 =\n  addressing_style = path\n");
+  auto env = kClean;
+  env.push_back({"AWS_SHARED_CREDENTIALS_FILE", (d.path() / "credentials").string()});
+  env.push_back({"AWS_CONFIG_FILE", (d.path() / "config").string()});
+  {
+    ScopedEnv e(env);
+    auto s = load_s3_settings(parse_bucket_location("s3://bkt/p"));
+    EXPECT_EQ(s.credentials.access_key_id, "DEFAULTKEY");
+    EXPECT_EQ(s.region, "us-west-2");
+    EXPECT_EQ(s.endpoint, "https://s3.us-west-2.amazonaws.com");
+    EXPECT_FALSE(s.path_style);  // AWS: virtual-hosted
+  }
+  {
+    auto with_profile = env;
+    with_profile.push_back({"AWS_PROFILE", "backup"});
+    ScopedEnv e(with_profile);
+    auto s = load_s3_settings(parse_bucket_location("s3://bkt/p"));
+    EXPECT_EQ(s.credentials.access_key_id, "BACKUPKEY");
+    EXPECT_EQ(s.credentials.session_token, "tok");
+    EXPECT_EQ(s.region, "eu-central-1");
+    EXPECT_EQ(s.endpoint, "http://minio.local:9000");
+    EXPECT_TRUE(s.path_style);  // a custom endpoint: path-style
+  }
+  {
+    auto with_env = env;
+    with_env.push_back({"AWS_ACCESS_KEY_ID", "ENVKEY"});
+    with_env.push_back({"AWS_SECRET_ACCESS_KEY", "envsecret"});
+    with_env.push_back({"AWS_REGION", "ap-south-1"});
+    with_env.push_back({"FACECROWD_S3_STORAGE_CLASS", "GLACIER_IR"});
+    ScopedEnv e(with_env);
+    auto s = load_s3_settings(parse_bucket_location("s3://bkt/p"));
+    EXPECT_EQ(s.credentials.access_key_id, "ENVKEY");
+    EXPECT_EQ(s.region, "ap-south-1");
+    EXPECT_EQ(s.storage_class, "GLACIER_IR");
+  }
+}
+
+TEST(S3Config, MissingCredentialsSayWhereToPutThemAndNeverAskForAFlag) {
+  ScopedEnv e(kClean);
+  try {
+    load_s3_settings(parse_bucket_location("s3://bkt/p"));
+    FAIL();
+  } catch (const Error& err) {
+    std::string m = err.what();
+    EXPECT_EQ(err.code(), ExitCode::kUsage);
+    EXPECT_NE(m.find("AWS_ACCESS_KEY_ID"), std::string::npos) << m;
+    EXPECT_NE(m.find("never taken from the command line"), std::string::npos) << m;
+  }
+}
+
+TEST(S3Config, GcsGoesToTheInteroperableXmlEndpointWithRegionAuto) {
+  auto env = kClean;
+  env.push_back({"AWS_ACCESS_KEY_ID", "GOOGHMACID"});
+  env.push_back({"AWS_SECRET_ACCESS_KEY", "hmacsecret"});
+  ScopedEnv e(env);
+  auto s = load_s3_settings(parse_bucket_location("gs://my-bucket/fc"));
+  EXPECT_EQ(s.endpoint, "https://storage.googleapis.com");
+  EXPECT_EQ(s.region, "auto");
+  S3Target t(parse_bucket_location("gs://my-bucket/fc"), s);
+  EXPECT_EQ(t.object_url("index.json"), "https://my-bucket.storage.googleapis.com/fc/index.json");
+  ScopedEnv path(std::vector<std::pair<std::string, std::string>>{{"FACECROWD_S3_ADDRESSING", "path"}});
+  S3Target p(parse_bucket_location("gs://my-bucket/fc"), load_s3_settings(parse_bucket_location("gs://my-bucket/fc")));
+  EXPECT_EQ(p.object_url("index.json"), "https://storage.googleapis.com/my-bucket/fc/index.json");
+}
+
+}  // namespace
+}  // namespace facecrowd

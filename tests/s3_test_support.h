@@ -1,0 +1,85 @@
+// Loopback servers for the backup-target tests: s3rver (a real S3-compatible server, pinned in
+// tools/s3/package.json), the fault proxy and the capture server (tests/s3/*.js). Each runs as a child
+// process on a port the kernel picks, and is stopped (by its own pid) when the object is destroyed.
+// s3_tools_available() is false when node or tools/s3/node_modules is missing (tests then skip with a message;
+// scripts/install-deps.sh installs both).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+
+namespace facecrowd {
+
+bool s3_tools_available();
+std::string s3_tools_missing_message();
+
+// A child process whose stdout is read until `ready_line` returns a port.
+class ChildServer {
+ public:
+  ChildServer(const std::vector<std::string>& argv, const std::string& port_marker);
+  ~ChildServer();
+  ChildServer(const ChildServer&) = delete;
+  ChildServer& operator=(const ChildServer&) = delete;
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class S3rver {
+ public:
+  static constexpr const char* kAccessKey = "S3RVER";      // s3rver's built-in account
+  static constexpr const char* kSecretKey = "S3RVER";
+  explicit S3rver(const std::string& bucket = "facecrowd-test");
+  int port() const { return server_->port(); }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
+  const fs::path& store() const { return dir_.path(); }
+  // Files left under s3rver's multipart upload folders (orphan parts).
+  std::vector<fs::path> upload_part_files() const;
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ChildServer> server_;
+};
+
+class FaultProxy {
+ public:
+  FaultProxy(int upstream_port, const fs::path& store);
+  int port() const { return server_->port(); }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
+  void fault(const nlohmann::json& spec);
+  nlohmann::json log();
+
+ private:
+  std::unique_ptr<ChildServer> server_;
+};
+
+class CaptureServer {
+ public:
+  CaptureServer();
+  int port() const { return server_->port(); }
+  std::vector<nlohmann::json> requests() const;
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ChildServer> server_;
+};
+
+// Sets environment variables for the object's lifetime, restoring the old values after.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::vector<std::pair<std::string, std::string>>& vars);
+  ~ScopedEnv();
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+}  // namespace facecrowd
