@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "app/eval_crowd.h"
 #include "core/error.h"
@@ -358,6 +359,67 @@ TEST_F(CrowdCounterTest, EvaluationReportsErrorsPerImageOnTheHeldOutSplit) {
   std::string csv = read_text(out.path() / "rows.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), long(india_names.size() + 1));
   EXPECT_EQ(csv.rfind("image,true,predicted,error\n", 0), 0u);
+  // The bias and the density buckets, consistent with the per-image rows.
+  double err_sum = 0;
+  for (const auto& row : j["perImage"]) err_sum += row["predicted"].get<double>() - row["true"].get<double>();
+  EXPECT_NEAR(j["bias"].get<double>(), err_sum / double(india_names.size()), 0.01);
+  ASSERT_EQ(j["byTrueCount"].size(), 4u);
+  size_t bucketed = 0;
+  for (const auto& b : j["byTrueCount"]) bucketed += b["images"].get<size_t>();
+  EXPECT_EQ(bucketed, india_names.size());
+  // Progress reaches stderr although it is not a terminal here: the first and the last image at least.
+  const std::string total = "/" + std::to_string(india_names.size());
+  EXPECT_NE(cli.err.find("counting images 1" + total), std::string::npos) << cli.err;
+  EXPECT_NE(cli.err.find("counting images " + std::to_string(india_names.size()) + total), std::string::npos) << cli.err;
+  auto quiet = run_facecrowd("--quiet eval crowd " + q(india) + " --split " + q(split_file()) + " --set street_india",
+                             "FACECROWD_MODELS=" + q(face_models_dir()));
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("counting images"), std::string::npos) << quiet.err;
+  EXPECT_NE(quiet.out.find("by true count"), std::string::npos) << quiet.out;
+  EXPECT_NE(quiet.out.find("bias "), std::string::npos) << quiet.out;
+}
+
+TEST(CrowdEvaluation, SummaryGivesTheBiasAndTheErrorPerDensityBucket) {
+  CrowdEvalReport report;
+  // true, predicted: two sparse scenes (one over, one under), one mid, two dense undercounted, none over 1000
+  for (auto [t, p] : std::vector<std::pair<double, double>>{{10, 14}, {49, 45}, {50, 60}, {200, 150}, {999, 899}})
+    report.rows.push_back({"x.jpg", t, p, 1024, 768, 0.5});
+  summarise_crowd_rows(report);
+  EXPECT_NEAR(report.mae, (4 + 4 + 10 + 50 + 100) / 5.0, 1e-9);
+  EXPECT_NEAR(report.bias, (4 - 4 + 10 - 50 - 100) / 5.0, 1e-9);
+  ASSERT_EQ(report.buckets.size(), 4u);
+  EXPECT_EQ(report.buckets[0].label, "0-50");
+  EXPECT_EQ(report.buckets[0].images, 2u);  // 10 and 49; 50 belongs to the next bucket
+  EXPECT_NEAR(report.buckets[0].mae, 4, 1e-9);
+  EXPECT_NEAR(report.buckets[0].bias, 0, 1e-9);
+  EXPECT_EQ(report.buckets[1].images, 1u);
+  EXPECT_NEAR(report.buckets[1].bias, 10, 1e-9);
+  EXPECT_EQ(report.buckets[2].images, 2u);
+  EXPECT_NEAR(report.buckets[2].mae, 75, 1e-9);
+  EXPECT_NEAR(report.buckets[2].bias, -75, 1e-9);
+  EXPECT_EQ(report.buckets[3].label, "over 1000");
+  EXPECT_EQ(report.buckets[3].images, 0u);
+  const std::string text = report.text();
+  EXPECT_NE(text.find("bias            -28.00"), std::string::npos) << text;
+  EXPECT_NE(text.find("200-1000"), std::string::npos) << text;
+  auto j = report.to_json();
+  EXPECT_FALSE(j["byTrueCount"][3].contains("mae"));  // an empty bucket has no error, not an error of 0
+  EXPECT_EQ(j["byTrueCount"][2]["maxTrueExclusive"], 1000);
+}
+
+TEST(CrowdCommandHelp, MarksTheLocationAsRequired) {
+  auto help = run_facecrowd("crowd --help");
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  // The option's own line (the examples above it mention --location too).
+  std::istringstream lines(help.out);
+  std::string line, option_line;
+  while (std::getline(lines, line))
+    if (line.find_first_not_of(' ') != std::string::npos && line.compare(line.find_first_not_of(' '), 10, "--location") == 0) {
+      option_line = line;
+      break;
+    }
+  ASSERT_FALSE(option_line.empty()) << help.out;
+  EXPECT_NE(option_line.find("REQUIRED"), std::string::npos) << option_line;
 }
 
 TEST(CrowdEvaluation, BadFoldersAndSplitsAreNamed) {

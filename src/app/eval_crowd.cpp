@@ -84,29 +84,50 @@ std::set<std::string> read_validation_names(const fs::path& split_json, const st
   return names;
 }
 
-CrowdEvalReport evaluate_crowd(vision::CrowdCounter& counter, const std::vector<CrowdTruth>& images,
-                               const vision::ImageLimits& limits, const std::function<void(size_t, size_t)>& progress) {
-  CrowdEvalReport report;
-  double abs_sum = 0, sq_sum = 0;
-  for (size_t i = 0; i < images.size(); ++i) {
-    cv::Mat bgr = vision::load_image(images[i].image, limits);
-    auto started = std::chrono::steady_clock::now();
-    vision::DensityMap map = counter.count(bgr);
-    CrowdEvalRow row{images[i].image.filename().string(), images[i].count, map.count, bgr.cols, bgr.rows,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
-    abs_sum += std::abs(row.predicted - row.truth);
-    sq_sum += (row.predicted - row.truth) * (row.predicted - row.truth);
+void summarise_crowd_rows(CrowdEvalReport& report) {
+  report.buckets = {{"0-50", 0, 50}, {"50-200", 50, 200}, {"200-1000", 200, 1000}, {"over 1000", 1000, -1}};
+  double abs_sum = 0, sq_sum = 0, err_sum = 0;
+  report.mean_truth = report.mean_predicted = report.seconds = 0;
+  for (const auto& row : report.rows) {
+    const double err = row.predicted - row.truth;
+    abs_sum += std::abs(err);
+    sq_sum += err * err;
+    err_sum += err;
     report.mean_truth += row.truth;
     report.mean_predicted += row.predicted;
     report.seconds += row.seconds;
-    report.rows.push_back(std::move(row));
-    if (progress) progress(i + 1, images.size());
+    for (auto& b : report.buckets) {
+      if (row.truth < b.min_count || (b.max_count >= 0 && row.truth >= b.max_count)) continue;
+      ++b.images;
+      b.mae += std::abs(err);
+      b.bias += err;
+    }
+  }
+  for (auto& b : report.buckets) {
+    if (b.images == 0) continue;
+    b.mae /= double(b.images);
+    b.bias /= double(b.images);
   }
   const double n = double(std::max<size_t>(1, report.rows.size()));
   report.mae = abs_sum / n;
   report.rmse = std::sqrt(sq_sum / n);
+  report.bias = err_sum / n;
   report.mean_truth /= n;
   report.mean_predicted /= n;
+}
+
+CrowdEvalReport evaluate_crowd(vision::CrowdCounter& counter, const std::vector<CrowdTruth>& images,
+                               const vision::ImageLimits& limits, const std::function<void(size_t, size_t)>& progress) {
+  CrowdEvalReport report;
+  for (size_t i = 0; i < images.size(); ++i) {
+    cv::Mat bgr = vision::load_image(images[i].image, limits);
+    auto started = std::chrono::steady_clock::now();
+    vision::DensityMap map = counter.count(bgr);
+    report.rows.push_back({images[i].image.filename().string(), images[i].count, map.count, bgr.cols, bgr.rows,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
+    if (progress) progress(i + 1, images.size());
+  }
+  summarise_crowd_rows(report);
   return report;
 }
 
@@ -115,18 +136,36 @@ nlohmann::json CrowdEvalReport::to_json() const {
   for (const auto& r : rows)
     images.push_back({{"image", r.image}, {"true", r.truth}, {"predicted", std::round(r.predicted * 100) / 100},
                       {"width", r.width}, {"height", r.height}, {"seconds", std::round(r.seconds * 1000) / 1000}});
-  return {{"images", rows.size()}, {"mae", mae}, {"rmse", rmse}, {"meanTrue", mean_truth},
+  auto by_count = nlohmann::json::array();
+  for (const auto& b : buckets) {
+    nlohmann::json jb = {{"range", b.label}, {"minTrue", b.min_count}, {"images", b.images}};
+    if (b.max_count >= 0) jb["maxTrueExclusive"] = b.max_count;
+    if (b.images > 0) jb["mae"] = b.mae, jb["bias"] = b.bias;
+    by_count.push_back(std::move(jb));
+  }
+  return {{"images", rows.size()}, {"mae", mae}, {"rmse", rmse}, {"bias", bias}, {"meanTrue", mean_truth},
           {"meanPredicted", mean_predicted}, {"secondsPerImage", rows.empty() ? 0 : seconds / double(rows.size())},
-          {"perImage", images}};
+          {"byTrueCount", by_count}, {"perImage", images}};
 }
 
+namespace {
+std::string signed_decimals(double v, int decimals) { return (v >= 0 ? "+" : "") + fixed_decimals(v, decimals); }
+std::string padded(std::string s, size_t width) { return s.size() < width ? s + std::string(width - s.size(), ' ') : s + " "; }
+}  // namespace
+
 std::string CrowdEvalReport::text() const {
-  return "images          " + std::to_string(rows.size()) + "\n" +
-         "MAE             " + fixed_decimals(mae, 2) + "\n" +
-         "RMSE            " + fixed_decimals(rmse, 2) + "\n" +
-         "mean true       " + fixed_decimals(mean_truth, 1) + "\n" +
-         "mean predicted  " + fixed_decimals(mean_predicted, 1) + "\n" +
-         "time per image  " + fixed_decimals(rows.empty() ? 0 : seconds / double(rows.size()), 3) + " s\n";
+  std::string out = "images          " + std::to_string(rows.size()) + "\n" +
+                    "MAE             " + fixed_decimals(mae, 2) + "\n" +
+                    "RMSE            " + fixed_decimals(rmse, 2) + "\n" +
+                    "bias            " + signed_decimals(bias, 2) + " (mean predicted - true)\n" +
+                    "mean true       " + fixed_decimals(mean_truth, 1) + "\n" +
+                    "mean predicted  " + fixed_decimals(mean_predicted, 1) + "\n" +
+                    "time per image  " + fixed_decimals(rows.empty() ? 0 : seconds / double(rows.size()), 3) + " s\n" +
+                    "by true count   images  MAE      bias\n";
+  for (const auto& b : buckets)
+    out += "  " + padded(b.label, 14) + padded(std::to_string(b.images), 8) +
+           (b.images ? padded(fixed_decimals(b.mae, 2), 9) + signed_decimals(b.bias, 2) : std::string("-        -")) + "\n";
+  return out;
 }
 
 std::string CrowdEvalReport::csv() const {

@@ -5,7 +5,9 @@
 // = {"image": "NAME.jpg", "count": N, "points": [[x, y], ...]} (the truth is `count`, else the number of
 // points). An image without its points file is an error, not a skip: an evaluation that silently drops
 // images reports the wrong figure.
-//   MAE = mean |predicted - true|,  RMSE = sqrt(mean (predicted - true)^2)
+//   MAE = mean |predicted - true|,  RMSE = sqrt(mean (predicted - true)^2),  bias = mean (predicted - true)
+// and the same per density bucket of the true count: [0, 50), [50, 200), [200, 1000), [1000, inf), so an
+// undercount of dense scenes is not averaged away by the sparse ones (summarise_crowd_rows()).
 //
 // read_validation_names(): the held-out images of one training set from the split file the training
 // writes (tools/crowd/crowd_head.split.json: {"validation": ["B/IMG_12.jpg", ...]}), so the reported
@@ -45,13 +47,25 @@ struct CrowdEvalRow {
   double seconds = 0;
 };
 
+// Images whose true count is in [min_count, max_count) (max_count < 0: no upper bound).
+struct CrowdEvalBucket {
+  std::string label;  // "0-50", "50-200", "200-1000", "over 1000"
+  double min_count = 0, max_count = -1;
+  size_t images = 0;
+  double mae = 0, bias = 0;  // 0 when the bucket is empty
+};
+
 struct CrowdEvalReport {
   std::vector<CrowdEvalRow> rows;
-  double mae = 0, rmse = 0, mean_truth = 0, mean_predicted = 0, seconds = 0;
+  double mae = 0, rmse = 0, bias = 0, mean_truth = 0, mean_predicted = 0, seconds = 0;
+  std::vector<CrowdEvalBucket> buckets;  // always the four buckets, in order, empty ones included
   nlohmann::json to_json() const;
   std::string text() const;
   std::string csv() const;  // image,true,predicted,error
 };
+
+// Fills mae, rmse, bias, mean_truth, mean_predicted, seconds and buckets from `report.rows`.
+void summarise_crowd_rows(CrowdEvalReport& report);
 
 CrowdEvalReport evaluate_crowd(vision::CrowdCounter& counter, const std::vector<CrowdTruth>& images,
                                const vision::ImageLimits& limits = {},

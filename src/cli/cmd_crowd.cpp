@@ -130,7 +130,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "  facecrowd crowd summary --location main-gate --by hour");
   cmd->add_option("--db", opts->db, "database")->capture_default_str();
   cmd->add_option("IMAGE", opts->image, "the crowd image (JPEG, PNG, ...)");
-  cmd->add_option("--location", opts->location, "where it was taken (a gate, a hall): the history is kept per location");
+  cmd->add_option("--location", opts->location,
+                  "REQUIRED with an IMAGE: where it was taken (a gate, a hall); the history is kept per location");
   cmd->add_option("--at", opts->at, "when it was taken (ISO 8601; default now): the record's timestamp");
   cmd->add_option("--density-map", opts->density_map, "also write the heat map over the image to this .png");
   cmd->add_option("--max-megapixels", opts->max_megapixels, "refuse larger images before decoding them")

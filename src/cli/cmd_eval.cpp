@@ -1,7 +1,9 @@
 // `facecrowd eval faces|detect|crowd`: recognition, detection and counting quality on labelled data
 // (app/eval_faces.h, app/eval_detect.h, app/eval_crowd.h). Reads images and models only; writes nothing
 // to the store.
+#include <chrono>
 #include <fstream>
+#include <memory>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -21,6 +23,31 @@ std::function<void(size_t, size_t)> progress_printer(const GlobalOptions& global
   if (!show_progress(globals)) return {};
   return [what](size_t done, size_t total) {
     std::cerr << "\r" << what << " " << done << "/" << total << (done == total ? "\n" : "") << std::flush;
+  };
+}
+
+// Progress of a long evaluation (a Part A set takes minutes) on stderr, also when stderr is a log file or a
+// pipe: on a terminal one line rewritten in place, otherwise a line for the first image, then at most one
+// every 10 s, and one for the last, each with the elapsed time and an estimate of the time left.
+// --quiet prints nothing.
+std::function<void(size_t, size_t)> logged_progress_printer(const GlobalOptions& globals, const char* what) {
+  if (globals.quiet) return {};
+  const bool terminal = show_progress(globals);
+  auto started = std::chrono::steady_clock::now();
+  auto last_line = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [what, terminal, started, last_line](size_t done, size_t total) {
+    auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - started).count();
+    const bool last = done == total;
+    if (!terminal && done != 1 && !last && now - *last_line < std::chrono::seconds(10)) return;
+    *last_line = now;
+    std::string line = std::string(what) + " " + std::to_string(done) + "/" + std::to_string(total) + ", " +
+                       std::to_string(int(elapsed + 0.5)) + " s";
+    if (!last) line += ", about " + std::to_string(int(elapsed / double(done) * double(total - done) + 0.5)) + " s left";
+    if (terminal)
+      std::cerr << "\r" << line << "   " << (last ? "\n" : "") << std::flush;
+    else
+      std::cerr << line << "\n" << std::flush;
   };
 }
 
@@ -151,8 +178,10 @@ void add_crowd(CLI::App* eval, GlobalOptions& globals) {
   auto* cmd = eval->add_subcommand(
       "crowd",
       "Measure head counting on annotated crowd images: DIR/images/NAME.jpg with DIR/points/NAME.json\n"
-      "({\"count\": N, \"points\": [[x, y], ...]}, the layout of ../shared/data/crowd). Prints MAE and RMSE of\n"
-      "the count; --csv writes image,true,predicted,error per image.\n"
+      "({\"count\": N, \"points\": [[x, y], ...]}, the layout of ../shared/data/crowd). Prints MAE, RMSE and\n"
+      "bias (mean predicted - true) of the count, overall and per bucket of the true count (0-50, 50-200,\n"
+      "200-1000, over 1000: dense scenes are where counters undercount); --csv writes image,true,predicted,error\n"
+      "per image. Progress goes to stderr (--quiet: none).\n"
       "--split/--set keep only the images the training held back (tools/crowd/crowd_head.split.json lists them\n"
       "per set: A, B, street_india), so the figures are on images the model never saw.\n"
       "Examples:\n"
@@ -170,7 +199,7 @@ void add_crowd(CLI::App* eval, GlobalOptions& globals) {
     if (!opts->split.empty()) only = read_validation_names(opts->split, opts->set);
     auto images = list_crowd_truth(opts->dir, only);
     auto counter = vision::CrowdCounter::open(explicit_models_dir(globals));
-    auto report = evaluate_crowd(*counter, images, {}, progress_printer(globals, "counting"));
+    auto report = evaluate_crowd(*counter, images, {}, logged_progress_printer(globals, "counting images"));
     write_csv(opts->csv, report.csv());
     if (opts->json) {
       auto j = report.to_json();
