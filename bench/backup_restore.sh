@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backup / restore / point-in-time benchmark against a baseline run in the same script.
 #
-#   bench/backup_restore.sh [--scale F] [--work DIR] [--growth]
+#   [FACECROWD_BIN=path] bench/backup_restore.sh [--scale F] [--work DIR] [--growth]
 #
 # Builds a demo-data deployment of F x (1M attendances, 2M audit entries, 200 MB images, 20k profiles),
 # brings it to steady state (one backup, oplog shipped and trimmed, VACUUM), then measures with
@@ -25,7 +25,7 @@ while (($#)); do
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
-FC=$PWD/build/facecrowd
+FC=${FACECROWD_BIN:-$PWD/build/facecrowd}  # FACECROWD_BIN: compare another build (e.g. main's) on the same machine
 [[ -x $FC ]] || { echo "build first: scripts/build.sh" >&2; exit 2; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 missing: scripts/install-deps.sh" >&2; exit 2; }
 

@@ -4,6 +4,7 @@
 #   0 1 * * *   facecrowd backup            daily backup at 01:00 (prunes archives older than 30 days)
 #   0 2 * * *   facecrowd retention run     retention and archival at 02:00
 #   30 2 * * *  facecrowd gallery index     refresh the face search index at 02:30 (app/gallery_index.h)
+#   0 3 * * 0   facecrowd check --read-data weekly scrub on Sunday 03:00: live store, ledger, slices, every archive
 #   * * * * *   facecrowd oplog ship        oplog shipping every minute (point-in-time recovery, RPO 60 s)
 #
 # With an off-site target configured (`facecrowd target set s3://BUCKET/PREFIX`, kept in <data>/backup-target.json),
@@ -84,6 +85,7 @@ block() {
   job "0 1 * * *" facecrowd-backup.log backup
   job "0 2 * * *" facecrowd-retention.log retention run
   job "30 2 * * *" facecrowd-gallery-index.log gallery index
+  job "0 3 * * 0" facecrowd-check.log check --read-data
   job "* * * * *" facecrowd-oplog-ship.log oplog ship
   echo "$END_MARK"
 }

@@ -11,6 +11,7 @@
 #include "backup/backup_job.h"
 #include "backup/restore.h"
 #include "core/error.h"
+#include "core/sha256.h"
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/schema.h"
@@ -62,9 +63,12 @@ inline void fill(const fs::path& data_root, int n, const std::string& db = "face
                                                {"action", "login"},
                                                {"target", "u" + std::to_string(i)}}));
   }
-  w.insert("fs.files", Document::from_json({{"_id", "f1"}, {"sha256", std::string(64, 'a')}, {"length", 6}}));
+  // A sound stored file (backups check that its chunks hash to its sha256): "abcabc" in two chunks.
+  w.insert("fs.files", Document::from_json({{"_id", "f1"}, {"filename", "f1.bin"}, {"sha256", sha256_hex("abcabc")},
+                                            {"length", 6}, {"chunkSize", 3}}));
   for (int c = 0; c < 2; ++c)
-    w.insert("fs.chunks", Document::from_json({{"files_id", "f1"}, {"n", c}, {"data", "abc"}}));
+    w.insert("fs.chunks", Document::from_json({{"files_id", "f1"}, {"n", c},
+                                               {"data", {{"$binary", {{"base64", "YWJj"}, {"subType", "00"}}}}}}));
   w.commit();
 }
 
@@ -90,8 +94,11 @@ inline fs::path extract(const fs::path& archive, const fs::path& into) {
 
 // Packs `folder` (a top folder) as a .tar.gz at `out`.
 inline void repack(const fs::path& folder, const fs::path& out) {
-  auto r = run_shell("tar -czf '" + out.string() + "' -C '" + folder.parent_path().string() + "' '" +
-                     folder.filename().string() + "'");
+  // manifest.json last, as a backup writes it (tar's own order follows the directory's, which varies).
+  const std::string top = folder.filename().string();
+  auto r = run_shell("(cd '" + folder.parent_path().string() + "' && { find '" + top + "' -mindepth 1 ! -path '" + top +
+                     "/manifest.json' | sort; [ -e '" + top + "/manifest.json' ] && echo '" + top +
+                     "/manifest.json'; } | tar -czf '" + out.string() + "' --no-recursion -T -)");
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 

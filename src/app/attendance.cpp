@@ -74,6 +74,39 @@ nlohmann::json RecognizeResult::to_json() const {
           {"auditId", audit_id}};
 }
 
+namespace {
+
+// A photo whose faces were not (all) recognised is evidence of who was there. One attendance record per
+// photo and session stands for its unknown faces: {personId: null, personName: "unknown", unknownFaces: N,
+// boxes, photoFileId, …}. It points to the photo, so the photo is a referenced file (file_store.h) that
+// follows the attendance retention like every other group photo, instead of being swept as unreferenced
+// minutes later (only the audit entry, which is no reference, named it). Like an anonymised record
+// (personId null) it counts heads, not people. Recognising the same photo again keeps the first record.
+void record_unknown_faces(Database::WriteTransaction& tx, const RecognizeResult& result, int64_t unknown) {
+  bool recorded = false;
+  tx.find("attendances", Query{{{"session", "=", result.session}}}, [&](const Document& d) {
+    auto j = d.to_json();
+    recorded = j.contains("unknownFaces") && j.contains("photoFileId") && j["photoFileId"].is_object() &&
+               j["photoFileId"].value("$oid", "") == result.photo_file_id;
+    return !recorded;
+  });
+  if (recorded) return;
+  auto boxes = nlohmann::json::array();
+  for (const auto& f : result.faces)
+    if (!f.known) boxes.push_back(box_json(f.box));
+  tx.insert("attendances", Document::from_json({{"personId", nullptr},
+                                                {"personName", "unknown"},
+                                                {"session", result.session},
+                                                {"timestamp", {{"$date", result.timestamp}}},
+                                                {"unknownFaces", unknown},
+                                                {"boxes", boxes},
+                                                {"photoFileId", {{"$oid", result.photo_file_id}}},
+                                                {"archived", false}},
+                                               "attendance record of unknown faces"));
+}
+
+}  // namespace
+
 RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const RecognizeRequest& request) {
   if (request.session.empty()) throw Error(ExitCode::kUsage, "recognize: --session must not be empty");
   if (request.annotate) {
@@ -206,6 +239,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                        {"confidence", round4(f.confidence)}});
   }
   int64_t unknown = std::count_if(result.faces.begin(), result.faces.end(), [](const auto& f) { return !f.known; });
+  if (unknown > 0) record_unknown_faces(tx, result, unknown);
   result.audit_id = append_audit(
       tx, AuditEntry{.action = "attendance.recognize",
                      .target = request.session,

@@ -7,8 +7,10 @@
 #include "app/audit.h"
 #include "app/gallery_index.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "store/data_dir.h"
 #include "store/file_store.h"
+#include "store/ledger_fingerprint.h"
 
 namespace facecrowd {
 namespace {
@@ -215,6 +217,17 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
     throw Error(ExitCode::kNotFound, "no face profile with id '" + person_id + "' in database '" + options.db +
                                          "'; nothing changed");
   }
+  // Appending to a ledger that lost what this database recorded of it would hide the loss for good.
+  if (auto recorded = recorded_ledger(*db)) {
+    std::error_code ec;
+    std::string text = fs::is_regular_file(ledger.path(), ec) ? read_file(ledger.path()) : std::string();
+    if (!ledger_starts_with(text, *recorded))
+      throw Error(ExitCode::kBadInput, "erasure refused: the erasure ledger '" + ledger.path().string() + "' " +
+                                           (text.empty() ? std::string("is missing or empty") : "holds " + fingerprint_ledger(text).text()) +
+                                           ", but database '" + options.db + "' recorded " + recorded->text() +
+                                           ": erasures were lost. Run `facecrowd person erasures` for where an intact "
+                                           "copy is, put it back, then erase again; nothing changed");
+  }
   ErasureReport report;
   report.person_id = person_id;
   report.db = options.db;
@@ -246,6 +259,7 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
     record.file_ids = report.effect.files_deleted;
     ledger.append(record);
   }
+  record_ledger(*db, fingerprint_ledger(read_file(ledger.path())));  // inside `tx`: the erasure's own transaction
   // The person's vectors may sit in a gallery index cache (app/gallery_index.h): drop every cache before
   // the commit, and again after it in case a concurrent `gallery index` wrote one from the old snapshot.
   drop_gallery_indexes(data_root);

@@ -69,7 +69,13 @@ ErasureLedger::ErasureLedger(const fs::path& data_root) : path_(data_root / kFil
 std::vector<ErasureRecord> ErasureLedger::read() const {
   std::vector<ErasureRecord> out;
   std::error_code ec;
-  if (!fs::exists(path_, ec)) return out;
+  auto st = fs::status(path_, ec);
+  if (!fs::exists(st)) return out;
+  if (!fs::is_regular_file(st))
+    throw Error(ExitCode::kBadInput, "erasure ledger '" + path_.string() + "' is not a regular file (" +
+                                         (fs::is_directory(st) ? "a directory" : "a special file") +
+                                         "): move it aside and put back an intact copy (`facecrowd person erasures` "
+                                         "says where one is)");
   std::string text = read_file(path_);
   size_t line_no = 0, pos = 0;
   while (pos < text.size()) {

@@ -8,6 +8,12 @@
 // no erasure can be half-way (an erasure holds a shared lock from before its ledger append until after
 // its commit), so every erasure committed before the swap is applied.
 // A dry run writes nothing and so applies nothing; its counts are what the backup holds.
+//
+// Before anything is replayed or swapped, the ledger itself is checked (app/ledger_integrity.h): the
+// longest ledger consistent with every recorded fingerprint, among the live file and the backup's copy,
+// is the one re-applied — the live file is re-created from the copy when the copy is the whole one (the
+// old file kept aside) — and the restore is refused (Error kBadInput, nothing changed) when neither is
+// whole, naming where an intact copy is. The new generation records the ledger's fingerprint.
 #pragma once
 
 #include <filesystem>
@@ -21,6 +27,7 @@ namespace facecrowd {
 struct RestoreWithErasuresResult {
   RestoreResult restore;
   ReapplyReport erasures;  // what re-applying the ledger changed in the restored data (zero for a dry run)
+  std::string ledger_note; // set when the live ledger was re-created from the backup's copy (ledger_integrity.h)
   nlohmann::json to_json() const;  // restore's JSON plus "erasuresReapplied"
 };
 

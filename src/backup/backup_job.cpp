@@ -17,10 +17,14 @@
 #include "backup/catalog.h"
 #include "backup/collection_metadata.h"
 #include "backup/oplog_shipper.h"
+#include "backup/restore_scan.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/utc_time.h"
 #include "store/database.h"
+#include "store/file_hash_check.h"
+#include "store/ledger_fingerprint.h"
+#include "store/store_check.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -116,19 +120,96 @@ struct Dump {
   nlohmann::json counts = nlohmann::json::object();
 };
 
-// Writes every member into `writer`; fills `dump` as it goes (so a failure still reports counts so far).
-void write_members(Database& db, ArchiveWriter& writer, const std::vector<std::string>& collections,
-                   UnixMillis created, bool progress, Dump& dump) {
+// Everything written goes through here: to the archive, and through the same RestoreScan a restore runs,
+// so a backup proves while it writes that a restore would accept every member, document and count
+// (DESIGN invariant 8), and stored files' hashes are checked as their chunks pass.
+class CheckedWriter {
+ public:
+  CheckedWriter(ArchiveWriter& writer, const std::string& top, const std::string& label, const std::string& db,
+                bool check_files)
+      : writer_(writer), top_(top), scan_(label, db, callbacks(check_files)) {}
+
+  void begin_member(const std::string& path, uint64_t size) {
+    writer_.begin_member(path, size);
+    scan_.begin_member(strip_prefix(path, top_), size);
+  }
+  void write(std::string_view bytes) {
+    writer_.write(bytes);
+    scan_.member_data(bytes.data(), bytes.size());
+  }
+  ManifestFile end_member(int64_t documents = -1) {
+    scan_.end_member();
+    return writer_.end_member(documents);
+  }
+  ManifestFile add_member(const std::string& path, std::string_view content) {
+    begin_member(path, content.size());
+    write(content);
+    return end_member();
+  }
+  uint64_t input_bytes() const { return writer_.input_bytes(); }
+  // After the manifest member: what a restore's final comparison would say.
+  void finish() { scan_.finish(true); }
+  FileHashCheck& files() { return files_; }
+
+ private:
+  RestoreScan::Callbacks callbacks(bool check_files) {
+    RestoreScan::Callbacks cb;
+    if (!check_files) return cb;
+    cb.wants = [](const std::string& c) { return c == "fs.files" || c == "fs.chunks"; };
+    cb.on_document = [this](const std::string& c, const uint8_t* doc, size_t size, int64_t) {
+      if (c == "fs.files") files_.add_file(doc, size);
+      else files_.add_chunk(doc, size);
+    };
+    return cb;
+  }
+
+  ArchiveWriter& writer_;
+  std::string top_;
+  FileHashCheck files_;
+  RestoreScan scan_;
+};
+
+// Writes every member into `out`; fills `dump` as it goes (so a failure still reports counts so far).
+// The erasure ledger as it is now (read after the snapshot began, so it holds every erasure the snapshot
+// sees: erasures append their line before they commit). Refuses a ledger that lost what the database
+// recorded of it: carrying the shortened ledger into every new backup would make the loss permanent.
+std::string read_ledger_for_backup(Database& database, const fs::path& ledger) {
+  const std::string& db = database.name();
+  std::error_code ec;
+  auto st = fs::status(ledger, ec);
+  std::string text;
+  if (fs::exists(st)) {
+    if (!fs::is_regular_file(st))
+      throw Error(ExitCode::kBadInput, "backup refused: the erasure ledger '" + ledger.string() +
+                                           "' is not a regular file; run `facecrowd person erasures` for how to recover it");
+    text = read_file(ledger);
+  }
+  if (auto recorded = recorded_ledger(database); recorded && !ledger_starts_with(text, *recorded))
+    throw Error(ExitCode::kBadInput, "backup refused: the erasure ledger '" + ledger.string() + "' " +
+                                         (fs::exists(st) ? "holds " + fingerprint_ledger(text).text() : std::string("is missing")) +
+                                         ", but database '" + db + "' recorded " + recorded->text() +
+                                         " at its last erasure: erasures were lost. Run `facecrowd person erasures` "
+                                         "for where an intact copy is, put it back, then back up again");
+  return text;
+}
+
+void write_members(Database& db, ArchiveWriter& archive, const std::vector<std::string>& collections,
+                   UnixMillis created, bool progress, const fs::path& ledger_path, Dump& dump) {
   Manifest& m = dump.manifest;
   const std::string top = "backup_" + db.name() + "_" + format_compact(created) + "/";
+  const bool check_files = std::find(collections.begin(), collections.end(), "fs.files") != collections.end() &&
+                           std::find(collections.begin(), collections.end(), "fs.chunks") != collections.end();
+  CheckedWriter writer(archive, top, "being written, " + archive_file_name(db.name(), created), db.name(), check_files);
   auto add_file = [&](ManifestFile f) {
     f.path = strip_prefix(f.path, top);
     m.files.push_back(std::move(f));
   };
+  std::string ledger_text;
 
   {
     auto txn = db.read();  // one snapshot for every collection
     m.oplog_start = txn.position();
+    ledger_text = read_ledger_for_backup(db, ledger_path);  // on the snapshot's connection
     struct Planned {
       std::string name;
       int64_t bytes, count;
@@ -147,8 +228,13 @@ void write_members(Database& db, ArchiveWriter& writer, const std::vector<std::s
       int64_t documents = 0;
       uint64_t base_input = writer.input_bytes();
       txn.scan(p.name, [&](std::string_view bson) {
-        writer.write(bson);
         ++documents;
+        if (auto defect = document_defect(reinterpret_cast<const uint8_t*>(bson.data()), bson.size()))
+          throw Error(ExitCode::kBadInput, "backup refused: document #" + std::to_string(documents) + " of '" + p.name +
+                                               "' in database '" + db.name() + "' " + *defect +
+                                               ", so no restore could load this archive. Run `facecrowd check` to "
+                                               "list every damaged record, then repair or remove it");
+        writer.write(bson);
         line.update(writer.input_bytes() - base_input, p.name);
       });
       if (documents != p.count)
@@ -156,6 +242,17 @@ void write_members(Database& db, ArchiveWriter& writer, const std::vector<std::s
                                              " documents in a snapshot that counted " + std::to_string(p.count));
       add_file(writer.end_member(documents));
       dump.counts[p.name] = documents;
+    }
+    if (check_files) {
+      auto damaged = writer.files().finish(&txn);
+      if (!damaged.empty()) {
+        std::string list;
+        for (size_t i = 0; i < damaged.size() && i < 5; ++i) list += (i ? "; " : "") + damaged[i];
+        throw Error(ExitCode::kBadInput, "backup refused: " + std::to_string(damaged.size()) + " stored files of '" +
+                                             db.name() + "' are damaged (" + list + (damaged.size() > 5 ? "; …" : "") +
+                                             "). Run `facecrowd check` for the full list; restore those files from an "
+                                             "earlier backup or remove the records that point to them");
+      }
     }
   }
 
@@ -187,7 +284,10 @@ void write_members(Database& db, ArchiveWriter& writer, const std::vector<std::s
     add_file(writer.end_member(written));
     m.oplog_entries = written;
   }
+  add_file(writer.add_member(top + kErasureLedgerMember, ledger_text));
+  m.erasure_ledger = fingerprint_ledger(ledger_text);
   writer.add_member(top + "manifest.json", m.to_json().dump(2));
+  writer.finish();
 }
 
 void append_log_line(const fs::path& backup_dir, const nlohmann::json& line, std::vector<std::string>* warnings) {
@@ -263,7 +363,7 @@ BackupResult run_backup(const DataDir& data, const fs::path& backup_dir, const B
     m.created_at = format_iso8601(created);
     m.db = options.db;
     m.collections = collections;
-    write_members(*db, writer, collections, created, options.progress, dump);
+    write_members(*db, writer, collections, created, options.progress, data.root() / kErasureLedgerFileName, dump);
     writer.finish();
     result.bytes = writer.compressed_bytes();
 

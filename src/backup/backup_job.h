@@ -11,6 +11,15 @@
 // meanwhile; a second read transaction afterwards collects the entries written during the dump
 // (start < ts <= oplog.end) into oplog.bson. Memory stays bounded: documents are streamed.
 //
+// Checks (DESIGN invariant 8): everything written passes through the same RestoreScan a restore runs
+// (restore_scan.h): every document must be one whole BSON document with an _id, every member's checksum
+// and count must match the manifest; every stored file's chunks are hashed against the sha256 fs.files
+// records as they stream past (store/file_hash_check.h). A damaged record or file fails the backup with
+// Error(kBadInput) naming it: no archive gets a final name, the run is logged "failed" (status: ERROR).
+// The erasure ledger (<data>/erasure-ledger.jsonl) is carried as member `erasure-ledger.jsonl` with its
+// fingerprint in the manifest; a ledger that lost what the database recorded of it fails the backup too
+// (store/ledger_fingerprint.h).
+//
 // Durability: the archive is written as `<final>.partial-<pid>`, fsynced, its sidecar
 // `<final>.manifest.json` written durably, then renamed (no-replace) to its final name and the directory
 // fsynced. A failed or killed backup never leaves a file under a final archive name; the next backup

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "backup/catalog.h"
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "store/database.h"
 
@@ -204,6 +205,27 @@ StatusCheck check_oplog_lag(const DataDir* data, const BackupCatalog& catalog, c
   return c;
 }
 
+StatusCheck check_oplog_slices(const BackupCatalog& catalog) {
+  StatusCheck c{"oplog-slices"};
+  auto checks = check_slices(catalog.slices());
+  int64_t legacy = 0, entries = 0;
+  std::string broken;
+  for (const auto& s : checks) {
+    if (!s.ok) broken += (broken.empty() ? "" : "; ") + s.detail();
+    else entries += s.entries;
+    legacy += s.legacy;
+  }
+  if (!broken.empty()) {
+    c.level = CheckLevel::kError;
+    c.message = broken + " (point-in-time recovery through it is refused; put back an intact copy)";
+    return c;
+  }
+  c.message = checks.empty() ? "no oplog slices" : std::to_string(checks.size()) + " oplog slices intact, " +
+                                                       std::to_string(entries) + " entries";
+  if (legacy > 0) c.message += " (" + std::to_string(legacy) + " legacy slices without a record: order and end checked)";
+  return c;
+}
+
 }  // namespace
 
 std::string human_bytes(uint64_t b) {
@@ -260,6 +282,7 @@ BackupStatus backup_status(const DataDir* data, const fs::path& backup_dir, cons
     status.checks.push_back(check_missing_days(archives, options, now));
     status.checks.push_back(check_disk(backup_dir, archives));
     status.checks.push_back(check_last_run(catalog.log_file(), options.db));
+    status.checks.push_back(check_oplog_slices(catalog));
   }
   if (ec) status.checks.push_back(check_disk(backup_dir, {}));
   status.checks.push_back(check_oplog_lag(data, catalog, options.db, now));

@@ -9,6 +9,8 @@
 //   last-run       the last backup-log.jsonl line for the db has outcome "failed": ERROR with its error
 //   oplog-lag      the oldest live oplog entry not yet shipped is > 5 min old: WARNING, > 1 h: ERROR
 //                  (OK when the database does not exist or nothing is unshipped)
+//   oplog-slices   every shipped slice checked (slice_integrity.h): a broken one (changed, shortened,
+//                  emptied, record missing): ERROR naming it
 //
 // Reading never changes anything: the database is opened only when it exists and is never created.
 #pragma once

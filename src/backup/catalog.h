@@ -5,6 +5,7 @@
 //                                                        with a manifest copy beside each
 //   oplog_<from>_<to>.bson.gz                          shipped oplog slices (from/to as secs-inc: the
 //                                                        entries from < ts <= to; see oplog_slice.h)
+//   oplog_<from>_<to>.bson.gz.json                     its record: entries, bytes, sha256 (slice_integrity.h)
 //   backup-log.jsonl                                   one JSON line per backup run
 //
 // The catalog only reads names and sidecar manifests; it never decompresses an archive.

@@ -70,14 +70,16 @@ nlohmann::json Manifest::to_json() const {
   nlohmann::json files_json = nlohmann::json::array();
   for (const auto& f : files)
     files_json.push_back({{"path", f.path}, {"sha256", f.sha256}, {"bytes", f.bytes}, {"documents", f.documents}});
-  return {{"format", "facecrowd-backup"},
-          {"format_version", format_version},
-          {"tool_version", tool_version},
-          {"created_at", created_at},
-          {"db", db},
-          {"collections", collections},
-          {"oplog", {{"start", oplog_start.to_string()}, {"end", oplog_end.to_string()}, {"entries", oplog_entries}}},
-          {"files", files_json}};
+  nlohmann::json j = {{"format", "facecrowd-backup"},
+                      {"format_version", format_version},
+                      {"tool_version", tool_version},
+                      {"created_at", created_at},
+                      {"db", db},
+                      {"collections", collections},
+                      {"oplog", {{"start", oplog_start.to_string()}, {"end", oplog_end.to_string()}, {"entries", oplog_entries}}},
+                      {"files", files_json}};
+  if (erasure_ledger) j["erasure_ledger"] = erasure_ledger->to_json();
+  return j;
 }
 
 Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
@@ -160,6 +162,10 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
     if (!is_bson && file.documents != -1)
       throw bad("'" + file.path + "' is not a .bson file but has a document count");
     m.files.push_back(std::move(file));
+  }
+  if (j.contains("erasure_ledger")) {
+    m.erasure_ledger = LedgerFingerprint::from_json(j["erasure_ledger"]);
+    if (!m.erasure_ledger) throw bad("malformed erasure_ledger (want {\"entries\": N, \"sha256\": …})");
   }
   return m;
 }

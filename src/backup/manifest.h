@@ -24,15 +24,21 @@
 //     made in 2026 is corruption, and restoring it would move the database's clock there).
 // Consistency between the manifest and the members (every file present, counts equal) is checked by
 // RestoreScan::finish(), not here.
+//
+// "erasure_ledger": {"entries": 3, "sha256": "…"} (optional; absent in archives written before it existed)
+// is the fingerprint of the erasure ledger the backup carries as its member `erasure-ledger.jsonl`
+// (store/ledger_fingerprint.h), so a lost or shortened live ledger is detected and can be re-created.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/oplog_timestamp.h"
+#include "store/ledger_fingerprint.h"
 
 namespace facecrowd {
 
@@ -59,6 +65,7 @@ struct Manifest {
   OplogTimestamp oplog_end;
   int64_t oplog_entries = 0;
   std::vector<ManifestFile> files;
+  std::optional<LedgerFingerprint> erasure_ledger;  // the erasure ledger copied into the archive
 
   nlohmann::json to_json() const;
   // Error(kBadInput) naming `what` and the field when a field is missing, malformed or out of bounds (see

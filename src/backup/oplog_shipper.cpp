@@ -12,6 +12,7 @@
 
 #include "backup/backup_status.h"  // human_bytes
 #include "backup/oplog_slice.h"
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/utc_time.h"
@@ -120,6 +121,7 @@ std::vector<fs::path> prune_unneeded_slices(const BackupCatalog& catalog, const 
     if (s.to > oldest_need || s.to == newest) continue;
     std::error_code ec;
     if (!fs::remove(s.path, ec) && ec) throw_io_error("cannot delete oplog slice", s.path, ec.value());
+    fs::remove(slice_record_path(s.path), ec);
     pruned.push_back(s.path);
   }
   if (!pruned.empty()) fsync_path(catalog.dir());

@@ -7,8 +7,10 @@
 #include <cstring>
 
 #include "backup/catalog.h"
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/sha256.h"
 #include "store/document.h"
 
 namespace facecrowd {
@@ -51,6 +53,16 @@ std::filesystem::path OplogSliceWriter::finish() {
   }
   fsync_path(partial_);
   auto final_path = dir_ / slice_file_name(from_, last_);
+  // The record goes first: a slice under its final name always has one (slice_integrity.h).
+  SliceRecord record{from_, last_, entries_, 0, "", std::nullopt};
+  std::error_code ec;
+  record.bytes = std::filesystem::file_size(partial_, ec);
+  auto sha = sha256_of_file(partial_);
+  if (ec || !sha) throw Error(ExitCode::kIo, "cannot read back oplog slice '" + partial_.string() + "'");
+  record.sha256 = *sha;
+  for (const auto& s : BackupCatalog(dir_).slices())
+    if (s.to == from_) record.previous_sha256 = sha256_of_file(s.path);
+  write_slice_record(slice_record_path(final_path), record);
   rename_durably(partial_, final_path);
   return final_path;
 }

@@ -2,7 +2,9 @@
 // one after another in ts order, holding every entry with from < ts <= to. `from` is the position the
 // previous slice ended at (0-0 for the first), so a chain of slices is provably gap-free when each
 // slice's `from` equals its predecessor's `to`. Written under a `.partial` name, fsynced and renamed,
-// so a slice that has its final name is complete.
+// so a slice that has its final name is complete. Before the rename, a record with the slice's entry
+// count, size, sha256 and its predecessor's sha256 is written beside it (slice_integrity.h), so a slice
+// changed afterwards (emptied, shortened) is detected rather than silently replayed.
 #pragma once
 
 #include <filesystem>

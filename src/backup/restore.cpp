@@ -11,6 +11,7 @@
 #include "backup/load_pipeline.h"
 #include "backup/point_in_time.h"
 #include "backup/restore_scan.h"
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/input_files.h"
@@ -460,6 +461,7 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
                                            "'; nothing was changed (name the target with --db)");
     result.source_db = result.manifest->db;
   }
+  if (options.on_scanned) options.on_scanned(scan.ledger_copy(), result.manifest);
   result.members = summary.members;
   result.documents_decoded = scan.total_documents();
   result.oplog_entries_decoded = scan.oplog_entries();
@@ -509,12 +511,19 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   if (options.until) {
     if (!result.manifest)
       throw Error(ExitCode::kUsage, "--until needs a backup with a manifest (its oplog position); '" + label + "' has none");
-    window = plan_oplog_window(*result.manifest, find_slices(options, src));
+    auto all_slices = find_slices(options, src);
+    window = plan_oplog_window(*result.manifest, all_slices);
     require_inside_window(*window, *options.until);
     result.window_start = window->start;
     result.window_reach = window->reach;
+    std::vector<SliceInfo> needed;
     for (const auto& s : window->slices)
-      if (s.from < *options.until) result.slices_used.push_back(s.path);
+      if (s.from < *options.until) {
+        result.slices_used.push_back(s.path);
+        // Only a slice that can hold entries before the limit (from < ts < until) must be intact.
+        if (OplogTimestamp{s.from.secs, s.from.inc + 1} < *options.until) needed.push_back(s);
+      }
+    require_intact_slices(needed, all_slices);  // a shortened slice must not pass as full coverage
   }
 
   if (options.dry_run) {
@@ -553,6 +562,7 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     for (const auto& hook : options.after_load) hook(tx);
     tx.commit();
   }
+  for (const auto& hook : options.before_swap) hook(*gen.db);
 
   // Record the restore in the new generation: its position continues after everything seen so far.
   {

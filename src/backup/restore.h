@@ -62,6 +62,13 @@ struct RestoreOptions {
   fs::path backup_dir = "backup";
   // Run inside the new generation after load and replay, before the swap (e.g. GDPR erasure re-applied).
   std::vector<std::function<void(Database::WriteTransaction&)>> after_load;
+  // Run on the new generation after the after_load hooks, outside any transaction (each statement commits
+  // on its own), before the swap: e.g. recording the erasure ledger's fingerprint in the `meta` table.
+  std::vector<std::function<void(Database&)>> before_swap;
+  // Called once the backup has been read and checked against its manifest, before oplog replay, the
+  // after_load hooks and the swap (dry runs too), with the erasure ledger the backup carries (nullopt
+  // when it carries none) and its manifest. May throw to refuse the restore; nothing is changed then.
+  std::function<void(const std::optional<std::string>& ledger_copy, const std::optional<Manifest>& manifest)> on_scanned;
   // Written into the auditlogs document; empty: $USER, else "cli".
   std::string actor;
   // Called with one line per stage when set (the CLI prints it on a terminal).

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "store/document.h"
+#include "store/ledger_fingerprint.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -109,6 +110,11 @@ void RestoreScan::begin_member(const std::string& path, uint64_t size) {
     manifest_text_.clear();
     return;
   }
+  if (path == kErasureLedgerMember) {
+    kind_ = Kind::kLedger;
+    ledger_copy_.emplace();
+    return;
+  }
   if (path == "oplog.bson") {
     kind_ = Kind::kOplog;
     has_oplog_ = true;
@@ -162,6 +168,11 @@ void RestoreScan::member_data(const char* data, size_t size) {
       if (bytes_ > kMaxMetadataBytes)
         throw Error(ExitCode::kBadInput, where() + ": larger than " + std::to_string(kMaxMetadataBytes) +
                                              " bytes; not collection metadata");
+      break;
+    case Kind::kLedger:
+      if (ledger_copy_->size() + size > (64u << 20))
+        throw Error(ExitCode::kBadInput, where() + ": larger than 64 MiB; not an erasure ledger");
+      ledger_copy_->append(data, size);
       break;
     case Kind::kCollection:
       splitter_->feed(data, size, [&](const uint8_t* doc, size_t len, int64_t index, uint64_t offset) {
@@ -302,6 +313,15 @@ void RestoreScan::finish(bool require_manifest) {
   for (const auto& c : collections_)
     if (!listed_collections.count(c))
       problems.push_back("collection '" + c + "' is in the backup but not in the manifest's collections");
+  if (m.erasure_ledger && !ledger_copy_)
+    problems.push_back("the manifest records an erasure ledger (" + m.erasure_ledger->text() + ") but the backup holds no " +
+                       kErasureLedgerMember);
+  if (ledger_copy_) {
+    auto fp = fingerprint_ledger(*ledger_copy_);
+    if (!m.erasure_ledger || fp.entries != m.erasure_ledger->entries || fp.sha256 != m.erasure_ledger->sha256)
+      problems.push_back(std::string(kErasureLedgerMember) + " (" + fp.text() + ") is not the ledger the manifest records" +
+                         (m.erasure_ledger ? " (" + m.erasure_ledger->text() + ")" : std::string(" (none)")));
+  }
   if (has_oplog_ && oplog_entries_ != m.oplog_entries)
     problems.push_back("oplog.bson holds " + std::to_string(oplog_entries_) + " entries, the manifest says " +
                        std::to_string(m.oplog_entries));

@@ -92,9 +92,12 @@ class RestoreScan : public MemberSink {
   int64_t total_documents() const;
   int64_t oplog_entries() const { return oplog_entries_; }
   bool has_oplog() const { return has_oplog_; }
+  // The erasure ledger the backup carries (member erasure-ledger.jsonl), checked at finish() against the
+  // manifest's erasure_ledger fingerprint; nullopt for backups without one.
+  const std::optional<std::string>& ledger_copy() const { return ledger_copy_; }
 
  private:
-  enum class Kind { kCollection, kMetadata, kOplog, kManifest };
+  enum class Kind { kCollection, kMetadata, kOplog, kManifest, kLedger };
   std::string where() const;
   void check_document(const uint8_t* doc, size_t len, int64_t index, uint64_t offset);
   void require_unique_ids();
@@ -127,6 +130,7 @@ class RestoreScan : public MemberSink {
   OplogTimestamp oplog_first_, oplog_last_;  // of oplog.bson, which must lie inside the manifest's range
   bool oplog_out_of_order_ = false;
   bool has_oplog_ = false;
+  std::optional<std::string> ledger_copy_;
 };
 
 }  // namespace facecrowd

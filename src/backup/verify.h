@@ -2,7 +2,10 @@
 // restores it into a throwaway data directory (a temporary folder, never --data), which checks the tar
 // structure (one top folder, safe names, manifest.json last), every member's sha256, size and document
 // count against the manifest (none missing, none extra), decodes every document and oplog entry; then
-// the throwaway database is opened and its per-collection counts compared with the manifest.
+// the throwaway database is opened and its per-collection counts compared with the manifest. Then every
+// stored file's chunks are hashed against the sha256 fs.files records ("file hashes", when the backup
+// holds fs.files and fs.chunks), and the shipped oplog slices that continue this backup are checked
+// ("oplog slices", backup/slice_integrity.h): a point-in-time restore from it replays them.
 //
 // The throwaway data directory is private (mode 0700) under `scratch_dir`, else $TMPDIR, else /tmp, named
 // facecrowd-verify-<pid>-<random>, and holds an flock while the verify runs; it is removed at the end, and

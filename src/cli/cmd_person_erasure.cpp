@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/erasure.h"
+#include "app/ledger_integrity.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"
@@ -80,6 +81,9 @@ void add_erasures(CLI::App* group, GlobalOptions& globals) {
       "List the erasure ledger (<data>/erasure-ledger.jsonl): who was erased, when, by whom, and how their\n"
       "attendance records were treated. With --reapply, apply every erasure again to the live database (a\n"
       "startup check after a crash; it is idempotent and restores do it by themselves).\n"
+      "The ledger is first checked against the fingerprints (length and sha256) each database recorded at\n"
+      "its last erasure and each backup's manifest recorded: a ledger that is missing, shorter or different\n"
+      "is an error (exit 3) that says which backup holds an intact copy and how to put it back.\n"
       "Examples:\n"
       "  facecrowd person erasures\n"
       "  facecrowd person erasures --reapply --json");
@@ -88,6 +92,7 @@ void add_erasures(CLI::App* group, GlobalOptions& globals) {
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->callback([opts, &globals] {
     ErasureLedger ledger(globals.data_dir);
+    require_whole_ledger(assess_ledger(globals.data_dir, fs::path(globals.backup_dir)));
     auto records = ledger.read();
     std::optional<ReapplyReport> reapplied;
     if (opts->reapply) reapplied = reapply_erasures_live(globals.data_dir, opts->db);
