@@ -5,6 +5,12 @@
 # models are checked once more by the binary itself (sha256 + one run of every network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Private by default (issue 15.1): what this script and the commands below create is 0600/0700, and a
+# data or backup directory left readable by an older version is made private.
+umask 077
+for dir in data backup; do
+  [[ -d "$dir" ]] && chmod -R go-rwx -- "$dir"
+done
 scripts/install-deps.sh
 tools/prepare_models.sh --models-dir models
 scripts/build.sh

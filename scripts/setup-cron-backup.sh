@@ -11,7 +11,9 @@
 # the backup and every ship also upload to it, with no flags here; cron's jobs find the credentials in the
 # user's ~/.aws/credentials (cron passes no AWS_* variables).
 #
-# The entries use absolute paths and append their output to log files. They live between marker lines
+# Every entry starts with `umask 077`, so the logs the shell creates are private like everything facecrowd
+# writes itself (it holds biometric data; issue 15.1); installing also makes existing data, backup and log
+# directories private (chmod -R go-rwx). The entries use absolute paths and append their output to log files. They live between marker lines
 # that this script owns: running it again replaces its block and leaves every other crontab line alone.
 #
 # Usage: scripts/setup-cron-backup.sh [--print] [--remove] [--binary PATH] [--data DIR] [--backup-dir DIR]
@@ -77,7 +79,7 @@ job() {  # job SCHEDULE LOGNAME ARGS...
   shift 2
   local cmd
   cmd="$(q "$binary") --quiet --data $(q "$data") --backup-dir $(q "$backup_dir") $*"
-  printf '%s %s >> %s 2>&1\n' "$schedule" "$cmd" "$(q "$log_dir/$log")" | cron_escape
+  printf '%s umask 077; %s >> %s 2>&1\n' "$schedule" "$cmd" "$(q "$log_dir/$log")" | cron_escape
 }
 
 block() {
@@ -114,7 +116,10 @@ others="$(printf '%s\n' "$current" | sed "/^# BEGIN facecrowd backups/,/^# END f
 if [[ $remove -eq 1 ]]; then
   echo "removed the facecrowd backup entries from the crontab${user:+ of $user}"
 else
-  mkdir -p -- "$log_dir" 2>/dev/null || echo "warning: cannot create log directory '$log_dir'" >&2
+  (umask 077 && mkdir -p -- "$log_dir") 2>/dev/null || echo "warning: cannot create log directory '$log_dir'" >&2
+  for dir in "$data" "$backup_dir" "$log_dir"; do  # private, as facecrowd creates them (issue 15.1)
+    [[ -d "$dir" ]] && { chmod -R go-rwx -- "$dir" 2>/dev/null || echo "warning: cannot make '$dir' private: chmod -R go-rwx '$dir'" >&2; }
+  done
   echo "installed the facecrowd backup entries into the crontab${user:+ of $user}:"
   block
   echo "check them with: crontab ${user:+-u $user }-l; monitor with: scripts/check-backup-status.sh --backup-dir $(q "$backup_dir")"

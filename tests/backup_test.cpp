@@ -22,6 +22,7 @@
 #include "backup/backup_job.h"
 #include "backup/catalog.h"
 #include "core/error.h"
+#include "core/fault_file_system.h"
 #include "core/files.h"
 #include "core/sha256.h"
 #include "store/data_dir.h"
@@ -331,10 +332,14 @@ TEST(BackupSnapshot, ConcurrentWritesMatchOneOplogPosition) {
   EXPECT_GT(entries, 0) << "no write landed during the backup; the test did not exercise concurrency";
 }
 
+// The disk of the backup directory fills after 2 MiB (core/fault_file_system.h: no root, no tmpfs).
 TEST(BackupFailures, DiskFullLeavesNoArchiveAndKeepsOldOnes) {
   TempDir tmp;
-  TmpfsMount mount(tmp.path() / "small", "size=2m");
-  if (!mount.ok()) GTEST_SKIP() << "needs root and tmpfs mounts to fill a disk";
+  fs::create_directories(tmp.path() / "small");
+  FaultFileSystem full_disk;
+  full_disk.add({.op = FaultOp::kWrite, .path_contains = (tmp.path() / "small").string(), .after_bytes = 2 << 20,
+                 .error = ENOSPC});
+  ScopedFileSystem scope(full_disk);
   auto data = DataDir::open(tmp.path() / "data");
   add_random_chunks(*Database::open(data, kDb), 16, 256 << 10);  // 4 MB, incompressible
   const std::string old_name = "backup_face-recognition_20200101_010000.tar.gz";
@@ -348,6 +353,7 @@ TEST(BackupFailures, DiskFullLeavesNoArchiveAndKeepsOldOnes) {
     EXPECT_NE(std::string(e.what()).find((tmp.path() / "small").string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("No space left"), std::string::npos) << e.what();
   }
+  EXPECT_EQ(full_disk.fired(), 1);
   EXPECT_EQ(names_in(tmp.path() / "small"), (std::vector<std::string>{"backup-log.jsonl", old_name}))
       << "no partial, no sidecar; the old archive is not pruned after a failure";
   auto lines = log_lines(tmp.path() / "small");

@@ -24,7 +24,7 @@ TEST(CronScripts, PrintShowsTheJobsWithAbsolutePaths) {
                      FACECROWD_BINARY + " --data rel-data --backup-dir /srv/backups");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string data_abs = (fs::canonical(tmp.path()) / "rel-data").string();
-  EXPECT_NE(r.out.find("0 1 * * * " + std::string(FACECROWD_BINARY) + " --quiet --data " + data_abs +
+  EXPECT_NE(r.out.find("0 1 * * * umask 077; " + std::string(FACECROWD_BINARY) + " --quiet --data " + data_abs +
                        " --backup-dir /srv/backups backup >> /srv/backups/facecrowd-backup.log 2>&1"),
             std::string::npos)
       << r.out;
@@ -94,6 +94,28 @@ TEST(CronScripts, InstallReplacesItsOwnBlockAndKeepsOtherLines) {
   table = read_text(tmp.path() / "table");
   EXPECT_EQ(table.find("facecrowd"), std::string::npos) << table;
   EXPECT_NE(table.find("other-job"), std::string::npos) << table;
+}
+
+// Issue 15.1: every job runs under umask 077 (the logs its shell creates are private), and installing
+// makes an existing data, backup and log directory private.
+TEST(CronScripts, InstallingMakesTheDirectoriesAndTheJobsLogsPrivate) {
+  TempDir tmp;
+  auto crontab = fake_crontab(tmp.path());
+  fs::path data = tmp.path() / "data", backups = tmp.path() / "b";
+  fs::create_directories(data);
+  fs::create_directories(backups);
+  write_text(backups / "old.log", "x");
+  ::chmod(data.c_str(), 0755);
+  ::chmod(backups.c_str(), 0755);
+  ::chmod((backups / "old.log").c_str(), 0644);
+  auto r = run_shell("CRONTAB_BIN=" + crontab.string() + " " + kScripts + "/setup-cron-backup.sh --binary " +
+                     FACECROWD_BINARY + " --data " + data.string() + " --backup-dir " + backups.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fs::status(data).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(backups).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(backups / "old.log").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  std::string table = read_text(tmp.path() / "table");
+  EXPECT_EQ(count(table, "umask 077; "), 4) << table;
 }
 
 TEST(CronScripts, StatusWrapperExitsWithTheStatusCode) {

@@ -12,6 +12,7 @@
 #include "backup/restore.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "store/audit_seal.h"
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/schema.h"
@@ -59,7 +60,7 @@ inline void fill(const fs::path& data_root, int n, const std::string& db = "face
     w.insert("crowdcounts", Document::from_json({{"location", i % 2 ? "gate" : "hall"},
                                                  {"timestamp", {{"$date", 1704240000000 + i}}},
                                                  {"count", i}}));
-    w.insert("auditlogs", Document::from_json({{"timestamp", {{"$date", 1704240000000 + i}}},
+    insert_sealed_audit_entry(w, Document::from_json({{"timestamp", {{"$date", 1704240000000 + i}}},
                                                {"action", "login"},
                                                {"target", "u" + std::to_string(i)}}));
   }

@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <zlib.h>
 #include <unistd.h>
@@ -11,6 +12,11 @@
 #include <vector>
 
 namespace facecrowd {
+namespace {
+// The test process creates files the way facecrowd does (main() sets umask 077), so fixtures written by
+// tests are private like the real thing and `backups status` judges them as it would judge facecrowd's.
+const bool kPrivateUmask = (::umask(077), true);
+}  // namespace
 
 TempDir::TempDir() {
   std::random_device rd;

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "app/audit_chain.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -20,6 +21,9 @@ std::string append_audit(Database::WriteTransaction& tx, const AuditEntry& entry
   Document details = Document::from_json(entry.details, "details of audit entry '" + entry.action + "'");
   std::string actor = entry.actor ? *entry.actor : default_audit_actor();
   bson_t* doc = bson_new();
+  bson_oid_t oid;  // the _id is part of the chain hash, so it is made here rather than by insert()
+  bson_oid_init(&oid, nullptr);
+  BSON_APPEND_OID(doc, "_id", &oid);
   BSON_APPEND_DATE_TIME(doc, "timestamp", entry.timestamp ? *entry.timestamp : now_millis());
   BSON_APPEND_UTF8(doc, "actor", actor.c_str());
   BSON_APPEND_UTF8(doc, "action", entry.action.c_str());
@@ -27,7 +31,7 @@ std::string append_audit(Database::WriteTransaction& tx, const AuditEntry& entry
   BSON_APPEND_UTF8(doc, "outcome", entry.outcome.c_str());
   BSON_APPEND_UTF8(doc, "clientAddress", entry.client_address.c_str());
   BSON_APPEND_DOCUMENT(doc, "details", details.get());
-  return tx.insert("auditlogs", Document(doc));
+  return insert_sealed_audit_entry(tx, Document(doc));
 }
 
 std::vector<Document> list_audit(Database::ReadTransaction& tx, const AuditQuery& query) {

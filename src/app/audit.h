@@ -1,8 +1,10 @@
 // Audit entries: who did what to which target, when, from where, and whether it worked. An entry is
 // written in the same WriteTransaction as the change it describes, so a committed change always has its
-// entry and a rolled-back one never does.
+// entry and a rolled-back one never does. Each entry is a link of a hash chain (app/audit_chain.h), which
+// `facecrowd audit verify` checks.
 //
-//   auditlogs {timestamp: date, actor, action, target, outcome: "ok"|"failed", clientAddress, details: {...}}
+//   auditlogs {timestamp: date, actor, action, target, outcome: "ok"|"failed", clientAddress, details: {...},
+//              seq, prevHash, detailsSalt, detailsCommit, hash}
 #pragma once
 
 #include <cstdint>

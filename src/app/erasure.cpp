@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "app/audit.h"
+#include "app/audit_chain.h"
 #include "app/gallery_index.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -46,11 +47,37 @@ Document anonymised(const Document& attendance) {
   return Document(out);
 }
 
+// What identifies the person in text: their id, name, external id and e-mail (strings of 3+ characters).
+struct PersonalStrings {
+  std::string id;
+  std::vector<std::string> values;  // name, externalId, e-mail
+};
+
+PersonalStrings personal_strings(const std::string& person_id, const std::optional<Document>& profile) {
+  PersonalStrings p{person_id, {}};
+  if (!profile) return p;
+  auto j = profile->to_json();
+  auto add = [&](const nlohmann::json& v) {
+    if (v.is_string() && v.get<std::string>().size() >= 3) p.values.push_back(v.get<std::string>());
+  };
+  if (j.contains("name")) add(j["name"]);
+  if (j.contains("externalId")) add(j["externalId"]);
+  if (j.contains("metadata") && j["metadata"].is_object())
+    for (auto& [k, v] : j["metadata"].items())
+      if (k == "email" || k == "e-mail" || k == "mail" || k == "phone" ||
+          (v.is_string() && v.get<std::string>().find('@') != std::string::npos))
+        add(v);
+  return p;
+}
+
 // Audit entries about the person (target = their profile id: profile.enroll, profile.update) keep what
 // happened, when and by whom, but lose what identifies the person: the name, changed values (name,
-// external id, metadata), and the file paths of their photos (which often carry the name).
+// external id, metadata), and the file names of their photos (which often carry the name). In every other
+// entry (e.g. a warning, when someone else was enrolled, that their face matches this person), a text
+// that mentions the person — their name, external id or e-mail, or their id inside a sentence — becomes
+// "erased". Bare ids stay (pseudonymous: attendance records and person.delete itself name them).
 constexpr std::string_view kIdentifyingDetails[] = {"name", "changed", "duplicates", "warnings"};
-constexpr std::string_view kErased = "erased";
+const std::string kErased = "erased";
 
 bool is_identifying(std::string_view key) {
   for (auto k : kIdentifyingDetails)
@@ -58,38 +85,75 @@ bool is_identifying(std::string_view key) {
   return false;
 }
 
-// The entry with every identifying detail replaced by "erased"; nullopt when there was none to replace.
-std::optional<Document> scrubbed_audit_entry(const Document& entry) {
-  bson_t* out = bson_new();
-  bool changed = false;
-  bson_iter_t it, details;
-  if (bson_iter_init(&it, entry.get())) {
-    while (bson_iter_next(&it)) {
-      if (std::string_view(bson_iter_key(&it)) != "details" || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
-          !bson_iter_recurse(&it, &details)) {
-        bson_append_iter(out, bson_iter_key(&it), -1, &it);
-        continue;
-      }
-      bson_t child;
-      bson_append_document_begin(out, "details", -1, &child);
-      while (bson_iter_next(&details)) {
-        std::string_view key = bson_iter_key(&details);
-        bool already = BSON_ITER_HOLDS_UTF8(&details) && std::string_view(bson_iter_utf8(&details, nullptr)) == kErased;
-        if (is_identifying(key) && !already) {
-          bson_append_utf8(&child, key.data(), int(key.size()), kErased.data(), int(kErased.size()));
-          changed = true;
-        } else {
-          bson_append_iter(&child, key.data(), int(key.size()), &details);
-        }
-      }
-      bson_append_document_end(out, &child);
-    }
+bool mentions(const std::string& text, const PersonalStrings& p) {
+  for (const auto& v : p.values)
+    if (text.find(v) != std::string::npos) return true;
+  return text != p.id && text.find(p.id) != std::string::npos;
+}
+
+void scrub_json(nlohmann::json& j, const PersonalStrings& p) {
+  if (j.is_string()) {
+    if (j.get<std::string>() != kErased && mentions(j.get<std::string>(), p)) j = kErased;
+  } else if (j.is_array() || j.is_object()) {
+    for (auto& v : j) scrub_json(v, p);
   }
-  if (!changed) {
-    bson_destroy(out);
-    return std::nullopt;
+}
+
+// The entry with the person's details erased (app/audit_chain.h keeps its chain valid); nullopt when
+// nothing in it identifies them.
+std::optional<Document> scrubbed_audit_entry(const Document& entry, const PersonalStrings& p) {
+  // Most entries never mention the person: a search of the raw bytes settles those without decoding.
+  const std::string_view raw = entry.bytes();
+  bool may_mention = raw.find(p.id) != std::string_view::npos;
+  for (const auto& v : p.values) may_mention = may_mention || raw.find(v) != std::string_view::npos;
+  if (!may_mention) return std::nullopt;
+  bson_iter_t it;
+  if (!bson_iter_init_find(&it, entry.get(), "action") || !BSON_ITER_HOLDS_UTF8(&it)) return std::nullopt;
+  std::string action = bson_iter_utf8(&it, nullptr);
+  if (action == "person.delete" || action == "person.erasure.reapply") return std::nullopt;  // ids and counts only
+  if (!bson_iter_init_find(&it, entry.get(), "details") || !BSON_ITER_HOLDS_DOCUMENT(&it)) return std::nullopt;
+  uint32_t len = 0;
+  const uint8_t* data = nullptr;
+  bson_iter_document(&it, &len, &data);
+  Document details = Document::from_bytes(data, len, "audit details");
+  nlohmann::json j = details.to_json();
+  const nlohmann::json before = j;
+  bool about = bson_iter_init_find(&it, entry.get(), "target") && BSON_ITER_HOLDS_UTF8(&it) &&
+               p.id == bson_iter_utf8(&it, nullptr);
+  if (about) {
+    for (auto& [key, value] : j.items())
+      if (is_identifying(key) && value != kErased) value = kErased;
+    if (j.contains("added") && j["added"].is_array())  // enrolled photos: their file names
+      for (auto& a : j["added"])
+        if (a.is_object() && a.contains("image")) a["image"] = kErased;
   }
-  return Document(out);
+  scrub_json(j, p);
+  if (j == before) return std::nullopt;
+  return with_erased_details(entry, Document::from_json(j, "scrubbed audit details"), p.id);
+}
+
+// The live oplog still holds the person: their profile's inserts and updates (name, external id, e-mail,
+// embeddings), their photos' fs.files/fs.chunks inserts (the bytes), their attendances, and the audit
+// entries scrubbed above. Each becomes what is left after the erasure: a no-op note for what was
+// deleted, the anonymised attendance, the scrubbed audit entry. Replaying the rewritten oplog (a
+// point-in-time restore) then never recreates the person, and the ledger re-applies the erasure anyway.
+Document erased_note(const OplogEntry& e) {
+  bson_t* o = bson_new();
+  BSON_APPEND_UTF8(o, "msg", "erased by person.delete");
+  BSON_APPEND_UTF8(o, "erasedNs", e.ns.c_str());
+  char op[2] = {e.op, 0};
+  BSON_APPEND_UTF8(o, "erasedOp", op);
+  std::string db = e.ns.substr(0, e.ns.find('.'));
+  Document note = encode_oplog_entry(e.ts, 'n', db + ".$cmd", o);
+  bson_destroy(o);
+  return note;
+}
+
+std::optional<std::string> key_of(const bson_t* doc, const char* field) {
+  bson_iter_t it;
+  if (!bson_iter_init_find(&it, doc, field)) return std::nullopt;
+  if (!BSON_ITER_HOLDS_OID(&it) && !BSON_ITER_HOLDS_UTF8(&it)) return std::nullopt;
+  return id_key_of(it);
 }
 
 bool has_chunks(Database::WriteTransaction& tx, const std::string& file_id) {
@@ -133,6 +197,7 @@ void add(ErasureEffect& sum, const ErasureEffect& e) {
   sum.files_deleted.insert(sum.files_deleted.end(), e.files_deleted.begin(), e.files_deleted.end());
   sum.files_kept_shared += e.files_kept_shared;
   sum.audit_entries_scrubbed += e.audit_entries_scrubbed;
+  sum.oplog_entries_rewritten += e.oplog_entries_rewritten;
 }
 
 }  // namespace
@@ -144,7 +209,8 @@ nlohmann::json ErasureEffect::to_json() const {
           {"attendancesAnonymised", attendances_anonymised},
           {"filesDeleted", files_deleted.size()},
           {"filesKeptShared", files_kept_shared},
-          {"auditEntriesScrubbed", audit_entries_scrubbed}};
+          {"auditEntriesScrubbed", audit_entries_scrubbed},
+          {"oplogEntriesRewritten", oplog_entries_rewritten}};
 }
 
 nlohmann::json ErasureReport::to_json() const {
@@ -166,8 +232,11 @@ nlohmann::json ReapplyReport::to_json() const {
 ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& person_id, AttendancePolicy policy,
                             const std::vector<std::string>& extra_file_ids) {
   ErasureEffect effect;
+  tx.secure_delete();  // what this erasure deletes is overwritten, not left in free pages
   std::set<std::string> candidates(extra_file_ids.begin(), extra_file_ids.end());
-  if (auto profile = tx.get("faceprofiles", person_id)) {
+  const auto found_profile = tx.get("faceprofiles", person_id);
+  const PersonalStrings personal = personal_strings(person_id, found_profile);
+  if (auto profile = found_profile) {
     for_each_file_reference("faceprofiles", profile->get(), [&](const std::string& id) { candidates.insert(id); });
     effect.embeddings_removed = count_embeddings(*profile);
     effect.profiles_removed = tx.remove("faceprofiles", person_id) ? 1 : 0;
@@ -186,20 +255,39 @@ ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& p
       ++effect.attendances_anonymised;
     }
   }
-  std::vector<Document> entries;
-  tx.find("auditlogs", Query{{{"target", "=", person_id}}}, [&](const Document& d) {
-    entries.push_back(d);
+  // Every entry is read: mentions of the person also sit in entries about others (enrollment warnings).
+  std::vector<Document> scrubbed;
+  tx.find("auditlogs", Query{}, [&](const Document& d) {
+    if (auto s = scrubbed_audit_entry(d, personal)) scrubbed.push_back(std::move(*s));
     return true;
   });
-  for (const auto& entry : entries) {
-    if (auto scrubbed = scrubbed_audit_entry(entry)) {
-      tx.replace("auditlogs", *scrubbed);
-      ++effect.audit_entries_scrubbed;
-    }
+  for (const auto& entry : scrubbed) {
+    tx.replace("auditlogs", entry);
+    ++effect.audit_entries_scrubbed;
   }
   // After the profile and attendances are gone, so their own references do not keep the files alive.
   for (const auto& id : unreferenced(tx, candidates, effect.files_kept_shared))
     if (remove_file(tx, id)) effect.files_deleted.push_back(id);
+
+  const std::set<std::string> files(effect.files_deleted.begin(), effect.files_deleted.end());
+  effect.oplog_entries_rewritten = tx.rewrite_oplog([&](const OplogEntry& e) -> std::optional<Document> {
+    if (e.op != 'i' && e.op != 'u') return std::nullopt;
+    const std::string collection = e.collection();
+    if (collection == "faceprofiles")
+      return key_of(e.o.get(), "_id") == person_id ? std::optional(erased_note(e)) : std::nullopt;
+    if (collection == "fs.files")
+      return files.count(key_of(e.o.get(), "_id").value_or("")) ? std::optional(erased_note(e)) : std::nullopt;
+    if (collection == "fs.chunks")
+      return files.count(key_of(e.o.get(), "files_id").value_or("")) ? std::optional(erased_note(e)) : std::nullopt;
+    if (collection == "attendances") {
+      if (key_of(e.o.get(), "personId") != person_id) return std::nullopt;
+      if (policy == AttendancePolicy::kRemove) return erased_note(e);
+      return encode_oplog_entry(e.ts, e.op, e.ns, anonymised(e.o).get());
+    }
+    if (collection == "auditlogs")
+      if (auto s = scrubbed_audit_entry(e.o, personal)) return encode_oplog_entry(e.ts, e.op, e.ns, s->get());
+    return std::nullopt;
+  });
   return effect;
 }
 
@@ -265,6 +353,9 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
   drop_gallery_indexes(data_root);
   tx.commit();
   drop_gallery_indexes(data_root);
+  // The old versions of the deleted pages are still in the WAL: copy it into the (zeroed) database and
+  // truncate it. Readers can hold it open; then the next checkpoint finishes the job.
+  report.wal_truncated = db->checkpoint_truncate();
   return report;
 }
 
@@ -300,6 +391,7 @@ ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string
   auto tx = db->write();
   auto report = reapply_erasures(tx, ErasureLedger(data_root).read());
   tx.commit();
+  if (report.effect.changed()) db->checkpoint_truncate();
   if (report.effect.changed()) drop_gallery_indexes(data_root);
   return report;
 }

@@ -7,8 +7,19 @@
 //   - its attendances: removed, or anonymised (personId -> null, personName -> "erased"; session, time,
 //     confidence, box and photo stay, so head counts per session do not change);
 //   - scrubs the earlier audit entries about the person (target = ID: profile.enroll, profile.update):
-//     their details' name, changed values and photo paths become "erased"; action, time, actor, ids and
-//     counts stay, so the log still shows what was done (the entries themselves are not deleted);
+//     their details' name, changed values and photo file names become "erased"; and in every other entry,
+//     a text naming the person (name, external id, e-mail, or the id inside a sentence, e.g. another
+//     enrollment's "matches profile ID 'Name'" warning) becomes "erased". Action, time, actor, ids and
+//     counts stay, so the log still shows what was done (the entries themselves are not deleted); the
+//     audit chain stays verifiable (app/audit_chain.h: the salt goes, erasedFor names the person);
+//   - rewrites the live oplog's entries that hold the person (Database::WriteTransaction::rewrite_oplog):
+//     inserts/updates of their profile and of their deleted files' fs.files/fs.chunks become no-op notes,
+//     their attendances' entries hold the anonymised document (or a note when removed), and audit entries
+//     the scrubbed version. Point-in-time recovery replays these as the erased state. Slices already
+//     shipped (`oplog ship`) and archives are outside the data directory: they keep the person until
+//     retention prunes them, and the ledger re-applies the erasure to anything restored from them;
+//   - deletes with SQLite's secure_delete on (deleted rows are zeroed, not left in free pages) and, after
+//     the commit, checkpoints the WAL with TRUNCATE so no old page version stays readable in it;
 //   - and writes the audit entry {action: "person.delete", target: ID, details: counts} — never the
 //     person's name (nor the operator's free-text reason, which could hold it; that goes to the ledger).
 //
@@ -29,7 +40,7 @@
 // Gallery index caches (app/gallery_index.h) keep vectors of markDeleted entries, so erase_person drops
 // every database's cache, and so do reapply_erasures_live and restore_with_erasures when they removed anything.
 //
-// Not covered: copies inside backups and the oplog/shipped slices stay until retention prunes them — that
+// Not covered: copies inside backups and shipped oplog slices stay until retention prunes them — that
 // is why the ledger exists; the ledger re-applies the erasure whenever one of them is restored.
 #pragma once
 
@@ -61,9 +72,10 @@ struct ErasureEffect {
   std::vector<std::string> files_deleted;  // ids
   int64_t files_kept_shared = 0;           // pointed to by another record, so kept
   int64_t audit_entries_scrubbed = 0;      // earlier entries about the person, identifying details replaced
+  int64_t oplog_entries_rewritten = 0;     // live oplog entries that held the person (see below)
   bool changed() const {
     return profiles_removed || attendances_removed || attendances_anonymised || !files_deleted.empty() ||
-           audit_entries_scrubbed;
+           audit_entries_scrubbed || oplog_entries_rewritten;
   }
   nlohmann::json to_json() const;
 };
@@ -77,6 +89,7 @@ struct ErasureReport {
   std::string audit_id;
   std::string ledger_path;
   bool ledger_already_listed = false;  // completing an erasure whose ledger line a crash left behind
+  bool wal_truncated = false;          // false: a reader kept the WAL checkpoint from completing
 
   nlohmann::json to_json() const;
 };

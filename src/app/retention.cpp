@@ -1,10 +1,13 @@
 #include "app/retention.h"
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_set>
 #include <vector>
 
 #include "app/audit.h"
+#include "core/object_id.h"
+#include "store/audit_seal.h"
 #include "core/error.h"
 #include "store/file_store.h"
 
@@ -99,6 +102,18 @@ Plan make_plan(Database::ReadTransaction& tx, const RetentionReport& r) {
   plan.delete_attendances = ids_in_range(tx, "attendances", std::nullopt, r.attendance_cutoff, false);
   plan.delete_crowdcounts = ids_in_range(tx, "crowdcounts", std::nullopt, r.crowd_cutoff, false);
   plan.delete_auditlogs = ids_in_range(tx, "auditlogs", std::nullopt, r.audit_cutoff, false);
+  // Oldest link first, so each batch deletes runs of consecutive seqs (fewer checkpoint ranges).
+  std::vector<std::pair<int64_t, std::string>> by_seq;
+  for (const auto& id : plan.delete_auditlogs) {
+    int64_t seq = 0;
+    std::string hash;
+    auto doc = tx.get("auditlogs", id);
+    if (doc) audit_chain_fields(doc->get(), seq, hash);
+    by_seq.emplace_back(seq, id);
+  }
+  std::stable_sort(by_seq.begin(), by_seq.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < by_seq.size(); ++i) plan.delete_auditlogs[i] = by_seq[i].second;
   if (r.archive_cutoff > r.attendance_cutoff)
     plan.archive_attendances = ids_in_range(tx, "attendances", r.attendance_cutoff, r.archive_cutoff, true);
   if (r.archive_cutoff > r.crowd_cutoff)
@@ -192,12 +207,43 @@ RetentionReport run_retention(Database& db, const RetentionOptions& options) {
   }
 
   // Deletions, a batch per transaction. A document someone else deleted meanwhile is simply not counted.
+  // Every batch carries its own audit entry in its own transaction (a run killed after some batches
+  // leaves an entry for each committed one); a batch of audit entries writes an audit.checkpoint that
+  // accounts for the gap it leaves in the audit chain (app/audit_chain.h).
+  const std::string run_id = new_object_id();
   auto delete_all = [&](const std::string& collection, const std::vector<std::string>& ids) {
     int64_t deleted = 0;
-    for (size_t start = 0; start < ids.size(); start += size_t(batch_size)) {
+    const bool audit = collection == "auditlogs";
+    for (size_t start = 0, batch = 1; start < ids.size(); start += size_t(batch_size), ++batch) {
       auto tx = db.write();
-      for (size_t i = start; i < std::min(ids.size(), start + size_t(batch_size)); ++i)
-        deleted += tx.remove(collection, ids[i]) ? 1 : 0;
+      int64_t in_batch = 0;
+      nlohmann::json ranges = nlohmann::json::array();
+      for (size_t i = start; i < std::min(ids.size(), start + size_t(batch_size)); ++i) {
+        int64_t seq = 0;
+        std::string hash;
+        if (audit) {
+          auto doc = tx.get(collection, ids[i]);
+          if (!doc || !audit_chain_fields(doc->get(), seq, hash)) seq = 0;
+        }
+        if (!tx.remove(collection, ids[i])) continue;
+        ++in_batch;
+        if (seq == 0) continue;
+        if (!ranges.empty() && ranges.back()["toSeq"].get<int64_t>() + 1 == seq) {
+          ranges.back()["toSeq"] = seq;
+          ranges.back()["lastHash"] = hash;
+        } else {
+          ranges.push_back({{"fromSeq", seq}, {"toSeq", seq}, {"lastHash", hash}});
+        }
+      }
+      deleted += in_batch;
+      nlohmann::json details = {{"run", run_id}, {"collection", collection}, {"batch", batch}, {"deleted", in_batch}};
+      if (audit) {
+        details["deletedEntries"] = in_batch;
+        details["ranges"] = ranges;
+        details["cutoff"] = format_iso8601(r.audit_cutoff);
+      }
+      append_audit(tx, AuditEntry{.action = audit ? "audit.checkpoint" : "retention.batch",
+                                  .target = "database " + db.name(), .details = details});
       tx.commit();
       progress("deleting " + collection, int64_t(std::min(ids.size(), start + size_t(batch_size))), int64_t(ids.size()));
     }
@@ -210,16 +256,21 @@ RetentionReport run_retention(Database& db, const RetentionOptions& options) {
   // Archive marks: re-read inside the write so a concurrent change is not overwritten with stale fields.
   auto archive_all = [&](const std::string& collection, const std::vector<std::string>& ids, UnixMillis from) {
     int64_t archived = 0;
-    for (size_t start = 0; start < ids.size(); start += size_t(batch_size)) {
+    for (size_t start = 0, batch = 1; start < ids.size(); start += size_t(batch_size), ++batch) {
       auto tx = db.write();
+      int64_t in_batch = 0;
       for (size_t i = start; i < std::min(ids.size(), start + size_t(batch_size)); ++i) {
         auto doc = tx.get(collection, ids[i]);
         if (!doc || is_archived(doc->get())) continue;
         auto ts = date_field(doc->get(), "timestamp");
         if (!ts || *ts < from || *ts >= r.archive_cutoff) continue;
         tx.replace(collection, with_archived_flag(*doc));
-        ++archived;
+        ++in_batch;
       }
+      archived += in_batch;
+      append_audit(tx, AuditEntry{.action = "retention.batch", .target = "database " + db.name(),
+                                  .details = {{"run", run_id}, {"collection", collection}, {"batch", batch},
+                                              {"archived", in_batch}}});
       tx.commit();
       progress("archiving " + collection, int64_t(std::min(ids.size(), start + size_t(batch_size))), int64_t(ids.size()));
     }
@@ -237,6 +288,7 @@ RetentionReport run_retention(Database& db, const RetentionOptions& options) {
   nlohmann::json details = r.to_json();
   details.erase("auditId");
   details.erase("dryRun");
+  details["run"] = run_id;  // the retention.batch and audit.checkpoint entries of this run carry the same id
   r.audit_id = append_audit(tx, AuditEntry{.action = "retention.run", .target = "database " + db.name(),
                                            .details = details});
   tx.commit();

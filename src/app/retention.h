@@ -5,7 +5,13 @@
 //   - attendances and crowd counts older than `archive_after_months` (and kept) get `archived: true`;
 //   - fs.files/fs.chunks that no document points to any more (file_store.h's reference fields) are
 //     deleted — never a file something points to (DESIGN invariant 4);
-//   - one audit entry {action: "retention.run", details: what was done} is written with the last change.
+//   - every committed batch carries its own audit entry in the same transaction: {action: "retention.batch",
+//     details: {run, collection, batch, deleted|archived}}, or for a batch of audit entries an
+//     {action: "audit.checkpoint", details: {run, deletedEntries, ranges: [{fromSeq, toSeq, lastHash}]}}
+//     that accounts for the gap in the audit chain (app/audit_chain.h); and one entry
+//     {action: "retention.run", details: this run's totals, run} is written with the file sweep. A run
+//     killed mid-way thus leaves an entry for every batch it committed: the batch entries of all runs
+//     add up to exactly what was deleted.
 // Face profiles and users are kept until deleted explicitly.
 //
 // "Older than N months" is calendar months: a record is affected when its timestamp is strictly before

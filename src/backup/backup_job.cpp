@@ -19,6 +19,7 @@
 #include "backup/oplog_shipper.h"
 #include "backup/restore_scan.h"
 #include "core/error.h"
+#include "store/audit_seal.h"
 #include "core/files.h"
 #include "core/utc_time.h"
 #include "store/database.h"
@@ -210,6 +211,11 @@ void write_members(Database& db, ArchiveWriter& archive, const std::vector<std::
     auto txn = db.read();  // one snapshot for every collection
     m.oplog_start = txn.position();
     ledger_text = read_ledger_for_backup(db, ledger_path);  // on the snapshot's connection
+    // The audit chain's head at the snapshot (app/audit_chain.h): a later edit or truncation of the live
+    // log is found by `audit verify --against` this archive.
+    auto head = read_audit_chain_head(txn);
+    m.audit_chain_seq = head.seq;
+    m.audit_chain_hash = head.seq > 0 ? head.hash : "";
     struct Planned {
       std::string name;
       int64_t bytes, count;

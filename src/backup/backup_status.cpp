@@ -7,6 +7,7 @@
 #include "backup/catalog.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
+#include "core/private_mode.h"
 #include "store/database.h"
 
 namespace facecrowd {
@@ -226,6 +227,22 @@ StatusCheck check_oplog_slices(const BackupCatalog& catalog) {
   return c;
 }
 
+// Group or others can access the data or backup directory, or something in it (core/private_mode.h).
+StatusCheck check_permissions(const DataDir* data, const fs::path& backup_dir) {
+  StatusCheck c{"permissions"};
+  std::vector<fs::path> roots;
+  if (data) roots.push_back(data->root());
+  roots.push_back(backup_dir);
+  auto exposed = find_exposed_paths(roots);
+  if (exposed.empty()) {
+    c.message = "the data and backup directories are private to their owner";
+    return c;
+  }
+  c.level = CheckLevel::kWarning;
+  c.message = describe_exposed_paths(roots, exposed);
+  return c;
+}
+
 }  // namespace
 
 std::string human_bytes(uint64_t b) {
@@ -286,6 +303,7 @@ BackupStatus backup_status(const DataDir* data, const fs::path& backup_dir, cons
   }
   if (ec) status.checks.push_back(check_disk(backup_dir, {}));
   status.checks.push_back(check_oplog_lag(data, catalog, options.db, now));
+  status.checks.push_back(check_permissions(data, backup_dir));
   for (const auto& c : status.checks) status.level = std::max(status.level, c.level);
   return status;
 }

@@ -11,6 +11,8 @@
 //                  (OK when the database does not exist or nothing is unshipped)
 //   oplog-slices   every shipped slice checked (slice_integrity.h): a broken one (changed, shortened,
 //                  emptied, record missing): ERROR naming it
+//   permissions    the data or backup directory, or a file or folder in them, grants group or others any
+//                  access: WARNING naming the paths and the chmod that fixes them (core/private_mode.h)
 //
 // Reading never changes anything: the database is opened only when it exists and is never created.
 #pragma once
@@ -31,7 +33,7 @@ enum class CheckLevel { kOk = 0, kWarning = 1, kError = 2 };
 std::string level_name(CheckLevel level);  // "OK", "WARNING", "ERROR"
 
 struct StatusCheck {
-  std::string name;    // "latest-backup", "size", "missing-days", "disk-space", "last-run", "oplog-lag"
+  std::string name;    // "latest-backup", "size", "missing-days", "disk-space", "last-run", "oplog-lag", "permissions"
   CheckLevel level = CheckLevel::kOk;
   std::string message;
 };

@@ -79,6 +79,7 @@ nlohmann::json Manifest::to_json() const {
                       {"oplog", {{"start", oplog_start.to_string()}, {"end", oplog_end.to_string()}, {"entries", oplog_entries}}},
                       {"files", files_json}};
   if (erasure_ledger) j["erasure_ledger"] = erasure_ledger->to_json();
+  if (audit_chain_seq > 0) j["audit_chain"] = {{"seq", audit_chain_seq}, {"hash", audit_chain_hash}};
   return j;
 }
 
@@ -166,6 +167,14 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
   if (j.contains("erasure_ledger")) {
     m.erasure_ledger = LedgerFingerprint::from_json(j["erasure_ledger"]);
     if (!m.erasure_ledger) throw bad("malformed erasure_ledger (want {\"entries\": N, \"sha256\": …})");
+  }
+  if (top.has("audit_chain")) {  // the audit chain's head at the snapshot (app/audit_chain.h)
+    const auto& chain_json = top.at("audit_chain");
+    if (!chain_json.is_object()) top.fail("audit_chain", "is not an object");
+    Fields chain(chain_json, "audit_chain.", what);
+    m.audit_chain_seq = chain.integer("seq", 0, INT64_MAX);
+    m.audit_chain_hash = chain.text("hash", 64);
+    if (m.audit_chain_hash.size() != 64 || !is_lower_hex(m.audit_chain_hash)) throw bad("malformed audit_chain.hash");
   }
   return m;
 }

@@ -6,7 +6,9 @@
 //    "oplog": {"start": "1704240000:1",                  // the snapshot's position: the dump is exactly
 //              "end": "1704240003:7", "entries": 12},    //   the state after `start`; oplog.bson holds the
 //                                                        //   entries start < ts <= end written meanwhile
-//    "files": [{"path": "face-recognition/users.bson", "sha256": "…", "bytes": 123, "documents": 4}, …]}
+//    "files": [{"path": "face-recognition/users.bson", "sha256": "…", "bytes": 123, "documents": 4}, …],
+//    "audit_chain": {"seq": 12, "hash": "…"}}            // optional: the audit chain's head at the snapshot
+//                                                        //   (app/audit_chain.h); absent when none
 //
 // Paths are relative to the archive's top folder `backup_<db>_YYYYMMDD_HHMMSS/`. "documents" is the
 // number of BSON documents in a .bson member and -1 for other members. manifest.json itself is the
@@ -66,6 +68,8 @@ struct Manifest {
   int64_t oplog_entries = 0;
   std::vector<ManifestFile> files;
   std::optional<LedgerFingerprint> erasure_ledger;  // the erasure ledger copied into the archive
+  int64_t audit_chain_seq = 0;   // 0: no chained audit entry at the snapshot (or an older archive)
+  std::string audit_chain_hash;
 
   nlohmann::json to_json() const;
   // Error(kBadInput) naming `what` and the field when a field is missing, malformed or out of bounds (see

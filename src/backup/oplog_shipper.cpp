@@ -27,7 +27,7 @@ class ShipLock {
  public:
   explicit ShipLock(const fs::path& backup_dir) {
     fs::path file = backup_dir / "oplog-ship.lock";
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) throw_io_error("cannot open lock file", file, errno);
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd_);

@@ -13,6 +13,7 @@
 #include "backup/restore_scan.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
+#include "store/audit_seal.h"
 #include "core/files.h"
 #include "core/input_files.h"
 #include "core/utc_time.h"
@@ -582,13 +583,14 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
                               {"collections", counts},
                               {"replayed", result.oplog_replayed}};
     if (options.until) details["until"] = options.until->to_string();
-    tx.insert("auditlogs", Document::from_json({{"timestamp", {{"$date", now_millis()}}},
+    insert_sealed_audit_entry(tx, Document::from_json({{"timestamp", {{"$date", now_millis()}}},
                                                 {"actor", options.actor.empty() ? env_actor() : options.actor},
                                                 {"action", "restore"},
                                                 {"target", src.path.filename().string()},
                                                 {"outcome", "ok"},
                                                 {"details", details}},
-                                               "audit entry"));
+                                               "audit entry"),
+                              /*may_start_chain=*/false);
     tx.commit();
   }
   {

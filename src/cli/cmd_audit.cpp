@@ -8,6 +8,9 @@
 #include "store/schema.h"
 
 namespace facecrowd {
+
+void add_audit_verify_command(CLI::App* group, GlobalOptions& globals);  // cmd_audit_verify.cpp
+
 namespace {
 
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
@@ -20,6 +23,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   auto opts = std::make_shared<Options>();
   auto* group = app.add_subcommand("audit", "The audit log: who changed what, when");
   group->require_subcommand(1);
+  add_audit_verify_command(group, globals);
   auto* cmd = group->add_subcommand(
       "list",
       "List audit entries, newest first — answers \"what changed since the incident\".\n\n"

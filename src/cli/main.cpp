@@ -1,4 +1,5 @@
 // facecrowd: the command-line entry point. Subcommands register themselves (command.h).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -29,6 +30,10 @@ bool show_progress(const GlobalOptions& globals) { return !globals.quiet && ::is
 
 int main(int argc, char** argv) {
   using namespace facecrowd;
+  // Private by default (issue 15.1): whatever the caller's umask, every file and folder this process
+  // creates — SQLite's database, -wal and -shm included, which do not go through core/file_system.h —
+  // is 0600/0700. The seam also passes explicit modes; this covers everything else.
+  ::umask(077);
   CLI::App app{
       "facecrowd: face recognition, attendance and crowd counting with verifiable backups and\n"
       "point-in-time recovery. Data lives in an embedded database under --data (default ./data);\n"

@@ -153,7 +153,7 @@ std::shared_ptr<DataDirLock> DataDir::lock(LockMode mode, int wait_ms) const {
       std::lock_guard guard(g_locks_mutex);
       auto& pl = g_locks[key];
       if (pl.fd < 0) {
-        pl.fd = ::open((root_ / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        pl.fd = ::open((root_ / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (pl.fd < 0) {
           int err = errno;
           g_locks.erase(key);

@@ -247,6 +247,15 @@ void Database::find_documents(const std::string& collection, const Query& query,
   }
 }
 
+bool Database::checkpoint_truncate() {
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return false;
+  if (rc != SQLITE_OK)
+    throw Error(ExitCode::kIo, "checkpointing the WAL of '" + file_.string() + "': " + sqlite3_errmsg(db_));
+  return true;
+}
+
 Database::WriteTransaction Database::write() { return WriteTransaction(this); }
 Database::ReadTransaction Database::read() { return ReadTransaction(this); }
 
@@ -342,6 +351,7 @@ bool Database::WriteTransaction::remove(const std::string& collection, const std
 void Database::WriteTransaction::note(const Document& message) { append_oplog('n', "$cmd", message.get()); }
 
 void Database::WriteTransaction::replay(const OplogEntry& entry) {
+  caches_stale_ = true;
   if (entry.op == 'i' || entry.op == 'u') {
     auto id = entry.o.id_key();
     if (!id) throw Error(ExitCode::kBadInput, "oplog entry " + entry.ts.to_string() + " has a document without _id");
@@ -364,6 +374,7 @@ void Database::WriteTransaction::replay(const OplogEntry& entry) {
 }
 
 void Database::WriteTransaction::load(const std::string& collection, const uint8_t* bson, size_t size) {
+  caches_stale_ = true;
   bson_t view;
   if (!bson_init_static(&view, bson, size))
     throw Error(ExitCode::kBadInput, collection + ": document does not decode as BSON");
@@ -375,6 +386,7 @@ void Database::WriteTransaction::load(const std::string& collection, const uint8
 
 int64_t Database::WriteTransaction::clear(const std::string& collection) {
   require_collection(collection);
+  caches_stale_ = true;
   exec_sql(db_->db_, "DELETE FROM " + quote_identifier(collection), "clearing " + collection);
   return sqlite3_changes64(db_->db_);
 }
@@ -395,7 +407,48 @@ void Database::WriteTransaction::find(const std::string& collection, const Query
   db_->find_documents(collection, query, fn);
 }
 
+void Database::WriteTransaction::secure_delete() {
+  exec_sql(db_->db_, "PRAGMA secure_delete=ON", "turning on secure_delete for '" + db_->name_ + "'");
+}
+
+std::optional<std::string> Database::WriteTransaction::meta(const std::string& key) {
+  auto& st = db_->cached("meta_get", "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  if (!st.step("reading '" + key + "' of database '" + db_->name_ + "'")) return std::nullopt;
+  std::string value = st.column_text(0);
+  st.reset();
+  return value;
+}
+
+void Database::WriteTransaction::set_meta(const std::string& key, const std::string& value) {
+  auto& st = db_->cached("meta_set", "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+  st.bind(1, key).bind(2, value);
+  st.step("writing '" + key + "' of database '" + db_->name_ + "'");
+}
+
+int64_t Database::WriteTransaction::rewrite_oplog(
+    const std::function<std::optional<Document>(const OplogEntry& entry)>& fn) {
+  std::vector<std::pair<int64_t, Document>> replaced;
+  {
+    Statement st(db_->db_, "SELECT ts, entry FROM oplog ORDER BY ts");
+    while (st.step("reading the oplog of '" + db_->name_ + "'")) {
+      auto blob = st.column_blob(1);
+      auto entry = decode_oplog_entry(reinterpret_cast<const uint8_t*>(blob.data()), blob.size(),
+                                      "oplog entry of '" + db_->name_ + "'");
+      if (auto replacement = fn(entry)) replaced.emplace_back(st.column_int(0), std::move(*replacement));
+    }
+  }
+  auto& update = db_->cached("oplog_rewrite", "UPDATE oplog SET entry = ? WHERE ts = ?");
+  for (const auto& [ts, doc] : replaced) {
+    update.bind_blob(1, doc.bytes()).bind(2, ts);
+    update.step("rewriting an oplog entry of '" + db_->name_ + "'");
+  }
+  return int64_t(replaced.size());
+}
+
 void Database::WriteTransaction::commit() {
+  if (caches_stale_)
+    exec_sql(db_->db_, "DELETE FROM meta WHERE key LIKE 'cache.%'", "dropping caches of database '" + db_->name_ + "'");
   auto& st = db_->cached("last_ts_update", "UPDATE meta SET value = ? WHERE key = 'last_ts'");
   st.bind(1, std::to_string(last_ts_.packed()));
   st.step("recording the oplog position");
@@ -473,6 +526,15 @@ Database::ReadTransaction::OplogRange Database::ReadTransaction::oplog_range() {
   st.step("reading the oplog range");
   return {OplogTimestamp::from_packed(uint64_t(st.column_int(0))), OplogTimestamp::from_packed(uint64_t(st.column_int(1))),
           st.column_int(2)};
+}
+
+std::optional<std::string> Database::ReadTransaction::meta(const std::string& key) {
+  auto& st = db_->cached("meta_get", "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  if (!st.step("reading '" + key + "' of database '" + db_->name_ + "'")) return std::nullopt;
+  std::string value = st.column_text(0);
+  st.reset();
+  return value;
 }
 
 void Database::ReadTransaction::scan_oplog(OplogTimestamp after, OplogTimestamp up_to,

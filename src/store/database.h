@@ -70,6 +70,11 @@ class Database {
   const std::filesystem::path& file() const { return file_; }
   sqlite3* handle() { return db_; }
 
+  // PRAGMA wal_checkpoint(TRUNCATE): copies the WAL into the database file and truncates it to 0 bytes,
+  // so no old page versions stay readable in it (after an erasure). false when readers kept it from
+  // completing (SQLITE_BUSY after the busy timeout); the next checkpoint completes it.
+  bool checkpoint_truncate();
+
   class WriteTransaction;
   class ReadTransaction;
   WriteTransaction write();  // BEGIN IMMEDIATE
@@ -130,6 +135,23 @@ class Database::WriteTransaction {
   OplogTimestamp last_position() const { return last_ts_; }
   void commit();
 
+  // From now on this connection overwrites with zeros what it deletes (PRAGMA secure_delete=ON), so an
+  // erased person's rows do not stay readable in free pages.
+  void secure_delete();
+
+  // Small named values stored beside the collections in this database file: never in a backup, never in
+  // the oplog. Keys starting with "cache." hold what can be recomputed from the collections (e.g. the
+  // audit chain's head); they are dropped at commit() when load(), replay() or clear() ran in the
+  // transaction, so such a cache never outlives a change made around the normal write path.
+  std::optional<std::string> meta(const std::string& key);
+  void set_meta(const std::string& key, const std::string& value);
+
+  // Rewrites oplog entries in place, keeping each ts: `fn` gets every entry (ts order) and returns the
+  // replacement entry, or nullopt to keep it. Returns how many were replaced. The one sanctioned exception
+  // to an append-only oplog: a GDPR erasure (app/erasure.h) must leave the person nowhere, the live oplog
+  // included. Entries already shipped or in archives are outside the data directory and unaffected.
+  int64_t rewrite_oplog(const std::function<std::optional<Document>(const OplogEntry& entry)>& fn);
+
  private:
   friend class Database;
   explicit WriteTransaction(Database* db);
@@ -139,6 +161,7 @@ class Database::WriteTransaction {
   Database* db_;
   OplogTimestamp last_ts_;
   bool done_ = false;
+  bool caches_stale_ = false;  // load/replay/clear ran: drop the "cache." meta keys at commit
 };
 
 class Database::ReadTransaction {
@@ -162,6 +185,8 @@ class Database::ReadTransaction {
     int64_t entries = 0;
   };
   OplogRange oplog_range();
+  // See WriteTransaction::meta.
+  std::optional<std::string> meta(const std::string& key);
   // Raw BSON oplog entries with after < ts <= up_to, in ts order.
   void scan_oplog(OplogTimestamp after, OplogTimestamp up_to,
                   const std::function<void(OplogTimestamp, std::string_view entry)>& fn);
