@@ -5,6 +5,7 @@
 // temporary directory.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -89,6 +90,7 @@ TEST(ErasureLeavesNoTrace, NameExternalIdEmailAndPhotoBytesAreInNoFileAfterPerso
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GE(nlohmann::json::parse(r.out)["effect"]["oplogEntriesRewritten"].get<int>(), 5);
 
+  if (std::getenv("FACECROWD_KEEP_ERASURE_TEST")) fs::copy(data, std::getenv("FACECROWD_KEEP_ERASURE_TEST"), fs::copy_options::recursive);
   for (const fs::path& root : {data, scratch}) {
     for (const std::string& needle : {std::string(kName), std::string(kExternalId), std::string(kEmail),
                                       std::string("Zelda_Quintavalle"), photo_probe, photo.substr(0, 64)}) {

@@ -180,8 +180,10 @@ std::string insert_sealed_audit_entry(Database::WriteTransaction& tx, const Docu
 
 bool audit_chain_fields(const bson_t* entry, int64_t& seq, std::string& hash) {
   bson_iter_t it;
-  if (!bson_iter_init_find(&it, entry, "seq") || !BSON_ITER_HOLDS_INT64(&it)) return false;
-  seq = bson_iter_int64(&it);
+  // Any integer type: a tool that rewrites the document through JSON may store a small seq as int32.
+  if (!bson_iter_init_find(&it, entry, "seq") || !(BSON_ITER_HOLDS_INT64(&it) || BSON_ITER_HOLDS_INT32(&it)))
+    return false;
+  seq = bson_iter_as_int64(&it);
   if (!bson_iter_init_find(&it, entry, "hash") || !BSON_ITER_HOLDS_UTF8(&it)) return false;
   hash = bson_iter_utf8(&it, nullptr);
   return true;

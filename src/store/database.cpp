@@ -442,6 +442,7 @@ int64_t Database::WriteTransaction::rewrite_oplog(
   for (const auto& [ts, doc] : replaced) {
     update.bind_blob(1, doc.bytes()).bind(2, ts);
     update.step("rewriting an oplog entry of '" + db_->name_ + "'");
+    update.reset();
   }
   return int64_t(replaced.size());
 }
