@@ -62,7 +62,7 @@ void ArchiveWriter::begin_member(const std::string& member_path, uint64_t size) 
   archive_entry_set_pathname(entry, member_path.c_str());
   archive_entry_set_size(entry, la_int64_t(size));
   archive_entry_set_filetype(entry, AE_IFREG);
-  archive_entry_set_perm(entry, 0644);
+  archive_entry_set_perm(entry, 0600);  // private when extracted with tar (issue 15.1)
   archive_entry_set_mtime(entry, time_t(mtime_ / 1000), 0);
   archive_entry_set_uid(entry, 0);
   archive_entry_set_gid(entry, 0);

@@ -6,7 +6,7 @@
 // Errors: Error(kIo) naming the file and the reason (ENOSPC, EROFS, EACCES …) when the file system fails;
 // Error(kInternal) on a misuse (size mismatch, member not ended). The writer never renames or deletes its
 // file: callers write under a temporary name and rename after finish() (see backup_job.h). Members carry
-// mode 0644, owner 0:0 and `mtime`; no directory entries are written (extractors create folders).
+// mode 0600 (private when extracted), owner 0:0 and `mtime`; no directory entries are written (extractors create folders).
 #pragma once
 
 #include <cstdint>
