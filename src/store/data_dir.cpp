@@ -27,21 +27,27 @@ constexpr const char* kMarker = "facecrowd-data.json";
 
 // One flock per data directory per process, with in-process counting, because flock() locks belong to
 // open file descriptions and a second fd in the same process would deadlock against the first.
+// The exclusive lock belongs to one thread (the restore's): only that thread's shared requests ride on it,
+// so a request thread of a server cannot open the store (and remove "stale" generations) mid-restore.
 struct ProcessLock {
   int fd = -1;
   int shared_holders = 0;
   int exclusive_holders = 0;
+  std::thread::id exclusive_owner;
+  std::map<std::thread::id, int> shared_by_thread;
 };
 std::mutex g_locks_mutex;
 std::map<std::string, ProcessLock> g_locks;
 
 class HeldLock : public DataDirLock {
  public:
-  HeldLock(std::string key, LockMode mode) : key_(std::move(key)), mode_(mode) {}
+  HeldLock(std::string key, LockMode mode) : key_(std::move(key)), mode_(mode), thread_(std::this_thread::get_id()) {}
   ~HeldLock() override {
     std::lock_guard guard(g_locks_mutex);
     auto& pl = g_locks[key_];
     (mode_ == LockMode::kShared ? pl.shared_holders : pl.exclusive_holders)--;
+    if (mode_ == LockMode::kShared && --pl.shared_by_thread[thread_] == 0) pl.shared_by_thread.erase(thread_);
+    if (pl.exclusive_holders == 0) pl.exclusive_owner = {};
     if (pl.exclusive_holders == 0 && pl.shared_holders > 0) {
       ::flock(pl.fd, LOCK_SH);  // downgrade after a restore
     } else if (pl.exclusive_holders == 0 && pl.shared_holders == 0) {
@@ -54,6 +60,7 @@ class HeldLock : public DataDirLock {
  private:
   std::string key_;
   LockMode mode_;
+  std::thread::id thread_;  // the requesting thread (a lock may be released on another)
 };
 
 bool is_generation_name(const std::string& name) {
@@ -160,15 +167,29 @@ std::shared_ptr<DataDirLock> DataDir::lock(LockMode mode, int wait_ms) const {
           throw_io_error("cannot open lock file", root_ / "LOCK", err);
         }
       }
+      const auto me = std::this_thread::get_id();
       bool granted;
       if (mode == LockMode::kShared) {
-        granted = pl.exclusive_holders > 0 || pl.shared_holders > 0 || ::flock(pl.fd, LOCK_SH | LOCK_NB) == 0;
-        if (granted) pl.shared_holders++;
+        // Under an exclusive lock only its owner thread may open the store (restore opens the live
+        // generation itself); any other thread waits until the restore is over.
+        if (pl.exclusive_holders > 0) granted = pl.exclusive_owner == me;
+        else granted = pl.shared_holders > 0 || ::flock(pl.fd, LOCK_SH | LOCK_NB) == 0;
+        if (granted) {
+          pl.shared_holders++;
+          pl.shared_by_thread[me]++;
+        }
       } else {
-        // In-process shared holders are this process's own connections; the caller closes them before
-        // swapping generations. Other processes' shared locks block the upgrade.
-        granted = pl.exclusive_holders > 0 || ::flock(pl.fd, LOCK_EX | LOCK_NB) == 0;
-        if (granted) pl.exclusive_holders++;
+        // This thread's own shared holders are its connections, which the caller closes before swapping
+        // generations; another thread's open connection (or exclusive lock) makes it wait, and other
+        // processes' shared locks block the upgrade.
+        bool others_inside = pl.exclusive_holders > 0 ? pl.exclusive_owner != me
+                                                      : std::any_of(pl.shared_by_thread.begin(), pl.shared_by_thread.end(),
+                                                                    [&](const auto& t) { return t.first != me; });
+        granted = !others_inside && (pl.exclusive_holders > 0 || ::flock(pl.fd, LOCK_EX | LOCK_NB) == 0);
+        if (granted) {
+          pl.exclusive_holders++;
+          pl.exclusive_owner = me;
+        }
       }
       if (granted) return std::make_shared<HeldLock>(key, mode);
       if (pl.shared_holders == 0 && pl.exclusive_holders == 0) {
@@ -178,7 +199,8 @@ std::shared_ptr<DataDirLock> DataDir::lock(LockMode mode, int wait_ms) const {
     }
     if (std::chrono::steady_clock::now() >= deadline)
       throw Error(ExitCode::kBusy, "data directory '" + root_.string() + "' is in use by another facecrowd process" +
-                                       (mode == LockMode::kExclusive ? " (a restore needs it to itself)" : " (a restore is running)"));
+                                       (mode == LockMode::kExclusive ? " (a restore needs it to itself)" : " (a restore is running)") +
+                                       " — or another thread of this process holds it");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

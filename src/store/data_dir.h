@@ -21,8 +21,11 @@ namespace fs = std::filesystem;
 
 enum class LockMode { kShared, kExclusive };
 
-// A held lock on the data directory; released when the last handle goes. Locks are shared within this
-// process: an exclusive lock held here satisfies later shared requests here.
+// A held lock on the data directory; released when the last handle goes. Within this process the lock is
+// counted per thread: an exclusive lock is granted only while no other thread holds any (the thread's own
+// shared holders are the connections it closes before a swap), and it satisfies later shared requests of
+// the thread that holds it only — another thread's shared request waits until the exclusive one is gone,
+// so a server's request thread can never open the store (which removes "stale" generations) mid-restore.
 class DataDirLock {
  public:
   virtual ~DataDirLock() = default;
