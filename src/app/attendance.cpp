@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "app/annotate.h"
 #include "core/output_target.h"
 #include "app/audit.h"
+#include "app/erasure_ledger.h"
 #include "app/gallery_index.h"
 #include "app/photo_input.h"
 #include "app/profiles.h"
@@ -123,7 +125,9 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
     t = now;
     return ms;
   };
-  Photo photo = read_photo(request.photo, pipeline.options().image);
+  Photo photo = request.upload ? decode_photo(request.upload->bytes, request.upload->name, pipeline.options().image)
+                               : read_photo(request.photo, pipeline.options().image);
+  const std::string photo_name = request.upload ? request.upload->name : request.photo.filename().string();
   std::vector<vision::Face> faces = pipeline.analyse(photo.bgr);
   double faces_ms = millis_since(checkpoint);
 
@@ -134,14 +138,34 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   result.timestamp = request.taken_at.value_or(now_millis());
   {
     auto rtx = db.read();
-    auto search = open_search_gallery(rtx, db.file().parent_path(), pipeline.models().embedding_model_version,
-                                      faces.size(), request.gallery_search);
-    const vision::Gallery& gallery = *search.gallery;
+    SearchGallery search;
+    if (!request.warm_gallery)
+      search = open_search_gallery(rtx, db.file().parent_path(), pipeline.models().embedding_model_version,
+                                   faces.size(), request.gallery_search);
+    const vision::Gallery& gallery = request.warm_gallery ? *request.warm_gallery : *search.gallery;
     auto& loaded = search.loaded;
-    result.gallery_embeddings = loaded.embeddings;
-    result.gallery_people = loaded.profiles;
-    result.gallery_search = search.index.used ? "hnsw" : "exact";
-    result.gallery_note = search.index.note;
+    if (request.warm_gallery) {
+      result.gallery_embeddings = int64_t(gallery.size());
+      result.gallery_people = int64_t(gallery.people());
+      result.gallery_search = gallery.uses_hnsw() ? "hnsw" : "exact";
+      result.gallery_note = "warm gallery of the service";
+    } else {
+      result.gallery_embeddings = loaded.embeddings;
+      result.gallery_people = loaded.profiles;
+      result.gallery_search = search.index.used ? "hnsw" : "exact";
+      result.gallery_note = search.index.note;
+    }
+    // The warm gallery holds ids only: names come from this snapshot.
+    auto name_of = [&](const std::string& id) -> std::string {
+      if (!request.warm_gallery) return loaded.names[id];
+      if (auto it = loaded.names.find(id); it != loaded.names.end()) return it->second;
+      std::string name;
+      if (auto doc = rtx.get("faceprofiles", id)) {
+        bson_iter_t it;
+        if (bson_iter_init_find(&it, doc->get(), "name") && BSON_ITER_HOLDS_UTF8(&it)) name = bson_iter_utf8(&it, nullptr);
+      }
+      return loaded.names[id] = name;
+    };
     result.timings = {{"facesMs", round4(faces_ms)}, {"galleryMs", round4(millis_since(checkpoint))}};
     for (const auto& face : faces) {
       RecognizedFace r;
@@ -152,7 +176,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
         r.why_unknown = "no one is enrolled";
       } else {
         r.closest_id = match->person_id;
-        r.closest_name = loaded.names[match->person_id];
+        r.closest_name = name_of(match->person_id);
         r.distance = match->distance;
         r.margin = match->margin;
         r.confidence = match_confidence(match->distance, request.match);
@@ -195,9 +219,24 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
     write_jpeg(*request.annotate, annotate(photo.bgr, labels));
   }
 
-  // 2. One write transaction.
+  // 2. One write transaction. The matches were made outside it: a person deleted or erased since then
+  // must not get a record (the erasure's ledger line is written before its commit, so read it in here).
   auto tx = db.write();
-  result.photo_file_id = put_file(tx, photo.bytes, NewFile{.filename = request.photo.filename().string(),
+  {
+    std::set<std::string> erased;
+    for (const auto& record : ErasureLedger(db.file().parent_path().parent_path()).read()) erased.insert(record.person_id);
+    for (auto& f : result.faces) {
+      if (!f.known) continue;
+      if (!erased.count(*f.person_id) && tx.get("faceprofiles", *f.person_id)) continue;
+      f.known = false;
+      f.why_unknown = "erased or deleted while recognising";
+      f.person_id.reset();
+      f.person_name.reset();
+      f.closest_id.reset();
+      f.closest_name.reset();
+    }
+  }
+  result.photo_file_id = put_file(tx, photo.bytes, NewFile{.filename = photo_name,
                                                            .content_type = photo.content_type,
                                                            .kind = FileKind::kGroupPhoto,
                                                            .upload_date = std::nullopt,
@@ -243,7 +282,9 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   result.audit_id = append_audit(
       tx, AuditEntry{.action = "attendance.recognize",
                      .target = request.session,
-                     .details = {{"photoFileId", result.photo_file_id}, {"photo", request.photo.string()},
+                     .actor = request.actor,
+                     .client_address = request.client_address,
+                     .details = {{"photoFileId", result.photo_file_id}, {"photo", request.upload ? photo_name : request.photo.string()},
                                  {"faces", result.faces.size()}, {"recognised", records}, {"unknown", unknown},
                                  {"threshold", request.match.max_distance}, {"minMargin", request.match.min_margin},
                                  {"modelVersion", pipeline.models().embedding_model_version}}});

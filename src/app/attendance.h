@@ -15,7 +15,12 @@
 //  - With `annotate`, the annotated JPEG (app/annotate.h) is written before the transaction, so a bad
 //    output path changes nothing.
 //  - One write transaction: the photo (fs.files kind group_photo), the records, and one
-//    "attendance.recognize" audit entry (target: the session). Everything is computed before it.
+//    "attendance.recognize" audit entry (target: the session). Everything is computed before it, so
+//    inside it each matched person is checked again: a profile deleted meanwhile, or a person in the
+//    erasure ledger (an erasure whose commit is pending), gets no record; that face is reported unknown
+//    ("erased or deleted while recognising") and the name never reaches attendances.
+//  - A server passes the photo as bytes (`upload`), its warm gallery (`warm_gallery`: no load per request;
+//    names are read from the snapshot) and the actor that goes into the audit entry.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -28,6 +33,7 @@
 
 #include "app/gallery_index.h"
 #include "app/match_policy.h"
+#include "app/photo_input.h"
 #include "core/utc_time.h"
 #include "store/database.h"
 #include "vision/face_pipeline.h"
@@ -41,6 +47,10 @@ struct RecognizeRequest {
   std::optional<UnixMillis> taken_at;            // the records' timestamp; default now
   std::optional<std::filesystem::path> annotate;  // write the annotated photo here (.jpg)
   GallerySearchMode gallery_search = GallerySearchMode::kAuto;  // app/gallery_index.h
+  std::optional<ImageBytes> upload;             // the photo's bytes; `photo` is then not read
+  const vision::Gallery* warm_gallery = nullptr;  // search this instead of loading the gallery
+  std::optional<std::string> actor;             // audit actor; default: default_audit_actor()
+  std::string client_address = "local";
 };
 
 struct RecognizedFace {

@@ -48,7 +48,8 @@ CrowdResult analyse_crowd(Database& db, vision::CrowdCounter& counter, const Cro
   }
 
   // 1. Everything is computed (and the operator's PNG written) before the write transaction.
-  Photo photo = read_photo(request.image, request.limits);
+  Photo photo = request.upload ? decode_photo(*request.upload, request.image, request.limits)
+                               : read_photo(request.image, request.limits);
   auto started = std::chrono::steady_clock::now();
   vision::DensityMap map = counter.count(photo.bgr, progress);
   CrowdResult r;
@@ -89,6 +90,8 @@ CrowdResult analyse_crowd(Database& db, vision::CrowdCounter& counter, const Cro
   tx.insert("crowdcounts", Document::from_json(doc, "crowd count"));
   r.audit_id = append_audit(tx, AuditEntry{.action = "crowd.analyze",
                                            .target = r.location,
+                                           .actor = request.actor,
+                                           .client_address = request.client_address,
                                            .details = {{"crowdCountId", r.id},
                                                        {"image", request.image.string()},
                                                        {"imageFileId", r.image_file_id},

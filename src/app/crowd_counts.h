@@ -33,6 +33,9 @@ struct CrowdRequest {
   std::optional<UnixMillis> taken_at;               // the record's timestamp; default now
   std::optional<std::filesystem::path> heatmap_out;  // also write the heat-map PNG here
   vision::ImageLimits limits;
+  std::optional<std::string> upload;   // the image's bytes (a server upload); `image` is then only its name
+  std::optional<std::string> actor;    // audit actor; default: default_audit_actor()
+  std::string client_address = "local";
 };
 
 struct CrowdResult {

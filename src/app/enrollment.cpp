@@ -99,7 +99,7 @@ nlohmann::json EnrollResult::to_json() const {
 }
 
 EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRequest& request) {
-  if (request.images.empty()) throw Error(ExitCode::kUsage, "enroll: give at least one image");
+  if (request.images.empty() && request.uploads.empty()) throw Error(ExitCode::kUsage, "enroll: give at least one image");
   if (!request.profile && request.name.empty() && !request.external_id)
     throw Error(ExitCode::kUsage, "enroll: give --name (or --profile ID to extend an existing profile)");
   if (request.consent_text && request.consent_text->empty())
@@ -111,9 +111,16 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
   std::vector<Candidate> accepted;
   ExitCode first_code = ExitCode::kOk;
   std::set<std::string> seen_sha;
-  for (const auto& path : request.images) {
+  // Files named on the command line, then uploaded bytes (a server request); a path's label is the path.
+  const size_t image_count = request.images.size() + request.uploads.size();
+  for (size_t index = 0; index < image_count; ++index) {
+    const bool uploaded = index >= request.images.size();
+    const std::filesystem::path path =
+        uploaded ? std::filesystem::path(request.uploads[index - request.images.size()].name) : request.images[index];
     try {
-      Photo photo = read_photo(path, pipeline.options().image);
+      Photo photo = uploaded ? decode_photo(request.uploads[index - request.images.size()].bytes, path,
+                                            pipeline.options().image)
+                             : read_photo(path, pipeline.options().image);
       if (!seen_sha.insert(photo.sha256).second) {
         result.duplicates.push_back({path.string(), "the same image (sha256 " + photo.sha256.substr(0, 12) +
                                                         "…) is given twice in this request"});
@@ -141,7 +148,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
   }
   if (!result.rejected.empty() && (!request.skip_rejected || accepted.empty())) {
     std::string message = "nothing enrolled; " + std::to_string(result.rejected.size()) + " of " +
-                          std::to_string(request.images.size()) + " image(s) rejected:";
+                          std::to_string(image_count) + " image(s) rejected:";
     for (const auto& r : result.rejected) message += "\n  " + r.path + ": " + r.reason;
     if (!accepted.empty()) message += "\n(pass --skip-rejected to enrol the other images)";
     throw Error(first_code, message);
@@ -244,6 +251,8 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
   result.audit_id = append_audit(
       tx, AuditEntry{.action = "profile.enroll",
                      .target = result.profile_id,
+                     .actor = request.actor,
+                     .client_address = request.client_address,
                      .details = {{"name", result.name}, {"created", result.created}, {"added", added_ids},
                                  {"duplicates", dups}, {"rejected", result.rejected.size()},
                                  {"warnings", result.warnings}, {"consent", request.consent_text.has_value()},

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "app/match_policy.h"
+#include "app/photo_input.h"
 #include "store/database.h"
 #include "vision/face_pipeline.h"
 
@@ -47,6 +48,9 @@ struct EnrollRequest {
   std::map<std::string, std::string> metadata;  // merged into the profile's metadata
   std::optional<std::string> consent_text;      // recorded with givenAt = now
   std::vector<std::filesystem::path> images;
+  std::vector<ImageBytes> uploads;  // images given as bytes (a server upload), after `images`
+  std::optional<std::string> actor;  // audit actor; default: default_audit_actor()
+  std::string client_address = "local";
   bool largest = false;        // several faces: take the largest instead of rejecting
   bool skip_rejected = false;  // enrol the accepted images even when others are rejected
   EnrollmentQuality quality;

@@ -328,6 +328,7 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
   audit.action = "person.delete";
   audit.target = person_id;
   audit.actor = options.actor;
+  audit.client_address = options.client_address;
   audit.timestamp = report.erased_at;
   audit.details = report.effect.to_json();
   audit.details["attendancePolicy"] = to_string(options.attendance);

@@ -61,6 +61,7 @@ struct ErasureOptions {
   AttendancePolicy attendance = AttendancePolicy::kRemove;
   std::optional<std::string> reason;  // kept in the ledger only
   std::optional<std::string> actor;   // default: default_audit_actor()
+  std::string client_address = "local";
 };
 
 // What one erasure (or one re-application) changed.

@@ -31,9 +31,16 @@ bool has_image_extension(const std::filesystem::path& path) {
 }
 
 Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& limits) {
+  return decode_photo(read_regular_file(path, kMaxPhotoBytes, "image"), path, limits);
+}
+
+Photo decode_photo(std::string bytes, const std::filesystem::path& name, const vision::ImageLimits& limits) {
+  if (bytes.size() > kMaxPhotoBytes)
+    throw Error(ExitCode::kBadInput, "image '" + name.string() + "': " + std::to_string(bytes.size()) +
+                                         " bytes is above the limit of " + std::to_string(kMaxPhotoBytes) + " bytes");
   Photo photo;
-  photo.path = path;
-  photo.bytes = read_regular_file(path, kMaxPhotoBytes, "image");
+  photo.path = name;
+  photo.bytes = std::move(bytes);
   auto header = vision::read_image_header(photo.bytes);
   // The photo is stored as evidence and as a source of embeddings: a damaged one is refused, not kept.
   // Checked before decoding (so libjpeg's own warning is not printed first) but only for a complete JPEG
@@ -42,10 +49,10 @@ Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& l
       header->height > 0 && double(header->width) * double(header->height) / 1e6 <= limits.max_megapixels) {
     std::string problem = vision::jpeg_data_problem(photo.bytes);
     if (!problem.empty())
-      throw Error(ExitCode::kBadInput, "image '" + path.string() + "': corrupt JPEG data (" + problem +
+      throw Error(ExitCode::kBadInput, "image '" + name.string() + "': corrupt JPEG data (" + problem +
                                            "); the decoder would fill the damage with grey. Use an undamaged copy");
   }
-  photo.bgr = vision::decode_image(photo.bytes, path.string(), limits);
+  photo.bgr = vision::decode_image(photo.bytes, name.string(), limits);
   photo.sha256 = sha256_hex(photo.bytes);
   photo.content_type = header ? content_type_of(header->format) : "application/octet-stream";
   return photo;

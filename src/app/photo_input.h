@@ -30,4 +30,14 @@ bool has_image_extension(const std::filesystem::path& path);
 
 Photo read_photo(const std::filesystem::path& path, const vision::ImageLimits& limits = {});
 
+// The same checks and decoding for bytes that arrived some other way (an HTTP upload); `name` (the
+// client's file name, never opened) labels errors and the stored file.
+Photo decode_photo(std::string bytes, const std::filesystem::path& name, const vision::ImageLimits& limits = {});
+
+// An image given as bytes (an upload) with the name it came under.
+struct ImageBytes {
+  std::string name;
+  std::string bytes;
+};
+
 }  // namespace facecrowd

@@ -162,7 +162,8 @@ nlohmann::json update_profile(Database& db, const std::string& ref, const Profil
   // The vectors round-trip through relaxed Extended JSON as {"$binary": {base64, subType "00"}}: lossless.
   Document updated = Document::from_json(doc, "face profile " + id);
   tx.replace("faceprofiles", updated);
-  append_audit(tx, AuditEntry{.action = "profile.update", .target = id, .details = {{"changed", changed}}});
+  append_audit(tx, AuditEntry{.action = "profile.update", .target = id, .actor = update.actor,
+                              .client_address = update.client_address, .details = {{"changed", changed}}});
   tx.commit();
   auto out = profile_json(updated);
   return out;

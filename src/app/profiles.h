@@ -51,6 +51,8 @@ struct ProfileUpdate {
   std::vector<std::string> unset_metadata;
   std::optional<std::string> consent_text;  // records consent given now
   bool withdraw_consent = false;            // consent: null
+  std::optional<std::string> actor;         // audit actor; default: default_audit_actor()
+  std::string client_address = "local";
 };
 
 // Returns the updated profile (as show_profile). Error(kUsage) when the update changes nothing or sets an

@@ -290,6 +290,7 @@ RetentionReport run_retention(Database& db, const RetentionOptions& options) {
   details.erase("dryRun");
   details["run"] = run_id;  // the retention.batch and audit.checkpoint entries of this run carry the same id
   r.audit_id = append_audit(tx, AuditEntry{.action = "retention.run", .target = "database " + db.name(),
+                                           .actor = options.actor, .client_address = options.client_address,
                                            .details = details});
   tx.commit();
   progress("sweeping unreferenced files", 1, 1);

@@ -72,6 +72,8 @@ struct RetentionOptions {
   UnixMillis now = 0;     // 0: the current time
   bool dry_run = false;
   int batch_size = 5000;  // documents per transaction for deletions and archive marks
+  std::optional<std::string> actor;  // audit actor; default: default_audit_actor()
+  std::string client_address = "local";
   std::function<void(const std::string& stage, int64_t done, int64_t total)> progress;  // may be empty
 };
 

@@ -1,0 +1,150 @@
+// The Service: one object per process that every front end calls (`facecrowd serve`'s HTTP server today;
+// the CLI's one-shot commands call the same use-case functions directly). It owns:
+//  - the data directory and a pool of store connections (Lease: one connection, one thread at a time);
+//  - one face pipeline and one crowd counter per worker thread (OpenCV nets are not shared between
+//    threads), opened on the thread's first use;
+//  - the warm gallery (vision::Gallery, thread-safe) of every enrolled embedding of the pipeline's model,
+//    loaded once at start and kept current by enroll() and erase() — no gallery load per request. (A CLI
+//    enrollment into the same data directory while the server runs is seen after a restart or a restore.)
+//  - the restore gate (app/restore_gate.h): front ends enter() it around every use of the store; restore()
+//    closes it, drains, closes every pooled connection, restores, reloads the gallery and reopens;
+//  - sessions: login() returns an opaque random token; only its sha256 is kept (in memory: a restart or a
+//    restore never brings a logged-out session back; everyone logs in again after a restart), with expiry,
+//    logout and revoke; every request re-reads the user, so a disabled user loses access at once;
+//  - login throttling: after `login_max_failures` failed logins of one username within the lockout
+//    window, that username is locked for `lockout_seconds` (the password is not even checked).
+// Every use case takes the Actor (who, from where) that goes into its audit entry; refused and failed
+// actions are audited too (audit_failure()).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/attendance.h"
+#include "app/crowd_counts.h"
+#include "app/enrollment.h"
+#include "app/erasure.h"
+#include "app/restore_gate.h"
+#include "app/restore_with_erasures.h"
+#include "app/users.h"
+#include "core/utc_time.h"
+#include "store/data_dir.h"
+#include "store/database.h"
+#include "vision/crowd_counter.h"
+#include "vision/face_pipeline.h"
+#include "vision/gallery.h"
+
+namespace facecrowd {
+
+struct ServiceOptions {
+  std::filesystem::path data_root = "data";
+  std::filesystem::path backup_dir = "backup";
+  std::optional<std::filesystem::path> models_dir;  // nullopt: vision/model_files.h's search order
+  std::string db = "face-recognition";
+  std::string detector = "blazeface";
+  MatchPolicy match;
+  vision::ImageLimits image_limits;
+  int64_t session_seconds = 12 * 3600;
+  int login_max_failures = 5;
+  int64_t lockout_seconds = 15 * 60;
+  int64_t drain_timeout_ms = 30'000;  // how long a restore waits for requests in flight
+};
+
+class Service {
+ public:
+  explicit Service(ServiceOptions options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  const ServiceOptions& options() const { return options_; }
+  const DataDir& data() const { return data_; }
+
+  // nullopt while a restore swaps the store: answer "busy, retry" (HTTP 503 + Retry-After).
+  std::optional<RestoreGate::Pass> enter();
+  bool restoring() const { return gate_.closed(); }
+
+  class Lease {
+   public:
+    Lease(Service* service, std::unique_ptr<Database> db) : service_(service), db_(std::move(db)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    Database& operator*() { return *db_; }
+    Database* operator->() { return db_.get(); }
+
+   private:
+    Service* service_;
+    std::unique_ptr<Database> db_;
+  };
+  // A pooled connection to the live database (created when missing). Call inside a gate pass.
+  Lease database();
+
+  // This thread's pipeline / counter; Error (kNotFound / kBadInput) naming the models when they are missing.
+  vision::FacePipeline& face_pipeline();
+  vision::CrowdCounter& crowd_counter();
+  // The models' state as found at start: empty when the face models loaded, else why not.
+  const std::string& face_models_problem() const { return face_models_problem_; }
+  size_t gallery_embeddings() const;
+
+  EnrollResult enroll(const Actor& actor, EnrollRequest request);
+  RecognizeResult recognize(const Actor& actor, RecognizeRequest request);
+  ErasureReport erase(const Actor& actor, const std::string& person_id, AttendancePolicy policy);
+  CrowdResult count_crowd(const Actor& actor, CrowdRequest request);
+  // Dry runs read only; a real restore (into any database: it needs the data directory's exclusive lock)
+  // closes the gate, drains, restores, reloads the gallery and reopens. Error(kBusy) when another restore
+  // runs or the requests in flight do not finish within drain_timeout_ms.
+  RestoreWithErasuresResult restore(const Actor& actor, const std::string& input, RestoreOptions options);
+
+  // Appends {outcome: "failed"} for a refused or failed action (never throws: a failing audit must not
+  // hide the refusal it describes).
+  void audit_failure(const Actor& actor, const std::string& action, const std::string& target,
+                     const nlohmann::json& details);
+
+  struct LoginAttempt {
+    bool ok = false;
+    bool locked = false;           // too many failures: try again after retry_after_seconds
+    int64_t retry_after_seconds = 0;
+    std::string token;             // ok only
+    UnixMillis expires_at = 0;
+  };
+  // Audits both outcomes (auth.login ok/failed; never the password).
+  LoginAttempt login(const std::string& username, const std::string& password, const std::string& client_address);
+  // The session's principal, re-read from the store (nullopt: unknown, expired, revoked, or user disabled).
+  std::optional<Principal> authenticate_token(const std::string& token);
+  std::optional<Principal> authenticate_key(const std::string& key);
+  bool logout(const std::string& token);
+  size_t revoke_sessions_of(const std::string& user_id);
+
+ private:
+  void load_warm_gallery();
+  void add_profile_to_gallery(Database& db, const std::string& profile_id);
+  struct Session {
+    std::string user_id;
+    UnixMillis expires_at = 0;
+  };
+  struct LoginFailures {
+    int count = 0;
+    UnixMillis first = 0;
+    UnixMillis locked_until = 0;
+  };
+
+  ServiceOptions options_;
+  DataDir data_;
+  uint64_t serial_;  // keys this service's per-thread pipelines
+  RestoreGate gate_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Database>> pool_;
+  std::unique_ptr<vision::Gallery> gallery_;
+  std::string model_version_;
+  std::string face_models_problem_;
+  std::mutex sessions_mutex_;
+  std::map<std::string, Session> sessions_;  // sha256(token) hex -> session
+  std::map<std::string, LoginFailures> failures_;
+};
+
+}  // namespace facecrowd

@@ -1,0 +1,116 @@
+// `facecrowd serve`: the HTTP service (server/api_server.h) over one Service (app/service.h).
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "app/service.h"
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/utc_time.h"
+#include "server/api_server.h"
+#include "server/server_config.h"
+
+namespace facecrowd {
+namespace {
+
+void log_line(const nlohmann::json& j) {
+  nlohmann::json line = {{"time", format_iso8601(now_millis())}, {"level", "info"}};
+  line.update(j);
+  std::cout << line.dump() << std::endl;
+}
+
+CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
+  struct Options {
+    std::optional<int> port;
+    std::optional<std::string> bind, config;
+    bool print_config = false, print_openapi = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Run the HTTP service: the REST API under /api/v1 (OpenAPI: /api/openapi.json), /health and\n"
+      "/api/monitoring/health, on 127.0.0.1:5000 by default.\n"
+      "Settings: documented defaults, then --config FILE (JSON; see src/server/server_config.h), then the\n"
+      "environment (FACECROWD_PORT, FACECROWD_BIND, FACECROWD_THREADS, FACECROWD_MAX_BODY_BYTES, ...), then\n"
+      "these flags. There is no default account: create the first admin with\n"
+      "  printf '%s\\n' \"$PASSWORD\" | facecrowd users add admin --role admin --password-stdin\n"
+      "Logs are JSON lines on stdout, one per request, with a request id. SIGTERM (or Ctrl-C) stops accepting,\n"
+      "finishes the requests in flight and exits 0.\n\n"
+      "Examples:\n"
+      "  facecrowd serve\n"
+      "  facecrowd serve --port 8080 --bind 0.0.0.0 --config /etc/facecrowd/serve.json\n"
+      "  facecrowd serve --print-config > serve.json   # every setting with its value");
+  cmd->add_option("--port", opts->port, "TCP port (0: any free port, logged at start); default 5000");
+  cmd->add_option("--bind", opts->bind, "address to listen on; default 127.0.0.1 (0.0.0.0: every interface)");
+  cmd->add_option("--config", opts->config, "JSON config file (every key optional)");
+  cmd->add_flag("--print-config", opts->print_config, "print the resolved settings as JSON and exit");
+  cmd->add_flag("--print-openapi", opts->print_openapi, "print the OpenAPI 3 document (as /api/openapi.json serves it) and exit");
+  cmd->callback([opts, &globals, &app] {
+    if (opts->print_openapi) {
+      std::cout << openapi_document(api_routes()).dump(2) << "\n";
+      return;
+    }
+    ServerConfig config;
+    bool data_given = app.get_option("--data")->count() > 0 || std::getenv("FACECROWD_DATA");
+    bool backup_given = app.get_option("--backup-dir")->count() > 0 || std::getenv("FACECROWD_BACKUP_DIR");
+    if (opts->config) apply_config_file(config, *opts->config);
+    if (data_given || !opts->config) config.data = globals.data_dir;
+    if (backup_given || !opts->config) config.backup_dir = globals.backup_dir;
+    if (!globals.models_dir.empty()) config.models = globals.models_dir;
+    apply_config_environment(config);
+    if (opts->port) config.port = *opts->port;
+    if (opts->bind) config.bind = *opts->bind;
+    validate_config(config);
+    if (opts->print_config) {
+      std::cout << config.to_json().dump(2) << "\n";
+      return;
+    }
+    // Secrets pass through this process's memory: no core dumps, no ptrace by other users.
+    ::prctl(PR_SET_DUMPABLE, 0);
+    // Signals are taken by one thread (sigwait), so every worker thread starts with them blocked.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    ServiceOptions so;
+    so.data_root = config.data;
+    so.backup_dir = config.backup_dir;
+    if (config.models) so.models_dir = std::filesystem::path(*config.models);
+    so.db = config.db;
+    so.detector = config.detector;
+    so.match = MatchPolicy{float(config.match_threshold), float(config.match_min_margin)};
+    so.image_limits.max_megapixels = config.max_image_megapixels;
+    so.session_seconds = int64_t(config.session_hours) * 3600;
+    so.login_max_failures = config.login_max_failures;
+    so.lockout_seconds = int64_t(config.lockout_minutes) * 60;
+    Service service(so);
+    if (!service.face_models_problem().empty())
+      log_line({{"level", "warn"}, {"msg", "face models not loaded: face routes answer errors"}, {"detail", service.face_models_problem()}});
+    ApiServer server(service, config);
+    int port = server.bind();
+    log_line({{"msg", "listening"}, {"bind", config.bind}, {"port", port}, {"data", config.data},
+              {"threads", config.threads}, {"galleryEmbeddings", service.gallery_embeddings()}});
+    std::atomic<bool> signalled{false};
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      signalled = true;
+      log_line({{"msg", "stopping: finishing requests in flight"}, {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      server.stop();
+    });
+    server.run();
+    // run() returned because of a signal, or because listening failed: make sure the waiter ends.
+    if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    log_line({{"msg", "stopped"}});
+  });
+});
+
+}  // namespace
+}  // namespace facecrowd

@@ -1,0 +1,74 @@
+// `facecrowd serve`'s settings: documented defaults, then a JSON config file (--config FILE), then the
+// environment, then the command line's flags, each overriding the one before. Unknown keys in the file
+// are an error (a typo must not silently fall back to a default).
+//
+// The file (every key optional; these are the defaults):
+//   {
+//     "port": 5000, "bind": "127.0.0.1",              env FACECROWD_PORT, FACECROWD_BIND
+//     "data": "data", "backupDir": "backup",          env FACECROWD_DATA, FACECROWD_BACKUP_DIR (or --data/--backup-dir)
+//     "models": null,                                 env FACECROWD_MODELS (or --models); null: ./models etc.
+//     "db": "face-recognition",
+//     "threads": 8,                                   env FACECROWD_THREADS: request worker threads
+//     "detector": "blazeface",
+//     "match": {"threshold": 0.39, "minMargin": 0.04},  env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
+//     "limits": {
+//       "maxBodyBytes": 67108864,                     env FACECROWD_MAX_BODY_BYTES: larger requests get 413
+//       "maxImageMegapixels": 40,                     larger images get 400 before they are decoded
+//       "maxJsonDepth": 16,                           deeper JSON bodies get 400 before they are parsed
+//       "maxFilesPerUpload": 10,                      env FACECROWD_MAX_FILES: more files in one upload get 400
+//       "readTimeoutSeconds": 10, "writeTimeoutSeconds": 30, "keepAliveSeconds": 5
+//     },
+//     "rateLimits": {                                 token buckets; over the limit: 429 with Retry-After
+//       "perAddressPerMinute": 1200,                  env FACECROWD_RATE_PER_ADDRESS (0: off); /health is exempt
+//       "perTokenPerMinute": 600,                     env FACECROWD_RATE_PER_TOKEN (0: off)
+//       "loginPerAddressPerMinute": 20
+//     },
+//     "auth": {"sessionHours": 12, "loginMaxFailures": 5, "lockoutMinutes": 15},
+//     "logHealth": false                              log every /health request too (liveness probes are noisy)
+//   }
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace facecrowd {
+
+struct ServerConfig {
+  int port = 5000;
+  std::string bind = "127.0.0.1";
+  std::string data = "data";
+  std::string backup_dir = "backup";
+  std::optional<std::string> models;
+  std::string db = "face-recognition";
+  int threads = 8;
+  std::string detector = "blazeface";
+  double match_threshold = 0.39, match_min_margin = 0.04;
+  int64_t max_body_bytes = 64ll << 20;
+  double max_image_megapixels = 40;
+  int max_json_depth = 16;
+  int max_files_per_upload = 10;
+  int read_timeout_seconds = 10, write_timeout_seconds = 30, keep_alive_seconds = 5;
+  int rate_per_address_per_minute = 1200;
+  int rate_per_token_per_minute = 600;
+  int login_per_address_per_minute = 20;
+  int session_hours = 12;
+  int login_max_failures = 5;
+  int lockout_minutes = 15;
+  bool log_health = false;
+
+  // The settings as the file spells them (what `serve --print-config` shows).
+  nlohmann::json to_json() const;
+};
+
+// Overlays the JSON file at `path` on `config`. Error(kNotFound) when missing; Error(kBadInput) naming the
+// file and the key for malformed JSON, an unknown key, a wrong type or a value out of range.
+void apply_config_file(ServerConfig& config, const std::filesystem::path& path);
+// Overlays the FACECROWD_* variables listed above (Error(kUsage) naming the variable when not a number).
+void apply_config_environment(ServerConfig& config);
+// Error(kUsage) naming the setting when a value is out of range.
+void validate_config(const ServerConfig& config);
+
+}  // namespace facecrowd
