@@ -95,11 +95,24 @@ std::string generation_file_problem(const fs::path& file) {
   if (!fs::is_regular_file(status)) return "it is not a regular file";
   auto size = fs::file_size(file, ec);
   if (size == 0) return "it is empty (0 bytes)";
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::string("it cannot be read (") + std::strerror(errno) + ")";
+  // The descriptor is kept open for the process's life (one per generation file seen): closing any
+  // descriptor of a file drops every POSIX lock this process holds on it, SQLite's included, and a
+  // connection that lost its locks can have its WAL deleted under it by another process's close.
+  static std::mutex fds_mutex;
+  static std::map<std::string, int> fds;
+  int fd;
+  {
+    std::lock_guard guard(fds_mutex);
+    auto it = fds.find(file.string());
+    if (it == fds.end()) {
+      fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return std::string("it cannot be read (") + std::strerror(errno) + ")";
+      it = fds.emplace(file.string(), fd).first;
+    }
+    fd = it->second;
+  }
   char header[16] = {};
-  ssize_t n = ::read(fd, header, sizeof header);
-  ::close(fd);
+  ssize_t n = ::pread(fd, header, sizeof header, 0);
   if (n != ssize_t(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
     return "it is not an SQLite database (its first bytes are '" + printable_prefix(std::string(header, n > 0 ? size_t(n) : 0)) + "')";
   return "";
