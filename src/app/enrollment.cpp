@@ -14,6 +14,7 @@
 #include "core/object_id.h"
 #include "core/utc_time.h"
 #include "store/file_store.h"
+#include "vision/face_choice.h"
 
 namespace facecrowd {
 
@@ -40,11 +41,8 @@ nlohmann::json quality_json(const vision::Face& f) {
 std::variant<vision::Face, std::string> pick_face(std::vector<vision::Face> faces, const EnrollRequest& request) {
   if (faces.empty()) return std::string("no face found");
   if (faces.size() > 1 && !request.largest)
-    return std::to_string(faces.size()) + " faces found; enrol a photo of one person, or pass --largest to use the largest face";
-  auto largest = std::max_element(faces.begin(), faces.end(), [](const vision::Face& a, const vision::Face& b) {
-    return a.box.area() < b.box.area();
-  });
-  vision::Face face = std::move(*largest);
+    return std::to_string(faces.size()) + " faces found; enrol a photo of one person, or pass --largest to use the main face";
+  vision::Face face = std::move(faces[*vision::choose_face(faces)]);  // by score and size (face_choice.h)
   if (face.quality.interocular_px < request.quality.min_interocular_px)
     return "face too small: " + fixed_decimals(face.quality.interocular_px, 1) + " px between the eyes (minimum " +
            fixed_decimals(request.quality.min_interocular_px, 1) + "); use a closer or larger photo";
@@ -208,10 +206,18 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
       result.duplicates.push_back({path, "already enrolled in this profile (same sha256, file " + *stored + ")"});
       continue;
     }
-    if (c.match && c.match->person_id != result.profile_id && c.match->distance <= request.match.max_distance)
-      result.warnings.push_back(path + ": this face already matches profile " + c.match->person_id + " '" +
-                                c.match_name + "' (distance " + fixed_decimals(c.match->distance, 3) +
-                                "); is this the same person under another name?");
+    if (c.match && c.match->person_id != result.profile_id && c.match->distance <= request.match.max_distance) {
+      std::string what = path + ": this face already matches profile " + c.match->person_id + " '" + c.match_name +
+                         "' (distance " + fixed_decimals(c.match->distance, 3) + ", threshold " +
+                         fixed_decimals(request.match.max_distance, 3) + ")";
+      // Refused before anything is written (the transaction is not committed): two profiles of one person
+      // split their attendance, and a stranger enrolled over a look-alike's profile takes over its matches.
+      if (!request.force)
+        throw Error(ExitCode::kConflict, "nothing enrolled; " + what +
+                                             ". If it is the same person, extend that profile (--profile " +
+                                             c.match->person_id + "); if they are different people, pass --force");
+      result.warnings.push_back(what + "; enrolled anyway (--force)");
+    }
     std::string file_id = put_file(tx, c.photo.bytes, c.photo.path.filename().string(), c.photo.content_type,
                                    FileKind::kFacialImage);
     std::string embedding_id = new_object_id();

@@ -3,7 +3,8 @@
 //  - Which profile: --profile REF (id or external id; Error(kNotFound) when absent), else the profile with
 //    --external-id E if one exists, else the one profile named --name N; a new profile is created when
 //    none matches (two or more profiles with that name: Error(kConflict), name one by --profile).
-//  - Each image must hold exactly one usable face (with `largest`, the largest of several), with at least
+//  - Each image must hold exactly one usable face (with `largest`, the main one of several: by detection score
+//    and size, vision/face_choice.h), with at least
 //    min_interocular_px between the eyes and a chip sharpness (Laplacian variance) of min_blur_variance.
 //    Detection runs one whole-image pass first (a portrait's face is large) and the small-face tiles only
 //    when that finds nothing. Every image is read, decoded and analysed before anything is written; an image that fails is
@@ -12,8 +13,9 @@
 //    rejected image, nothing written — unless skip_rejected, which enrols the accepted ones.
 //  - An image whose bytes (sha256) are already the source of an embedding of the target profile is a
 //    "duplicate": reported, no second embedding. The same bytes twice in one request count once.
-//  - Warning (not an error) when an accepted face already matches a *different* profile (distance <= the
-//    match threshold): the operator may be enrolling one person under two names.
+//  - A face that already matches a *different* profile (distance <= the match threshold) refuses the whole
+//    enrollment with Error(kConflict) naming that profile, nothing written: the operator may be enrolling one
+//    person under two names, or a look-alike. With `force` it is enrolled, with a warning.
 //  - One write transaction: the facial images (fs.files kind facial_image, content-addressed), the
 //    profile insert/replace (one embedding per accepted image: _id, vector, modelVersion, sourceFileId,
 //    quality), consent when given, and a "profile.enroll" audit entry. When nothing new is added (all
@@ -51,7 +53,8 @@ struct EnrollRequest {
   std::vector<ImageBytes> uploads;  // images given as bytes (a server upload), after `images`
   std::optional<std::string> actor;  // audit actor; default: default_audit_actor()
   std::string client_address = "local";
-  bool largest = false;        // several faces: take the largest instead of rejecting
+  bool largest = false;        // several faces: take the main one (score and size) instead of rejecting
+  bool force = false;          // enrol a face that matches another profile (warning instead of kConflict)
   bool skip_rejected = false;  // enrol the accepted images even when others are rejected
   EnrollmentQuality quality;
   MatchPolicy match;

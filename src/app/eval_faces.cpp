@@ -8,6 +8,7 @@
 
 #include "app/photo_input.h"
 #include "core/error.h"
+#include "vision/face_choice.h"
 #include "vision/gallery.h"
 
 namespace facecrowd {
@@ -95,10 +96,7 @@ FaceEvalInput embed_sets(vision::FacePipeline& pipeline, const EvalSets& sets,
       for (const auto& image : id.images) {
         auto faces = pipeline.analyse_file(image);
         LabelledFace face{id.identity, image, std::nullopt, int(faces.size())};
-        auto largest = std::max_element(faces.begin(), faces.end(), [](const auto& a, const auto& b) {
-          return a.box.area() < b.box.area();
-        });
-        if (largest != faces.end()) face.embedding = largest->embedding;
+        if (auto main_face = vision::choose_face(faces)) face.embedding = faces[*main_face].embedding;
         to.push_back(std::move(face));
         if (progress) progress(++done, total);
       }

@@ -2,7 +2,7 @@
 // its photos inside), measured with the real pipeline (vision/face_pipeline.h), the real gallery search
 // (vision/gallery.h) and the real match decision (app/match_policy.h). Nothing is written to the store.
 //
-// Figures (every probe photo is one query; the largest face in a photo is the one that counts):
+// Figures (every probe photo is one query; its main face — by score and size, vision/face_choice.h — counts):
 //  - rank-1 identification accuracy: the gallery's top match is the probe's identity (closed set: probes
 //    of enrolled identities; a photo where no face is found counts as a miss);
 //  - open-set identification rate: top match correct AND accepted by the match policy;
@@ -50,7 +50,7 @@ struct EvalSets {
 // Error(kUsage) when k < 1.
 EvalSets split_identities(const std::vector<IdentityFolder>& identities, int k);
 
-// One photo after the pipeline: the largest face's embedding, or none when no face was found.
+// One photo after the pipeline: the main face's embedding, or none when no face was found.
 struct LabelledFace {
   std::string identity;
   fs::path image;

@@ -23,7 +23,7 @@ std::optional<float> env_float(const char* name) {
 void validate_match_policy(const MatchPolicy& policy) {
   if (!(policy.max_distance > 0 && policy.max_distance <= 2))
     throw Error(ExitCode::kUsage, "match threshold " + std::to_string(policy.max_distance) +
-                                      " is out of range: unit-vector distances lie in (0, 2]; the default is 0.39");
+                                      " is out of range: unit-vector distances lie in (0, 2]; the default is 0.36");
   if (!(policy.min_margin >= 0 && policy.min_margin <= 2))
     throw Error(ExitCode::kUsage, "match margin " + std::to_string(policy.min_margin) +
                                       " is out of range [0, 2]; the default is 0.04");

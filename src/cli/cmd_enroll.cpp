@@ -16,7 +16,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::string db{kDefaultDatabase};
     std::string name, profile, external_id, consent;
     std::vector<std::string> meta, images;
-    bool largest = false, skip_rejected = false, json = false;
+    bool largest = false, skip_rejected = false, force = false, json = false;
     EnrollmentQuality quality;
     MatchFlags match;
     DetectorFlag detector;
@@ -29,7 +29,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "checked before anything is written, and a rejected photo is named with the reason. The profile is\n"
       "--profile ID, else the one with --external-id, else the one named --name; otherwise a new one.\n"
       "A photo already enrolled in the profile (same bytes) is reported, not added twice. A face that\n"
-      "already matches another profile gives a warning. Consent is recorded with --consent.\n\n"
+      "already matches another profile is refused (exit 5, naming that profile; nothing is written) unless\n"
+      "--force. Consent is recorded with --consent.\n\n"
       "Examples:\n"
       "  facecrowd enroll --name 'Ada Obi' --external-id EMP-0042 --meta class=7A \\\n"
       "      --consent 'I agree to attendance by face (form v2)' ada1.jpg ada2.jpg\n"
@@ -40,7 +41,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--external-id", opts->external_id, "the person's id in your system (e.g. employee number)");
   cmd->add_option("--meta", opts->meta, "metadata key=value (repeatable), merged into the profile");
   cmd->add_option("--consent", opts->consent, "the consent text the person agreed to; recorded with the time");
-  cmd->add_flag("--largest", opts->largest, "in a photo with several faces, enrol the largest");
+  cmd->add_flag("--largest", opts->largest, "in a photo with several faces, enrol the main one (by score and size)");
+  cmd->add_flag("--force", opts->force, "enrol a face even when it already matches another profile (a warning)");
   cmd->add_flag("--skip-rejected", opts->skip_rejected, "enrol the accepted photos even if others are rejected");
   cmd->add_option("--min-eye-distance", opts->quality.min_interocular_px,
                   "reject faces with fewer pixels between the eyes")->capture_default_str();
@@ -60,6 +62,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     for (const auto& i : opts->images) request.images.emplace_back(i);
     request.largest = opts->largest;
     request.skip_rejected = opts->skip_rejected;
+    request.force = opts->force;
     request.quality = opts->quality;
     request.match = opts->match.resolve();
     auto pipeline = open_face_pipeline(globals, opts->detector);

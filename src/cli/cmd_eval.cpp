@@ -2,15 +2,19 @@
 // (app/eval_faces.h, app/eval_detect.h, app/eval_crowd.h). Reads images and models only; writes nothing
 // to the store.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <set>
 
 #include "app/eval_crowd.h"
 #include "app/eval_detect.h"
 #include "app/eval_faces.h"
+#include "app/face_pairs.h"
+#include "app/face_split.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "core/error.h"
@@ -59,6 +63,9 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   struct Options {
     std::string gallery, probe, unknown, identities;
     int split = 0;
+    std::string pairs, set = "evaluation", curve;
+    std::vector<std::string> roots;
+    int k_nearest = 1;
     MatchFlags match;
     DetectorFlag detector;
     int min_face_px = -1;
@@ -82,7 +89,12 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
       "  facecrowd eval faces --gallery enrolled/ --probe probes/ --unknown strangers/\n"
       "  facecrowd eval faces --identities ../shared/data/faces/identities --split 1 --csv probes.csv\n"
       "    (per identity, photos sorted by name: the last 1 is a probe, the rest the gallery; identities with\n"
-      "     only 1 photo become unknown people)");
+      "     only 1 photo become unknown people)\n"
+      "Impostor pairs (--pairs): every pair of faces of one set of a committed split is genuine (same person)\n"
+      "or impostor (different people); reports FAR and FRR at the policy's threshold with the pair counts,\n"
+      "leave-one-out rank-1 and stranger false accepts, and --curve writes FAR/FRR per threshold (CSV):\n"
+      "  facecrowd eval faces --pairs tools/face_split.json --set evaluation --curve far_frr.csv\n"
+      "  (the defaults were calibrated on --set calibration only: tools/calibrate_faces.md)");
   cmd->add_option("--gallery", opts->gallery, "folder of identity folders to enroll");
   cmd->add_option("--probe", opts->probe, "folder of identity folders to search (same folder names as the gallery)");
   cmd->add_option("--unknown", opts->unknown, "folder of identity folders of people NOT in the gallery");
@@ -92,9 +104,39 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   opts->match.add_to(cmd);
   opts->detector.add_to(cmd);
   cmd->add_option("--min-face-px", opts->min_face_px, "smallest face to look for, pixels (default: the detector's)");
+  cmd->add_option("--pairs", opts->pairs, "face split JSON (app/face_split.h): evaluate all pairs of one --set");
+  cmd->add_option("--set", opts->set, "with --pairs: which set (calibration or evaluation)")->capture_default_str();
+  cmd->add_option("--root", opts->roots, "with --pairs: NAME=DIR replaces the split's root NAME (repeatable)");
+  cmd->add_option("--curve", opts->curve, "with --pairs: write FAR and FRR per threshold 0.20..0.80 to FILE (CSV)");
+  cmd->add_option("--k-nearest", opts->k_nearest,
+                  "with --pairs: distance to a person = mean of their K nearest faces (a measurement knob)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--csv", opts->csv, "write one row per probe search (probe, unknown, leave_one_out) to FILE");
   cmd->add_flag("--json", opts->json, "print the figures as JSON");
   cmd->callback([opts, &globals] {
+    if (!opts->pairs.empty()) {
+      if (!opts->identities.empty() || !opts->gallery.empty() || !opts->probe.empty() || !opts->unknown.empty())
+        throw Error(ExitCode::kUsage, "--pairs evaluates a split on its own: drop --identities/--gallery/--probe/--unknown");
+      std::map<std::string, std::filesystem::path> roots;
+      for (const auto& r : opts->roots) roots.insert(parse_root_flag(r));
+      auto faces = load_split_set(opts->pairs, opts->set, roots);
+      auto policy = opts->match.resolve();
+      auto pipeline = open_face_pipeline(globals, opts->detector);
+      if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;
+      auto embedded = embed_split_faces(*pipeline, faces, progress_printer(globals, "embedding faces"));
+      auto report = evaluate_pairs(embedded, policy, default_curve_thresholds(), opts->k_nearest);
+      write_csv(opts->curve, report.curve_csv());
+      if (opts->json) {
+        auto j = report.to_json();
+        j["set"] = opts->set;
+        j["modelVersion"] = pipeline->models().embedding_model_version;
+        std::cout << j.dump(2) << "\n";
+        return;
+      }
+      std::cout << "set '" << opts->set << "' of " << opts->pairs << "\n" << report.text();
+      return;
+    }
+    if (!opts->curve.empty() || !opts->roots.empty()) throw Error(ExitCode::kUsage, "--curve and --root go with --pairs");
     EvalSets sets;
     if (!opts->identities.empty()) {
       if (!opts->gallery.empty() || !opts->probe.empty())

@@ -1,5 +1,7 @@
 #include "vision/face_pipeline.h"
 
+#include "vision/rotation_passes.h"
+
 namespace facecrowd::vision {
 
 std::unique_ptr<FacePipeline> FacePipeline::open(const std::optional<std::filesystem::path>& models_dir) {
@@ -29,6 +31,13 @@ Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) 
 }
 
 std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOptions& options) {
+  std::vector<Face> faces = analyse_upright(bgr, options);
+  auto upright = [&](const cv::Mat& image) { return analyse_upright(image, options); };
+  for (Face& f : find_rotated_faces(upright, bgr, faces, options_.rotation)) faces.push_back(std::move(f));
+  return faces;
+}
+
+std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const DetectorOptions& options) {
   std::vector<Face> faces;
   for (const FaceDetection& d : detector_.detect(bgr, options)) {
     Face f = describe(bgr, d);

@@ -36,6 +36,12 @@ struct Face {
   FaceQuality quality;
 };
 
+// Passes on rotated copies of a photo for the faces the upright pass misses (vision/rotation_passes.h).
+struct RotationOptions {
+  float tilt_degrees = 30;               // +-this many degrees, always; 0: no tilt passes
+  bool quarter_turns_when_empty = true;  // 90, 270, 180 degrees when nothing else found a face
+};
+
 struct PipelineOptions {
   DetectorOptions detector;
   ImageLimits image;
@@ -47,6 +53,8 @@ struct PipelineOptions {
   // becomes the face's box. Detectors differ in where they put the box; this makes the crop (and so the
   // embedding) depend on the face, not on the detector.
   bool refine_box_from_landmarks = true;
+  // After the upright pass: tilt passes and quarter turns for faces it misses (vision/rotation_passes.h).
+  RotationOptions rotation;
 };
 
 class FacePipeline {
@@ -55,7 +63,10 @@ class FacePipeline {
   static std::unique_ptr<FacePipeline> open(const std::optional<std::filesystem::path>& models_dir = std::nullopt);
   explicit FacePipeline(const ModelFiles& models);
 
+  // The upright pass, then the rotation passes of options().rotation (their faces after the upright ones).
   std::vector<Face> analyse(const cv::Mat& bgr, const DetectorOptions& options);
+  // The upright pass alone.
+  std::vector<Face> analyse_upright(const cv::Mat& bgr, const DetectorOptions& options);
   std::vector<Face> analyse(const cv::Mat& bgr) { return analyse(bgr, options_.detector); }
   std::vector<Face> analyse_file(const std::filesystem::path& path);
   // Landmarks, chip, embedding and quality for one already-detected face.

@@ -1,0 +1,93 @@
+#include "vision/rotation_passes.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "vision/face_detection.h"
+
+namespace facecrowd::vision {
+namespace {
+
+cv::Point2f apply(const cv::Matx23d& m, const cv::Point2f& p) {
+  return {float(m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2)), float(m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2))};
+}
+
+// A face found in the rotated canvas, mapped back to the upright photo (`from_rotated`: canvas -> photo).
+Face map_back(Face f, const cv::Matx23d& from_rotated, cv::Size photo) {
+  const cv::Rect2f& b = f.box;
+  cv::Point2f corners[] = {{b.x, b.y}, {b.x + b.width, b.y}, {b.x, b.y + b.height}, {b.x + b.width, b.y + b.height}};
+  float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+  for (const auto& c : corners) {
+    cv::Point2f p = apply(from_rotated, c);
+    x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+  }
+  f.box = cv::Rect2f(cv::Point2f(x0, y0), cv::Point2f(x1, y1)) & cv::Rect2f(0, 0, float(photo.width), float(photo.height));
+  for (auto& p : f.landmarks) p = apply(from_rotated, p);
+  return f;
+}
+
+bool already_found(const Face& f, const std::vector<Face>& kept) {
+  return std::any_of(kept.begin(), kept.end(),
+                     [&](const Face& k) { return intersection_over_union(f.box, k.box) > 0.3f; });
+}
+
+// Faces of `bgr` turned by `degrees`, mapped back, that `kept` lacks (appended to `kept` and returned).
+std::vector<Face> pass(const UprightAnalysis& analyse_upright, const cv::Mat& bgr, double degrees,
+                       std::vector<Face>& kept) {
+  cv::Matx23d to_rotated;
+  cv::Mat rotated = rotate_whole(bgr, degrees, to_rotated);
+  cv::Matx23d from_rotated;
+  cv::invertAffineTransform(to_rotated, from_rotated);
+  std::vector<Face> added;
+  for (Face& f : analyse_upright(rotated)) {
+    Face mapped = map_back(std::move(f), from_rotated, bgr.size());
+    if (mapped.box.area() <= 0 || already_found(mapped, kept)) continue;
+    kept.push_back(mapped);
+    added.push_back(std::move(mapped));
+  }
+  return added;
+}
+
+}  // namespace
+
+cv::Mat rotate_whole(const cv::Mat& bgr, double degrees, cv::Matx23d& to_rotated) {
+  const double w = bgr.cols, h = bgr.rows;
+  // Quarter turns are exact (no resampling).
+  double q = std::fmod(std::fmod(degrees, 360.0) + 360.0, 360.0);
+  cv::Mat out;
+  if (q == 90 || q == 180 || q == 270) {
+    int code = q == 90 ? cv::ROTATE_90_COUNTERCLOCKWISE : q == 180 ? cv::ROTATE_180 : cv::ROTATE_90_CLOCKWISE;
+    cv::rotate(bgr, out, code);
+    // Pixel centres map exactly: (x, y) -> (y, w-1-x) for 90 ccw, (w-1-x, h-1-y) for 180, (h-1-y, x) for 270.
+    if (q == 90) to_rotated = cv::Matx23d(0, 1, 0, -1, 0, w - 1);
+    else if (q == 180) to_rotated = cv::Matx23d(-1, 0, w - 1, 0, -1, h - 1);
+    else to_rotated = cv::Matx23d(0, -1, h - 1, 1, 0, 0);
+    return out;
+  }
+  cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(float(w / 2), float(h / 2)), degrees, 1.0);
+  double c = std::abs(m.at<double>(0, 0)), s = std::abs(m.at<double>(0, 1));
+  int nw = int(std::ceil(w * c + h * s)), nh = int(std::ceil(w * s + h * c));
+  m.at<double>(0, 2) += nw / 2.0 - w / 2;
+  m.at<double>(1, 2) += nh / 2.0 - h / 2;
+  cv::warpAffine(bgr, out, m, cv::Size(nw, nh), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+  to_rotated = cv::Matx23d(m.ptr<double>());
+  return out;
+}
+
+std::vector<Face> find_rotated_faces(const UprightAnalysis& analyse_upright, const cv::Mat& bgr,
+                                     const std::vector<Face>& found, const RotationOptions& o) {
+  std::vector<Face> kept = found, added;
+  if (o.tilt_degrees > 0)
+    for (double deg : {double(o.tilt_degrees), -double(o.tilt_degrees)})
+      for (Face& f : pass(analyse_upright, bgr, deg, kept)) added.push_back(std::move(f));
+  if (o.quarter_turns_when_empty && kept.empty())
+    for (double deg : {90.0, 270.0, 180.0}) {
+      added = pass(analyse_upright, bgr, deg, kept);
+      if (!added.empty()) break;
+    }
+  return added;
+}
+
+}  // namespace facecrowd::vision

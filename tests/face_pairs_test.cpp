@@ -1,0 +1,177 @@
+// The impostor-pair evaluation (app/face_split.h, app/face_pairs.h) and the main-face choice
+// (vision/face_choice.h), on synthetic data: no models needed.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <cmath>
+
+#include "app/face_pairs.h"
+#include "app/face_split.h"
+#include "core/error.h"
+#include "test_support.h"
+#include "vision/face_choice.h"
+
+namespace facecrowd {
+namespace {
+
+ExitCode code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return ExitCode::kOk;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FaceSplit, ReadsIdentityFoldersBoxFilesAndSingleFacesOfOneSet) {
+  TempDir tmp;
+  cv::Mat grey(8, 8, CV_8UC3, cv::Scalar(90, 90, 90));
+  fs::create_directories(tmp.path() / "data/ids/ann");
+  fs::create_directories(tmp.path() / "data/ids/bob");
+  for (auto f : {"ids/ann/1.jpg", "ids/ann/2.jpg", "ids/bob/1.png", "group.jpg", "pascal.jpg"})
+    cv::imwrite((tmp.path() / "data" / f).string(), grey);
+  write_text(tmp.path() / "data/boxes.xml",
+             "<dataset><images><image file='pascal.jpg'><box top='1' left='2' width='3' height='4'/>"
+             "<box top='5' left='6' width='7' height='8'/><box top='0' left='0' width='2' height='2' ignore='1'/>"
+             "</image></images></dataset>");
+  write_text(tmp.path() / "split.json", R"({
+    "roots": {"d": "data"},
+    "sets": {"cal": {"sources": [{"identities": "d:ids"}, {"boxes": "d:boxes.xml"}]},
+             "eval": {"sources": [{"identity": "ann", "image": "d:group.jpg", "box": [10, 20, 30, 40]},
+                                  {"identity": "cid", "image": "d:group.jpg"}]}}})");
+  auto cal = load_split_set(tmp.path() / "split.json", "cal");
+  ASSERT_EQ(cal.size(), 5u);
+  EXPECT_EQ(cal[0].identity, "ann");
+  EXPECT_EQ(cal[2].identity, "bob");
+  EXPECT_EQ(cal[3].identity, "pascal.jpg#0");
+  EXPECT_EQ(cal[4].identity, "pascal.jpg#1");  // the ignored box is no face
+  ASSERT_TRUE(cal[4].box);
+  EXPECT_FLOAT_EQ(cal[4].box->x, 6);
+  auto ev = load_split_set(tmp.path() / "split.json", "eval");
+  ASSERT_EQ(ev.size(), 2u);
+  ASSERT_TRUE(ev[0].box);
+  EXPECT_FLOAT_EQ(ev[0].box->height, 40);
+  EXPECT_FALSE(ev[1].box);
+  EXPECT_TRUE(fs::exists(ev[1].image));
+
+  // --root replaces a root; an absent root's folder is kNotFound naming it and the flag.
+  auto moved = load_split_set(tmp.path() / "split.json", "eval", {{"d", tmp.path() / "data"}});
+  EXPECT_EQ(moved.size(), 2u);
+  std::string missing = message_of([&] { load_split_set(tmp.path() / "split.json", "eval", {{"d", tmp.path() / "nope"}}); });
+  EXPECT_NE(missing.find("root 'd'"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("--root d=DIR"), std::string::npos) << missing;
+  EXPECT_EQ(code_of([&] { load_split_set(tmp.path() / "split.json", "eval", {{"d", tmp.path() / "nope"}}); }),
+            ExitCode::kNotFound);
+}
+
+TEST(FaceSplit, RefusesAnUnknownSetAMalformedBoxAndAMissingFile) {
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "data");
+  write_text(tmp.path() / "split.json", R"({"roots": {"d": "data"},
+    "sets": {"eval": {"sources": [{"identity": "ann", "image": "d:x.jpg", "box": [1, 2, 3]}]}}})");
+  std::string unknown = message_of([&] { load_split_set(tmp.path() / "split.json", "calibration"); });
+  EXPECT_NE(unknown.find("no set 'calibration' (it has: eval)"), std::string::npos) << unknown;
+  EXPECT_EQ(code_of([&] { load_split_set(tmp.path() / "split.json", "eval"); }), ExitCode::kBadInput);
+  EXPECT_NE(message_of([&] { load_split_set(tmp.path() / "split.json", "eval"); }).find("[x, y, width, height]"),
+            std::string::npos);
+  EXPECT_EQ(code_of([&] { load_split_set(tmp.path() / "absent.json", "eval"); }), ExitCode::kNotFound);
+  EXPECT_EQ(code_of([] { parse_root_flag("no-equals"); }), ExitCode::kUsage);
+  EXPECT_EQ(parse_root_flag("shared=/x/y").second, fs::path("/x/y"));
+}
+
+// Faces on a unit circle in the first two dimensions: distances are chords we can compute by hand.
+PairFace at_angle(const std::string& identity, double degrees) {
+  vision::Embedding e;
+  e.unit[0] = float(std::cos(degrees * CV_PI / 180));
+  e.unit[1] = float(std::sin(degrees * CV_PI / 180));
+  e.raw_norm = 1;
+  return {identity, identity + "@" + std::to_string(int(degrees)), e};
+}
+double chord(double degrees) { return 2 * std::sin(degrees * CV_PI / 360); }
+
+TEST(FacePairs, CountsEveryGenuineAndImpostorPairAndRatesThemAtTheThreshold) {
+  // ann at 0 and 10 degrees, bob at 14 and 60, cid at 120; one face without an embedding.
+  std::vector<PairFace> faces = {at_angle("ann", 0), at_angle("ann", 10), at_angle("bob", 14), at_angle("bob", 60),
+                                 at_angle("cid", 120), PairFace{"dan", "none.jpg", std::nullopt}};
+  MatchPolicy policy;
+  policy.max_distance = float(chord(12));  // accepts the 10 and 4 degree pairs, nothing wider
+  policy.min_margin = 0;
+  auto r = evaluate_pairs(faces, policy);
+  EXPECT_EQ(r.faces, 6u);
+  EXPECT_EQ(r.faces_without_face, 1u);
+  EXPECT_EQ(r.identities, 3u);
+  EXPECT_EQ(r.genuine_pairs, 2u);   // ann-ann, bob-bob
+  EXPECT_EQ(r.impostor_pairs, 8u);  // 10 pairs of 5 faces, minus the 2 genuine
+  EXPECT_EQ(r.at_policy.impostor_accepted, 1u);  // ann@10 - bob@14
+  EXPECT_EQ(r.at_policy.genuine_rejected, 1u);   // bob@14 - bob@60
+  EXPECT_DOUBLE_EQ(r.at_policy.far, 1.0 / 8);
+  EXPECT_DOUBLE_EQ(r.at_policy.frr, 1.0 / 2);
+  ASSERT_FALSE(r.closest_impostors.empty());
+  EXPECT_NEAR(r.closest_impostors[0].distance, chord(4), 1e-5);
+  EXPECT_NEAR(r.farthest_genuine[0].distance, chord(46), 1e-5);
+  // The curve is monotone: FAR grows and FRR falls with the threshold.
+  ASSERT_EQ(r.curve.size(), default_curve_thresholds().size());
+  for (size_t i = 1; i < r.curve.size(); ++i) {
+    EXPECT_GE(r.curve[i].far, r.curve[i - 1].far);
+    EXPECT_LE(r.curve[i].frr, r.curve[i - 1].frr);
+  }
+  EXPECT_NE(r.curve_csv().find("threshold,far,frr,impostor_accepted,impostor_pairs"), std::string::npos);
+  // Leave-one-out: 4 faces have a same-identity partner; ann@10's nearest other face is bob@14.
+  EXPECT_EQ(r.genuine_searches, 4u);
+  EXPECT_EQ(r.rank1_correct, 2u);  // ann@0 -> ann@10, bob@14 -> ann@10 (wrong), bob@60 -> bob@14, ann@10 -> bob@14
+  EXPECT_EQ(r.stranger_searches, 5u);
+  EXPECT_EQ(r.stranger_accepted, 2u);  // ann@10 as bob, bob@14 as ann
+  auto j = r.to_json();
+  EXPECT_EQ(j["impostorPairs"], 8);
+  EXPECT_EQ(j["atThreshold"]["impostorAccepted"], 1);
+}
+
+TEST(FacePairs, MeanOfTheKNearestFacesOfAPersonOutvotesOneLookalikePhoto) {
+  // The probe ann@0 is nearest to one stray bob photo (3 degrees), but ann's other photos are all close.
+  std::vector<PairFace> faces = {at_angle("ann", 0), at_angle("ann", 5), at_angle("ann", 6), at_angle("ann", 7),
+                                 at_angle("bob", -3), at_angle("bob", -40), at_angle("bob", -42)};
+  MatchPolicy policy;
+  policy.max_distance = 1;
+  policy.min_margin = 0;
+  auto nearest = evaluate_pairs(faces, policy, {}, 1);
+  auto mean3 = evaluate_pairs(faces, policy, {}, 3);
+  EXPECT_GT(mean3.rank1_correct, nearest.rank1_correct);
+}
+
+vision::Face face(float x, float side, float score) {
+  vision::Face f;
+  f.box = cv::Rect2f(x, 0, side, side);
+  f.detection_score = score;
+  return f;
+}
+
+TEST(FaceChoice, PrefersAConfidentFaceOverALargerDoubtfulOne) {
+  // Issue 12: a 0.55 false face on a backdrop, a bit larger than the real 0.97 face, was taken.
+  std::vector<vision::Face> faces = {face(0, 220, 0.55f), face(300, 200, 0.97f)};
+  EXPECT_EQ(vision::choose_face(faces), 1u);
+}
+
+TEST(FaceChoice, PrefersThePortraitsSubjectOverASmallSharpBackgroundFace) {
+  std::vector<vision::Face> faces = {face(0, 40, 0.99f), face(100, 300, 0.90f)};
+  EXPECT_EQ(vision::choose_face(faces), 1u);
+  EXPECT_FALSE(vision::choose_face({}));
+}
+
+TEST(FaceChoice, FaceAtABoxIsTheOneWhoseCentreIsNearestInsideIt) {
+  std::vector<vision::Face> faces = {face(0, 100, 0.9f), face(90, 100, 0.9f)};
+  EXPECT_EQ(vision::face_at(faces, cv::Rect2f(80, 0, 100, 100)), 1u);
+  EXPECT_FALSE(vision::face_at(faces, cv::Rect2f(500, 500, 10, 10)));
+}
+
+}  // namespace
+}  // namespace facecrowd
