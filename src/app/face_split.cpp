@@ -55,7 +55,7 @@ void add_identities(const Context& c, const fs::path& dir, std::vector<SplitFace
   out.insert(out.end(), found.begin(), found.end());
 }
 
-void add_boxes(const Context& c, const fs::path& xml, std::vector<SplitFace>& out) {
+void add_boxes(const fs::path& xml, std::vector<SplitFace>& out) {
   for (const auto& image : read_imglab_xml(xml)) {
     fs::path path = fs::path(image.file).is_absolute() ? fs::path(image.file) : xml.parent_path() / image.file;
     int n = 0;
@@ -105,7 +105,7 @@ std::vector<SplitFace> load_split_set(const fs::path& json_file, const std::stri
     if (s.contains("identities") && s["identities"].is_string()) {
       add_identities(c, c.resolve(s["identities"]), out);
     } else if (s.contains("boxes") && s["boxes"].is_string()) {
-      add_boxes(c, c.resolve(s["boxes"]), out);
+      add_boxes(c.resolve(s["boxes"]), out);
     } else if (s.contains("identity") && s["identity"].is_string() && s.contains("image") && s["image"].is_string()) {
       SplitFace f{s["identity"], c.resolve(s["image"]), std::nullopt};
       if (s.contains("box")) {
