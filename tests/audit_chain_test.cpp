@@ -353,9 +353,15 @@ TEST(AuditChainMigration, ALogFromBeforeTheChainIsChainedByTheNextWrite) {
   std::vector<std::string> actions;
   tx.find("auditlogs", Query{}, [&](const Document& d) {
     auto j = d.to_json();
-    if (j["seq"] == 1) EXPECT_EQ(j["action"], "audit.chain.start");
-    if (j["seq"] == 1) EXPECT_EQ(j["details"]["migratedEntries"], 3);
-    if (j["seq"] == 5) EXPECT_EQ(j["action"], "first.chained");
+    if (j["seq"] == 1) {
+      EXPECT_EQ(j["action"], "audit.chain.start");
+    }
+    if (j["seq"] == 1) {
+      EXPECT_EQ(j["details"]["migratedEntries"], 3);
+    }
+    if (j["seq"] == 5) {
+      EXPECT_EQ(j["action"], "first.chained");
+    }
     return true;
   });
 }

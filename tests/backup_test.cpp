@@ -227,7 +227,8 @@ TEST(BackupCollections, CollectionFlagLimitsTheArchive) {
   std::set<std::string> paths;
   for (const auto& [p, c] : members) paths.insert(p);
   EXPECT_EQ(paths, (std::set<std::string>{kDb + "/users.bson", kDb + "/users.metadata.json", kDb + "/faceprofiles.bson",
-                                          kDb + "/faceprofiles.metadata.json", "oplog.bson", "manifest.json"}));
+                                          kDb + "/faceprofiles.metadata.json", "oplog.bson", "manifest.json",
+                                          "erasure-ledger.jsonl"}));  // the ledger travels with every archive
   auto manifest = Manifest::parse(members.at("manifest.json"), "manifest");
   EXPECT_EQ(manifest.collections, (std::vector<std::string>{"users", "faceprofiles"}));
 }

@@ -115,7 +115,7 @@ TEST(CronScripts, InstallingMakesTheDirectoriesAndTheJobsLogsPrivate) {
   EXPECT_EQ(fs::status(backups).permissions() & fs::perms::all, fs::perms::owner_all);
   EXPECT_EQ(fs::status(backups / "old.log").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   std::string table = read_text(tmp.path() / "table");
-  EXPECT_EQ(count(table, "umask 077; "), 4) << table;
+  EXPECT_EQ(count(table, "umask 077; "), 5) << table;  // backup, retention, index, check, ship
 }
 
 TEST(CronScripts, StatusWrapperExitsWithTheStatusCode) {

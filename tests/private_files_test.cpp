@@ -75,7 +75,9 @@ TEST(PrivateMode, BackupsStatusWarnsAboutAnExposedDataOrBackupDirectory) {
   ASSERT_EQ(run_facecrowd("backup", env).exit_code, 0);
   auto ok = nlohmann::json::parse(run_facecrowd("backups status --json", env).out);
   for (const auto& c : ok["checks"])
-    if (c["name"] == "permissions") EXPECT_EQ(c["status"], "OK") << c.dump();
+    if (c["name"] == "permissions") {
+      EXPECT_EQ(c["status"], "OK") << c.dump();
+    }
 
   ::chmod((tmp.path() / "backup").c_str(), 0755);
   auto r = run_facecrowd("backups status --json", env);

@@ -349,7 +349,9 @@ TEST(ServeFaces, ARestoreUnderLoadAnswersOnly2xxOr503AndKeepsEveryLaterAnswer) {
   ASSERT_FALSE(after_sessions.empty()) << "no request completed after the restore";
   for (const auto& s : after_sessions) {
     auto att = http(c, "GET", "/api/v1/attendance?session=" + s, admin);
-    EXPECT_EQ(att.json["items"].size(), 1u) << s << " answered 2xx after the restore but is not in the store";
+    size_t recognised = 0;  // the photo's unknown face has a record of its own (personId null)
+    for (const auto& item : att.json["items"]) recognised += !item["personId"].is_null();
+    EXPECT_EQ(recognised, 1u) << s << " answered 2xx after the restore but is not in the store: " << att.body;
   }
 }
 

@@ -71,7 +71,9 @@ TEST(RecognizeRecheck, APersonErasedAfterTheMatchGetsNoAttendanceRecord) {
     }
   }
   EXPECT_EQ(erased_faces, 1);
-  auto records = world.documents("attendances");
+  std::vector<nlohmann::json> records;  // of recognised people: unknown faces have a record of their own
+  for (const auto& a : world.documents("attendances"))
+    if (!a["personId"].is_null()) records.push_back(a);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]["personName"], "Joe Biden");
   EXPECT_EQ(nlohmann::json(result.to_json()).dump().find("Barack"), std::string::npos);

@@ -41,7 +41,8 @@ TEST(Verify, AGoodArchivePassesEveryCheck) {
     EXPECT_TRUE(c.ok) << c.name << ": " << c.detail;
   }
   EXPECT_EQ(names, (std::vector<std::string>{"tar structure", "manifest", "checksums", "document counts", "decoding",
-                                             "test restore into a throwaway database"}));
+                                             "test restore into a throwaway database", "file hashes",
+                                             "oplog slices"}));
   EXPECT_EQ(folder_listing(f.data / "face-recognition"), before);
   EXPECT_EQ(DataDir::open(f.data).databases(), std::vector<std::string>{"face-recognition"});
   // The scratch data directory is gone.

@@ -27,7 +27,7 @@ struct MatchFlags {
 // --rotation-passes: the passes on rotated copies for faces the upright pass misses (vision/rotation_passes.h).
 struct DetectorFlag {
   std::string name = "blazeface";
-  std::string rotation = "all";
+  std::string rotation = "turns";  // "all" found extra faces in portraits (biden2.jpg: 2); opt-in for now
   void add_to(CLI::App* cmd) {
     cmd->add_option("--rotation-passes", rotation,
                     "all: also look in the photo turned +-30 degrees (tilted heads; ~3x the detection time) and, "

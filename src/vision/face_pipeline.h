@@ -38,7 +38,7 @@ struct Face {
 
 // Passes on rotated copies of a photo for the faces the upright pass misses (vision/rotation_passes.h).
 struct RotationOptions {
-  float tilt_degrees = 30;               // +-this many degrees, always; 0: no tilt passes
+  float tilt_degrees = 0;                // +-this many degrees, always (30 with --rotation-passes all); 0: none
   bool quarter_turns_when_empty = true;  // 90, 270, 180 degrees when nothing else found a face
 };
 
