@@ -20,6 +20,7 @@
 #include "backup/restore_scan.h"
 #include "core/error.h"
 #include "store/audit_seal.h"
+#include "core/file_lock.h"
 #include "core/files.h"
 #include "core/utc_time.h"
 #include "store/database.h"
@@ -76,30 +77,6 @@ void rename_no_replace_durably(const fs::path& from, const fs::path& to) {
   fsync_path(to.parent_path().empty() ? fs::path(".") : to.parent_path());
 }
 
-// An exclusive flock on the backup directory itself (no extra file in it) while a backup claims its archive
-// name: picking a free name and creating its partial file happen as one step, so a second backup started
-// in the same second sees the first's partial file and takes the next second's name instead of finding,
-// after all its work, that the name was taken.
-class NameClaim {
- public:
-  explicit NameClaim(const fs::path& dir) {
-    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_ < 0) throw_io_error("cannot open the backup directory", dir, errno);
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        int err = errno;
-        ::close(fd_);
-        throw_io_error("cannot lock the backup directory", dir, err);
-      }
-    }
-  }
-  ~NameClaim() { ::close(fd_); }  // closing releases the flock
-  NameClaim(const NameClaim&) = delete;
-  NameClaim& operator=(const NameClaim&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 // A free archive name for a backup starting now; waits for the next second while the name is taken.
 std::pair<fs::path, UnixMillis> pick_archive_name(const fs::path& dir, const std::string& db) {
@@ -354,7 +331,11 @@ BackupResult run_backup(const DataDir& data, const fs::path& backup_dir, const B
     std::unique_ptr<ArchiveWriter> claimed;
     UnixMillis created = 0;
     {
-      NameClaim claim(backup_dir);
+      // An exclusive flock on the backup directory itself (no extra file in it) while a backup claims its archive
+      // name: picking a free name and creating its partial file happen as one step, so a second backup started
+      // in the same second sees the first's partial file and takes the next second's name instead of finding,
+      // after all its work, that the name was taken.
+      FileLock claim = FileLock::wait(backup_dir);
       remove_stale_partials(backup_dir);
       auto picked = pick_archive_name(backup_dir, options.db);
       final_path = picked.first;

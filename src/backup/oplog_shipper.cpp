@@ -14,6 +14,7 @@
 #include "backup/oplog_slice.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "core/files.h"
 #include "core/utc_time.h"
 #include "store/database.h"
@@ -23,25 +24,14 @@ namespace {
 
 // Exclusive flock on <backup_dir>/oplog-ship.lock for one ship: two ships from the same position would
 // write overlapping slices.
-class ShipLock {
- public:
-  explicit ShipLock(const fs::path& backup_dir) {
-    fs::path file = backup_dir / "oplog-ship.lock";
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw_io_error("cannot open lock file", file, errno);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw Error(ExitCode::kBusy, "another `facecrowd oplog ship` is running for '" + backup_dir.string() +
-                                       "' (it holds " + file.string() + ")");
-    }
-  }
-  ~ShipLock() { ::close(fd_); }
-  ShipLock(const ShipLock&) = delete;
-  ShipLock& operator=(const ShipLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
+FileLock lock_ship(const fs::path& backup_dir) {
+  fs::path file = backup_dir / "oplog-ship.lock";
+  auto lock = FileLock::try_lock(file);
+  if (!lock)
+    throw Error(ExitCode::kBusy, "another `facecrowd oplog ship` is running for '" + backup_dir.string() +
+                                     "' (it holds " + file.string() + ")");
+  return std::move(*lock);
+}
 
 // Under the ship lock no other slice is being written: a partial slice is what a killed ship left.
 void remove_stale_partial_slices(const fs::path& backup_dir) {
@@ -132,7 +122,7 @@ ShipResult ship_oplog(const DataDir& data, const fs::path& backup_dir, const Shi
   if (options.max_slice_entries < 1 || options.max_slice_bytes < 1)
     throw Error(ExitCode::kUsage, "oplog slices must hold at least one entry and one byte");
   ensure_writable_dir(backup_dir, "backup directory");
-  ShipLock lock(backup_dir);
+  FileLock lock = lock_ship(backup_dir);
   remove_stale_partial_slices(backup_dir);
   BackupCatalog catalog(backup_dir);
   ShipResult result;

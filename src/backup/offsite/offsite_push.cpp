@@ -11,28 +11,12 @@
 #include "backup/catalog.h"
 #include "backup/offsite/offsite_store.h"
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "core/files.h"
 #include "core/sha256.h"
 
 namespace facecrowd {
 namespace {
-
-class PushLock {
- public:
-  explicit PushLock(const fs::path& backup_dir) {
-    fs::path file = backup_dir / "offsite-push.lock";
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_io_error("cannot open lock file", file, errno);
-    if (::flock(fd_, LOCK_EX) != 0) {  // wait: a ship and a backup both push, one after the other
-      ::close(fd_);
-      throw_io_error("cannot lock", file, errno);
-    }
-  }
-  ~PushLock() { ::close(fd_); }
-
- private:
-  int fd_ = -1;
-};
 
 std::string archive_key(const std::string& name) { return "archives/" + name; }
 std::string slice_key(const std::string& name) { return "oplog/" + name; }
@@ -78,7 +62,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
                           const PushOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   ensure_writable_dir(backup_dir, "backup directory");
-  PushLock lock(backup_dir);
+  // Waits: a ship and a backup both push, one after the other.
+  FileLock lock = FileLock::wait(backup_dir / "offsite-push.lock");
   OffsiteStore store(target, backup_dir);
   PushResult result;
   result.target = target.url();
