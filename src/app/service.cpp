@@ -228,6 +228,14 @@ Service::LoginAttempt Service::login(const std::string& username, const std::str
     sessions_[sha256_hex(a.token)] = Session{who->id, a.expires_at};
   }
   auto db = database();
+  if (who->legacy_hash) {
+    // An imported bcrypt hash did its last job: argon2id from now on. Best effort: a failure here (the
+    // store busy) leaves the bcrypt hash, and the next login upgrades it.
+    try {
+      upgrade_legacy_password(*db, *who, password, actor);
+    } catch (const Error&) {
+    }
+  }
   auto tx = db->write();
   append_audit(tx, AuditEntry{.action = "auth.login", .target = name, .actor = actor.id, .client_address = client_address});
   tx.commit();

@@ -1,8 +1,11 @@
 #include "app/users.h"
 
+#include <crypt.h>
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "app/audit.h"
@@ -96,6 +99,22 @@ void replace_fields(Database::WriteTransaction& tx, Document doc, const nlohmann
   for (auto& [k, v] : fields.items()) j[k] = v;
   j["updatedAt"] = {{"$date", now_millis()}};
   tx.replace("users", Document::from_json(j, "user"));
+}
+
+// An imported bcrypt hash (app/import): "$2a$", "$2b$" or "$2y$", cost, 53 characters of salt and hash.
+bool is_bcrypt_hash(const std::string& hash) {
+  return hash.size() == 60 && hash[0] == '$' && hash[1] == '2' && (hash[2] == 'a' || hash[2] == 'b' || hash[2] == 'y') &&
+         hash[3] == '$';
+}
+
+// libxcrypt's crypt_r recomputes the hash with the stored salt and cost; compared in constant time.
+bool bcrypt_verify(const std::string& hash, const std::string& password) {
+  if (password.find('\0') != std::string::npos) return false;  // crypt() reads a C string
+  auto data = std::make_unique<crypt_data>();                 // ~32 KiB: not on the stack
+  const char* out = crypt_r(password.c_str(), hash.c_str(), data.get());
+  bool ok = out && out[0] != '*' && std::strlen(out) == hash.size() && sodium_memcmp(out, hash.data(), hash.size()) == 0;
+  sodium_memzero(data.get(), sizeof(crypt_data));
+  return ok;
 }
 
 // A verification against this hash costs what a real one costs (used when the user does not exist).
@@ -241,9 +260,26 @@ std::optional<Principal> check_password(Database::ReadTransaction& tx, const std
   if (user && text_field(*user, "kind") != "user") user.reset();
   std::string hash = user ? text_field(*user, "passwordHash") : decoy_hash();
   if (password.size() > kMaxPasswordBytes) return std::nullopt;
-  bool ok = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  const bool legacy = is_bcrypt_hash(hash);
+  bool ok = legacy ? bcrypt_verify(hash, password)
+                   : crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
   if (!ok || !user || bool_field(*user, "disabled")) return std::nullopt;
-  return Principal{*user->id_key(), username, role_of(text_field(*user, "role")), false};
+  return Principal{*user->id_key(), username, role_of(text_field(*user, "role")), false, legacy};
+}
+
+bool upgrade_legacy_password(Database& db, const Principal& who, const std::string& password, const Actor& actor) {
+  std::string hash = hash_password(password);  // before the transaction: ~0.1 s
+  auto tx = db.write();
+  auto user = tx.get("users", who.id);
+  if (!user || kind_of(*user) != "user" || !is_bcrypt_hash(text_field(*user, "passwordHash"))) {
+    sodium_memzero(hash.data(), hash.size());
+    return false;
+  }
+  replace_fields(tx, *user, {{"passwordHash", hash}});
+  sodium_memzero(hash.data(), hash.size());
+  audit(tx, "users.password-upgrade", who.name, actor, {{"from", "bcrypt"}, {"to", "argon2id"}});
+  tx.commit();
+  return true;
 }
 
 std::optional<Principal> check_api_key(Database::ReadTransaction& tx, const std::string& key) {

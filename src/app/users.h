@@ -12,8 +12,11 @@
 //  - An API key is "fck_<key id>_<43 base64url characters>" (256 random bits): returned once by
 //    add_api_key(), only its sha256 is stored (a random 256-bit secret needs no slow hash).
 //  - Only accounts whose password was set by add_user()/reset_password() (kind "user") can log in: users
-//    from demo data or an import (no kind; demo-data's password is published) are refused until an admin
-//    resets their password.
+//    from demo data (no kind; demo-data's password is published) are refused until an admin resets their
+//    password. Accounts brought over by `facecrowd import` (app/import/import_mongodump.h) are kind "user"
+//    and keep the old system's bcrypt hash ($2a$/$2b$/$2y$), which check_password() verifies with
+//    libxcrypt's crypt_r; such a login is marked `legacy_hash`, and the caller then replaces the hash with
+//    argon2id (upgrade_legacy_password), so a bcrypt hash lives only until its user's next login.
 //  - check_password() costs one argon2id verification whether or not the user exists (no user
 //    enumeration by timing); it returns the principal only for an enabled user with that password.
 //  - Every change writes an audit entry (users.add, users.disable, users.enable, users.reset-password,
@@ -49,6 +52,7 @@ struct Principal {
   std::string name;  // username, or the key's name
   Role role = Role::kViewer;
   bool is_key = false;
+  bool legacy_hash = false;  // the password matched an imported bcrypt hash: upgrade it (upgrade_legacy_password)
   std::string actor_id() const { return (is_key ? "apikey:" : "user:") + (is_key ? id : name); }
 };
 
@@ -71,6 +75,10 @@ void revoke_api_key(Database& db, const std::string& key_id, const Actor& actor)
 
 std::optional<Principal> check_password(Database::ReadTransaction& tx, const std::string& username,
                                         const std::string& password);
+// Replaces `who`'s bcrypt hash with an argon2id hash of `password` (which check_password() just accepted)
+// and writes a "users.password-upgrade" audit entry, in one transaction. Returns false, changing nothing,
+// when the stored hash is no longer a bcrypt hash (another login upgraded it meanwhile).
+bool upgrade_legacy_password(Database& db, const Principal& who, const std::string& password, const Actor& actor);
 std::optional<Principal> check_api_key(Database::ReadTransaction& tx, const std::string& key);
 // The user's current state (a session checks it on every request: disabled or deleted users lose access).
 std::optional<Principal> find_active_user(Database::ReadTransaction& tx, const std::string& user_id);

@@ -1,0 +1,85 @@
+// Reads a plain mongodump — what `mongodump --db DB --out DIR` writes, with or without --gzip, usually
+// packed afterwards with `tar -czf backup_DB_YYYYMMDD_HHMMSS.tar.gz` — into a private staging folder:
+// one decompressed, framing-checked `<db>/<collection>.bson` per collection. `facecrowd import` then maps
+// the staged collections in the order it needs (GridFS before the profiles that point into it), which a
+// tar stream read from standard input could not offer.
+//
+// Input shapes (stage_mongodump's `input`):
+//   "-"            a tar stream on standard input, compressed (gzip, xz, bzip2, zstd) or not
+//   a folder       DIR as mongodump wrote it (DIR/<db>/…) or one of its db folders; walked 4 levels deep
+//   a file         a tar archive, compressed or not; a gzip layer is read strictly (backup/strict_gzip_reader.h)
+//
+// Members it understands, wherever they sit (the db is the folder holding them):
+//   <db>/<collection>.bson, <db>/<collection>.bson.gz            the documents
+//   <db>/<collection>.metadata.json, …metadata.json.gz           options and indexes (parsed, kept)
+// Everything else (oplog.bson of --oplog, prelude.json, README files) is listed in `ignored`.
+//
+// Checks, each an Error(kBadInput) naming the input, the member and the reason, nothing staged kept:
+//   - a document longer than MongoDB's 16 MiB limit (16777216 bytes) or shorter than 5 bytes;
+//   - a .bson that ends inside a document (truncated), a document that does not decode (bson_validate);
+//   - a .gz member that is not gzip, is truncated, or has bytes after its end;
+//   - a metadata.json over 16 MiB or not JSON; an unsafe member name (absolute, "..", links, devices);
+//   - the single-file `mongodump --archive` format (magic 0x8199e26d, plain or gzipped): refused as not
+//     supported, with the way round it (mongorestore it into a MongoDB, then `mongodump --out DIR`).
+// Error(kNotFound) when the input does not exist; Error(kIo) when staging cannot be written (disk full).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+inline constexpr uint32_t kMongoMaxDocumentBytes = 16 * 1024 * 1024;  // MongoDB's BSON document limit
+inline constexpr uint32_t kMongodumpArchiveMagic = 0x8199e26d;        // `mongodump --archive`, little-endian
+
+struct DumpCollection {
+  std::string db, name;      // "face-recognition", "faceprofiles"
+  std::string member;        // the member it came from ("backup_…/face-recognition/users.bson.gz")
+  fs::path staged;           // the decompressed documents in the staging folder
+  uint64_t bytes = 0;        // decompressed
+  int64_t documents = 0;
+  bool gzipped = false;
+  std::optional<nlohmann::json> metadata;  // its .metadata.json, when present
+};
+
+struct MongoDump {
+  std::string source;        // the input as named ("-" reads as "standard input")
+  std::string shape;         // "archive", "folder", "stdin"
+  std::vector<DumpCollection> collections;  // in reading order
+  std::set<std::string> databases;          // db folders that hold at least one .bson
+  std::vector<std::string> ignored;         // members that are not collections or metadata
+  uint64_t bytes = 0;                       // decompressed bytes of every .bson
+
+  const DumpCollection* find(const std::string& db, const std::string& name) const;
+};
+
+// Stages `input` into `staging` (an existing, empty, private folder the caller removes afterwards).
+MongoDump stage_mongodump(const std::string& input, const fs::path& staging);
+
+// Walks a staged .bson file document by document (bounded reads; the file was checked when staged).
+class StagedBsonReader {
+ public:
+  explicit StagedBsonReader(const fs::path& file);
+  ~StagedBsonReader();
+  StagedBsonReader(const StagedBsonReader&) = delete;
+  StagedBsonReader& operator=(const StagedBsonReader&) = delete;
+  // The next document's bytes (valid until the next call) and its byte offset; false at the end.
+  bool next(const uint8_t** doc, size_t* size, uint64_t* offset = nullptr);
+  // Reads the document at `offset` (random access, e.g. a GridFS chunk) into `out`.
+  void read_at(uint64_t offset, std::string& out);
+
+ private:
+  fs::path file_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace facecrowd
