@@ -52,8 +52,8 @@ TEST(OffsitePush, SendsEveryArchiveSliceAndLedgerChunkOnceAndTheIndexNamesThem) 
   s.erase("p1");
   DirectoryTarget t(s.remote);
   auto first = s.push(t);
-  // archive + manifest copy + slice + ledger chunk
-  EXPECT_EQ(first.uploaded.size(), 4u) << first.to_json().dump();
+  // archive + manifest copy + slice + its record + ledger chunk
+  EXPECT_EQ(first.uploaded.size(), 5u) << first.to_json().dump();
   auto again = s.push(t);
   EXPECT_TRUE(again.uploaded.empty()) << again.to_json().dump();
   s.erase("p2");
@@ -68,11 +68,34 @@ TEST(OffsitePush, SendsEveryArchiveSliceAndLedgerChunkOnceAndTheIndexNamesThem) 
   EXPECT_EQ(index.ledger.size(), 2u);
   EXPECT_EQ(index.ledger_bytes, fs::file_size(s.ledger));
   EXPECT_EQ(index.ledger_sha256, *sha256_of_file(s.ledger));
-  for (const auto& o : {index.archives[0].object, index.slices[0].object}) {
+  ASSERT_TRUE(index.slices[0].record.has_value());
+  for (const auto& o : {index.archives[0].object, index.slices[0].object, *index.slices[0].record}) {
     auto info = t.stat(o.key);
     ASSERT_TRUE(info) << o.key;
     EXPECT_EQ(info->sha256, o.sha256);
   }
+}
+
+// A target filled before slice records went off-site gets them at the next push, without uploading the
+// slices again.
+TEST(OffsitePush, ASlicePushedWithoutItsRecordGetsItAtTheNextPush) {
+  Site s;
+  DirectoryTarget t(s.remote);
+  s.push(t);
+  auto index = nlohmann::json::parse(read_file(s.remote / "index.json"));
+  std::string record_key;
+  for (auto& slice : index["slices"]) {
+    record_key = slice["record"]["key"];
+    slice.erase("record");
+  }
+  write_file_durably(s.tmp.path() / "old-index.json", index.dump());
+  t.put("index.json", s.tmp.path() / "old-index.json");
+  t.remove(record_key);
+
+  auto again = s.push(t);
+  EXPECT_EQ(again.uploaded, std::vector<std::string>{record_key}) << again.to_json().dump();
+  OffsiteStore store(t, s.tmp.path());
+  EXPECT_TRUE(store.require_index().slices.at(0).record.has_value());
 }
 
 // Regression: the local directory keeps every archive for --keep-days, the target only the newest of each
@@ -170,6 +193,7 @@ TEST(OffsiteVerify, FindsAMissingOrAlteredObjectAndTestRestoresWithReadData) {
 
   // A shortened object is seen without downloading (size against the index) ...
   auto slices = t.list("oplog/");
+  std::erase_if(slices, [](const ObjectInfo& o) { return o.key.ends_with(".json"); });  // the slice's record
   ASSERT_EQ(slices.size(), 1u);
   auto slice = s.remote / slices[0].key;
   const std::string bytes = read_text(slice);
@@ -255,7 +279,7 @@ TEST(OffsitePush, AnS3TargetTakesTheSamePushAndVerify) {
   settings.credentials.secret_access_key = S3rver::kSecretKey;
   S3Target t(parse_bucket_location("s3://facecrowd-test/site"), settings);
   auto r = s.push(t);
-  EXPECT_EQ(r.uploaded.size(), 4u);
+  EXPECT_EQ(r.uploaded.size(), 5u) << r.to_json().dump();
   auto report = verify_target(t, nullptr, {});
   EXPECT_TRUE(report.ok()) << report.to_json().dump(2);
 }

@@ -6,11 +6,15 @@
 #include <fstream>
 #include <set>
 
+#include "app/offsite_restore.h"
 #include "backup/backup_status.h"
+#include "backup/offsite/offsite_push.h"
 #include "backup/oplog_shipper.h"
 #include "backup/oplog_slice.h"
 #include "backup/slice_integrity.h"
+#include "backup/targets/directory_target.h"
 #include "backup/verify.h"
+#include "core/files.h"
 #include "core/sha256.h"
 #include "restore_test_support.h"
 
@@ -203,6 +207,38 @@ TEST(SliceIntegrity, LegacySlicesWithoutRecordsStillRestoreAndSaySo) {
   // Even without a record, a legacy slice that lost its last entries is caught by its own name.
   s.rewrite(s.slice, {1, 2, 3});
   expect_error([&] { s.restore_until(after(s.final), "x"); }, ExitCode::kBadInput, {s.slice.filename().string()});
+}
+
+// The records go off-site with the slices and come back beside them, so a restore from the bucket alone
+// checks entry counts and links as a local one does. Regression: the push sent only the slices, every
+// fetched slice was checked as legacy, and a slice shortened in the bucket (its index entry rewritten to
+// match) was replayed without its missing changes.
+TEST(SliceIntegrity, ASliceShortenedInTheBucketIsRefusedByARestoreFromTheBucket) {
+  Shipped s;
+  const fs::path remote = s.tmp.path() / "remote";
+  DirectoryTarget target(remote);
+  push_to_target(s.backups, target, {}, {});
+  const std::string name = s.slice.filename().string();
+  ASSERT_TRUE(fs::exists(remote / "oplog" / (name + ".json"))) << "the record is uploaded with the slice";
+
+  s.rewrite(s.slice, {1, 2, 8});  // an attacker with write access to the bucket keeps the last entry
+  target.put("oplog/" + name, s.slice);
+  auto index = nlohmann::json::parse(read_file(remote / "index.json"));
+  for (auto& slice : index["slices"])
+    if (slice["name"] == name) {
+      slice["object"]["size"] = fs::file_size(s.slice);
+      slice["object"]["sha256"] = *sha256_of_file(s.slice);
+    }
+  write_file_durably(s.tmp.path() / "index.json", index.dump());
+  target.put("index.json", s.tmp.path() / "index.json");
+
+  OffsiteRestoreOptions o;
+  o.target = remote.string();
+  o.restore.backup_dir = s.tmp.path() / "fresh-backup";
+  o.restore.db = "face-recognition";
+  const fs::path fresh = s.tmp.path() / "fresh-data";
+  expect_error([&] { restore_from_target(fresh, "latest", o); }, ExitCode::kBadInput, {name, "3 entries", "8"});
+  EXPECT_FALSE(fs::exists(fresh) && DataDir::open(fresh).database_exists("face-recognition"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "backup/offsite/offsite_fetch.h"
 
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/sha256.h"
@@ -41,6 +42,10 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
     if (until && s.from >= *until) break;
     if (!fs::exists(s.path, ec)) {
       const RemoteSlice* r = index.find_slice(s.path.filename().string());
+      if (r->record) {  // first: a slice under its final name always has its record (slice_integrity.h)
+        store.download(*r->record, slice_record_path(s.path), keys);
+        out.bytes += r->record->size;
+      }
       store.download(r->object, s.path, keys);
       out.bytes += r->object.size;
     }

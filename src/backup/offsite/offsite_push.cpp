@@ -10,6 +10,7 @@
 
 #include "backup/catalog.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/file_lock.h"
 #include "core/files.h"
@@ -112,8 +113,25 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   }
   for (const auto& s : catalog.slices()) {
     const std::string name = s.path.filename().string();
-    if (index.find_slice(name) || skip.count(name)) continue;
-    RemoteSlice r{upload(slice_key(name), s.path), name, s.from, s.to, s.bytes};
+    if (skip.count(name)) continue;
+    // The record goes first and with every slice, so a restore from the target checks the slice's entry
+    // count and its link to the slice before it; one pushed before records went off-site gets it now.
+    const fs::path record = slice_record_path(s.path);
+    const bool has_record = fs::exists(record);
+    RemoteSlice* pushed = index.find_slice(name);
+    if (pushed) {
+      if (pushed->record || !has_record) continue;
+      pushed->record = upload(slice_key(name) + ".json", record);
+      changed = true;
+      continue;
+    }
+    RemoteSlice r;
+    if (has_record) r.record = upload(slice_key(name) + ".json", record);
+    r.object = upload(slice_key(name), s.path);
+    r.name = name;
+    r.from = s.from;
+    r.to = s.to;
+    r.plain_bytes = s.bytes;
     index.slices.push_back(std::move(r));
     changed = true;
   }
@@ -161,6 +179,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     std::erase_if(index.slices, [&](const RemoteSlice& x) {
       if (!s.count(x.name)) return false;
       doomed.push_back(x.object.key);
+      if (x.record) doomed.push_back(x.record->key);
       return true;
     });
     changed = true;

@@ -17,7 +17,10 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
                                               (index.encryption.empty() ? "" : ", encrypted: " + index.encryption)});
   std::vector<const RemoteObject*> objects;
   for (const auto& a : index.archives) objects.insert(objects.end(), {&a.object, &a.manifest_object});
-  for (const auto& s : index.slices) objects.push_back(&s.object);
+  for (const auto& s : index.slices) {
+    objects.push_back(&s.object);
+    if (s.record) objects.push_back(&*s.record);
+  }
   for (const auto& c : index.ledger) objects.push_back(&c.object);
   std::vector<std::string> problems;
   uint64_t bytes = 0;

@@ -1,6 +1,7 @@
 #include "backup/offsite/remote_index.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/error.h"
 
@@ -32,9 +33,11 @@ nlohmann::json RemoteIndex::to_json() const {
     a.push_back({{"name", x.name}, {"db", x.db}, {"created", format_iso8601(x.created)}, {"plain_bytes", x.plain_bytes},
                  {"object", object_json(x.object)}, {"manifest_object", object_json(x.manifest_object)},
                  {"manifest", x.manifest.to_json()}});
-  for (const auto& x : slices)
+  for (const auto& x : slices) {
     s.push_back({{"name", x.name}, {"from", x.from.to_string()}, {"to", x.to.to_string()}, {"plain_bytes", x.plain_bytes},
                  {"object", object_json(x.object)}});
+    if (x.record) s.back()["record"] = object_json(*x.record);
+  }
   for (const auto& x : ledger)
     l.push_back({{"offset", x.offset}, {"length", x.length}, {"plain_sha256", x.plain_sha256}, {"object", object_json(x.object)}});
   return {{"format", "facecrowd-backup-target"}, {"format_version", format_version}, {"updated_at", updated_at},
@@ -64,9 +67,11 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       r.manifest = Manifest::from_json(a.at("manifest"), what + " archive " + r.name);
       x.archives.push_back(std::move(r));
     }
-    for (const auto& s : j.at("slices"))
+    for (const auto& s : j.at("slices")) {
       x.slices.push_back({object_from(s.at("object")), s.at("name").get<std::string>(), ts_from(s, "from"), ts_from(s, "to"),
-                          s.value("plain_bytes", uint64_t(0))});
+                          s.value("plain_bytes", uint64_t(0)), std::nullopt});
+      if (s.contains("record")) x.slices.back().record = object_from(s.at("record"));
+    }
     const auto& l = j.at("ledger");
     x.ledger_bytes = l.at("bytes").get<uint64_t>();
     x.ledger_sha256 = l.at("sha256").get<std::string>();
@@ -92,6 +97,10 @@ const RemoteSlice* RemoteIndex::find_slice(const std::string& name) const {
   for (const auto& s : slices)
     if (s.name == name) return &s;
   return nullptr;
+}
+
+RemoteSlice* RemoteIndex::find_slice(const std::string& name) {
+  return const_cast<RemoteSlice*>(std::as_const(*this).find_slice(name));
 }
 
 const RemoteArchive* RemoteIndex::latest(const std::string& db, std::optional<OplogTimestamp> until) const {

@@ -4,6 +4,8 @@
 //   archives/backup_<db>_YYYYMMDD_HHMMSS.tar.gz             each archive
 //   archives/backup_<db>_YYYYMMDD_HHMMSS.tar.gz.manifest.json  its manifest copy
 //   oplog/oplog_<from>_<to>.bson.gz            each shipped oplog slice
+//   oplog/oplog_<from>_<to>.bson.gz.json       its record (entries, sha256, predecessor's sha256:
+//                                              backup/slice_integrity.h), fetched beside it on restore
 //   ledger/ledger-<offset, 16 digits>.jsonl    the erasure ledger, append-only: each object holds the
 //                                              ledger's bytes [offset, offset + length), whole lines only
 //
@@ -49,6 +51,8 @@ struct RemoteSlice {
   std::string name;
   OplogTimestamp from, to;
   uint64_t plain_bytes = 0;
+  // The slice's record; absent for a slice shipped before records existed (checked as legacy on restore).
+  std::optional<RemoteObject> record;
 };
 
 struct RemoteLedgerChunk {
@@ -75,6 +79,7 @@ struct RemoteIndex {
 
   const RemoteArchive* find_archive(const std::string& name) const;
   const RemoteSlice* find_slice(const std::string& name) const;
+  RemoteSlice* find_slice(const std::string& name);
   // The newest archive of `db` (whose manifest starts before `until` when given).
   const RemoteArchive* latest(const std::string& db, std::optional<OplogTimestamp> until = std::nullopt) const;
   // The highest slice `to` (null when none).
