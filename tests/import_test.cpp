@@ -310,19 +310,53 @@ TEST_F(ImportTest, ADataDirectoryThatHoldsDataIsRefusedWithExit5) {
   EXPECT_EQ(world.count("attendances"), before);
 }
 
-TEST_F(ImportTest, TheSingleFileArchiveFormatIsRefusedWithTheWayRoundIt) {
-  fs::path file = world.dir.path() / "dump.archive";
-  std::string bytes = std::string("\x6d\xe2\x99\x81", 4) + std::string(64, '\0');
-  write_text(file, bytes);
-  auto r = world.cli("import " + q(file));
+TEST_F(ImportTest, TheSingleFileArchiveFormatPlainOrGzippedImportsLikeTheFolder) {
+  make_dump("");  // the descriptors and the folder, for the writer's arguments
+  fs::path plain = world.dir.path() / "face-recognition.archive";
+  fs::path gz = world.dir.path() / "face-recognition.archive.gz";
+  for (const auto& [file, flag] : std::vector<std::pair<fs::path, std::string>>{{plain, ""}, {gz, " --gzip"}}) {
+    auto w = run_shell(std::string(kPython) + " " + q(kFixture) + " " + q(world.dir.path() / "unused") + " --faces " +
+                       q(faces_dir()) + " --descriptors " + q(descriptors_file()) + " --archive-file " + q(file) + flag +
+                       " --attendances 5 2>&1");
+    ASSERT_EQ(w.exit_code, 0) << w.out;
+  }
+  auto r = import_json(q(plain));
+  EXPECT_EQ(r["exitCode"], 0) << r.dump(2);
+  EXPECT_EQ(r["shape"], "archive (mongodump --archive)");
+  EXPECT_EQ(world.count("attendances"), 5u);
+  EXPECT_EQ(world.count("faceprofiles"), 2u);
+  EXPECT_EQ(world.count("fs.files"), 3u);
+  EXPECT_EQ(r["embeddings"]["decision"], "descriptors-agree");
+
+  FaceWorld other;  // the gzipped one, on standard input (mongodump --archive --gzip | facecrowd import -)
+  auto s = run_shell("(cat " + q(gz) + " | FACECROWD_DATA=" + q(other.data()) + " FACECROWD_MODELS=" +
+                     q(face_models_dir()) + " " + FACECROWD_BINARY + " import - --json)");
+  ASSERT_EQ(s.exit_code, 0) << s.out << s.err;
+  EXPECT_EQ(nlohmann::json::parse(s.out)["shape"], "stdin (mongodump --archive --gzip)");
+  EXPECT_EQ(other.count("attendances"), 5u);
+  EXPECT_EQ(other.count("crowdcounts"), 2u);
+}
+
+TEST_F(ImportTest, ATruncatedArchiveOrOneWhoseChecksumDiffersIsRefusedWithExit3) {
+  make_dump("");
+  fs::path good = world.dir.path() / "good.archive";
+  fs::path bad_crc = world.dir.path() / "bad-crc.archive";
+  for (const auto& [file, flag] : std::vector<std::pair<fs::path, std::string>>{{good, ""}, {bad_crc, " --bad-crc attendances"}}) {
+    auto w = run_shell(std::string(kPython) + " " + q(kFixture) + " " + q(world.dir.path() / "unused") + " --faces " +
+                       q(faces_dir()) + " --descriptors " + q(descriptors_file()) + " --archive-file " + q(file) + flag + " 2>&1");
+    ASSERT_EQ(w.exit_code, 0) << w.out;
+  }
+  auto r = world.cli("import " + q(bad_crc));
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  EXPECT_NE(r.err.find("mongodump --archive"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("mongorestore"), std::string::npos) << r.err;
-  auto gz = run_shell("(gzip -c " + q(file) + " > " + q(world.dir.path() / "dump.archive.gz") + ")");
-  ASSERT_EQ(gz.exit_code, 0);
-  auto r2 = world.cli("import " + q(world.dir.path() / "dump.archive.gz"));
-  EXPECT_EQ(r2.exit_code, 3);
-  EXPECT_NE(r2.err.find("mongodump --archive"), std::string::npos) << r2.err;
+  EXPECT_NE(r.err.find("do not match the archive's CRC-64"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("attendances"), std::string::npos) << r.err;
+  fs::path cut = world.dir.path() / "cut.archive";
+  auto t = run_shell("(head -c " + std::to_string(fs::file_size(good) - 30) + " " + q(good) + " > " + q(cut) + ")");
+  ASSERT_EQ(t.exit_code, 0);
+  auto r2 = world.cli("import " + q(cut));
+  EXPECT_EQ(r2.exit_code, 3) << r2.err;
+  EXPECT_NE(r2.err.find("truncated"), std::string::npos) << r2.err;
+  EXPECT_TRUE(data_dir_untouched());
 }
 
 // The other direction: facecrowd's own archive, read by an independent BSON reader.

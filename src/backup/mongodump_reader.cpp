@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -30,11 +31,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string archive_format_refusal(const std::string& source) {
-  return "'" + source + "' is a single-file `mongodump --archive` stream, which facecrowd import does not read "
-         "(only the --out layout: <db>/<collection>.bson). Restore it into a MongoDB server with `mongorestore "
-         "--archive=FILE` (add --gzip if it is compressed), dump it again with `mongodump --db DB --out DIR`, and "
-         "import DIR (or a tar.gz of it)";
+std::string archive_file_in_folder(const std::string& file) {
+  return "'" + file + "' is a single-file `mongodump --archive` stream, not a collection's .bson: import it by itself "
+         "(`facecrowd import " + file + "`)";
 }
 
 bool starts_with_archive_magic(const unsigned char* p, size_t n) {
@@ -299,6 +298,66 @@ class GzipFileSource : public ByteSource {
   StrictGzipReader gzip_;
 };
 
+// Hands out `prefix` (bytes already peeked from `inner`), then the rest of `inner`.
+class PrefixedSource : public ByteSource {
+ public:
+  PrefixedSource(std::string prefix, ByteSource& inner) : prefix_(std::move(prefix)), inner_(inner) {}
+  size_t read(char* out, size_t size) override {
+    if (pos_ < prefix_.size()) {
+      size_t n = std::min(size, prefix_.size() - pos_);
+      std::memcpy(out, prefix_.data() + pos_, n);
+      pos_ += n;
+      return n;
+    }
+    return inner_.read(out, size);
+  }
+
+ private:
+  std::string prefix_;
+  size_t pos_ = 0;
+  ByteSource& inner_;
+};
+
+// Exactly one gzip stream read from `inner` (standard input), nothing after it.
+class GunzipSource : public ByteSource {
+ public:
+  GunzipSource(ByteSource& inner, std::string label) : inner_(inner), label_(std::move(label)), in_(kChunk) {
+    if (inflateInit2(&z_, 15 + 16) != Z_OK) throw Error(ExitCode::kInternal, "zlib could not be initialised");
+  }
+  ~GunzipSource() override { inflateEnd(&z_); }
+  size_t read(char* out, size_t size) override {
+    if (ended_) return 0;
+    z_.next_out = reinterpret_cast<unsigned char*>(out);
+    z_.avail_out = uInt(size);
+    while (z_.avail_out == size) {
+      if (z_.avail_in == 0) {
+        size_t n = inner_.read(reinterpret_cast<char*>(in_.data()), in_.size());
+        if (n == 0) throw Error(ExitCode::kBadInput, "'" + label_ + "': truncated gzip stream (it ends before the gzip trailer)");
+        z_.next_in = in_.data();
+        z_.avail_in = uInt(n);
+      }
+      int rc = inflate(&z_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        ended_ = true;
+        char extra;
+        if (z_.avail_in > 0 || inner_.read(&extra, 1) > 0)
+          throw Error(ExitCode::kBadInput, "'" + label_ + "': bytes after the end of the gzip stream (corrupt)");
+        break;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR)
+        throw Error(ExitCode::kBadInput, "'" + label_ + "': not a valid gzip stream (" + std::string(z_.msg ? z_.msg : "zlib error") + ")");
+    }
+    return size - z_.avail_out;
+  }
+
+ private:
+  ByteSource& inner_;
+  std::string label_;
+  std::vector<unsigned char> in_;
+  z_stream z_{};
+  bool ended_ = false;
+};
+
 struct LibarchiveFeed {
   ByteSource* source;
   std::string prefix;  // peeked bytes handed out first
@@ -330,29 +389,196 @@ std::string libarchive_reason(archive* a) {
   return "libarchive gave no reason";
 }
 
-void read_tar(ByteSource& source, const std::string& label, bool source_is_gunzipped, Stager& stager) {
-  LibarchiveFeed feed{&source, {}};
-  // Peek: the --archive format is not a tar; say so instead of "unrecognised archive format".
-  {
-    std::string head(4096, '\0');
+// CRC-64 with the ECMA-182 polynomial, reflected, as Go's hash/crc64 with crc64.ECMA computes it
+// (CRC-64/XZ): the checksum the --archive format records for each namespace.
+uint64_t crc64_ecma_update(uint64_t crc, const uint8_t* p, size_t n) {
+  static const auto table = [] {
+    std::array<uint64_t, 256> t{};
+    for (uint64_t i = 0; i < 256; ++i) {
+      uint64_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xC96C5795D7870F42ULL : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (size_t i = 0; i < n; ++i) crc = table[uint8_t(crc) ^ p[i]] ^ (crc >> 8);
+  return ~crc;
+}
+
+// The single-file format of `mongodump --archive` (its public specification, mongo-tools'
+// archive format 0.1): magic, header document, collection-metadata documents, terminator, then namespace
+// segments (a header {db, collection, EOF: false}, documents, terminator) in any interleaving, and for each
+// namespace an EOF header {EOF: true, CRC: CRC-64/ECMA of all its documents} and a terminator.
+void read_mongo_archive(ByteSource& source, const std::string& label, MongoDump& dump, const fs::path& staging) {
+  uint64_t offset = 0;
+  auto bad = [&](const std::string& why) {
+    return Error(ExitCode::kBadInput, "mongodump archive '" + label + "', byte " + std::to_string(offset) + ": " + why);
+  };
+  // Reads exactly n bytes; false only when the stream ends cleanly before the first byte and `may_end`.
+  auto read_exact = [&](char* out, size_t n, bool may_end) {
     size_t got = 0;
-    while (got < head.size()) {
-      size_t n = source.read(head.data() + got, head.size() - got);
-      if (n == 0) break;
-      got += n;
+    while (got < n) {
+      size_t k = source.read(out + got, n - got);
+      if (k == 0) {
+        if (got == 0 && may_end) return false;
+        throw bad("truncated: the stream ends inside a document or marker (an interrupted dump or copy?)");
+      }
+      got += k;
     }
-    head.resize(got);
-    auto* p = reinterpret_cast<const unsigned char*>(head.data());
-    if (got == 0) throw Error(ExitCode::kBadInput, "'" + label + "' is empty: not a mongodump archive");
-    bool gz = got >= 2 && p[0] == 0x1f && p[1] == 0x8b;
-    if (starts_with_archive_magic(p, got)) throw Error(ExitCode::kBadInput, archive_format_refusal(label));
-    if (gz && !source_is_gunzipped) {
-      std::string inner = inflate_prefix(p, got);
-      if (starts_with_archive_magic(reinterpret_cast<const unsigned char*>(inner.data()), inner.size()))
-        throw Error(ExitCode::kBadInput, archive_format_refusal(label));
+    offset += n;
+    return true;
+  };
+  std::string doc;
+  // The next document, or false at a terminator; `what` names it in errors.
+  auto read_document = [&](const std::string& what, bool* ended_stream) -> bool {
+    char len_bytes[4];
+    if (!read_exact(len_bytes, 4, ended_stream != nullptr)) {
+      *ended_stream = true;
+      return false;
     }
-    feed.prefix = std::move(head);
+    uint32_t len;
+    std::memcpy(&len, len_bytes, 4);
+    len = BSON_UINT32_FROM_LE(len);
+    if (len == 0xFFFFFFFFu) return false;
+    if (len > kMongoMaxDocumentBytes)
+      throw bad(what + " is " + std::to_string(len) + " bytes, over MongoDB's limit of 16 MiB (" +
+                std::to_string(kMongoMaxDocumentBytes) + " bytes): corrupt");
+    if (len < 5) throw bad(what + " has an impossible length " + std::to_string(len) + " (corrupt)");
+    doc.resize(len);
+    std::memcpy(doc.data(), len_bytes, 4);
+    read_exact(doc.data() + 4, len - 4, false);
+    bson_t b;
+    size_t err = 0;
+    if (!bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), len) || !bson_validate(&b, BSON_VALIDATE_NONE, &err))
+      throw bad(what + " does not decode as BSON (corrupt)");
+    return true;
+  };
+  auto text_of = [&](const char* key) -> std::string {
+    bson_t b;
+    bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), doc.size());
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, &b, key) && BSON_ITER_HOLDS_UTF8(&it)) return bson_iter_utf8(&it, nullptr);
+    return "";
+  };
+
+  char magic[4];
+  read_exact(magic, 4, false);
+  if (!starts_with_archive_magic(reinterpret_cast<unsigned char*>(magic), 4)) throw bad("not a mongodump archive (no magic number)");
+  if (!read_document("the archive header", nullptr)) throw bad("no archive header");
+  if (text_of("version") != "0.1")
+    throw bad("archive format version '" + text_of("version") + "' (this facecrowd reads 0.1, what mongodump 3.2 to 100.x write)");
+
+  struct Namespace {
+    size_t index = 0;  // into dump.collections
+    std::optional<DocumentFramer> framer;
+    uint64_t crc = 0;
+    bool eof = false;
+  };
+  std::map<std::string, Namespace> spaces;
+  auto space = [&](const std::string& db, const std::string& coll) -> Namespace& {
+    std::string key = db + "." + coll;
+    auto it = spaces.find(key);
+    if (it != spaces.end()) return it->second;
+    if (db.empty() || coll.empty() || db.find('/') != std::string::npos || coll.find('/') != std::string::npos)
+      throw bad("namespace '" + key + "' is not a database and collection name");
+    DumpCollection c;
+    c.db = db;
+    c.name = coll;
+    c.member = key;
+    fs::path dir = staging / std::to_string(dump.collections.size());
+    fs::create_directory(dir);
+    c.staged = dir / "documents.bson";
+    Namespace& n = spaces.try_emplace(key).first->second;
+    n.index = dump.collections.size();
+    n.framer.emplace("mongodump archive '" + label + "', " + key, c.staged);
+    dump.collections.push_back(std::move(c));
+    return n;
+  };
+  while (read_document("collection metadata", nullptr)) {
+    Namespace& n = space(text_of("db"), text_of("collection"));
+    nlohmann::json meta = nlohmann::json::parse(text_of("metadata"), nullptr, false);
+    if (!meta.is_discarded() && meta.is_object()) dump.collections[n.index].metadata = meta;
   }
+  for (;;) {
+    bool ended = false;
+    if (!read_document("a namespace header", &ended)) {
+      if (ended) break;
+      throw bad("a terminator where a namespace header was expected (corrupt)");
+    }
+    bson_t b;
+    bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), doc.size());
+    bson_iter_t it;
+    bool eof = bson_iter_init_find(&it, &b, "EOF") && BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it);
+    int64_t crc = 0;
+    if (bson_iter_init_find(&it, &b, "CRC") && BSON_ITER_HOLDS_INT64(&it)) crc = bson_iter_int64(&it);
+    Namespace& n = space(text_of("db"), text_of("collection"));
+    const std::string key = dump.collections[n.index].member;
+    if (n.eof) throw bad("namespace " + key + " continues after its end marker (corrupt)");
+    if (eof) {
+      char term[4];
+      read_exact(term, 4, false);
+      if (std::memcmp(term, "\xff\xff\xff\xff", 4) != 0) throw bad("no terminator after the end marker of " + key);
+      if (uint64_t(crc) != n.crc)
+        throw bad("the documents of " + key + " do not match the archive's CRC-64 for them (corrupt or tampered)");
+      n.eof = true;
+      continue;
+    }
+    int64_t index = 0;
+    while (read_document(key + " document", nullptr)) {
+      ++index;
+      n.crc = crc64_ecma_update(n.crc, reinterpret_cast<const uint8_t*>(doc.data()), doc.size());
+      n.framer->feed(doc.data(), doc.size());
+    }
+  }
+  for (auto& [key, n] : spaces) {
+    if (!n.eof) throw bad("truncated: the archive ends before the end marker of " + key);
+    n.framer->finish();
+    DumpCollection& c = dump.collections[n.index];
+    c.bytes = n.framer->bytes();
+    c.documents = n.framer->documents();
+    dump.databases.insert(c.db);
+    dump.bytes += c.bytes;
+  }
+}
+
+void read_tar(ByteSource& source, const std::string& label, Stager& stager);
+
+// Peeks at the stream: the --archive format (plain or gzipped) or a tar (any compression).
+void read_stream(ByteSource& source, const std::string& label, bool source_is_gunzipped, Stager& stager, MongoDump& dump,
+                 const fs::path& staging) {
+  std::string head(4096, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    size_t n = source.read(head.data() + got, head.size() - got);
+    if (n == 0) break;
+    got += n;
+  }
+  head.resize(got);
+  auto* p = reinterpret_cast<const unsigned char*>(head.data());
+  if (got == 0) throw Error(ExitCode::kBadInput, "'" + label + "' is empty: not a mongodump");
+  if (starts_with_archive_magic(p, got)) {
+    dump.shape += " (mongodump --archive)";
+    PrefixedSource all(std::move(head), source);
+    read_mongo_archive(all, label, dump, staging);
+    return;
+  }
+  if (got >= 2 && p[0] == 0x1f && p[1] == 0x8b && !source_is_gunzipped) {
+    std::string inner = inflate_prefix(p, got);
+    if (starts_with_archive_magic(reinterpret_cast<const unsigned char*>(inner.data()), inner.size())) {
+      dump.shape += " (mongodump --archive --gzip)";
+      PrefixedSource all(std::move(head), source);
+      GunzipSource gunzipped(all, label);
+      read_mongo_archive(gunzipped, label, dump, staging);
+      return;
+    }
+  }
+  PrefixedSource all(std::move(head), source);
+  read_tar(all, label, stager);
+}
+
+void read_tar(ByteSource& source, const std::string& label, Stager& stager) {
+  LibarchiveFeed feed{&source, {}};
   std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), &archive_read_free);
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
@@ -434,7 +660,7 @@ void read_folder_tree(const fs::path& root, const fs::path& dir, int depth, Stag
       size_t n = src.read(buf.data(), buf.size());
       if (n == 0) break;
       if (first && starts_with_archive_magic(reinterpret_cast<unsigned char*>(buf.data()), n))
-        throw Error(ExitCode::kBadInput, archive_format_refusal(e.path().string()));
+        throw Error(ExitCode::kBadInput, archive_file_in_folder(e.path().string()));
       first = false;
       stager.data(buf.data(), n);
     }
@@ -457,7 +683,7 @@ MongoDump stage_mongodump(const std::string& input, const fs::path& staging) {
   if (input == "-") {
     dump.shape = "stdin";
     FdSource src(STDIN_FILENO, "standard input");
-    read_tar(src, dump.source, false, stager);
+    read_stream(src, dump.source, false, stager, dump, staging);
     return dump;
   }
   std::error_code ec;
@@ -485,13 +711,13 @@ MongoDump stage_mongodump(const std::string& input, const fs::path& staging) {
   }
   if (magic[0] == 0x1f && magic[1] == 0x8b) {
     GzipFileSource src(path);
-    read_tar(src, input, true, stager);
+    read_stream(src, input, true, stager, dump, staging);
   } else {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw_io_error("cannot open dump", path, errno);
     std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
     FdSource src(fd, input);
-    read_tar(src, input, false, stager);
+    read_stream(src, input, false, stager, dump, staging);
   }
   if (dump.collections.empty())
     throw Error(ExitCode::kBadInput, "archive '" + input + "' holds no <db>/<collection>.bson members (is it a mongodump --out folder packed with tar?)");

@@ -8,6 +8,10 @@
 //   "-"            a tar stream on standard input, compressed (gzip, xz, bzip2, zstd) or not
 //   a folder       DIR as mongodump wrote it (DIR/<db>/…) or one of its db folders; walked 4 levels deep
 //   a file         a tar archive, compressed or not; a gzip layer is read strictly (backup/strict_gzip_reader.h)
+//   a file or "-"  the single-file `mongodump --archive` format, plain or --gzip, read from its public
+//                  specification (mongo-tools' archive format 0.1): magic 0x8199e26d, a header, collection
+//                  metadata, then namespace segments in any interleaving, each namespace closed by an EOF
+//                  header whose CRC-64 (ECMA, as Go's hash/crc64) of the namespace's documents is checked
 //
 // Members it understands, wherever they sit (the db is the folder holding them):
 //   <db>/<collection>.bson, <db>/<collection>.bson.gz            the documents
@@ -19,8 +23,8 @@
 //   - a .bson that ends inside a document (truncated), a document that does not decode (bson_validate);
 //   - a .gz member that is not gzip, is truncated, or has bytes after its end;
 //   - a metadata.json over 16 MiB or not JSON; an unsafe member name (absolute, "..", links, devices);
-//   - the single-file `mongodump --archive` format (magic 0x8199e26d, plain or gzipped): refused as not
-//     supported, with the way round it (mongorestore it into a MongoDB, then `mongodump --out DIR`).
+//   - an --archive stream that is truncated (a namespace without its EOF header), whose CRC-64 does not
+//     match, whose format version is not 0.1, or that continues a namespace after its EOF header.
 // Error(kNotFound) when the input does not exist; Error(kIo) when staging cannot be written (disk full).
 #pragma once
 

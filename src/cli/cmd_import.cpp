@@ -65,7 +65,7 @@ void print_report(const ImportReport& r) {
 
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
-    std::string input, mapping, source_db;
+    std::string input, mapping, source_db, staging;
     bool dry_run = false, json = false, print_mapping = false;
     int sample = 20;
   };
@@ -77,7 +77,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "`tar -czf`) into a NEW or EMPTY data directory: users (bcrypt\n"
       "hashes kept: they log in with their old passwords, upgraded to argon2id at that login), face profiles and\n"
       "their descriptors, attendances, crowd counts, audit logs, and the GridFS files (md5 checked, sha256 stored).\n"
-      "DUMP is a .tar.gz (or any tar), the dump's folder, or - for a tar stream on stdin. A mapping (JSON) says\n"
+      "DUMP is a .tar.gz (or any tar), the dump's folder, a `mongodump --archive` file (plain or --gzip), or - for\n"
+      "either stream on stdin. A mapping (JSON) says\n"
       "which old field fills which facecrowd field; fields it does not name are kept under `legacy`. Run with\n"
       "--dry-run first: per collection it shows what maps cleanly, what is kept under legacy and what is refused\n"
       "and why; nothing is written. Descriptors are checked against facecrowd's face model on a sample of the\n"
@@ -86,20 +87,24 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "generation and swapped in only when complete and checked, with an audit entry saying what came from where.\n"
       "Exit codes: 0 everything imported, 1 imported with refused documents or flagged profiles (read the report),\n"
       "3 bad dump or mapping, 5 the data directory already holds data, 7 busy.\n"
-      "The single-file `mongodump --archive` format is not read: mongorestore it, then `mongodump --out DIR`.\n"
+
       "Examples:\n"
       "  facecrowd import backup_face-recognition_20240103_010000.tar.gz --dry-run\n"
       "  facecrowd --data /srv/facecrowd import backup_face-recognition_20240103_010000.tar.gz\n"
       "  facecrowd import --print-mapping > mapping.json   # edit, then: facecrowd import DUMP --mapping mapping.json\n"
       "  ssh old-server 'tar -cz -C /backup/mongodb dump' | facecrowd import -\n"
+      "  ssh old-server 'mongodump --db face-recognition --archive --gzip' | facecrowd import -\n"
       "  facecrowd import ./dump --source-db attendance-app   # a dump of another database name");
-  cmd->add_option("DUMP", opts->input, "ARCHIVE.tar.gz | FOLDER | - (tar stream on stdin)");
+  cmd->add_option("DUMP", opts->input, "ARCHIVE.tar.gz | FOLDER | FILE.archive[.gz] | - (stdin)");
   cmd->add_option("--mapping", opts->mapping, "mapping JSON file (default: the built-in one; see --print-mapping)");
   cmd->add_option("--source-db", opts->source_db, "the dump's database to import (default: the mapping's \"db\", face-recognition)");
   cmd->add_flag("--dry-run", opts->dry_run, "read, map and check everything and report; write nothing");
   cmd->add_option("--check-sample", opts->sample, "profiles whose descriptors are checked against their images")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--staging", opts->staging,
+                  "folder for the decompressed dump while importing (default: the system temp folder; needs about the "
+                  "dump's uncompressed size)");
   cmd->add_flag("--print-mapping", opts->print_mapping, "print the default mapping (JSON) and exit");
   cmd->add_flag("--json", opts->json, "print the report as JSON");
   cmd->callback([opts, &globals] {
@@ -114,6 +119,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     options.source_db = opts->source_db;
     options.dry_run = opts->dry_run;
     options.check_sample = opts->sample;
+    options.staging_parent = opts->staging;
     options.models_dir = explicit_models_dir(globals);
     if (show_progress(globals)) options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
     ImportReport r = import_mongodump(globals.data_dir, options);

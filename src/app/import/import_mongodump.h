@@ -49,7 +49,7 @@ namespace facecrowd {
 namespace fs = std::filesystem;
 
 struct ImportOptions {
-  std::string input;                       // archive, folder, or "-" (a tar stream on stdin)
+  std::string input;                       // archive (tar or `mongodump --archive`), folder, or "-" (stdin)
   std::optional<fs::path> mapping_file;    // default: the built-in mapping
   std::string source_db;                   // the dump's database to import; default: the mapping's "db"
   bool dry_run = false;
