@@ -10,9 +10,11 @@
 #include <set>
 
 #include "app/gallery_loader.h"
+#include "app/import/import_mapping.h"
 #include "app/service.h"
 #include "app/users.h"
 #include "face_test_support.h"
+#include "core/error.h"
 #include "store/file_store.h"
 #include "test_support.h"
 
@@ -87,10 +89,10 @@ class ImportTest : public ::testing::Test {
       if (c["source"] == source) return &c;
     return nullptr;
   }
+  // A refused import leaves no data directory behind (the test's data directory did not exist before).
   bool data_dir_untouched() const {
     std::error_code ec;
-    return !fs::exists(world.data(), ec) || fs::is_empty(world.data(), ec) ||
-           !fs::exists(world.data() / std::string(kDefaultDatabase), ec);
+    return !fs::exists(world.data(), ec);
   }
 
   FaceWorld world;
@@ -308,6 +310,17 @@ TEST_F(ImportTest, ADataDirectoryThatHoldsDataIsRefusedWithExit5) {
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("import only into a new or empty data directory"), std::string::npos) << r.err;
   EXPECT_EQ(world.count("attendances"), before);
+  // A folder facecrowd did not make is not scribbled over either (exit 8), and an empty one is used.
+  fs::path foreign = world.dir.path() / "foreign";
+  fs::create_directories(foreign);
+  write_text(foreign / "notes.txt", "someone else's");
+  auto f = run_facecrowd("import " + q(d.archive), "FACECROWD_DATA=" + q(foreign) + " FACECROWD_MODELS=" + q(face_models_dir()));
+  EXPECT_EQ(f.exit_code, 8) << f.err;
+  EXPECT_FALSE(fs::exists(foreign / "face-recognition"));
+  fs::create_directories(world.dir.path() / "empty");
+  auto e = run_facecrowd("import " + q(d.archive), "FACECROWD_DATA=" + q(world.dir.path() / "empty") +
+                                                       " FACECROWD_MODELS=" + q(face_models_dir()));
+  EXPECT_EQ(e.exit_code, 0) << e.err;
 }
 
 TEST_F(ImportTest, TheSingleFileArchiveFormatPlainOrGzippedImportsLikeTheFolder) {
@@ -379,6 +392,60 @@ TEST(ArchiveIndependentReader, EveryBsonOfAFacecrowdArchiveDecodesWithPython3Bso
   EXPECT_FALSE(j["manifest"].empty());
   EXPECT_EQ(j["decoded"], j["manifest"]) << r.out;
   EXPECT_EQ(j["decoded"]["face-recognition/attendances.bson"], 300);
+}
+
+}  // namespace
+}  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// Mapping files an operator edits by hand: each mistake is named, before any data is read.
+TEST(ImportMappingFile, EachMistakeIsNamedWithTheCollectionAndField) {
+  auto error_of = [](const std::string& text) {
+    try {
+      ImportMapping::parse(text, "mapping 'm.json'");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string head = R"({"format": "facecrowd-import-mapping", "version": 1, "db": "face-recognition", "collections": )";
+  EXPECT_NE(error_of("[1, 2]").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(error_of(head + R"({"people": {"as": "persons"}}})").find("collection 'people': \"as\": \"persons\" is not a facecrowd collection"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"({"users": {"as": "users", "fields": {"nickname": {"from": ["nick"]}}}}})")
+                .find("collection 'users', field 'nickname': users has no field 'nickname' to fill"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"({"users": {"as": "users", "fields": {"email": {"from": []}}}}})")
+                .find("field 'email': \"from\" must name at least one source field"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"({"a": {"as": "fs.files"}, "b": {"as": "fs.files"}}})").find("a second collection mapped to fs.files"),
+            std::string::npos);
+  // The shipped default parses, and maps the old system's collection names.
+  auto m = ImportMapping::default_mapping();
+  EXPECT_EQ(m.db, "face-recognition");
+  ASSERT_NE(m.for_source("faceprofiles"), nullptr);
+  EXPECT_EQ(m.for_source("faceprofiles")->field("descriptors")->from.front(), "descriptors");
+}
+
+// A tar whose members climb out of the dump or are links is refused whole (exit 3), nothing staged kept.
+TEST(ImportHostileTar, MembersWithDotDotOrLinksAreRefused) {
+  if (auto why = python_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  TempDir tmp;
+  for (const auto& [name, body] : std::vector<std::pair<std::string, std::string>>{
+           {"dotdot", "t.addfile(tarfile.TarInfo('dump/../../users.bson'), io.BytesIO(b''))"},
+           {"link", "i = tarfile.TarInfo('dump/face-recognition/users.bson'); i.type = tarfile.SYMTYPE; "
+                    "i.linkname = '/etc/passwd'; t.addfile(i)"}}) {
+    fs::path archive = tmp.path() / (name + ".tar.gz");
+    auto w = run_shell(std::string(kPython) + " -c \"import io, tarfile; t = tarfile.open('" + archive.string() +
+                       "', 'w:gz'); " + body + "; t.close()\" 2>&1");
+    ASSERT_EQ(w.exit_code, 0) << w.out;
+    auto r = run_facecrowd("import " + q(archive), "FACECROWD_DATA=" + q(tmp.path() / "data"));
+    EXPECT_EQ(r.exit_code, 3) << name << ": " << r.err;
+    EXPECT_FALSE(fs::exists(tmp.path() / "data")) << name;
+  }
 }
 
 }  // namespace

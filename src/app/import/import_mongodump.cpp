@@ -311,17 +311,17 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
                                           "); import only into a new or empty data directory (e.g. --data NEW_DIR), "
                                           "so nothing is merged into live data; nothing was changed");
   };
+  // Checked here without creating anything (a bad dump must not leave a data directory behind), and again
+  // under the exclusive lock once the dump has been read and the mapping checked.
   std::optional<DataDir> data;
   std::shared_ptr<DataDirLock> lock;
   std::error_code ec;
-  if (!options.dry_run) {
-    data = DataDir::open(data_root);
-    lock = data->lock(LockMode::kExclusive);
-    auto live = live_documents(*data);
-    if (live.first > 0) throw not_empty(live);
-  } else if (fs::exists(data_root / "facecrowd-data.json", ec)) {
+  if (fs::exists(data_root / "facecrowd-data.json", ec)) {
     auto live = live_documents(DataDir::open(data_root));
+    if (live.first > 0 && !options.dry_run) throw not_empty(live);
     if (live.first > 0) report.warnings.push_back(not_empty(live).what());
+  } else if (!options.dry_run && fs::exists(data_root, ec) && !fs::is_empty(data_root, ec)) {
+    DataDir::open(data_root);  // Error(kNotOurs): a non-empty folder facecrowd did not create
   }
 
   // Stage the dump.
@@ -397,6 +397,10 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
   // The generation the import builds (not in a dry run).
   Generation gen;
   if (!options.dry_run) {
+    data = DataDir::open(data_root);
+    lock = data->lock(LockMode::kExclusive);
+    auto live = live_documents(*data);
+    if (live.first > 0) throw not_empty(live);
     if (!fs::exists(data->root() / db_name, ec)) gen.created_folder = data->root() / db_name;
     gen.file = data->next_generation_file(db_name);
     gen.db = Database::open_generation(gen.file, db_name, false);
