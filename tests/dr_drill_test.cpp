@@ -151,6 +151,7 @@ TEST(DisasterRecovery, CredentialsFromTheAwsFilesWorkAndNeverReachTheOutput) {
   const std::string secret = "Zx9SuperSecretValue/NeverPrinted+abcdef";
   write_text(d.tmp.path() / "credentials", "[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n\n"
                                            "[ops]\naws_access_key_id = S3RVER\naws_secret_access_key = " + secret + "\n");
+  fs::permissions(d.tmp.path() / "credentials", fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   write_text(d.tmp.path() / "config", "[profile ops]\nregion = eu-west-1\nendpoint_url = " + proxy.endpoint() + "\n");
   std::string files = "AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_ENDPOINT_URL= AWS_REGION= AWS_PROFILE=ops AWS_SHARED_CREDENTIALS_FILE=" +
                       (d.tmp.path() / "credentials").string() + " AWS_CONFIG_FILE=" + (d.tmp.path() / "config").string();

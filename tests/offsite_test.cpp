@@ -276,7 +276,7 @@ TEST(OffsitePush, AnS3TargetTakesTheSamePushAndVerify) {
   settings.path_style = true;
   settings.region = "us-east-1";
   settings.credentials.access_key_id = S3rver::kAccessKey;
-  settings.credentials.secret_access_key = S3rver::kSecretKey;
+  settings.credentials.secret_access_key = Secret(S3rver::kSecretKey);
   S3Target t(parse_bucket_location("s3://facecrowd-test/site"), settings);
   auto r = s.push(t);
   EXPECT_EQ(r.uploaded.size(), 5u) << r.to_json().dump();

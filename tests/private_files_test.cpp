@@ -98,7 +98,7 @@ TEST(PrivateMode, BackupsStatusWarnsAboutAnExposedDataOrBackupDirectory) {
 TEST(PrivateMode, AFullCliSessionUnderUmaskZeroCreatesOnlyPrivateFilesAndFolders) {
   TempDir tmp;
   const fs::path data = tmp.path() / "data", backup = tmp.path() / "backup", out = tmp.path() / "out",
-                 scratch = tmp.path() / "tmp";
+                 scratch = tmp.path() / "tmp", offsite = tmp.path() / "offsite";
   // The session's own output folder, as an operator would make it with their umask.
   fs::create_directories(out);
   fs::create_directories(scratch);
@@ -113,6 +113,10 @@ TEST(PrivateMode, AFullCliSessionUnderUmaskZeroCreatesOnlyPrivateFilesAndFolders
     return r;
   };
   run("demo-data --users 2 --profiles 3 --attendances 20 --crowdcounts 3 --auditlogs 10 --image-mb 1");
+  // An encrypted off-site directory target: its key file, the target config, and every push below.
+  run("target keygen '" + (out / "backup.key").string() + "'");
+  run("target set '" + offsite.string() + "' --encryption key --key-file '" + (out / "backup.key").string() + "'");
+  run("users key add gate-camera");
   std::string person;
   const bool models = face_skip_reason().empty();
   if (models) {
@@ -136,7 +140,8 @@ TEST(PrivateMode, AFullCliSessionUnderUmaskZeroCreatesOnlyPrivateFilesAndFolders
   if (!person.empty()) run("person delete " + person);
   run("backup");
   run("audit verify");
-  for (const fs::path& root : {data, backup, out, scratch}) {
+  EXPECT_TRUE(fs::exists(offsite)) << "the backups were not pushed off-site";
+  for (const fs::path& root : {data, backup, out, scratch, offsite}) {
     auto bad = not_private(root);
     std::string list;
     for (const auto& b : bad) list += b + "\n";

@@ -39,6 +39,7 @@ TEST(S3Config, EnvironmentFirstThenTheProfileOfTheAwsFiles) {
   write_text(d.path() / "credentials", "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = defaultsecret\n"
                                        "[backup]\naws_access_key_id = BACKUPKEY\naws_secret_access_key = backupsecret\n"
                                        "aws_session_token = tok\n");
+  fs::permissions(d.path() / "credentials", fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   write_text(d.path() / "config", "[default]\nregion = us-west-2\n[profile backup]\nregion = eu-central-1\n"
                                   "endpoint_url = http://minio.local:9000\ns3 =\n  addressing_style = path\n");
   auto env = kClean;
@@ -58,7 +59,7 @@ TEST(S3Config, EnvironmentFirstThenTheProfileOfTheAwsFiles) {
     ScopedEnv e(with_profile);
     auto s = load_s3_settings(parse_bucket_location("s3://bkt/p"));
     EXPECT_EQ(s.credentials.access_key_id, "BACKUPKEY");
-    EXPECT_EQ(s.credentials.session_token, "tok");
+    EXPECT_EQ(s.credentials.session_token.reveal(), "tok");
     EXPECT_EQ(s.region, "eu-central-1");
     EXPECT_EQ(s.endpoint, "http://minio.local:9000");
     EXPECT_TRUE(s.path_style);  // a custom endpoint: path-style
@@ -75,6 +76,36 @@ TEST(S3Config, EnvironmentFirstThenTheProfileOfTheAwsFiles) {
     EXPECT_EQ(s.region, "ap-south-1");
     EXPECT_EQ(s.storage_class, "GLACIER_IR");
   }
+}
+
+// Issue 15.1: a file that holds credentials must be 0600, as `aws configure` makes it.
+TEST(S3Config, ACredentialsFileOthersCanReadIsRefusedNamingTheFileAndTheChmod) {
+  TempDir d;
+  const fs::path file = d.path() / "credentials";
+  write_text(file, "[default]\naws_access_key_id = KEYID\naws_secret_access_key = readable-secret-0123\n");
+  auto env = kClean;
+  env.push_back({"AWS_SHARED_CREDENTIALS_FILE", file.string()});
+  ScopedEnv e(env);
+  for (auto mode : {fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read}) {
+    fs::permissions(file, mode, fs::perm_options::replace);
+    try {
+      load_s3_settings(parse_bucket_location("s3://bkt/p"));
+      FAIL() << "a credentials file others can read was used";
+    } catch (const Error& err) {
+      const std::string m = err.what();
+      EXPECT_EQ(err.code(), ExitCode::kBadInput) << m;
+      EXPECT_NE(m.find(file.string()), std::string::npos) << m;
+      EXPECT_NE(m.find("chmod 600 '" + file.string() + "'"), std::string::npos) << m;
+      EXPECT_EQ(m.find("readable-secret-0123"), std::string::npos) << m;
+    }
+  }
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  EXPECT_EQ(load_s3_settings(parse_bucket_location("s3://bkt/p")).credentials.secret_access_key.reveal(), "readable-secret-0123");
+  // Credentials from the environment do not read the file, so its mode does not matter then.
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read, fs::perm_options::replace);
+  ScopedEnv vars(std::vector<std::pair<std::string, std::string>>{{"AWS_ACCESS_KEY_ID", "ENVKEY"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"}});
+  EXPECT_EQ(load_s3_settings(parse_bucket_location("s3://bkt/p")).credentials.access_key_id, "ENVKEY");
 }
 
 TEST(S3Config, MissingCredentialsSayWhereToPutThemAndNeverAskForAFlag) {

@@ -31,7 +31,7 @@ S3Settings settings_for(const std::string& endpoint) {
   s.region = "us-east-1";
   s.path_style = true;
   s.credentials.access_key_id = S3rver::kAccessKey;
-  s.credentials.secret_access_key = S3rver::kSecretKey;
+  s.credentials.secret_access_key = Secret(S3rver::kSecretKey);
   s.max_attempts = 4;
   s.backoff_ms = 20;
   s.connect_timeout_s = 5;
@@ -297,8 +297,8 @@ TEST(S3Target, CredentialsNeverAppearInAnErrorMessage) {
   const std::string secret = "SeCrEt/DoNotLeak+0123456789abcdefghijklmn";
   const std::string token = "SeSsIoNtOkEn-DoNotLeak";
   auto s = settings_for(proxy.endpoint());
-  s.credentials.secret_access_key = secret;
-  s.credentials.session_token = token;
+  s.credentials.secret_access_key = Secret(std::string(secret));
+  s.credentials.session_token = Secret(std::string(token));
   s.max_attempts = 2;
   write_text(dir.path() / "f", "x");
   std::vector<std::string> messages;

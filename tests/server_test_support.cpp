@@ -20,6 +20,8 @@ ServerUnderTest::ServerUnderTest(const fs::path& dir, nlohmann::json config)
   c.merge_patch(config);
   write_text(dir / "serve.json", c.dump(2));
   fs::create_directories(data_);
+  // Private, as serve requires (it refuses a data directory others can read; the test's umask may be 022).
+  fs::permissions(data_, fs::perms::owner_all, fs::perm_options::replace);
   pid_ = ::fork();
   if (pid_ == 0) {
     int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -113,7 +113,7 @@ S3Settings example_settings(int port) {
   s.region = "us-east-1";
   s.path_style = false;
   s.credentials.access_key_id = kExampleKeyId;
-  s.credentials.secret_access_key = kExampleSecret;
+  s.credentials.secret_access_key = Secret(kExampleSecret);
   s.connect_to = {"::127.0.0.1:" + std::to_string(port)};
   s.max_attempts = 1;
   return s;
@@ -159,7 +159,7 @@ TEST(SigV4, EveryRequestShapeFacecrowdSendsIsSignedAsTheSpecificationAndAws4Sign
   REQUIRE_S3_TOOLS();
   CaptureServer capture;
   auto settings = example_settings(capture.port());
-  settings.credentials.session_token = "FQoGZXIvYXdzEXAMPLETOKEN";
+  settings.credentials.session_token = Secret("FQoGZXIvYXdzEXAMPLETOKEN");
   BucketLocation bucket{"s3", "examplebucket", ""};
   S3Connection c(settings, bucket);
   TempDir d;

@@ -218,14 +218,16 @@ Service::LoginAttempt Service::login(const std::string& username, const std::str
     return a;
   }
   a.ok = true;
-  a.token = "fcs_" + random_token_text();
+  std::string random = random_token_text();
+  a.token = Secret("fcs_" + random);
+  wipe_string(random);
   a.expires_at = now + options_.session_seconds * 1000;
   {
     std::lock_guard lock(sessions_mutex_);
     failures_.erase(name);
     for (auto it = sessions_.begin(); it != sessions_.end();)  // drop expired sessions now and then
       it = it->second.expires_at <= now ? sessions_.erase(it) : std::next(it);
-    sessions_[sha256_hex(a.token)] = Session{who->id, a.expires_at};
+    sessions_[sha256_hex(a.token.reveal())] = Session{who->id, a.expires_at};
   }
   auto db = database();
   if (who->legacy_hash) {

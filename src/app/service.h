@@ -32,6 +32,7 @@
 #include "app/restore_gate.h"
 #include "app/restore_with_erasures.h"
 #include "app/users.h"
+#include "core/secret.h"
 #include "core/utc_time.h"
 #include "store/data_dir.h"
 #include "store/database.h"
@@ -109,7 +110,7 @@ class Service {
     bool ok = false;
     bool locked = false;           // too many failures: try again after retry_after_seconds
     int64_t retry_after_seconds = 0;
-    std::string token;             // ok only
+    Secret token;                  // ok only; wiped when the attempt is destroyed
     UnixMillis expires_at = 0;
   };
   // Audits both outcomes (auth.login ok/failed; never the password).

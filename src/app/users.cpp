@@ -223,7 +223,7 @@ NewApiKey add_api_key(Database& db, const std::string& name, const Actor& actor)
   k.id = new_object_id();
   k.name = name;
   std::string secret = random_token_text();
-  k.key = "fck_" + k.id + "_" + secret;
+  k.key = Secret("fck_" + k.id + "_" + secret);
   std::string hash = sha256_hex(secret);
   sodium_memzero(secret.data(), secret.size());
   auto tx = db.write();

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "core/secret.h"
 #include "store/database.h"
 
 namespace facecrowd {
@@ -68,7 +69,8 @@ void reset_password(Database& db, const std::string& username, const std::string
 nlohmann::json list_users(Database::ReadTransaction& tx);
 
 struct NewApiKey {
-  std::string id, name, key;  // `key` is shown once
+  std::string id, name;
+  Secret key;  // shown once (by `users key add`), then wiped
 };
 NewApiKey add_api_key(Database& db, const std::string& name, const Actor& actor);
 void revoke_api_key(Database& db, const std::string& key_id, const Actor& actor);

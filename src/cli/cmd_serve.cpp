@@ -1,6 +1,5 @@
 // `facecrowd serve`: the HTTP service (server/api_server.h) over one Service (app/service.h).
 #include <signal.h>
-#include <sys/prctl.h>
 
 #include <atomic>
 #include <iostream>
@@ -9,6 +8,8 @@
 #include "app/service.h"
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/private_mode.h"
+#include "core/process_hardening.h"
 #include "core/utc_time.h"
 #include "server/api_server.h"
 #include "server/server_config.h"
@@ -38,7 +39,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "these flags. There is no default account: create the first admin with\n"
       "  printf '%s\\n' \"$PASSWORD\" | facecrowd users add admin --role admin --password-stdin\n"
       "Logs are JSON lines on stdout, one per request, with a request id. SIGTERM (or Ctrl-C) stops accepting,\n"
-      "finishes the requests in flight and exits 0.\n\n"
+      "finishes the requests in flight and exits 0.\n"
+      "The data and backup directories must be private (0700 folders, 0600 files): serve refuses to start\n"
+      "(exit 6) on one that group or others can read and names the chmod that fixes it; to run anyway, set\n"
+      "\"allowSharedPermissions\": true in the config file (or FACECROWD_ALLOW_SHARED_PERMISSIONS=1).\n\n"
       "Examples:\n"
       "  facecrowd serve\n"
       "  facecrowd serve --port 8080 --bind 0.0.0.0 --config /etc/facecrowd/serve.json\n"
@@ -68,8 +72,22 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       std::cout << config.to_json().dump(2) << "\n";
       return;
     }
-    // Secrets pass through this process's memory: no core dumps, no ptrace by other users.
-    ::prctl(PR_SET_DUMPABLE, 0);
+    // Secrets pass through this process's memory (passwords, session tokens, API keys): no core dump may
+    // write it to disk, and no other process may ptrace it (issue 15.3).
+    disable_core_dumps();
+    // The data and backup directories hold biometric data: refuse to serve from one that others can read,
+    // unless the operator wrote down that they want to (issue 15.1; server/server_config.h).
+    const std::vector<std::filesystem::path> private_roots{config.data, config.backup_dir};
+    if (config.allow_shared_permissions) {
+      auto exposed = find_exposed_paths(private_roots);
+      if (!exposed.empty())
+        log_line({{"level", "warn"},
+                  {"msg", "the data or backup directory is open to other users; starting anyway because "
+                          "allowSharedPermissions is set"},
+                  {"detail", describe_exposed_paths(private_roots, exposed)}});
+    } else {
+      require_private_paths(private_roots, false, kAllowSharedPermissionsOption);
+    }
     // Signals are taken by one thread (sigwait), so every worker thread starts with them blocked.
     sigset_t signals;
     sigemptyset(&signals);

@@ -1,7 +1,6 @@
 // `facecrowd users add|list|disable|enable|reset-password` and `facecrowd users key add|list|revoke`
 // (app/users.h). Passwords are read from stdin only (--password-stdin): never from argv, where `ps` and
 // shell history would show them. Nothing here prints a password or a hash; an API key is printed once.
-#include <sodium.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -12,18 +11,21 @@
 #include "app/users.h"
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/secret.h"
 #include "store/schema.h"
 
 namespace facecrowd {
 namespace {
 
-// One line from stdin (without its newline); the caller wipes it.
-std::string read_password_stdin() {
+// One line from stdin (without its newline), wiped when the Secret goes.
+Secret read_password_stdin() {
   std::string line;
-  if (!std::getline(std::cin, line) || line.empty())
+  if (!std::getline(std::cin, line) || line.empty()) {
+    wipe_string(line);
     throw Error(ExitCode::kUsage, "--password-stdin: no password on stdin (e.g. printf '%s\\n' \"$PW\" | facecrowd users add ...)");
+  }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+  return Secret(std::move(line));
 }
 
 Actor cli_actor() { return Actor{default_audit_actor(), "local"}; }
@@ -64,16 +66,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   add->add_flag("--json", opts->json, "print {id, username, role}");
   add->callback([opts, open_db] {
     Role role = parse_user_role(opts->role);
-    std::string password = read_password_stdin();
-    std::string id;
-    try {
-      auto db = open_db(true);
-      id = add_user(*db, opts->name, role, password, cli_actor());
-    } catch (...) {
-      sodium_memzero(password.data(), password.size());
-      throw;
-    }
-    sodium_memzero(password.data(), password.size());
+    Secret password = read_password_stdin();
+    auto db = open_db(true);
+    std::string id = add_user(*db, opts->name, role, password.reveal(), cli_actor());
     if (opts->json) std::cout << nlohmann::json{{"id", id}, {"username", opts->name}, {"role", opts->role}}.dump() << "\n";
     else std::cout << "created " << opts->role << " '" << opts->name << "' (" << id << ")\n";
   });
@@ -119,15 +114,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   reset->add_flag("--password-stdin", opts->password_stdin, "read the password from stdin (required)")->required();
   reset->add_option("--db", opts->db, "database")->capture_default_str();
   reset->callback([opts, open_db] {
-    std::string password = read_password_stdin();
-    try {
-      auto db = open_db(false);
-      reset_password(*db, opts->name, password, cli_actor());
-    } catch (...) {
-      sodium_memzero(password.data(), password.size());
-      throw;
-    }
-    sodium_memzero(password.data(), password.size());
+    Secret password = read_password_stdin();
+    auto db = open_db(false);
+    reset_password(*db, opts->name, password.reveal(), cli_actor());
     std::cout << "password of '" << opts->name << "' changed\n";
   });
 
@@ -144,9 +133,14 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   kadd->callback([opts, open_db] {
     auto db = open_db(true);
     auto k = add_api_key(*db, opts->name, cli_actor());
-    if (opts->json) std::cout << nlohmann::json{{"id", k.id}, {"name", k.name}, {"key", k.key}}.dump() << "\n";
-    else std::cout << "API key '" << k.name << "' (" << k.id << "), shown once:\n" << k.key << "\n";
-    sodium_memzero(k.key.data(), k.key.size());
+    // The one place a key is shown: its creation's stdout (only its sha256 is stored).
+    if (opts->json) {
+      std::string line = nlohmann::json{{"id", k.id}, {"name", k.name}, {"key", k.key.reveal()}}.dump() + "\n";
+      std::cout << line << std::flush;
+      wipe_string(line);
+    } else {
+      std::cout << "API key '" << k.name << "' (" << k.id << "), shown once:\n" << k.key.reveal() << "\n";
+    }
   });
   auto* klist = key->add_subcommand("list", "List API keys (never the key)");
   klist->add_option("--db", opts->db, "database")->capture_default_str();

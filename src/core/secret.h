@@ -41,9 +41,13 @@ class Secret {
   Secret(const Secret&) = delete;  // no silent copies of a key
   Secret& operator=(const Secret&) = delete;
 
+  // An explicit copy (wiped in its turn when destroyed), for a holder that must be copyable.
+  Secret copy() const { return Secret(std::string(value_)); }
   bool empty() const { return value_.empty(); }
   size_t size() const { return value_.size(); }
-  std::string_view reveal() const { return value_; }
+  // The bytes, for the call that consumes them (a hash check, a signature, curl). A std::string so it can go
+  // to an API taking `const std::string&` or a C string (.c_str()) without a copy that nobody wipes.
+  const std::string& reveal() const { return value_; }
   void clear() { wipe_string(value_); }
 
   static constexpr const char* kRedacted = "[secret: redacted]";

@@ -1,7 +1,6 @@
 // The route table of the REST API (api_server.h): who may call what, and thin handlers that parse the
 // request, call the Service or a use-case function, and render JSON. No business logic lives here.
 #include <httplib.h>
-#include <sodium.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include "backup/backup_status.h"
 #include "backup/verify.h"
 #include "core/files.h"
+#include "core/secret.h"
 #include "core/utc_time.h"
 #include "server/api_server.h"
 #include "server/http_error.h"
@@ -234,21 +234,19 @@ std::vector<Route> api_routes() {
                      !body["password"].is_string())
                    throw HttpError(400, "bad_request", "send {\"username\": \"...\", \"password\": \"...\"}");
                  std::string user = body["username"].get<std::string>();
-                 std::string password = body["password"].get<std::string>();
-                 sodium_memzero(body["password"].get_ref<std::string&>().data(), body["password"].get_ref<std::string&>().size());
-                 auto attempt = c.service.login(user, password, c.req.remote_addr);
-                 sodium_memzero(password.data(), password.size());
+                 // Moved out of the parsed body, so the body keeps no copy; wiped however this ends.
+                 Secret password(std::move(body["password"].get_ref<std::string&>()));
+                 auto attempt = c.service.login(user, password.reveal(), c.req.remote_addr);
                  if (attempt.locked)
                    throw HttpError(429, "locked", "too many failed logins for this user; try again later", int(attempt.retry_after_seconds));
                  if (!attempt.ok) throw HttpError(401, "invalid_credentials", "wrong user name or password");
-                 c.reply(200, {{"token", attempt.token}, {"expiresAt", format_iso8601(attempt.expires_at)}});
-                 sodium_memzero(attempt.token.data(), attempt.token.size());
+                 c.reply(200, {{"token", attempt.token.reveal()}, {"expiresAt", format_iso8601(attempt.expires_at)}});
                }});
   r.push_back({"POST", "/api/v1/auth/logout", "End this session (the token stops working)", kPeople, false, {}, "", {}, "application/json",
                [](Call& c) {
-                 std::string h = c.req.get_header_value("Authorization");
-                 c.service.logout(h.substr(7));
-                 sodium_memzero(h.data(), h.size());
+                 Secret header(c.req.get_header_value("Authorization"));
+                 Secret token(header.reveal().substr(7));
+                 c.service.logout(token.reveal());
                  c.reply(200, {{"loggedOut", true}});
                }});
   r.push_back({"GET", "/api/v1/auth/me", "Who this token or key is", kPeople | kCamera, true, {}, "", {}, "application/json",
@@ -269,16 +267,10 @@ std::vector<Route> api_routes() {
                  auto body = c.json_body();
                  for (const char* k : {"username", "role", "password"})
                    if (!body.contains(k) || !body[k].is_string()) throw HttpError(400, "bad_request", std::string("'") + k + "' (string) is required");
-                 std::string password = body["password"].get<std::string>();
+                 Secret password(std::move(body["password"].get_ref<std::string&>()));
                  auto db = c.service.database();
-                 std::string id;
-                 try {
-                   id = add_user(*db, body["username"].get<std::string>(), parse_user_role(body["role"].get<std::string>()), password, c.actor);
-                 } catch (...) {
-                   sodium_memzero(password.data(), password.size());
-                   throw;
-                 }
-                 sodium_memzero(password.data(), password.size());
+                 std::string id = add_user(*db, body["username"].get<std::string>(), parse_user_role(body["role"].get<std::string>()),
+                                           password.reveal(), c.actor);
                  c.reply(201, {{"id", id}, {"username", body["username"]}, {"role", body["role"]}});
                }});
   for (bool disable : {true, false})

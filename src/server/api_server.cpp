@@ -11,6 +11,7 @@
 #include <mutex>
 #include <regex>
 
+#include "core/secret.h"
 #include "core/utc_time.h"
 #include "server/http_error.h"
 #include "server/json_body.h"
@@ -183,9 +184,10 @@ void ApiServer::handle(const Route& route, const httplib::Request& req, httplib:
       if (int wait = per_address_->take(req.remote_addr))
         throw HttpError(429, "rate_limited", "too many requests from " + req.remote_addr + "; slow down", wait);
     }
-    std::string bearer = req.get_header_value("Authorization");
-    std::string key = req.get_header_value("X-API-Key");
-    const bool has_bearer = bearer.rfind("Bearer ", 0) == 0;
+    // Wiped when this scope ends, whether authentication succeeds, fails or throws.
+    const Secret bearer(req.get_header_value("Authorization"));
+    const Secret key(req.get_header_value("X-API-Key"));
+    const bool has_bearer = bearer.reveal().rfind("Bearer ", 0) == 0;
     // Credentials are checked against the store, so inside the restore gate; a route that does not use
     // the store (logout, restore itself) leaves the gate again before its handler runs.
     const bool authenticate = !(route.access & kAnonymous) || (route.uses_store && (has_bearer || !key.empty()));
@@ -195,9 +197,11 @@ void ApiServer::handle(const Route& route, const httplib::Request& req, httplib:
       if (!pass) throw HttpError(503, "restoring", "a restore is swapping the store; try again shortly", 5);
     }
     if (authenticate) {
-      if (has_bearer) call.who = service_.authenticate_token(bearer.substr(7));
-      else if (!key.empty()) {
-        call.who = service_.authenticate_key(key);
+      if (has_bearer) {
+        const Secret token(bearer.reveal().substr(7));
+        call.who = service_.authenticate_token(token.reveal());
+      } else if (!key.empty()) {
+        call.who = service_.authenticate_key(key.reveal());
         if (!call.who)
           service_.audit_failure(call.actor, "auth.key", "", {{"reason", "unknown or revoked API key"}, {"path", req.path}});
       }
@@ -206,8 +210,6 @@ void ApiServer::handle(const Route& route, const httplib::Request& req, httplib:
                         has_bearer || !key.empty() ? "the token or API key is not valid (expired, revoked or unknown); log in again"
                                                    : "log in (POST /api/v1/auth/login) and send Authorization: Bearer TOKEN, or X-API-Key");
     }
-    sodium_memzero(bearer.data(), bearer.size());
-    sodium_memzero(key.data(), key.size());
     if (call.who) call.actor.id = call.who->actor_id();
     if (!role_allowed(route.access, call.who)) {
       service_.audit_failure(call.actor, "access.denied", req.path, {{"method", req.method}, {"role", to_string(call.who->role)}});

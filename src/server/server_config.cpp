@@ -57,6 +57,15 @@ void env_text(const char* name, std::string& out) {
   if (const char* v = std::getenv(name); v && *v) out = v;
 }
 
+void env_flag(const char* name, bool& out) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return;
+  std::string t = v;
+  if (t == "1" || t == "true" || t == "yes") out = true;
+  else if (t == "0" || t == "false" || t == "no") out = false;
+  else throw Error(ExitCode::kUsage, std::string("$") + name + "='" + t + "': use 1 or 0 (true or false)");
+}
+
 }  // namespace
 
 Json ServerConfig::to_json() const {
@@ -82,7 +91,8 @@ Json ServerConfig::to_json() const {
             {"perTokenPerMinute", rate_per_token_per_minute},
             {"loginPerAddressPerMinute", login_per_address_per_minute}}},
           {"auth", {{"sessionHours", session_hours}, {"loginMaxFailures", login_max_failures}, {"lockoutMinutes", lockout_minutes}}},
-          {"logHealth", log_health}};
+          {"logHealth", log_health},
+          {"allowSharedPermissions", allow_shared_permissions}};
 }
 
 void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
@@ -141,6 +151,11 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
              [&](const Json& v, const std::string& k) {
                if (!v.is_boolean()) w.fail(k, "must be true or false");
                c.log_health = v.get<bool>();
+             }},
+            {"allowSharedPermissions",
+             [&](const Json& v, const std::string& k) {
+               if (!v.is_boolean()) w.fail(k, "must be true or false");
+               c.allow_shared_permissions = v.get<bool>();
              }}});
   try {
     validate_config(c);
@@ -159,6 +174,7 @@ void apply_config_environment(ServerConfig& c) {
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
   env_number("FACECROWD_RATE_PER_ADDRESS", c.rate_per_address_per_minute);
   env_number("FACECROWD_RATE_PER_TOKEN", c.rate_per_token_per_minute);
+  env_flag("FACECROWD_ALLOW_SHARED_PERMISSIONS", c.allow_shared_permissions);
   validate_config(c);
 }
 

@@ -24,8 +24,19 @@
 //       "loginPerAddressPerMinute": 20
 //     },
 //     "auth": {"sessionHours": 12, "loginMaxFailures": 5, "lockoutMinutes": 15},
-//     "logHealth": false                              log every /health request too (liveness probes are noisy)
+//     "logHealth": false,                             log every /health request too (liveness probes are noisy)
+//     "allowSharedPermissions": false                 env FACECROWD_ALLOW_SHARED_PERMISSIONS=1; see below
 //   }
+//
+// Private data (issue 15.1): at start, serve refuses (exit 6) a data or backup directory, or anything in
+// them, that group or others can access, naming the paths and the `chmod -R go-rwx` that fixes it — it
+// holds biometric data and password hashes. "allowSharedPermissions": true (or the variable) is the
+// operator's written decision to run anyway (e.g. a backup directory read by an uploader group); serve
+// then starts and logs a warning naming the exposed paths.
+//
+// The file holds no credential (there is no key for one, and unknown keys are refused), so it need not be
+// private: passwords live hashed in the store, API keys as sha256, S3 credentials in the environment or
+// ~/.aws/credentials (which must be 0600, backup/targets/s3_config.h), backup keys in 0600 key files.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +69,7 @@ struct ServerConfig {
   int login_max_failures = 5;
   int lockout_minutes = 15;
   bool log_health = false;
+  bool allow_shared_permissions = false;
 
   // The settings as the file spells them (what `serve --print-config` shows).
   nlohmann::json to_json() const;
@@ -66,7 +78,12 @@ struct ServerConfig {
 // Overlays the JSON file at `path` on `config`. Error(kNotFound) when missing; Error(kBadInput) naming the
 // file and the key for malformed JSON, an unknown key, a wrong type or a value out of range.
 void apply_config_file(ServerConfig& config, const std::filesystem::path& path);
-// Overlays the FACECROWD_* variables listed above (Error(kUsage) naming the variable when not a number).
+// The setting's name in messages: how an operator sets allow_shared_permissions.
+inline constexpr const char* kAllowSharedPermissionsOption =
+    "\"allowSharedPermissions\": true in the --config file (or FACECROWD_ALLOW_SHARED_PERMISSIONS=1)";
+
+// Overlays the FACECROWD_* variables listed above (Error(kUsage) naming the variable when not a number,
+// or, for FACECROWD_ALLOW_SHARED_PERMISSIONS, not one of 1/0/true/false).
 void apply_config_environment(ServerConfig& config);
 // Error(kUsage) naming the setting when a value is out of range.
 void validate_config(const ServerConfig& config);

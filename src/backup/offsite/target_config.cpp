@@ -8,6 +8,7 @@
 #include "backup/offsite/remote_index.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/secret.h"
 
 namespace facecrowd {
 namespace {
@@ -116,10 +117,9 @@ std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex
       throw refuse(std::string("its key cannot be used: ") + e.what());
     }
   } else if (config.encryption == "passphrase") {
-    std::string pass = env("FACECROWD_BACKUP_PASSPHRASE");
+    const Secret pass(env("FACECROWD_BACKUP_PASSPHRASE"));
     if (pass.empty()) throw refuse("$FACECROWD_BACKUP_PASSPHRASE is not set");
-    ring->add_passphrase(pass, salt_of(index, true));
-    sodium_memzero(pass.data(), pass.size());
+    ring->add_passphrase(pass.reveal(), salt_of(index, true));
   } else {
     fs::path pub = config.public_key_file;
     if (pub.empty()) throw refuse("no public_key_file is configured");
@@ -145,13 +145,12 @@ std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& co
     ring->add_key_file(f);
     ring->add_box_secret_key_file(f);
   }
-  std::string pass = env("FACECROWD_BACKUP_PASSPHRASE");
+  const Secret pass(env("FACECROWD_BACKUP_PASSPHRASE"));
   if (!pass.empty() && !index.passphrase_salt.empty()) {
     RemoteIndex copy;
     copy.passphrase_salt = index.passphrase_salt;
-    ring->add_passphrase(pass, salt_of(copy, false));
+    ring->add_passphrase(pass.reveal(), salt_of(copy, false));
   }
-  if (!pass.empty()) sodium_memzero(pass.data(), pass.size());
   return ring;
 }
 

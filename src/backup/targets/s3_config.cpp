@@ -1,7 +1,8 @@
 #include "backup/targets/s3_config.h"
 
-#include <sodium.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -47,6 +48,16 @@ std::map<std::string, std::string> ini_section(const std::string& file, const st
   return out;
 }
 
+// A file that holds credentials must be readable by its owner only (issue 15.1).
+void require_private_credentials_file(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || (st.st_mode & 0077) == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+  throw Error(ExitCode::kBadInput, "AWS credentials file '" + file + "' holds a secret key but other users can read it (mode " +
+                                       mode + "); refusing to use it. Fix: chmod 600 '" + file + "'");
+}
+
 std::string home_file(const char* env_name, const char* relative) {
   std::string v = env(env_name);
   if (!v.empty()) return v;
@@ -56,10 +67,22 @@ std::string home_file(const char* env_name, const char* relative) {
 
 }  // namespace
 
-S3Credentials::~S3Credentials() {
-  for (std::string* s : {&access_key_id, &secret_access_key, &session_token})
-    if (!s->empty()) sodium_memzero(s->data(), s->size());
+S3Credentials::S3Credentials(const S3Credentials& other)
+    : access_key_id(other.access_key_id),
+      secret_access_key(other.secret_access_key.copy()),
+      session_token(other.session_token.copy()) {}
+
+S3Credentials& S3Credentials::operator=(const S3Credentials& other) {
+  if (this != &other) {
+    wipe_string(access_key_id);
+    access_key_id = other.access_key_id;
+    secret_access_key = other.secret_access_key.copy();
+    session_token = other.session_token.copy();
+  }
+  return *this;
 }
+
+S3Credentials::~S3Credentials() { wipe_string(access_key_id); }
 
 std::string BucketLocation::url() const { return scheme + "://" + bucket + (prefix.empty() ? "" : "/" + prefix); }
 
@@ -111,14 +134,15 @@ S3Settings load_s3_settings(const BucketLocation& location) {
   s.storage_class = env("FACECROWD_S3_STORAGE_CLASS");
 
   s.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");
-  s.credentials.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
-  s.credentials.session_token = env("AWS_SESSION_TOKEN");
+  s.credentials.secret_access_key = Secret(env("AWS_SECRET_ACCESS_KEY"));
+  s.credentials.session_token = Secret(env("AWS_SESSION_TOKEN"));
   if (s.credentials.access_key_id.empty() || s.credentials.secret_access_key.empty()) {
     auto creds = ini_section(credentials_file, profile);
     s.credentials.access_key_id = creds["aws_access_key_id"];
-    s.credentials.secret_access_key = creds["aws_secret_access_key"];
-    s.credentials.session_token = creds["aws_session_token"];
-    for (auto& [k, v] : creds) sodium_memzero(v.data(), v.size());
+    s.credentials.secret_access_key = Secret(std::move(creds["aws_secret_access_key"]));
+    s.credentials.session_token = Secret(std::move(creds["aws_session_token"]));
+    for (auto& [k, v] : creds) wipe_string(v);
+    if (!s.credentials.secret_access_key.empty()) require_private_credentials_file(credentials_file);
   }
   if (s.credentials.access_key_id.empty() || s.credentials.secret_access_key.empty())
     throw Error(ExitCode::kUsage,

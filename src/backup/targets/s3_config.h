@@ -15,14 +15,18 @@
 //   storage class       $FACECROWD_S3_STORAGE_CLASS (e.g. STANDARD_IA, GLACIER_IR), sent as
 //                       x-amz-storage-class on every upload; empty: the bucket's default
 //
-// Credentials never come from a command line. S3Credentials wipes its memory (sodium_memzero) when
-// destroyed, and nothing here puts a credential into an error message: errors name the file and the
-// setting that was missing.
+// Credentials never come from a command line. The secret key and the session token are Secrets
+// (core/secret.h: wiped with sodium_memzero, printed only redacted), and nothing here puts a credential
+// into an error message: errors name the file and the setting that was missing. A credentials file that
+// facecrowd takes credentials from must be private (0600, as `aws configure` creates it): one that group
+// or others can read is refused (Error(kBadInput) naming the file and `chmod 600`; issue 15.1).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/secret.h"
 
 namespace facecrowd {
 
@@ -37,14 +41,18 @@ struct BucketLocation {
 // bucket name (3-63 of a-z 0-9 . -).
 BucketLocation parse_bucket_location(const std::string& text);
 
+// The key id is not secret by AWS's rules (it names the key), but it is wiped too. A copy (S3Settings
+// are copied per target) copies the Secrets explicitly, and each copy wipes itself.
 struct S3Credentials {
   std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;
+  Secret secret_access_key;
+  Secret session_token;
   S3Credentials() = default;
-  S3Credentials(const S3Credentials&) = default;
-  S3Credentials& operator=(const S3Credentials&) = default;
-  ~S3Credentials();  // sodium_memzero on every field
+  S3Credentials(const S3Credentials& other);
+  S3Credentials& operator=(const S3Credentials& other);
+  S3Credentials(S3Credentials&&) = default;
+  S3Credentials& operator=(S3Credentials&&) = default;
+  ~S3Credentials();  // wipes access_key_id (the Secrets wipe themselves)
 };
 
 struct S3Settings {
@@ -68,7 +76,7 @@ struct S3Settings {
 
 // Reads the environment and the AWS files for `location`. Error(kUsage) naming the missing setting and
 // where it may be given when no credentials are found; Error(kBadInput) naming a config file that cannot
-// be parsed or a bad $FACECROWD_S3_ADDRESSING.
+// be parsed or a bad $FACECROWD_S3_ADDRESSING, or a credentials file others can read.
 S3Settings load_s3_settings(const BucketLocation& location);
 
 }  // namespace facecrowd

@@ -168,7 +168,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
   curl_easy_setopt(h, CURLOPT_USERNAME, settings_.credentials.access_key_id.c_str());
-  curl_easy_setopt(h, CURLOPT_PASSWORD, settings_.credentials.secret_access_key.c_str());
+  curl_easy_setopt(h, CURLOPT_PASSWORD, settings_.credentials.secret_access_key.reveal().c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, settings_.connect_timeout_s);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -181,7 +181,11 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   struct curl_slist* headers = nullptr;
   auto add = [&](const std::string& line) { headers = curl_slist_append(headers, line.c_str()); };
   add("x-amz-content-sha256: " + (r.payload_sha256.empty() ? kEmptySha256 : r.payload_sha256));
-  if (!settings_.credentials.session_token.empty()) add("x-amz-security-token: " + settings_.credentials.session_token);
+  if (!settings_.credentials.session_token.empty()) {
+    std::string line = "x-amz-security-token: " + settings_.credentials.session_token.reveal();
+    add(line);
+    wipe_string(line);
+  }
   for (const auto& line : r.headers) add(line);
   // No "Expect:" override: curl signs every header the caller lists, and an empty Expect would be signed
   // but not sent (tests/sigv4_test.cpp found it). curl's own "Expect: 100-continue" is not signed.
