@@ -143,16 +143,26 @@ bool find_key(const bson_iter_t& container, const std::string& key, bson_iter_t*
   return true;
 }
 
+// libbson declares bson_iter_t 128-byte aligned by an attribute on its typedef, and template arguments
+// drop such attributes: a std::vector<bson_iter_t> was allocated 16-byte aligned, so every reference to
+// an element was misaligned (undefined behaviour, found by UBSan in fuzz/fuzz_document_filter with the
+// query {"archived": true}). A struct declared alignas carries the alignment into the allocator.
+struct AlignedIter {
+  alignas(alignof(bson_iter_t)) bson_iter_t it;
+};
+static_assert(alignof(AlignedIter) >= alignof(bson_iter_t));
+using IterList = std::vector<AlignedIter>;
+
 // Collects the values the path reaches from `value` (which `parts[i]` named), walking arrays as MongoDB
 // does: a terminal array yields itself and each element; an array on the way is searched element-wise,
 // and a numeric part indexes it.
-void collect(const bson_iter_t& value, const std::vector<std::string>& parts, size_t i, std::vector<bson_iter_t>& out) {
+void collect(const bson_iter_t& value, const std::vector<std::string>& parts, size_t i, IterList& out) {
   if (i + 1 == parts.size()) {
-    out.push_back(value);
+    out.push_back({value});
     if (BSON_ITER_HOLDS_ARRAY(&value)) {
       bson_iter_t element;
       if (bson_iter_recurse(&value, &element))
-        while (bson_iter_next(&element)) out.push_back(element);
+        while (bson_iter_next(&element)) out.push_back({element});
     }
     return;
   }
@@ -185,17 +195,17 @@ struct DocumentFilter::Clause {
   }
 
   // Equality as MongoDB means it: a null operand also matches a missing field.
-  static bool equals_any(const std::vector<bson_iter_t>& candidates, const bson_iter_t& operand) {
+  static bool equals_any(const IterList& candidates, const bson_iter_t& operand) {
     if (bracket_of(operand) == Bracket::kNull && candidates.empty()) return true;
     for (const auto& c : candidates) {
-      auto cmp = compare_values(c, operand);
+      auto cmp = compare_values(c.it, operand);
       if (cmp && *cmp == 0) return true;
     }
     return false;
   }
 
   bool matches(const bson_t* doc) const {
-    std::vector<bson_iter_t> candidates;
+    IterList candidates;
     bson_iter_t root, first;
     if (bson_iter_init(&root, doc) && bson_iter_find_w_len(&root, parts[0].c_str(), int(parts[0].size()))) {
       first = root;
@@ -213,7 +223,7 @@ struct DocumentFilter::Clause {
       return false;
     }
     for (const auto& c : candidates) {
-      auto cmp = compare_values(c, v);
+      auto cmp = compare_values(c.it, v);
       if (!cmp) continue;
       if ((op == "$gt" && *cmp > 0) || (op == "$gte" && *cmp >= 0) || (op == "$lt" && *cmp < 0) ||
           (op == "$lte" && *cmp <= 0))
