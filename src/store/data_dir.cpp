@@ -15,6 +15,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
+
+#include <sqlite3.h>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -95,24 +98,32 @@ std::string generation_file_problem(const fs::path& file) {
   if (!fs::is_regular_file(status)) return "it is not a regular file";
   auto size = fs::file_size(file, ec);
   if (size == 0) return "it is empty (0 bytes)";
-  // The descriptor is kept open for the process's life (one per generation file seen): closing any
-  // descriptor of a file drops every POSIX lock this process holds on it, SQLite's included, and a
-  // connection that lost its locks can have its WAL deleted under it by another process's close.
-  static std::mutex fds_mutex;
-  static std::map<std::string, int> fds;
-  int fd;
-  {
-    std::lock_guard guard(fds_mutex);
-    auto it = fds.find(file.string());
-    if (it == fds.end()) {
-      fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return std::string("it cannot be read (") + std::strerror(errno) + ")";
-      it = fds.emplace(file.string(), fd).first;
-    }
-    fd = it->second;
-  }
+  // Read through SQLite's own VFS, never a plain open()/close(): closing any descriptor of a file drops
+  // every POSIX lock this process holds on it, SQLite's included, and a connection that lost its locks
+  // can have its WAL deleted under it by another process's close. SQLite's unix VFS knows this: while a
+  // connection of this process holds a lock on the file, xClose parks the descriptor and the next open
+  // of the file reuses it; it is closed with the last connection. So the probe neither breaks a live
+  // connection's locks nor keeps a descriptor (or a deleted generation's disk space) any longer than
+  // SQLite does, and every probe reads the file now at `file`, not an inode seen before (commit 822f5c4
+  // kept one descriptor per path for the process's life, and read a replaced file's old contents).
   char header[16] = {};
-  ssize_t n = ::pread(fd, header, sizeof header, 0);
+  ssize_t n = 0;
+  sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+  if (!vfs) return "it cannot be read (SQLite has no default VFS)";
+  std::vector<char> handle(size_t(vfs->szOsFile), 0);
+  auto* f = reinterpret_cast<sqlite3_file*>(handle.data());
+  const std::string name = file.string();  // SQLite keeps the name pointer until xClose
+  int flags = 0;
+  int rc = vfs->xOpen(vfs, name.c_str(), f, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &flags);
+  if (rc != SQLITE_OK) {
+    if (f->pMethods) f->pMethods->xClose(f);
+    return std::string("it cannot be read (") + sqlite3_errstr(rc) + ")";
+  }
+  rc = f->pMethods->xRead(f, header, sizeof header, 0);
+  f->pMethods->xClose(f);
+  if (rc == SQLITE_OK) n = ssize_t(sizeof header);
+  else if (rc == SQLITE_IOERR_SHORT_READ) n = ssize_t(std::min<uintmax_t>(size, sizeof header));
+  else return std::string("it cannot be read (") + sqlite3_errstr(rc) + ")";
   if (n != ssize_t(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
     return "it is not an SQLite database (its first bytes are '" + printable_prefix(std::string(header, n > 0 ? size_t(n) : 0)) + "')";
   return "";
