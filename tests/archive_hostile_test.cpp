@@ -346,6 +346,25 @@ TEST(ArchiveHostile, DuplicateIdsAreRefusedAlikeByRestoreDryRunAndVerify) {
   h.expect_refused_by_all(p, {"users.bson", "same _id"});
 }
 
+TEST(ArchiveHostile, DuplicateUsernamesAreRefusedAlikeByRestoreDryRunAndVerify) {
+  // Distinct _ids, one username: only the unique index on users.username tells; the real restore found
+  // it when building that index, while --dry-run and verify said the backup was fine.
+  Hostile h;
+  std::string users = read_bytes(h.folder / "face-recognition" / "users.bson");
+  auto twin = Document::from_json({{"_id", "u-twin"}, {"username", "user3"}, {"email", "twin@example.org"}});
+  fs::path p = h.with_member("face-recognition/users.bson", users + std::string(twin.bytes()), 16);
+  h.expect_refused_by_all(p, {"users.bson", "same username"});
+}
+
+TEST(ArchiveHostile, ANumberAndItsDecimalTextCollideAsUsernamesAsTheyWouldInTheIndex) {
+  Hostile h;
+  std::string users = read_bytes(h.folder / "face-recognition" / "users.bson");
+  auto number = Document::from_json({{"_id", "u-n"}, {"username", 42}});
+  auto text = Document::from_json({{"_id", "u-t"}, {"username", "42"}});
+  fs::path p = h.with_member("face-recognition/users.bson", users + std::string(number.bytes()) + std::string(text.bytes()), 17);
+  h.expect_refused_by_all(p, {"users.bson", "same username"});
+}
+
 TEST(ArchiveHostile, AManifestWithoutADocumentCountIsRefusedAlikeByRestoreAndVerify) {
   Hostile h;
   fs::path p = h.with_manifest([](nlohmann::json& m) {

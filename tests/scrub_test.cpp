@@ -90,6 +90,15 @@ TEST(BackupChecksWhatItWrites, ACorruptDocumentFailsTheBackupLoudlyAndLeavesNoAr
   EXPECT_NE(status.out.find("ERROR"), std::string::npos) << status.out;
 }
 
+TEST(BackupChecksWhatItWrites, ABackupRefusedForACorruptDocumentNamesItsIdAndCollection) {
+  Store s;
+  std::string id = s.corrupt_attendance();
+  expect_error([&] { backup(s.data, s.backups); }, ExitCode::kBadInput, {"_id '" + id + "'", "of 'attendances'"});
+  auto cli = s.cli("backup");
+  EXPECT_EQ(cli.exit_code, 3) << cli.out << cli.err;
+  EXPECT_NE(cli.err.find(id), std::string::npos) << cli.err;
+}
+
 TEST(BackupChecksWhatItWrites, AStoredFileWhoseBytesNoLongerMatchItsSha256FailsTheBackup) {
   Store s;
   s.damage_chunk();

@@ -18,6 +18,7 @@
 #include "backup/collection_metadata.h"
 #include "backup/oplog_shipper.h"
 #include "backup/restore_scan.h"
+#include "core/display_text.h"
 #include "core/error.h"
 #include "store/audit_seal.h"
 #include "core/file_lock.h"
@@ -28,6 +29,7 @@
 #include "store/ledger_fingerprint.h"
 #include "store/store_check.h"
 #include "store/schema.h"
+#include "store/sqlite_util.h"
 
 namespace facecrowd {
 namespace {
@@ -105,7 +107,9 @@ class CheckedWriter {
  public:
   CheckedWriter(ArchiveWriter& writer, const std::string& top, const std::string& label, const std::string& db,
                 bool check_files)
-      : writer_(writer), top_(top), scan_(label, db, callbacks(check_files)) {}
+      : writer_(writer), top_(top), scan_(label, db, callbacks(check_files)) {
+    scan_.hash_members_elsewhere();  // the writer hashes every member already
+  }
 
   void begin_member(const std::string& path, uint64_t size) {
     writer_.begin_member(path, size);
@@ -116,8 +120,9 @@ class CheckedWriter {
     scan_.member_data(bytes.data(), bytes.size());
   }
   ManifestFile end_member(int64_t documents = -1) {
-    scan_.end_member();
-    return writer_.end_member(documents);
+    ManifestFile written = writer_.end_member(documents);
+    scan_.end_member(written.sha256);
+    return written;
   }
   ManifestFile add_member(const std::string& path, std::string_view content) {
     begin_member(path, content.size());
@@ -210,16 +215,21 @@ void write_members(Database& db, ArchiveWriter& archive, const std::vector<std::
       writer.begin_member(base + ".bson", uint64_t(p.bytes));
       int64_t documents = 0;
       uint64_t base_input = writer.input_bytes();
-      txn.scan(p.name, [&](std::string_view bson) {
+      // Every document with its stored _id (the table's key, readable when the BSON is not), on the
+      // snapshot's connection, so a refusal can name the record to repair.
+      Statement rows(db.handle(), "SELECT _id, doc FROM " + quote_identifier(p.name));
+      while (rows.step("reading " + p.name)) {
+        std::string_view id = rows.column_blob(0), bson = rows.column_blob(1);
         ++documents;
         if (auto defect = document_defect(reinterpret_cast<const uint8_t*>(bson.data()), bson.size()))
-          throw Error(ExitCode::kBadInput, "backup refused: document #" + std::to_string(documents) + " of '" + p.name +
-                                               "' in database '" + db.name() + "' " + *defect +
+          throw Error(ExitCode::kBadInput, "backup refused: the document with _id '" + shortened(id, 100) + "' of '" +
+                                               p.name + "' in database '" + db.name() + "' (document #" +
+                                               std::to_string(documents) + " of the collection) " + *defect +
                                                ", so no restore could load this archive. Run `facecrowd check` to "
                                                "list every damaged record, then repair or remove it");
         writer.write(bson);
         line.update(writer.input_bytes() - base_input, p.name);
-      });
+      }
       if (documents != p.count)
         throw Error(ExitCode::kInternal, "collection '" + p.name + "' yielded " + std::to_string(documents) +
                                              " documents in a snapshot that counted " + std::to_string(p.count));

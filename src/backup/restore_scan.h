@@ -12,7 +12,9 @@
 // reach the same verdict with the same exit code (3). Per document: it decodes as BSON, every key and
 // string is valid UTF-8, `_id` is present, of a type the store keys by (ObjectId, string, int32, int64),
 // and a string `_id` holds no NUL; within a collection no two documents share an `_id` (checked with a
-// 128-bit keyed hash per document, 24 bytes of memory each, sorted at the end of the member). Bounds
+// 128-bit keyed hash per document, 24 bytes of memory each, sorted at the end of the member), and no two
+// share a value of a unique index (users.username, fs.files.sha256, fs.chunks' files_id + n), compared
+// as SQLite's index would (store/column_value.h), so a dry run refuses what the index build would. Bounds
 // checked before reading a member: manifest.json at most kMaxManifestBytes, a .metadata.json at most
 // kMaxMetadataBytes (a 4 GiB metadata member is refused from its tar header alone).
 #pragma once
@@ -29,6 +31,7 @@
 #include "backup/manifest.h"
 #include "core/sha256.h"
 #include "store/oplog_entry.h"
+#include "store/schema.h"
 
 namespace facecrowd {
 
@@ -79,6 +82,12 @@ class RestoreScan : public MemberSink {
   void member_data(const char* data, size_t size) override;
   void end_member() override;
 
+  // For a caller that already hashes every member's bytes (the backup's archive writer): member_data()
+  // skips its own sha256, and each member's digest is handed in with end_member(sha256). One pass over
+  // the bytes instead of two, and no hashing in document-sized pieces.
+  void hash_members_elsewhere() { hash_members_ = false; }
+  void end_member(std::string sha256_hex);
+
   // Compares what was read with the manifest (when `require_manifest` is false and there is none, only
   // the members' own decoding was checked). Error(kBadInput) listing every mismatch.
   void finish(bool require_manifest);
@@ -101,6 +110,7 @@ class RestoreScan : public MemberSink {
   std::string where() const;
   void check_document(const uint8_t* doc, size_t len, int64_t index, uint64_t offset);
   void require_unique_ids();
+  void require_unique_values();
 
   struct IdHash {
     uint64_t lo, hi;
@@ -115,10 +125,21 @@ class RestoreScan : public MemberSink {
   std::string path_, collection_;
   bool wanted_ = false;
   std::optional<Sha256> sha_;
+  bool hash_members_ = true;
+  std::string given_sha256_;  // when !hash_members_
   std::optional<BsonSplitter> splitter_;
   std::string manifest_text_;
   uint64_t bytes_ = 0;
   std::vector<IdHash> id_hashes_;  // of the current collection member
+  // The collection's unique indexes (users.username, fs.files.sha256, fs.chunks' files_id + n): the
+  // restore builds them after loading, so a value two documents share is checked here, the same way.
+  struct UniqueCheck {
+    const IndexSpec* index;
+    std::vector<const IndexedField*> fields;
+    std::vector<IdHash> hashes;  // of the documents whose columns are all non-NULL (SQLite: NULLs differ)
+  };
+  std::vector<UniqueCheck> unique_checks_;
+  std::string unique_key_;  // scratch
   unsigned char id_hash_key_[16];
   // Totals.
   std::optional<Manifest> manifest_;

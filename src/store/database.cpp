@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/utc_time.h"
+#include "store/column_value.h"
 #include "store/sqlite_util.h"
 #include "store/store_damage.h"
 
@@ -27,33 +28,11 @@ const IndexedField* find_field(const CollectionSpec& spec, const std::string& co
 // Binds the indexed fields of `doc` (starting at parameter `first`) as the columns of `spec`.
 void bind_fields(Statement& st, int first, const CollectionSpec& spec, const bson_t* doc) {
   for (size_t i = 0; i < spec.fields.size(); ++i) {
-    const auto& field = spec.fields[i];
     int index = first + int(i);
-    bson_iter_t root, it;
-    if (!bson_iter_init(&root, doc) || !bson_iter_find_descendant(&root, field.path.c_str(), &it)) {
-      st.bind_null(index);
-      continue;
-    }
-    switch (bson_iter_type(&it)) {
-      case BSON_TYPE_UTF8: {
-        uint32_t len;
-        const char* s = bson_iter_utf8(&it, &len);
-        field.type == ColumnType::kText ? st.bind(index, std::string_view(s, len)) : st.bind_null(index);
-        break;
-      }
-      case BSON_TYPE_OID: {
-        char hex[25];
-        bson_oid_to_string(bson_iter_oid(&it), hex);
-        st.bind(index, std::string_view(hex, 24));
-        break;
-      }
-      case BSON_TYPE_INT32: st.bind(index, int64_t(bson_iter_int32(&it))); break;
-      case BSON_TYPE_INT64: st.bind(index, bson_iter_int64(&it)); break;
-      case BSON_TYPE_DOUBLE: st.bind(index, int64_t(bson_iter_double(&it))); break;
-      case BSON_TYPE_BOOL: st.bind(index, int64_t(bson_iter_bool(&it) ? 1 : 0)); break;
-      case BSON_TYPE_DATE_TIME: st.bind(index, bson_iter_date_time(&it)); break;
-      default: st.bind_null(index);
-    }
+    with_column_value(spec.fields[i], doc, [&](auto value) {
+      if constexpr (std::is_same_v<decltype(value), std::monostate>) st.bind_null(index);
+      else st.bind(index, value);
+    });
   }
 }
 
@@ -292,23 +271,30 @@ OplogTimestamp Database::WriteTransaction::append_oplog(char op, const std::stri
 void Database::WriteTransaction::put(const std::string& collection, std::string_view id, const bson_t* doc,
                                      bool upsert) {
   const auto& spec = require_collection(collection);
-  std::string cols = "_id, doc", params = "?, ?";
-  for (const auto& f : spec.fields) {
-    cols += ", " + quote_identifier(f.column);
-    params += ", ?";
+  // A restore calls this for every document: the statement and its message are built once per
+  // collection, not per call.
+  auto& slot = db_->statements_[(upsert ? "upsert " : "insert ") + collection];
+  if (!slot) {
+    std::string cols = "_id, doc", params = "?, ?";
+    for (const auto& f : spec.fields) {
+      cols += ", " + quote_identifier(f.column);
+      params += ", ?";
+    }
+    std::string verb = upsert ? "INSERT OR REPLACE" : "INSERT";
+    slot = std::make_unique<Statement>(db_->db_, verb + " INTO " + quote_identifier(collection) + " (" + cols +
+                                                     ") VALUES (" + params + ")");
   }
-  std::string verb = upsert ? "INSERT OR REPLACE" : "INSERT";
-  auto& st = db_->cached(verb + collection,
-                         verb + " INTO " + quote_identifier(collection) + " (" + cols + ") VALUES (" + params + ")");
+  Statement& st = *slot;
+  st.reset();
   st.bind(1, id).bind_blob(2, std::string_view(reinterpret_cast<const char*>(bson_get_data(doc)), doc->len));
   bind_fields(st, 3, spec, doc);
   try {
-    st.step("writing a document to " + collection);
+    st.step(collection);
   } catch (const Error& e) {
     if (e.code() == ExitCode::kConflict)
       throw Error(ExitCode::kConflict, collection + ": document '" + std::string(id) + "' conflicts with an existing one (" +
                                            e.what() + ")");
-    throw;
+    throw Error(e.code(), std::string("writing a document to ") + e.what());
   }
 }
 
