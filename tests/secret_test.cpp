@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "backup/crypto/object_crypto.h"
 #include "core/error.h"
 #include "core/process_hardening.h"
 #include "core/secret.h"
@@ -87,6 +88,30 @@ TEST(ProcessHardening, DisableCoreDumpsMakesTheProcessNotDumpable) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// A CLI command that takes a password, S3 credentials or a backup key into memory (`users add`, `backup`
+// from cron, `restore`) cannot write it to a core file: the first Secret or key turns core dumps off.
+TEST(ProcessHardening, TheFirstSecretOrKeyInMemoryTurnsCoreDumpsOff) {
+  TempDir tmp;
+  const fs::path key_file = tmp.path() / "backup.key";
+  for (int which = 0; which < 2; ++which) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {  // in a child, so the test process stays debuggable
+      if (which == 0) {
+        Secret s{std::string(kKey)};
+      } else {
+        generate_key_file(key_file);  // holds the new key in a SecretKey
+      }
+      struct rlimit lim {};
+      ::getrlimit(RLIMIT_CORE, &lim);
+      ::_exit(::prctl(PR_GET_DUMPABLE) == 0 && lim.rlim_cur == 0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << (which == 0 ? "a Secret" : "a backup key");
+  }
 }
 
 }  // namespace

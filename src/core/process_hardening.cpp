@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "core/error.h"
 
@@ -16,6 +17,15 @@ void disable_core_dumps() {
   struct rlimit none {0, 0};
   if (::setrlimit(RLIMIT_CORE, &none) != 0)
     throw Error(ExitCode::kInternal, std::string("setrlimit(RLIMIT_CORE, 0) failed: ") + std::strerror(errno));
+}
+
+void keep_secrets_out_of_core_dumps() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    struct rlimit none {0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+  });
 }
 
 }  // namespace facecrowd

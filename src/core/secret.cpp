@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "core/process_hardening.h"
 
 namespace facecrowd {
 
@@ -18,7 +19,10 @@ void wipe_string(std::string& s) {
   s.clear();
 }
 
-Secret::Secret(std::string&& value) : value_(value) { wipe_string(value); }
+Secret::Secret(std::string&& value) : value_(value) {
+  wipe_string(value);
+  if (!value_.empty()) keep_secrets_out_of_core_dumps();
+}
 
 Secret::~Secret() { wipe_string(value_); }
 

@@ -16,7 +16,8 @@
 //     never build a message from reveal(). Errors name the secret's source ("the key in
 //     /etc/facecrowd/s3.key"), never its value.
 //   - memory: wipe every temporary copy (wipe_string) as soon as it has been used.
-//   - core dumps: a process holding secrets calls disable_core_dumps() (core/process_hardening.h) first.
+//   - core dumps: the first non-empty Secret turns core dumps off for the process
+//     (keep_secrets_out_of_core_dumps(), core/process_hardening.h); serve calls disable_core_dumps() at start.
 #pragma once
 
 #include <filesystem>

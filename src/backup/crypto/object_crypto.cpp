@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/process_hardening.h"
 
 namespace facecrowd {
 namespace {
@@ -131,6 +132,7 @@ class PartialOutput {
 }  // namespace
 
 SecretKey::SecretKey() {
+  keep_secrets_out_of_core_dumps();  // key material is about to be in memory
   init_sodium();
   bytes_ = static_cast<unsigned char*>(sodium_malloc(kSize));
   if (!bytes_) throw Error(ExitCode::kInternal, "cannot allocate guarded memory for a key");
