@@ -13,7 +13,8 @@
 #
 # Every entry starts with `umask 077`, so the logs the shell creates are private like everything facecrowd
 # writes itself (it holds biometric data; issue 15.1); installing also makes existing data, backup and log
-# directories private (chmod -R go-rwx). The entries use absolute paths and append their output to log files. They live between marker lines
+# directories private (chmod -R go-rwx), and the AWS credentials file the jobs will read ($AWS_SHARED_CREDENTIALS_FILE
+# or ~/.aws/credentials of the crontab's user) 0600, since facecrowd refuses one that others can read. The entries use absolute paths and append their output to log files. They live between marker lines
 # that this script owns: running it again replaces its block and leaves every other crontab line alone.
 #
 # Usage: scripts/setup-cron-backup.sh [--print] [--remove] [--binary PATH] [--data DIR] [--backup-dir DIR]
@@ -120,6 +121,17 @@ else
   for dir in "$data" "$backup_dir" "$log_dir"; do  # private, as facecrowd creates them (issue 15.1)
     [[ -d "$dir" ]] && { chmod -R go-rwx -- "$dir" 2>/dev/null || echo "warning: cannot make '$dir' private: chmod -R go-rwx '$dir'" >&2; }
   done
+  # The jobs' S3 credentials: facecrowd refuses a credentials file that group or others can read.
+  home="${HOME:-}"
+  [[ -n "$user" ]] && home="$(getent passwd "$user" | cut -d: -f6 || true)"
+  credentials="${AWS_SHARED_CREDENTIALS_FILE:-${home:+$home/.aws/credentials}}"
+  if [[ -n "$credentials" && -f "$credentials" && -n "$(find "$credentials" -maxdepth 0 -perm /077 2>/dev/null)" ]]; then
+    if chmod go-rwx -- "$credentials" 2>/dev/null; then
+      echo "made the AWS credentials file '$credentials' private (chmod 600): other users could read it"
+    else
+      echo "warning: the AWS credentials file '$credentials' can be read by other users and facecrowd will refuse it: chmod 600 '$credentials'" >&2
+    fi
+  fi
   echo "installed the facecrowd backup entries into the crontab${user:+ of $user}:"
   block
   echo "check them with: crontab ${user:+-u $user }-l; monitor with: scripts/check-backup-status.sh --backup-dir $(q "$backup_dir")"

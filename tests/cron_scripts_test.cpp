@@ -118,6 +118,29 @@ TEST(CronScripts, InstallingMakesTheDirectoriesAndTheJobsLogsPrivate) {
   EXPECT_EQ(count(table, "umask 077; "), 5) << table;  // backup, retention, index, check, ship
 }
 
+// The jobs read ~/.aws/credentials (cron passes no AWS_* variables), and facecrowd refuses one that others
+// can read: installing makes it private and says so.
+TEST(CronScripts, InstallingMakesTheAwsCredentialsFileOthersCanReadPrivate) {
+  TempDir tmp;
+  auto crontab = fake_crontab(tmp.path());
+  const fs::path home = tmp.path() / "home", credentials = home / ".aws" / "credentials";
+  fs::create_directories(credentials.parent_path());
+  write_text(credentials, "[default]\naws_access_key_id = K\naws_secret_access_key = S\n");
+  ::chmod(credentials.c_str(), 0644);
+  auto r = run_shell("HOME=" + home.string() + " AWS_SHARED_CREDENTIALS_FILE= CRONTAB_BIN=" + crontab.string() + " " + kScripts +
+                     "/setup-cron-backup.sh --binary " + FACECROWD_BINARY + " --data " + (tmp.path() / "data").string() +
+                     " --backup-dir " + (tmp.path() / "b").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fs::status(credentials).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_NE(r.out.find("'" + credentials.string() + "' private"), std::string::npos) << r.out;
+  // Already private: nothing to say.
+  auto again = run_shell("HOME=" + home.string() + " AWS_SHARED_CREDENTIALS_FILE= CRONTAB_BIN=" + crontab.string() + " " + kScripts +
+                         "/setup-cron-backup.sh --binary " + FACECROWD_BINARY + " --data " + (tmp.path() / "data").string() +
+                         " --backup-dir " + (tmp.path() / "b").string());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.find("credentials"), std::string::npos) << again.out;
+}
+
 TEST(CronScripts, StatusWrapperExitsWithTheStatusCode) {
   TempDir tmp;
   fs::path dir = tmp.path() / "backup";
