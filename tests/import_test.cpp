@@ -276,6 +276,17 @@ TEST_F(ImportTest, AnUnknownCollectionIsRefusedAndCountedWhileTheRestIsImported)
   EXPECT_EQ(world.count("faceprofiles"), 2u);
 }
 
+TEST_F(ImportTest, ASecondDocumentWithTheSameIdIsRefusedAndCountedNotAFailedImport) {
+  Dump d = make_dump("--duplicate-id");
+  auto r = import_json(q(d.archive), 1);
+  const auto* att = collection(r, "attendances");
+  ASSERT_NE(att, nullptr) << r.dump(2);
+  EXPECT_EQ((*att)["imported"], 3);
+  EXPECT_EQ((*att)["refused"], 1);
+  EXPECT_EQ((*att)["refusals"]["a second document with this _id"], 1);
+  EXPECT_EQ(world.count("attendances"), 3u);
+}
+
 TEST_F(ImportTest, AMappingNamingAFieldNoDocumentHasIsAClearError) {
   Dump d = make_dump("");
   auto mapping = nlohmann::json::parse(world.cli("import --print-mapping").out);

@@ -83,7 +83,8 @@ class StagedBsonReader {
   fs::path file_;
   int fd_ = -1;
   uint64_t offset_ = 0;
-  std::string buffer_;
+  std::string window_;         // bytes of the file from window_start_ (read ahead)
+  uint64_t window_start_ = 0;
 };
 
 }  // namespace facecrowd

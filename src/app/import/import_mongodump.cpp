@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <unordered_set>
 
 #include "app/audit.h"
 #include "app/gallery_loader.h"
@@ -421,6 +422,9 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
     return r;
   };
 
+  // The _ids taken in each facecrowd collection: a second document with one is refused (the store keys by _id).
+  std::map<std::string, std::unordered_set<std::string>> seen_ids;
+
   // Which kind each referenced file is (what points to it decides).
   std::map<std::string, FileKind> referenced_kind;
   auto collect_refs = [&](const std::string& as, const std::string& target, FileKind kind) {
@@ -528,8 +532,8 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
         refuse(r, d.id_key(), why);
         continue;
       }
-      if (d.id_key().empty()) {
-        refuse(r, "", "no _id of a usable type");
+      if (d.id_key().empty() || !seen_ids[m->as].insert(d.id_key()).second) {
+        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
         continue;
       }
       if (!valid_username(*username)) {
@@ -595,8 +599,8 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
         refuse(r, d.id_key(), name ? "empty name" : why);
         continue;
       }
-      if (d.id_key().empty()) {
-        refuse(r, "", "no _id of a usable type");
+      if (d.id_key().empty() || !seen_ids[m->as].insert(d.id_key()).second) {
+        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
         continue;
       }
       ProfileIn p;
@@ -842,8 +846,8 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
         refuse(r, d.id_key(), "refers to profile " + *person + ", which is not among the imported profiles");
         continue;
       }
-      if (d.id_key().empty()) {
-        refuse(r, "", "no _id of a usable type");
+      if (d.id_key().empty() || !seen_ids[m->as].insert(d.id_key()).second) {
+        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
         continue;
       }
       bson_t* out = bson_new();
@@ -907,8 +911,8 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
         refuse(r, d.id_key(), d.field("timestamp") ? "timestamp is not a date" : "no timestamp");
         continue;
       }
-      if (d.id_key().empty()) {
-        refuse(r, "", "no _id of a usable type");
+      if (d.id_key().empty() || !seen_ids[m->as].insert(d.id_key()).second) {
+        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
         continue;
       }
       bson_t* out = bson_new();
@@ -963,6 +967,10 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
       }
       if (!actor || !outcome) {
         refuse(r, d.id_key(), why);
+        continue;
+      }
+      if (d.id_is_object_id() && !seen_ids[m->as].insert(d.id_key()).second) {
+        refuse(r, d.id_key(), "a second document with this _id");
         continue;
       }
       if (auto u = usernames.find(*actor); u != usernames.end()) *actor = "user:" + u->second;
