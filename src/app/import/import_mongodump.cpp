@@ -15,7 +15,7 @@
 #include "app/import/gridfs_source.h"
 #include "app/import/import_mapping.h"
 #include "app/import/mapped_document.h"
-#include "app/photo_input.h"
+#include "app/import/profile_embeddings.h"
 #include "backup/mongodump_reader.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -28,8 +28,6 @@
 #include "store/database.h"
 #include "store/file_store.h"
 #include "store/schema.h"
-#include "vision/face_choice.h"
-#include "vision/face_pipeline.h"
 
 namespace facecrowd {
 namespace {
@@ -37,9 +35,8 @@ namespace {
 constexpr size_t kMaxExamples = 5;
 constexpr int64_t kBatchDocuments = 2000;
 constexpr uint64_t kMaxMappingBytes = 1 << 20;
-const char* const kUnverifiedModel = "imported-unverified";
 
-using Vec = std::array<float, 128>;
+using Vec = ImportVector;
 
 // ---- staging folder and the generation being built ----
 
@@ -159,12 +156,6 @@ std::optional<int64_t> mapped_date(const MappedDocument& d, const std::string& t
   return it ? import_date_millis(*it) : std::nullopt;
 }
 
-float l2(const Vec& a, const Vec& b) {
-  float s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
-  return std::sqrt(s);
-}
-
 std::optional<Vec> unit_vector(const std::vector<double>& v, float& norm) {
   double s = 0;
   for (double x : v) s += x * x;
@@ -174,69 +165,6 @@ std::optional<Vec> unit_vector(const std::vector<double>& v, float& norm) {
   for (size_t i = 0; i < out.size(); ++i) out[i] = float(v[i] / norm);
   return out;
 }
-
-// ---- profiles, kept in memory between reading and writing (they are few; attendances stream) ----
-
-struct ProfileIn {
-  std::string id, name;
-  std::optional<std::string> external_id;
-  std::vector<Vec> descriptors;
-  std::vector<float> descriptor_norms;
-  std::vector<std::string> images;  // stored file ids
-  std::optional<int64_t> created, updated;
-  std::string source;               // the source document (for legacy)
-  std::vector<std::string> notes;
-  // Filled by the embedding step.
-  struct Emb {
-    Vec unit;
-    std::string model;
-    std::optional<std::string> source_file;
-    nlohmann::json quality;
-  };
-  std::vector<Emb> embeddings;
-};
-
-// What the face pipeline makes of one stored image: the main face's unit embedding or a reason.
-struct ImageEmbedding {
-  std::optional<Vec> unit;
-  nlohmann::json quality;
-  std::string why;
-};
-
-class Embedder {
- public:
-  explicit Embedder(const std::optional<fs::path>& models) : models_(models) {}
-  vision::FacePipeline& pipeline() {
-    if (!pipeline_) pipeline_ = vision::FacePipeline::open(models_);
-    return *pipeline_;
-  }
-  ImageEmbedding embed(const std::string& bytes, const std::string& name) {
-    ImageEmbedding out;
-    try {
-      Photo photo = decode_photo(bytes, name, pipeline().options().image);
-      vision::DetectorOptions one_pass = pipeline().options().detector;
-      one_pass.min_face_px = 0;
-      auto faces = pipeline().analyse(photo.bgr, one_pass);
-      if (faces.empty()) faces = pipeline().analyse(photo.bgr);
-      auto pick = vision::choose_face(faces);
-      if (!pick) {
-        out.why = "no face found";
-        return out;
-      }
-      out.unit = faces[*pick].embedding.unit;
-      out.quality = {{"imported", true},
-                     {"detectionScore", faces[*pick].detection_score},
-                     {"faces", int64_t(faces.size())}};
-    } catch (const Error& e) {
-      out.why = e.what();
-    }
-    return out;
-  }
-
- private:
-  std::optional<fs::path> models_;
-  std::unique_ptr<vision::FacePipeline> pipeline_;
-};
 
 }  // namespace
 
@@ -584,7 +512,7 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
   }
 
   // 3. Face profiles: read, check the descriptors against facecrowd's model, write.
-  std::vector<ProfileIn> profiles;
+  std::vector<ImportedProfile> profiles;
   for (const auto& [c, m] : first("faceprofiles")) {
     say("reading " + c->name);
     auto& r = report_for(c, m);
@@ -603,7 +531,7 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
         refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
         continue;
       }
-      ProfileIn p;
+      ImportedProfile p;
       p.id = d.id_key();
       p.name = *name;
       if (auto e = d.field("externalId")) {
@@ -656,10 +584,7 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
     }
   }
 
-  Embedder embedder(options.models_dir);
-  std::string model_version;
-  const bool need_model = report.profiles_with_descriptors > 0 || report.profiles_with_images > 0;
-  if (need_model) model_version = embedder.pipeline().models().embedding_model_version;
+  EmbeddingCheck check{options.check_sample, options.agree_distance, options.models_dir};
   auto image_bytes = [&](const std::string& stored_id) -> std::optional<std::string> {
     auto old = stored_to_old.find(stored_id);
     if (old == stored_to_old.end()) return std::nullopt;
@@ -669,91 +594,16 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
     if (!a.refused.empty()) return std::nullopt;
     return a.bytes;
   };
-
-  // The sample: profiles with both descriptors and images, spread over the collection.
-  std::vector<size_t> both;
-  for (size_t i = 0; i < profiles.size(); ++i)
-    if (!profiles[i].descriptors.empty() && !profiles[i].images.empty()) both.push_back(i);
-  bool agree = true;
-  if (!both.empty() && options.check_sample > 0) {
-    size_t step = std::max<size_t>(1, both.size() / size_t(options.check_sample));
-    for (size_t k = 0; k < both.size() && report.sample_checked < options.check_sample; k += step) {
-      ProfileIn& p = profiles[both[k]];
-      say("checking the descriptors of '" + p.name + "' against facecrowd's model");
-      bool measured = false;
-      for (const auto& img : p.images) {
-        auto bytes = image_bytes(img);
-        if (!bytes) continue;
-        ImageEmbedding e = embedder.embed(*bytes, img);
-        if (!e.unit) continue;
-        float best = 2;
-        for (const auto& d : p.descriptors) best = std::min(best, l2(d, *e.unit));
-        report.sample_max_distance = std::max(report.sample_max_distance, double(best));
-        if (best >= options.agree_distance) agree = false;
-        measured = true;
-        break;
-      }
-      if (measured) report.sample_checked++;
-      else report.sample_without_face++;
-    }
-  }
-  if (report.profiles_with_descriptors == 0) report.embedding_decision = "none";
-  else if (report.sample_checked == 0) {
-    report.embedding_decision = "unchecked";
-    report.warnings.push_back("the imported descriptors could not be checked against facecrowd's model (no profile has a "
-                              "stored image with a face): they are used as they are; check recognition, or re-enroll");
-  } else {
-    report.embedding_decision = agree ? "descriptors-agree" : "re-embedded";
-    if (!agree)
-      report.warnings.push_back("the imported descriptors differ from facecrowd's model (largest distance " +
-                                std::to_string(report.sample_max_distance) + " >= " + std::to_string(options.agree_distance) +
-                                "): profiles were re-embedded from their stored images");
-  }
-  const bool use_descriptors = report.embedding_decision != "re-embedded";
-  size_t to_reembed = 0;
-  for (const auto& p : profiles)
-    if (!p.images.empty() && (!use_descriptors || p.descriptors.empty())) ++to_reembed;
-  size_t reembedded = 0;
-  for (auto& p : profiles) {
-    const bool from_images = !p.images.empty() && (!use_descriptors || p.descriptors.empty());
-    if (!from_images) {
-      for (size_t i = 0; i < p.descriptors.size(); ++i) {
-        ProfileIn::Emb e{p.descriptors[i], use_descriptors ? model_version : kUnverifiedModel, std::nullopt,
-                         {{"imported", true}, {"descriptorNorm", p.descriptor_norms[i]}}};
-        if (p.images.size() == p.descriptors.size()) e.source_file = p.images[i];
-        p.embeddings.push_back(std::move(e));
-        report.embeddings_imported++;
-      }
-    } else {
-      say("re-embedding " + std::to_string(++reembedded) + "/" + std::to_string(to_reembed) + ": '" + p.name + "' (" +
-          std::to_string(p.images.size()) + " images)");
-      for (const auto& img : p.images) {
-        auto bytes = image_bytes(img);
-        ImageEmbedding e = bytes ? embedder.embed(*bytes, img) : ImageEmbedding{std::nullopt, {}, "image not readable"};
-        if (!e.unit) {
-          p.notes.push_back("image " + img + ": " + e.why);
-          continue;
-        }
-        p.embeddings.push_back({*e.unit, model_version, img, e.quality});
-        report.embeddings_computed++;
-      }
-      report.profiles_reembedded++;
-      if (!use_descriptors)
-        for (size_t i = 0; i < p.descriptors.size(); ++i)
-          p.embeddings.push_back({p.descriptors[i], kUnverifiedModel, std::nullopt,
-                                  {{"imported", true}, {"descriptorNorm", p.descriptor_norms[i]}}});
-    }
-    bool searchable = std::any_of(p.embeddings.begin(), p.embeddings.end(),
-                                  [&](const ProfileIn::Emb& e) { return e.model == model_version && !model_version.empty(); });
-    if (!searchable) {
-      std::string reason = p.descriptors.empty() && p.images.empty()
-                               ? "no descriptor and no image: not recognisable until enrolled (`facecrowd enroll --profile " + p.id + " PHOTO`)"
-                               : "no usable embedding (" + (p.notes.empty() ? std::string("descriptors disagree with facecrowd's model and no image embeds") : p.notes.back()) +
-                                     "): not recognisable until enrolled";
-      p.notes.push_back(reason);
-      report.flagged.push_back({p.id, p.name, reason});
-    }
-  }
+  EmbeddingOutcome emb = settle_profile_embeddings(profiles, image_bytes, check, say);
+  report.embedding_decision = emb.decision;
+  report.sample_checked = emb.sample_checked;
+  report.sample_without_face = emb.sample_without_face;
+  report.sample_max_distance = emb.sample_max_distance;
+  report.profiles_reembedded = emb.profiles_reembedded;
+  report.embeddings_imported = emb.embeddings_imported;
+  report.embeddings_computed = emb.embeddings_computed;
+  report.flagged = emb.flagged;
+  for (auto& w : emb.warnings) report.warnings.push_back(w);
 
   // Write the profiles.
   if (!profiles.empty()) {

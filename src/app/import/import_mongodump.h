@@ -44,6 +44,8 @@
 #include <string>
 #include <vector>
 
+#include "app/import/profile_embeddings.h"
+
 namespace facecrowd {
 
 namespace fs = std::filesystem;
@@ -68,10 +70,6 @@ struct ImportCollectionReport {
   std::map<std::string, int64_t> refusals;        // reason -> documents
   std::vector<std::string> refused_examples;      // "<_id>: reason" (first few)
   std::vector<std::string> notes;
-};
-
-struct FlaggedProfile {
-  std::string id, name, reason;
 };
 
 struct ImportReport {
