@@ -36,6 +36,13 @@ void check_jpeg_path(const std::filesystem::path& path) {
   require_output_extension(path, "--annotate", {".jpg", ".jpeg"}, "JPEG");
 }
 
+std::string encode_jpeg(const cv::Mat& bgr) {
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, 90}))
+    throw Error(ExitCode::kInternal, "cannot encode the annotated photo as JPEG");
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
 void write_jpeg(const std::filesystem::path& path, const cv::Mat& bgr) {
   check_jpeg_path(path);
   std::vector<uchar> bytes;

@@ -1,7 +1,7 @@
 // Annotated photos: the photo with a box per face, the name (or "unknown") and a score written on it.
 // Contract: annotate() returns a copy of `bgr` (same size) with the boxes drawn — green for recognised
 // faces, red for unknown ones — and each label above its box (inside the image when the box touches the
-// top edge). write_jpeg() encodes at quality 90 and writes the file durably (Error(kIo) naming the path;
+// top edge). encode_jpeg() and write_jpeg() encodes at quality 90 and writes the file durably (Error(kIo) naming the path;
 // Error(kUsage) when the path does not end in .jpg/.jpeg).
 #pragma once
 
@@ -22,5 +22,7 @@ struct FaceLabel {
 cv::Mat annotate(const cv::Mat& bgr, const std::vector<FaceLabel>& labels);
 void check_jpeg_path(const std::filesystem::path& path);
 void write_jpeg(const std::filesystem::path& path, const cv::Mat& bgr);
+// The JPEG bytes (quality 90); Error(kInternal) when OpenCV cannot encode.
+std::string encode_jpeg(const cv::Mat& bgr);
 
 }  // namespace facecrowd

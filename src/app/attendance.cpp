@@ -13,6 +13,7 @@
 #include "app/gallery_index.h"
 #include "app/photo_input.h"
 #include "app/profiles.h"
+#include "app/unknown_faces.h"
 #include "core/error.h"
 #include "core/number_text.h"
 #include "core/object_id.h"
@@ -42,7 +43,7 @@ double stored_confidence(const Document& record) {
 nlohmann::json RecognizeResult::to_json() const {
   auto known = nlohmann::json::array(), unknown = nlohmann::json::array();
   for (const auto& f : faces) {
-    nlohmann::json j = {{"box", box_json(f.box)}, {"detectionScore", round4(f.detection_score)}};
+    nlohmann::json j = {{"box", box_json(f.box)}, {"detectionScore", round4(f.detection_score)}, {"label", f.label}};
     if (f.closest_id) {
       j["distance"] = round4(f.distance);
       j["margin"] = round4(f.margin);
@@ -60,10 +61,12 @@ nlohmann::json RecognizeResult::to_json() const {
         j["closestName"] = f.closest_name.value_or("");
       }
       j["why"] = f.why_unknown;
+      if (!f.face_id.empty()) j["faceId"] = f.face_id;
+      if (!f.crop_file_id.empty()) j["cropFileId"] = f.crop_file_id;
       unknown.push_back(std::move(j));
     }
   }
-  return {{"session", session},     {"photoFileId", photo_file_id},
+  nlohmann::json out = {{"session", session},     {"photoFileId", photo_file_id},
           {"timestamp", format_iso8601(timestamp)},
           {"width", width},         {"height", height},
           {"recognised", known},    {"unknown", unknown},
@@ -74,6 +77,8 @@ nlohmann::json RecognizeResult::to_json() const {
             {"note", gallery_note}}},
           {"timings", timings},
           {"auditId", audit_id}};
+  if (!annotated_file_id.empty()) out["annotatedFileId"] = annotated_file_id;
+  return out;
 }
 
 namespace {
@@ -84,27 +89,63 @@ namespace {
 // follows the attendance retention like every other group photo, instead of being swept as unreferenced
 // minutes later (only the audit entry, which is no reference, named it). Like an anonymised record
 // (personId null) it counts heads, not people. Recognising the same photo again keeps the first record.
-void record_unknown_faces(Database::WriteTransaction& tx, const RecognizeResult& result, int64_t unknown) {
-  bool recorded = false;
+// With keep_unknown_faces each unknown face is also an entry of the record's `faces` (app/unknown_faces.h):
+// its crop is stored here, and the result's faces get their ids (of the first record, when it was kept).
+void record_unknown_faces(Database::WriteTransaction& tx, RecognizeResult& result, int64_t unknown, bool keep_faces,
+                          const std::string& model_version) {
+  std::optional<nlohmann::json> recorded;
   tx.find("attendances", Query{{{"session", "=", result.session}}}, [&](const Document& d) {
     auto j = d.to_json();
-    recorded = j.contains("unknownFaces") && j.contains("photoFileId") && j["photoFileId"].is_object() &&
-               j["photoFileId"].value("$oid", "") == result.photo_file_id;
+    if (j.contains("unknownFaces") && j.contains("photoFileId") && j["photoFileId"].is_object() &&
+        j["photoFileId"].value("$oid", "") == result.photo_file_id)
+      recorded = std::move(j);
     return !recorded;
   });
-  if (recorded) return;
-  auto boxes = nlohmann::json::array();
-  for (const auto& f : result.faces)
-    if (!f.known) boxes.push_back(box_json(f.box));
-  tx.insert("attendances", Document::from_json({{"personId", nullptr},
-                                                {"personName", "unknown"},
-                                                {"session", result.session},
-                                                {"timestamp", {{"$date", result.timestamp}}},
-                                                {"unknownFaces", unknown},
-                                                {"boxes", boxes},
-                                                {"photoFileId", {{"$oid", result.photo_file_id}}},
-                                                {"archived", false}},
-                                               "attendance record of unknown faces"));
+  if (recorded) {
+    if (!keep_faces || !recorded->contains("faces") || !(*recorded)["faces"].is_array()) return;
+    const std::string record_id = (*recorded)["_id"].value("$oid", "");
+    for (auto& f : result.faces)
+      for (const auto& entry : (*recorded)["faces"])
+        if (!f.known && entry.value("box", nlohmann::json()) == box_json(f.box)) {
+          f.face_id = unknown_face_id(record_id, entry.value("n", 0));
+          if (entry.contains("cropFileId")) f.crop_file_id = entry["cropFileId"].value("$oid", "");
+        }
+    return;
+  }
+  const std::string record_id = new_object_id();
+  auto boxes = nlohmann::json::array(), entries = nlohmann::json::array();
+  int n = 0;
+  for (auto& f : result.faces) {
+    if (f.known) continue;
+    boxes.push_back(box_json(f.box));
+    if (!keep_faces) continue;
+    ++n;
+    // A face that turned unknown inside the transaction (its person erased meanwhile) has no crop: nothing
+    // of an erased person is kept.
+    std::optional<std::string> crop;
+    if (!f.crop_jpeg.empty())
+      crop = put_file(tx, f.crop_jpeg, NewFile{.filename = "unknown-face-" + record_id + "-" + std::to_string(n) + ".jpg",
+                                               .content_type = "image/jpeg",
+                                               .kind = FileKind::kFacialImage,
+                                               .upload_date = std::nullopt,
+                                               .id = std::nullopt});
+    entries.push_back(unknown_face_entry(n, f.box, crop, crop ? std::optional<EmbeddingVector>(f.embedding) : std::nullopt,
+                                         model_version));
+    f.face_id = unknown_face_id(record_id, n);
+    if (crop) f.crop_file_id = *crop;
+  }
+  nlohmann::json doc = {{"_id", {{"$oid", record_id}}},
+                        {"personId", nullptr},
+                        {"personName", "unknown"},
+                        {"session", result.session},
+                        {"timestamp", {{"$date", result.timestamp}}},
+                        {"unknownFaces", unknown},
+                        {"boxes", boxes},
+                        {"photoFileId", {{"$oid", result.photo_file_id}}},
+                        {"archived", false}};
+  if (keep_faces) doc["faces"] = entries;
+  if (!result.annotated_file_id.empty()) doc["annotatedFileId"] = {{"$oid", result.annotated_file_id}};
+  tx.insert("attendances", Document::from_json(doc, "attendance record of unknown faces"));
 }
 
 }  // namespace
@@ -169,6 +210,8 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
     result.timings = {{"facesMs", round4(faces_ms)}, {"galleryMs", round4(millis_since(checkpoint))}};
     for (const auto& face : faces) {
       RecognizedFace r;
+      r.label = int(result.faces.size()) + 1;
+      r.embedding = face.embedding.unit;
       r.box = to_pixels(face.box, photo.bgr.size());
       r.detection_score = face.detection_score;
       auto match = gallery.search(face.embedding.unit);
@@ -218,6 +261,15 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       labels.push_back({f.box, f.known ? *f.person_name + " " + fixed_decimals(f.confidence, 2) : std::string("unknown"), f.known});
     write_jpeg(*request.annotate, annotate(photo.bgr, labels));
   }
+  std::string annotated_jpeg;
+  if (request.store_annotated) {
+    std::vector<FaceLabel> labels;
+    for (const auto& f : result.faces) labels.push_back({f.box, std::to_string(f.label), f.known});
+    annotated_jpeg = encode_jpeg(annotate(photo.bgr, labels));
+  }
+  if (request.keep_unknown_faces)
+    for (auto& f : result.faces)
+      if (!f.known) f.crop_jpeg = face_crop_jpeg(photo.bgr, f.box);
 
   // 2. One write transaction. The matches were made outside it: a person deleted or erased since then
   // must not get a record (the erasure's ledger line is written before its commit, so read it in here).
@@ -241,6 +293,12 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                                                            .kind = FileKind::kGroupPhoto,
                                                            .upload_date = std::nullopt,
                                                            .id = std::nullopt});
+  if (!annotated_jpeg.empty())
+    result.annotated_file_id = put_file(tx, annotated_jpeg, NewFile{.filename = "annotated-" + photo_name,
+                                                                    .content_type = "image/jpeg",
+                                                                    .kind = FileKind::kGroupPhoto,
+                                                                    .upload_date = std::nullopt,
+                                                                    .id = std::nullopt});
   auto records = nlohmann::json::array();
   for (auto& f : result.faces) {
     if (!f.known) continue;
@@ -259,6 +317,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                           {"box", box_json(f.box)},
                           {"photoFileId", {{"$oid", result.photo_file_id}}},
                           {"archived", false}};
+    if (!result.annotated_file_id.empty()) doc["annotatedFileId"] = {{"$oid", result.annotated_file_id}};
     if (!existing) {
       f.attendance_id = new_object_id();
       doc["_id"] = {{"$oid", f.attendance_id}};
@@ -278,7 +337,8 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                        {"confidence", round4(f.confidence)}});
   }
   int64_t unknown = std::count_if(result.faces.begin(), result.faces.end(), [](const auto& f) { return !f.known; });
-  if (unknown > 0) record_unknown_faces(tx, result, unknown);
+  if (unknown > 0)
+    record_unknown_faces(tx, result, unknown, request.keep_unknown_faces, pipeline.models().embedding_model_version);
   result.audit_id = append_audit(
       tx, AuditEntry{.action = "attendance.recognize",
                      .target = request.session,
@@ -315,6 +375,10 @@ std::vector<nlohmann::json> list_attendance(Database::ReadTransaction& tx, const
   std::vector<nlohmann::json> out;
   tx.find("attendances", q, [&](const Document& d) {
     out.push_back(d.to_json());
+    // Unknown faces' embeddings are biometric data and 128 numbers long: never listed (as profiles show).
+    if (auto& j = out.back(); j.contains("faces") && j["faces"].is_array())
+      for (auto& f : j["faces"])
+        if (f.is_object() && f.contains("embedding") && f["embedding"].is_object()) f["embedding"]["vector"] = "<128 float32>";
     return true;
   });
   return out;

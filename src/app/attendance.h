@@ -21,6 +21,13 @@
 //    ("erased or deleted while recognising") and the name never reaches attendances.
 //  - A server passes the photo as bytes (`upload`), its warm gallery (`warm_gallery`: no load per request;
 //    names are read from the snapshot) and the actor that goes into the audit entry.
+//  - With `keep_unknown_faces`, each unknown face's crop (a facial_image file) and embedding go into the
+//    photo's unknown-faces record, in the same transaction (app/unknown_faces.h: listing, clustering,
+//    assignment); each unknown face then has an id ("faceId") and a "cropFileId".
+//  - With `store_annotated`, the annotated photo is stored too (a group_photo file, "annotatedFileId",
+//    referenced by the records this photo wrote). Its labels are the faces' numbers ("label" in the
+//    answer), never names: the stored image shows no more than the group photo, so an erasure leaves
+//    nothing of the person in it.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -32,6 +39,7 @@
 #include <vector>
 
 #include "app/gallery_index.h"
+#include "app/gallery_loader.h"
 #include "app/match_policy.h"
 #include "app/photo_input.h"
 #include "core/utc_time.h"
@@ -51,6 +59,8 @@ struct RecognizeRequest {
   const vision::Gallery* warm_gallery = nullptr;  // search this instead of loading the gallery
   std::optional<std::string> actor;             // audit actor; default: default_audit_actor()
   std::string client_address = "local";
+  bool keep_unknown_faces = false;  // store unknown faces' crops and embeddings (app/unknown_faces.h)
+  bool store_annotated = false;     // store the annotated photo (numbered labels, no names)
 };
 
 struct RecognizedFace {
@@ -65,10 +75,15 @@ struct RecognizedFace {
   std::string why_unknown;    // e.g. "distance 0.52 > 0.39"
   std::string record;         // known faces: "inserted" | "updated" | "kept"
   std::string attendance_id;  // known faces: the session's record of this person
+  int label = 0;              // the face's number on the annotated photo (1-based, detection order)
+  EmbeddingVector embedding{};
+  std::string crop_jpeg;      // keep_unknown_faces: the unknown face's crop (not in the JSON)
+  std::string face_id, crop_file_id;  // keep_unknown_faces: the stored unknown face
 };
 
 struct RecognizeResult {
   std::string session, photo_file_id, audit_id;
+  std::string annotated_file_id;  // store_annotated
   int width = 0, height = 0;
   UnixMillis timestamp = 0;
   std::vector<RecognizedFace> faces;

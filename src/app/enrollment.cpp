@@ -263,6 +263,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
                                  {"duplicates", dups}, {"rejected", result.rejected.size()},
                                  {"warnings", result.warnings}, {"consent", request.consent_text.has_value()},
                                  {"modelVersion", model_version}}});
+  if (request.before_commit) request.before_commit(tx, result);
   tx.commit();
   return result;
 }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,6 +44,8 @@ struct EnrollmentQuality {
   float min_blur_variance = 20.0f;
 };
 
+struct EnrollResult;
+
 struct EnrollRequest {
   std::string name;                        // required when a profile is created
   std::optional<std::string> profile;      // extend this profile (id or external id)
@@ -58,6 +61,10 @@ struct EnrollRequest {
   bool skip_rejected = false;  // enrol the accepted images even when others are rejected
   EnrollmentQuality quality;
   MatchPolicy match;
+  // Runs inside the write transaction, after the profile and its audit entry, before the commit: what a
+  // caller must write atomically with the enrollment (an unknown face's assignment, app/unknown_faces.h).
+  // Its exception rolls the whole enrollment back. Not run when nothing is written (all duplicates).
+  std::function<void(Database::WriteTransaction&, const EnrollResult&)> before_commit;
 };
 
 struct EnrolledImage {

@@ -3,11 +3,13 @@
 #include <sodium.h>
 
 #include <atomic>
+#include <set>
 #include <unordered_map>
 
 #include "app/audit.h"
 #include "app/gallery_loader.h"
 #include "app/profiles.h"
+#include "store/file_store.h"
 #include "core/error.h"
 #include "core/sha256.h"
 
@@ -29,13 +31,14 @@ Service::Service(ServiceOptions options)
     : options_(std::move(options)), data_(DataDir::open(options_.data_root)), serial_(g_next_serial++) {
   validate_match_policy(options_.match);
   vision::parse_detector_model(options_.detector);  // Error(kUsage) for an unknown detector, at start
-  gallery_ = std::make_unique<vision::Gallery>();
+  gallery_ = std::make_shared<vision::Gallery>();
   try {
     model_version_ = face_pipeline().models().embedding_model_version;
   } catch (const Error& e) {
     face_models_problem_ = e.what();  // the server still starts: health says why faces do not work
   }
   if (face_models_problem_.empty()) load_warm_gallery();
+  load_sessions();
 }
 
 Service::~Service() = default;
@@ -80,22 +83,94 @@ vision::CrowdCounter& Service::crowd_counter() {
   return *slot.crowd;
 }
 
-size_t Service::gallery_embeddings() const { return gallery_->size(); }
+size_t Service::gallery_embeddings() const {
+  std::lock_guard lock(const_cast<std::mutex&>(gallery_ptr_mutex_));
+  return gallery_->size();
+}
+
+std::shared_ptr<vision::Gallery> Service::warm_gallery() {
+  std::lock_guard lock(gallery_ptr_mutex_);
+  return gallery_;
+}
 
 void Service::load_warm_gallery() {
-  auto fresh = std::make_unique<vision::Gallery>();
+  auto fresh = std::make_shared<vision::Gallery>();
   auto db = database();
   auto tx = db->read();
   load_gallery(tx, model_version_, *fresh);
+  std::lock_guard sync(gallery_sync_mutex_);
+  gallery_position_ = tx.position();
+  std::lock_guard lock(gallery_ptr_mutex_);
   gallery_ = std::move(fresh);
 }
 
 void Service::add_profile_to_gallery(Database& db, const std::string& profile_id) {
   auto tx = db.read();
+  add_profile_to_gallery(tx, profile_id);
+}
+
+void Service::add_profile_to_gallery(Database::ReadTransaction& tx, const std::string& profile_id) {
   auto doc = tx.get("faceprofiles", profile_id);
   if (!doc) return;
+  auto gallery = warm_gallery();
   for (const auto& e : profile_embeddings(*doc))
-    if (e.vector && e.model_version == model_version_) gallery_->add(profile_id, e.id, *e.vector);
+    if (e.vector && e.model_version == model_version_) gallery->add(profile_id, e.id, *e.vector);
+}
+
+namespace {
+
+// The profile id a faceprofiles oplog entry is about, read from the raw entry without decoding the rest
+// (entries of fs.chunks hold whole photos).
+std::optional<std::string> profile_of_oplog_entry(std::string_view entry) {
+  bson_t view;
+  if (!bson_init_static(&view, reinterpret_cast<const uint8_t*>(entry.data()), entry.size())) return std::nullopt;
+  bson_iter_t it;
+  if (!bson_iter_init_find(&it, &view, "op") || !BSON_ITER_HOLDS_UTF8(&it)) return std::nullopt;
+  std::string_view op = bson_iter_utf8(&it, nullptr);
+  if (op != "i" && op != "u" && op != "d") return std::nullopt;
+  if (!bson_iter_init_find(&it, &view, "ns") || !BSON_ITER_HOLDS_UTF8(&it)) return std::nullopt;
+  std::string_view ns = bson_iter_utf8(&it, nullptr);
+  auto dot = ns.find('.');
+  if (dot == std::string_view::npos || ns.substr(dot + 1) != "faceprofiles") return std::nullopt;
+  bson_iter_t id;
+  if (!bson_iter_init_find(&it, &view, "o") || !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &id) ||
+      !bson_iter_find(&id, "_id"))
+    return std::nullopt;
+  try {
+    return id_key_of(id);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+void Service::sync_warm_gallery() {
+  if (!face_models_problem_.empty()) return;
+  auto db = database();
+  auto tx = db->read();
+  const OplogTimestamp now = tx.position();
+  std::lock_guard sync(gallery_sync_mutex_);
+  if (now <= gallery_position_) return;  // the usual case: one position read per request
+  auto range = tx.oplog_range();
+  if (range.entries > 0 && range.first > gallery_position_) {
+    // Trimmed past the gallery's position: the entries in between are gone, so read every profile again.
+    auto fresh = std::make_shared<vision::Gallery>();
+    load_gallery(tx, model_version_, *fresh);
+    std::lock_guard lock(gallery_ptr_mutex_);
+    gallery_ = std::move(fresh);
+  } else {
+    std::set<std::string> touched;
+    tx.scan_oplog(gallery_position_, now, [&](OplogTimestamp, std::string_view entry) {
+      if (auto id = profile_of_oplog_entry(entry)) touched.insert(*id);
+    });
+    auto gallery = warm_gallery();
+    for (const auto& id : touched) {
+      gallery->remove_person(id);
+      add_profile_to_gallery(tx, id);  // from this snapshot: nothing when deleted or erased
+    }
+  }
+  gallery_position_ = now;
 }
 
 EnrollResult Service::enroll(const Actor& actor, EnrollRequest request) {
@@ -112,9 +187,57 @@ RecognizeResult Service::recognize(const Actor& actor, RecognizeRequest request)
   request.actor = actor.id;
   request.client_address = actor.client_address;
   request.match = options_.match;
-  request.warm_gallery = gallery_.get();
+  request.keep_unknown_faces = true;
+  request.store_annotated = true;
+  sync_warm_gallery();
+  auto gallery = warm_gallery();  // held for the whole recognition, even if a full reload replaces it
+  request.warm_gallery = gallery.get();
   auto db = database();
   return facecrowd::recognize(*db, face_pipeline(), request);
+}
+
+nlohmann::json Service::AssignedUnknown::to_json() const {
+  return {{"assignment", resolution.to_json()}, {"enrollment", enrolled.to_json()}};
+}
+
+Service::AssignedUnknown Service::assign_unknown_face(const Actor& actor, const AssignUnknown& request) {
+  std::string crop;
+  {
+    auto db = database();
+    auto tx = db->read();
+    auto face = find_unknown_face(tx, request.face_id);
+    if (!face) throw Error(ExitCode::kNotFound, "no unknown face " + request.face_id + " (assigned already, or removed by "
+                                                "retention); list them with GET /api/v1/unknown-faces");
+    if (!face->crop_file_id)
+      throw Error(ExitCode::kBadInput, "unknown face " + request.face_id + " has no stored crop (recognised by the "
+                                       "one-shot CLI, or its person was erased meanwhile): enroll from a photo instead");
+    crop = get_file(tx, *face->crop_file_id);
+  }
+  if (!request.person_id && request.name.empty())
+    throw Error(ExitCode::kUsage, "assign an unknown face to a person: give personId (an enrolled person) or name (a new one)");
+  EnrollRequest enroll_request;
+  enroll_request.name = request.name;
+  if (request.person_id) enroll_request.profile = *request.person_id;
+  enroll_request.external_id = request.external_id;
+  enroll_request.uploads.push_back({"unknown-face-" + request.face_id + ".jpg", crop});
+  enroll_request.largest = true;  // the crop's margin may hold part of a neighbour's face
+  enroll_request.force = request.force;
+  AssignedUnknown out;
+  bool resolved = false;
+  enroll_request.before_commit = [&](Database::WriteTransaction& tx, const EnrollResult& enrolled) {
+    out.resolution = resolve_unknown_face(tx, request.face_id, enrolled.profile_id, enrolled.name, actor.id, actor.client_address);
+    resolved = true;
+  };
+  out.enrolled = enroll(actor, std::move(enroll_request));
+  if (!resolved) {
+    // Nothing new to enroll (these very bytes already are one of the profile's sources): still assign.
+    auto db = database();
+    auto tx = db->write();
+    out.resolution = resolve_unknown_face(tx, request.face_id, out.enrolled.profile_id, out.enrolled.name, actor.id,
+                                          actor.client_address);
+    tx.commit();
+  }
+  return out;
 }
 
 ErasureReport Service::erase(const Actor& actor, const std::string& person_id, AttendancePolicy policy) {
@@ -125,7 +248,7 @@ ErasureReport Service::erase(const Actor& actor, const std::string& person_id, A
   options.client_address = actor.client_address;
   // Out of the gallery first: a recognition from now on cannot match the person, and one that matched
   // before is refused by recognize()'s re-check inside its write transaction.
-  gallery_->remove_person(person_id);
+  warm_gallery()->remove_person(person_id);
   try {
     return erase_person(options_.data_root, person_id, options);
   } catch (...) {
@@ -160,6 +283,14 @@ RestoreWithErasuresResult Service::restore(const Actor& actor, const std::string
   }
   auto result = restore_with_erasures(options_.data_root, input, options);
   if (face_models_problem_.empty()) load_warm_gallery();
+  if (options.db == options_.db) {
+    // The restored generation has no sessions of its own (they are never in a backup): keep the current ones.
+    auto db = database();
+    auto tx = db->write();
+    std::lock_guard lock(sessions_mutex_);
+    store_sessions_locked(tx);
+    tx.commit();
+  }
   return result;
 }
 
@@ -222,13 +353,6 @@ Service::LoginAttempt Service::login(const std::string& username, const std::str
   a.token = Secret("fcs_" + random);
   wipe_string(random);
   a.expires_at = now + options_.session_seconds * 1000;
-  {
-    std::lock_guard lock(sessions_mutex_);
-    failures_.erase(name);
-    for (auto it = sessions_.begin(); it != sessions_.end();)  // drop expired sessions now and then
-      it = it->second.expires_at <= now ? sessions_.erase(it) : std::next(it);
-    sessions_[sha256_hex(a.token.reveal())] = Session{who->id, a.expires_at};
-  }
   auto db = database();
   if (who->legacy_hash) {
     // An imported bcrypt hash did its last job: argon2id from now on. Best effort: a failure here (the
@@ -238,8 +362,16 @@ Service::LoginAttempt Service::login(const std::string& username, const std::str
     } catch (const Error&) {
     }
   }
-  auto tx = db->write();
+  auto tx = db->write();  // first: write transactions are serialised, so the stored map is never an older one
   append_audit(tx, AuditEntry{.action = "auth.login", .target = name, .actor = actor.id, .client_address = client_address});
+  {
+    std::lock_guard lock(sessions_mutex_);
+    failures_.erase(name);
+    for (auto it = sessions_.begin(); it != sessions_.end();)  // drop expired sessions now and then
+      it = it->second.expires_at <= now ? sessions_.erase(it) : std::next(it);
+    sessions_[sha256_hex(a.token.reveal())] = Session{who->id, a.expires_at};
+    store_sessions_locked(tx);
+  }
   tx.commit();
   return a;
 }
@@ -268,11 +400,18 @@ std::optional<Principal> Service::authenticate_key(const std::string& key) {
 }
 
 bool Service::logout(const std::string& token) {
+  auto db = database();
+  auto tx = db->write();
   std::lock_guard lock(sessions_mutex_);
-  return sessions_.erase(sha256_hex(token)) > 0;
+  if (sessions_.erase(sha256_hex(token)) == 0) return false;
+  store_sessions_locked(tx);
+  tx.commit();
+  return true;
 }
 
 size_t Service::revoke_sessions_of(const std::string& user_id) {
+  auto db = database();
+  auto tx = db->write();
   std::lock_guard lock(sessions_mutex_);
   size_t n = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();)
@@ -282,7 +421,38 @@ size_t Service::revoke_sessions_of(const std::string& user_id) {
     } else {
       ++it;
     }
+  if (n > 0) {
+    store_sessions_locked(tx);
+    tx.commit();
+  }
   return n;
+}
+
+namespace {
+constexpr const char* kSessionsMetaKey = "sessions";  // {sha256(token) hex: {userId, expiresAt}}
+}
+
+void Service::store_sessions_locked(Database::WriteTransaction& tx) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [hash, session] : sessions_) j[hash] = {{"userId", session.user_id}, {"expiresAt", session.expires_at}};
+  tx.set_meta(kSessionsMetaKey, j.dump());
+}
+
+void Service::load_sessions() {
+  auto db = database();
+  auto tx = db->read();
+  auto text = tx.meta(kSessionsMetaKey);
+  if (!text) return;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object()) return;  // unreadable: everyone logs in again (never a reason not to start)
+  const UnixMillis now = now_millis();
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& [hash, s] : j.items()) {
+    if (!s.is_object() || !s.contains("userId") || !s["userId"].is_string() || !s.contains("expiresAt") ||
+        !s["expiresAt"].is_number_integer())
+      continue;
+    if (s["expiresAt"].get<UnixMillis>() > now) sessions_[hash] = Session{s["userId"].get<std::string>(), s["expiresAt"].get<UnixMillis>()};
+  }
 }
 
 }  // namespace facecrowd

@@ -4,13 +4,19 @@
 //  - one face pipeline and one crowd counter per worker thread (OpenCV nets are not shared between
 //    threads), opened on the thread's first use;
 //  - the warm gallery (vision::Gallery, thread-safe) of every enrolled embedding of the pipeline's model,
-//    loaded once at start and kept current by enroll() and erase() — no gallery load per request. (A CLI
-//    enrollment into the same data directory while the server runs is seen after a restart or a restore.)
+//    loaded once at start and kept current by enroll() and erase() — no gallery load per request. Changes
+//    made by another process (a CLI `enroll` or `person delete` while the server runs) are caught up by
+//    sync_warm_gallery() before each recognition: it compares the store's oplog position with the one the
+//    gallery reflects and, when it moved, re-reads only the profiles named by the faceprofiles entries in
+//    between (a full reload only when the oplog was trimmed past that position);
 //  - the restore gate (app/restore_gate.h): front ends enter() it around every use of the store; restore()
 //    closes it, drains, closes every pooled connection, restores, reloads the gallery and reopens;
-//  - sessions: login() returns an opaque random token; only its sha256 is kept (in memory: a restart or a
-//    restore never brings a logged-out session back; everyone logs in again after a restart), with expiry,
-//    logout and revoke; every request re-reads the user, so a disabled user loses access at once;
+//  - sessions: login() returns an opaque random token; only its sha256 is kept, with expiry, logout and
+//    revoke; every request re-reads the user, so a disabled user loses access at once. The sessions are
+//    written through to the live database's meta table (key "sessions": never in a backup or the oplog),
+//    in the write transaction of the login/logout/revoke, so a restarted server keeps them valid, and a
+//    restore of an old backup cannot bring a logged-out session back (the current sessions are written
+//    into the restored generation);
 //  - login throttling: after `login_max_failures` failed logins of one username within the lockout
 //    window, that username is locked for `lockout_seconds` (the password is not even checked).
 // Every use case takes the Actor (who, from where) that goes into its audit entry; refused and failed
@@ -31,6 +37,7 @@
 #include "app/erasure.h"
 #include "app/restore_gate.h"
 #include "app/restore_with_erasures.h"
+#include "app/unknown_faces.h"
 #include "app/users.h"
 #include "core/secret.h"
 #include "core/utc_time.h"
@@ -93,7 +100,29 @@ class Service {
   size_t gallery_embeddings() const;
 
   EnrollResult enroll(const Actor& actor, EnrollRequest request);
+  // Keeps unknown faces (crops, embeddings) and stores the annotated photo (app/unknown_faces.h).
   RecognizeResult recognize(const Actor& actor, RecognizeRequest request);
+
+  // Unknown faces (app/unknown_faces.h). assign_unknown_face() enrolls the face's crop through enroll()
+  // (into `person_id`, else the profile named `name`, created when none is) and, in the same write
+  // transaction, takes the face out of the unknown ones and gives the person the session's record.
+  // Error(kNotFound): no such unknown face / person; kBadInput: the face has no stored crop or the crop
+  // holds no usable face; kConflict: the face matches another profile (unless force).
+  struct AssignUnknown {
+    std::string face_id;
+    std::optional<std::string> person_id;
+    std::string name;
+    std::optional<std::string> external_id;
+    bool force = false;
+  };
+  struct AssignedUnknown {
+    EnrollResult enrolled;
+    UnknownFaceResolution resolution;
+    nlohmann::json to_json() const;
+  };
+  AssignedUnknown assign_unknown_face(const Actor& actor, const AssignUnknown& request);
+  // Catches the warm gallery up with profile changes made by other processes (see above).
+  void sync_warm_gallery();
   ErasureReport erase(const Actor& actor, const std::string& person_id, AttendancePolicy policy);
   CrowdResult count_crowd(const Actor& actor, CrowdRequest request);
   // Dry runs read only; a real restore (into any database: it needs the data directory's exclusive lock)
@@ -124,6 +153,10 @@ class Service {
  private:
   void load_warm_gallery();
   void add_profile_to_gallery(Database& db, const std::string& profile_id);
+  void add_profile_to_gallery(Database::ReadTransaction& tx, const std::string& profile_id);
+  void load_sessions();
+  // Writes the sessions map (caller holds sessions_mutex_) into `tx`'s meta table.
+  void store_sessions_locked(Database::WriteTransaction& tx);
   struct Session {
     std::string user_id;
     UnixMillis expires_at = 0;
@@ -140,7 +173,11 @@ class Service {
   RestoreGate gate_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Database>> pool_;
-  std::unique_ptr<vision::Gallery> gallery_;
+  std::shared_ptr<vision::Gallery> warm_gallery();  // the current one (a full reload replaces it)
+  std::mutex gallery_ptr_mutex_;
+  std::shared_ptr<vision::Gallery> gallery_;
+  std::mutex gallery_sync_mutex_;
+  OplogTimestamp gallery_position_;  // the oplog position the warm gallery reflects (gallery_sync_mutex_)
   std::string model_version_;
   std::string face_models_problem_;
   std::mutex sessions_mutex_;

@@ -12,6 +12,7 @@
 #include "app/profiles.h"
 #include "app/retention.h"
 #include "app/stats.h"
+#include "app/unknown_faces.h"
 #include "backup/backup_job.h"
 #include "backup/backup_status.h"
 #include "backup/verify.h"
@@ -120,6 +121,14 @@ void audited_upload(Call& c, const std::string& action, const std::string& targe
     c.service.audit_failure(c.actor, action, target, {{"reason", e.what()}});
     throw;
   }
+}
+
+std::string base64(const std::string& bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
 }
 
 bool is_object_id(const std::string& s) {
@@ -242,7 +251,7 @@ std::vector<Route> api_routes() {
                  if (!attempt.ok) throw HttpError(401, "invalid_credentials", "wrong user name or password");
                  c.reply(200, {{"token", attempt.token.reveal()}, {"expiresAt", format_iso8601(attempt.expires_at)}});
                }});
-  r.push_back({"POST", "/api/v1/auth/logout", "End this session (the token stops working)", kPeople, false, {}, "", {}, "application/json",
+  r.push_back({"POST", "/api/v1/auth/logout", "End this session (the token stops working)", kPeople, true, {}, "", {}, "application/json",
                [](Call& c) {
                  Secret header(c.req.get_header_value("Authorization"));
                  Secret token(header.reveal().substr(7));
@@ -356,17 +365,83 @@ std::vector<Route> api_routes() {
                }});
 
   // ---- recognition and attendance
-  r.push_back({"POST", "/api/v1/recognize", "Attendance from a group photo: multipart session, photo",
-               kStaff | kCamera, true, {}, "multipart", {"session", "photo[]"}, "application/json", [](Call& c) {
+  r.push_back({"POST", "/api/v1/recognize",
+               "Attendance from a group photo: multipart session, photo (crops=inline adds each unknown face's crop as "
+               "base64 JPEG) -> recognised people, unknown faces (faceId, box, cropFileId/cropUrl) and the annotated "
+               "photo (annotatedFileId/annotatedUrl; labels are the faces' numbers)",
+               kStaff | kCamera, true, {}, "multipart", {"session", "photo[]", "crops"}, "application/json", [](Call& c) {
                  std::string session = c.req.has_file("session") ? c.req.get_file_value("session").content : "";
                  audited_upload(c, "attendance.recognize", session, [&] {
                    require_multipart(c);
                    RecognizeRequest req;
                    req.session = text_field(c, "session", true);
+                   std::string crops = text_field(c, "crops", false);
+                   if (!crops.empty() && crops != "inline" && crops != "file")
+                     throw HttpError(400, "bad_field", "field 'crops' is 'file' (default: cropFileId) or 'inline' (base64 JPEG too)");
                    auto photos = uploaded_files(c, "photo");
                    if (photos.size() != 1) throw HttpError(400, "missing_field", "send exactly one file in the field 'photo'");
                    req.upload = std::move(photos.front());
-                   c.reply(200, c.service.recognize(c.actor, std::move(req)).to_json());
+                   auto result = c.service.recognize(c.actor, std::move(req));
+                   auto j = result.to_json();
+                   if (!result.annotated_file_id.empty()) j["annotatedUrl"] = "/api/v1/files/" + result.annotated_file_id;
+                   std::map<std::string, const RecognizedFace*> by_face;
+                   for (const auto& f : result.faces)
+                     if (!f.face_id.empty()) by_face[f.face_id] = &f;
+                   for (auto& u : j["unknown"]) {
+                     if (u.contains("cropFileId")) u["cropUrl"] = "/api/v1/files/" + u["cropFileId"].get<std::string>();
+                     if (crops == "inline" && u.contains("faceId") && by_face.count(u["faceId"]) && !by_face[u["faceId"]]->crop_jpeg.empty())
+                       u["cropJpeg"] = base64(by_face[u["faceId"]]->crop_jpeg);
+                   }
+                   c.reply(200, j);
+                 });
+               }});
+  r.push_back({"GET", "/api/v1/unknown-faces",
+               "Unknown faces by session or time (cluster=true: the same stranger across photos shown once, "
+               "greedy clustering at the recognition threshold)",
+               kStaff, true, {"session", "from", "to", "cluster", "limit", "offset"}, "", {}, "application/json", [](Call& c) {
+                 auto page = page_of(c);
+                 std::string cluster = c.query("cluster").value_or("false");
+                 if (cluster != "true" && cluster != "false") throw HttpError(400, "bad_parameter", "'cluster' is true or false");
+                 UnknownFaceQuery q{c.query("session"), time_param(c, "from"), time_param(c, "to")};
+                 std::vector<UnknownFace> faces;
+                 {
+                   auto db = c.service.database();
+                   auto tx = db->read();
+                   faces = list_unknown_faces(tx, q);
+                 }
+                 std::vector<Json> rows;
+                 if (cluster == "true") {
+                   for (const auto& cl : cluster_unknown_faces(std::move(faces), c.service.options().match.max_distance))
+                     rows.push_back(cl.to_json());
+                 } else {
+                   for (const auto& f : faces) rows.push_back(f.to_json());
+                 }
+                 auto out = paged(std::move(rows), page);
+                 out["clustered"] = cluster == "true";
+                 c.reply(200, out);
+               }});
+  r.push_back({"POST", "/api/v1/unknown-faces/{id}/assign",
+               "Enroll an unknown face's crop into a person: {personId} (enrolled) or {name, externalId?} (new), "
+               "force?; the person gets the session's attendance record",
+               kStaff, true, {}, "json", {"personId", "name", "externalId", "force"}, "application/json", [](Call& c) {
+                 auto body = c.json_body();
+                 Service::AssignUnknown a;
+                 a.face_id = c.path_param(1);
+                 auto text = [&](const char* key) -> std::optional<std::string> {
+                   if (!body.contains(key) || body[key].is_null()) return std::nullopt;
+                   if (!body[key].is_string() || body[key].get<std::string>().empty())
+                     throw HttpError(400, "bad_request", std::string("'") + key + "' must be a non-empty string");
+                   return body[key].get<std::string>();
+                 };
+                 a.person_id = text("personId");
+                 a.name = text("name").value_or("");
+                 a.external_id = text("externalId");
+                 if (body.contains("force") && !body["force"].is_boolean()) throw HttpError(400, "bad_request", "'force' is true or false");
+                 a.force = body.value("force", false);
+                 if (a.person_id.has_value() == !a.name.empty())
+                   throw HttpError(400, "bad_request", "give either personId (an enrolled person) or name (a new person)");
+                 audited_upload(c, "unknown.assign", a.face_id, [&] {
+                   c.reply(201, c.service.assign_unknown_face(c.actor, a).to_json());
                  });
                }});
   r.push_back({"GET", "/api/v1/attendance", "Attendance records by session, person (id, external id or name), time",

@@ -194,6 +194,8 @@ bool remove_file(Database::WriteTransaction& tx, const std::string& id) {
 const std::vector<FileReferenceField>& file_reference_fields() {
   static const std::vector<FileReferenceField> fields = {
       {"attendances", "photoFileId"},
+      {"attendances", "annotatedFileId"},
+      {"attendances", "faces.cropFileId"},
       {"crowdcounts", "imageFileId"},
       {"crowdcounts", "densityMapFileId"},
       {"crowdcounts", "heatmapFileId"},

@@ -70,7 +70,8 @@ struct FileReferenceField {
   std::string collection;
   std::string path;
 };
-// attendances.photoFileId, crowdcounts.imageFileId, crowdcounts.densityMapFileId, crowdcounts.heatmapFileId,
+// attendances.photoFileId, attendances.annotatedFileId, attendances.faces.cropFileId (unknown faces),
+// crowdcounts.imageFileId, crowdcounts.densityMapFileId, crowdcounts.heatmapFileId,
 // faceprofiles.embeddings.sourceFileId, faceprofiles.facialImageIds.
 const std::vector<FileReferenceField>& file_reference_fields();
 // The collections that appear in file_reference_fields(), each once.
