@@ -341,7 +341,14 @@ TEST(ServeFaces, ARestoreUnderLoadAnswersOnly2xxOr503AndKeepsEveryLaterAnswer) {
   std::this_thread::sleep_for(std::chrono::seconds(2));
   auto restore = http(c, "POST", "/api/v1/restore", admin, Json{{"archive", "latest"}, {"drop", true}}.dump());
   restored = true;
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // Until a few requests sent after the restore were answered (a loaded machine may take a while).
+  for (int waited = 0; waited < 600; ++waited) {
+    {
+      std::lock_guard g(m);
+      if (after_sessions.size() >= 4) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   stop = true;
   for (auto& l : loaders) l.join();
   ASSERT_EQ(restore.status, 200) << restore.body;
