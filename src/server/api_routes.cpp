@@ -1,6 +1,7 @@
 // The route table of the REST API (api_server.h): who may call what, and thin handlers that parse the
 // request, call the Service or a use-case function, and render JSON. No business logic lives here.
 #include <httplib.h>
+#include <sodium.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
