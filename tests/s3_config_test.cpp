@@ -14,7 +14,8 @@ const std::vector<std::pair<std::string, std::string>> kClean = {
     {"AWS_ACCESS_KEY_ID", ""}, {"AWS_SECRET_ACCESS_KEY", ""}, {"AWS_SESSION_TOKEN", ""}, {"AWS_REGION", ""},
     {"AWS_DEFAULT_REGION", ""}, {"AWS_ENDPOINT_URL", ""}, {"AWS_ENDPOINT_URL_S3", ""}, {"AWS_PROFILE", ""},
     {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"}, {"AWS_CONFIG_FILE", "/nonexistent"},
-    {"FACECROWD_S3_ADDRESSING", ""}, {"FACECROWD_S3_STORAGE_CLASS", ""}};
+    {"FACECROWD_S3_ADDRESSING", ""}, {"FACECROWD_S3_STORAGE_CLASS", ""},
+    {"FACECROWD_S3_OBJECT_LOCK_DAYS", ""}, {"FACECROWD_S3_OBJECT_LOCK_MODE", ""}};
 
 TEST(S3Config, TargetNamesAreParsedAndMalformedOnesRefusedByName) {
   auto l = parse_bucket_location("s3://my-bucket/site/a/");
@@ -134,6 +135,35 @@ TEST(S3Config, GcsGoesToTheInteroperableXmlEndpointWithRegionAuto) {
   ScopedEnv path(std::vector<std::pair<std::string, std::string>>{{"FACECROWD_S3_ADDRESSING", "path"}});
   S3Target p(parse_bucket_location("gs://my-bucket/fc"), load_s3_settings(parse_bucket_location("gs://my-bucket/fc")));
   EXPECT_EQ(p.object_url("index.json"), "https://storage.googleapis.com/my-bucket/fc/index.json");
+}
+
+TEST(S3Config, ObjectLockIsOffUnlessDaysAreGivenAndBadDaysOrModesAreRefusedByName) {
+  auto env = kClean;
+  env.push_back({"AWS_ACCESS_KEY_ID", "id"});
+  env.push_back({"AWS_SECRET_ACCESS_KEY", "secret"});
+  ScopedEnv e(env);
+  const auto location = parse_bucket_location("s3://my-bucket/fc");
+  EXPECT_EQ(load_s3_settings(location).object_lock_days, 0);
+  {
+    ScopedEnv lock(std::vector<std::pair<std::string, std::string>>{{"FACECROWD_S3_OBJECT_LOCK_DAYS", "30"},
+                                                                    {"FACECROWD_S3_OBJECT_LOCK_MODE", "governance"}});
+    auto s = load_s3_settings(location);
+    EXPECT_EQ(s.object_lock_days, 30);
+    EXPECT_EQ(s.object_lock_mode, "GOVERNANCE");
+  }
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"FACECROWD_S3_OBJECT_LOCK_DAYS", "0"}, {"FACECROWD_S3_OBJECT_LOCK_DAYS", "-3"},
+           {"FACECROWD_S3_OBJECT_LOCK_DAYS", "99999999999"}, {"FACECROWD_S3_OBJECT_LOCK_DAYS", "30d"},
+           {"FACECROWD_S3_OBJECT_LOCK_MODE", "legal-hold"}}) {
+    ScopedEnv bad(std::vector<std::pair<std::string, std::string>>{{name, value}});
+    try {
+      load_s3_settings(location);
+      FAIL() << name << "=" << value;
+    } catch (const Error& err) {
+      EXPECT_EQ(err.code(), ExitCode::kBadInput);
+      EXPECT_NE(std::string(err.what()).find(name), std::string::npos) << err.what();
+    }
+  }
 }
 
 }  // namespace

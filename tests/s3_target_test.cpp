@@ -10,6 +10,7 @@
 #include "backup/targets/s3_target.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "core/utc_time.h"
 #include "s3_test_support.h"
 
 namespace facecrowd {
@@ -141,6 +142,67 @@ TEST(S3Target, AFileAboveTheThresholdGoesUpAsAParallelMultipartUploadAndComesBac
   EXPECT_TRUE(server.upload_part_files().empty());
 }
 
+// S3 Object Lock (optional per target): every upload carries the lock mode, a retain-until date the
+// configured days ahead, and the checksum S3 requires with a lock; a multipart upload declares the
+// algorithm at its start and each part and the completion carry their checksums. All of them are signed.
+TEST(S3Target, ObjectLockHeadersGoWithEverySignedUploadWhenConfigured) {
+  REQUIRE_S3_TOOLS();
+  CaptureServer capture;
+  TempDir dir;
+  auto t = target_at("http://127.0.0.1:" + std::to_string(capture.port()));
+  t.settings().object_lock_days = 30;
+  t.settings().object_lock_mode = "COMPLIANCE";
+  t.settings().multipart_threshold = 5 << 20;
+  t.settings().part_size = 5 << 20;
+  write_text(dir.path() / "small", "locked");
+  t.put("small", dir.path() / "small");
+  const std::string big = random_bytes((5 << 20) + 10);
+  write_text(dir.path() / "big", big);
+  t.put("big", dir.path() / "big");
+
+  auto requests = capture.requests();
+  ASSERT_GE(requests.size(), 5u);  // PUT small; start, 2 parts, complete of big
+  const auto& put = requests[0];
+  EXPECT_EQ(put["method"], "PUT");
+  EXPECT_EQ(put["headers"]["x-amz-object-lock-mode"], "COMPLIANCE");
+  const auto until = parse_iso8601(put["headers"]["x-amz-object-lock-retain-until-date"].get<std::string>());
+  ASSERT_TRUE(until) << put["headers"].dump();
+  EXPECT_NEAR(double(*until - now_millis()) / 86400000.0, 30.0, 0.01);
+  EXPECT_EQ(put["headers"]["x-amz-checksum-sha256"], "FEk/X1Rw7UjD8QPZF+xSrpAF+jkTEoAx0PrCpJrDzEE=");  // base64 sha256 of "locked"
+  const std::string signed_headers = put["headers"]["authorization"];
+  for (const char* h : {"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-checksum-sha256"})
+    EXPECT_NE(signed_headers.find(h), std::string::npos) << h << " is not signed: " << signed_headers;
+
+  int parts = 0;
+  for (size_t i = 1; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    const std::string url = r["url"];
+    if (url.find("uploads=") != std::string::npos) {
+      EXPECT_EQ(r["headers"]["x-amz-object-lock-mode"], "COMPLIANCE");
+      EXPECT_EQ(r["headers"]["x-amz-checksum-algorithm"], "SHA256");
+    } else if (url.find("partNumber=") != std::string::npos) {
+      ++parts;
+      EXPECT_TRUE(r["headers"].contains("x-amz-checksum-sha256")) << r.dump();
+    } else if (r["method"] == "POST") {
+      EXPECT_NE(r["body"].get<std::string>().find("<ChecksumSHA256>"), std::string::npos) << r["body"];
+    }
+  }
+  EXPECT_EQ(parts, 2);
+}
+
+TEST(S3Target, WithoutObjectLockNoLockOrChecksumHeaderIsSent) {
+  REQUIRE_S3_TOOLS();
+  CaptureServer capture;
+  TempDir dir;
+  auto t = target_at("http://127.0.0.1:" + std::to_string(capture.port()));
+  write_text(dir.path() / "small", "plain");
+  t.put("small", dir.path() / "small");
+  auto requests = capture.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  for (const char* h : {"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-checksum-sha256"})
+    EXPECT_FALSE(requests[0]["headers"].contains(h)) << h;
+}
+
 TEST(S3Target, AnUploadRetriesAfter503And500AnswersAndSucceeds) {
   REQUIRE_S3_TOOLS();
   S3rver server;
@@ -190,6 +252,36 @@ TEST(S3Target, AConnectionDroppedInTheMiddleOfAnUploadIsRetriedAndTheObjectIsWho
   t.put("f", dir.path() / "f");
   t.get("f", dir.path() / "back");
   EXPECT_EQ(sha256_of_file(dir.path() / "back"), sha256_hex(data));
+}
+
+TEST(S3Target, AConnectionDroppedInTheMiddleOfADownloadIsRetriedFromTheStartAndTheFileIsWhole) {
+  REQUIRE_S3_TOOLS();
+  S3rver server;
+  FaultProxy proxy(server.port(), server.store());
+  TempDir dir;
+  auto t = target_at(proxy.endpoint());
+  std::string data = random_bytes(1 << 20);
+  write_text(dir.path() / "f", data);
+  t.put("f", dir.path() / "f");
+  proxy.fault({{"cut_response_after", 300000}, {"count", 1}, {"match", "GET"}});
+  t.get("f", dir.path() / "back");
+  EXPECT_EQ(sha256_of_file(dir.path() / "back"), sha256_hex(data)) << "the retry must not append to the cut first attempt";
+  int gets = 0;
+  for (const auto& r : proxy.log()) gets += r["method"] == "GET";
+  EXPECT_EQ(gets, 2);
+
+  // Cut every time: the download fails after its attempts, naming the object, and leaves no file behind.
+  proxy.fault({{"cut_response_after", 300000}, {"count", 100}, {"match", "GET"}});
+  try {
+    t.get("f", dir.path() / "cut");
+    FAIL() << "a download cut on every attempt must fail";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kIo);
+    EXPECT_NE(std::string(e.what()).find("s3://facecrowd-test/site-a/f"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("4 attempts"), std::string::npos) << e.what();
+  }
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_TRUE(e.path().filename() == "f" || e.path().filename() == "back") << "left behind: " << e.path();
 }
 
 TEST(S3Target, AMultipartUploadWhosePartKeepsFailingIsAbortedWithNoOrphanParts) {

@@ -6,6 +6,9 @@
 //   {"status": 503, "count": 2, "match": "PUT"}        answer the next 2 matching requests with 503
 //   {"cut_after": 65536, "count": 1, "match": "PUT"}   read 64 KiB of the next matching request body,
 //                                                      then destroy the connection (dropped mid-upload)
+//   {"cut_response_after": 65536, "count": 1, "match": "GET"}  forward the next matching request, pass on
+//                                                      64 KiB of the answer's body, then destroy the
+//                                                      connection (dropped mid-download)
 //   {"delay_ms": 300, "count": 5}                      wait before forwarding each of the next 5 requests
 //   {"stall": true, "count": 1}                        accept the next request and never answer
 //   {"clear": true}                                    no faults
@@ -96,6 +99,17 @@ const server = http.createServer((req, res) => {
   const forward = () => {
     const up = http.request({ host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: req.headers }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
+      if (fault && fault.cut_response_after !== undefined) {
+        let sent = 0;
+        ur.on('data', (c) => {
+          if (sent >= fault.cut_response_after) return;
+          const part = c.subarray(0, fault.cut_response_after - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= fault.cut_response_after) res.socket.destroy();
+        });
+        return;
+      }
       ur.pipe(res);
     });
     up.on('error', () => req.socket.destroy());

@@ -132,6 +132,17 @@ S3Settings load_s3_settings(const BucketLocation& location) {
   // Virtual-hosted names cannot carry a bucket with dots over TLS (the certificate does not match).
   if (!s.path_style && location.bucket.find('.') != std::string::npos && addressing.empty()) s.path_style = true;
   s.storage_class = env("FACECROWD_S3_STORAGE_CLASS");
+  if (std::string days = env("FACECROWD_S3_OBJECT_LOCK_DAYS"); !days.empty()) {
+    const bool digits = days.size() <= 5 && days.find_first_not_of("0123456789") == std::string::npos;
+    s.object_lock_days = digits ? std::stoi(days) : 0;
+    if (s.object_lock_days < 1 || s.object_lock_days > 36500)
+      throw Error(ExitCode::kBadInput, "$FACECROWD_S3_OBJECT_LOCK_DAYS is '" + days + "'; give a number of days from 1 to 36500");
+  }
+  if (std::string mode = env("FACECROWD_S3_OBJECT_LOCK_MODE"); !mode.empty()) {
+    if (mode == "compliance" || mode == "COMPLIANCE") s.object_lock_mode = "COMPLIANCE";
+    else if (mode == "governance" || mode == "GOVERNANCE") s.object_lock_mode = "GOVERNANCE";
+    else throw Error(ExitCode::kBadInput, "$FACECROWD_S3_OBJECT_LOCK_MODE is '" + mode + "'; use compliance or governance");
+  }
 
   s.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");
   s.credentials.secret_access_key = Secret(env("AWS_SECRET_ACCESS_KEY"));

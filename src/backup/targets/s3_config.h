@@ -14,6 +14,13 @@
 //                       GCS, path-style for any other endpoint (what S3-compatible servers expect)
 //   storage class       $FACECROWD_S3_STORAGE_CLASS (e.g. STANDARD_IA, GLACIER_IR), sent as
 //                       x-amz-storage-class on every upload; empty: the bucket's default
+//   immutability        $FACECROWD_S3_OBJECT_LOCK_DAYS = N (1-36500): every upload is locked by S3 Object
+//                       Lock until N days after it, so a compromised server cannot delete or overwrite
+//                       recent backups; $FACECROWD_S3_OBJECT_LOCK_MODE = compliance (default: nobody can
+//                       shorten it, the account root included) | governance (only a user granted
+//                       s3:BypassGovernanceRetention can). The bucket must have Object Lock enabled.
+//                       Remote retention's deletions of still-locked objects are refused by S3 and
+//                       reported as warnings; give the lock no more days than keep_daily.
 //
 // Credentials never come from a command line. The secret key and the session token are Secrets
 // (core/secret.h: wiped with sodium_memzero, printed only redacted), and nothing here puts a credential
@@ -60,6 +67,8 @@ struct S3Settings {
   std::string region;
   bool path_style = false;
   std::string storage_class;
+  int object_lock_days = 0;                   // 0: uploads are not locked
+  std::string object_lock_mode = "COMPLIANCE";  // or "GOVERNANCE"
   S3Credentials credentials;
   // Transfer tuning (documented defaults; tests lower them).
   uint64_t multipart_threshold = 64ull << 20;  // files larger than this go up in parts
@@ -76,7 +85,8 @@ struct S3Settings {
 
 // Reads the environment and the AWS files for `location`. Error(kUsage) naming the missing setting and
 // where it may be given when no credentials are found; Error(kBadInput) naming a config file that cannot
-// be parsed or a bad $FACECROWD_S3_ADDRESSING, or a credentials file others can read.
+// be parsed, a bad $FACECROWD_S3_ADDRESSING, $FACECROWD_S3_OBJECT_LOCK_DAYS or _MODE, or a credentials file
+// others can read.
 S3Settings load_s3_settings(const BucketLocation& location);
 
 }  // namespace facecrowd

@@ -1,6 +1,7 @@
 #include "backup/targets/s3_target.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "core/utc_time.h"
 
 namespace facecrowd {
 namespace {
@@ -39,6 +41,25 @@ std::string xml_tag(const std::string& body, const std::string& tag) {
 }
 
 bool ok_status(long status) { return status >= 200 && status < 300; }
+
+// S3's checksum headers carry the digest in base64, ours is hex.
+std::string base64_of_hex(const std::string& hex) {
+  std::vector<unsigned char> bin(hex.size() / 2);
+  size_t n = 0;
+  sodium_hex2bin(bin.data(), bin.size(), hex.data(), hex.size(), nullptr, &n, nullptr);
+  std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), bin.data(), n, sodium_base64_VARIANT_ORIGINAL);
+  out.pop_back();  // the terminating NUL
+  return out;
+}
+
+// Object Lock headers for an upload starting now (S3 requires a checksum header with them, added by the
+// callers: the whole object's for a PUT, an algorithm for a multipart upload whose parts carry theirs).
+std::vector<std::string> object_lock_headers(const S3Settings& s) {
+  if (s.object_lock_days <= 0) return {};
+  const UnixMillis until = now_millis() + UnixMillis(s.object_lock_days) * 86400000;
+  return {"x-amz-object-lock-mode: " + s.object_lock_mode, "x-amz-object-lock-retain-until-date: " + format_iso8601(until)};
+}
 
 // Error for an unexpected answer: 404 is kNotFound, anything else kIo, with S3's code and message.
 [[noreturn]] void fail(const std::string& what, const S3Response& r) {
@@ -124,6 +145,8 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
   r.payload_sha256 = sha;
   r.headers = {"x-amz-meta-sha256: " + sha};
   if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
+  for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
+  if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha));
   S3Connection c(settings_, location_);
   auto response = c.perform(r, what);
   if (!ok_status(response.status)) fail(what, response);
@@ -141,6 +164,9 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
   init.query = "uploads=";
   init.headers = {"x-amz-meta-sha256: " + sha256};
   if (!settings_.storage_class.empty()) init.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
+  const bool locked = settings_.object_lock_days > 0;
+  for (auto& h : object_lock_headers(settings_)) init.headers.push_back(std::move(h));
+  if (locked) init.headers.push_back("x-amz-checksum-algorithm: SHA256");
   auto started = control.perform(init, what + " (start)");
   if (!ok_status(started.status)) fail(what + " (start)", started);
   const std::string upload_id = xml_tag(started.body, "UploadId");
@@ -165,6 +191,7 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
         r.offset = uint64_t(i) * settings_.part_size;
         r.length = std::min<uint64_t>(settings_.part_size, size - r.offset);
         r.payload_sha256 = part_sha[i];
+        if (locked) r.headers = {"x-amz-checksum-sha256: " + base64_of_hex(part_sha[i])};
         std::string part_what = what + ", part " + std::to_string(i + 1) + " of " + std::to_string(parts);
         auto response = c.perform(r, part_what);
         if (!ok_status(response.status)) fail(part_what, response);
@@ -212,7 +239,8 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
   complete.query = id_query;
   complete.body = "<CompleteMultipartUpload>";
   for (size_t i = 0; i < parts; ++i)
-    complete.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
+    complete.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag>" +
+                     (locked ? "<ChecksumSHA256>" + base64_of_hex(part_sha[i]) + "</ChecksumSHA256>" : "") + "</Part>";
   complete.body += "</CompleteMultipartUpload>";
   complete.payload_sha256 = sha256_hex(complete.body);
   S3Response done;
