@@ -4,10 +4,13 @@
 //   <root>/LOCK                      flock: shared by every open database, exclusive during a restore
 //   <root>/<db>/CURRENT              the name of the live generation file, replaced durably
 //   <root>/<db>/gen-<n>.sqlite       a generation (SQLite, WAL); a restore builds gen-<n+1> beside it
+//   <root>/damaged/<db>-<time>/      files a recovery moved aside (store/store_damage.h); never deleted
 //
 // A restore never writes into the live generation: it builds a new one and swaps CURRENT (one rename),
 // which is what makes it atomic (DESIGN invariant 3). Opening refuses a non-empty directory without the
-// marker (Error kNotOurs), so facecrowd never scribbles over somebody else's files.
+// marker (Error kNotOurs), so facecrowd never scribbles over somebody else's files. A damaged database
+// (CURRENT missing or garbled, or naming a missing or non-SQLite file) is reported as Error(kExitDamaged)
+// and never "cleaned": no file is deleted that is not proven stale (store/store_damage.h).
 #pragma once
 
 #include <filesystem>
@@ -43,16 +46,21 @@ class DataDir {
   // Blocks for up to `wait_ms` (0: try once); Error(kBusy) naming the directory when not granted.
   std::shared_ptr<DataDirLock> lock(LockMode mode, int wait_ms = 0) const;
 
+  // True when <root>/<db> holds a CURRENT or any generation file: a database whose CURRENT was lost
+  // still exists (and is reported damaged by live_file), so it is never silently created afresh.
   bool database_exists(const std::string& db) const;
   std::vector<std::string> databases() const;
-  // The live generation's file; Error(kNotFound) when the database does not exist.
+  // The live generation's file, proven to start like an SQLite database (read through SQLite's VFS, so
+  // no connection of this process loses its locks); Error(kNotFound) when the database does not exist,
+  // Error(kExitDamaged) naming the generation files found when CURRENT or the file it names is damaged.
   fs::path live_file(const std::string& db) const;
   // A fresh, unused generation path for `db` (creating the database folder).
   fs::path next_generation_file(const std::string& db) const;
-  // Makes `generation` live for `db`: CURRENT is replaced durably, then older generations are removed.
+  // Makes `generation` live for `db`: CURRENT is replaced durably, then every other generation is removed.
   // The caller holds the exclusive lock and has closed every connection to the old generation.
   void install_generation(const std::string& db, const fs::path& generation) const;
-  // Removes generation files that CURRENT does not name (left by a killed restore).
+  // Removes generation files that CURRENT does not name (left by a killed restore), only once the named
+  // one is proven (live_file); a damaged database gives Error(kExitDamaged) and nothing is deleted.
   void remove_stale_generations(const std::string& db) const;
 
  private:
