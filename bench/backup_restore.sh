@@ -5,12 +5,14 @@
 #
 # Builds a demo-data deployment of F x (1M attendances, 2M audit entries, 200 MB images, 20k profiles),
 # brings it to steady state (one backup, oplog shipped and trimmed, VACUUM), then measures with
-# /usr/bin/time (wall seconds, peak RSS):
+# /usr/bin/time (wall seconds, CPU seconds = user + system of every thread, peak RSS):
 #   backup   facecrowd backup                   vs  sqlite3 DB ".backup COPY" && tar -czf COPY
 #   restore  facecrowd restore ARCHIVE --db X   vs  tar -xzf
 #   PITR     200k x F oplog entries replayed by restore --until (entries/s)
 # --growth also times backups at 1x, 2x and 4x of the given scale (each on a fresh deployment).
-# Prints a table and writes results.json in the work dir. Not a test: numbers vary with the machine.
+# Prints a table and writes results.json in the work dir. Not a test: numbers vary with the machine. On a
+# shared, loaded machine the wall ratios mostly measure the scheduler: the CPU ratios (*_cpu_ratio) are
+# the steadier figure there, and the load average at each step is recorded (load_avg) to say how loaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=1
@@ -31,12 +33,13 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 missing: scripts/install-deps.s
 
 n() { python3 -c "import sys; print(int(float(sys.argv[1]) * float(sys.argv[2])))" "$1" "$2"; }
 
-# timed LABEL CMD...: runs CMD under /usr/bin/time, records "LABEL wall_s peak_kb" in $WORK/times.
+# timed LABEL CMD...: runs CMD under /usr/bin/time, records "LABEL wall_s peak_kb cpu_s load1" in $WORK/times.
 timed() {
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/.time" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/.time" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || {
     echo "$label failed:" >&2; tail -5 "$WORK/$label.err" >&2; exit 1; }
-  echo "$label $(cat "$WORK/.time")" >>"$WORK/times"
+  read -r wall kb user sys <"$WORK/.time"
+  echo "$label $wall $kb $(python3 -c "print(round($user + $sys, 2))") $(cut -d' ' -f1 /proc/loadavg)" >>"$WORK/times"
 }
 
 deploy() {  # deploy DIR SCALE
@@ -106,8 +109,8 @@ import json, sys, os
 work, scale, db_bytes, arch, base, pitr_n = sys.argv[1], float(sys.argv[2]), *map(int, sys.argv[3:])
 t = {}
 for line in open(os.path.join(work, "times")):
-    label, wall, kb = line.split()
-    t[label] = (float(wall), int(kb))
+    label, wall, kb, cpu, load = line.split()
+    t[label] = (float(wall), int(kb), float(cpu), float(load))
 best = lambda p: min((t[k] for k in t if k.startswith(p + "_") and k[len(p)+1:].isdigit()), key=lambda v: v[0])
 stats = json.load(open(os.path.join(work, "stats.json")))
 counts = {c["name"]: c["count"] for c in stats["collections"]}
@@ -118,8 +121,11 @@ replay_s = pitr["point_in_time"]["replay_seconds"]
 res = {
   "scale": scale, "counts": counts, "db_bytes": db_bytes, "archive_bytes": arch, "baseline_archive_bytes": base,
   "backup_s": b[0], "baseline_backup_s": bb[0], "backup_ratio": b[0] / bb[0], "backup_peak_rss_mb": b[1] / 1024,
+  "backup_cpu_s": b[2], "baseline_backup_cpu_s": bb[2], "backup_cpu_ratio": b[2] / bb[2],
   "baseline_backup_peak_rss_mb": bb[1] / 1024,
   "restore_s": r[0], "baseline_restore_s": br[0], "restore_ratio": r[0] / br[0], "restore_peak_rss_mb": r[1] / 1024,
+  "restore_cpu_s": r[2], "baseline_restore_cpu_s": br[2], "restore_cpu_ratio": r[2] / br[2],
+  "load_avg": {k: v[3] for k, v in t.items()},
   "baseline_restore_peak_rss_mb": br[1] / 1024,
   "pitr_wall_s": t["pitr"][0], "pitr_replayed": replayed, "pitr_replay_s": replay_s,
   "pitr_entries_per_s": (replayed / replay_s) if replay_s else None,
