@@ -116,6 +116,9 @@ ApiServer::ApiServer(Service& service, ServerConfig config)
   h.set_write_timeout(config_.write_timeout_seconds, 0);
   h.set_keep_alive_timeout(config_.keep_alive_seconds);
   h.set_keep_alive_max_count(1000);
+  // httplib writes a response's headers and body separately: with Nagle's algorithm on, the body waits for
+  // the client's delayed ACK of the headers (~40 ms on Linux), which capped /health at ~350 req/s.
+  h.set_tcp_nodelay(true);
   for (const auto& route : routes_) {
     auto handler = [this, &route](const httplib::Request& req, httplib::Response& res) { handle(route, req, res); };
     std::string pattern = path_regex(route.path);
