@@ -113,7 +113,7 @@ fi
 if want 3 || want 4; then
 echo "== 3. attendance list by session over 1,000,000 records"; load
 ATT=${ATTENDANCES:-1000000}; [[ $QUICK == --quick ]] && ATT=100000
-"$BIN" -q demo-data --attendances "$ATT" --profiles 2000 --users 5 --crowdcounts 10 --auditlogs 10 --image-mb 1 > /dev/null
+"$BIN" -q demo-data --append --attendances "$ATT" --profiles 2000 --users 5 --crowdcounts 10 --auditlogs 10 --image-mb 1 > /dev/null
 SESSION=$(sqlite3 "$(ls "$FACECROWD_DATA"/face-recognition/gen-*.sqlite | head -1)" "SELECT session FROM attendances LIMIT 1 OFFSET 500000" 2>/dev/null || true)
 [[ -z $SESSION ]] && SESSION=$(sqlite3 "$(ls "$FACECROWD_DATA"/face-recognition/gen-*.sqlite | head -1)" "SELECT session FROM attendances LIMIT 1")
 start_server 8
@@ -132,7 +132,7 @@ run_requests() {  # count
   for ((i = 0; i < n; i += EVERY)); do
     curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL/api/v1/recognize" -F session=rss -F photo=@"$PHOTO"
     for ((k = 1; k < EVERY; k += 3)); do
-      curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL/api/v1/people?limit=20" \
+      curl -s -o /dev/null -o /dev/null -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL/api/v1/people?limit=20" \
         "$URL/api/v1/attendance?session=rss" "$URL/api/v1/auth/me"
     done
   done
