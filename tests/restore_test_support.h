@@ -113,12 +113,21 @@ inline void flip_byte(const fs::path& file, std::streamoff offset) {
   f.put(char(c ^ 0x5a));
 }
 
-// Every file in the database folder: name -> size (detects stray generations and any rewrite).
+// Every file in the database folder: name -> size (detects stray generations and any rewrite). A file that
+// vanishes between the listing and its size is left out: a running facecrowd process creates and removes
+// short-lived files there (its write probe), and tests poll this while one runs.
 inline std::map<std::string, uintmax_t> folder_listing(const fs::path& dir) {
   std::map<std::string, uintmax_t> out;
   std::error_code ec;
   if (!fs::exists(dir, ec)) return out;
-  for (const auto& e : fs::directory_iterator(dir)) out[e.path().filename()] = e.is_regular_file() ? e.file_size() : 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file(ec)) {
+      if (!ec) out[e.path().filename()] = 0;
+      continue;
+    }
+    const uintmax_t size = e.file_size(ec);
+    if (!ec) out[e.path().filename()] = size;
+  }
   return out;
 }
 

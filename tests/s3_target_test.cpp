@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "backup/targets/backup_target.h"
@@ -44,11 +45,28 @@ S3Target target_at(const std::string& endpoint, const std::string& prefix = "sit
   return S3Target(parse_bucket_location("s3://facecrowd-test/" + prefix), settings_for(endpoint));
 }
 
-TEST(S3Target, PutGetStatListAndRemoveRoundTripThroughARealS3Server) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
+// What most tests start from: a real S3 server (s3rver on loopback), the fault proxy in front of it once a
+// test asks for it, and a scratch folder. Without the npm tools the test skips, and CI refuses that skip.
+class S3TargetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+    server_.emplace();
+  }
+  S3rver& server() { return *server_; }
+  FaultProxy& proxy() {
+    if (!proxy_) proxy_.emplace(server_->port(), server_->store());
+    return *proxy_;
+  }
   TempDir dir;
-  auto t = target_at(server.endpoint());
+
+ private:
+  std::optional<S3rver> server_;
+  std::optional<FaultProxy> proxy_;
+};
+
+TEST_F(S3TargetTest, PutGetStatListAndRemoveRoundTripThroughARealS3Server) {
+  auto t = target_at(server().endpoint());
   std::string data = random_bytes(300000);
   write_text(dir.path() / "a.bin", data);
   auto stored = t.put("archives/a.bin", dir.path() / "a.bin");
@@ -82,40 +100,30 @@ TEST(S3Target, PutGetStatListAndRemoveRoundTripThroughARealS3Server) {
   EXPECT_FALSE(fs::exists(dir.path() / "gone.bin"));
 }
 
-TEST(S3Target, ListingFollowsContinuationTokensPastOneThousandKeys) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  TempDir dir;
-  auto t = target_at(server.endpoint());
+TEST_F(S3TargetTest, ListingFollowsContinuationTokensPastOneThousandKeys) {
+  auto t = target_at(server().endpoint());
   write_text(dir.path() / "x", "x");
   // s3rver pages at 1000 keys; 1003 keys need two pages.
   for (int i = 0; i < 1003; ++i) t.put("many/k" + std::to_string(10000 + i), dir.path() / "x");
   EXPECT_EQ(t.list("many/").size(), 1003u);
 }
 
-TEST(S3Target, VirtualHostedAddressingPutsTheBucketInTheHostName) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  TempDir dir;
-  auto s = settings_for("http://s3.amazonaws.com:" + std::to_string(server.port()));
+TEST_F(S3TargetTest, VirtualHostedAddressingPutsTheBucketInTheHostName) {
+  auto s = settings_for("http://s3.amazonaws.com:" + std::to_string(server().port()));
   s.path_style = false;
-  s.connect_to = {"::127.0.0.1:" + std::to_string(server.port())};  // AWS's name, served by s3rver on loopback
+  s.connect_to = {"::127.0.0.1:" + std::to_string(server().port())};  // AWS's name, served by s3rver on loopback
   S3Target t(parse_bucket_location("s3://facecrowd-test/vh"), s);
-  EXPECT_EQ(t.object_url("k/x.bin"), "http://facecrowd-test.s3.amazonaws.com:" + std::to_string(server.port()) + "/vh/k/x.bin");
+  EXPECT_EQ(t.object_url("k/x.bin"), "http://facecrowd-test.s3.amazonaws.com:" + std::to_string(server().port()) + "/vh/k/x.bin");
   write_text(dir.path() / "x.bin", "virtual hosted");
   t.put("k/x.bin", dir.path() / "x.bin");
   // The object is in the bucket: path-style addressing finds it too.
-  auto path_style = target_at(server.endpoint(), "vh");
+  auto path_style = target_at(server().endpoint(), "vh");
   path_style.get("k/x.bin", dir.path() / "back");
   EXPECT_EQ(read_text(dir.path() / "back"), "virtual hosted");
 }
 
-TEST(S3Target, AFileAboveTheThresholdGoesUpAsAParallelMultipartUploadAndComesBackWhole) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, AFileAboveTheThresholdGoesUpAsAParallelMultipartUploadAndComesBackWhole) {
+  auto t = target_at(proxy().endpoint());
   t.settings().multipart_threshold = 5 << 20;
   t.settings().part_size = 5 << 20;
   t.settings().parallel_parts = 3;
@@ -124,7 +132,7 @@ TEST(S3Target, AFileAboveTheThresholdGoesUpAsAParallelMultipartUploadAndComesBac
   write_text(dir.path() / "big", data);
   t.put("archives/big", dir.path() / "big");
   int parts = 0, inits = 0, completes = 0;
-  for (const auto& r : proxy.log()) {
+  for (const auto& r : proxy().log()) {
     std::string what = r["method"].get<std::string>() + " " + r["url"].get<std::string>();
     if (what.find("partNumber=") != std::string::npos) ++parts;
     if (what.rfind("POST", 0) == 0 && what.find("uploads=") != std::string::npos) {
@@ -139,13 +147,13 @@ TEST(S3Target, AFileAboveTheThresholdGoesUpAsAParallelMultipartUploadAndComesBac
   EXPECT_EQ(completes, 1);
   t.get("archives/big", dir.path() / "back");
   EXPECT_EQ(sha256_of_file(dir.path() / "back"), sha256_hex(data));
-  EXPECT_TRUE(server.upload_part_files().empty());
+  EXPECT_TRUE(server().upload_part_files().empty());
 }
 
 // S3 Object Lock (optional per target): every upload carries the lock mode, a retain-until date the
 // configured days ahead, and the checksum S3 requires with a lock; a multipart upload declares the
 // algorithm at its start and each part and the completion carry their checksums. All of them are signed.
-TEST(S3Target, ObjectLockHeadersGoWithEverySignedUploadWhenConfigured) {
+TEST(S3TargetHeaders, ObjectLockHeadersGoWithEverySignedUploadWhenConfigured) {
   REQUIRE_S3_TOOLS();
   CaptureServer capture;
   TempDir dir;
@@ -190,7 +198,7 @@ TEST(S3Target, ObjectLockHeadersGoWithEverySignedUploadWhenConfigured) {
   EXPECT_EQ(parts, 2);
 }
 
-TEST(S3Target, WithoutObjectLockNoLockOrChecksumHeaderIsSent) {
+TEST(S3TargetHeaders, WithoutObjectLockNoLockOrChecksumHeaderIsSent) {
   REQUIRE_S3_TOOLS();
   CaptureServer capture;
   TempDir dir;
@@ -203,31 +211,23 @@ TEST(S3Target, WithoutObjectLockNoLockOrChecksumHeaderIsSent) {
     EXPECT_FALSE(requests[0]["headers"].contains(h)) << h;
 }
 
-TEST(S3Target, AnUploadRetriesAfter503And500AnswersAndSucceeds) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, AnUploadRetriesAfter503And500AnswersAndSucceeds) {
+  auto t = target_at(proxy().endpoint());
   write_text(dir.path() / "f", random_bytes(100000));
-  proxy.fault({{"status", 503}, {"count", 1}, {"match", "PUT"}});
-  proxy.fault({{"status", 500}, {"count", 1}, {"match", "PUT"}});
+  proxy().fault({{"status", 503}, {"count", 1}, {"match", "PUT"}});
+  proxy().fault({{"status", 500}, {"count", 1}, {"match", "PUT"}});
   t.put("f", dir.path() / "f");
   int puts = 0;
-  for (const auto& r : proxy.log()) puts += r["method"] == "PUT";
+  for (const auto& r : proxy().log()) puts += r["method"] == "PUT";
   EXPECT_EQ(puts, 3);  // 503, 500, then the one that went through
   t.get("f", dir.path() / "back");
   EXPECT_EQ(read_text(dir.path() / "back"), read_text(dir.path() / "f"));
 }
 
-TEST(S3Target, PersistentServerErrorsFailAfterTheAttemptsWithTheServersAnswer) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, PersistentServerErrorsFailAfterTheAttemptsWithTheServersAnswer) {
+  auto t = target_at(proxy().endpoint());
   write_text(dir.path() / "f", "x");
-  proxy.fault({{"status", 503}, {"count", 100}});
+  proxy().fault({{"status", 503}, {"count", 100}});
   try {
     t.put("f", dir.path() / "f");
     FAIL() << "must fail";
@@ -240,38 +240,30 @@ TEST(S3Target, PersistentServerErrorsFailAfterTheAttemptsWithTheServersAnswer) {
   }
 }
 
-TEST(S3Target, AConnectionDroppedInTheMiddleOfAnUploadIsRetriedAndTheObjectIsWhole) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, AConnectionDroppedInTheMiddleOfAnUploadIsRetriedAndTheObjectIsWhole) {
+  auto t = target_at(proxy().endpoint());
   std::string data = random_bytes(1 << 20);
   write_text(dir.path() / "f", data);
-  proxy.fault({{"cut_after", 65536}, {"count", 1}, {"match", "PUT"}});
+  proxy().fault({{"cut_after", 65536}, {"count", 1}, {"match", "PUT"}});
   t.put("f", dir.path() / "f");
   t.get("f", dir.path() / "back");
   EXPECT_EQ(sha256_of_file(dir.path() / "back"), sha256_hex(data));
 }
 
-TEST(S3Target, AConnectionDroppedInTheMiddleOfADownloadIsRetriedFromTheStartAndTheFileIsWhole) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, AConnectionDroppedInTheMiddleOfADownloadIsRetriedFromTheStartAndTheFileIsWhole) {
+  auto t = target_at(proxy().endpoint());
   std::string data = random_bytes(1 << 20);
   write_text(dir.path() / "f", data);
   t.put("f", dir.path() / "f");
-  proxy.fault({{"cut_response_after", 300000}, {"count", 1}, {"match", "GET"}});
+  proxy().fault({{"cut_response_after", 300000}, {"count", 1}, {"match", "GET"}});
   t.get("f", dir.path() / "back");
   EXPECT_EQ(sha256_of_file(dir.path() / "back"), sha256_hex(data)) << "the retry must not append to the cut first attempt";
   int gets = 0;
-  for (const auto& r : proxy.log()) gets += r["method"] == "GET";
+  for (const auto& r : proxy().log()) gets += r["method"] == "GET";
   EXPECT_EQ(gets, 2);
 
   // Cut every time: the download fails after its attempts, naming the object, and leaves no file behind.
-  proxy.fault({{"cut_response_after", 300000}, {"count", 100}, {"match", "GET"}});
+  proxy().fault({{"cut_response_after", 300000}, {"count", 100}, {"match", "GET"}});
   try {
     t.get("f", dir.path() / "cut");
     FAIL() << "a download cut on every attempt must fail";
@@ -284,17 +276,13 @@ TEST(S3Target, AConnectionDroppedInTheMiddleOfADownloadIsRetriedFromTheStartAndT
     EXPECT_TRUE(e.path().filename() == "f" || e.path().filename() == "back") << "left behind: " << e.path();
 }
 
-TEST(S3Target, AMultipartUploadWhosePartKeepsFailingIsAbortedWithNoOrphanParts) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, AMultipartUploadWhosePartKeepsFailingIsAbortedWithNoOrphanParts) {
+  auto t = target_at(proxy().endpoint());
   t.settings().multipart_threshold = 5 << 20;
   t.settings().part_size = 5 << 20;
   t.settings().parallel_parts = 1;  // part 1 is stored before part 2 fails
   write_text(dir.path() / "big", random_bytes(11 << 20));
-  proxy.fault({{"cut_after", 100000}, {"count", 100}, {"match", "partNumber=2"}});
+  proxy().fault({{"cut_after", 100000}, {"count", 100}, {"match", "partNumber=2"}});
   try {
     t.put("archives/big", dir.path() / "big");
     FAIL() << "must fail";
@@ -304,29 +292,25 @@ TEST(S3Target, AMultipartUploadWhosePartKeepsFailingIsAbortedWithNoOrphanParts) 
     EXPECT_NE(m.find("aborted"), std::string::npos) << m;
   }
   bool abort_sent = false;
-  for (const auto& r : proxy.log())
+  for (const auto& r : proxy().log())
     abort_sent = abort_sent || (r["method"] == "DELETE" && r["url"].get<std::string>().find("uploadId=") != std::string::npos);
   EXPECT_TRUE(abort_sent);
-  EXPECT_TRUE(server.upload_part_files().empty()) << server.upload_part_files().size() << " part files left";
+  EXPECT_TRUE(server().upload_part_files().empty()) << server().upload_part_files().size() << " part files left";
   EXPECT_FALSE(t.stat("archives/big"));
 }
 
-TEST(S3Target, ASlowServerStillCompletesAndAStalledOneFailsByTheStallTimeout) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
-  auto t = target_at(proxy.endpoint());
+TEST_F(S3TargetTest, ASlowServerStillCompletesAndAStalledOneFailsByTheStallTimeout) {
+  auto t = target_at(proxy().endpoint());
   write_text(dir.path() / "f", random_bytes(200000));
-  proxy.fault({{"delay_ms", 700}, {"count", 3}});
+  proxy().fault({{"delay_ms", 700}, {"count", 3}});
   t.put("f", dir.path() / "f");
   t.get("f", dir.path() / "back");
   EXPECT_EQ(read_text(dir.path() / "back"), read_text(dir.path() / "f"));
 
   t.settings().stall_timeout_s = 1;
   t.settings().max_attempts = 2;
-  proxy.fault({{"clear", true}});
-  proxy.fault({{"stall", true}, {"count", 2}});
+  proxy().fault({{"clear", true}});
+  proxy().fault({{"stall", true}, {"count", 2}});
   try {
     t.get("f", dir.path() / "stalled");
     FAIL() << "a stalled server must not hang the download";
@@ -337,13 +321,11 @@ TEST(S3Target, ASlowServerStillCompletesAndAStalledOneFailsByTheStallTimeout) {
   EXPECT_FALSE(fs::exists(dir.path() / "stalled"));
 }
 
-TEST(S3Target, ADiskThatFillsDuringADownloadFailsNamingItAndLeavesNoFile) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  TempDir dir, small;
+TEST_F(S3TargetTest, ADiskThatFillsDuringADownloadFailsNamingItAndLeavesNoFile) {
+  TempDir small;
   TmpfsMount tmpfs(small.path(), "size=1m");
   if (!tmpfs.ok()) GTEST_SKIP() << "mounting a tmpfs needs root";
-  auto t = target_at(server.endpoint());
+  auto t = target_at(server().endpoint());
   write_text(dir.path() / "f", random_bytes(3 << 20));
   t.put("f", dir.path() / "f");
   try {
@@ -356,16 +338,13 @@ TEST(S3Target, ADiskThatFillsDuringADownloadFailsNamingItAndLeavesNoFile) {
   EXPECT_TRUE(fs::is_empty(small.path()));
 }
 
-TEST(S3Target, ADownloadWhoseBytesDoNotMatchTheRecordedSha256IsRefused) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  TempDir dir;
-  auto t = target_at(server.endpoint());
+TEST_F(S3TargetTest, ADownloadWhoseBytesDoNotMatchTheRecordedSha256IsRefused) {
+  auto t = target_at(server().endpoint());
   write_text(dir.path() / "f", "original bytes");
   t.put("f", dir.path() / "f");
   // Damage the stored object behind the server's back (same size).
   bool damaged = false;
-  for (auto& e : fs::recursive_directory_iterator(server.store()))
+  for (auto& e : fs::recursive_directory_iterator(server().store()))
     if (e.is_regular_file() && read_text(e.path()) == "original bytes") {
       write_text(e.path(), "damaged! bytes");
       damaged = true;
@@ -381,14 +360,10 @@ TEST(S3Target, ADownloadWhoseBytesDoNotMatchTheRecordedSha256IsRefused) {
   EXPECT_FALSE(fs::exists(dir.path() / "back"));
 }
 
-TEST(S3Target, CredentialsNeverAppearInAnErrorMessage) {
-  REQUIRE_S3_TOOLS();
-  S3rver server;
-  FaultProxy proxy(server.port(), server.store());
-  TempDir dir;
+TEST_F(S3TargetTest, CredentialsNeverAppearInAnErrorMessage) {
   const std::string secret = "SeCrEt/DoNotLeak+0123456789abcdefghijklmn";
   const std::string token = "SeSsIoNtOkEn-DoNotLeak";
-  auto s = settings_for(proxy.endpoint());
+  auto s = settings_for(proxy().endpoint());
   s.credentials.secret_access_key = Secret(std::string(secret));
   s.credentials.session_token = Secret(std::string(token));
   s.max_attempts = 2;
@@ -402,9 +377,9 @@ TEST(S3Target, CredentialsNeverAppearInAnErrorMessage) {
     }
   };
   S3Target t(parse_bucket_location("s3://facecrowd-test/p"), s);
-  proxy.fault({{"status", 503}, {"count", 10}});
+  proxy().fault({{"status", 503}, {"count", 10}});
   collect([&] { t.put("f", dir.path() / "f"); });
-  S3Target missing_bucket(parse_bucket_location("s3://no-such-bucket/p"), settings_for(server.endpoint()));
+  S3Target missing_bucket(parse_bucket_location("s3://no-such-bucket/p"), settings_for(server().endpoint()));
   collect([&] { missing_bucket.get("f", dir.path() / "g"); });
   auto refused = s;
   refused.endpoint = "http://127.0.0.1:1";
@@ -417,7 +392,7 @@ TEST(S3Target, CredentialsNeverAppearInAnErrorMessage) {
   }
   // The credentials did reach the server, as headers only.
   bool token_sent = false;
-  for (const auto& r : proxy.log()) token_sent = token_sent || r["headers"].value("x-amz-security-token", "") == token;
+  for (const auto& r : proxy().log()) token_sent = token_sent || r["headers"].value("x-amz-security-token", "") == token;
   EXPECT_TRUE(token_sent);
 }
 
