@@ -6,6 +6,7 @@
 #include <map>
 
 #include "app/audit.h"
+#include "app/unknown_faces.h"
 #include "face_test_support.h"
 #include "vision/image_loader.h"
 
@@ -108,6 +109,28 @@ TEST_F(AttendanceTest, UnknownFaceIsListedWithItsBox) {
   // The text form names the unknown face's box too.
   auto text = world.cli("recognize " + group("couple.jpg") + " --session wedding");
   EXPECT_NE(text.out.find("unknown face  x="), std::string::npos) << text.out;
+}
+
+// One core for every front end: the CLI keeps an unknown face's crop and embedding as the server does, so
+// the face can be listed, clustered and assigned later; --no-keep-unknown-faces keeps only its box.
+TEST_F(AttendanceTest, TheCliKeepsAnUnknownFacesCropForLaterAssignmentUnlessToldNotTo) {
+  world.cli_json("enroll --name 'Person Df00' " + identity("df00", "img1.jpg") + " " + identity("df00", "img2.jpg") +
+                 " " + identity("df00", "img4.jpg"));
+  auto kept = world.cli_json("recognize " + group("couple.jpg") + " --session wedding");
+  ASSERT_EQ(kept["unknown"].size(), 1u) << kept.dump(2);
+  EXPECT_TRUE(kept["unknown"][0].contains("cropFileId")) << kept.dump(2);
+  auto without = world.cli_json("recognize " + group("couple.jpg") + " --session evening --no-keep-unknown-faces");
+  ASSERT_EQ(without["unknown"].size(), 1u) << without.dump(2);
+  EXPECT_FALSE(without["unknown"][0].contains("cropFileId")) << without.dump(2);
+
+  auto db = Database::open(DataDir::open(world.data()), std::string(kDefaultDatabase));
+  auto tx = db->read();
+  auto wedding = list_unknown_faces(tx, {.session = "wedding"});
+  ASSERT_EQ(wedding.size(), 1u);
+  EXPECT_TRUE(wedding[0].crop_file_id.has_value());
+  EXPECT_TRUE(wedding[0].embedding.has_value());
+  EXPECT_EQ(wedding[0].crop_file_id.value_or(""), kept["unknown"][0]["cropFileId"].get<std::string>());
+  for (const auto& face : list_unknown_faces(tx, {.session = "evening"})) EXPECT_FALSE(face.crop_file_id.has_value());
 }
 
 TEST_F(AttendanceTest, AnnotateWritesADecodableJpegOfThePhotosSize) {

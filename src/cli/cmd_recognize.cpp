@@ -23,6 +23,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::string db{kDefaultDatabase};
     std::string photo, session, annotate, at, search = "auto";
     bool json = false;
+    bool keep_unknown_faces = true;
     MatchFlags match;
     DetectorFlag detector;
   };
@@ -32,8 +33,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "Mark attendance from a group photo: every face is matched against the enrolled profiles.\n\n"
       "A recognised person gets one attendance record per session; uploading another photo of the same\n"
       "session keeps each person's most confident record. Unknown faces are listed with their boxes\n"
-      "(and the closest profile, for review). The photo is stored (fs.files, kind group_photo) and an\n"
-      "attendance.recognize audit entry written, all in one transaction.\n\n"
+      "(and the closest profile, for review); each one's crop and embedding are kept, as the server keeps\n"
+      "them, so it can be listed, clustered and assigned to a person later (GET/POST /api/v1/unknown-faces).\n"
+      "The photo is stored (fs.files, kind group_photo) and an attendance.recognize audit entry written, all\n"
+      "in one transaction.\n\n"
       "Examples:\n"
       "  facecrowd recognize class7a.jpg --session class-7A-2026-03-02 --annotate class7a_marked.jpg\n"
       "  facecrowd recognize gate.jpg --session shift-early --at 2026-03-02T06:05:00Z --json");
@@ -50,6 +53,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "is usable) or exact")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "index", "exact"}));
+  cmd->add_flag("--keep-unknown-faces,!--no-keep-unknown-faces", opts->keep_unknown_faces,
+                "keep each unknown face's crop and embedding for review (default: kept)");
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, &globals] {
     RecognizeRequest request;
@@ -59,6 +64,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     if (!opts->annotate.empty()) request.annotate = opts->annotate;
     request.taken_at = time_flag("--at", opts->at);
     request.gallery_search = parse_gallery_search_mode(opts->search);
+    request.keep_unknown_faces = opts->keep_unknown_faces;
     auto pipeline = open_face_pipeline(globals, opts->detector);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     RecognizeResult result = recognize(*db, *pipeline, request);
