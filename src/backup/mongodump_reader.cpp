@@ -8,7 +8,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -16,6 +15,9 @@
 #include <memory>
 
 #include "backup/archive_reader.h"
+#include "backup/bson_document_framer.h"
+#include "backup/mongodump_archive_format.h"
+#include "backup/mongodump_byte_source.h"
 #include "backup/strict_gzip_reader.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -36,12 +38,6 @@ std::string archive_file_in_folder(const std::string& file) {
          "(`facecrowd import " + file + "`)";
 }
 
-bool starts_with_archive_magic(const unsigned char* p, size_t n) {
-  if (n < 4) return false;
-  uint32_t v = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-  return v == kMongodumpArchiveMagic;
-}
-
 // The first bytes of a gzip stream, inflated (empty when they do not inflate).
 std::string inflate_prefix(const unsigned char* p, size_t n) {
   z_stream z{};
@@ -56,65 +52,6 @@ std::string inflate_prefix(const unsigned char* p, size_t n) {
   inflateEnd(&z);
   return out;
 }
-
-// Splits back-to-back BSON documents arriving in arbitrary chunks, checks each one's length and decoding,
-// and writes them to the staged file.
-class DocumentFramer {
- public:
-  DocumentFramer(std::string what, const fs::path& out) : what_(std::move(what)), out_(out) {}
-
-  void feed(const char* data, size_t size) {
-    pending_.append(data, size);
-    size_t pos = 0;
-    while (pending_.size() - pos >= 4) {
-      uint32_t len;
-      std::memcpy(&len, pending_.data() + pos, 4);
-      len = BSON_UINT32_FROM_LE(len);
-      if (len > kMongoMaxDocumentBytes)
-        throw Error(ExitCode::kBadInput,
-                    what_ + ": document #" + std::to_string(documents_ + 1) + " at byte " + std::to_string(offset_ + pos) +
-                        " is " + std::to_string(len) + " bytes, over MongoDB's limit of 16 MiB (" +
-                        std::to_string(kMongoMaxDocumentBytes) + " bytes): no mongodump writes that; the file is corrupt");
-      if (len < 5)
-        throw Error(ExitCode::kBadInput, what_ + ": document #" + std::to_string(documents_ + 1) + " at byte " +
-                                             std::to_string(offset_ + pos) + " has an impossible length " +
-                                             std::to_string(len) + " (corrupt)");
-      if (pending_.size() - pos < len) break;
-      const auto* doc = reinterpret_cast<const uint8_t*>(pending_.data() + pos);
-      bson_t b;
-      size_t bad_offset = 0;
-      if (!bson_init_static(&b, doc, len) || !bson_validate(&b, BSON_VALIDATE_NONE, &bad_offset))
-        throw Error(ExitCode::kBadInput, what_ + ": document #" + std::to_string(documents_ + 1) + " at byte " +
-                                             std::to_string(offset_ + pos) + " does not decode as BSON (corrupt)");
-      ++documents_;
-      out_.write(doc, len);
-      pos += len;
-    }
-    pending_.erase(0, pos);
-    offset_ += pos;
-  }
-
-  void finish() {
-    if (!pending_.empty()) {
-      uint32_t len = 0;
-      if (pending_.size() >= 4) std::memcpy(&len, pending_.data(), 4);
-      throw Error(ExitCode::kBadInput,
-                  what_ + ": truncated: document #" + std::to_string(documents_ + 1) + " at byte " +
-                      std::to_string(offset_) + (pending_.size() >= 4 ? " declares " + std::to_string(BSON_UINT32_FROM_LE(len)) + " bytes but" : "") +
-                      " only " + std::to_string(pending_.size()) + " bytes remain (an incomplete copy or an interrupted dump?)");
-    }
-    out_.sync_and_close();
-  }
-  int64_t documents() const { return documents_; }
-  uint64_t bytes() const { return offset_; }
-
- private:
-  std::string what_;
-  OutputFile out_;
-  std::string pending_;
-  uint64_t offset_ = 0;
-  int64_t documents_ = 0;
-};
 
 // Streaming gunzip of one member (exactly one gzip stream, nothing after it).
 class Gunzip {
@@ -264,100 +201,6 @@ class Stager {
 
 // ---- tar archives (a file or standard input) ----
 
-// Bytes for libarchive: a strict gzip reader over a file, or a plain descriptor; with the first bytes
-// peeked so the --archive format can be recognised before libarchive sees them.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  virtual size_t read(char* out, size_t size) = 0;
-};
-
-class FdSource : public ByteSource {
- public:
-  FdSource(int fd, std::string label) : fd_(fd), label_(std::move(label)) {}
-  size_t read(char* out, size_t size) override {
-    for (;;) {
-      ssize_t n = ::read(fd_, out, size);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_io_error("cannot read", label_, errno);
-      return size_t(n);
-    }
-  }
-
- private:
-  int fd_;
-  std::string label_;
-};
-
-class GzipFileSource : public ByteSource {
- public:
-  explicit GzipFileSource(const fs::path& file) : gzip_(file) {}
-  size_t read(char* out, size_t size) override { return gzip_.read(out, size); }
-
- private:
-  StrictGzipReader gzip_;
-};
-
-// Hands out `prefix` (bytes already peeked from `inner`), then the rest of `inner`.
-class PrefixedSource : public ByteSource {
- public:
-  PrefixedSource(std::string prefix, ByteSource& inner) : prefix_(std::move(prefix)), inner_(inner) {}
-  size_t read(char* out, size_t size) override {
-    if (pos_ < prefix_.size()) {
-      size_t n = std::min(size, prefix_.size() - pos_);
-      std::memcpy(out, prefix_.data() + pos_, n);
-      pos_ += n;
-      return n;
-    }
-    return inner_.read(out, size);
-  }
-
- private:
-  std::string prefix_;
-  size_t pos_ = 0;
-  ByteSource& inner_;
-};
-
-// Exactly one gzip stream read from `inner` (standard input), nothing after it.
-class GunzipSource : public ByteSource {
- public:
-  GunzipSource(ByteSource& inner, std::string label) : inner_(inner), label_(std::move(label)), in_(kChunk) {
-    if (inflateInit2(&z_, 15 + 16) != Z_OK) throw Error(ExitCode::kInternal, "zlib could not be initialised");
-  }
-  ~GunzipSource() override { inflateEnd(&z_); }
-  size_t read(char* out, size_t size) override {
-    if (ended_) return 0;
-    z_.next_out = reinterpret_cast<unsigned char*>(out);
-    z_.avail_out = uInt(size);
-    while (z_.avail_out == size) {
-      if (z_.avail_in == 0) {
-        size_t n = inner_.read(reinterpret_cast<char*>(in_.data()), in_.size());
-        if (n == 0) throw Error(ExitCode::kBadInput, "'" + label_ + "': truncated gzip stream (it ends before the gzip trailer)");
-        z_.next_in = in_.data();
-        z_.avail_in = uInt(n);
-      }
-      int rc = inflate(&z_, Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) {
-        ended_ = true;
-        char extra;
-        if (z_.avail_in > 0 || inner_.read(&extra, 1) > 0)
-          throw Error(ExitCode::kBadInput, "'" + label_ + "': bytes after the end of the gzip stream (corrupt)");
-        break;
-      }
-      if (rc != Z_OK && rc != Z_BUF_ERROR)
-        throw Error(ExitCode::kBadInput, "'" + label_ + "': not a valid gzip stream (" + std::string(z_.msg ? z_.msg : "zlib error") + ")");
-    }
-    return size - z_.avail_out;
-  }
-
- private:
-  ByteSource& inner_;
-  std::string label_;
-  std::vector<unsigned char> in_;
-  z_stream z_{};
-  bool ended_ = false;
-};
-
 struct LibarchiveFeed {
   ByteSource* source;
   std::string prefix;  // peeked bytes handed out first
@@ -389,159 +232,6 @@ std::string libarchive_reason(archive* a) {
   return "libarchive gave no reason";
 }
 
-// CRC-64 with the ECMA-182 polynomial, reflected, as Go's hash/crc64 with crc64.ECMA computes it
-// (CRC-64/XZ): the checksum the --archive format records for each namespace.
-uint64_t crc64_ecma_update(uint64_t crc, const uint8_t* p, size_t n) {
-  static const auto table = [] {
-    std::array<uint64_t, 256> t{};
-    for (uint64_t i = 0; i < 256; ++i) {
-      uint64_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xC96C5795D7870F42ULL : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = table[uint8_t(crc) ^ p[i]] ^ (crc >> 8);
-  return ~crc;
-}
-
-// The single-file format of `mongodump --archive` (its public specification, mongo-tools'
-// archive format 0.1): magic, header document, collection-metadata documents, terminator, then namespace
-// segments (a header {db, collection, EOF: false}, documents, terminator) in any interleaving, and for each
-// namespace an EOF header {EOF: true, CRC: CRC-64/ECMA of all its documents} and a terminator.
-void read_mongo_archive(ByteSource& source, const std::string& label, MongoDump& dump, const fs::path& staging) {
-  uint64_t offset = 0;
-  auto bad = [&](const std::string& why) {
-    return Error(ExitCode::kBadInput, "mongodump archive '" + label + "', byte " + std::to_string(offset) + ": " + why);
-  };
-  // Reads exactly n bytes; false only when the stream ends cleanly before the first byte and `may_end`.
-  auto read_exact = [&](char* out, size_t n, bool may_end) {
-    size_t got = 0;
-    while (got < n) {
-      size_t k = source.read(out + got, n - got);
-      if (k == 0) {
-        if (got == 0 && may_end) return false;
-        throw bad("truncated: the stream ends inside a document or marker (an interrupted dump or copy?)");
-      }
-      got += k;
-    }
-    offset += n;
-    return true;
-  };
-  std::string doc;
-  // The next document, or false at a terminator; `what` names it in errors.
-  auto read_document = [&](const std::string& what, bool* ended_stream) -> bool {
-    char len_bytes[4];
-    if (!read_exact(len_bytes, 4, ended_stream != nullptr)) {
-      *ended_stream = true;
-      return false;
-    }
-    uint32_t len;
-    std::memcpy(&len, len_bytes, 4);
-    len = BSON_UINT32_FROM_LE(len);
-    if (len == 0xFFFFFFFFu) return false;
-    if (len > kMongoMaxDocumentBytes)
-      throw bad(what + " is " + std::to_string(len) + " bytes, over MongoDB's limit of 16 MiB (" +
-                std::to_string(kMongoMaxDocumentBytes) + " bytes): corrupt");
-    if (len < 5) throw bad(what + " has an impossible length " + std::to_string(len) + " (corrupt)");
-    doc.resize(len);
-    std::memcpy(doc.data(), len_bytes, 4);
-    read_exact(doc.data() + 4, len - 4, false);
-    bson_t b;
-    size_t err = 0;
-    if (!bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), len) || !bson_validate(&b, BSON_VALIDATE_NONE, &err))
-      throw bad(what + " does not decode as BSON (corrupt)");
-    return true;
-  };
-  auto text_of = [&](const char* key) -> std::string {
-    bson_t b;
-    bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), doc.size());
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, &b, key) && BSON_ITER_HOLDS_UTF8(&it)) return bson_iter_utf8(&it, nullptr);
-    return "";
-  };
-
-  char magic[4];
-  read_exact(magic, 4, false);
-  if (!starts_with_archive_magic(reinterpret_cast<unsigned char*>(magic), 4)) throw bad("not a mongodump archive (no magic number)");
-  if (!read_document("the archive header", nullptr)) throw bad("no archive header");
-  if (text_of("version") != "0.1")
-    throw bad("archive format version '" + text_of("version") + "' (this facecrowd reads 0.1, what mongodump 3.2 to 100.x write)");
-
-  struct Namespace {
-    size_t index = 0;  // into dump.collections
-    std::optional<DocumentFramer> framer;
-    uint64_t crc = 0;
-    bool eof = false;
-  };
-  std::map<std::string, Namespace> spaces;
-  auto space = [&](const std::string& db, const std::string& coll) -> Namespace& {
-    std::string key = db + "." + coll;
-    auto it = spaces.find(key);
-    if (it != spaces.end()) return it->second;
-    if (db.empty() || coll.empty() || db.find('/') != std::string::npos || coll.find('/') != std::string::npos)
-      throw bad("namespace '" + key + "' is not a database and collection name");
-    DumpCollection c;
-    c.db = db;
-    c.name = coll;
-    c.member = key;
-    fs::path dir = staging / std::to_string(dump.collections.size());
-    fs::create_directory(dir);
-    c.staged = dir / "documents.bson";
-    Namespace& n = spaces.try_emplace(key).first->second;
-    n.index = dump.collections.size();
-    n.framer.emplace("mongodump archive '" + label + "', " + key, c.staged);
-    dump.collections.push_back(std::move(c));
-    return n;
-  };
-  while (read_document("collection metadata", nullptr)) {
-    Namespace& n = space(text_of("db"), text_of("collection"));
-    nlohmann::json meta = nlohmann::json::parse(text_of("metadata"), nullptr, false);
-    if (!meta.is_discarded() && meta.is_object()) dump.collections[n.index].metadata = meta;
-  }
-  for (;;) {
-    bool ended = false;
-    if (!read_document("a namespace header", &ended)) {
-      if (ended) break;
-      throw bad("a terminator where a namespace header was expected (corrupt)");
-    }
-    bson_t b;
-    bson_init_static(&b, reinterpret_cast<const uint8_t*>(doc.data()), doc.size());
-    bson_iter_t it;
-    bool eof = bson_iter_init_find(&it, &b, "EOF") && BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it);
-    int64_t crc = 0;
-    if (bson_iter_init_find(&it, &b, "CRC") && BSON_ITER_HOLDS_INT64(&it)) crc = bson_iter_int64(&it);
-    Namespace& n = space(text_of("db"), text_of("collection"));
-    const std::string key = dump.collections[n.index].member;
-    if (n.eof) throw bad("namespace " + key + " continues after its end marker (corrupt)");
-    if (eof) {
-      char term[4];
-      read_exact(term, 4, false);
-      if (std::memcmp(term, "\xff\xff\xff\xff", 4) != 0) throw bad("no terminator after the end marker of " + key);
-      if (uint64_t(crc) != n.crc)
-        throw bad("the documents of " + key + " do not match the archive's CRC-64 for them (corrupt or tampered)");
-      n.eof = true;
-      continue;
-    }
-    int64_t index = 0;
-    while (read_document(key + " document", nullptr)) {
-      ++index;
-      n.crc = crc64_ecma_update(n.crc, reinterpret_cast<const uint8_t*>(doc.data()), doc.size());
-      n.framer->feed(doc.data(), doc.size());
-    }
-  }
-  for (auto& [key, n] : spaces) {
-    if (!n.eof) throw bad("truncated: the archive ends before the end marker of " + key);
-    n.framer->finish();
-    DumpCollection& c = dump.collections[n.index];
-    c.bytes = n.framer->bytes();
-    c.documents = n.framer->documents();
-    dump.databases.insert(c.db);
-    dump.bytes += c.bytes;
-  }
-}
-
 void read_tar(ByteSource& source, const std::string& label, Stager& stager);
 
 // Peeks at the stream: the --archive format (plain or gzipped) or a tar (any compression).
@@ -560,7 +250,7 @@ void read_stream(ByteSource& source, const std::string& label, bool source_is_gu
   if (starts_with_archive_magic(p, got)) {
     dump.shape += " (mongodump --archive)";
     PrefixedSource all(std::move(head), source);
-    read_mongo_archive(all, label, dump, staging);
+    read_mongodump_archive(all, label, dump, staging);
     return;
   }
   if (got >= 2 && p[0] == 0x1f && p[1] == 0x8b && !source_is_gunzipped) {
@@ -569,7 +259,7 @@ void read_stream(ByteSource& source, const std::string& label, bool source_is_gu
       dump.shape += " (mongodump --archive --gzip)";
       PrefixedSource all(std::move(head), source);
       GunzipSource gunzipped(all, label);
-      read_mongo_archive(gunzipped, label, dump, staging);
+      read_mongodump_archive(gunzipped, label, dump, staging);
       return;
     }
   }
@@ -722,70 +412,6 @@ MongoDump stage_mongodump(const std::string& input, const fs::path& staging) {
   if (dump.collections.empty())
     throw Error(ExitCode::kBadInput, "archive '" + input + "' holds no <db>/<collection>.bson members (is it a mongodump --out folder packed with tar?)");
   return dump;
-}
-
-// ---- StagedBsonReader ----
-
-StagedBsonReader::StagedBsonReader(const fs::path& file) : file_(file) {
-  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw_io_error("cannot open staged collection", file, errno);
-}
-StagedBsonReader::~StagedBsonReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-namespace {
-void pread_exact(int fd, char* out, size_t size, uint64_t offset, const fs::path& file) {
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::pread(fd, out + got, size - got, off_t(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_io_error("cannot read staged collection", file, errno);
-    if (n == 0) throw Error(ExitCode::kInternal, "staged collection '" + file.string() + "' ends early");
-    got += size_t(n);
-  }
-}
-}  // namespace
-
-bool StagedBsonReader::next(const uint8_t** doc, size_t* size, uint64_t* offset) {
-  // Reads ahead in windows of at least 1 MiB: one pread for many small documents.
-  auto fill = [&](size_t need) {
-    window_.resize(std::max<size_t>(kChunk, need));
-    size_t got = 0;
-    while (got < window_.size()) {
-      ssize_t n = ::pread(fd_, window_.data() + got, window_.size() - got, off_t(offset_ + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_io_error("cannot read staged collection", file_, errno);
-      if (n == 0) break;
-      got += size_t(n);
-    }
-    window_.resize(got);
-    window_start_ = offset_;
-  };
-  auto available = [&] { return window_start_ + window_.size() - offset_; };
-  if (offset_ < window_start_ || available() < 4) fill(4);
-  if (available() == 0) return false;
-  if (available() < 4) throw Error(ExitCode::kInternal, "staged collection '" + file_.string() + "' is damaged");
-  uint32_t len;
-  std::memcpy(&len, window_.data() + (offset_ - window_start_), 4);
-  len = BSON_UINT32_FROM_LE(len);
-  if (len < 5 || len > kMongoMaxDocumentBytes) throw Error(ExitCode::kInternal, "staged collection '" + file_.string() + "' is damaged");
-  if (available() < len) fill(len);
-  if (available() < len) throw Error(ExitCode::kInternal, "staged collection '" + file_.string() + "' ends early");
-  if (offset) *offset = offset_;
-  *doc = reinterpret_cast<const uint8_t*>(window_.data() + (offset_ - window_start_));
-  *size = len;
-  offset_ += len;
-  return true;
-}
-
-void StagedBsonReader::read_at(uint64_t offset, std::string& out) {
-  uint32_t len;
-  pread_exact(fd_, reinterpret_cast<char*>(&len), 4, offset, file_);
-  len = BSON_UINT32_FROM_LE(len);
-  if (len < 5 || len > kMongoMaxDocumentBytes) throw Error(ExitCode::kInternal, "staged collection '" + file_.string() + "' is damaged");
-  out.resize(len);
-  pread_exact(fd_, out.data(), len, offset, file_);
 }
 
 }  // namespace facecrowd

@@ -1,8 +1,9 @@
 // Reads a plain mongodump — what `mongodump --db DB --out DIR` writes, with or without --gzip, usually
 // packed afterwards with `tar -czf backup_DB_YYYYMMDD_HHMMSS.tar.gz` — into a private staging folder:
 // one decompressed, framing-checked `<db>/<collection>.bson` per collection. `facecrowd import` then maps
-// the staged collections in the order it needs (GridFS before the profiles that point into it), which a
-// tar stream read from standard input could not offer.
+// the staged collections (staged_bson_reader.h) in the order it needs (GridFS before the profiles that
+// point into it), which a tar stream read from standard input could not offer. The --archive format's
+// parser is mongodump_archive_format.h; the byte sources, mongodump_byte_source.h.
 //
 // Input shapes (stage_mongodump's `input`):
 //   "-"            a tar stream on standard input, compressed (gzip, xz, bzip2, zstd) or not
@@ -66,25 +67,5 @@ struct MongoDump {
 
 // Stages `input` into `staging` (an existing, empty, private folder the caller removes afterwards).
 MongoDump stage_mongodump(const std::string& input, const fs::path& staging);
-
-// Walks a staged .bson file document by document (bounded reads; the file was checked when staged).
-class StagedBsonReader {
- public:
-  explicit StagedBsonReader(const fs::path& file);
-  ~StagedBsonReader();
-  StagedBsonReader(const StagedBsonReader&) = delete;
-  StagedBsonReader& operator=(const StagedBsonReader&) = delete;
-  // The next document's bytes (valid until the next call) and its byte offset; false at the end.
-  bool next(const uint8_t** doc, size_t* size, uint64_t* offset = nullptr);
-  // Reads the document at `offset` (random access, e.g. a GridFS chunk) into `out`.
-  void read_at(uint64_t offset, std::string& out);
-
- private:
-  fs::path file_;
-  int fd_ = -1;
-  uint64_t offset_ = 0;
-  std::string window_;         // bytes of the file from window_start_ (read ahead)
-  uint64_t window_start_ = 0;
-};
 
 }  // namespace facecrowd

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backup/mongodump_reader.h"
+#include "backup/staged_bson_reader.h"
 
 namespace facecrowd {
 

@@ -27,6 +27,7 @@
 #include "app/import/import_mongodump.h"
 #include "app/import/mapped_document.h"
 #include "backup/mongodump_reader.h"
+#include "backup/staged_bson_reader.h"
 #include "store/database.h"
 
 namespace facecrowd {
