@@ -43,10 +43,7 @@ void import_profiles(ImportRun& run) {
         refuse(r, d.id_key(), name ? "empty name" : why);
         continue;
       }
-      if (d.id_key().empty() || !run.seen_ids[m->as].insert(d.id_key()).second) {
-        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
-        continue;
-      }
+      if (!claim_id(run, r, d, m->as)) continue;
       ImportedProfile p;
       p.id = d.id_key();
       p.name = *name;

@@ -39,10 +39,7 @@ void import_attendances(ImportRun& run) {
         refuse(r, d.id_key(), "refers to profile " + *person + ", which is not among the imported profiles");
         continue;
       }
-      if (d.id_key().empty() || !run.seen_ids[m->as].insert(d.id_key()).second) {
-        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
-        continue;
-      }
+      if (!claim_id(run, r, d, m->as)) continue;
       bson_t* out = bson_new();
       d.append_id(out);
       append_oid_or_text(out, "personId", *person);
@@ -65,12 +62,7 @@ void import_attendances(ImportRun& run) {
       BSON_APPEND_BOOL(out, "archived", false);
       d.append_legacy(out);
       count_legacy(r, d);
-      if (run.writer.active()) {
-        run.writer.tx().insert("attendances", Document(out));
-        run.writer.done_one();
-      } else {
-        bson_destroy(out);
-      }
+      run.writer.insert("attendances", out);
       r.imported++;
     }
     if (photos_missing > 0)
@@ -106,10 +98,7 @@ void import_crowd_counts(ImportRun& run) {
         refuse(r, d.id_key(), d.field("timestamp") ? "timestamp is not a date" : "no timestamp");
         continue;
       }
-      if (d.id_key().empty() || !run.seen_ids[m->as].insert(d.id_key()).second) {
-        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
-        continue;
-      }
+      if (!claim_id(run, r, d, m->as)) continue;
       bson_t* out = bson_new();
       d.append_id(out);
       BSON_APPEND_UTF8(out, "location", location->c_str());
@@ -127,12 +116,7 @@ void import_crowd_counts(ImportRun& run) {
       BSON_APPEND_BOOL(out, "archived", false);
       d.append_legacy(out);
       count_legacy(r, d);
-      if (run.writer.active()) {
-        run.writer.tx().insert("crowdcounts", Document(out));
-        run.writer.done_one();
-      } else {
-        bson_destroy(out);
-      }
+      run.writer.insert("crowdcounts", out);
       r.imported++;
     }
     run.writer.commit();
@@ -189,12 +173,7 @@ void import_audit_logs(ImportRun& run) {
       d.append_legacy(&details);
       bson_append_document_end(out, &details);
       count_legacy(r, d);
-      if (run.writer.active()) {
-        insert_sealed_audit_entry(run.writer.tx(), Document(out));
-        run.writer.done_one();
-      } else {
-        bson_destroy(out);
-      }
+      run.writer.write(out, [](Database::WriteTransaction& tx, Document entry) { insert_sealed_audit_entry(tx, std::move(entry)); });
       r.imported++;
     }
     run.writer.commit();

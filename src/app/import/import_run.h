@@ -51,6 +51,19 @@ class ImportWriter {
   void done_one() {
     if (++pending_ >= kImportBatchDocuments) commit();
   }
+  // Writes `doc` (taking it) through `store(tx, Document)` in a real run; a dry run only frees it.
+  template <class Store>
+  void write(bson_t* doc, Store&& store) {
+    if (!active()) {
+      bson_destroy(doc);
+      return;
+    }
+    store(tx(), Document(doc));
+    done_one();
+  }
+  void insert(const char* collection, bson_t* doc) {
+    write(doc, [collection](Database::WriteTransaction& tx, Document d) { tx.insert(collection, std::move(d)); });
+  }
   void commit() {
     if (tx_) tx_->commit();
     tx_.reset();
@@ -108,6 +121,9 @@ void import_audit_logs(ImportRun& run);
 // Counts a refused document under its reason, keeping the first few as examples.
 void refuse(ImportCollectionReport& r, const std::string& id, const std::string& reason);
 void count_legacy(ImportCollectionReport& r, const MappedDocument& d);
+// Claims the document's _id among those already imported as `as`; false (the document refused and counted)
+// when it has no usable _id or a second document already took it.
+bool claim_id(ImportRun& run, ImportCollectionReport& r, const MappedDocument& d, const std::string& as);
 // The text for `target`: the document's value (translated through `values` when the mapping has them),
 // else the default. nullopt with `why` when absent without default, not text, or not in `values`.
 std::optional<std::string> mapped_text(const MappedDocument& d, const CollectionMapping& m, const std::string& target,

@@ -39,6 +39,12 @@ void count_legacy(ImportCollectionReport& r, const MappedDocument& d) {
   for (const auto& f : d.legacy_fields()) r.legacy_fields[f]++;
 }
 
+bool claim_id(ImportRun& run, ImportCollectionReport& r, const MappedDocument& d, const std::string& as) {
+  if (!d.id_key().empty() && run.seen_ids[as].insert(d.id_key()).second) return true;
+  refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
+  return false;
+}
+
 std::optional<std::string> mapped_text(const MappedDocument& d, const CollectionMapping& m, const std::string& target,
                                        std::string& why) {
   const FieldMapping* f = m.field(target);

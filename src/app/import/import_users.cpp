@@ -39,10 +39,7 @@ void import_users(ImportRun& run) {
         refuse(r, d.id_key(), why);
         continue;
       }
-      if (d.id_key().empty() || !run.seen_ids[m->as].insert(d.id_key()).second) {
-        refuse(r, d.id_key(), d.id_key().empty() ? "no _id of a usable type" : "a second document with this _id");
-        continue;
-      }
+      if (!claim_id(run, r, d, m->as)) continue;
       if (!valid_username(*username)) {
         refuse(r, d.id_key(), "username '" + *username + "' is not 1-64 letters, digits, '.', '_', '-' or '@'");
         continue;
@@ -78,12 +75,7 @@ void import_users(ImportRun& run) {
       BSON_APPEND_DATE_TIME(out, "updatedAt", mapped_date(d, "updatedAt").value_or(now));
       d.append_legacy(out);
       count_legacy(r, d);
-      if (run.writer.active()) {
-        run.writer.tx().insert("users", Document(out));
-        run.writer.done_one();
-      } else {
-        bson_destroy(out);
-      }
+      run.writer.insert("users", out);
       run.usernames[d.id_key()] = *username;
       r.imported++;
     }
