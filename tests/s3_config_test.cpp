@@ -166,5 +166,60 @@ TEST(S3Config, ObjectLockIsOffUnlessDaysAreGivenAndBadDaysOrModesAreRefusedByNam
   }
 }
 
+// The aws CLI's transfer settings in the profile's "s3 =" sub-section tune multipart uploads as they tune
+// `aws s3 cp`; values S3 would refuse are refused by name when the settings are read, not mid-upload.
+TEST(S3Config, MultipartSettingsComeFromTheAwsConfigS3SectionAndOutOfRangeOnesAreRefusedByName) {
+  TempDir d;
+  const fs::path config = d.path() / "config";
+  auto env = kClean;
+  env.push_back({"AWS_ACCESS_KEY_ID", "id"});
+  env.push_back({"AWS_SECRET_ACCESS_KEY", "secret"});
+  env.push_back({"AWS_CONFIG_FILE", config.string()});
+  ScopedEnv e(env);
+  const auto location = parse_bucket_location("s3://my-bucket/fc");
+  const S3Settings defaults;
+  write_text(config, "[default]\nregion = eu-west-1\n");
+  auto s = load_s3_settings(location);
+  EXPECT_EQ(s.multipart_threshold, defaults.multipart_threshold);
+  EXPECT_EQ(s.part_size, defaults.part_size);
+  EXPECT_EQ(s.parallel_parts, defaults.parallel_parts);
+
+  write_text(config, "[default]\nregion = eu-west-1\ns3 =\n  multipart_threshold = 200MB\n  multipart_chunksize = 8MiB\n"
+                     "  max_concurrent_requests = 10\n  addressing_style = path\n[profile other]\ns3 =\n  multipart_chunksize = 1KB\n");
+  s = load_s3_settings(location);
+  EXPECT_EQ(s.multipart_threshold, 200ull << 20);
+  EXPECT_EQ(s.part_size, 8ull << 20);
+  EXPECT_EQ(s.parallel_parts, 10);
+  EXPECT_TRUE(s.path_style);
+  EXPECT_EQ(s.region, "eu-west-1");  // the sub-section does not end the profile's settings
+
+  for (std::string bad : {"  multipart_chunksize = 1KB", "  multipart_chunksize = 6GB", "  multipart_threshold = 6GB",
+                                 "  multipart_threshold = lots", "  max_concurrent_requests = 0", "  addressing_style = sideways"}) {
+    write_text(config, "[default]\ns3 =\n" + bad + "\n");
+    const std::string setting = bad.substr(2, bad.find(' ', 2) - 2);
+    try {
+      load_s3_settings(location);
+      FAIL() << bad;
+    } catch (const Error& err) {
+      EXPECT_EQ(err.code(), ExitCode::kBadInput) << bad;
+      EXPECT_NE(std::string(err.what()).find(setting), std::string::npos) << err.what();
+      EXPECT_NE(std::string(err.what()).find(config.string()), std::string::npos) << err.what();
+    }
+  }
+}
+
+// S3 takes at most 10,000 parts: a file that would need more at the configured part size gets larger parts.
+TEST(S3Config, AFileThatWouldNeedMoreThanTenThousandPartsGetsLargerParts) {
+  constexpr uint64_t kMiB = 1 << 20;
+  EXPECT_EQ(multipart_part_size(100 * kMiB, 16 * kMiB), 16 * kMiB);
+  EXPECT_EQ(multipart_part_size(10000 * 16 * kMiB, 16 * kMiB), 16 * kMiB);  // exactly 10,000 parts
+  for (uint64_t size : std::vector<uint64_t>{10000 * 16 * kMiB + 1, 200ull << 30, 5ull << 40}) {
+    const uint64_t part = multipart_part_size(size, 16 * kMiB);
+    EXPECT_LE((size + part - 1) / part, 10000u) << size;
+    EXPECT_EQ(part % kMiB, 0u) << size;
+    EXPECT_LE(part, (size + 9999) / 10000 + kMiB) << size;
+  }
+}
+
 }  // namespace
 }  // namespace facecrowd

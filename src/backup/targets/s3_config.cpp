@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -25,27 +26,46 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
-// The key = value lines of one [section] of an INI file (the AWS config files' format). Nested
-// sub-sections ("s3 =" followed by indented lines) are skipped. Empty when the file or section is absent.
+// The key = value lines of one [section] of an INI file (the AWS config files' format). A nested
+// sub-section ("s3 =" followed by indented key = value lines, as the aws CLI writes its transfer settings)
+// comes back as "s3.key". Empty when the file or section is absent.
 std::map<std::string, std::string> ini_section(const std::string& file, const std::string& section) {
   std::map<std::string, std::string> out;
   std::ifstream in(file);
   if (!in) return out;
-  std::string line, current;
+  std::string line, current, nested;
   while (std::getline(in, line)) {
     std::string t = trim(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
     if (t.front() == '[') {
       if (t.back() != ']') throw Error(ExitCode::kBadInput, "AWS configuration file '" + file + "': malformed section line");
       current = trim(t.substr(1, t.size() - 2));
+      nested.clear();
       continue;
     }
-    if (current != section || line[0] == ' ' || line[0] == '\t') continue;
+    if (current != section) continue;
     auto eq = t.find('=');
     if (eq == std::string::npos) continue;
-    out[trim(t.substr(0, eq))] = trim(t.substr(eq + 1));
+    std::string key = trim(t.substr(0, eq)), value = trim(t.substr(eq + 1));
+    const bool indented = line[0] == ' ' || line[0] == '\t';
+    if (!indented) nested = value.empty() ? key : "";
+    if (!indented) out[key] = value;
+    else if (!nested.empty()) out[nested + "." + key] = value;
   }
   return out;
+}
+
+// A size as the aws CLI reads multipart_threshold and multipart_chunksize: bytes, or a number with KB, MB,
+// GB or TB (powers of 1024, as the aws CLI takes them; KiB, MiB, GiB, TiB too).
+uint64_t parse_transfer_size(const std::string& text, const std::string& where) {
+  static const std::regex re(R"(^([0-9]{1,13})\s*(([KMGT])(i?B))?$)", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_match(text, m, re))
+    throw Error(ExitCode::kBadInput, where + " is '" + text + "'; give bytes or a size such as 64MB or 1GB");
+  const uint64_t value = std::stoull(m[1]);
+  const int shift = m[3].matched ? 10 * int(1 + std::string("KMGT").find(char(std::toupper(m[3].str()[0])))) : 0;
+  if (value > (UINT64_MAX >> shift)) throw Error(ExitCode::kBadInput, where + " is '" + text + "', too large");
+  return value << shift;
 }
 
 // A file that holds credentials must be readable by its owner only (issue 15.1).
@@ -63,6 +83,31 @@ std::string home_file(const char* env_name, const char* relative) {
   if (!v.empty()) return v;
   std::string home = env("HOME");
   return home.empty() ? std::string() : home + "/" + relative;
+}
+
+// The aws CLI's transfer settings (multipart_threshold, multipart_chunksize, max_concurrent_requests in the
+// profile's "s3 =" sub-section), held to what S3 accepts: parts of 5 MiB to 5 GiB, and no single PUT over
+// 5 GiB. Error(kBadInput) naming the setting, the file and the limit.
+void load_transfer_settings(std::map<std::string, std::string>& config, const std::string& where, S3Settings& s) {
+  constexpr uint64_t kMinPart = 5ull << 20, kMaxPut = 5ull << 30;
+  if (auto it = config.find("s3.multipart_threshold"); it != config.end()) {
+    s.multipart_threshold = parse_transfer_size(it->second, "multipart_threshold in " + where);
+    if (s.multipart_threshold > kMaxPut)
+      throw Error(ExitCode::kBadInput, "multipart_threshold in " + where + " is over 5GB, the largest object S3 takes in one PUT");
+  }
+  if (auto it = config.find("s3.multipart_chunksize"); it != config.end()) {
+    s.part_size = parse_transfer_size(it->second, "multipart_chunksize in " + where);
+    if (s.part_size < kMinPart || s.part_size > kMaxPut)
+      throw Error(ExitCode::kBadInput, "multipart_chunksize in " + where + " is '" + it->second +
+                                           "'; S3 takes parts of 5MB to 5GB");
+  }
+  if (auto it = config.find("s3.max_concurrent_requests"); it != config.end()) {
+    const std::string& v = it->second;
+    const bool digits = !v.empty() && v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
+    s.parallel_parts = digits ? std::stoi(v) : 0;
+    if (s.parallel_parts < 1 || s.parallel_parts > 64)
+      throw Error(ExitCode::kBadInput, "max_concurrent_requests in " + where + " is '" + v + "'; give 1 to 64");
+  }
 }
 
 }  // namespace
@@ -125,10 +170,13 @@ S3Settings load_s3_settings(const BucketLocation& location) {
     throw Error(ExitCode::kUsage, "the S3 endpoint '" + s.endpoint + "' ($AWS_ENDPOINT_URL or endpoint_url) must start with http:// or https://");
 
   std::string addressing = env("FACECROWD_S3_ADDRESSING");
+  if (addressing.empty() && config.count("s3.addressing_style") && config["s3.addressing_style"] != "auto")
+    addressing = config["s3.addressing_style"];
   if (addressing.empty()) s.path_style = custom_endpoint;
   else if (addressing == "path") s.path_style = true;
   else if (addressing == "virtual") s.path_style = false;
-  else throw Error(ExitCode::kBadInput, "$FACECROWD_S3_ADDRESSING is '" + addressing + "'; use path or virtual");
+  else throw Error(ExitCode::kBadInput, "$FACECROWD_S3_ADDRESSING (or addressing_style in the s3 settings of '" + config_file +
+                                            "') is '" + addressing + "'; use path or virtual");
   // Virtual-hosted names cannot carry a bucket with dots over TLS (the certificate does not match).
   if (!s.path_style && location.bucket.find('.') != std::string::npos && addressing.empty()) s.path_style = true;
   s.storage_class = env("FACECROWD_S3_STORAGE_CLASS");
@@ -143,6 +191,8 @@ S3Settings load_s3_settings(const BucketLocation& location) {
     else if (mode == "governance" || mode == "GOVERNANCE") s.object_lock_mode = "GOVERNANCE";
     else throw Error(ExitCode::kBadInput, "$FACECROWD_S3_OBJECT_LOCK_MODE is '" + mode + "'; use compliance or governance");
   }
+
+  load_transfer_settings(config, "the s3 settings of profile [" + profile + "] in '" + config_file + "'", s);
 
   s.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");
   s.credentials.secret_access_key = Secret(env("AWS_SECRET_ACCESS_KEY"));

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <vector>
 #include <regex>
 #include <thread>
 
@@ -67,6 +68,20 @@ std::vector<std::string> object_lock_headers(const S3Settings& s) {
               what + ": HTTP " + std::to_string(r.status) + " " + s3_error_text(r.body));
 }
 
+// The sha256 of `length` bytes of `fd` from `offset`.
+std::string hash_range(int fd, uint64_t offset, uint64_t length, const fs::path& file) {
+  Sha256 sha;
+  std::vector<char> buf(1 << 20);
+  for (uint64_t done = 0; done < length;) {
+    ssize_t n = ::pread(fd, buf.data(), size_t(std::min<uint64_t>(buf.size(), length - done)), off_t(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw_io_error("cannot read file to upload", file, n < 0 ? errno : EIO);
+    sha.update(buf.data(), size_t(n));
+    done += uint64_t(n);
+  }
+  return sha.hex_digest();
+}
+
 class FileDescriptor {
  public:
   explicit FileDescriptor(const fs::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
@@ -103,37 +118,12 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
   const uint64_t size = uint64_t(st.st_size);
   const bool multipart = size > settings_.multipart_threshold && settings_.part_size > 0;
 
-  // One read: the whole file's sha256 (metadata) and, for a multipart upload, each part's (its signature).
-  Sha256 whole;
-  std::vector<std::string> part_sha;
-  {
-    std::vector<char> buf(1 << 20);
-    std::optional<Sha256> part;
-    uint64_t in_part = 0, done = 0;
-    while (done < size) {
-      size_t want = size_t(std::min<uint64_t>(buf.size(), size - done));
-      if (multipart) want = size_t(std::min<uint64_t>(want, settings_.part_size - in_part));
-      ssize_t n = ::pread(fd.get(), buf.data(), want, off_t(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw_io_error("cannot read file to upload", file, n < 0 ? errno : EIO);
-      whole.update(buf.data(), size_t(n));
-      if (multipart) {
-        if (!part) part.emplace();
-        part->update(buf.data(), size_t(n));
-        in_part += uint64_t(n);
-        if (in_part == settings_.part_size) {
-          part_sha.push_back(part->hex_digest());
-          part.reset();
-          in_part = 0;
-        }
-      }
-      done += uint64_t(n);
-    }
-    if (part) part_sha.push_back(part->hex_digest());
-  }
-  const std::string sha = whole.hex_digest();
+  // The whole file's sha256 (its signature for a PUT, its metadata for either) in one read first: S3 takes
+  // metadata only at the start of an upload. A multipart upload's parts are hashed by its workers, each
+  // just before sending its part, so that hashing overlaps the transfer of the other parts.
+  const std::string sha = hash_range(fd.get(), 0, size, file);
   if (multipart) {
-    put_multipart(key, fd.get(), size, sha, part_sha);
+    put_multipart(key, fd.get(), size, sha, file);
     return {key, size, sha};
   }
 
@@ -154,7 +144,7 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
 }
 
 void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256,
-                             const std::vector<std::string>& part_sha) {
+                             const fs::path& file) {
   const std::string what = "multipart upload to '" + url() + "/" + key + "'";
   const std::string object = full_key(key);
   S3Connection control(settings_, location_);
@@ -173,8 +163,9 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
   if (upload_id.empty()) throw Error(ExitCode::kIo, what + ": the server's answer to the start holds no UploadId");
   const std::string id_query = "uploadId=" + s3_query_encode(upload_id);
 
-  const size_t parts = part_sha.size();
-  std::vector<std::string> etags(parts);
+  const uint64_t part_size = multipart_part_size(size, settings_.part_size);
+  const size_t parts = size_t((size + part_size - 1) / part_size);
+  std::vector<std::string> etags(parts), part_sha(parts);
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
@@ -188,9 +179,9 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
         r.key = object;
         r.query = "partNumber=" + std::to_string(i + 1) + "&" + id_query;
         r.fd = fd;
-        r.offset = uint64_t(i) * settings_.part_size;
-        r.length = std::min<uint64_t>(settings_.part_size, size - r.offset);
-        r.payload_sha256 = part_sha[i];
+        r.offset = uint64_t(i) * part_size;
+        r.length = std::min<uint64_t>(part_size, size - r.offset);
+        r.payload_sha256 = part_sha[i] = hash_range(fd, r.offset, r.length, file);
         if (locked) r.headers = {"x-amz-checksum-sha256: " + base64_of_hex(part_sha[i])};
         std::string part_what = what + ", part " + std::to_string(i + 1) + " of " + std::to_string(parts);
         auto response = c.perform(r, part_what);
@@ -343,6 +334,12 @@ std::optional<ObjectInfo> S3Target::stat(const std::string& key) {
   if (auto it = response.headers.find("content-length"); it != response.headers.end()) info.size = std::stoull("0" + it->second);
   if (auto it = response.headers.find("x-amz-meta-sha256"); it != response.headers.end()) info.sha256 = it->second;
   return info;
+}
+
+uint64_t multipart_part_size(uint64_t object_size, uint64_t configured) {
+  constexpr uint64_t kMaxParts = 10000, kMiB = 1 << 20;
+  const uint64_t needed = (object_size + kMaxParts - 1) / kMaxParts;
+  return std::max(configured, (needed + kMiB - 1) / kMiB * kMiB);
 }
 
 bool is_remote_target_name(const std::string& name) { return name.rfind("s3://", 0) == 0 || name.rfind("gs://", 0) == 0; }

@@ -2,8 +2,9 @@
 // object "<prefix>/K" of the bucket. Configuration: s3_config.h; HTTP, signing and retries: s3_request.h.
 //
 // Uploads: a file up to settings.multipart_threshold goes up in one PUT; a larger one as a multipart
-// upload of settings.part_size parts, settings.parallel_parts at a time (each part signed with its own
-// sha256, retried on its own). If any part fails for good, the upload is aborted (DELETE ?uploadId), so
+// upload of settings.part_size parts (larger when the file would need more than S3's 10,000 parts:
+// multipart_part_size), settings.parallel_parts at a time (each part hashed by the worker that sends it,
+// signed with its own sha256, retried on its own). If any part fails for good, the upload is aborted (DELETE ?uploadId), so
 // no orphan parts stay behind to be billed, and the error names the part. Every upload carries the file's
 // sha256 as x-amz-meta-sha256 and, when set, the storage class (x-amz-storage-class).
 // Downloads check the bytes against x-amz-meta-sha256 (BackupTarget's contract).
@@ -14,6 +15,10 @@
 #include "backup/targets/s3_config.h"
 
 namespace facecrowd {
+
+// The part size for a multipart upload of `object_size` bytes: `configured`, or the smallest whole number
+// of MiB that keeps the upload within S3's 10,000 parts.
+uint64_t multipart_part_size(uint64_t object_size, uint64_t configured);
 
 class S3Target : public BackupTarget {
  public:
@@ -32,8 +37,7 @@ class S3Target : public BackupTarget {
 
  private:
   std::string full_key(const std::string& key) const;
-  void put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256,
-                     const std::vector<std::string>& part_sha256);
+  void put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256, const fs::path& file);
   BucketLocation location_;
   S3Settings settings_;
 };
