@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crowd_net  # noqa: E402
-import train_density  # noqa: E402
+import crowd_data  # noqa: E402
 
 CANDIDATES = [0.0, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005]
 
@@ -33,7 +33,7 @@ def main():
     args = ap.parse_args()
     cv2.setNumThreads(2)
     net = cv2.dnn.readNetFromONNX(str(args.model))
-    train, _ = train_density.split_sets(args.data, args.seed)
+    train, _ = crowd_data.split_sets(args.data, args.seed, "calibrate_floor")
     errors = {c: {} for c in CANDIDATES}
     for i, item in enumerate(train):
         img = cv2.imread(str(item["image"]))

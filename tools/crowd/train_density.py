@@ -36,46 +36,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crowd_net  # noqa: E402
+from crowd_data import head_sigmas, log, split_sets  # noqa: E402
 
-SETS = [("shanghaitech/part_A/train", "A", 0.10, "adaptive"),
-        ("shanghaitech/part_B/train", "B", 0.10, "fixed"),
-        ("street_india/train", "street_india", 0.20, "fixed")]
 TARGET_SCALE = 100.0     # density x 100 during training; folded out at export
 CROP_CELLS = 32          # 256 px crops
-FIXED_SIGMA_PX = 15.0
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def split_sets(data_root, seed):
-    train, val = [], []
-    for folder, name, val_fraction, sigma_mode in SETS:
-        images = sorted((data_root / folder / "images").glob("*.jpg"), key=lambda p: p.name)
-        if not images:
-            raise SystemExit(f"train_density: no images under {data_root / folder / 'images'}")
-        order = list(images)
-        random.Random(f"{seed}:{name}").shuffle(order)
-        n_val = max(1, round(len(order) * val_fraction))
-        for i, path in enumerate(order):
-            item = {"set": name, "image": path, "points": path.parent.parent / "points" / (path.stem + ".json"),
-                    "sigma": sigma_mode}
-            (val if i < n_val else train).append(item)
-    return train, val
-
-
-def head_sigmas(points, mode):
-    if mode == "fixed" or len(points) < 2:
-        return np.full(len(points), FIXED_SIGMA_PX, np.float32)
-    sigmas = np.empty(len(points), np.float32)
-    k = min(3, len(points) - 1)
-    for start in range(0, len(points), 512):
-        chunk = points[start:start + 512]
-        d2 = ((chunk[:, None, :] - points[None, :, :]) ** 2).sum(-1)
-        nearest = np.sqrt(np.sort(d2, axis=1)[:, 1:k + 1])
-        sigmas[start:start + 512] = 0.3 * nearest.mean(axis=1)
-    return np.clip(sigmas, 2.0, 30.0)
 
 
 def density_target(points, sigmas, grid_h, grid_w):
@@ -209,7 +173,7 @@ def main():
     torch.use_deterministic_algorithms(True)
     cv2.setNumThreads(1)
 
-    train_items, val_items = split_sets(args.data, args.seed)
+    train_items, val_items = split_sets(args.data, args.seed, "train_density")
     if args.limit:   # a seeded sample of every set, for smoke tests
         train_items = random.Random(args.seed).sample(train_items, min(args.limit, len(train_items)))
         val_items = random.Random(args.seed).sample(val_items, min(args.limit, len(val_items)))

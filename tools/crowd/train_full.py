@@ -42,50 +42,14 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import full_net  # noqa: E402
+from crowd_data import head_sigmas, log, split_sets  # noqa: E402
 
-SETS = [("shanghaitech/part_A/train", "A", 0.10, "adaptive", 1.0),
-        ("shanghaitech/part_B/train", "B", 0.10, "fixed", 0.75),
-        ("street_india/train", "street_india", 0.20, "fixed", 0.75)]
 TARGET_SCALE = 100.0     # density x 100 during training; folded out at export
-FIXED_SIGMA_PX = 15.0
 WEBP_QUALITY = 65
 SCALE_RANGE = (0.6, 1.8)
 
 
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 # ----------------------------------------------------------------------------------------------- split/pack
-def split_sets(data_root, seed):
-    train, val = [], []
-    for folder, name, val_fraction, sigma_mode, stored_scale in SETS:
-        images = sorted((data_root / folder / "images").glob("*.jpg"), key=lambda p: p.name)
-        if not images:
-            raise SystemExit(f"train_full: no images under {data_root / folder / 'images'}")
-        order = list(images)
-        random.Random(f"{seed}:{name}").shuffle(order)
-        n_val = max(1, round(len(order) * val_fraction))
-        for i, path in enumerate(order):
-            item = {"set": name, "image": path, "points": path.parent.parent / "points" / (path.stem + ".json"),
-                    "sigma": sigma_mode, "stored_scale": stored_scale}
-            (val if i < n_val else train).append(item)
-    return train, val
-
-
-def head_sigmas(points, mode):
-    if mode == "fixed" or len(points) < 2:
-        return np.full(len(points), FIXED_SIGMA_PX, np.float32)
-    sigmas = np.empty(len(points), np.float32)
-    k = min(3, len(points) - 1)
-    for start in range(0, len(points), 512):
-        chunk = points[start:start + 512]
-        d2 = ((chunk[:, None, :] - points[None, :, :]) ** 2).sum(-1)
-        nearest = np.sqrt(np.sort(d2, axis=1)[:, 1:k + 1])
-        sigmas[start:start + 512] = 0.3 * nearest.mean(axis=1)
-    return np.clip(sigmas, 2.0, 30.0)
-
-
 def build_pack(train_items, ssd, pack_dir):
     """Writes pack_dir/index.json, images/*.webp, heads.npz (points and Gaussian widths, in stored pixels) and
     mobilenet.npz. Deterministic: the same data and code give byte-identical files."""
@@ -427,7 +391,7 @@ def main():
 
     val_items = []
     if args.data:
-        train_items, val_items = split_sets(args.data, args.seed)
+        train_items, val_items = split_sets(args.data, args.seed, "train_full")
         if args.limit:   # a seeded sample of every set, for smoke tests
             train_items = random.Random(args.seed).sample(train_items, min(args.limit, len(train_items)))
             val_items = random.Random(args.seed).sample(val_items, min(args.limit, len(val_items)))
