@@ -40,6 +40,15 @@ struct Site {
                                                {"requested_by", "dpo"}, {"file_ids", nlohmann::json::array()}}
                                         .dump());
   }
+  // This site's remote directory, encrypted with a new key file.
+  TargetConfig encrypted_with_new_key() {
+    generate_key_file(tmp.path() / "k");
+    TargetConfig config;
+    config.target = remote.string();
+    config.encryption = "key";
+    config.key_files = {tmp.path() / "k"};
+    return config;
+  }
   PushResult push(BackupTarget& t, const TargetConfig& config = {}) {
     PushOptions o;
     o.ledger_file = ledger;
@@ -137,11 +146,7 @@ TEST(OffsitePush, ALocalLedgerThatDoesNotStartWithTheTargetsIsAConflictAndNothin
 TEST(OffsitePush, AnEncryptedTargetRefusesToUploadPlaintextWhenNoKeyIsAvailable) {
   Site s;
   DirectoryTarget t(s.remote);
-  generate_key_file(s.tmp.path() / "k");
-  TargetConfig encrypted;
-  encrypted.target = s.remote.string();
-  encrypted.encryption = "key";
-  encrypted.key_files = {s.tmp.path() / "k"};
+  TargetConfig encrypted = s.encrypted_with_new_key();
   auto first = s.push(t, encrypted);
   EXPECT_NE(first.encryption.find("key"), std::string::npos);
   for (const auto& key : first.uploaded) {
@@ -171,11 +176,7 @@ TEST(OffsitePush, AnEncryptedTargetRefusesToUploadPlaintextWhenNoKeyIsAvailable)
 TEST(OffsiteVerify, FindsAMissingOrAlteredObjectAndTestRestoresWithReadData) {
   Site s;
   DirectoryTarget t(s.remote);
-  generate_key_file(s.tmp.path() / "k");
-  TargetConfig config;
-  config.target = s.remote.string();
-  config.encryption = "key";
-  config.key_files = {s.tmp.path() / "k"};
+  TargetConfig config = s.encrypted_with_new_key();
   s.push(t, config);
   auto ok = verify_target(t, nullptr, {});
   EXPECT_TRUE(ok.ok()) << ok.to_json().dump(2);
