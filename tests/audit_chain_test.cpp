@@ -10,6 +10,7 @@
 #include "app/audit_chain.h"
 #include "app/erasure.h"
 #include "app/retention.h"
+#include "backup/point_in_time.h"
 #include "core/object_id.h"
 #include "store/audit_seal.h"
 #include "store/data_dir.h"
@@ -385,6 +386,99 @@ TEST(AuditChainRestore, ARestoredDatabaseKeepsAVerifiableChain) {
   }
   auto verify = run_facecrowd("audit verify --against latest", log.env());
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+// A restore folds the entries it loads into the head (fold_audit_chain_head) instead of reading the log
+// back; the fold must find what the full read finds: the first entry with the largest seq, in table order,
+// and the count of unchained entries.
+TEST(AuditChainHead, FoldingEveryEntryInTableOrderFindsWhatTheFullReadFinds) {
+  TempDir tmp;
+  auto db = Database::open(DataDir::open(tmp.path() / "data"), kDb);
+  auto entry = [](const std::string& action) {
+    return Document::from_json({{"timestamp", {{"$date", 1700000000000}}}, {"actor", "t"}, {"action", action},
+                                {"target", ""}, {"outcome", "ok"}, {"clientAddress", "local"}, {"details", {{"a", 1}}}});
+  };
+  std::string tie_first;
+  {
+    auto tx = db->write();  // raw inserts: no cached head, so the read below is the full one
+    tx.insert("auditlogs", entry("unchained.1"));
+    tx.insert("auditlogs", seal_audit_entry(entry("seq.2"), 2, kAuditChainGenesis));
+    tie_first = tx.insert("auditlogs", seal_audit_entry(entry("seq.7.first"), 7, kAuditChainGenesis));
+    tx.insert("auditlogs", seal_audit_entry(entry("seq.5"), 5, kAuditChainGenesis));
+    tx.insert("auditlogs", seal_audit_entry(entry("seq.7.second"), 7, kAuditChainGenesis));
+    tx.insert("auditlogs", entry("unchained.2"));
+    tx.commit();
+  }
+  auto tx = db->read();
+  AuditChainHead read = read_audit_chain_head(tx), folded;
+  tx.find("auditlogs", Query{}, [&](const Document& d) {
+    fold_audit_chain_head(folded, d.get());
+    return true;
+  });
+  EXPECT_EQ(read.seq, 7);
+  EXPECT_EQ(read.id, tie_first);
+  EXPECT_EQ(read.unchained, 2);
+  EXPECT_EQ(folded.seq, read.seq);
+  EXPECT_EQ(folded.id, read.id);
+  EXPECT_EQ(folded.hash, read.hash);
+  EXPECT_EQ(folded.unchained, read.unchained);
+}
+
+// The head a restore caches after its load must not outlive the load: entries replayed after it (a
+// point-in-time restore) come later in the chain, and the restore's own entry must follow them.
+TEST(AuditChainRestore, APointInTimeRestoreChainsItsOwnEntryAfterTheReplayedEntries) {
+  Log log(3);
+  ASSERT_EQ(run_facecrowd("backup", log.env()).exit_code, 0);
+  {
+    auto db = Database::open(DataDir::open(log.data), kDb);
+    for (const char* action : {"after.backup.1", "after.backup.2"}) {
+      auto tx = db->write();
+      append_audit(tx, AuditEntry{.action = action});
+      tx.commit();
+    }
+  }
+  auto ship = run_facecrowd("oplog ship --json", log.env());
+  ASSERT_EQ(ship.exit_code, 0) << ship.err;
+  auto to = parse_until(nlohmann::json::parse(ship.out)["to"].get<std::string>());
+  auto restore = run_facecrowd("restore latest --drop --until " + std::to_string(to.secs) + ":" +
+                                   std::to_string(to.inc + 1),
+                               log.env());
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  {
+    auto db = Database::open(DataDir::open(log.data), kDb);
+    auto tx = db->read();
+    int64_t restore_seq = 0;
+    tx.find("auditlogs", Query{}, [&](const Document& d) {
+      auto j = d.to_json();
+      if (j["action"] == "restore") restore_seq = j["seq"].get<int64_t>();
+      return true;
+    });
+    EXPECT_EQ(restore_seq, 6);  // after the 3 backed-up entries and the 2 replayed ones
+  }
+  auto verify = run_facecrowd("audit verify", log.env());
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+// A full restore (the cached head path): its own entry is the next link after the backup's last one.
+TEST(AuditChainRestore, ARestoresOwnEntryFollowsTheLastRestoredEntry) {
+  Log log(4);
+  ASSERT_EQ(run_facecrowd("backup", log.env()).exit_code, 0);
+  ASSERT_EQ(run_facecrowd("restore latest --db copy", log.env()).exit_code, 0);
+  auto db = Database::open(DataDir::open(log.data), "copy");
+  auto tx = db->read();
+  int64_t restore_seq = 0;
+  std::string prev;
+  tx.find("auditlogs", Query{}, [&](const Document& d) {
+    auto j = d.to_json();
+    if (j["action"] == "restore") {
+      restore_seq = j["seq"].get<int64_t>();
+      prev = j["prevHash"].get<std::string>();
+    }
+    return true;
+  });
+  EXPECT_EQ(restore_seq, 5);
+  EXPECT_EQ(prev, log.raw(log.ids.back())["hash"].get<std::string>());
+  EXPECT_TRUE(verify_audit_chain(tx, {}).ok());
 }
 
 }  // namespace

@@ -409,8 +409,16 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     if (!options.drop) throw conflict({c});
     if (result.copied_live) pipeline.push_clear(c);
   };
+  // The audit chain's head as the loaded entries give it, found on the reader thread as they pass: the
+  // restore's own audit entry would otherwise read every entry back twice to find it (a fifth of the
+  // restore's CPU time with 500,000 entries).
+  AuditChainHead loaded_audit_head;
   if (!options.dry_run)
     callbacks.on_document = [&](const std::string& c, const uint8_t* doc, size_t size, int64_t index) {
+      if (c == "auditlogs") {
+        bson_t view;
+        if (bson_init_static(&view, doc, size)) fold_audit_chain_head(loaded_audit_head, &view);
+      }
       pipeline.push_document(c, doc, size, index);
     };
   callbacks.on_oplog_entry = [&](OplogEntry e) {
@@ -500,10 +508,20 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     }
   }
 
+  std::set<std::string> restored_set(restored.begin(), restored.end());
+  // The auditlogs table holds exactly the loaded entries (a fresh generation, or a copy whose auditlogs
+  // was cleared before the load): their head is the table's, cached as a live store caches it. Whatever
+  // changes the log afterwards keeps the cache right or drops it (replay and load drop every "cache."
+  // key; audited writes update it), as in live operation.
+  if (!options.dry_run && loaded_audit_head.seq > 0 && (!result.copied_live || restored_set.count("auditlogs"))) {
+    auto tx = gen.db->write();
+    cache_audit_chain_head(tx, loaded_audit_head);
+    tx.commit();
+  }
+
   // Point in time: the archive's oplog, then the shipped slices that continue it, streamed (never all
   // in memory) into the new generation; a corrupt slice still aborts before the swap.
   std::optional<OplogWindow> window;
-  std::set<std::string> restored_set(restored.begin(), restored.end());
   auto wanted = [&](const OplogEntry& e) {
     auto dot = e.ns.find('.');
     return e.op != 'n' && dot != std::string::npos && e.ns.substr(0, dot) == result.source_db &&

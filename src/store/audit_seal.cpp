@@ -54,15 +54,7 @@ AuditChainHead read_head(Tx& tx) {
   }
   AuditChainHead head;
   tx.find("auditlogs", Query{}, [&](const Document& doc) {
-    int64_t seq;
-    std::string hash;
-    if (!audit_chain_fields(doc.get(), seq, hash)) {
-      ++head.unchained;
-    } else if (seq > head.seq) {
-      head.seq = seq;
-      head.hash = hash;
-      head.id = doc.id_key().value_or("");
-    }
+    fold_audit_chain_head(head, doc.get());
     return true;
   });
   return head;
@@ -187,6 +179,19 @@ bool audit_chain_fields(const bson_t* entry, int64_t& seq, std::string& hash) {
   if (!bson_iter_init_find(&it, entry, "hash") || !BSON_ITER_HOLDS_UTF8(&it)) return false;
   hash = bson_iter_utf8(&it, nullptr);
   return true;
+}
+
+void fold_audit_chain_head(AuditChainHead& head, const bson_t* entry) {
+  int64_t seq;
+  std::string hash;
+  if (!audit_chain_fields(entry, seq, hash)) {
+    ++head.unchained;
+  } else if (seq > head.seq) {
+    head.seq = seq;
+    head.hash = std::move(hash);
+    bson_iter_t it;
+    head.id = bson_iter_init_find(&it, entry, "_id") ? id_key_of(it) : std::string();
+  }
 }
 
 AuditChainHead read_audit_chain_head(Database::ReadTransaction& tx) { return read_head(tx); }

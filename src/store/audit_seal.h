@@ -51,6 +51,11 @@ std::string insert_sealed_audit_entry(Database::WriteTransaction& tx, const Docu
                                       bool may_start_chain = true);
 
 AuditChainHead read_audit_chain_head(Database::ReadTransaction& tx);
+// Folds one entry into `head`, as the full read above does for every entry in table order: starting from
+// AuditChainHead{} and folding every entry of a log in its table order gives what that read returns. A
+// restore folds the entries as it loads them and caches the result (cache_audit_chain_head), so that its
+// own audit entry does not read the whole log back twice.
+void fold_audit_chain_head(AuditChainHead& head, const bson_t* entry);
 AuditChainHead read_audit_chain_head(Database::WriteTransaction& tx);
 // Stores `head` as the cached head (inside `tx`).
 void cache_audit_chain_head(Database::WriteTransaction& tx, const AuditChainHead& head);
