@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 minutes=${1:?usage: bench/fuzz.sh MINUTES [HARNESS...]}
 shift
 harnesses=("$@")
-((${#harnesses[@]})) || harnesses=(archive_reader manifest oplog_slice image_header document_filter mongodump_reader)
+((${#harnesses[@]})) || harnesses=(archive_reader manifest oplog_slice image_header document_filter mongodump_reader bson_check)
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DFACECROWD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 nice cmake --build build-fuzz -j 2 >/dev/null

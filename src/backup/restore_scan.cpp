@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "backup/bson_check.h"
 #include "core/error.h"
 #include "store/document.h"
 #include "store/ledger_fingerprint.h"
@@ -19,93 +20,6 @@
 
 namespace facecrowd {
 namespace {
-
-constexpr int kMaxNesting = 100;  // MongoDB's limit for nested documents and arrays
-
-// Valid UTF-8, quickly: a run of ASCII bytes (almost every key and value) is valid without decoding;
-// only a string with a byte >= 0x80 goes through libbson's validator (which checks overlong forms,
-// surrogates and the range). `allow_nul`: whether U+0000 may appear. Restore spent about a fifth of its
-// CPU time in bson_utf8_validate before this fast path, with every string validated twice.
-bool utf8_ok(const char* s, size_t n, bool allow_nul) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s + i, 8);
-    if (word & 0x8080808080808080ull) return bson_utf8_validate(s, n, allow_nul);
-  }
-  for (; i < n; ++i)
-    if (static_cast<unsigned char>(s[i]) & 0x80) return bson_utf8_validate(s, n, allow_nul);
-  return allow_nul || std::memchr(s, 0, n) == nullptr;
-}
-
-bool strings_are_utf8(bson_iter_t* it, int depth);
-
-bool document_strings_are_utf8(const uint8_t* data, uint32_t len, int depth) {
-  bson_t doc;
-  bson_iter_t child;
-  return bson_init_static(&doc, data, len) && bson_iter_init(&child, &doc) && strings_are_utf8(&child, depth);
-}
-
-// True when every key and every string (UTF-8 values, symbols, JavaScript code and its scope, regular
-// expressions and their options, DBPointer collections) is valid UTF-8 (NUL allowed in string values,
-// not in keys or C strings), and nothing nests deeper than kMaxNesting. This is the one UTF-8 check of a
-// document: libbson 1.23's bson_validate(BSON_VALIDATE_UTF8) lets invalid UTF-8 in string values pass
-// (seen with "bad\xff\xfe"), so bson_validate is asked for the structure only.
-bool strings_are_utf8(bson_iter_t* it, int depth) {
-  if (depth > kMaxNesting) return false;
-  while (bson_iter_next(it)) {
-    const char* key = bson_iter_key(it);
-    if (!utf8_ok(key, std::strlen(key), false)) return false;
-    uint32_t n = 0;
-    switch (bson_iter_type(it)) {
-      case BSON_TYPE_UTF8: {
-        const char* value = bson_iter_utf8(it, &n);
-        if (!utf8_ok(value, n, true)) return false;
-        break;
-      }
-      case BSON_TYPE_SYMBOL: {
-        const char* value = bson_iter_symbol(it, &n);
-        if (!utf8_ok(value, n, true)) return false;
-        break;
-      }
-      case BSON_TYPE_CODE: {
-        const char* value = bson_iter_code(it, &n);
-        if (!utf8_ok(value, n, true)) return false;
-        break;
-      }
-      case BSON_TYPE_CODEWSCOPE: {
-        uint32_t scope_len = 0;
-        const uint8_t* scope = nullptr;
-        const char* code = bson_iter_codewscope(it, &n, &scope_len, &scope);
-        if (!code || !utf8_ok(code, n, true) || !document_strings_are_utf8(scope, scope_len, depth + 1)) return false;
-        break;
-      }
-      case BSON_TYPE_REGEX: {
-        const char* options = nullptr;
-        const char* regex = bson_iter_regex(it, &options);
-        if (!regex || !utf8_ok(regex, std::strlen(regex), false) ||
-            (options && !utf8_ok(options, std::strlen(options), false)))
-          return false;
-        break;
-      }
-      case BSON_TYPE_DBPOINTER: {
-        const char* collection = nullptr;
-        const bson_oid_t* oid = nullptr;
-        bson_iter_dbpointer(it, &n, &collection, &oid);
-        if (!collection || !utf8_ok(collection, n, true)) return false;
-        break;
-      }
-      case BSON_TYPE_DOCUMENT:
-      case BSON_TYPE_ARRAY: {
-        bson_iter_t child;
-        if (!bson_iter_recurse(it, &child) || !strings_are_utf8(&child, depth + 1)) return false;
-        break;
-      }
-      default: break;
-    }
-  }
-  return true;
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -257,11 +171,10 @@ void RestoreScan::member_data(const char* data, size_t size) {
     case Kind::kOplog:
       splitter_->feed(data, size, [&](const uint8_t* doc, size_t len, int64_t index, uint64_t offset) {
         std::string what = where() + ": entry #" + std::to_string(index) + " at byte " + std::to_string(offset);
-        bson_t view;
-        bson_iter_t it;
-        if (!bson_init_static(&view, doc, len) || !bson_iter_init(&it, &view) || !strings_are_utf8(&it, 0))
+        // A structure that does not decode is refused by decode_oplog_entry below, as before.
+        if (check_bson_document(doc, len).verdict == BsonVerdict::kBadString)
           throw Error(ExitCode::kBadInput, what + " holds a string that is not valid UTF-8, or nests deeper than " +
-                                               std::to_string(kMaxNesting) + " levels");
+                                               std::to_string(kMaxBsonNesting) + " levels");
         OplogEntry entry = decode_oplog_entry(doc, len, what);
         if (oplog_entries_ == 0) oplog_first_ = entry.ts;
         else if (entry.ts <= oplog_last_) oplog_out_of_order_ = true;
@@ -275,19 +188,18 @@ void RestoreScan::member_data(const char* data, size_t size) {
 
 void RestoreScan::check_document(const uint8_t* doc, size_t len, int64_t index, uint64_t offset) {
   bson_t view;
-  size_t bad_offset = 0;
   auto at = [&] { return where() + ": document #" + std::to_string(index) + " at byte " + std::to_string(offset); };
   if (!bson_init_static(&view, doc, len))
     throw Error(ExitCode::kBadInput, at() + " does not decode as BSON (its length field is wrong)");
-  // The depth-bounded walk first: bson_validate recurses without a bound.
-  bson_iter_t it;
-  if (!bson_iter_init(&it, &view) || !strings_are_utf8(&it, 0))
+  // Structure and strings in one depth-bounded walk (bson_check.h), as strict as bson_validate.
+  BsonCheck check = check_bson_document(doc, len);
+  if (check.verdict == BsonVerdict::kBadString)
     throw Error(ExitCode::kBadInput, at() + " holds a string that is not valid UTF-8, or nests deeper than " +
-                                         std::to_string(kMaxNesting) + " levels");
-  // The structure only: strings_are_utf8 above was the UTF-8 check (one pass, not two).
-  if (!bson_validate(&view, BSON_VALIDATE_NONE, &bad_offset))
+                                         std::to_string(kMaxBsonNesting) + " levels");
+  if (check.verdict == BsonVerdict::kCorrupt)
     throw Error(ExitCode::kBadInput, at() + " does not decode as BSON (bad field at byte " +
-                                         std::to_string(bad_offset) + " of the document)");
+                                         std::to_string(check.offset) + " of the document)");
+  bson_iter_t it;
   if (!bson_iter_init_find(&it, &view, "_id")) throw Error(ExitCode::kBadInput, at() + " has no _id");
   std::string key;
   switch (bson_iter_type(&it)) {

@@ -1,5 +1,5 @@
 // Checks a backup while it streams past (archive_reader.h hands the members in): every member's sha256,
-// size and document count, every BSON document decoded (bson_validate) and every oplog entry decoded;
+// size and document count, every BSON document decoded (bson_check.h: structure and UTF-8) and every oplog entry decoded;
 // at the end, everything is compared with manifest.json — no member missing, none extra, every checksum
 // and count equal. manifest.json is the last member of an archive, so the comparison can only happen at
 // finish(); a restore therefore loads while scanning and decides at finish() whether to swap.
