@@ -28,6 +28,7 @@ struct MatchFlags {
 struct DetectorFlag {
   std::string name = "blazeface";
   std::string rotation = "turns";  // "all" found extra faces in portraits (biden2.jpg: 2); opt-in for now
+  float max_flip_error = vision::PipelineOptions{}.max_landmark_flip_error;
   void add_to(CLI::App* cmd) {
     cmd->add_option("--rotation-passes", rotation,
                     "all: also look in the photo turned +-30 degrees (tilted heads; ~3x the detection time) and, "
@@ -40,6 +41,11 @@ struct DetectorFlag {
                     "~70 ms per pass, the former default)")
         ->capture_default_str()
         ->check(CLI::IsMember({"blazeface", "ssd"}));
+    cmd->add_option("--max-flip-error", max_flip_error,
+                    "drop a detection whose 68 landmarks on the mirrored face disagree with its landmarks by more "
+                    "than this many eye distances (real faces 0.02-0.15, false faces 0.26-0.83; 0: keep them)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0f, 10.0f));
   }
   void apply(vision::DetectorOptions& options) const { options.model = vision::parse_detector_model(name); }
 };
@@ -53,6 +59,7 @@ inline std::unique_ptr<vision::FacePipeline> open_face_pipeline(const GlobalOpti
   detector.apply(pipeline->options().detector);
   pipeline->options().rotation.tilt_degrees = detector.rotation == "all" ? 30.0f : 0.0f;
   pipeline->options().rotation.quarter_turns_when_empty = detector.rotation != "off";
+  pipeline->options().max_landmark_flip_error = detector.max_flip_error;
   return pipeline;
 }
 

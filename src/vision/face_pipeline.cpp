@@ -1,5 +1,6 @@
 #include "vision/face_pipeline.h"
 
+#include "vision/false_face_filter.h"
 #include "vision/rotation_passes.h"
 
 namespace facecrowd::vision {
@@ -26,6 +27,7 @@ Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) 
   AlignedFace aligned = aligner_.align(bgr, f.landmarks);
   f.embedding = embedder_.embed(aligned.chip);
   f.quality = assess_face_quality(f.landmarks, aligned);
+  f.quality.landmark_flip_error = float(landmark_flip_error(f.landmarks, landmarks_.detect_mirrored(bgr, f.box)));
   f.chip = aligned.chip;
   return f;
 }
@@ -39,12 +41,8 @@ std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOption
 
 std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const DetectorOptions& options) {
   std::vector<Face> faces;
-  for (const FaceDetection& d : detector_.detect(bgr, options)) {
-    Face f = describe(bgr, d);
-    if (options_.drop_implausible_landmarks && f.quality.landmark_confidence <= 0) continue;
-    faces.push_back(std::move(f));
-  }
-  return faces;
+  for (const FaceDetection& d : detector_.detect(bgr, options)) faces.push_back(describe(bgr, d));
+  return keep_real_faces(std::move(faces), options_);
 }
 
 std::vector<Face> FacePipeline::analyse_file(const std::filesystem::path& path) {

@@ -49,6 +49,15 @@ struct PipelineOptions {
   // chip-alignment residual >= 8 px or eyes/nose/mouth out of order). Tiles upscale background texture
   // and a detector then sometimes scores it 0.6-0.8; real faces in data/faces have residuals of 1-5 px.
   bool drop_implausible_landmarks = true;
+  // Second check of the same kind, which also catches what the first lets through (issue 12): drop a
+  // detection whose landmarks on the mirrored crop disagree with its landmarks by more than this
+  // (FaceQuality::landmark_flip_error, in inter-ocular distances). Real faces: 0.02-0.09; false faces
+  // (a flag pin, a patterned suit, an eye region inside a face, a face lying on its side in a photo
+  // turned 90 degrees, which hid the turn passes): 0.12-0.83. 0: off.
+  float max_landmark_flip_error = 0.2f;
+  // Smaller than any face the detector can find (a 20 px face has ~8 px between the eyes): landmarks
+  // fitted to a speck (vision/false_face_filter.h).
+  float min_interocular_px = 4.0f;
   // Landmarks are run twice: on the detector's box, then on box_from_landmarks() of the first points, which
   // becomes the face's box. Detectors differ in where they put the box; this makes the crop (and so the
   // embedding) depend on the face, not on the detector.

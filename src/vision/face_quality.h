@@ -24,6 +24,10 @@ struct FaceQuality {
   float landmark_residual = 0;
   bool landmarks_plausible = false;
   float landmark_confidence = 0;
+  // landmark_flip_error() (landmark_detector.h) of the face's points against those found on its mirror
+  // image; set by FacePipeline::describe() (not part of `score`: the pipeline drops faces above
+  // PipelineOptions::max_landmark_flip_error instead).
+  float landmark_flip_error = 0;
   float score = 0;
 };
 

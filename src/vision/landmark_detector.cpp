@@ -3,6 +3,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace facecrowd::vision {
 
@@ -25,11 +26,17 @@ cv::Rect2f box_from_landmarks(const Landmarks68& points) {
   return {cx - w / 2, cy - h / 2, w, h};
 }
 
-Landmarks68 LandmarkDetector::detect(const cv::Mat& bgr, const cv::Rect2f& box) {
+Landmarks68 LandmarkDetector::detect(const cv::Mat& bgr, const cv::Rect2f& box) { return run(bgr, box, false); }
+
+Landmarks68 LandmarkDetector::detect_mirrored(const cv::Mat& bgr, const cv::Rect2f& box) { return run(bgr, box, true); }
+
+Landmarks68 LandmarkDetector::run(const cv::Mat& bgr, const cv::Rect2f& box, bool mirrored) {
   const double side = std::max(box.width, box.height);
   const double sx = box.x - (side - box.width) / 2, sy = box.y - (side - box.height) / 2;
   const double k = kInputSide / side;
-  cv::Matx23d crop_transform(k, 0, -sx * k, 0, k, -sy * k);
+  // Mirrored: crop column c shows what column (kInputSide - 1 - c) of the plain crop shows (pixel-exact).
+  cv::Matx23d crop_transform = mirrored ? cv::Matx23d(-k, 0, kInputSide - 1 + sx * k, 0, k, -sy * k)
+                                        : cv::Matx23d(k, 0, -sx * k, 0, k, -sy * k);
   cv::Mat crop;
   cv::warpAffine(bgr, crop, crop_transform, cv::Size(kInputSide, kInputSide), cv::INTER_LINEAR,
                  cv::BORDER_CONSTANT, cv::Scalar::all(0));
@@ -40,9 +47,45 @@ Landmarks68 LandmarkDetector::detect(const cv::Mat& bgr, const cv::Rect2f& box) 
   const float* p = out.ptr<float>();
   Landmarks68 points;
   for (int i = 0; i < 68; ++i) {
-    points[i] = cv::Point2f(float(sx + p[2 * i] * side), float(sy + p[2 * i + 1] * side));
+    double x = p[2 * i] * side, y = sy + p[2 * i + 1] * side;
+    if (mirrored) {
+      // Back to the image (x_crop = p * kInputSide was column kInputSide - 1 - x_crop of the plain crop),
+      // and to the point's own index: the mirrored image's left eye is the face's right eye.
+      points[size_t(mirrored_landmark(i))] = cv::Point2f(float(sx + (kInputSide - 1) / k - x), float(y));
+    } else {
+      points[size_t(i)] = cv::Point2f(float(sx + x), float(y));
+    }
   }
   return points;
+}
+
+int mirrored_landmark(int i) {
+  // iBUG 68: jaw 0-16, brows 17-21 | 22-26, nose bridge 27-30 (on the axis), nostrils 31-35, eyes 36-41 |
+  // 42-47, outer lips 48-59, inner lips 60-67.
+  if (i <= 16) return 16 - i;
+  if (i <= 26) return 43 - i;
+  if (i <= 30) return i;
+  if (i <= 35) return 66 - i;
+  if (i <= 47) {
+    static constexpr int eyes[12] = {45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40};
+    return eyes[i - 36];
+  }
+  if (i <= 54) return 102 - i;
+  if (i <= 59) return 114 - i;
+  if (i <= 64) return 124 - i;
+  return 132 - i;
+}
+
+double landmark_flip_error(const Landmarks68& points, const Landmarks68& from_mirror) {
+  double squares = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    cv::Point2f d = points[i] - from_mirror[i];
+    squares += double(d.dot(d));
+  }
+  cv::Point2f left(0, 0), right(0, 0);
+  for (int i = 36; i < 42; ++i) left += points[size_t(i)], right += points[size_t(i + 6)];
+  double interocular = cv::norm((right - left) * (1.0f / 6.0f));
+  return std::sqrt(squares / double(points.size())) / std::max(1.0, interocular);
 }
 
 }  // namespace facecrowd::vision

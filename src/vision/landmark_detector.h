@@ -22,12 +22,27 @@ using Landmarks68 = std::array<cv::Point2f, 68>;
 // landmark net sees independent of which detector found the face.
 cv::Rect2f box_from_landmarks(const Landmarks68& points);
 
+// The index of point `i`'s mirror image (left eye corner <-> right eye corner, ...); points on the face's
+// axis map to themselves.
+int mirrored_landmark(int i);
+
+// How differently the net places the points on a face and on its mirror image: RMS distance between
+// detect() and detect_mirrored() points, over the inter-ocular distance of `points`. A face is symmetric
+// enough that the two agree (0.03-0.06 on the faces of data/faces, up to ~0.09 on small, soft or turned
+// faces); on texture that only resembles a face (a flag pin, a collar, part of a face, a face lying on its
+// side) the net draws a different face each time (0.12-0.8). Measured in tools/calibrate_faces.md.
+double landmark_flip_error(const Landmarks68& points, const Landmarks68& from_mirror);
+
 class LandmarkDetector {
  public:
   explicit LandmarkDetector(const ModelFiles& models);
   Landmarks68 detect(const cv::Mat& bgr, const cv::Rect2f& box);
+  // The same crop mirrored left-right; the points are returned in the image's coordinates under their own
+  // (un-mirrored) indices, so for a real face they land where detect() puts them (landmark_flip_error()).
+  Landmarks68 detect_mirrored(const cv::Mat& bgr, const cv::Rect2f& box);
 
  private:
+  Landmarks68 run(const cv::Mat& bgr, const cv::Rect2f& box, bool mirrored);
   cv::dnn::Net net_;
 };
 
