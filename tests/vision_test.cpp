@@ -393,12 +393,13 @@ TEST(VisionPipeline, ExifRotatedCopyGivesTheSameEmbedding) {
   a = largest(fa), b = largest(fb);
   ASSERT_TRUE(a && b);
   EXPECT_LT(embedding_distance(a->embedding, b->embedding), 0.05f);
-  // Without the orientation tag the sideways pixels give a different (or no) face.
-  auto fc = pipeline().analyse(decode_image(encode(stored, ".jpg"), "sideways.jpg"));
-  const Face* c = largest(fc);
-  if (c) {
-    EXPECT_GT(embedding_distance(a->embedding, c->embedding), 0.1f);
-  }
+  // Without the orientation tag the upright pass finds no face in the sideways pixels (issue 12: it found
+  // 4 false ones, and the turn passes never ran); the turn passes find the same face.
+  cv::Mat sideways = decode_image(encode(stored, ".jpg"), "sideways.jpg");
+  EXPECT_TRUE(pipeline().analyse_upright(sideways, pipeline().options().detector).empty());
+  auto fc = pipeline().analyse(sideways);
+  ASSERT_EQ(fc.size(), 1u);
+  EXPECT_LT(embedding_distance(a->embedding, fc[0].embedding), 0.1f);
 }
 
 TEST(VisionPipeline, GreyAndAlphaPhotosStillMatchTheirPerson) {
