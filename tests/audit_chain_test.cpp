@@ -407,17 +407,38 @@ TEST(AuditChainHead, FoldingEveryEntryInTableOrderFindsWhatTheFullReadFinds) {
     tx.insert("auditlogs", seal_audit_entry(entry("seq.5"), 5, kAuditChainGenesis));
     tx.insert("auditlogs", seal_audit_entry(entry("seq.7.second"), 7, kAuditChainGenesis));
     tx.insert("auditlogs", entry("unchained.2"));
+    auto odd = entry("seq.as.text").to_json();  // chain fields of the wrong types: not chained
+    odd["seq"] = "9";
+    odd["hash"] = "ab";
+    tx.insert("auditlogs", Document::from_json(odd));
+    odd = entry("hash.as.number").to_json();
+    odd["seq"] = 9;
+    odd["hash"] = 12;
+    tx.insert("auditlogs", Document::from_json(odd));
     tx.commit();
   }
   auto tx = db->read();
-  AuditChainHead read = read_audit_chain_head(tx), folded;
+  AuditChainHead read = read_audit_chain_head(tx), folded, reference;
   tx.find("auditlogs", Query{}, [&](const Document& d) {
     fold_audit_chain_head(folded, d.get());
+    int64_t seq;  // the full read as it was written before the fold existed
+    std::string hash;
+    if (!audit_chain_fields(d.get(), seq, hash)) {
+      ++reference.unchained;
+    } else if (seq > reference.seq) {
+      reference.seq = seq;
+      reference.hash = hash;
+      reference.id = d.id_key().value_or("");
+    }
     return true;
   });
   EXPECT_EQ(read.seq, 7);
   EXPECT_EQ(read.id, tie_first);
-  EXPECT_EQ(read.unchained, 2);
+  EXPECT_EQ(read.unchained, 4);
+  EXPECT_EQ(reference.seq, read.seq);
+  EXPECT_EQ(reference.id, read.id);
+  EXPECT_EQ(reference.hash, read.hash);
+  EXPECT_EQ(reference.unchained, read.unchained);
   EXPECT_EQ(folded.seq, read.seq);
   EXPECT_EQ(folded.id, read.id);
   EXPECT_EQ(folded.hash, read.hash);

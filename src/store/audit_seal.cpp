@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
 #include <string_view>
 
@@ -182,16 +183,31 @@ bool audit_chain_fields(const bson_t* entry, int64_t& seq, std::string& hash) {
 }
 
 void fold_audit_chain_head(AuditChainHead& head, const bson_t* entry) {
-  int64_t seq;
-  std::string hash;
-  if (!audit_chain_fields(entry, seq, hash)) {
+  // audit_chain_fields in one pass, allocating nothing unless the entry is the new head: a restore runs
+  // this for every audit entry. As there, the first field of each name counts.
+  bson_iter_t it, seq_it, hash_it;
+  bool seq_seen = false, hash_seen = false;
+  if (bson_iter_init(&it, entry))
+    while ((!seq_seen || !hash_seen) && bson_iter_next(&it)) {
+      const char* key = bson_iter_key(&it);
+      if (!seq_seen && std::strcmp(key, "seq") == 0) {
+        seq_it = it;
+        seq_seen = true;
+      } else if (!hash_seen && std::strcmp(key, "hash") == 0) {
+        hash_it = it;
+        hash_seen = true;
+      }
+    }
+  if (!seq_seen || !(BSON_ITER_HOLDS_INT64(&seq_it) || BSON_ITER_HOLDS_INT32(&seq_it)) || !hash_seen ||
+      !BSON_ITER_HOLDS_UTF8(&hash_it)) {
     ++head.unchained;
-  } else if (seq > head.seq) {
-    head.seq = seq;
-    head.hash = std::move(hash);
-    bson_iter_t it;
-    head.id = bson_iter_init_find(&it, entry, "_id") ? id_key_of(it) : std::string();
+    return;
   }
+  int64_t seq = bson_iter_as_int64(&seq_it);
+  if (seq <= head.seq) return;
+  head.seq = seq;
+  head.hash = bson_iter_utf8(&hash_it, nullptr);
+  head.id = bson_iter_init_find(&it, entry, "_id") ? id_key_of(it) : std::string();
 }
 
 AuditChainHead read_audit_chain_head(Database::ReadTransaction& tx) { return read_head(tx); }
