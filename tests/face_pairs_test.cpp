@@ -136,6 +136,26 @@ TEST(FacePairs, CountsEveryGenuineAndImpostorPairAndRatesThemAtTheThreshold) {
   EXPECT_EQ(j["atThreshold"]["impostorAccepted"], 1);
 }
 
+// Issue 12: two small crowd faces embed close together; a stranger is compared with enrolled faces, which
+// enroll's quality gate keeps large and sharp. So the rates are also given over pairs with such a face.
+TEST(FacePairs, RatesOverPairsWithAnEnrollableFaceLeaveOutPairsOfTwoSmallFaces) {
+  PairFace big_ann = at_angle("ann", 0), small_ann = at_angle("ann", 30), small_bob = at_angle("bob", 34),
+           small_cid = at_angle("cid", 90);
+  big_ann.enrollable = true;
+  MatchPolicy policy;
+  policy.max_distance = float(chord(12));
+  auto r = evaluate_pairs({big_ann, small_ann, small_bob, small_cid}, policy);
+  EXPECT_EQ(r.impostor_pairs, 5u);
+  EXPECT_EQ(r.at_policy.impostor_accepted, 1u);   // small ann - small bob, 4 degrees
+  EXPECT_EQ(r.enrollable_impostor_pairs, 2u);     // big ann - bob, big ann - cid
+  EXPECT_EQ(r.enrollable_genuine_pairs, 1u);      // big ann - small ann
+  EXPECT_EQ(r.at_policy_enrollable.impostor_accepted, 0u);
+  EXPECT_EQ(r.at_policy_enrollable.genuine_rejected, 1u);  // 30 degrees apart
+  auto j = r.to_json();
+  EXPECT_EQ(j["withAnEnrollableFace"]["impostorPairs"], 2);
+  EXPECT_NE(r.text().find("pairs with an enrollable face"), std::string::npos);
+}
+
 TEST(FacePairs, MeanOfTheKNearestFacesOfAPersonOutvotesOneLookalikePhoto) {
   // The probe ann@0 is nearest to one stray bob photo (3 degrees), but ann's other photos are all close.
   std::vector<PairFace> faces = {at_angle("ann", 0), at_angle("ann", 5), at_angle("ann", 6), at_angle("ann", 7),

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "app/enrollment.h"
 #include "core/error.h"
 #include "vision/face_choice.h"
 
@@ -32,7 +33,7 @@ std::string label_of(const SplitFace& f) {
 
 // The boxed face, found in a crop of twice the box's size around it (so a small face is upscaled for the
 // detector like in a tile, and the neighbours of a group photo are mostly out of view).
-std::optional<vision::Embedding> boxed_face(vision::FacePipeline& pipeline, const cv::Mat& bgr, const cv::Rect2f& box) {
+std::optional<vision::Face> boxed_face(vision::FacePipeline& pipeline, const cv::Mat& bgr, const cv::Rect2f& box) {
   cv::Rect2f wide(box.x - box.width / 2, box.y - box.height / 2, box.width * 2, box.height * 2);
   cv::Rect crop = cv::Rect(wide) & cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (crop.area() <= 0) return std::nullopt;
@@ -41,7 +42,12 @@ std::optional<vision::Embedding> boxed_face(vision::FacePipeline& pipeline, cons
   auto faces = pipeline.analyse(part);
   auto at = vision::face_at(faces, local);
   if (!at) return std::nullopt;
-  return faces[*at].embedding;
+  return faces[*at];
+}
+
+bool enrollable(const vision::Face& f) {
+  const EnrollmentQuality gate;
+  return f.quality.interocular_px >= gate.min_interocular_px && f.quality.blur_variance >= gate.min_blur_variance;
 }
 
 struct Ranked {
@@ -106,12 +112,14 @@ std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const st
       it = loaded.emplace(f.image.string(), vision::load_image(f.image, pipeline.options().image)).first;
     }
     const cv::Mat& bgr = it->second;
+    std::optional<vision::Face> face;
     if (f.box) {
-      p.embedding = boxed_face(pipeline, bgr, *f.box);
+      face = boxed_face(pipeline, bgr, *f.box);
     } else {
       auto found = pipeline.analyse(bgr);
-      if (auto i = vision::choose_face(found)) p.embedding = found[*i].embedding;
+      if (auto i = vision::choose_face(found)) face = found[*i];
     }
+    if (face) p.embedding = face->embedding, p.enrollable = enrollable(*face);
     out.push_back(std::move(p));
     if (progress) progress(++done, faces.size());
   }
@@ -131,7 +139,7 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
   r.k_nearest = k_nearest;
   r.faces = faces.size();
   std::map<std::string, size_t> per_identity;
-  std::vector<float> genuine, impostor;
+  std::vector<float> genuine, impostor, enrollable_genuine, enrollable_impostor;
   std::vector<ScoredPair> impostors, genuines;
   for (size_t i = 0; i < faces.size(); ++i) {
     if (!faces[i].embedding) {
@@ -145,6 +153,7 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
       float d = vision::embedding_distance(*faces[i].embedding, *faces[j].embedding);
       bool same = faces[i].identity == faces[j].identity;
       (same ? genuine : impostor).push_back(d);
+      if (faces[i].enrollable || faces[j].enrollable) (same ? enrollable_genuine : enrollable_impostor).push_back(d);
       (same ? genuines : impostors)
           .push_back({faces[i].identity + " " + faces[i].label, faces[j].identity + " " + faces[j].label, d});
     }
@@ -153,6 +162,9 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
   r.genuine_pairs = genuine.size();
   r.impostor_pairs = impostor.size();
   r.at_policy = rates_at(policy.max_distance, genuine, impostor);
+  r.enrollable_genuine_pairs = enrollable_genuine.size();
+  r.enrollable_impostor_pairs = enrollable_impostor.size();
+  r.at_policy_enrollable = rates_at(policy.max_distance, enrollable_genuine, enrollable_impostor);
   for (float t : curve_thresholds) r.curve.push_back(rates_at(t, genuine, impostor));
   std::sort(impostors.begin(), impostors.end(), [](const auto& a, const auto& b) { return a.distance < b.distance; });
   std::sort(genuines.begin(), genuines.end(), [](const auto& a, const auto& b) { return a.distance > b.distance; });
@@ -199,6 +211,13 @@ nlohmann::json PairEvalReport::to_json() const {
             {"frr", at_policy.frr},
             {"impostorAccepted", at_policy.impostor_accepted},
             {"genuineRejected", at_policy.genuine_rejected}}},
+          {"withAnEnrollableFace",
+           {{"genuinePairs", enrollable_genuine_pairs},
+            {"impostorPairs", enrollable_impostor_pairs},
+            {"far", at_policy_enrollable.far},
+            {"frr", at_policy_enrollable.frr},
+            {"impostorAccepted", at_policy_enrollable.impostor_accepted},
+            {"genuineRejected", at_policy_enrollable.genuine_rejected}}},
           {"leaveOneOut",
            {{"genuineSearches", genuine_searches},
             {"rank1Correct", rank1_correct},
@@ -222,6 +241,10 @@ std::string PairEvalReport::text() const {
     << "at threshold " << at_policy.threshold << ": FAR " << percent(at_policy.far) << " (" << at_policy.impostor_accepted
     << " of " << impostor_pairs << " impostor pairs accepted), FRR " << percent(at_policy.frr) << " ("
     << at_policy.genuine_rejected << " of " << genuine_pairs << " genuine pairs rejected)\n";
+  s << "  pairs with an enrollable face (eyes >= 16 px apart, sharpness >= 20) on at least one side: FAR "
+    << percent(at_policy_enrollable.far) << " (" << at_policy_enrollable.impostor_accepted << " of "
+    << enrollable_impostor_pairs << " impostor pairs), FRR " << percent(at_policy_enrollable.frr) << " ("
+    << at_policy_enrollable.genuine_rejected << " of " << enrollable_genuine_pairs << " genuine pairs)\n";
   if (impostor_pairs && impostor_pairs < 1000)
     s << "  (with " << impostor_pairs << " impostor pairs a FAR below " << percent(1.0 / double(impostor_pairs))
       << " cannot be resolved)\n";

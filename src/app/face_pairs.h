@@ -8,7 +8,7 @@
 //    (reported; such faces take part in no pair).
 //  - evaluate_pairs(): at the policy's threshold (accept distance <= max_distance)
 //      FAR = impostor pairs accepted / impostor pairs,  FRR = genuine pairs rejected / genuine pairs,
-//    with the pair counts; the same for each threshold of `curve_thresholds` (the FAR/FRR curve). Then the
+//    with the pair counts, over all pairs and over the pairs with an enrollable face on at least one side; the same for each threshold of `curve_thresholds` (the FAR/FRR curve). Then the
 //    open-set figures with the full decision (app/match_policy.h: distance, margin, k nearest):
 //      rank-1: each face whose identity has other faces, searched among all other faces: top person right;
 //      identified: right and accepted;
@@ -33,6 +33,8 @@ struct PairFace {
   std::string identity;
   std::string label;  // the image (and box) it came from
   std::optional<vision::Embedding> embedding;
+  // enroll would accept it (app/enrollment.h's default EnrollmentQuality: eye distance, sharpness).
+  bool enrollable = false;
 };
 
 std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
@@ -55,6 +57,10 @@ struct PairEvalReport {
   size_t faces = 0, faces_without_face = 0, identities = 0;
   size_t genuine_pairs = 0, impostor_pairs = 0;
   RatePoint at_policy;                 // at policy.max_distance
+  // The same over the pairs with an enrollable face on at least one side: a stranger (any face) against a
+  // face that could be in the gallery, as recognition compares them (enroll refuses the others).
+  size_t enrollable_genuine_pairs = 0, enrollable_impostor_pairs = 0;
+  RatePoint at_policy_enrollable;
   std::vector<RatePoint> curve;
   size_t genuine_searches = 0, rank1_correct = 0, identified = 0;
   size_t stranger_searches = 0, stranger_accepted = 0;
