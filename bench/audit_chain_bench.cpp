@@ -1,4 +1,4 @@
-// The cost of the audit hash chain (app/audit_chain.h), as ratios against the same work without it:
+// The cost of the audit hash chain (app/records/audit_chain.h), as ratios against the same work without it:
 //   BM_AuditWrite/1   append_audit (seal: salt, commitment, hash, head read/cache) in its own transaction
 //   BM_AuditWrite/0   the baseline: the same document inserted plainly (what append_audit did before)
 //   BM_RetentionAudit/1  run_retention deleting 20,000 old audit entries (seq/hash read per entry,
@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <random>
 
-#include "app/audit.h"
-#include "app/retention.h"
+#include "app/records/audit.h"
+#include "app/records/retention.h"
 #include "store/data_dir.h"
 #include "store/database.h"
 

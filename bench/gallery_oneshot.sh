@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot recognition against a large gallery: `facecrowd recognize` on the same group photo and the same
 # data, scanning every embedding (no index: the baseline) and then through the cached HNSW index that
-# `facecrowd gallery index` writes (app/gallery_index.h). Each run is its own process, as an operator runs
+# `facecrowd gallery index` writes (app/faces/gallery_index.h). Each run is its own process, as an operator runs
 # it; the JSON's timings split a run into faces (decode + detect + describe), gallery (load from SQLite +
 # adopt the index) and search (every face). Peak RSS from /usr/bin/time.
 #

@@ -1,6 +1,6 @@
 // The export query parser (`--query`), and an accepted filter applied to a document and turned into an
 // index query for every collection.
-#include "app/document_filter.h"
+#include "app/records/document_filter.h"
 #include "core/error.h"
 #include "store/document.h"
 

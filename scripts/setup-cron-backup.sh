@@ -3,7 +3,7 @@
 #
 #   0 1 * * *   facecrowd backup            daily backup at 01:00 (prunes archives older than 30 days)
 #   0 2 * * *   facecrowd retention run     retention and archival at 02:00
-#   30 2 * * *  facecrowd gallery index     refresh the face search index at 02:30 (app/gallery_index.h)
+#   30 2 * * *  facecrowd gallery index     refresh the face search index at 02:30 (app/faces/gallery_index.h)
 #   0 3 * * 0   facecrowd check --read-data weekly scrub on Sunday 03:00: live store, ledger, slices, every archive
 #   * * * * *   facecrowd oplog ship        oplog shipping every minute (point-in-time recovery, RPO 60 s)
 #

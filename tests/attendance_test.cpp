@@ -1,12 +1,12 @@
-// `facecrowd recognize` and `facecrowd attendance list` on real group photos (app/attendance.h).
+// `facecrowd recognize` and `facecrowd attendance list` on real group photos (app/faces/attendance.h).
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <map>
 
-#include "app/audit.h"
-#include "app/unknown_faces.h"
+#include "app/records/audit.h"
+#include "app/faces/unknown_faces.h"
 #include "face_test_support.h"
 #include "vision/image_loader.h"
 
@@ -86,7 +86,7 @@ TEST_F(AttendanceTest, GroupPhotoRecognisesBothOnceAndReuploadKeepsTheMostConfid
   // The same photo again changes no record.
   auto third = world.cli_json("recognize " + group("two_people.jpg") + " --session class-7A-2026-03-02");
   for (const auto& r : third["recognised"]) EXPECT_EQ(r["record"], "kept");
-  // 3: the two people, and the record of obama_and_biden.jpg's unknown faces (app/attendance.h).
+  // 3: the two people, and the record of obama_and_biden.jpg's unknown faces (app/faces/attendance.h).
   EXPECT_EQ(world.count("attendances"), 3u);
   // Another session is another record.
   world.cli_json("recognize " + group("two_people.jpg") + " --session class-7A-2026-03-03");

@@ -1,4 +1,4 @@
-// The tamper-evident audit trail (app/audit_chain.h): every entry is chained by hash; `audit verify`
+// The tamper-evident audit trail (app/records/audit_chain.h): every entry is chained by hash; `audit verify`
 // names an entry changed, removed, inserted or reordered directly in the SQLite file; an erasure, a
 // retention run and a restore keep the chain verifiable; a backup's recorded head catches a truncation.
 #include <gtest/gtest.h>
@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/audit.h"
-#include "app/audit_chain.h"
-#include "app/erasure.h"
-#include "app/retention.h"
+#include "app/records/audit.h"
+#include "app/records/audit_chain.h"
+#include "app/privacy/erasure.h"
+#include "app/records/retention.h"
 #include "backup/point_in_time.h"
 #include "core/object_id.h"
 #include "store/audit_seal.h"

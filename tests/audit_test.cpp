@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "app/audit.h"
+#include "app/records/audit.h"
 #include "core/error.h"
 #include "store/data_dir.h"
 #include "store/database.h"

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "app/eval_crowd.h"
+#include "devtools/eval_crowd.h"
 #include "core/error.h"
 #include "face_test_support.h"
 #include "store/file_store.h"

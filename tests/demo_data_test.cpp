@@ -7,8 +7,8 @@
 #include <regex>
 #include <set>
 
-#include "app/demo_data.h"
-#include "app/retention.h"
+#include "devtools/demo_data.h"
+#include "app/records/retention.h"
 #include "core/error.h"
 #include "store/data_dir.h"
 #include "store/database.h"
@@ -174,7 +174,7 @@ TEST(DemoData, SameSeedGivesTheSameDocuments) {
     std::string all;
     auto r = db.read();
     r.find(collection, Query{{}, "_id"}, [&](const Document& d) {
-      // An audit entry's chain fields hang on a fresh random salt (app/audit_chain.h): not demo content.
+      // An audit entry's chain fields hang on a fresh random salt (app/records/audit_chain.h): not demo content.
       bson_t content;
       bson_init(&content);
       bson_copy_to_excluding_noinit(d.get(), &content, "detailsSalt", "detailsCommit", "prevHash", "hash", nullptr);

@@ -4,7 +4,7 @@
 // point in time from the bucket, wrong keys, and credentials from ~/.aws/credentials kept out of output.
 #include <gtest/gtest.h>
 
-#include "app/erasure_ledger.h"
+#include "app/privacy/erasure_ledger.h"
 #include "core/object_id.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"

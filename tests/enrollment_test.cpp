@@ -1,4 +1,4 @@
-// `facecrowd enroll` and `facecrowd profiles` on real photos (app/enrollment.h, app/profiles.h): what is
+// `facecrowd enroll` and `facecrowd profiles` on real photos (app/faces/enrollment.h, app/faces/profiles.h): what is
 // written, what is refused and why, and that a refused enrollment writes nothing.
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "app/gallery_loader.h"
+#include "app/faces/gallery_loader.h"
 #include "face_test_support.h"
 
 namespace facecrowd {

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "app/audit.h"
-#include "app/audit_chain.h"
+#include "app/records/audit.h"
+#include "app/records/audit_chain.h"
 #include "core/object_id.h"
 #include "store/data_dir.h"
 #include "store/database.h"

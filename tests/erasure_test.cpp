@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/audit.h"
-#include "app/erasure.h"
+#include "app/records/audit.h"
+#include "app/privacy/erasure.h"
 #include "core/object_id.h"
 #include "store/file_store.h"
 #include "restore_test_support.h"

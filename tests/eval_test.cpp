@@ -5,8 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "app/eval_detect.h"
-#include "app/eval_faces.h"
+#include "devtools/eval_detect.h"
+#include "devtools/eval_faces.h"
 #include "core/error.h"
 #include "test_support.h"
 

@@ -6,8 +6,8 @@
 
 #include <sstream>
 
-#include "app/document_filter.h"
-#include "app/export.h"
+#include "app/records/document_filter.h"
+#include "app/records/export.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 #include "store/data_dir.h"

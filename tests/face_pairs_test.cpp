@@ -1,4 +1,4 @@
-// The impostor-pair evaluation (app/face_split.h, app/face_pairs.h) and the main-face choice
+// The impostor-pair evaluation (devtools/face_split.h, devtools/face_pairs.h) and the main-face choice
 // (vision/face_choice.h), on synthetic data: no models needed.
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "app/face_pairs.h"
-#include "app/face_split.h"
+#include "devtools/face_pairs.h"
+#include "devtools/face_split.h"
 #include "core/error.h"
 #include "test_support.h"
 #include "vision/face_choice.h"

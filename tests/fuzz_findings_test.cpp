@@ -5,7 +5,7 @@
 // wrong verdict, an exit code).
 #include <gtest/gtest.h>
 
-#include "app/document_filter.h"
+#include "app/records/document_filter.h"
 #include "backup/restore.h"
 #include "restore_test_support.h"
 

@@ -1,5 +1,5 @@
 // The gallery's HNSW index as a file: vision::Gallery::save_index/adopt_index, and the cache beside the
-// database that enroll and recognize search through (app/gallery_index.h), erasure included.
+// database that enroll and recognize search through (app/faces/gallery_index.h), erasure included.
 #include <gtest/gtest.h>
 
 #include <bson/bson.h>
@@ -8,9 +8,9 @@
 #include <random>
 #include <set>
 
-#include "app/erasure.h"
-#include "app/erasure_ledger.h"
-#include "app/gallery_index.h"
+#include "app/privacy/erasure.h"
+#include "app/privacy/erasure_ledger.h"
+#include "app/faces/gallery_index.h"
 #include "core/error.h"
 #include "store/database.h"
 #include "store/schema.h"

@@ -1,5 +1,5 @@
 // vision/gallery.h on synthetic vectors (exact and HNSW agree; add/remove while serving), and the
-// calibration of the match policy (app/match_policy.h) on the real identities in ../shared/data/faces.
+// calibration of the match policy (app/faces/match_policy.h) on the real identities in ../shared/data/faces.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,8 +8,8 @@
 #include <random>
 #include <thread>
 
-#include "app/gallery_loader.h"
-#include "app/match_policy.h"
+#include "app/faces/gallery_loader.h"
+#include "app/faces/match_policy.h"
 #include "core/error.h"
 #include "store/database.h"
 #include "test_support.h"
@@ -280,7 +280,7 @@ TEST(GalleryCalibration, DefaultPolicyOnSharedIdentities) {
 namespace facecrowd {
 namespace {
 
-// load_gallery (app/gallery_loader.h): only embeddings of the asked model, ids as documented.
+// load_gallery (app/faces/gallery_loader.h): only embeddings of the asked model, ids as documented.
 TEST(GalleryLoader, LoadsEmbeddingsOfTheModelOnly) {
   TempDir dir;
   auto db = Database::open(DataDir::open(dir.path() / "data"), std::string(kDefaultDatabase));

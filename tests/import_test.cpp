@@ -9,10 +9,10 @@
 #include <map>
 #include <set>
 
-#include "app/gallery_loader.h"
+#include "app/faces/gallery_loader.h"
 #include "app/import/import_mapping.h"
 #include "app/service.h"
-#include "app/users.h"
+#include "app/users/users.h"
 #include "face_test_support.h"
 #include "core/error.h"
 #include "store/file_store.h"

@@ -1,4 +1,4 @@
-// Losing the erasure ledger is never silent (DESIGN invariant 5, app/ledger_integrity.h): the databases
+// Losing the erasure ledger is never silent (DESIGN invariant 5, app/privacy/ledger_integrity.h): the databases
 // and every backup record the ledger's length and hash, every backup carries a copy, `person erasures`
 // reports a missing, cut or replaced ledger as an error, and no restore of any backup brings an erased
 // person back with a lost ledger: it re-creates the ledger from an intact copy or refuses, naming one.
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/erasure_ledger.h"
+#include "app/privacy/erasure_ledger.h"
 #include "core/object_id.h"
 #include "restore_test_support.h"
 

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/audit.h"
-#include "app/retention.h"
+#include "app/records/audit.h"
+#include "app/records/retention.h"
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "test_support.h"

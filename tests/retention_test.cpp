@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "app/retention.h"
+#include "app/records/retention.h"
 #include "core/error.h"
 #include "store/audit_seal.h"
 #include "store/data_dir.h"

@@ -1,6 +1,6 @@
 // A backup checks what it writes (a corrupt record or a stored file whose bytes no longer match its
 // sha256 fails the backup loudly), verify re-checks stored files' hashes, and `facecrowd check` scrubs the
-// live store (and with --read-data every archive), naming what is damaged (app/scrub.h).
+// live store (and with --read-data every archive), naming what is damaged (app/recovery/scrub.h).
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "app/scrub.h"
+#include "app/recovery/scrub.h"
 #include "backup/backup_status.h"
 #include "backup/catalog.h"
 #include "backup/verify.h"

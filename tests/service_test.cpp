@@ -5,10 +5,10 @@
 #include <future>
 #include <thread>
 
-#include "app/attendance.h"
-#include "app/audit.h"
-#include "app/erasure.h"
-#include "app/gallery_loader.h"
+#include "app/faces/attendance.h"
+#include "app/records/audit.h"
+#include "app/privacy/erasure.h"
+#include "app/faces/gallery_loader.h"
 #include "app/restore_gate.h"
 #include "app/service.h"
 #include "core/files.h"

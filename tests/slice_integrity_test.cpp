@@ -6,7 +6,7 @@
 #include <fstream>
 #include <set>
 
-#include "app/offsite_restore.h"
+#include "app/recovery/offsite_restore.h"
 #include "backup/backup_status.h"
 #include "backup/offsite/offsite_push.h"
 #include "backup/oplog_shipper.h"

@@ -1,9 +1,9 @@
 // A group photo in which nobody was recognised is evidence too: `recognize` records its unknown faces in
 // an attendance record that points to the photo, so `retention run` keeps the photo for the attendance
-// retention period like every other group photo, and deletes both together after it (app/attendance.cpp).
+// retention period like every other group photo, and deletes both together after it (app/faces/attendance.cpp).
 #include <gtest/gtest.h>
 
-#include "app/retention.h"
+#include "app/records/retention.h"
 #include "core/utc_time.h"
 #include "face_test_support.h"
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <map>
 
-#include "app/eval_detect.h"
+#include "devtools/eval_detect.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "test_support.h"

@@ -6,9 +6,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "app/audit.h"
-#include "app/gallery_loader.h"
-#include "app/profiles.h"
+#include "app/records/audit.h"
+#include "app/faces/gallery_loader.h"
+#include "app/faces/profiles.h"
 #include "store/file_store.h"
 #include "core/error.h"
 #include "core/sha256.h"

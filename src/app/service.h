@@ -31,14 +31,14 @@
 #include <string>
 #include <vector>
 
-#include "app/attendance.h"
-#include "app/crowd_counts.h"
-#include "app/enrollment.h"
-#include "app/erasure.h"
+#include "app/faces/attendance.h"
+#include "app/crowd/crowd_counts.h"
+#include "app/faces/enrollment.h"
+#include "app/privacy/erasure.h"
 #include "app/restore_gate.h"
-#include "app/restore_with_erasures.h"
-#include "app/unknown_faces.h"
-#include "app/users.h"
+#include "app/recovery/restore_with_erasures.h"
+#include "app/faces/unknown_faces.h"
+#include "app/users/users.h"
 #include "core/secret.h"
 #include "core/utc_time.h"
 #include "store/data_dir.h"
@@ -100,10 +100,10 @@ class Service {
   size_t gallery_embeddings() const;
 
   EnrollResult enroll(const Actor& actor, EnrollRequest request);
-  // Keeps unknown faces (crops, embeddings) and stores the annotated photo (app/unknown_faces.h).
+  // Keeps unknown faces (crops, embeddings) and stores the annotated photo (app/faces/unknown_faces.h).
   RecognizeResult recognize(const Actor& actor, RecognizeRequest request);
 
-  // Unknown faces (app/unknown_faces.h). assign_unknown_face() enrolls the face's crop through enroll()
+  // Unknown faces (app/faces/unknown_faces.h). assign_unknown_face() enrolls the face's crop through enroll()
   // (into `person_id`, else the profile named `name`, created when none is) and, in the same write
   // transaction, takes the face out of the unknown ones and gives the person the session's record.
   // Error(kNotFound): no such unknown face / person; kBadInput: the face has no stored crop or the crop

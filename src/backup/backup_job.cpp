@@ -193,7 +193,7 @@ void write_members(Database& db, ArchiveWriter& archive, const std::vector<std::
     auto txn = db.read();  // one snapshot for every collection
     m.oplog_start = txn.position();
     ledger_text = read_ledger_for_backup(db, ledger_path);  // on the snapshot's connection
-    // The audit chain's head at the snapshot (app/audit_chain.h): a later edit or truncation of the live
+    // The audit chain's head at the snapshot (app/records/audit_chain.h): a later edit or truncation of the live
     // log is found by `audit verify --against` this archive.
     auto head = read_audit_chain_head(txn);
     m.audit_chain_seq = head.seq;

@@ -168,7 +168,7 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
     m.erasure_ledger = LedgerFingerprint::from_json(j["erasure_ledger"]);
     if (!m.erasure_ledger) throw bad("malformed erasure_ledger (want {\"entries\": N, \"sha256\": …})");
   }
-  if (top.has("audit_chain")) {  // the audit chain's head at the snapshot (app/audit_chain.h)
+  if (top.has("audit_chain")) {  // the audit chain's head at the snapshot (app/records/audit_chain.h)
     const auto& chain_json = top.at("audit_chain");
     if (!chain_json.is_object()) top.fail("audit_chain", "is not an object");
     Fields chain(chain_json, "audit_chain.", what);

@@ -8,7 +8,7 @@
 //                                                        //   entries start < ts <= end written meanwhile
 //    "files": [{"path": "face-recognition/users.bson", "sha256": "…", "bytes": 123, "documents": 4}, …],
 //    "audit_chain": {"seq": 12, "hash": "…"}}            // optional: the audit chain's head at the snapshot
-//                                                        //   (app/audit_chain.h); absent when none
+//                                                        //   (app/records/audit_chain.h); absent when none
 //
 // Paths are relative to the archive's top folder `backup_<db>_YYYYMMDD_HHMMSS/`. "documents" is the
 // number of BSON documents in a .bson member and -1 for other members. manifest.json itself is the

@@ -1,8 +1,8 @@
-// `facecrowd attendance list`: attendance records by session, person or time (app/attendance.h).
+// `facecrowd attendance list`: attendance records by session, person or time (app/faces/attendance.h).
 #include <iomanip>
 #include <iostream>
 
-#include "app/attendance.h"
+#include "app/faces/attendance.h"
 #include "cli/command.h"
 #include "cli/flag_values.h"
 #include "core/error.h"

@@ -1,7 +1,7 @@
-// `facecrowd audit list`: what changed, newest first (app/audit.h).
+// `facecrowd audit list`: what changed, newest first (app/records/audit.h).
 #include <iostream>
 
-#include "app/audit.h"
+#include "app/records/audit.h"
 #include "cli/command.h"
 #include "cli/flag_values.h"
 #include "core/error.h"

@@ -1,10 +1,10 @@
-// `facecrowd audit verify`: checks the audit log's hash chain (app/audit_chain.h), and optionally that
+// `facecrowd audit verify`: checks the audit log's hash chain (app/records/audit_chain.h), and optionally that
 // the log still holds the chain head a backup recorded (`--against ARCHIVE|latest`, repeatable).
 #include <iostream>
 #include <set>
 
-#include "app/audit_chain.h"
-#include "app/erasure_ledger.h"
+#include "app/records/audit_chain.h"
+#include "app/privacy/erasure_ledger.h"
 #include "backup/archive_reader.h"
 #include "backup/catalog.h"
 #include "backup/manifest.h"

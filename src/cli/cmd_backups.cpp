@@ -3,7 +3,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "app/backup_listing.h"
+#include "app/recovery/backup_listing.h"
 #include "backup/backup_status.h"
 #include "backup/backup_window.h"
 #include "backup/catalog.h"

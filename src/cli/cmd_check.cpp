@@ -1,8 +1,8 @@
-// `facecrowd check [--read-data]`: the scrub (app/scrub.h). Exit 0 when nothing is damaged, 3 when
+// `facecrowd check [--read-data]`: the scrub (app/recovery/scrub.h). Exit 0 when nothing is damaged, 3 when
 // something is, 4 when there is no data directory.
 #include <iostream>
 
-#include "app/scrub.h"
+#include "app/recovery/scrub.h"
 #include "cli/command.h"
 #include "core/error.h"
 

@@ -1,8 +1,8 @@
-// `facecrowd crowd IMAGE --location L`, `crowd list`, `crowd summary`: head counts (app/crowd_counts.h).
+// `facecrowd crowd IMAGE --location L`, `crowd list`, `crowd summary`: head counts (app/crowd/crowd_counts.h).
 #include <iomanip>
 #include <iostream>
 
-#include "app/crowd_counts.h"
+#include "app/crowd/crowd_counts.h"
 #include "cli/command.h"
 #include "cli/flag_values.h"
 #include "core/error.h"

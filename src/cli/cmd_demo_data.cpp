@@ -1,9 +1,9 @@
-// `facecrowd demo-data`: fills a database with a realistic synthetic deployment (app/demo_data.h).
+// `facecrowd demo-data`: fills a database with a realistic synthetic deployment (devtools/demo_data.h).
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
-#include "app/demo_data.h"
+#include "devtools/demo_data.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"

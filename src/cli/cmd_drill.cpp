@@ -3,7 +3,7 @@
 // scripts/dr-drill.sh runs the drill and calls this.
 #include <iostream>
 
-#include "app/audit.h"
+#include "app/records/audit.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/data_dir.h"

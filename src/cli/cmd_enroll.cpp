@@ -1,8 +1,8 @@
-// `facecrowd enroll`: photos of one person -> their face profile (app/enrollment.h).
+// `facecrowd enroll`: photos of one person -> their face profile (app/faces/enrollment.h).
 #include <iostream>
 
-#include "app/enrollment.h"
-#include "app/profiles.h"
+#include "app/faces/enrollment.h"
+#include "app/faces/profiles.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "core/error.h"

@@ -1,5 +1,5 @@
 // `facecrowd eval faces|detect|crowd`: recognition, detection and counting quality on labelled data
-// (app/eval_faces.h, app/eval_detect.h, app/eval_crowd.h). Reads images and models only; writes nothing
+// (devtools/eval_faces.h, devtools/eval_detect.h, devtools/eval_crowd.h). Reads images and models only; writes nothing
 // to the store.
 #include <chrono>
 #include <filesystem>
@@ -10,11 +10,11 @@
 #include <optional>
 #include <set>
 
-#include "app/eval_crowd.h"
-#include "app/eval_detect.h"
-#include "app/eval_faces.h"
-#include "app/face_pairs.h"
-#include "app/face_split.h"
+#include "devtools/eval_crowd.h"
+#include "devtools/eval_detect.h"
+#include "devtools/eval_faces.h"
+#include "devtools/face_pairs.h"
+#include "devtools/face_split.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "core/error.h"
@@ -84,7 +84,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
       "  unknown rejection: photos of people not in the gallery (--unknown, or identities --split leaves\n"
       "    with too few photos) that the policy rejects, and the same leave-one-identity-out.\n"
       "The match policy is recognition's: --threshold/--min-margin, else $FACECROWD_MATCH_THRESHOLD /\n"
-      "$FACECROWD_MATCH_MARGIN, else the calibrated defaults (app/match_policy.h).\n"
+      "$FACECROWD_MATCH_MARGIN, else the calibrated defaults (app/faces/match_policy.h).\n"
       "Examples:\n"
       "  facecrowd eval faces --gallery enrolled/ --probe probes/ --unknown strangers/\n"
       "  facecrowd eval faces --identities ../shared/data/faces/identities --split 1 --csv probes.csv\n"
@@ -104,7 +104,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   opts->match.add_to(cmd);
   opts->detector.add_to(cmd);
   cmd->add_option("--min-face-px", opts->min_face_px, "smallest face to look for, pixels (default: the detector's)");
-  cmd->add_option("--pairs", opts->pairs, "face split JSON (app/face_split.h): evaluate all pairs of one --set");
+  cmd->add_option("--pairs", opts->pairs, "face split JSON (devtools/face_split.h): evaluate all pairs of one --set");
   cmd->add_option("--set", opts->set, "with --pairs: which set (calibration or evaluation)")->capture_default_str();
   cmd->add_option("--root", opts->roots, "with --pairs: NAME=DIR replaces the split's root NAME (repeatable)");
   cmd->add_option("--curve", opts->curve, "with --pairs: write FAR and FRR per threshold 0.20..0.80 to FILE (CSV)");

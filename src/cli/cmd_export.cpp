@@ -1,9 +1,9 @@
-// `facecrowd export`: one collection as Extended JSON lines, like mongoexport (app/export.h).
+// `facecrowd export`: one collection as Extended JSON lines, like mongoexport (app/records/export.h).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "app/export.h"
+#include "app/records/export.h"
 #include "cli/command.h"
 #include "store/schema.h"
 

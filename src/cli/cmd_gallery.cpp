@@ -1,9 +1,9 @@
 // `facecrowd gallery index`: builds or refreshes the cached HNSW index of the enrolled faces
-// (app/gallery_index.h) that enroll and recognize search through when it pays.
+// (app/faces/gallery_index.h) that enroll and recognize search through when it pays.
 #include <chrono>
 #include <iostream>
 
-#include "app/gallery_index.h"
+#include "app/faces/gallery_index.h"
 #include "cli/command.h"
 #include "store/schema.h"
 #include "vision/model_files.h"

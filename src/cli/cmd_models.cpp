@@ -1,7 +1,7 @@
-// `facecrowd models check`: the prepared models are there, unaltered and runnable (app/models_check.h).
+// `facecrowd models check`: the prepared models are there, unaltered and runnable (vision/models_check.h).
 #include <iostream>
 
-#include "app/models_check.h"
+#include "vision/models_check.h"
 #include "cli/command.h"
 #include "vision/model_files.h"
 

@@ -1,9 +1,9 @@
-// `facecrowd person delete ID` (GDPR erasure) and `facecrowd person erasures` (the ledger) — app/erasure.h.
+// `facecrowd person delete ID` (GDPR erasure) and `facecrowd person erasures` (the ledger) — app/privacy/erasure.h.
 // The `person` group may also hold the enrollment commands of another file: both find-or-create it.
 #include <iostream>
 
-#include "app/erasure.h"
-#include "app/ledger_integrity.h"
+#include "app/privacy/erasure.h"
+#include "app/privacy/ledger_integrity.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"

@@ -1,8 +1,8 @@
-// `facecrowd profiles list|show|update`: the face profiles' non-biometric fields (app/profiles.h).
+// `facecrowd profiles list|show|update`: the face profiles' non-biometric fields (app/faces/profiles.h).
 #include <iomanip>
 #include <iostream>
 
-#include "app/profiles.h"
+#include "app/faces/profiles.h"
 #include "cli/command.h"
 #include "core/display_text.h"
 #include "store/schema.h"

@@ -1,9 +1,9 @@
-// `facecrowd recognize PHOTO --session S`: attendance from a group photo (app/attendance.h).
+// `facecrowd recognize PHOTO --session S`: attendance from a group photo (app/faces/attendance.h).
 #include <iomanip>
 #include <iostream>
 
-#include "app/attendance.h"
-#include "app/gallery_index.h"
+#include "app/faces/attendance.h"
+#include "app/faces/gallery_index.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "cli/flag_values.h"

@@ -2,8 +2,8 @@
 #include <iomanip>
 #include <iostream>
 
-#include "app/offsite_restore.h"
-#include "app/restore_with_erasures.h"
+#include "app/recovery/offsite_restore.h"
+#include "app/recovery/restore_with_erasures.h"
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"

@@ -1,10 +1,10 @@
 // `facecrowd retention run`: deletes and archives old records and sweeps unreferenced files
-// (app/retention.h).
+// (app/records/retention.h).
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
-#include "app/retention.h"
+#include "app/records/retention.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"

@@ -1,7 +1,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "app/stats.h"
+#include "app/records/stats.h"
 #include "cli/command.h"
 #include "store/schema.h"
 

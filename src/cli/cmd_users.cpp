@@ -1,5 +1,5 @@
 // `facecrowd users add|list|disable|enable|reset-password` and `facecrowd users key add|list|revoke`
-// (app/users.h). Passwords are read from stdin only (--password-stdin): never from argv, where `ps` and
+// (app/users/users.h). Passwords are read from stdin only (--password-stdin): never from argv, where `ps` and
 // shell history would show them. Nothing here prints a password or a hash; an API key is printed once.
 #include <termios.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <iomanip>
 #include <iostream>
 
-#include "app/audit.h"
-#include "app/users.h"
+#include "app/records/audit.h"
+#include "app/users/users.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/secret.h"

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "app/match_policy.h"
+#include "app/faces/match_policy.h"
 #include "cli/command.h"
 #include "vision/face_pipeline.h"
 

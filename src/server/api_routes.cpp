@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <fstream>
 
-#include "app/audit.h"
-#include "app/backup_listing.h"
-#include "app/export.h"
-#include "app/profiles.h"
-#include "app/retention.h"
-#include "app/stats.h"
-#include "app/unknown_faces.h"
+#include "app/records/audit.h"
+#include "app/recovery/backup_listing.h"
+#include "app/records/export.h"
+#include "app/faces/profiles.h"
+#include "app/records/retention.h"
+#include "app/records/stats.h"
+#include "app/faces/unknown_faces.h"
 #include "backup/backup_job.h"
 #include "backup/backup_status.h"
 #include "backup/verify.h"

@@ -1,4 +1,4 @@
-// The storage side of the audit chain (app/audit_chain.h describes it: fields, hashing, verification):
+// The storage side of the audit chain (app/records/audit_chain.h describes it: fields, hashing, verification):
 // sealing an entry as the next link, and where the chain ends. Kept in store/, below app/ and backup/,
 // because a restore (backup/) writes its own audit entry and a backup records the head in its manifest.
 //
@@ -38,11 +38,11 @@ std::string audit_details_commitment(const std::string& salt, std::string_view d
 Document seal_audit_entry(const Document& entry, int64_t seq, const std::string& prev_hash);
 
 // The head after which the next entry goes, inside `tx`; starts the chain when the log holds only
-// unchained entries (the migration in app/audit_chain.h) and returns the new head.
+// unchained entries (the migration in app/records/audit_chain.h) and returns the new head.
 AuditChainHead audit_chain_head_for_append(Database::WriteTransaction& tx);
 
 // Seals `entry` (a complete audit document; an `_id` is added first when missing) as the next link of `tx`'s chain, inserts it
-// and caches the new head; returns its key. app/audit.h's append_audit(), demo data and a restore's own
+// and caches the new head; returns its key. app/records/audit.h's append_audit(), demo data and a restore's own
 // entry go through here; nothing else inserts into auditlogs. `may_start_chain` false (a restore): in a
 // log from before the chain the entry is inserted as the others are, unchained, so that restoring an old
 // archive reproduces its documents one for one (verify compares counts); the next audited write

@@ -148,7 +148,7 @@ class Database::WriteTransaction {
 
   // Rewrites oplog entries in place, keeping each ts: `fn` gets every entry (ts order) and returns the
   // replacement entry, or nullopt to keep it. Returns how many were replaced. The one sanctioned exception
-  // to an append-only oplog: a GDPR erasure (app/erasure.h) must leave the person nowhere, the live oplog
+  // to an append-only oplog: a GDPR erasure (app/privacy/erasure.h) must leave the person nowhere, the live oplog
   // included. Entries already shipped or in archives are outside the data directory and unaffected.
   int64_t rewrite_oplog(const std::function<std::optional<Document>(const OplogEntry& entry)>& fn);
 

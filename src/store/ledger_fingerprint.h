@@ -1,4 +1,4 @@
-// The fingerprint of an append-only JSON-lines ledger (the erasure ledger, app/erasure_ledger.h): how
+// The fingerprint of an append-only JSON-lines ledger (the erasure ledger, app/privacy/erasure_ledger.h): how
 // many complete lines it holds and the sha256 of exactly those bytes. Because a ledger only ever grows,
 // a fingerprint taken at any time must stay a PREFIX of the ledger: the first `entries` lines of the
 // ledger, later, hash to the same sha256. A ledger that is missing, shorter, or different in its first

@@ -16,11 +16,11 @@
 // add() with an embedding id already present replaces that embedding (its vector and its person).
 // Locking: the Gallery is thread-safe by an internal reader/writer lock: add/remove_person take it
 // exclusively, search/size/people take it shared, so many recognitions can search while an enrollment adds.
-// The index as a file (app/gallery_index.h keeps it as a cache beside the store): save_index() writes
+// The index as a file (app/faces/gallery_index.h keeps it as a cache beside the store): save_index() writes
 // hnswlib's file and returns the embedding id of each label; adopt_index() loads such a file into a gallery
 // filled by add() and reconciles it with what the gallery holds now, so a one-shot command gets HNSW search
 // for the cost of reading the file plus one addPoint per embedding the file lacks.
-// Nothing here knows about the store (app/gallery_loader.h builds a Gallery from faceprofiles).
+// Nothing here knows about the store (app/faces/gallery_loader.h builds a Gallery from faceprofiles).
 #pragma once
 
 #include <array>

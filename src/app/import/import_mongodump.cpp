@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "app/audit.h"
+#include "app/records/audit.h"
 #include "app/import/import_run.h"
 #include "core/error.h"
 #include "core/files.h"

@@ -16,7 +16,7 @@
 //    are refused as a whole, with their document counts; `system.*` collections are skipped and counted.
 //  - users: kind "user", username, email, role (through the mapping's values), passwordHash kept when it is
 //    a bcrypt hash ($2a$/$2b$/$2y$), which login verifies with crypt_r and upgrades to argon2id
-//    (app/users.h). Other hashes stay under legacy; such users need `users reset-password`.
+//    (app/users/users.h). Other hashes stay under legacy; such users need `users reset-password`.
 //  - GridFS: every fs.files document is assembled from its chunks (numbering, sizes, length and md5
 //    checked) and stored through the file store (sha256 computed; content-addressed, so two old files with
 //    the same bytes become one, and references are rewritten). A damaged file is refused and reported;

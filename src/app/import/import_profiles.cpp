@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "app/gallery_loader.h"
+#include "app/faces/gallery_loader.h"
 #include "app/import/import_run.h"
 #include "app/import/profile_embeddings.h"
 #include "core/utc_time.h"

@@ -1,4 +1,4 @@
-// Bringing a backup back from a target (the first half of disaster recovery; app/offsite_restore.h does
+// Bringing a backup back from a target (the first half of disaster recovery; app/recovery/offsite_restore.h does
 // the rest): the archive, its manifest copy and the oplog slices that continue it are downloaded into a
 // local backup directory, each checked against the index (size, sha256) and decrypted, so that the
 // ordinary restore (backup/restore.h) and point-in-time replay run on them unchanged. The ledger comes

@@ -1,0 +1,271 @@
+#include "app/faces/enrollment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <variant>
+
+#include "app/records/audit.h"
+#include "app/faces/gallery_index.h"
+#include "app/photo_input.h"
+#include "app/faces/profiles.h"
+#include "core/error.h"
+#include "core/number_text.h"
+#include "core/object_id.h"
+#include "core/utc_time.h"
+#include "store/file_store.h"
+#include "vision/face_choice.h"
+
+namespace facecrowd {
+
+namespace {
+
+struct Candidate {
+  Photo photo;
+  vision::Face face;
+  nlohmann::json quality;
+  std::optional<vision::GalleryMatch> match;  // against the gallery before this enrollment
+  std::string match_name;                     // that profile's name
+};
+
+nlohmann::json quality_json(const vision::Face& f) {
+  return {{"size", int(std::lround(std::min(f.box.width, f.box.height)))},
+          {"interocular", std::round(f.quality.interocular_px * 10) / 10},
+          {"blur", std::round(f.quality.blur_variance * 10) / 10},
+          {"landmarks", std::round(f.quality.landmark_confidence * 1000) / 1000},
+          {"detection", std::round(f.detection_score * 1000) / 1000},
+          {"score", std::round(f.quality.score * 1000) / 1000}};
+}
+
+// The one face of an enrollment photo, or the reason there is none.
+std::variant<vision::Face, std::string> pick_face(std::vector<vision::Face> faces, const EnrollRequest& request) {
+  if (faces.empty()) return std::string("no face found");
+  if (faces.size() > 1 && !request.largest)
+    return std::to_string(faces.size()) + " faces found; enrol a photo of one person, or pass --largest to use the main face";
+  vision::Face face = std::move(faces[*vision::choose_face(faces)]);  // by score and size (face_choice.h)
+  if (face.quality.interocular_px < request.quality.min_interocular_px)
+    return "face too small: " + fixed_decimals(face.quality.interocular_px, 1) + " px between the eyes (minimum " +
+           fixed_decimals(request.quality.min_interocular_px, 1) + "); use a closer or larger photo";
+  if (face.quality.blur_variance < request.quality.min_blur_variance)
+    return "face too blurred: sharpness " + fixed_decimals(face.quality.blur_variance, 1) + " (Laplacian variance, minimum " +
+           fixed_decimals(request.quality.min_blur_variance, 1) + ")";
+  return face;
+}
+
+std::string profile_name(const Document& profile) {
+  bson_iter_t it;
+  return bson_iter_init_find(&it, profile.get(), "name") && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, nullptr) : "";
+}
+
+// The existing profile this request extends, or nullopt to create one.
+std::optional<Document> target_profile(Database::WriteTransaction& tx, const EnrollRequest& request) {
+  std::optional<Document> profile;
+  if (request.profile) {
+    profile = require_profile(tx, *request.profile);
+  } else if (request.external_id && !request.external_id->empty()) {
+    profile = find_profile_by_external_id(tx, *request.external_id);
+  } else {
+    auto named = find_profiles_by_name(tx, request.name);
+    if (named.size() > 1)
+      throw Error(ExitCode::kConflict, std::to_string(named.size()) + " profiles are named '" + request.name +
+                                           "'; name the one to extend with --profile ID (see `facecrowd profiles list`)");
+    if (named.size() == 1) profile = named.front();
+  }
+  if (profile && !request.name.empty() && profile_name(*profile) != request.name)
+    throw Error(ExitCode::kUsage, "profile " + profile->id_key().value_or("?") + " is named '" + profile_name(*profile) +
+                                      "', not '" + request.name + "'; rename it with `facecrowd profiles update` first");
+  if (!profile && request.name.empty())
+    throw Error(ExitCode::kUsage, "a new profile needs --name");
+  return profile;
+}
+
+}  // namespace
+
+nlohmann::json EnrollResult::to_json() const {
+  auto images = [](const std::vector<SkippedImage>& v) {
+    auto a = nlohmann::json::array();
+    for (const auto& s : v) a.push_back({{"image", s.path}, {"reason", s.reason}});
+    return a;
+  };
+  auto added_json = nlohmann::json::array();
+  for (const auto& a : added)
+    added_json.push_back({{"image", a.path}, {"sha256", a.sha256}, {"fileId", a.file_id},
+                          {"embeddingId", a.embedding_id}, {"quality", a.quality}});
+  return {{"profileId", profile_id}, {"name", name}, {"created", created}, {"added", added_json},
+          {"duplicates", images(duplicates)}, {"rejected", images(rejected)}, {"warnings", warnings},
+          {"auditId", audit_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(audit_id)}};
+}
+
+EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRequest& request) {
+  if (request.images.empty() && request.uploads.empty()) throw Error(ExitCode::kUsage, "enroll: give at least one image");
+  if (!request.profile && request.name.empty() && !request.external_id)
+    throw Error(ExitCode::kUsage, "enroll: give --name (or --profile ID to extend an existing profile)");
+  if (request.consent_text && request.consent_text->empty())
+    throw Error(ExitCode::kUsage, "--consent needs the consent text the person agreed to");
+  const std::string model_version = pipeline.models().embedding_model_version;
+
+  // 1. Read, decode and analyse every image; nothing is written yet.
+  EnrollResult result;
+  std::vector<Candidate> accepted;
+  ExitCode first_code = ExitCode::kOk;
+  std::set<std::string> seen_sha;
+  // Files named on the command line, then uploaded bytes (a server request); a path's label is the path.
+  const size_t image_count = request.images.size() + request.uploads.size();
+  for (size_t index = 0; index < image_count; ++index) {
+    const bool uploaded = index >= request.images.size();
+    const std::filesystem::path path =
+        uploaded ? std::filesystem::path(request.uploads[index - request.images.size()].name) : request.images[index];
+    try {
+      Photo photo = uploaded ? decode_photo(request.uploads[index - request.images.size()].bytes, path,
+                                            pipeline.options().image)
+                             : read_photo(path, pipeline.options().image);
+      if (!seen_sha.insert(photo.sha256).second) {
+        result.duplicates.push_back({path.string(), "the same image (sha256 " + photo.sha256.substr(0, 12) +
+                                                        "…) is given twice in this request"});
+        continue;
+      }
+      // A portrait's face fills a good part of the photo: one whole-image pass finds it (~10 ms); only
+      // when it finds nothing are the tiles for small faces run (up to 32 passes).
+      vision::DetectorOptions one_pass = pipeline.options().detector;
+      one_pass.min_face_px = 0;
+      auto faces = pipeline.analyse(photo.bgr, one_pass);
+      if (faces.empty()) faces = pipeline.analyse(photo.bgr);
+      auto picked = pick_face(std::move(faces), request);
+      if (auto* reason = std::get_if<std::string>(&picked)) throw Error(ExitCode::kBadInput, *reason);
+      Candidate c{std::move(photo), std::get<vision::Face>(std::move(picked)), {}, std::nullopt, {}};
+      c.quality = quality_json(c.face);
+      accepted.push_back(std::move(c));
+    } catch (const Error& e) {
+      if (first_code == ExitCode::kOk) first_code = e.code();
+      std::string reason = e.what();
+      // image_loader's messages already start with "image '<path>': "; keep only the reason.
+      std::string prefix = "image '" + path.string() + "': ";
+      if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+      result.rejected.push_back({path.string(), reason});
+    }
+  }
+  if (!result.rejected.empty() && (!request.skip_rejected || accepted.empty())) {
+    std::string message = "nothing enrolled; " + std::to_string(result.rejected.size()) + " of " +
+                          std::to_string(image_count) + " image(s) rejected:";
+    for (const auto& r : result.rejected) message += "\n  " + r.path + ": " + r.reason;
+    if (!accepted.empty()) message += "\n(pass --skip-rejected to enrol the other images)";
+    throw Error(first_code, message);
+  }
+
+  // 2. Who these faces already look like (a consistent snapshot of the gallery).
+  {
+    auto rtx = db.read();
+    auto search = open_search_gallery(rtx, db.file().parent_path(), model_version, accepted.size());
+    for (auto& c : accepted) {
+      c.match = search.gallery->search(c.face.embedding.unit);
+      if (c.match) c.match_name = search.loaded.names[c.match->person_id];
+    }
+  }
+
+  // 3. One write transaction.
+  auto tx = db.write();
+  std::optional<Document> existing = target_profile(tx, request);
+  const UnixMillis now = now_millis();
+  nlohmann::json doc;
+  if (existing) {
+    doc = existing->to_json();
+    result.profile_id = *existing->id_key();
+    result.name = profile_name(*existing);
+  } else {
+    result.created = true;
+    result.profile_id = new_object_id();
+    result.name = request.name;
+    doc = {{"_id", {{"$oid", result.profile_id}}},
+           {"name", request.name},
+           {"externalId", request.external_id && !request.external_id->empty() ? nlohmann::json(*request.external_id)
+                                                                              : nlohmann::json(nullptr)},
+           {"metadata", nlohmann::json::object()},
+           {"consent", nullptr},
+           {"embeddings", nlohmann::json::array()},
+           {"facialImageIds", nlohmann::json::array()},
+           {"createdAt", {{"$date", now}}}};
+  }
+  if (existing && request.external_id && !request.external_id->empty() &&
+      (!doc.contains("externalId") || doc["externalId"].is_null()))
+    doc["externalId"] = *request.external_id;  // found by name/id and had none: record it
+  if (request.external_id && !request.external_id->empty()) {
+    auto other = find_profile_by_external_id(tx, *request.external_id);
+    if (other && other->id_key() != result.profile_id)
+      throw Error(ExitCode::kConflict, "external id '" + *request.external_id + "' already belongs to profile " +
+                                           other->id_key().value_or("?"));
+  }
+
+  std::set<std::string> own_sources;
+  for (const auto& e : profile_embeddings(existing ? *existing : Document()))
+    if (e.source_file_id && e.model_version == model_version) own_sources.insert(*e.source_file_id);
+
+  for (auto& c : accepted) {
+    const std::string path = c.photo.path.string();
+    auto stored = find_file_by_sha256(tx, c.photo.sha256);
+    if (stored && own_sources.count(*stored)) {
+      result.duplicates.push_back({path, "already enrolled in this profile (same sha256, file " + *stored + ")"});
+      continue;
+    }
+    if (c.match && c.match->person_id != result.profile_id && c.match->distance <= request.match.max_distance) {
+      std::string what = path + ": this face already matches profile " + c.match->person_id + " '" + c.match_name +
+                         "' (distance " + fixed_decimals(c.match->distance, 3) + ", threshold " +
+                         fixed_decimals(request.match.max_distance, 3) + ")";
+      // Refused before anything is written (the transaction is not committed): two profiles of one person
+      // split their attendance, and a stranger enrolled over a look-alike's profile takes over its matches.
+      if (!request.force)
+        throw Error(ExitCode::kConflict, "nothing enrolled; " + what +
+                                             ". If it is the same person, extend that profile (--profile " +
+                                             c.match->person_id + "); if they are different people, pass --force");
+      result.warnings.push_back(what + "; enrolled anyway (--force)");
+    }
+    std::string file_id = put_file(tx, c.photo.bytes, c.photo.path.filename().string(), c.photo.content_type,
+                                   FileKind::kFacialImage);
+    std::string embedding_id = new_object_id();
+    bson_t* e = bson_new();
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, embedding_id.c_str());
+    BSON_APPEND_OID(e, "_id", &oid);
+    append_embedding_vector(e, "vector", c.face.embedding.unit);
+    BSON_APPEND_UTF8(e, "modelVersion", model_version.c_str());
+    bson_oid_t file_oid;
+    bson_oid_init_from_string(&file_oid, file_id.c_str());
+    BSON_APPEND_OID(e, "sourceFileId", &file_oid);
+    nlohmann::json embedding = Document(e).to_json();
+    embedding["quality"] = c.quality;
+    doc["embeddings"].push_back(std::move(embedding));
+    bool have_image = false;
+    for (const auto& id : doc["facialImageIds"])
+      if (id.is_object() && id.value("$oid", "") == file_id) have_image = true;
+    if (!have_image) doc["facialImageIds"].push_back({{"$oid", file_id}});
+    own_sources.insert(file_id);
+    result.added.push_back({path, c.photo.sha256, file_id, embedding_id, c.quality});
+  }
+  if (result.added.empty()) return result;  // all duplicates: nothing to write (tx rolls back)
+
+  if (!doc.contains("metadata") || !doc["metadata"].is_object()) doc["metadata"] = nlohmann::json::object();
+  for (const auto& [k, v] : request.metadata) doc["metadata"][k] = v;
+  if (request.consent_text) doc["consent"] = {{"text", *request.consent_text}, {"givenAt", {{"$date", now}}}};
+  doc["updatedAt"] = {{"$date", now}};
+  Document profile = Document::from_json(doc, "face profile " + result.profile_id);
+  if (existing) tx.replace("faceprofiles", profile);
+  else tx.insert("faceprofiles", profile);
+
+  auto added_ids = nlohmann::json::array();
+  for (const auto& a : result.added) added_ids.push_back({{"image", a.path}, {"embeddingId", a.embedding_id}, {"fileId", a.file_id}});
+  auto dups = nlohmann::json::array();
+  for (const auto& d : result.duplicates) dups.push_back(d.path);
+  result.audit_id = append_audit(
+      tx, AuditEntry{.action = "profile.enroll",
+                     .target = result.profile_id,
+                     .actor = request.actor,
+                     .client_address = request.client_address,
+                     .details = {{"name", result.name}, {"created", result.created}, {"added", added_ids},
+                                 {"duplicates", dups}, {"rejected", result.rejected.size()},
+                                 {"warnings", result.warnings}, {"consent", request.consent_text.has_value()},
+                                 {"modelVersion", model_version}}});
+  if (request.before_commit) request.before_commit(tx, result);
+  tx.commit();
+  return result;
+}
+
+}  // namespace facecrowd

@@ -1,0 +1,57 @@
+// The in-memory gallery (vision/gallery.h) built from `faceprofiles`, and the BSON form of an embedding.
+// Contract:
+//  - An embedding's vector is BSON binary subtype 0 of 128 little-endian float32 (unit length).
+//    encode/decode_embedding_vector convert; decode returns nullopt for any other type, subtype or size.
+//  - load_gallery() adds every embedding of every profile whose modelVersion equals `model_version`
+//    (embeddings of another model live in another space: comparing them would be meaningless, so they are
+//    counted, not loaded). The gallery's person id is the profile's `_id` key; the embedding id is the
+//    embedding's `_id` (ObjectId hex) or, for embeddings without one, "<profile id>#<index>".
+//  - It reads inside the caller's transaction, so the gallery is one consistent snapshot.
+//  - A one-shot command (enroll, recognize: a handful of faces, then exit) builds its gallery with
+//    kOneShotHnswFromSize, i.e. it never builds an index itself (~1-2 minutes for 100k embeddings on 2
+//    cores, bench/gallery_bench.cpp): it adopts the cached one of app/faces/gallery_index.h when there is one,
+//    and scans exactly otherwise (~3 ms a face at 100k). A long-running server keeps one Gallery with the
+//    default size and adds/removes as profiles change.
+#pragma once
+
+#include <array>
+#include <bson/bson.h>
+#include <cstdint>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "store/database.h"
+#include "vision/gallery.h"
+
+namespace facecrowd {
+
+using EmbeddingVector = std::array<float, 128>;
+
+inline constexpr size_t kOneShotHnswFromSize = SIZE_MAX;
+
+void append_embedding_vector(bson_t* doc, const char* key, const EmbeddingVector& unit);
+std::optional<EmbeddingVector> decode_embedding_vector(const bson_iter_t& iter);
+
+struct GalleryLoadReport {
+  int64_t profiles = 0;             // profiles with at least one loaded embedding
+  int64_t embeddings = 0;           // loaded
+  int64_t other_model = 0;          // skipped: another modelVersion
+  int64_t malformed = 0;            // skipped: no decodable vector
+  std::map<std::string, std::string> names;  // profile id -> name, for the loaded profiles
+};
+
+GalleryLoadReport load_gallery(Database::ReadTransaction& tx, const std::string& model_version,
+                               vision::Gallery& gallery);
+
+// One profile's embeddings in the gallery's id scheme: embedding id -> (model version, vector or nullopt).
+struct StoredEmbedding {
+  std::string id;
+  std::string model_version;
+  std::optional<std::string> source_file_id;
+  std::optional<EmbeddingVector> vector;
+};
+std::vector<StoredEmbedding> profile_embeddings(const Document& profile);
+
+}  // namespace facecrowd

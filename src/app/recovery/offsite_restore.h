@@ -1,0 +1,50 @@
+// Disaster recovery from the bucket alone: `facecrowd restore s3://bucket/prefix/latest [--until T]` on a
+// machine that has nothing but the binary, the credentials and (for an encrypted target) the key.
+//
+//   1. the target's index is read; the archive is chosen ("latest": the newest, or the newest before T;
+//      or a named archive), downloaded with its manifest copy and the oplog slices that continue it into
+//      the local backup directory, every object checked (size, sha256) and decrypted (backup/offsite/);
+//   2. the target's erasure ledger is downloaded, checked chunk by chunk, and merged into
+//      <data>/erasure-ledger.jsonl (every line of both, the local ones first): a restore can only add
+//      erasures, never drop one;
+//   3. the ordinary atomic restore runs with the ledger re-applied before the swap (restore_with_erasures.h),
+//      brought forward to T, or by default to the end of the last shipped slice (the recovery point);
+//   4. an audit entry "backup.restore.offsite" records the target, the archive and the recovery point.
+//
+// Sources: "s3://B/P/latest", "s3://B/P/<archive name>", "s3://B/P/archives/<archive name>", "s3://B/P"
+// (latest); gs:// alike; a directory target through `target_dir` with "latest" or an archive name.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "app/recovery/restore_with_erasures.h"
+
+namespace facecrowd {
+
+struct OffsiteRestoreOptions {
+  RestoreOptions restore;                  // backup_dir: where the downloads go; until: the point in time
+  std::string target;                      // target name; empty: split from `input`
+  std::vector<fs::path> key_files;         // --key-file, besides the configured ones and the environment
+};
+
+struct OffsiteRestoreResult {
+  RestoreWithErasuresResult inner;
+  std::string target;
+  std::string archive;
+  OplogTimestamp recovery_point;           // the restored data holds every change up to here
+  uint64_t downloaded_bytes = 0;
+  int slices = 0;
+  int64_t ledger_records_added = 0;        // ledger lines the target had and this machine lacked
+  double download_seconds = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+// True for "s3://…" and "gs://…".
+bool is_offsite_source(const std::string& input);
+
+OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::string& input, OffsiteRestoreOptions options);
+
+}  // namespace facecrowd

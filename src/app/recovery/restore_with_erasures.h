@@ -1,0 +1,37 @@
+// The app-level restore: backup/restore.h's restore_backup with the erasure ledger re-applied inside the
+// new generation, after load and oplog replay and before the swap (DESIGN invariant 5). Every restore
+// the CLI runs — full, --collection, --drop, --until (point in time), into another --db — goes through
+// here, so a person erased after the backup was taken (or whose insert the replayed oplog repeats) is
+// erased again before anyone can see the restored data.
+//
+// The ledger is read inside the hook, i.e. while the restore holds the data directory's exclusive lock:
+// no erasure can be half-way (an erasure holds a shared lock from before its ledger append until after
+// its commit), so every erasure committed before the swap is applied.
+// A dry run writes nothing and so applies nothing; its counts are what the backup holds.
+//
+// Before anything is replayed or swapped, the ledger itself is checked (app/privacy/ledger_integrity.h): the
+// longest ledger consistent with every recorded fingerprint, among the live file and the backup's copy,
+// is the one re-applied — the live file is re-created from the copy when the copy is the whole one (the
+// old file kept aside) — and the restore is refused (Error kBadInput, nothing changed) when neither is
+// whole, naming where an intact copy is. The new generation records the ledger's fingerprint.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "app/privacy/erasure.h"
+#include "backup/restore.h"
+
+namespace facecrowd {
+
+struct RestoreWithErasuresResult {
+  RestoreResult restore;
+  ReapplyReport erasures;  // what re-applying the ledger changed in the restored data (zero for a dry run)
+  std::string ledger_note; // set when the live ledger was re-created from the backup's copy (ledger_integrity.h)
+  nlohmann::json to_json() const;  // restore's JSON plus "erasuresReapplied"
+};
+
+RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const std::string& input,
+                                                RestoreOptions options);
+
+}  // namespace facecrowd

@@ -1,0 +1,271 @@
+#include "devtools/face_pairs.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "app/faces/enrollment.h"
+#include "core/error.h"
+#include "vision/face_choice.h"
+
+namespace facecrowd {
+namespace {
+
+std::string percent(double v, int decimals = 2) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(decimals) << v * 100 << "%";
+  return s.str();
+}
+
+std::string label_of(const SplitFace& f) {
+  std::string label = f.image.filename().string();
+  if (f.box) {
+    std::ostringstream s;
+    s << label << "[" << int(f.box->x) << "," << int(f.box->y) << "," << int(f.box->width) << "," << int(f.box->height) << "]";
+    label = s.str();
+  }
+  return label;
+}
+
+// The boxed face, found in a crop of twice the box's size around it (so a small face is upscaled for the
+// detector like in a tile, and the neighbours of a group photo are mostly out of view).
+std::optional<vision::Face> boxed_face(vision::FacePipeline& pipeline, const cv::Mat& bgr, const cv::Rect2f& box) {
+  cv::Rect2f wide(box.x - box.width / 2, box.y - box.height / 2, box.width * 2, box.height * 2);
+  cv::Rect crop = cv::Rect(wide) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (crop.area() <= 0) return std::nullopt;
+  cv::Mat part = bgr(crop).clone();
+  cv::Rect2f local(box.x - float(crop.x), box.y - float(crop.y), box.width, box.height);
+  auto faces = pipeline.analyse(part);
+  auto at = vision::face_at(faces, local);
+  if (!at) return std::nullopt;
+  return faces[*at];
+}
+
+bool enrollable(const vision::Face& f) {
+  const EnrollmentQuality gate;
+  return f.quality.interocular_px >= gate.min_interocular_px && f.quality.blur_variance >= gate.min_blur_variance;
+}
+
+struct Ranked {
+  std::string best, runner_up;
+  float distance = 2.01f, runner_up_distance = 2.01f;
+};
+
+// Distance of `query` to each identity (mean of its k nearest faces), skipping face `self` and, when
+// `without` is set, that whole identity; the best and the runner-up identity.
+Ranked rank_identities(const std::vector<PairFace>& faces, size_t self, const std::string* without, int k) {
+  std::map<std::string, std::vector<float>> per;
+  const auto& q = *faces[self].embedding;
+  for (size_t j = 0; j < faces.size(); ++j) {
+    if (j == self || !faces[j].embedding || (without && faces[j].identity == *without)) continue;
+    per[faces[j].identity].push_back(vision::embedding_distance(q, *faces[j].embedding));
+  }
+  Ranked r;
+  for (auto& [identity, d] : per) {
+    size_t n = std::min(d.size(), size_t(std::max(1, k)));
+    std::partial_sort(d.begin(), d.begin() + long(n), d.end());
+    float mean = 0;
+    for (size_t i = 0; i < n; ++i) mean += d[i];
+    mean /= float(n);
+    if (mean < r.distance) {
+      r.runner_up = r.best, r.runner_up_distance = r.distance;
+      r.best = identity, r.distance = mean;
+    } else if (mean < r.runner_up_distance) {
+      r.runner_up = identity, r.runner_up_distance = mean;
+    }
+  }
+  return r;
+}
+
+bool accepted(const Ranked& r, const MatchPolicy& p) {
+  if (r.best.empty()) return false;
+  float margin = r.runner_up.empty() ? vision::kNoRunnerUp : r.runner_up_distance - r.distance;
+  return r.distance <= p.max_distance && margin >= p.min_margin;
+}
+
+RatePoint rates_at(float t, const std::vector<float>& genuine, const std::vector<float>& impostor) {
+  RatePoint p;
+  p.threshold = t;
+  p.impostor_accepted = size_t(std::count_if(impostor.begin(), impostor.end(), [&](float d) { return d <= t; }));
+  p.genuine_rejected = size_t(std::count_if(genuine.begin(), genuine.end(), [&](float d) { return d > t; }));
+  p.far = impostor.empty() ? 0 : double(p.impostor_accepted) / double(impostor.size());
+  p.frr = genuine.empty() ? 0 : double(p.genuine_rejected) / double(genuine.size());
+  return p;
+}
+
+}  // namespace
+
+std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
+                                        const std::function<void(size_t, size_t)>& progress) {
+  std::vector<PairFace> out;
+  std::map<std::string, cv::Mat> loaded;  // a group photo is decoded once for all its boxes
+  size_t done = 0;
+  for (const auto& f : faces) {
+    PairFace p{f.identity, label_of(f), std::nullopt};
+    auto it = loaded.find(f.image.string());
+    if (it == loaded.end()) {
+      if (loaded.size() > 8) loaded.clear();
+      it = loaded.emplace(f.image.string(), vision::load_image(f.image, pipeline.options().image)).first;
+    }
+    const cv::Mat& bgr = it->second;
+    std::optional<vision::Face> face;
+    if (f.box) {
+      face = boxed_face(pipeline, bgr, *f.box);
+    } else {
+      auto found = pipeline.analyse(bgr);
+      if (auto i = vision::choose_face(found)) face = found[*i];
+    }
+    if (face) p.embedding = face->embedding, p.enrollable = enrollable(*face);
+    out.push_back(std::move(p));
+    if (progress) progress(++done, faces.size());
+  }
+  return out;
+}
+
+std::vector<float> default_curve_thresholds() {
+  std::vector<float> t;
+  for (int i = 20; i <= 80; ++i) t.push_back(float(i) / 100.0f);
+  return t;
+}
+
+PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPolicy& policy,
+                              const std::vector<float>& curve_thresholds, int k_nearest) {
+  PairEvalReport r;
+  r.policy = policy;
+  r.k_nearest = k_nearest;
+  r.faces = faces.size();
+  std::map<std::string, size_t> per_identity;
+  std::vector<float> genuine, impostor, enrollable_genuine, enrollable_impostor;
+  std::vector<ScoredPair> impostors, genuines;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (!faces[i].embedding) {
+      ++r.faces_without_face;
+      r.without_face.push_back(faces[i].identity + " " + faces[i].label);
+      continue;
+    }
+    ++per_identity[faces[i].identity];
+    for (size_t j = i + 1; j < faces.size(); ++j) {
+      if (!faces[j].embedding) continue;
+      float d = vision::embedding_distance(*faces[i].embedding, *faces[j].embedding);
+      bool same = faces[i].identity == faces[j].identity;
+      (same ? genuine : impostor).push_back(d);
+      if (faces[i].enrollable || faces[j].enrollable) (same ? enrollable_genuine : enrollable_impostor).push_back(d);
+      (same ? genuines : impostors)
+          .push_back({faces[i].identity + " " + faces[i].label, faces[j].identity + " " + faces[j].label, d});
+    }
+  }
+  r.identities = per_identity.size();
+  r.genuine_pairs = genuine.size();
+  r.impostor_pairs = impostor.size();
+  r.at_policy = rates_at(policy.max_distance, genuine, impostor);
+  r.enrollable_genuine_pairs = enrollable_genuine.size();
+  r.enrollable_impostor_pairs = enrollable_impostor.size();
+  r.at_policy_enrollable = rates_at(policy.max_distance, enrollable_genuine, enrollable_impostor);
+  for (float t : curve_thresholds) r.curve.push_back(rates_at(t, genuine, impostor));
+  std::sort(impostors.begin(), impostors.end(), [](const auto& a, const auto& b) { return a.distance < b.distance; });
+  std::sort(genuines.begin(), genuines.end(), [](const auto& a, const auto& b) { return a.distance > b.distance; });
+  impostors.resize(std::min<size_t>(5, impostors.size()));
+  genuines.resize(std::min<size_t>(5, genuines.size()));
+  r.closest_impostors = impostors;
+  r.farthest_genuine = genuines;
+
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (!faces[i].embedding) continue;
+    const std::string& id = faces[i].identity;
+    if (per_identity[id] >= 2 && per_identity.size() >= 2) {
+      ++r.genuine_searches;
+      Ranked all = rank_identities(faces, i, nullptr, k_nearest);
+      if (all.best == id) {
+        ++r.rank1_correct;
+        if (accepted(all, policy)) ++r.identified;
+      }
+    }
+    if (per_identity.size() >= 2) {
+      ++r.stranger_searches;
+      if (accepted(rank_identities(faces, i, &id, k_nearest), policy)) ++r.stranger_accepted;
+    }
+  }
+  return r;
+}
+
+nlohmann::json PairEvalReport::to_json() const {
+  auto pairs = [](const std::vector<ScoredPair>& v) {
+    auto a = nlohmann::json::array();
+    for (const auto& p : v) a.push_back({{"a", p.a}, {"b", p.b}, {"distance", p.distance}});
+    return a;
+  };
+  auto rate = [](size_t n, size_t of) { return of ? nlohmann::json(double(n) / double(of)) : nlohmann::json(nullptr); };
+  return {{"policy", {{"maxDistance", policy.max_distance}, {"minMargin", policy.min_margin}, {"kNearest", k_nearest}}},
+          {"faces", faces},
+          {"withoutFace", without_face},
+          {"identities", identities},
+          {"genuinePairs", genuine_pairs},
+          {"impostorPairs", impostor_pairs},
+          {"atThreshold",
+           {{"threshold", at_policy.threshold},
+            {"far", at_policy.far},
+            {"frr", at_policy.frr},
+            {"impostorAccepted", at_policy.impostor_accepted},
+            {"genuineRejected", at_policy.genuine_rejected}}},
+          {"withAnEnrollableFace",
+           {{"genuinePairs", enrollable_genuine_pairs},
+            {"impostorPairs", enrollable_impostor_pairs},
+            {"far", at_policy_enrollable.far},
+            {"frr", at_policy_enrollable.frr},
+            {"impostorAccepted", at_policy_enrollable.impostor_accepted},
+            {"genuineRejected", at_policy_enrollable.genuine_rejected}}},
+          {"leaveOneOut",
+           {{"genuineSearches", genuine_searches},
+            {"rank1Correct", rank1_correct},
+            {"rank1", rate(rank1_correct, genuine_searches)},
+            {"identified", identified},
+            {"identificationRate", rate(identified, genuine_searches)},
+            {"strangerSearches", stranger_searches},
+            {"strangerAccepted", stranger_accepted},
+            {"strangerFalseAcceptRate", rate(stranger_accepted, stranger_searches)}}},
+          {"closestImpostors", pairs(closest_impostors)},
+          {"farthestGenuine", pairs(farthest_genuine)}};
+}
+
+std::string PairEvalReport::text() const {
+  std::ostringstream s;
+  s << "faces: " << faces << " (" << identities << " identities)";
+  if (faces_without_face) s << ", " << faces_without_face << " without a face (in no pair)";
+  s << "\nmatch policy: distance <= " << policy.max_distance << ", margin >= " << policy.min_margin;
+  if (k_nearest > 1) s << ", distance to a person = mean of their " << k_nearest << " nearest";
+  s << "\npairs: " << genuine_pairs << " genuine, " << impostor_pairs << " impostor\n"
+    << "at threshold " << at_policy.threshold << ": FAR " << percent(at_policy.far) << " (" << at_policy.impostor_accepted
+    << " of " << impostor_pairs << " impostor pairs accepted), FRR " << percent(at_policy.frr) << " ("
+    << at_policy.genuine_rejected << " of " << genuine_pairs << " genuine pairs rejected)\n";
+  s << "  pairs with an enrollable face (eyes >= 16 px apart, sharpness >= 20) on at least one side: FAR "
+    << percent(at_policy_enrollable.far) << " (" << at_policy_enrollable.impostor_accepted << " of "
+    << enrollable_impostor_pairs << " impostor pairs), FRR " << percent(at_policy_enrollable.frr) << " ("
+    << at_policy_enrollable.genuine_rejected << " of " << enrollable_genuine_pairs << " genuine pairs)\n";
+  if (impostor_pairs && impostor_pairs < 1000)
+    s << "  (with " << impostor_pairs << " impostor pairs a FAR below " << percent(1.0 / double(impostor_pairs))
+      << " cannot be resolved)\n";
+  s << "leave-one-out search: rank-1 " << rank1_correct << "/" << genuine_searches << ", identified (right and accepted) "
+    << identified << "/" << genuine_searches << "; strangers accepted " << stranger_accepted << "/" << stranger_searches
+    << "\n";
+  s << "closest impostor pairs:\n";
+  for (const auto& p : closest_impostors) s << "  " << std::setprecision(3) << p.distance << "  " << p.a << "  vs  " << p.b << "\n";
+  s << "farthest genuine pairs:\n";
+  for (const auto& p : farthest_genuine) s << "  " << std::setprecision(3) << p.distance << "  " << p.a << "  vs  " << p.b << "\n";
+  for (const auto& w : without_face) s << "no face: " << w << "\n";
+  return s.str();
+}
+
+std::string PairEvalReport::curve_csv() const {
+  std::ostringstream s;
+  s << "threshold,far,frr,impostor_accepted,impostor_pairs,genuine_rejected,genuine_pairs\n";
+  for (const auto& p : curve)
+    s << std::fixed << std::setprecision(2) << p.threshold << std::setprecision(6) << "," << p.far << "," << p.frr << ","
+      << p.impostor_accepted << "," << impostor_pairs << "," << p.genuine_rejected << "," << genuine_pairs << "\n";
+  return s.str();
+}
+
+}  // namespace facecrowd

@@ -1,0 +1,84 @@
+// The impostor-pair evaluation (`facecrowd eval faces --pairs SPLIT.json --set NAME`): every pair of faces
+// of one set of a face split (devtools/face_split.h) is a genuine pair (same identity) or an impostor pair
+// (different identities), and every face is searched leave-one-out against all the others.
+// Contract:
+//  - embed_split_faces() runs the production pipeline on each face: a photo's face is the one
+//    choose_face() (vision/face_choice.h) picks; a boxed face is found in a crop around its box (twice the
+//    box's size) and is the detected face nearest the box's centre, inside the box. No face: no embedding
+//    (reported; such faces take part in no pair).
+//  - evaluate_pairs(): at the policy's threshold (accept distance <= max_distance)
+//      FAR = impostor pairs accepted / impostor pairs,  FRR = genuine pairs rejected / genuine pairs,
+//    with the pair counts, over all pairs and over the pairs with an enrollable face on at least one side; the same for each threshold of `curve_thresholds` (the FAR/FRR curve). Then the
+//    open-set figures with the full decision (app/faces/match_policy.h: distance, margin, k nearest):
+//      rank-1: each face whose identity has other faces, searched among all other faces: top person right;
+//      identified: right and accepted;
+//      stranger false accepts: each face searched with its whole identity left out: accepted as anyone.
+//    The closest impostor pairs and farthest genuine pairs are listed for diagnosis.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "devtools/face_split.h"
+#include "app/faces/match_policy.h"
+#include "vision/face_pipeline.h"
+
+namespace facecrowd {
+
+struct PairFace {
+  std::string identity;
+  std::string label;  // the image (and box) it came from
+  std::optional<vision::Embedding> embedding;
+  // enroll would accept it (app/faces/enrollment.h's default EnrollmentQuality: eye distance, sharpness).
+  bool enrollable = false;
+};
+
+std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
+                                        const std::function<void(size_t, size_t)>& progress = {});
+
+struct RatePoint {
+  float threshold = 0;
+  size_t impostor_accepted = 0, genuine_rejected = 0;
+  double far = 0, frr = 0;
+};
+
+struct ScoredPair {
+  std::string a, b;
+  float distance = 0;
+};
+
+struct PairEvalReport {
+  MatchPolicy policy;
+  int k_nearest = 1;
+  size_t faces = 0, faces_without_face = 0, identities = 0;
+  size_t genuine_pairs = 0, impostor_pairs = 0;
+  RatePoint at_policy;                 // at policy.max_distance
+  // The same over the pairs with an enrollable face on at least one side: a stranger (any face) against a
+  // face that could be in the gallery, as recognition compares them (enroll refuses the others).
+  size_t enrollable_genuine_pairs = 0, enrollable_impostor_pairs = 0;
+  RatePoint at_policy_enrollable;
+  std::vector<RatePoint> curve;
+  size_t genuine_searches = 0, rank1_correct = 0, identified = 0;
+  size_t stranger_searches = 0, stranger_accepted = 0;
+  std::vector<ScoredPair> closest_impostors, farthest_genuine;  // 5 each
+  std::vector<std::string> without_face;
+
+  nlohmann::json to_json() const;
+  std::string text() const;
+  std::string curve_csv() const;
+};
+
+// Thresholds 0.20, 0.21, ..., 0.80 (unit-vector distances).
+std::vector<float> default_curve_thresholds();
+
+// `k_nearest`: the distance to an identity in the leave-one-out searches is the mean of its k nearest faces
+// (fewer when it has fewer); 1 is the nearest face, as vision::Gallery searches.
+PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPolicy& policy,
+                              const std::vector<float>& curve_thresholds = default_curve_thresholds(),
+                              int k_nearest = 1);
+
+}  // namespace facecrowd

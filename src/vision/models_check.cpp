@@ -1,0 +1,79 @@
+#include "vision/models_check.h"
+
+#include <opencv2/core.hpp>
+
+#include <sstream>
+
+#include "core/error.h"
+#include "vision/crowd_counter.h"
+#include "vision/face_pipeline.h"
+#include "vision/model_files.h"
+
+namespace facecrowd {
+namespace {
+
+// Runs `f`; an OpenCV failure becomes Error(kBadInput) naming the model file.
+template <typename F>
+void run_or_explain(const std::filesystem::path& file, F f) {
+  try {
+    f();
+  } catch (const cv::Exception& e) {
+    throw Error(ExitCode::kBadInput, "model file '" + file.string() + "' does not run in OpenCV DNN: " + e.what() +
+                                         "; rebuild with `tools/prepare_models.sh --force`");
+  }
+}
+
+}  // namespace
+
+ModelsCheckReport check_models(const std::filesystem::path& dir) {
+  ModelsCheckReport r;
+  r.dir = dir;
+  vision::ModelFiles face = vision::open_model_files(dir);
+  vision::CrowdModelFile crowd = vision::open_crowd_model_file(dir);
+  r.embedding_model_version = face.embedding_model_version;
+  r.crowd_model_version = crowd.model_version;
+
+  cv::Mat frame(240, 320, CV_8UC3, cv::Scalar::all(128));
+  std::unique_ptr<vision::FacePipeline> pipeline;
+  run_or_explain(dir, [&] { pipeline = std::make_unique<vision::FacePipeline>(face); });
+  vision::DetectorOptions options;
+  options.min_face_px = 0;
+  options.model = vision::DetectorModel::kBlazeFace;
+  run_or_explain(face.blazeface, [&] { pipeline->detector().detect(frame, options); });
+  options.model = vision::DetectorModel::kSsd;
+  run_or_explain(face.detector, [&] { pipeline->detector().detect(frame, options); });
+  // Landmarks and recogniser on a made-up face box of the grey frame.
+  run_or_explain(face.recogniser, [&] { pipeline->describe(frame, {cv::Rect2f(100, 60, 120, 120), 1.0f}); });
+  run_or_explain(crowd.model, [&] {
+    vision::CrowdCounter counter(crowd, {});
+    counter.count(cv::Mat(64, 64, CV_8UC3, cv::Scalar::all(128)));
+  });
+
+  for (const auto& f : {face.recogniser, face.landmarks, face.detector, face.anchors, face.blazeface,
+                        face.models_json, crowd.model}) {
+    std::error_code ec;
+    r.files.push_back({f.filename().string(), std::filesystem::file_size(f, ec)});
+  }
+  return r;
+}
+
+nlohmann::json ModelsCheckReport::to_json() const {
+  nlohmann::json files_json = nlohmann::json::array();
+  for (const auto& f : files) files_json.push_back({{"file", f.name}, {"bytes", f.bytes}});
+  return {{"dir", dir.string()},
+          {"ok", true},
+          {"files", files_json},
+          {"embeddingModelVersion", embedding_model_version},
+          {"crowdModelVersion", crowd_model_version}};
+}
+
+std::string ModelsCheckReport::text() const {
+  std::ostringstream s;
+  s << "models in " << dir.string() << ": OK (sha256 as in SHA256SUMS; every network ran once in OpenCV DNN)\n";
+  for (const auto& f : files) s << "  " << f.name << "  " << f.bytes << " bytes\n";
+  s << "embedding model: " << embedding_model_version << "\n"
+    << "crowd model:     " << crowd_model_version << "\n";
+  return s.str();
+}
+
+}  // namespace facecrowd
