@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app/recovery/backup_report.h"
 #include "backup/backup_job.h"
 #include "cli/command.h"
 #include "cli/offsite_cli.h"
@@ -71,19 +72,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     const auto& m = result.manifest;
     auto counts = manifest_counts(m);
     if (opts->json) {
-      nlohmann::json pruned = nlohmann::json::array();
-      for (const auto& p : result.pruned) pruned.push_back(p.string());
-      nlohmann::json out = {{"archive", result.archive.string()},
-                            {"bytes", result.bytes},
-                            {"seconds", result.seconds},
-                            {"counts", counts},
-                            {"oplog", {{"start", m.oplog_start.to_string()},
-                                       {"end", m.oplog_end.to_string()},
-                                       {"entries", m.oplog_entries}}},
-                            {"pruned", pruned},
-                            {"manifest", m.to_json()}};
-      if (pushed) out["offsite"] = pushed->to_json();
-      std::cout << out.dump(2) << "\n";
+      std::cout << backup_report_json(result, pushed).dump(2) << "\n";
       return;
     }
     std::cout << "backup " << result.archive.string() << "\n"

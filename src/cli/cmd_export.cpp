@@ -45,11 +45,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     auto report = export_collection(DataDir::open(globals.data_dir), opts->export_options);
     if (show_progress(globals)) std::fputc('\n', stderr);
     if (opts->json) {
-      std::cout << nlohmann::json{{"collection", opts->export_options.collection}, {"out", opts->out},
-                                  {"documents", report.documents}, {"bytes", report.bytes},
-                                  {"usedIndex", report.used_index}}
-                       .dump(2)
-                << "\n";
+      std::cout << export_report_json(opts->export_options, report).dump(2) << "\n";
       return;
     }
     std::printf("exported %lld documents from %s to %s\n", static_cast<long long>(report.documents),

@@ -41,18 +41,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     auto started = std::chrono::steady_clock::now();
     auto w = index_gallery(globals.data_dir, opts->db, model_version);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    nlohmann::json j = {{"db", opts->db},
-                        {"modelVersion", model_version},
-                        {"embeddings", w.embeddings},
-                        {"reusedPrevious", w.reused_previous},
-                        {"kept", w.reuse.kept},
-                        {"added", w.reuse.added},
-                        {"removed", w.reuse.removed},
-                        {"file", w.file.string()},
-                        {"bytes", w.bytes},
-                        {"seconds", seconds}};
     if (opts->json) {
-      std::cout << j.dump(2) << "\n";
+      std::cout << gallery_index_report_json(opts->db, model_version, w, seconds).dump(2) << "\n";
       return;
     }
     if (w.embeddings == 0) {

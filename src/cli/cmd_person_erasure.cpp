@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "app/privacy/erasure.h"
-#include "app/privacy/ledger_integrity.h"
+#include "app/privacy/erasure_listing.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"
@@ -91,23 +91,19 @@ void add_erasures(CLI::App* group, GlobalOptions& globals) {
   cmd->add_flag("--reapply", opts->reapply, "apply the whole ledger to the live database now");
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->callback([opts, &globals] {
-    ErasureLedger ledger(globals.data_dir);
-    require_whole_ledger(assess_ledger(globals.data_dir, fs::path(globals.backup_dir)));
-    auto records = ledger.read();
-    std::optional<ReapplyReport> reapplied;
-    if (opts->reapply) reapplied = reapply_erasures_live(globals.data_dir, opts->db);
+    auto listing = list_erasures(globals.data_dir, fs::path(globals.backup_dir),
+                                 opts->reapply ? std::optional<std::string>(opts->db) : std::nullopt);
     if (opts->json) {
-      nlohmann::json out = {{"ledger", ledger.path().string()}, {"erasures", nlohmann::json::array()}};
-      for (const auto& r : records) out["erasures"].push_back(r.to_json());
-      if (reapplied) out["reapplied"] = reapplied->to_json();
-      std::cout << out.dump(2) << "\n";
+      std::cout << listing.to_json().dump(2) << "\n";
       return;
     }
+    const auto& records = listing.erasures;
+    const auto& reapplied = listing.reapplied;
     for (const auto& r : records)
       std::cout << format_iso8601(r.erased_at) << "  " << r.person_id << "  db " << r.db << "  attendance "
                 << to_string(r.attendance_policy) << "  by " << r.requested_by << "  files " << r.file_ids.size()
                 << (r.reason ? "  reason: " + *r.reason : "") << "\n";
-    if (records.empty()) std::cerr << "no erasures in " << ledger.path().string() << "\n";
+    if (records.empty()) std::cerr << "no erasures in " << listing.ledger.string() << "\n";
     if (reapplied)
       std::cout << "re-applied " << reapplied->records << " erasures to database " << opts->db << ": "
                 << reapplied->people_changed << " people still had data, " << reapplied->effect.to_json().dump() << "\n";

@@ -69,7 +69,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     Secret password = read_password_stdin();
     auto db = open_db(true);
     std::string id = add_user(*db, opts->name, role, password.reveal(), cli_actor());
-    if (opts->json) std::cout << nlohmann::json{{"id", id}, {"username", opts->name}, {"role", opts->role}}.dump() << "\n";
+    if (opts->json) std::cout << created_user_json(id, opts->name, role).dump() << "\n";
     else std::cout << "created " << opts->role << " '" << opts->name << "' (" << id << ")\n";
   });
 
@@ -148,9 +148,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   klist->callback([opts, open_db] {
     auto db = open_db(false);
     auto tx = db->read();
-    auto rows = nlohmann::json::array();
-    for (auto& r : list_users(tx))
-      if (r["kind"] == "apikey") rows.push_back(r);
+    auto rows = list_api_keys(tx);
     if (opts->json) {
       std::cout << rows.dump(2) << "\n";
       return;

@@ -9,6 +9,7 @@
 
 #include "app/records/audit.h"
 #include "app/recovery/backup_listing.h"
+#include "app/recovery/backup_report.h"
 #include "app/records/export.h"
 #include "app/faces/profiles.h"
 #include "app/records/retention.h"
@@ -279,9 +280,10 @@ std::vector<Route> api_routes() {
                    if (!body.contains(k) || !body[k].is_string()) throw HttpError(400, "bad_request", std::string("'") + k + "' (string) is required");
                  Secret password(std::move(body["password"].get_ref<std::string&>()));
                  auto db = c.service.database();
-                 std::string id = add_user(*db, body["username"].get<std::string>(), parse_user_role(body["role"].get<std::string>()),
-                                           password.reveal(), c.actor);
-                 c.reply(201, {{"id", id}, {"username", body["username"]}, {"role", body["role"]}});
+                 Role role = parse_user_role(body["role"].get<std::string>());
+                 std::string username = body["username"].get<std::string>();
+                 std::string id = add_user(*db, username, role, password.reveal(), c.actor);
+                 c.reply(201, created_user_json(id, username, role));
                }});
   for (bool disable : {true, false})
     r.push_back({"POST", std::string("/api/v1/users/{username}/") + (disable ? "disable" : "enable"),
@@ -562,9 +564,7 @@ std::vector<Route> api_routes() {
                  }
                  try {
                    auto result = run_backup(c.service.data(), c.service.options().backup_dir, o);
-                   c.reply(201, {{"archive", result.archive.filename().string()}, {"bytes", result.bytes},
-                                 {"seconds", result.seconds}, {"counts", manifest_counts(result.manifest)},
-                                 {"warnings", result.warnings}});
+                   c.reply(201, backup_summary_json(result));
                  } catch (const Error& e) {
                    c.service.audit_failure(c.actor, "backup", o.db, {{"reason", e.what()}});
                    throw;

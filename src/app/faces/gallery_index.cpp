@@ -222,4 +222,18 @@ size_t drop_gallery_indexes(const fs::path& data_root) {
   return removed;
 }
 
+nlohmann::json gallery_index_report_json(const std::string& db, const std::string& model_version,
+                                         const GalleryIndexWrite& write, double seconds) {
+  return {{"db", db},
+          {"modelVersion", model_version},
+          {"embeddings", write.embeddings},
+          {"reusedPrevious", write.reused_previous},
+          {"kept", write.reuse.kept},
+          {"added", write.reuse.added},
+          {"removed", write.reuse.removed},
+          {"file", write.file.string()},
+          {"bytes", write.bytes},
+          {"seconds", seconds}};
+}
+
 }  // namespace facecrowd

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "app/faces/gallery_loader.h"
@@ -88,6 +89,10 @@ GalleryIndexWrite write_gallery_index(const fs::path& db_dir, const std::string&
 // meanwhile, every index is dropped and Error(kConflict) says to run it again. Error(kNotFound) when the
 // database does not exist.
 GalleryIndexWrite index_gallery(const fs::path& data_root, const std::string& db, const std::string& model_version);
+// `facecrowd gallery index --json`: {db, modelVersion, embeddings, reusedPrevious, kept, added, removed, file,
+// bytes, seconds}.
+nlohmann::json gallery_index_report_json(const std::string& db, const std::string& model_version,
+                                         const GalleryIndexWrite& write, double seconds);
 
 // Removes every database's gallery index files under `data_root`; returns how many files went.
 size_t drop_gallery_indexes(const fs::path& data_root);

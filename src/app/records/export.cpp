@@ -90,4 +90,9 @@ ExportReport export_collection(const DataDir& dir, const ExportOptions& options)
   }
 }
 
+nlohmann::json export_report_json(const ExportOptions& options, const ExportReport& report) {
+  return {{"collection", options.collection}, {"out", options.out.string()}, {"documents", report.documents},
+          {"bytes", report.bytes}, {"usedIndex", report.used_index}};
+}
+
 }  // namespace facecrowd

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "store/data_dir.h"
@@ -34,5 +35,7 @@ struct ExportReport {
 // Error(kNotFound) for an unknown database or collection; Error(kBadInput) naming the query when it is
 // malformed or uses an unknown operator; Error(kIo) naming the path when the output cannot be written.
 ExportReport export_collection(const DataDir& dir, const ExportOptions& options);
+// `facecrowd export --json`: {collection, out, documents, bytes, usedIndex}.
+nlohmann::json export_report_json(const ExportOptions& options, const ExportReport& report);
 
 }  // namespace facecrowd

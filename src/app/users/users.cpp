@@ -302,4 +302,15 @@ std::optional<Principal> find_active_user(Database::ReadTransaction& tx, const s
   return Principal{user_id, text_field(*doc, "username"), role_of(text_field(*doc, "role")), false};
 }
 
+nlohmann::json list_api_keys(Database::ReadTransaction& tx) {
+  auto keys = nlohmann::json::array();
+  for (auto& row : list_users(tx))
+    if (row["kind"] == "apikey") keys.push_back(std::move(row));
+  return keys;
+}
+
+nlohmann::json created_user_json(const std::string& id, const std::string& username, Role role) {
+  return {{"id", id}, {"username", username}, {"role", to_string(role)}};
+}
+
 }  // namespace facecrowd

@@ -67,6 +67,10 @@ void set_user_disabled(Database& db, const std::string& username, bool disabled,
 void reset_password(Database& db, const std::string& username, const std::string& password, const Actor& actor);
 // Users and keys without any hash: [{id, kind, username|name, role, disabled|revoked, createdAt}].
 nlohmann::json list_users(Database::ReadTransaction& tx);
+// The API keys among list_users()'s rows (`users key list`).
+nlohmann::json list_api_keys(Database::ReadTransaction& tx);
+// What creating a user answers, on every front end: {id, username, role}.
+nlohmann::json created_user_json(const std::string& id, const std::string& username, Role role);
 
 struct NewApiKey {
   std::string id, name;
