@@ -28,7 +28,10 @@ thread_local std::unordered_map<uint64_t, ThreadModels> t_models;
 }  // namespace
 
 Service::Service(ServiceOptions options)
-    : options_(std::move(options)), data_(DataDir::open(options_.data_root)), serial_(g_next_serial++) {
+    : options_(std::move(options)),
+      data_(DataDir::open(options_.data_root)),
+      serial_(g_next_serial++),
+      slots_(options_.compute_slots) {
   validate_match_policy(options_.match);
   vision::parse_detector_model(options_.detector);  // Error(kUsage) for an unknown detector, at start
   gallery_ = std::make_shared<vision::Gallery>();
@@ -177,6 +180,7 @@ EnrollResult Service::enroll(const Actor& actor, EnrollRequest request) {
   request.actor = actor.id;
   request.client_address = actor.client_address;
   request.match = options_.match;
+  auto slot = slots_.acquire();
   auto db = database();
   EnrollResult result = facecrowd::enroll(*db, face_pipeline(), request);
   if (!result.added.empty()) add_profile_to_gallery(*db, result.profile_id);
@@ -189,6 +193,7 @@ RecognizeResult Service::recognize(const Actor& actor, RecognizeRequest request)
   request.match = options_.match;
   request.keep_unknown_faces = true;
   request.store_annotated = true;
+  auto slot = slots_.acquire();
   sync_warm_gallery();
   auto gallery = warm_gallery();  // held for the whole recognition, even if a full reload replaces it
   request.warm_gallery = gallery.get();
@@ -246,6 +251,7 @@ ErasureReport Service::erase(const Actor& actor, const std::string& person_id, A
   options.attendance = policy;
   options.actor = actor.id;
   options.client_address = actor.client_address;
+  options.unknown_face_distance = options_.match.max_distance;  // the same stranger, as recognition judges it
   // Out of the gallery first: a recognition from now on cannot match the person, and one that matched
   // before is refused by recognize()'s re-check inside its write transaction.
   warm_gallery()->remove_person(person_id);
@@ -262,6 +268,7 @@ CrowdResult Service::count_crowd(const Actor& actor, CrowdRequest request) {
   request.actor = actor.id;
   request.client_address = actor.client_address;
   request.limits = options_.image_limits;
+  auto slot = slots_.acquire();
   auto db = database();
   return analyse_crowd(*db, crowd_counter(), request);
 }

@@ -17,6 +17,9 @@
 //    in the write transaction of the login/logout/revoke, so a restarted server keeps them valid, and a
 //    restore of an old backup cannot bring a logged-out session back (the current sessions are written
 //    into the restored generation);
+//  - the compute slots (core/compute_slots.h): enroll, recognize and count_crowd run their networks in at
+//    most `compute_slots` requests at once (0: one per core), the others wait in line until their request
+//    deadline (core/request_deadline.h);
 //  - login throttling: after `login_max_failures` failed logins of one username within the lockout
 //    window, that username is locked for `lockout_seconds` (the password is not even checked).
 // Every use case takes the Actor (who, from where) that goes into its audit entry; refused and failed
@@ -39,6 +42,7 @@
 #include "app/recovery/restore_with_erasures.h"
 #include "app/faces/unknown_faces.h"
 #include "app/users/users.h"
+#include "core/compute_slots.h"
 #include "core/secret.h"
 #include "core/utc_time.h"
 #include "store/data_dir.h"
@@ -61,6 +65,7 @@ struct ServiceOptions {
   int login_max_failures = 5;
   int64_t lockout_seconds = 15 * 60;
   int64_t drain_timeout_ms = 30'000;  // how long a restore waits for requests in flight
+  int compute_slots = 0;              // requests running the networks at once; 0: one per core
 };
 
 class Service {
@@ -98,6 +103,7 @@ class Service {
   // The models' state as found at start: empty when the face models loaded, else why not.
   const std::string& face_models_problem() const { return face_models_problem_; }
   size_t gallery_embeddings() const;
+  const ComputeSlots& compute_slots() const { return slots_; }
 
   EnrollResult enroll(const Actor& actor, EnrollRequest request);
   // Keeps unknown faces (crops, embeddings) and stores the annotated photo (app/faces/unknown_faces.h).
@@ -171,6 +177,7 @@ class Service {
   DataDir data_;
   uint64_t serial_;  // keys this service's per-thread pipelines
   RestoreGate gate_;
+  ComputeSlots slots_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Database>> pool_;
   std::shared_ptr<vision::Gallery> warm_gallery();  // the current one (a full reload replaces it)

@@ -107,13 +107,15 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     so.session_seconds = int64_t(config.session_hours) * 3600;
     so.login_max_failures = config.login_max_failures;
     so.lockout_seconds = int64_t(config.lockout_minutes) * 60;
+    so.compute_slots = config.compute_slots;
     Service service(so);
     if (!service.face_models_problem().empty())
       log_line({{"level", "warn"}, {"msg", "face models not loaded: face routes answer errors"}, {"detail", service.face_models_problem()}});
     ApiServer server(service, config);
     int port = server.bind();
     log_line({{"msg", "listening"}, {"bind", config.bind}, {"port", port}, {"data", config.data},
-              {"threads", config.threads}, {"galleryEmbeddings", service.gallery_embeddings()}});
+              {"threads", config.threads}, {"computeSlots", service.compute_slots().capacity()},
+              {"requestTimeoutMs", config.request_timeout_ms}, {"galleryEmbeddings", service.gallery_embeddings()}});
     std::atomic<bool> signalled{false};
     std::thread waiter([&] {
       int sig = 0;

@@ -53,6 +53,9 @@ int64_t int_param(const Call& c, const std::string& name, int64_t fallback, int6
   }
 }
 
+// Greedy clustering compares each face with every cluster so far: quadratic, so it is capped.
+constexpr int64_t kMaxClusteredFaces = 2000;
+
 Page page_of(const Call& c) { return {int_param(c, "limit", 50, 1, 1000), int_param(c, "offset", 0, 0, INT64_MAX / 2)}; }
 
 std::optional<UnixMillis> time_param(const Call& c, const std::string& name) {
@@ -406,6 +409,9 @@ std::vector<Route> api_routes() {
                  std::string cluster = c.query("cluster").value_or("false");
                  if (cluster != "true" && cluster != "false") throw HttpError(400, "bad_parameter", "'cluster' is true or false");
                  UnknownFaceQuery q{c.query("session"), time_param(c, "from"), time_param(c, "to")};
+                 // Bounded reads: a page needs offset + limit + 1 faces (one more tells whether there is a next
+                 // page); clustering reads at most kMaxClusteredFaces + 1, and refuses more.
+                 q.max_faces = cluster == "true" ? kMaxClusteredFaces + 1 : page.offset + page.limit + 1;
                  std::vector<UnknownFace> faces;
                  {
                    auto db = c.service.database();
@@ -414,6 +420,10 @@ std::vector<Route> api_routes() {
                  }
                  std::vector<Json> rows;
                  if (cluster == "true") {
+                   if (int64_t(faces.size()) > kMaxClusteredFaces)
+                     throw HttpError(400, "too_many_faces",
+                                     "clustering takes at most " + std::to_string(kMaxClusteredFaces) +
+                                         " unknown faces and more match; narrow it with session=, or from= and to=");
                    for (const auto& cl : cluster_unknown_faces(std::move(faces), c.service.options().match.max_distance))
                      rows.push_back(cl.to_json());
                  } else {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <regex>
 
+#include "core/request_deadline.h"
 #include "core/secret.h"
 #include "core/utc_time.h"
 #include "server/http_error.h"
@@ -59,6 +60,7 @@ std::string valid_request_id(const std::string& given) {
 }  // namespace
 
 HttpError http_error_from(const Error& e) {
+  if (dynamic_cast<const DeadlineExceeded*>(&e)) return HttpError(503, "deadline_exceeded", e.what(), 5);
   switch (e.code()) {
     case ExitCode::kUsage:
     case ExitCode::kBadInput: return HttpError(400, "bad_request", e.what());
@@ -223,6 +225,7 @@ void ApiServer::handle(const Route& route, const httplib::Request& req, httplib:
         throw HttpError(429, "rate_limited", "too many requests for this token; slow down", wait);
     }
     if (!route.uses_store) pass.reset();
+    const DeadlineScope deadline(started, std::chrono::milliseconds(config_.request_timeout_ms));
     route.handler(call);
   } catch (const HttpError& e) {
     write_error(res, e, request_id);

@@ -85,7 +85,9 @@ Json ServerConfig::to_json() const {
             {"maxFilesPerUpload", max_files_per_upload},
             {"readTimeoutSeconds", read_timeout_seconds},
             {"writeTimeoutSeconds", write_timeout_seconds},
-            {"keepAliveSeconds", keep_alive_seconds}}},
+            {"keepAliveSeconds", keep_alive_seconds},
+            {"requestTimeoutMs", request_timeout_ms},
+            {"computeSlots", compute_slots}}},
           {"rateLimits",
            {{"perAddressPerMinute", rate_per_address_per_minute},
             {"perTokenPerMinute", rate_per_token_per_minute},
@@ -131,7 +133,9 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
                          {"maxFilesPerUpload", num(c.max_files_per_upload)},
                          {"readTimeoutSeconds", num(c.read_timeout_seconds)},
                          {"writeTimeoutSeconds", num(c.write_timeout_seconds)},
-                         {"keepAliveSeconds", num(c.keep_alive_seconds)}});
+                         {"keepAliveSeconds", num(c.keep_alive_seconds)},
+                         {"requestTimeoutMs", num(c.request_timeout_ms)},
+                         {"computeSlots", num(c.compute_slots)}});
              }},
             {"rateLimits",
              [&](const Json& v, const std::string& k) {
@@ -172,6 +176,8 @@ void apply_config_environment(ServerConfig& c) {
   env_number("FACECROWD_MATCH_MARGIN", c.match_min_margin);
   env_number("FACECROWD_MAX_BODY_BYTES", c.max_body_bytes);
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
+  env_number("FACECROWD_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
+  env_number("FACECROWD_COMPUTE_SLOTS", c.compute_slots);
   env_number("FACECROWD_RATE_PER_ADDRESS", c.rate_per_address_per_minute);
   env_number("FACECROWD_RATE_PER_TOKEN", c.rate_per_token_per_minute);
   env_flag("FACECROWD_ALLOW_SHARED_PERMISSIONS", c.allow_shared_permissions);
@@ -193,6 +199,8 @@ void validate_config(const ServerConfig& c) {
   range("limits.readTimeoutSeconds", c.read_timeout_seconds, 1, 3600);
   range("limits.writeTimeoutSeconds", c.write_timeout_seconds, 1, 3600);
   range("limits.keepAliveSeconds", c.keep_alive_seconds, 0, 3600);
+  range("limits.requestTimeoutMs", double(c.request_timeout_ms), 1, 3600e3);
+  range("limits.computeSlots", c.compute_slots, 0, 256);
   range("rateLimits.perAddressPerMinute", c.rate_per_address_per_minute, 0, 1e9);
   range("rateLimits.perTokenPerMinute", c.rate_per_token_per_minute, 0, 1e9);
   range("rateLimits.loginPerAddressPerMinute", c.login_per_address_per_minute, 0, 1e9);

@@ -16,7 +16,14 @@
 //       "maxImageMegapixels": 40,                     larger images get 400 before they are decoded
 //       "maxJsonDepth": 16,                           deeper JSON bodies get 400 before they are parsed
 //       "maxFilesPerUpload": 10,                      env FACECROWD_MAX_FILES: more files in one upload get 400
-//       "readTimeoutSeconds": 10, "writeTimeoutSeconds": 30, "keepAliveSeconds": 5
+//       "readTimeoutSeconds": 10, "writeTimeoutSeconds": 30, "keepAliveSeconds": 5,
+//       "requestTimeoutMs": 60000,                    env FACECROWD_REQUEST_TIMEOUT_MS: a request still running
+//                                                     after this long (from its handler's start; waiting for a
+//                                                     compute slot included) is answered 503 deadline_exceeded
+//                                                     and stores nothing (core/request_deadline.h)
+//       "computeSlots": 0                             env FACECROWD_COMPUTE_SLOTS: face and crowd networks run
+//                                                     for at most this many requests at once, the others wait
+//                                                     in line (FIFO); 0: one per CPU core
 //     },
 //     "rateLimits": {                                 token buckets; over the limit: 429 with Retry-After
 //       "perAddressPerMinute": 1200,                  env FACECROWD_RATE_PER_ADDRESS (0: off); /health is exempt
@@ -62,6 +69,8 @@ struct ServerConfig {
   int max_json_depth = 16;
   int max_files_per_upload = 10;
   int read_timeout_seconds = 10, write_timeout_seconds = 30, keep_alive_seconds = 5;
+  int64_t request_timeout_ms = 60'000;
+  int compute_slots = 0;
   int rate_per_address_per_minute = 1200;
   int rate_per_token_per_minute = 600;
   int login_per_address_per_minute = 20;

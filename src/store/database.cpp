@@ -1,4 +1,5 @@
 #include "store/database.h"
+#include "store/null_condition.h"
 
 #include <unistd.h>
 
@@ -16,7 +17,7 @@ constexpr int kBusyTimeoutMs = 10'000;
 constexpr const char* kSchemaVersion = "1";
 
 bool is_valid_op(const std::string& op) {
-  return op == "=" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=";
+  return op == "=" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=" || op == kIsNull;
 }
 
 const IndexedField* find_field(const CollectionSpec& spec, const std::string& column) {
@@ -40,7 +41,7 @@ std::string where_clause(const CollectionSpec& spec, const Query& q) {
     if (c.column != "_id" && !find_field(spec, c.column))
       throw Error(ExitCode::kUsage, "'" + c.column + "' is not a queryable field of " + spec.name);
     if (!is_valid_op(c.op)) throw Error(ExitCode::kUsage, "unknown comparison '" + c.op + "'");
-    sql += (sql.empty() ? " WHERE " : " AND ") + quote_identifier(c.column) + " " + c.op + " ?";
+    sql += (sql.empty() ? " WHERE " : " AND ") + quote_identifier(c.column) + " " + c.op + (c.op == kIsNull ? "" : " ?");
   }
   return sql;
 }
@@ -48,6 +49,7 @@ std::string where_clause(const CollectionSpec& spec, const Query& q) {
 void bind_conditions(Statement& st, const Query& q) {
   int i = 1;
   for (const auto& c : q.where) {
+    if (c.op == kIsNull) continue;  // no value to bind
     if (auto* v = std::get_if<int64_t>(&c.value)) st.bind(i++, *v);
     else st.bind(i++, std::get<std::string>(c.value));
   }

@@ -11,6 +11,7 @@
 #include "app/records/audit.h"
 #include "app/privacy/erasure_ledger.h"
 #include "app/faces/gallery_index.h"
+#include "core/request_deadline.h"
 #include "app/photo_input.h"
 #include "app/faces/profiles.h"
 #include "app/faces/unknown_faces.h"
@@ -169,8 +170,11 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   Photo photo = request.upload ? decode_photo(request.upload->bytes, request.upload->name, pipeline.options().image)
                                : read_photo(request.photo, pipeline.options().image);
   const std::string photo_name = request.upload ? request.upload->name : request.photo.filename().string();
+  const double decode_ms = millis_since(checkpoint);
+  check_request_deadline("face detection");
   std::vector<vision::Face> faces = pipeline.analyse(photo.bgr);
   double faces_ms = millis_since(checkpoint);
+  check_request_deadline("the gallery search");
 
   RecognizeResult result;
   result.session = request.session;
@@ -207,7 +211,8 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       }
       return loaded.names[id] = name;
     };
-    result.timings = {{"facesMs", round4(faces_ms)}, {"galleryMs", round4(millis_since(checkpoint))}};
+    result.timings = {{"decodeMs", round4(decode_ms)}, {"facesMs", round4(faces_ms)},
+                      {"galleryMs", round4(millis_since(checkpoint))}};
     for (const auto& face : faces) {
       RecognizedFace r;
       r.label = int(result.faces.size()) + 1;
@@ -270,6 +275,8 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
   if (request.keep_unknown_faces)
     for (auto& f : result.faces)
       if (!f.known) f.crop_jpeg = face_crop_jpeg(photo.bgr, f.box);
+  result.timings["imagesMs"] = round4(millis_since(checkpoint));  // the annotated photo and the crops
+  check_request_deadline("storing the photo and its records");
 
   // 2. One write transaction. The matches were made outside it: a person deleted or erased since then
   // must not get a record (the erasure's ledger line is written before its commit, so read it in here).
@@ -348,7 +355,9 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                                  {"faces", result.faces.size()}, {"recognised", records}, {"unknown", unknown},
                                  {"threshold", request.match.max_distance}, {"minMargin", request.match.min_margin},
                                  {"modelVersion", pipeline.models().embedding_model_version}}});
+  check_request_deadline("the commit");  // past it: the transaction rolls back, nothing is stored
   tx.commit();
+  result.timings["storeMs"] = round4(millis_since(checkpoint));
   return result;
 }
 

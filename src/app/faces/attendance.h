@@ -19,6 +19,8 @@
 //    inside it each matched person is checked again: a profile deleted meanwhile, or a person in the
 //    erasure ledger (an erasure whose commit is pending), gets no record; that face is reported unknown
 //    ("erased or deleted while recognising") and the name never reaches attendances.
+//  - The request deadline (core/request_deadline.h) is checked before detection, before the search, before
+//    the write transaction and just before its commit: a request past it stores nothing.
 //  - A server passes the photo as bytes (`upload`), its warm gallery (`warm_gallery`: no load per request;
 //    names are read from the snapshot) and the actor that goes into the audit entry.
 //  - With `keep_unknown_faces`, each unknown face's crop (a facial_image file) and embedding go into the
@@ -89,8 +91,9 @@ struct RecognizeResult {
   std::vector<RecognizedFace> faces;
   int64_t gallery_embeddings = 0, gallery_people = 0;
   std::string gallery_search;  // "hnsw" (the cached index, app/faces/gallery_index.h) or "exact"
-  // facesMs: decode + detect + describe every face; galleryMs: load the gallery (+ adopt the index);
-  // searchMs: search every face in it.
+  // decodeMs: read and decode the photo; facesMs: detect + describe every face; galleryMs: load the
+  // gallery (+ adopt the index); searchMs: search every face in it; imagesMs: draw and encode the annotated
+  // photo and the unknown faces' crops; storeMs: the write transaction, commit included.
   nlohmann::json timings;
   std::string gallery_note;    // why, e.g. "no gallery index (build it with `facecrowd gallery index`)"
   nlohmann::json to_json() const;  // {session, photoFileId, timestamp, width, height, recognised: [...], unknown: [...], auditId}

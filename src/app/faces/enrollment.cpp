@@ -10,6 +10,7 @@
 #include "app/photo_input.h"
 #include "app/faces/profiles.h"
 #include "core/error.h"
+#include "core/request_deadline.h"
 #include "core/number_text.h"
 #include "core/object_id.h"
 #include "core/utc_time.h"
@@ -264,6 +265,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
                                  {"warnings", result.warnings}, {"consent", request.consent_text.has_value()},
                                  {"modelVersion", model_version}}});
   if (request.before_commit) request.before_commit(tx, result);
+  check_request_deadline("the commit");  // core/request_deadline.h: past it, nothing is stored
   tx.commit();
   return result;
 }

@@ -1,4 +1,5 @@
 #include "app/faces/unknown_faces.h"
+#include "store/null_condition.h"
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -132,15 +133,18 @@ Json UnknownFace::to_json() const {
 std::vector<UnknownFace> list_unknown_faces(Database::ReadTransaction& tx, const UnknownFaceQuery& query) {
   Query q;
   q.order_by = "timestamp";
+  // Only records without a person hold unknown faces: with the (personId, timestamp) and (session, personId)
+  // indexes the scan never reads the people's records, however many there are.
+  q.where.push_back({"personId", kIsNull, int64_t(0)});
   if (query.session) q.where.push_back({"session", "=", *query.session});
   if (query.from) q.where.push_back({"timestamp", ">=", int64_t(*query.from)});
   if (query.to) q.where.push_back({"timestamp", "<=", int64_t(*query.to)});
   std::vector<UnknownFace> out;
   tx.find("attendances", q, [&](const Document& d) {
     bson_iter_t it;
-    if (!bson_iter_init_find(&it, d.get(), "faces")) return true;  // a person's record: no decode
+    if (!bson_iter_init_find(&it, d.get(), "faces")) return true;  // anonymised, or kept without faces: no decode
     for (auto& f : faces_of(d)) out.push_back(std::move(f));
-    return true;
+    return query.max_faces < 0 || int64_t(out.size()) < query.max_faces;
   });
   return out;
 }

@@ -13,8 +13,10 @@
 // Ids. An unknown face is "<record id>-<n>": n is the face's number in its record, never reused, so an id
 // stays valid while other faces of the photo are assigned.
 //
-// Listing (list_unknown_faces): by session, else by time (the timestamp index; no range scans every
-// attendance record). Clustering (cluster_unknown_faces): greedy, in time order — each face joins the
+// Listing (list_unknown_faces): of the records without a person only (personId null: the (personId,
+// timestamp) index, or (session, personId) by session), so neither an unfiltered listing nor a wide time
+// range reads the people's records; `max_faces` stops the scan after that many faces (a page, or the
+// clustering cap), so no request reads every unknown face either. Clustering (cluster_unknown_faces): greedy, in time order — each face joins the
 // cluster whose centroid (the normalised mean of its faces) is closest, when that distance is within the
 // recognition threshold (unit-vector L2, as the gallery measures), else it starts a new cluster. So the
 // same stranger seen in five sessions is one cluster of five faces. Faces without an embedding are
@@ -56,6 +58,7 @@ struct UnknownFace {
 struct UnknownFaceQuery {
   std::optional<std::string> session;
   std::optional<UnixMillis> from, to;
+  int64_t max_faces = -1;  // stop after this many faces (time order); -1: all
 };
 
 std::vector<UnknownFace> list_unknown_faces(Database::ReadTransaction& tx, const UnknownFaceQuery& query);

@@ -1,4 +1,5 @@
 #include "app/privacy/erasure.h"
+#include "store/null_condition.h"
 
 #include <optional>
 #include <set>
@@ -7,6 +8,7 @@
 #include "app/records/audit.h"
 #include "app/records/audit_chain.h"
 #include "app/faces/gallery_index.h"
+#include "app/privacy/erasure_unknown_faces.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "store/data_dir.h"
@@ -198,6 +200,7 @@ void add(ErasureEffect& sum, const ErasureEffect& e) {
   sum.files_kept_shared += e.files_kept_shared;
   sum.audit_entries_scrubbed += e.audit_entries_scrubbed;
   sum.oplog_entries_rewritten += e.oplog_entries_rewritten;
+  sum.unknown_faces_stripped += e.unknown_faces_stripped;
 }
 
 }  // namespace
@@ -210,7 +213,8 @@ nlohmann::json ErasureEffect::to_json() const {
           {"filesDeleted", files_deleted.size()},
           {"filesKeptShared", files_kept_shared},
           {"auditEntriesScrubbed", audit_entries_scrubbed},
-          {"oplogEntriesRewritten", oplog_entries_rewritten}};
+          {"oplogEntriesRewritten", oplog_entries_rewritten},
+          {"unknownFacesStripped", unknown_faces_stripped}};
 }
 
 nlohmann::json ErasureReport::to_json() const {
@@ -230,14 +234,18 @@ nlohmann::json ReapplyReport::to_json() const {
 }
 
 ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& person_id, AttendancePolicy policy,
-                            const std::vector<std::string>& extra_file_ids) {
+                            const std::vector<std::string>& extra_file_ids, float unknown_face_distance) {
   ErasureEffect effect;
   tx.secure_delete();  // what this erasure deletes is overwritten, not left in free pages
   std::set<std::string> candidates(extra_file_ids.begin(), extra_file_ids.end());
   const auto found_profile = tx.get("faceprofiles", person_id);
   const PersonalStrings personal = personal_strings(person_id, found_profile);
-  if (auto profile = found_profile) {
+  if (auto profile = found_profile)
     for_each_file_reference("faceprofiles", profile->get(), [&](const std::string& id) { candidates.insert(id); });
+  // Read before the profile goes: its embeddings find the person among the unknown faces
+  // (app/erasure_unknown_faces.h); its files and the ledger's are the crops already known to be theirs.
+  const PersonsFaces persons = persons_faces(found_profile, candidates, unknown_face_distance);
+  if (auto profile = found_profile) {
     effect.embeddings_removed = count_embeddings(*profile);
     effect.profiles_removed = tx.remove("faceprofiles", person_id) ? 1 : 0;
   }
@@ -255,6 +263,13 @@ ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& p
       ++effect.attendances_anonymised;
     }
   }
+  // Their face among the unknown faces: only records without a person hold any (the personId index).
+  std::vector<Document> stripped;
+  tx.find("attendances", Query{{{"personId", kIsNull, int64_t(0)}}}, [&](const Document& d) {
+    if (auto s = without_persons_faces(d, persons, candidates, effect.unknown_faces_stripped)) stripped.push_back(std::move(*s));
+    return true;
+  });
+  for (const auto& record : stripped) tx.replace("attendances", record);
   // Every entry is read: mentions of the person also sit in entries about others (enrollment warnings).
   std::vector<Document> scrubbed;
   tx.find("auditlogs", Query{}, [&](const Document& d) {
@@ -270,6 +285,8 @@ ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& p
     if (remove_file(tx, id)) effect.files_deleted.push_back(id);
 
   const std::set<std::string> files(effect.files_deleted.begin(), effect.files_deleted.end());
+  PersonsFaces persons_with_deleted_crops = persons;
+  persons_with_deleted_crops.crop_file_ids.insert(files.begin(), files.end());
   effect.oplog_entries_rewritten = tx.rewrite_oplog([&](const OplogEntry& e) -> std::optional<Document> {
     if (e.op != 'i' && e.op != 'u') return std::nullopt;
     const std::string collection = e.collection();
@@ -280,7 +297,14 @@ ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& p
     if (collection == "fs.chunks")
       return files.count(key_of(e.o.get(), "files_id").value_or("")) ? std::optional(erased_note(e)) : std::nullopt;
     if (collection == "attendances") {
-      if (key_of(e.o.get(), "personId") != person_id) return std::nullopt;
+      if (key_of(e.o.get(), "personId") != person_id) {
+        // An unknown-faces record's earlier versions hold the person's crops and embeddings too (the face
+        // assigned to them among them, before the assignment took it out of the record).
+        std::set<std::string> crops;
+        int64_t faces = 0;
+        auto s = without_persons_faces(e.o, persons_with_deleted_crops, crops, faces);
+        return s ? std::optional(encode_oplog_entry(e.ts, e.op, e.ns, s->get())) : std::nullopt;
+      }
       if (policy == AttendancePolicy::kRemove) return erased_note(e);
       return encode_oplog_entry(e.ts, e.op, e.ns, anonymised(e.o).get());
     }
@@ -322,7 +346,7 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
   report.attendance = options.attendance;
   report.erased_at = now_millis();
   report.ledger_path = ledger.path().string();
-  report.effect = apply_erasure(tx, person_id, options.attendance);
+  report.effect = apply_erasure(tx, person_id, options.attendance, {}, options.unknown_face_distance);
 
   AuditEntry audit;
   audit.action = "person.delete";

@@ -4,6 +4,8 @@
 //   - the faceprofiles document (and with it its embeddings, which live inside it);
 //   - the files it points to (facialImageIds, embeddings.sourceFileId: fs.files + fs.chunks), except a
 //     file another record still points to (file_store.h's file_reference_fields(); invariant 4);
+//   - the person's face among the unknown faces (app/erasure_unknown_faces.h: the crop assigned to them and
+//     the same stranger's faces elsewhere, by embedding): crop and embedding go, the box stays;
 //   - its attendances: removed, or anonymised (personId -> null, personName -> "erased"; session, time,
 //     confidence, box and photo stay, so head counts per session do not change);
 //   - scrubs the earlier audit entries about the person (target = ID: profile.enroll, profile.update):
@@ -52,6 +54,7 @@
 #include <vector>
 
 #include "app/privacy/erasure_ledger.h"
+#include "app/faces/match_policy.h"
 #include "store/database.h"
 
 namespace facecrowd {
@@ -62,6 +65,7 @@ struct ErasureOptions {
   std::optional<std::string> reason;  // kept in the ledger only
   std::optional<std::string> actor;   // default: default_audit_actor()
   std::string client_address = "local";
+  float unknown_face_distance = MatchPolicy{}.max_distance;  // see apply_erasure()
 };
 
 // What one erasure (or one re-application) changed.
@@ -74,9 +78,10 @@ struct ErasureEffect {
   int64_t files_kept_shared = 0;           // pointed to by another record, so kept
   int64_t audit_entries_scrubbed = 0;      // earlier entries about the person, identifying details replaced
   int64_t oplog_entries_rewritten = 0;     // live oplog entries that held the person (see below)
+  int64_t unknown_faces_stripped = 0;      // their face among the unknown faces (app/erasure_unknown_faces.h)
   bool changed() const {
     return profiles_removed || attendances_removed || attendances_anonymised || !files_deleted.empty() ||
-           audit_entries_scrubbed || oplog_entries_rewritten;
+           audit_entries_scrubbed || oplog_entries_rewritten || unknown_faces_stripped;
   }
   nlohmann::json to_json() const;
 };
@@ -102,8 +107,11 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
 
 // Applies the erasure of `person_id` inside `tx` (no ledger, no audit): the building block of both paths.
 // `extra_file_ids`: files to delete too when nothing points to them (a ledger record's file_ids).
+// `unknown_face_distance`: how close an unknown face's embedding must be to one of the person's to be
+// theirs (app/erasure_unknown_faces.h); the recognition threshold.
 ErasureEffect apply_erasure(Database::WriteTransaction& tx, const std::string& person_id, AttendancePolicy policy,
-                            const std::vector<std::string>& extra_file_ids = {});
+                            const std::vector<std::string>& extra_file_ids = {},
+                            float unknown_face_distance = MatchPolicy{}.max_distance);
 
 struct ReapplyReport {
   int64_t records = 0;        // ledger records read
