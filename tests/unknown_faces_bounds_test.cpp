@@ -4,7 +4,7 @@
 // it. The records are written straight into a real store; the listing runs through a real server.
 #include <gtest/gtest.h>
 
-#include "app/unknown_faces.h"
+#include "app/faces/unknown_faces.h"
 #include "store/null_condition.h"
 #include "core/object_id.h"
 #include "server_test_support.h"
