@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# `facecrowd serve` at scale (issue 10): a gallery of ~100k enrolled embeddings and 1,000,000 attendance
+# `facecrowd serve` at scale (issue 10): a gallery of 100k enrolled embeddings (demo-data: one per profile) and 1,000,000 attendance
 # records (demo-data, stamped with the prepared recogniser's model version, plus two real people), then
 #  1. recognize two_people.jpg one request at a time: the warm gallery's search per face (timings.searchMs /
 #     faces) and galleryMs (0: no gallery load per request), against the target of <= 2 ms per face;
 #  2. GET /api/v1/unknown-faces without any filter, and with cluster=true: time per request (curl), the
 #     baseline binary (BASE_BIN, e.g. the previous build) against this one on the same data, same run.
 # Figures are printed, never asserted; the load average is printed with them (the machine is shared).
-#   bench/serve_scale.sh [BUILD_DIR] [BASE_BIN]     env: PROFILES (67000), ATTENDANCES (1000000), RUNS (5)
+#   bench/serve_scale.sh [BUILD_DIR] [BASE_BIN]     env: PROFILES (100000: one embedding each), ATTENDANCES (1000000), RUNS (5)
 set -euo pipefail
 umask 077
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 BIN=$(readlink -f "$BUILD/facecrowd")
 BASE=${2:-}
-PROFILES=${PROFILES:-67000}; ATTENDANCES=${ATTENDANCES:-1000000}; RUNS=${RUNS:-5}
+PROFILES=${PROFILES:-100000}; ATTENDANCES=${ATTENDANCES:-1000000}; RUNS=${RUNS:-5}
 FACES=$PWD/../shared/data/faces
 WORK=$(mktemp -d)
 SERVER_PID=
