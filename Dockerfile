@@ -1,7 +1,8 @@
 # facecrowd in a container: the runbook's disaster-recovery step ("docker-compose up + restore latest").
 # Builds the binary on Debian 12 with scripts/install-deps.sh (the same packages as a bare machine), then a
-# runtime image with only the libraries it links. NOT built or run on the development machines (no Docker
-# engine there): scripts/dr-drill.sh is the tested recovery path, and this image runs the same commands.
+# runtime image with only the packages of the libraries it loads. Built and run on a development machine with
+# podman 4.3 (Debian's; no Docker engine runs there): the image restores from an S3 bucket into an empty
+# volume and runs the drill. scripts/dr-drill.sh on the host stays the path CI tests.
 #
 #   docker build -t facecrowd .
 #   docker compose run --rm restore        # empty volumes <- s3://…/latest (docker-compose.yml)
@@ -9,15 +10,24 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY . .
-RUN apt-get update && bash scripts/install-deps.sh && scripts/build.sh
+RUN apt-get update && bash scripts/install-deps.sh \
+    && cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    && cmake --build build --target facecrowd -j "$(nproc)"   # the binary only: the tests run in CI, not here
+# The runtime image installs exactly the Debian packages that own the libraries the binary loads (a list
+# written by hand missed cpp-httplib's).
+RUN ldd build/facecrowd | awk '$3 ~ /^\// {print $3}' | while read -r lib; do \
+      dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || dpkg -S "${lib#/usr}"; \
+    done | cut -d: -f1 | sort -u > runtime-packages.txt && cat runtime-packages.txt
 
 FROM debian:12-slim
+# python3 (not python3-minimal, which has no json module): scripts/dr-drill.sh reads facecrowd's JSON.
+COPY --from=build /src/runtime-packages.txt /tmp/
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libbson-1.0-0 libarchive13 libsodium23 libturbojpeg0 libcurl4 libspdlog1.10 libfmt9 \
-      libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-dnn406 libxml2 ca-certificates python3-minimal \
-    && rm -rf /var/lib/apt/lists/*
+      $(cat /tmp/runtime-packages.txt) ca-certificates python3 \
+    && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 COPY --from=build /src/build/facecrowd /usr/local/bin/facecrowd
 COPY --from=build /src/scripts/dr-drill.sh /usr/local/bin/dr-drill.sh
+RUN facecrowd --version   # fails the build when a library the binary needs is missing
 ENV FACECROWD_DATA=/var/lib/facecrowd/data FACECROWD_BACKUP_DIR=/var/lib/facecrowd/backup
 VOLUME ["/var/lib/facecrowd"]
 ENTRYPOINT ["facecrowd"]

@@ -6,9 +6,10 @@
 //    annotatedFileId?, faces: [{n, box: {x,y,w,h}, cropFileId?, embedding?: {vector: binary(128 x float32),
 //    modelVersion}}]}
 // `faces` is written only when the recognition keeps unknown faces (RecognizeRequest::keep_unknown_faces:
-// the service does, the one-shot CLI does not). A face's crop is a facial_image file (biometric data:
-// viewers cannot download it); a face that turned unknown inside the write transaction because its person
-// was erased meanwhile gets neither crop nor embedding (nothing of an erased person is kept).
+// the service and the CLI do, unless `recognize --no-keep-unknown-faces`). A face's crop is a facial_image
+// file (biometric data: viewers cannot download it); a face that turned unknown inside the write
+// transaction because its person was erased meanwhile gets neither crop nor embedding (nothing of an
+// erased person is kept).
 //
 // Ids. An unknown face is "<record id>-<n>": n is the face's number in its record, never reused, so an id
 // stays valid while other faces of the photo are assigned.
