@@ -43,18 +43,6 @@ UnixMillis date_of(const Json& v) {
   return v.is_number() ? v.get<UnixMillis>() : 0;
 }
 
-std::optional<EmbeddingVector> vector_of(const Json& embedding) {
-  if (!embedding.is_object() || !embedding.contains("vector")) return std::nullopt;
-  try {
-    Document d = Document::from_json(Json{{"v", embedding["vector"]}}, "unknown face embedding");
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, d.get(), "v")) return std::nullopt;
-    return decode_embedding_vector(it);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 // Every face entry of one unknown-faces record (none when it has no `faces`).
 std::vector<UnknownFace> faces_of(const Document& doc) {
   std::vector<UnknownFace> out;
@@ -75,7 +63,7 @@ std::vector<UnknownFace> faces_of(const Document& doc) {
     u.photo_file_id = oid_of(j, "photoFileId");
     u.annotated_file_id = oid_of(j, "annotatedFileId");
     if (f.contains("embedding")) {
-      u.embedding = vector_of(f["embedding"]);
+      u.embedding = unknown_face_vector(f["embedding"]);
       u.model_version = f["embedding"].value("modelVersion", "");
     }
     out.push_back(std::move(u));
@@ -101,12 +89,6 @@ std::pair<std::string, int> require_id(const std::string& id) {
   return *parsed;
 }
 
-float distance(const EmbeddingVector& a, const EmbeddingVector& b) {
-  float d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
-  return std::sqrt(d);
-}
-
 EmbeddingVector normalised(const std::vector<float>& sum) {
   EmbeddingVector out{};
   double norm = 0;
@@ -117,6 +99,24 @@ EmbeddingVector normalised(const std::vector<float>& sum) {
 }
 
 }  // namespace
+
+std::optional<EmbeddingVector> unknown_face_vector(const nlohmann::json& embedding) {
+  if (!embedding.is_object() || !embedding.contains("vector")) return std::nullopt;
+  try {
+    Document d = Document::from_json(nlohmann::json{{"v", embedding["vector"]}}, "unknown face embedding");
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, d.get(), "v")) return std::nullopt;
+    return decode_embedding_vector(it);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+float embedding_vector_distance(const EmbeddingVector& a, const EmbeddingVector& b) {
+  float d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(d);
+}
 
 std::string unknown_face_id(const std::string& record_id, int n) { return record_id + "-" + std::to_string(n); }
 
@@ -189,7 +189,7 @@ std::vector<UnknownCluster> cluster_unknown_faces(std::vector<UnknownFace> faces
     if (f.embedding)
       for (size_t c = 0; c < clusters.size(); ++c) {
         if (!centroids[c] || centroids[c]->model_version != f.model_version) continue;
-        float d = distance(*f.embedding, centroids[c]->unit);
+        float d = embedding_vector_distance(*f.embedding, centroids[c]->unit);
         if (d <= best_d) {
           best_d = d;
           best = c;

@@ -74,6 +74,12 @@ struct UnknownCluster {
 std::vector<UnknownCluster> cluster_unknown_faces(std::vector<UnknownFace> faces, float max_distance);
 
 // For the recognition that stores them (app/faces/attendance.cpp).
+// The vector of a face's stored `embedding` ({vector: binary(128 x float32), modelVersion}); nullopt when
+// there is none or it does not decode.
+std::optional<EmbeddingVector> unknown_face_vector(const nlohmann::json& embedding);
+// Unit-vector L2 distance, as the gallery measures it.
+float embedding_vector_distance(const EmbeddingVector& a, const EmbeddingVector& b);
+
 std::string face_crop_jpeg(const cv::Mat& bgr, const cv::Rect& box);  // the box plus 40% each side
 nlohmann::json unknown_face_entry(int n, const cv::Rect& box, const std::optional<std::string>& crop_file_id,
                                   const std::optional<EmbeddingVector>& embedding, const std::string& model_version);

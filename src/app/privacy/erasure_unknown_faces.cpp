@@ -1,8 +1,7 @@
 #include "app/privacy/erasure_unknown_faces.h"
 
-#include <cmath>
-
 #include "app/faces/profiles.h"
+#include "app/faces/unknown_faces.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -10,34 +9,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-float distance(const EmbeddingVector& a, const EmbeddingVector& b) {
-  float d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
-  return std::sqrt(d);
-}
-
-std::optional<EmbeddingVector> vector_of(const Json& embedding) {
-  if (!embedding.is_object() || !embedding.contains("vector")) return std::nullopt;
-  try {
-    Document d = Document::from_json(Json{{"v", embedding["vector"]}}, "unknown face embedding");
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, d.get(), "v")) return std::nullopt;
-    return decode_embedding_vector(it);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 bool is_persons(const Json& face, const PersonsFaces& person) {
   if (face.contains("cropFileId") && face["cropFileId"].is_object() &&
       person.crop_file_ids.count(face["cropFileId"].value("$oid", "")))
     return true;
   if (!face.contains("embedding")) return false;
-  const auto v = vector_of(face["embedding"]);
+  const auto v = unknown_face_vector(face["embedding"]);
   if (!v) return false;
   const std::string model = face["embedding"].value("modelVersion", "");
   for (const auto& [m, e] : person.embeddings)
-    if (m == model && distance(*v, e) <= person.max_distance) return true;
+    if (m == model && embedding_vector_distance(*v, e) <= person.max_distance) return true;
   return false;
 }
 
