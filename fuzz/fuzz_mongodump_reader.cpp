@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "backup/mongodump_reader.h"
+#include "backup/staged_bson_reader.h"
 #include "core/error.h"
 #include "fuzz_input_file.h"
 
