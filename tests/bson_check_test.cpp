@@ -192,6 +192,16 @@ std::vector<std::string> seeds() {
   return out;
 }
 
+// Found by fuzz_bson_check: an empty input (a null pointer, as an empty vector's data() may be) aborted the
+// process inside libbson instead of being refused.
+TEST(BsonCheck, AnEmptyOrNullInputIsRefusedAsCorruptNotACrash) {
+  EXPECT_EQ(check_bson_document(nullptr, 0).verdict, BsonVerdict::kCorrupt);
+  const uint8_t four[4] = {4, 0, 0, 0};
+  EXPECT_EQ(check_bson_document(four, sizeof four).verdict, BsonVerdict::kCorrupt);
+  const uint8_t empty_doc[5] = {5, 0, 0, 0, 0};
+  EXPECT_EQ(check_bson_document(empty_doc, sizeof empty_doc).verdict, BsonVerdict::kSound);
+}
+
 TEST(BsonCheck, EveryTypeNestingAndMultiByteStringIsAccepted) {
   for (const auto& s : seeds()) {
     EXPECT_TRUE(legacy_accepts(s));

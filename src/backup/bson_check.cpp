@@ -119,7 +119,8 @@ class Walk {
 }  // namespace
 
 BsonCheck check_bson_document(const uint8_t* doc, size_t len) {
-  if (len > UINT32_MAX) return {BsonVerdict::kCorrupt, 0};
+  // libbson aborts the process on a null buffer (a precondition, not an error); the smallest document is 5 bytes.
+  if (doc == nullptr || len < 5 || len > UINT32_MAX) return {BsonVerdict::kCorrupt, 0};
   Walk walk(doc);
   walk.document(doc, uint32_t(len), 0);
   return walk.result();
