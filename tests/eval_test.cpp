@@ -85,6 +85,37 @@ TEST(EvalFaces, FiguresFromKnownEmbeddings) {
   EXPECT_NE(r.csv().find("unknown,stranger,s.jpg,1,"), std::string::npos) << r.csv();
 }
 
+TEST(EvalFaces, ReportsFarAndFrrAtTheThresholdInUseWithThePairCountsBehindThem) {
+  FaceEvalInput in;
+  in.gallery.push_back(face("a", "a.jpg", near_axis(0)));
+  in.gallery.push_back(face("b", "b.jpg", near_axis(2)));
+  in.probes.push_back(face("a", "a1.jpg", near_axis(0, 0.1f)));  // genuine 0.10
+  in.probes.push_back(face("a", "a2.jpg", near_axis(0, 0.6f)));  // genuine 0.53
+  in.probes.push_back(face("b", "b1.jpg", near_axis(2, 0.1f)));  // genuine 0.10
+  in.probes.push_back(face("b", "b2.jpg", near_axis(0, 0.3f)));  // looks like a: impostor 0.29, genuine 1.41
+  auto strict = evaluate_faces(in, MatchPolicy{0.4f, 0.04f});
+  EXPECT_FLOAT_EQ(strict.at_threshold.threshold, 0.4f);
+  EXPECT_EQ(strict.at_threshold.impostor_pairs, 4u);
+  EXPECT_EQ(strict.at_threshold.genuine_pairs, 4u);
+  EXPECT_EQ(strict.at_threshold.impostor_accepted, 1u);
+  EXPECT_EQ(strict.at_threshold.genuine_rejected, 2u);
+  EXPECT_DOUBLE_EQ(strict.at_threshold.far, 0.25);
+  EXPECT_DOUBLE_EQ(strict.at_threshold.frr, 0.5);
+  EXPECT_NE(strict.text().find("at threshold 0.4 (in use): FAR 25.00% (1 of 4 impostor pairs accepted), FRR 50.00% "
+                               "(2 of 4 genuine pairs rejected)"),
+            std::string::npos)
+      << strict.text();
+  auto j = strict.to_json()["verification"]["atThreshold"];
+  EXPECT_EQ(j["impostorPairs"], 4);
+  EXPECT_EQ(j["impostorAccepted"], 1);
+  EXPECT_EQ(j["genuineRejected"], 2);
+
+  // A looser threshold in use accepts a2's 0.53 too: the figures follow the policy, not a fixed value.
+  auto loose = evaluate_faces(in, MatchPolicy{0.6f, 0.04f});
+  EXPECT_EQ(loose.at_threshold.genuine_rejected, 1u);
+  EXPECT_EQ(loose.at_threshold.impostor_accepted, 1u);
+}
+
 TEST(EvalFaces, SplitHoldsBackTheLastKPhotosAndKeepsSmallFoldersAsUnknown) {
   TempDir tmp;
   for (const char* f : {"a/3.jpg", "a/1.jpg", "a/2.jpg", "b/x.png", "c/readme.txt"}) {
@@ -188,9 +219,52 @@ TEST(EvalCli, FacesOnASplitOfTheSharedIdentities) {
   EXPECT_EQ(j["verification"]["impostorPairs"].get<int>() + j["verification"]["genuinePairs"].get<int>(),
             3 * (6 - j["probes"]["withoutFace"].get<int>()));
   EXPECT_FALSE(j["verification"]["points"][0]["meaningful"].get<bool>());  // FAR 0.1% needs >= 1000 pairs
+  // FAR and FRR at the threshold in use (the default), over the same pairs, with their counts.
+  EXPECT_NEAR(j["verification"]["atThreshold"]["threshold"].get<double>(), j["policy"]["maxDistance"].get<double>(), 1e-6);
+  EXPECT_EQ(j["verification"]["atThreshold"]["impostorPairs"], j["verification"]["impostorPairs"]);
+  EXPECT_EQ(j["verification"]["atThreshold"]["genuinePairs"], j["verification"]["genuinePairs"]);
+  EXPECT_LE(j["verification"]["atThreshold"]["impostorAccepted"].get<int>(), j["verification"]["impostorPairs"].get<int>());
   EXPECT_NE(read_text(tmp.path() / "p.csv").find("leave_one_out,"), std::string::npos);
 
   auto usage = run_facecrowd("eval faces --identities " + (tmp.path() / "ids").string());
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+}
+
+TEST(EvalCli, PairsFacesOutGivesEachFacesLandmarksInWholePhotoPixelsForMeasuringOtherModels) {
+  if (!models_present()) GTEST_SKIP() << "face models absent in " << models_dir() << "; tools/prepare_models.sh";
+  fs::path faces = shared_data_dir() / "faces";
+  if (shared_data_dir().empty() || !fs::exists(faces / "groups/two_people.jpg")) GTEST_SKIP() << "shared photos absent";
+  TempDir tmp;
+  // Biden's face is boxed in the right half of a group photo: it is found in a crop around the box, and its
+  // landmarks must come back in the whole photo's pixels, inside the box. Obama's portrait is a whole photo.
+  std::string obama;
+  for (const auto& id : list_identities(faces / "identities"))
+    if (id.identity == "obama") obama = "shared:identities/obama/" + id.images[0].filename().string();
+  nlohmann::json biden_face = {{"identity", "biden"}, {"image", "shared:groups/two_people.jpg"}, {"box", {783, 57, 158, 185}}};
+  nlohmann::json obama_face = {{"identity", "obama"}, {"image", obama}};
+  nlohmann::json split = {{"roots", {{"shared", faces.string()}}},
+                          {"sets", {{"tiny", {{"about", "test"}, {"sources", {biden_face, obama_face}}}}}}};
+  write_text(tmp.path() / "split.json", split.dump());
+  auto r = run_facecrowd("--models " + models_dir().string() + " eval faces --pairs " + (tmp.path() / "split.json").string() +
+                         " --set tiny --faces-out " + (tmp.path() / "faces.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(read_text(tmp.path() / "faces.json"));
+  ASSERT_EQ(j["faces"].size(), 2u);
+  const auto& biden = j["faces"][0];
+  EXPECT_EQ(biden["identity"], "biden");
+  ASSERT_TRUE(biden["landmarks"].is_array()) << j.dump();
+  ASSERT_EQ(biden["landmarks"].size(), 68u);
+  for (const auto& p : biden["landmarks"]) {
+    EXPECT_GT(p[0].get<double>(), 783 - 20) << p;
+    EXPECT_LT(p[0].get<double>(), 783 + 158 + 20) << p;
+    EXPECT_GT(p[1].get<double>(), 57 - 20) << p;
+    EXPECT_LT(p[1].get<double>(), 57 + 185 + 20) << p;
+  }
+  EXPECT_EQ(biden["embedding"].size(), 128u);
+  EXPECT_GT(biden["imageSize"][0].get<int>(), 941);
+  EXPECT_EQ(j["set"], "tiny");
+
+  auto usage = run_facecrowd("eval faces --identities " + faces.string() + "/identities --split 1 --faces-out x.json");
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
 }
 

@@ -63,7 +63,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   struct Options {
     std::string gallery, probe, unknown, identities;
     int split = 0;
-    std::string pairs, set = "evaluation", curve;
+    std::string pairs, set = "evaluation", curve, faces_out;
     std::vector<std::string> roots;
     int k_nearest = 1;
     MatchFlags match;
@@ -79,7 +79,8 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
       "in an in-memory gallery (nothing is written to the store), every probe photo is searched. Reports:\n"
       "  rank-1 identification accuracy (top match is the right person; no face found = a miss),\n"
       "  open-set identification (right AND accepted by the match policy),\n"
-      "  verification TAR at FAR 0.1% and 1% over all probe x gallery-person pairs (with few identities\n"
+      "  FAR and FRR at the threshold in use over all probe x gallery-person pairs, with the pair counts,\n"
+      "  verification TAR at FAR 0.1% and 1% over the same pairs (with few identities\n"
       "    there are few impostor pairs: the report says when 0.1% cannot be reached and what FAR was),\n"
       "  unknown rejection: photos of people not in the gallery (--unknown, or identities --split leaves\n"
       "    with too few photos) that the policy rejects, and the same leave-one-identity-out.\n"
@@ -108,6 +109,9 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   cmd->add_option("--set", opts->set, "with --pairs: which set (calibration or evaluation)")->capture_default_str();
   cmd->add_option("--root", opts->roots, "with --pairs: NAME=DIR replaces the split's root NAME (repeatable)");
   cmd->add_option("--curve", opts->curve, "with --pairs: write FAR and FRR per threshold 0.20..0.80 to FILE (CSV)");
+  cmd->add_option("--faces-out", opts->faces_out,
+                  "with --pairs: write each face's image, 68 landmarks and embedding to FILE (JSON), to measure\n"
+                  "other embedding models on the same faces and pairs (tools/measure_face_models.py)");
   cmd->add_option("--k-nearest", opts->k_nearest,
                   "with --pairs: distance to a person = mean of their K nearest faces (a measurement knob)")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -126,6 +130,13 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
       auto embedded = embed_split_faces(*pipeline, faces, progress_printer(globals, "embedding faces"));
       auto report = evaluate_pairs(embedded, policy, default_curve_thresholds(), opts->k_nearest);
       write_csv(opts->curve, report.curve_csv());
+      if (!opts->faces_out.empty()) {
+        auto j = pair_faces_json(embedded);
+        j["set"] = opts->set;
+        j["split"] = opts->pairs;
+        j["modelVersion"] = pipeline->models().embedding_model_version;
+        write_file_durably(opts->faces_out, j.dump(1) + "\n");
+      }
       if (opts->json) {
         auto j = report.to_json();
         j["set"] = opts->set;
@@ -136,7 +147,8 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
       std::cout << "set '" << opts->set << "' of " << opts->pairs << "\n" << report.text();
       return;
     }
-    if (!opts->curve.empty() || !opts->roots.empty()) throw Error(ExitCode::kUsage, "--curve and --root go with --pairs");
+    if (!opts->curve.empty() || !opts->roots.empty() || !opts->faces_out.empty())
+      throw Error(ExitCode::kUsage, "--curve, --root and --faces-out go with --pairs");
     EvalSets sets;
     if (!opts->identities.empty()) {
       if (!opts->gallery.empty() || !opts->probe.empty())

@@ -16,9 +16,9 @@ namespace {
 
 float distance(const vision::Embedding& a, const vision::Embedding& b) { return vision::embedding_distance(a, b); }
 
-std::string percent(double v) {
+std::string percent(double v, int decimals = 1) {
   std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << v * 100 << "%";
+  s << std::fixed << std::setprecision(decimals) << v * 100 << "%";
   return s.str();
 }
 
@@ -182,6 +182,7 @@ FaceEvalReport evaluate_faces(const FaceEvalInput& input, const MatchPolicy& pol
   r.genuine_pairs = genuine.size();
   r.impostor_pairs = impostor.size();
   for (double far : {0.001, 0.01}) r.verification.push_back(verification_at(genuine, impostor, far));
+  r.at_threshold = rates_at(policy.max_distance, genuine, impostor);
   r.equal_error_rate = equal_error_rate(genuine, impostor);
 
   // Unknown people: a photo with a face that the policy accepts as anyone is a false accept.
@@ -235,6 +236,14 @@ nlohmann::json FaceEvalReport::to_json() const {
             {"impostorPairs", impostor_pairs},
             {"smallestNonZeroFar", impostor_pairs ? 1.0 / double(impostor_pairs) : 0.0},
             {"equalErrorRate", equal_error_rate},
+            {"atThreshold",
+             {{"threshold", at_threshold.threshold},
+              {"far", at_threshold.far},
+              {"frr", at_threshold.frr},
+              {"impostorAccepted", at_threshold.impostor_accepted},
+              {"impostorPairs", at_threshold.impostor_pairs},
+              {"genuineRejected", at_threshold.genuine_rejected},
+              {"genuinePairs", at_threshold.genuine_pairs}}},
             {"points", ver}}},
           {"unknownRejection", {{"probes", unknown_probes}, {"rejected", unknown_rejected}, {"rate", opt(unknown_rejection)}}},
           {"leaveOneOutRejection", {{"probes", loo_probes}, {"rejected", loo_rejected}, {"rate", opt(loo_unknown_rejection)}}}};
@@ -250,7 +259,15 @@ std::string FaceEvalReport::text() const {
     << "open-set identification (correct and accepted by the policy): " << open_set_correct << "/" << probes << " = "
     << percent(open_set_identification) << "\n"
     << "verification: " << genuine_pairs << " genuine, " << impostor_pairs << " impostor pairs; EER "
-    << percent(equal_error_rate) << "\n";
+    << percent(equal_error_rate) << "\n"
+    << "  at threshold " << at_threshold.threshold << " (in use): FAR " << percent(at_threshold.far, 2) << " ("
+    << at_threshold.impostor_accepted << " of " << at_threshold.impostor_pairs << " impostor pairs accepted), FRR "
+    << percent(at_threshold.frr, 2) << " (" << at_threshold.genuine_rejected << " of " << at_threshold.genuine_pairs
+    << " genuine pairs rejected)";
+  if (impostor_pairs && impostor_pairs < 1000)
+    s << "; with " << impostor_pairs << " impostor pairs a FAR below " << percent(1.0 / double(impostor_pairs))
+      << " cannot be resolved";
+  s << "\n";
   for (const auto& v : verification) {
     s << "  TAR at FAR " << v.target_far * 100 << "%: " << percent(v.tar) << " (threshold " << std::setprecision(3)
       << v.threshold << ", achieved FAR " << percent(v.achieved_far) << ")";

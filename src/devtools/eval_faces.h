@@ -11,6 +11,8 @@
 //    TAR at FAR f uses the threshold that accepts at most floor(f * impostor pairs) impostor pairs (accept:
 //    distance < threshold). With N impostor pairs the smallest non-zero FAR is 1/N; when f * N < 1 the
 //    point is reported with meaningful = false and the FAR actually achieved (0);
+//    and FAR and FRR over the same pairs at the threshold in use (policy.max_distance, accept distance <=
+//    threshold: devtools/pair_rates.h), with the pair counts;
 //  - unknown rejection: probes of people NOT in the gallery (--unknown folders, identities the split
 //    left with too few photos) that the match policy rejects; and the same leave-one-identity-out: each
 //    enrolled identity in turn is removed from the gallery and its probe photos searched.
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "app/faces/match_policy.h"
+#include "devtools/pair_rates.h"
 #include "vision/face_embedder.h"
 #include "vision/face_pipeline.h"
 
@@ -96,6 +99,7 @@ struct FaceEvalReport {
   double open_set_identification = 0;
   size_t genuine_pairs = 0, impostor_pairs = 0;
   std::vector<VerificationPoint> verification;  // at FAR 0.001 and 0.01
+  RatePoint at_threshold;             // FAR/FRR of these pairs at policy.max_distance
   double equal_error_rate = 0;        // where FAR = FRR (nearest pair threshold)
   size_t unknown_probes = 0, unknown_rejected = 0;
   std::optional<double> unknown_rejection;      // none when there were no unknown probes

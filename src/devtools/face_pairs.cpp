@@ -42,7 +42,9 @@ std::optional<vision::Face> boxed_face(vision::FacePipeline& pipeline, const cv:
   auto faces = pipeline.analyse(part);
   auto at = vision::face_at(faces, local);
   if (!at) return std::nullopt;
-  return faces[*at];
+  vision::Face face = faces[*at];
+  for (auto& p : face.landmarks) p += cv::Point2f(float(crop.x), float(crop.y));  // back to the whole photo
+  return face;
 }
 
 bool enrollable(const vision::Face& f) {
@@ -87,16 +89,6 @@ bool accepted(const Ranked& r, const MatchPolicy& p) {
   return r.distance <= p.max_distance && margin >= p.min_margin;
 }
 
-RatePoint rates_at(float t, const std::vector<float>& genuine, const std::vector<float>& impostor) {
-  RatePoint p;
-  p.threshold = t;
-  p.impostor_accepted = size_t(std::count_if(impostor.begin(), impostor.end(), [&](float d) { return d <= t; }));
-  p.genuine_rejected = size_t(std::count_if(genuine.begin(), genuine.end(), [&](float d) { return d > t; }));
-  p.far = impostor.empty() ? 0 : double(p.impostor_accepted) / double(impostor.size());
-  p.frr = genuine.empty() ? 0 : double(p.genuine_rejected) / double(genuine.size());
-  return p;
-}
-
 }  // namespace
 
 std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
@@ -119,7 +111,13 @@ std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const st
       auto found = pipeline.analyse(bgr);
       if (auto i = vision::choose_face(found)) face = found[*i];
     }
-    if (face) p.embedding = face->embedding, p.enrollable = enrollable(*face);
+    p.image = f.image;
+    p.image_size = bgr.size();
+    if (face) {
+      p.embedding = face->embedding;
+      p.enrollable = enrollable(*face);
+      p.landmarks = face->landmarks;
+    }
     out.push_back(std::move(p));
     if (progress) progress(++done, faces.size());
   }
@@ -266,6 +264,26 @@ std::string PairEvalReport::curve_csv() const {
     s << std::fixed << std::setprecision(2) << p.threshold << std::setprecision(6) << "," << p.far << "," << p.frr << ","
       << p.impostor_accepted << "," << impostor_pairs << "," << p.genuine_rejected << "," << genuine_pairs << "\n";
   return s.str();
+}
+
+nlohmann::json pair_faces_json(const std::vector<PairFace>& faces) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& f : faces) {
+    nlohmann::json points = nullptr, embedding = nullptr;
+    if (f.landmarks) {
+      points = nlohmann::json::array();
+      for (const auto& p : *f.landmarks) points.push_back({p.x, p.y});
+    }
+    if (f.embedding) embedding = f.embedding->unit;
+    list.push_back({{"identity", f.identity},
+                    {"label", f.label},
+                    {"image", f.image.string()},
+                    {"imageSize", {f.image_size.width, f.image_size.height}},
+                    {"enrollable", f.enrollable},
+                    {"landmarks", points},
+                    {"embedding", embedding}});
+  }
+  return {{"faces", list}};
 }
 
 }  // namespace facecrowd

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "devtools/face_split.h"
+#include "devtools/pair_rates.h"
 #include "app/faces/match_policy.h"
 #include "vision/face_pipeline.h"
 
@@ -35,16 +36,20 @@ struct PairFace {
   std::optional<vision::Embedding> embedding;
   // enroll would accept it (app/faces/enrollment.h's default EnrollmentQuality: eye distance, sharpness).
   bool enrollable = false;
+  // Where the face is: the image file, its 68 landmarks in pixels of the whole upright image (none without
+  // a face) and that image's size; for measuring other embedding models on the very same faces.
+  std::filesystem::path image;
+  std::optional<vision::Landmarks68> landmarks;
+  cv::Size image_size;
 };
 
 std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
                                         const std::function<void(size_t, size_t)>& progress = {});
 
-struct RatePoint {
-  float threshold = 0;
-  size_t impostor_accepted = 0, genuine_rejected = 0;
-  double far = 0, frr = 0;
-};
+// The faces as JSON (`eval faces --pairs ... --faces-out FILE`): {"faces": [{identity, label, image,
+// imageSize [w, h], enrollable, landmarks [[x, y] x 68] | null, embedding [128 floats] | null}]}: what
+// tools/measure_face_models.py reads to embed the same faces with candidate models.
+nlohmann::json pair_faces_json(const std::vector<PairFace>& faces);
 
 struct ScoredPair {
   std::string a, b;
