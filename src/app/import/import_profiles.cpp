@@ -32,18 +32,14 @@ void import_profiles(ImportRun& run) {
   for (const auto& [c, m] : run.first("faceprofiles")) {
     run.say("reading " + c->name);
     auto& r = run.report_for(c, m);
-    StagedBsonReader reader(c->staged);
-    const uint8_t* doc;
-    size_t size;
-    while (reader.next(&doc, &size)) {
-      MappedDocument d(doc, size, *m);
+    for_each_mapped_document(*c, *m, [&](MappedDocument& d) {
       std::string why;
       auto name = mapped_text(d, *m, "name", why);
       if (!name || name->empty()) {
         refuse(r, d.id_key(), name ? "empty name" : why);
-        continue;
+        return;
       }
-      if (!claim_id(run, r, d, m->as)) continue;
+      if (!claim_id(run, r, d, m->as)) return;
       ImportedProfile p;
       p.id = d.id_key();
       p.name = *name;
@@ -88,13 +84,13 @@ void import_profiles(ImportRun& run) {
         }
       }
       // The legacy part is rebuilt from the source when writing; keep the source bytes and which fields are legacy.
-      p.source.assign(reinterpret_cast<const char*>(doc), size);
+      p.source.assign(reinterpret_cast<const char*>(bson_get_data(d.bson())), d.bson()->len);
       count_legacy(r, d);
       if (!p.descriptors.empty()) run.report.profiles_with_descriptors++;
       if (!p.images.empty()) run.report.profiles_with_images++;
       profiles.push_back(std::move(p));
       r.imported++;
-    }
+    });
   }
 
   EmbeddingCheck check{run.options.check_sample, run.options.agree_distance, run.options.models_dir};

@@ -11,11 +11,7 @@ void import_attendances(ImportRun& run) {
     run.say("importing " + c->name);
     auto& r = run.report_for(c, m);
     int64_t photos_missing = 0;
-    StagedBsonReader reader(c->staged);
-    const uint8_t* doc;
-    size_t size;
-    while (reader.next(&doc, &size)) {
-      MappedDocument d(doc, size, *m);
+    for_each_mapped_document(*c, *m, [&](MappedDocument& d) {
       std::string why;
       auto person_it = d.field("person");
       auto person = person_it ? import_object_id(*person_it) : std::nullopt;
@@ -24,22 +20,22 @@ void import_attendances(ImportRun& run) {
       auto session = mapped_text(d, *m, "session", why);
       if (!person) {
         refuse(r, d.id_key(), person_it ? "person reference is not an id" : "no person reference");
-        continue;
+        return;
       }
       if (!ts) {
         refuse(r, d.id_key(), d.field("timestamp") ? "timestamp is not a date" : "no timestamp");
-        continue;
+        return;
       }
       if (!session) {
         refuse(r, d.id_key(), why);
-        continue;
+        return;
       }
       auto name = run.profile_names.find(*person);
       if (name == run.profile_names.end()) {
         refuse(r, d.id_key(), "refers to profile " + *person + ", which is not among the imported profiles");
-        continue;
+        return;
       }
-      if (!claim_id(run, r, d, m->as)) continue;
+      if (!claim_id(run, r, d, m->as)) return;
       bson_t* out = bson_new();
       d.append_id(out);
       append_oid_or_text(out, "personId", *person);
@@ -64,7 +60,7 @@ void import_attendances(ImportRun& run) {
       count_legacy(r, d);
       run.writer.insert("attendances", out);
       r.imported++;
-    }
+    });
     if (photos_missing > 0)
       r.notes.push_back(std::to_string(photos_missing) + " records name a photo that is not among the imported files (photoFileId null)");
     run.writer.commit();
@@ -76,11 +72,7 @@ void import_crowd_counts(ImportRun& run) {
   for (const auto& [c, m] : run.first("crowdcounts")) {
     run.say("importing " + c->name);
     auto& r = run.report_for(c, m);
-    StagedBsonReader reader(c->staged);
-    const uint8_t* doc;
-    size_t size;
-    while (reader.next(&doc, &size)) {
-      MappedDocument d(doc, size, *m);
+    for_each_mapped_document(*c, *m, [&](MappedDocument& d) {
       std::string why;
       auto location = mapped_text(d, *m, "location", why);
       auto count_it = d.field("count");
@@ -88,17 +80,17 @@ void import_crowd_counts(ImportRun& run) {
       auto ts = mapped_date(d, "timestamp");
       if (!location || location->empty()) {
         refuse(r, d.id_key(), location ? "empty location" : why);
-        continue;
+        return;
       }
       if (!count || *count < 0) {
         refuse(r, d.id_key(), count_it ? "count is not a number >= 0" : "no count");
-        continue;
+        return;
       }
       if (!ts) {
         refuse(r, d.id_key(), d.field("timestamp") ? "timestamp is not a date" : "no timestamp");
-        continue;
+        return;
       }
-      if (!claim_id(run, r, d, m->as)) continue;
+      if (!claim_id(run, r, d, m->as)) return;
       bson_t* out = bson_new();
       d.append_id(out);
       BSON_APPEND_UTF8(out, "location", location->c_str());
@@ -118,7 +110,7 @@ void import_crowd_counts(ImportRun& run) {
       count_legacy(r, d);
       run.writer.insert("crowdcounts", out);
       r.imported++;
-    }
+    });
     run.writer.commit();
   }
 }
@@ -128,11 +120,7 @@ void import_audit_logs(ImportRun& run) {
   for (const auto& [c, m] : run.first("auditlogs")) {
     run.say("importing " + c->name);
     auto& r = run.report_for(c, m);
-    StagedBsonReader reader(c->staged);
-    const uint8_t* doc;
-    size_t size;
-    while (reader.next(&doc, &size)) {
-      MappedDocument d(doc, size, *m);
+    for_each_mapped_document(*c, *m, [&](MappedDocument& d) {
       std::string why;
       auto action = mapped_text(d, *m, "action", why);
       auto ts = mapped_date(d, "timestamp");
@@ -140,19 +128,19 @@ void import_audit_logs(ImportRun& run) {
       auto outcome = mapped_text(d, *m, "outcome", why);
       if (!action || action->empty()) {
         refuse(r, d.id_key(), action ? "empty action" : why);
-        continue;
+        return;
       }
       if (!ts) {
         refuse(r, d.id_key(), d.field("timestamp") ? "timestamp is not a date" : "no timestamp");
-        continue;
+        return;
       }
       if (!actor || !outcome) {
         refuse(r, d.id_key(), why);
-        continue;
+        return;
       }
       if (d.id_is_object_id() && !run.seen_ids[m->as].insert(d.id_key()).second) {
         refuse(r, d.id_key(), "a second document with this _id");
-        continue;
+        return;
       }
       if (auto u = run.usernames.find(*actor); u != run.usernames.end()) *actor = "user:" + u->second;
       std::string target_why;
@@ -175,7 +163,7 @@ void import_audit_logs(ImportRun& run) {
       count_legacy(r, d);
       run.writer.write(out, [](Database::WriteTransaction& tx, Document entry) { insert_sealed_audit_entry(tx, std::move(entry)); });
       r.imported++;
-    }
+    });
     run.writer.commit();
   }
 }

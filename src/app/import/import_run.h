@@ -6,7 +6,7 @@
 //    import_gridfs, import_users, import_profiles, import_attendances, import_crowd_counts, import_audit_logs.
 //    Later sections read what earlier ones left in the run (file_ids, usernames, profile_names), so the
 //    order is part of the contract.
-//  - Every section reads its collections through run.first(as), reports each through run.report_for (one
+//  - Every section reads its collections through run.first(as) and for_each_mapped_document, reports each through run.report_for (one
 //    ImportCollectionReport per source collection, in call order), refuses a document with refuse() (a
 //    counted reason, never dropped silently), and writes through run.writer, committing at its end.
 //  - In a dry run run.writer is inactive: every document is still read, mapped and checked; nothing is written.
@@ -117,6 +117,19 @@ void import_crowd_counts(ImportRun& run);
 void import_audit_logs(ImportRun& run);
 
 // ---- helpers shared by the sections ----
+
+// Calls fn(MappedDocument&) for each document of the staged dump collection `c`, read through its mapping
+// `m`, in dump order. A section's per-document `continue` is a `return` from fn.
+template <class Fn>
+void for_each_mapped_document(const DumpCollection& c, const CollectionMapping& m, Fn&& fn) {
+  StagedBsonReader reader(c.staged);
+  const uint8_t* doc;
+  size_t size;
+  while (reader.next(&doc, &size)) {
+    MappedDocument d(doc, size, m);
+    fn(d);
+  }
+}
 
 // Counts a refused document under its reason, keeping the first few as examples.
 void refuse(ImportCollectionReport& r, const std::string& id, const std::string& reason);

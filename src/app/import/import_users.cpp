@@ -27,30 +27,26 @@ void import_users(ImportRun& run) {
     run.say("importing " + c->name);
     auto& r = run.report_for(c, m);
     std::set<std::string> taken;
-    StagedBsonReader reader(c->staged);
-    const uint8_t* doc;
-    size_t size;
-    while (reader.next(&doc, &size)) {
-      MappedDocument d(doc, size, *m);
+    for_each_mapped_document(*c, *m, [&](MappedDocument& d) {
       std::string why;
       auto username = mapped_text(d, *m, "username", why);
       auto role = username ? mapped_text(d, *m, "role", why) : std::nullopt;
       if (!username || !role) {
         refuse(r, d.id_key(), why);
-        continue;
+        return;
       }
-      if (!claim_id(run, r, d, m->as)) continue;
+      if (!claim_id(run, r, d, m->as)) return;
       if (!valid_username(*username)) {
         refuse(r, d.id_key(), "username '" + *username + "' is not 1-64 letters, digits, '.', '_', '-' or '@'");
-        continue;
+        return;
       }
       if (*role != "admin" && *role != "operator" && *role != "viewer") {
         refuse(r, d.id_key(), "role '" + *role + "' is not admin, operator or viewer (map it in \"values\")");
-        continue;
+        return;
       }
       if (!taken.insert(*username).second) {
         refuse(r, d.id_key(), "username '" + *username + "' is used by an earlier document");
-        continue;
+        return;
       }
       std::string hash;
       if (auto h = d.field("passwordHash")) {
@@ -78,7 +74,7 @@ void import_users(ImportRun& run) {
       run.writer.insert("users", out);
       run.usernames[d.id_key()] = *username;
       r.imported++;
-    }
+    });
     run.writer.commit();
   }
 }
