@@ -276,7 +276,9 @@ CrowdResult Service::count_crowd(const Actor& actor, CrowdRequest request) {
 RestoreWithErasuresResult Service::restore(const Actor& actor, const std::string& input, RestoreOptions options) {
   options.actor = actor.id;
   if (options.backup_dir.empty() || options.backup_dir == "backup") options.backup_dir = options_.backup_dir;
-  if (options.dry_run) return restore_with_erasures(options_.data_root, input, options);
+  // Erasures are re-applied with this server's recognition threshold, as its own erasures were made.
+  const float distance = options_.match.max_distance;
+  if (options.dry_run) return restore_with_erasures(options_.data_root, input, options, distance);
   if (!gate_.close_and_drain(std::chrono::milliseconds(options_.drain_timeout_ms)))
     throw Error(ExitCode::kBusy, "restore: another restore is running, or the requests in flight did not finish "
                                  "within " + std::to_string(options_.drain_timeout_ms) + " ms; try again");
@@ -288,7 +290,7 @@ RestoreWithErasuresResult Service::restore(const Actor& actor, const std::string
     std::lock_guard lock(pool_mutex_);
     pool_.clear();  // every connection to the old generation closes before the swap
   }
-  auto result = restore_with_erasures(options_.data_root, input, options);
+  auto result = restore_with_erasures(options_.data_root, input, options, distance);
   if (face_models_problem_.empty()) load_warm_gallery();
   if (options.db == options_.db) {
     // The restored generation has no sessions of its own (they are never in a backup): keep the current ones.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "app/privacy/erasure_listing.h"
 #include "app/records/audit.h"
 #include "app/recovery/backup_listing.h"
 #include "app/recovery/backup_report.h"
@@ -551,6 +552,20 @@ std::vector<Route> api_routes() {
                  Json items = Json::array();
                  for (const auto& d : list_audit(tx, q)) items.push_back(d.to_json());
                  c.reply(200, {{"items", items}});
+               }});
+
+  // ---- the erasure ledger (admin): the same listing and rendering as `facecrowd person erasures --json`
+  r.push_back({"GET", "/api/v1/erasures",
+               "The erasure ledger: every GDPR erasure, oldest first (person ids, never names), read once the ledger "
+               "is proven whole",
+               kAdmin, true, {}, "", {}, "application/json", [](Call& c) {
+                 try {
+                   c.reply(200, list_erasures(c.service.data().root(), c.service.options().backup_dir).to_json());
+                 } catch (const Error& e) {
+                   // A ledger shorter than a recorded fingerprint is the server's state, not the request's fault.
+                   if (e.code() != ExitCode::kBadInput) throw;
+                   throw HttpError(409, "ledger_not_whole", e.what());
+                 }
                }});
 
   // ---- backups, restore, retention, export (admin)

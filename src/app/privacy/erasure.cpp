@@ -384,12 +384,13 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
   return report;
 }
 
-ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector<ErasureRecord>& ledger) {
+ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector<ErasureRecord>& ledger,
+                               float unknown_face_distance) {
   ReapplyReport report;
   report.records = int64_t(ledger.size());
   std::vector<std::string> changed_ids;
   for (const auto& record : ledger) {
-    auto effect = apply_erasure(tx, record.person_id, record.attendance_policy, record.file_ids);
+    auto effect = apply_erasure(tx, record.person_id, record.attendance_policy, record.file_ids, unknown_face_distance);
     if (effect.changed()) {
       ++report.people_changed;
       changed_ids.push_back(record.person_id);
@@ -410,11 +411,11 @@ ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector
   return report;
 }
 
-ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string& db_name) {
+ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string& db_name, float unknown_face_distance) {
   auto dir = DataDir::open(data_root);
   auto db = Database::open(dir, db_name, {.create_if_missing = false});
   auto tx = db->write();
-  auto report = reapply_erasures(tx, ErasureLedger(data_root).read());
+  auto report = reapply_erasures(tx, ErasureLedger(data_root).read(), unknown_face_distance);
   tx.commit();
   if (report.effect.changed()) db->checkpoint_truncate();
   if (report.effect.changed()) drop_gallery_indexes(data_root);

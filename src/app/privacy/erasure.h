@@ -123,10 +123,14 @@ struct ReapplyReport {
 // Re-applies every record of `ledger` inside `tx` (idempotent). When it changed something it also writes
 // an audit entry {action: "person.erasure.reapply", details: counts and personIds} (ids only, no names):
 // a full restore replaces auditlogs with the backup's, which predate the person.delete entries.
-ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector<ErasureRecord>& ledger);
+// `unknown_face_distance` is apply_erasure()'s: the recognition threshold of whoever re-applies (a
+// server passes its configured one, so a restore through it erases the same faces its erasures did).
+ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector<ErasureRecord>& ledger,
+                               float unknown_face_distance = MatchPolicy{}.max_distance);
 
 // Re-applies the data directory's ledger to the live database `db` in one transaction (startup check,
 // `facecrowd person erasures --reapply`). Error(kNotFound) when the database does not exist.
-ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string& db);
+ReapplyReport reapply_erasures_live(const fs::path& data_root, const std::string& db,
+                                    float unknown_face_distance = MatchPolicy{}.max_distance);
 
 }  // namespace facecrowd

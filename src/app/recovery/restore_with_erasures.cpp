@@ -66,7 +66,7 @@ std::string settle_ledger(const LedgerAssessment& before, const std::string& sou
 }  // namespace
 
 RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const std::string& input,
-                                                RestoreOptions options) {
+                                                RestoreOptions options, float unknown_face_distance) {
   auto erasures = std::make_shared<ReapplyReport>();
   ErasureLedger ledger(data_root);
   auto progress = options.progress;
@@ -78,11 +78,11 @@ RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const
     *note = settle_ledger(*before, input, copy, dry_run);
     if (progress && !note->empty()) progress(*note);
   };
-  options.after_load.push_back([erasures, ledger, progress](Database::WriteTransaction& tx) {
+  options.after_load.push_back([erasures, ledger, progress, unknown_face_distance](Database::WriteTransaction& tx) {
     auto records = ledger.read();
     if (progress && !records.empty())
       progress("re-applying " + std::to_string(records.size()) + " erasures from " + ledger.path().string());
-    *erasures = reapply_erasures(tx, records);
+    *erasures = reapply_erasures(tx, records, unknown_face_distance);
   });
   // The restored database remembers the ledger it was made consistent with.
   options.before_swap.push_back([ledger](Database& db) {

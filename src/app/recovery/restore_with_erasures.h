@@ -31,7 +31,10 @@ struct RestoreWithErasuresResult {
   nlohmann::json to_json() const;  // restore's JSON plus "erasuresReapplied"
 };
 
+// `unknown_face_distance`: the recognition threshold the erasures are re-applied with (app/privacy/erasure.h's
+// apply_erasure: which unknown faces are the erased person's); the server passes its configured one.
 RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const std::string& input,
-                                                RestoreOptions options);
+                                                RestoreOptions options,
+                                                float unknown_face_distance = MatchPolicy{}.max_distance);
 
 }  // namespace facecrowd
