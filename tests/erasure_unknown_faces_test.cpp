@@ -37,9 +37,7 @@ const Json* face_in(const Reply& listing, const std::string& id) {
 
 TEST(ErasureOfUnknownFaces, ErasingAnAssignedPersonTakesTheirCropsInOtherSessionsAndLeavesOtherStrangersAlone) {
   if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
-  TempDir dir;
-  ServerUnderTest server(dir.path());
-  ASSERT_TRUE(server.started()) << server.log();
+  START_SERVER(server);
   std::string admin = server.user_token("admin", "admin");
   auto c = server.client();
   ASSERT_EQ(http_multipart(c, "/api/v1/people", {text_part("name", "Joe Biden"), file_part("photos", faces_dir() / "identities/biden/biden.jpg")},

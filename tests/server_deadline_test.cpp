@@ -32,9 +32,7 @@ size_t count_documents(Database& db, const std::string& collection, const Query&
 
 TEST(ServeDeadline, ARecognitionPastTheRequestDeadlineIsAnswered503WithAJsonErrorAndStoresNothing) {
   if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
-  TempDir dir;
-  ServerUnderTest server(dir.path(), Json{{"limits", {{"requestTimeoutMs", 1}}}});
-  ASSERT_TRUE(server.started()) << server.log();
+  START_SERVER(server, Json{{"limits", {{"requestTimeoutMs", 1}}}});
   std::string admin = server.user_token("admin", "admin");
   ASSERT_EQ(server.cli("enroll --name 'Joe Biden' " + (faces_dir() / "identities/biden/biden.jpg").string()).exit_code, 0);
   size_t files_before, attendances_before;
@@ -69,9 +67,7 @@ TEST(ServeDeadline, ARecognitionPastTheRequestDeadlineIsAnswered503WithAJsonErro
 
 TEST(ServeDeadline, WithTheDefaultDeadlineTheSameRecognitionIsAnsweredAndStored) {
   if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
-  TempDir dir;
-  ServerUnderTest server(dir.path());
-  ASSERT_TRUE(server.started()) << server.log();
+  START_SERVER(server);
   std::string admin = server.user_token("admin", "admin");
   auto c = server.client();
   auto r = http_multipart(c, "/api/v1/recognize",

@@ -16,11 +16,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-#define START_SERVER(name, ...)                                  \
-  TempDir name##_dir;                                            \
-  ServerUnderTest name(name##_dir.path(), ##__VA_ARGS__);        \
-  ASSERT_TRUE(name.started()) << name.log();
-
 TEST(Serve, HealthAnswersWithoutCredentialsAndTheApiRefusesThemWithJson) {
   START_SERVER(server);
   auto c = server.client();
@@ -364,9 +359,7 @@ TEST(ServeFaces, ARestoreUnderLoadAnswersOnly2xxOr503AndKeepsEveryLaterAnswer) {
 
 TEST(ServeFaces, SigtermFinishesTheRequestInFlightAndExitsZero) {
   if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
-  TempDir dir;
-  ServerUnderTest server(dir.path());
-  ASSERT_TRUE(server.started()) << server.log();
+  START_SERVER(server);
   std::string admin = server.user_token("admin", "admin");
   Reply answer;
   std::thread request([&] {

@@ -13,6 +13,13 @@
 
 namespace facecrowd {
 
+// Starts a server `name` on a fresh temporary directory `name##_dir` (config optional) inside a test, and
+// fails the test with the server's log when it did not start.
+#define START_SERVER(name, ...)                           \
+  TempDir name##_dir;                                     \
+  ServerUnderTest name(name##_dir.path(), ##__VA_ARGS__); \
+  ASSERT_TRUE(name.started()) << name.log();
+
 class ServerUnderTest {
  public:
   // `config` is written to a JSON config file (rate limits are off unless it sets them).

@@ -13,11 +13,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-#define START_SERVER(name, ...)                           \
-  TempDir name##_dir;                                     \
-  ServerUnderTest name(name##_dir.path(), ##__VA_ARGS__); \
-  ASSERT_TRUE(name.started()) << name.log();
-
 fs::path identity(const std::string& person, const std::string& file) { return faces_dir() / "identities" / person / file; }
 fs::path group_photo(const std::string& file) { return faces_dir() / "groups" / file; }
 

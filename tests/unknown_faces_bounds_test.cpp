@@ -71,9 +71,7 @@ TEST(UnknownFacesBounds, AnIsNullConditionSelectsTheRecordsWithoutTheField) {
 }
 
 TEST(UnknownFacesBounds, ClusteringMoreThanItsCapIsRefusedWith400AndAPageOfTheUnfilteredListingIsAnswered) {
-  TempDir dir;
-  ServerUnderTest server(dir.path());
-  ASSERT_TRUE(server.started()) << server.log();
+  START_SERVER(server);
   std::string admin = server.user_token("admin", "admin");
   {
     auto db = Database::open(DataDir::open(server.data()), std::string(kDefaultDatabase));
