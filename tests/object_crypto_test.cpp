@@ -35,7 +35,7 @@ void expect_refused(const KeyRing& ring, const fs::path& sealed, const fs::path&
   EXPECT_FALSE(fs::exists(out));
 }
 
-TEST(ObjectCrypto, RoundTripsAtEveryChunkBoundaryAndHidesThePlaintext) {
+TEST(ObjectCrypto, RoundTripsAtEveryChunkBoundaryHidesThePlaintextAndReportsTheSealedFilesSha256) {
   TempDir d;
   generate_key_file(d.path() / "k");
   KeyRing ring;
@@ -44,7 +44,8 @@ TEST(ObjectCrypto, RoundTripsAtEveryChunkBoundaryAndHidesThePlaintext) {
     SCOPED_TRACE(n);
     std::string data = random_bytes(n);
     write_text(d.path() / "plain", data);
-    ring.encrypt_file(d.path() / "plain", d.path() / "sealed");
+    const std::string sealed_sha = ring.encrypt_file(d.path() / "plain", d.path() / "sealed");
+    EXPECT_EQ(sealed_sha, sha256_hex(read_text(d.path() / "sealed")));  // what the upload signs without reading it again
     EXPECT_TRUE(is_encrypted_object(d.path() / "sealed"));
     EXPECT_EQ(object_key_id(d.path() / "sealed"), ring.encrypting_key_id());
     if (n > 64) {

@@ -85,6 +85,46 @@ TEST(OffsitePush, SendsEveryArchiveSliceAndLedgerChunkOnceAndTheIndexNamesThem) 
   }
 }
 
+// An archive and a slice go up with the sha256 recorded when they were written (the backup's own hash of
+// its archive, the slice's record), so they are read once; a file that changed since is not sent, and the
+// refusal names it.
+TEST(OffsitePush, AnArchiveOrSliceThatNoLongerMatchesTheSha256RecordedWhenItWasWrittenIsNotSent) {
+  Site s;
+  auto fresh = backup(s.data, s.backups);
+  ASSERT_EQ(fresh.sha256, *sha256_of_file(fresh.archive));
+  {
+    DirectoryTarget t(s.remote);
+    PushOptions o;
+    o.archive_sha256[fresh.archive.filename().string()] = sha256_hex("not this archive");
+    try {
+      push_to_target(s.backups, t, {}, o);
+      FAIL() << "an archive that does not match its recorded sha256 must not go off-site";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fresh.archive.string()), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(t.stat("archives/" + fresh.archive.filename().string()));
+    o.archive_sha256[fresh.archive.filename().string()] = fresh.sha256;
+    EXPECT_NO_THROW(push_to_target(s.backups, t, {}, o));
+  }
+
+  auto slices = BackupCatalog(s.backups).slices();
+  ASSERT_FALSE(slices.empty());
+  std::string bytes = read_file(slices.back().path);
+  bytes[bytes.size() / 2] ^= 1;  // same size, other bytes: its record no longer matches
+  write_file_durably(slices.back().path, bytes);
+  DirectoryTarget other(s.tmp.path() / "remote2");
+  try {
+    s.push(other);
+    FAIL() << "a slice that does not match its record must not go off-site";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find(slices.back().path.string()), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(other.stat("oplog/" + slices.back().path.filename().string()));
+  EXPECT_FALSE(other.stat("index.json"));
+}
+
 // A target filled before slice records went off-site gets them at the next push, without uploading the
 // slices again.
 TEST(OffsitePush, ASlicePushedWithoutItsRecordGetsItAtTheNextPush) {

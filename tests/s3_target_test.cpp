@@ -299,6 +299,60 @@ TEST_F(S3TargetTest, AMultipartUploadWhosePartKeepsFailingIsAbortedWithNoOrphanP
   EXPECT_FALSE(t.stat("archives/big"));
 }
 
+// A caller that recorded the file's sha256 when it wrote it (an archive, an encrypted object, an oplog
+// slice) gives it to put(), which then reads the file once: the request is signed with it and the bytes are
+// hashed as they go. An S3-compatible store may not check x-amz-content-sha256 (s3rver does not), so the
+// target compares them itself.
+TEST_F(S3TargetTest, AnUploadGivenItsSha256IsSignedWithItAndStoredWhole) {
+  auto t = target_at(proxy().endpoint());
+  std::string data = random_bytes(3 << 20);
+  write_text(dir.path() / "f", data);
+  auto stored = t.put("archives/f", dir.path() / "f", sha256_hex(data));
+  EXPECT_EQ(stored.sha256, sha256_hex(data));
+  ASSERT_EQ(proxy().log().size(), 1u);  // one PUT, nothing else
+  EXPECT_EQ(proxy().log()[0]["headers"]["x-amz-content-sha256"], sha256_hex(data));
+  t.get("archives/f", dir.path() / "back");
+  EXPECT_EQ(read_text(dir.path() / "back"), data);
+}
+
+TEST_F(S3TargetTest, AFileThatNoLongerMatchesTheSha256GivenForItIsRefusedByNameAndNothingIsStored) {
+  auto t = target_at(proxy().endpoint());  // the proxy answers AbortMultipartUpload, which s3rver lacks
+  const std::string recorded = sha256_hex("what the file held when it was written");
+  for (bool multipart : {false, true}) {
+    t.settings().multipart_threshold = multipart ? (1 << 20) : (64 << 20);
+    t.settings().part_size = multipart ? (5 << 20) : t.settings().part_size;
+    write_text(dir.path() / "f", random_bytes(multipart ? (11 << 20) : (2 << 20)));
+    try {
+      t.put("archives/f", dir.path() / "f", recorded);
+      FAIL() << "a file that changed since its sha256 was recorded must not be uploaded (multipart " << multipart << ")";
+    } catch (const Error& e) {
+      std::string m = e.what();
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << m;
+      EXPECT_NE(m.find((dir.path() / "f").string()), std::string::npos) << m;
+      EXPECT_NE(m.find("changed or is damaged since its sha256 was recorded"), std::string::npos) << m;
+      EXPECT_NE(m.find(recorded), std::string::npos) << m;
+    }
+    EXPECT_FALSE(t.stat("archives/f")) << "multipart " << multipart;
+    EXPECT_TRUE(server().upload_part_files().empty()) << "multipart " << multipart;
+  }
+}
+
+TEST(DirectoryTargetTest, AFileThatNoLongerMatchesTheSha256GivenForItIsRefusedAndNothingIsStored) {
+  TempDir dir;
+  auto t = open_backup_target((dir.path() / "target").string());
+  write_text(dir.path() / "f", "changed since it was written");
+  try {
+    t->put("archives/f", dir.path() / "f", sha256_hex("what it held when it was written"));
+    FAIL() << "must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("since its sha256 was recorded"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(t->stat("archives/f"));
+  auto stored = t->put("archives/f", dir.path() / "f", sha256_hex("changed since it was written"));
+  EXPECT_EQ(stored.sha256, sha256_hex("changed since it was written"));
+}
+
 TEST_F(S3TargetTest, ASlowServerStillCompletesAndAStalledOneFailsByTheStallTimeout) {
   auto t = target_at(proxy().endpoint());
   write_text(dir.path() / "f", random_bytes(200000));

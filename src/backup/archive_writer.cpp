@@ -40,6 +40,7 @@ long ArchiveWriter::on_write(struct archive* a, void* self, const void* buffer, 
   if (w->abandoned_) return -1;
   try {
     w->file_.write(buffer, length);
+    w->file_hash_.update(buffer, length);
     return long(length);
   } catch (...) {
     // Exceptions must not unwind through libarchive's C frames: keep it, report failure, rethrow later.

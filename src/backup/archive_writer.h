@@ -47,6 +47,8 @@ class ArchiveWriter {
 
   const std::filesystem::path& path() const { return file_.path(); }
   uint64_t compressed_bytes() const { return file_.bytes_written(); }  // written to the file so far
+  // The sha256 (hex) of the whole file, hashed as it was written; after finish(), once.
+  std::string file_sha256() { return file_hash_.hex_digest(); }
   uint64_t input_bytes() const { return input_bytes_; }                // member bytes accepted so far
 
  private:
@@ -66,6 +68,7 @@ class ArchiveWriter {
   std::string member_path_;
   uint64_t member_size_ = 0, member_written_ = 0, input_bytes_ = 0;
   std::unique_ptr<Sha256> member_hash_;
+  Sha256 file_hash_;  // of the compressed bytes, for the upload (it need not read the file again)
 };
 
 // Writes a whole archive of in-memory members (tests, small tools); not durable: no rename, one fsync.

@@ -363,6 +363,7 @@ BackupResult run_backup(const DataDir& data, const fs::path& backup_dir, const B
     write_members(*db, writer, collections, created, options.progress, data.root() / kErasureLedgerFileName, dump);
     writer.finish();
     result.bytes = writer.compressed_bytes();
+    result.sha256 = writer.file_sha256();
 
     sidecar = final_path;
     sidecar += ".manifest.json";

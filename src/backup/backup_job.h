@@ -55,6 +55,7 @@ struct BackupResult {
   std::filesystem::path archive;          // final path
   Manifest manifest;
   uint64_t bytes = 0;                     // archive size
+  std::string sha256;                     // of the archive file, hashed as it was written
   double seconds = 0;
   std::vector<std::filesystem::path> pruned;
   std::vector<std::string> warnings;      // e.g. the backup log could not be appended; the archive is good

@@ -62,7 +62,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       GlobalOptions g = globals;
       g.backup_dir = dir.string();
       try {
-        pushed = push_backup_dir(g, *target, options.db, true);
+        pushed = push_backup_dir(g, *target, options.db, true, {{result.archive.filename().string(), result.sha256}});
       } catch (const Error& e) {
         throw Error(e.code(), "the local backup " + result.archive.string() + " is complete, but sending it to '" +
                                   target->target + "' failed: " + e.what());

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -26,13 +27,15 @@ inline std::optional<TargetConfig> resolve_target(const GlobalOptions& globals, 
 }
 
 // Pushes the backup directory to the target; prints one summary line (or nothing with json) and the
-// warnings. Returns the result for --json.
-inline PushResult push_backup_dir(const GlobalOptions& globals, const TargetConfig& config, const std::string& db, bool quiet) {
+// warnings. Returns the result for --json. `archive_sha256`: PushOptions::archive_sha256 (a backup's own archive).
+inline PushResult push_backup_dir(const GlobalOptions& globals, const TargetConfig& config, const std::string& db, bool quiet,
+                                  std::map<std::string, std::string> archive_sha256 = {}) {
   auto target = open_backup_target(config.target);
   PushOptions options;
   options.db = db;
   options.ledger_file = std::filesystem::path(globals.data_dir) / "erasure-ledger.jsonl";
   options.retention = {config.keep_daily, config.keep_monthly};
+  options.archive_sha256 = std::move(archive_sha256);
   auto result = push_to_target(globals.backup_dir, *target, config, options);
   if (!quiet) std::cout << result.summary() << "\n";
   for (const auto& w : result.warnings) std::cerr << "warning: " << w << "\n";

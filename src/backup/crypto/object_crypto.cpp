@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "core/sha256.h"
 #include "core/files.h"
 #include "core/process_hardening.h"
 
@@ -104,7 +105,11 @@ class FdReader {
 // Writes to `<final>.partial-<pid>`; commit() fsyncs and renames. Destroyed uncommitted: removed.
 class PartialOutput {
  public:
-  explicit PartialOutput(const fs::path& final_path) : final_(final_path) {
+  // `scratch`: encryption's output, which is uploaded next and then deleted: its sha256 is kept as it is
+  // written (the upload is signed with it without reading the file again), and it is not fsynced (a crash
+  // loses a scratch file anyway; an fsync would force every byte to disk before the upload may start).
+  PartialOutput(const fs::path& final_path, bool scratch) : final_(final_path), scratch_(scratch) {
+    if (scratch) sha_.emplace();
     partial_ = final_path;
     partial_ += ".partial-" + std::to_string(::getpid());
     out_.emplace(partial_);
@@ -116,16 +121,29 @@ class PartialOutput {
       fs::remove(partial_, ec);
     }
   }
-  void write(const void* d, size_t n) { out_->write(d, n); }
+  void write(const void* d, size_t n) {
+    out_->write(d, n);
+    if (sha_) sha_->update(d, n);
+  }
+  std::string sha256() { return sha_->hex_digest(); }  // of everything written; call once
   void commit() {
-    out_->sync_and_close();
-    rename_durably(partial_, final_);
+    if (scratch_) {
+      out_.reset();  // closed, not fsynced; bytes lost on the way would fail the upload's check of this hash
+      std::error_code ec;
+      fs::rename(partial_, final_, ec);
+      if (ec) throw_io_error("cannot rename", partial_, ec.value());
+    } else {
+      out_->sync_and_close();
+      rename_durably(partial_, final_);
+    }
     committed_ = true;
   }
 
  private:
   fs::path final_, partial_;
   std::optional<OutputFile> out_;
+  bool scratch_;
+  std::optional<Sha256> sha_;
   bool committed_ = false;
 };
 
@@ -196,7 +214,7 @@ std::vector<std::string> KeyRing::key_ids() const {
   return out;
 }
 
-void KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const {
+std::string KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const {
   if (!encrypting_) throw Error(ExitCode::kUsage, "no encryption key is configured");
   SecretKey data_key;
   crypto_secretstream_xchacha20poly1305_keygen(data_key.data());
@@ -220,7 +238,7 @@ void KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const 
   header.append(reinterpret_cast<const char*>(stream_header), sizeof stream_header);
 
   FdReader in(plain);
-  PartialOutput out(sealed);
+  PartialOutput out(sealed, /*scratch=*/true);
   out.write(header.data(), header.size());
   std::vector<unsigned char> buf(kChunk), cipher(kChunk + crypto_secretstream_xchacha20poly1305_ABYTES);
   // Read one chunk ahead so the last chunk (possibly empty) gets TAG_FINAL.
@@ -239,6 +257,7 @@ void KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const 
   }
   sodium_memzero(&state, sizeof state);
   out.commit();
+  return out.sha256();
 }
 
 void KeyRing::decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const {
@@ -281,7 +300,7 @@ void KeyRing::decrypt_file(const fs::path& sealed, const fs::path& plain, const 
       crypto_secretstream_xchacha20poly1305_init_pull(&state, stream_header, data_key.data()) != 0)
     throw Error(ExitCode::kBadInput, "object '" + object + "' is truncated inside its header; nothing was changed");
 
-  PartialOutput out(plain);
+  PartialOutput out(plain, /*scratch=*/false);
   const size_t cchunk = kChunk + crypto_secretstream_xchacha20poly1305_ABYTES;
   std::vector<unsigned char> cipher(cchunk), buf(kChunk);
   for (int64_t index = 1;; ++index) {

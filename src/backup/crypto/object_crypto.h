@@ -66,8 +66,10 @@ class KeyRing {
   std::string encrypting_key_id() const;  // hex; "" when none
   std::vector<std::string> key_ids() const;  // every key that can decrypt, hex
 
-  // `plain` -> `sealed` (through a temporary name; nothing left at `sealed` on failure).
-  void encrypt_file(const fs::path& plain, const fs::path& sealed) const;
+  // `plain` -> `sealed` (through a temporary name; nothing left at `sealed` on failure), a scratch copy for
+  // an upload: not fsynced. Returns the sha256 (hex) of `sealed`, hashed as it is written, so that its
+  // upload need not read it an extra time.
+  std::string encrypt_file(const fs::path& plain, const fs::path& sealed) const;
   // `sealed` -> `plain`. `object` names the object in every refusal (wrong key, tampered, truncated).
   void decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const;
 

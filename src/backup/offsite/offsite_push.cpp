@@ -71,8 +71,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   RemoteIndex index = store.read_index().value_or(RemoteIndex{});
   auto keys = keys_for_upload(config, index);  // fails closed before anything is uploaded
   if (keys) result.encryption = config.encryption + ", key " + keys->encrypting_key_id();
-  auto upload = [&](const std::string& key, const fs::path& file) {
-    auto object = store.upload(key, file, keys.get());
+  auto upload = [&](const std::string& key, const fs::path& file, const std::string& known_sha256 = "") {
+    auto object = store.upload(key, file, keys.get(), known_sha256);
     result.uploaded.push_back(key);
     result.bytes += object.size;
     return object;
@@ -107,7 +107,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     r.plain_bytes = a.bytes;
     r.manifest = *a.manifest;
     r.manifest_object = upload(archive_key(name) + ".manifest.json", sidecar);
-    r.object = upload(archive_key(name), a.path);  // last: the index names it only after both are up
+    auto known = options.archive_sha256.find(name);
+    r.object = upload(archive_key(name), a.path, known == options.archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
     index.archives.push_back(std::move(r));
     changed = true;
   }
@@ -126,8 +127,17 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       continue;
     }
     RemoteSlice r;
-    if (has_record) r.record = upload(slice_key(name) + ".json", record);
-    r.object = upload(slice_key(name), s.path);
+    // The record holds the slice's sha256 (written with it), so the slice is read once on its way up; a
+    // record that does not parse is the restore's to refuse, the slice is then hashed as it is read.
+    std::string slice_sha;
+    if (has_record) {
+      r.record = upload(slice_key(name) + ".json", record);
+      try {
+        if (auto parsed = read_slice_record(record); parsed && parsed->bytes == s.bytes) slice_sha = parsed->sha256;
+      } catch (const Error&) {
+      }
+    }
+    r.object = upload(slice_key(name), s.path, slice_sha);
     r.name = name;
     r.from = s.from;
     r.to = s.to;

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct PushOptions {
   fs::path ledger_file;              // <data>/erasure-ledger.jsonl; empty: none
   RemoteRetention retention;
   bool prune = true;
+  // sha256 of archives by file name, as their writer computed it (a backup that pushes its own new
+  // archive): that archive is then read once on its way up instead of twice (BackupTarget::put).
+  std::map<std::string, std::string> archive_sha256;
 };
 
 struct PushResult {

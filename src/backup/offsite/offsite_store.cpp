@@ -60,16 +60,17 @@ void OffsiteStore::write_index(RemoteIndex& index) {
   fs::remove(local, ec);
 }
 
-RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain, const KeyRing* keys) {
+RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain, const KeyRing* keys,
+                                  const std::string& plain_sha256) {
   if (!keys) {
-    auto info = target_.put(key, plain);
+    auto info = target_.put(key, plain, plain_sha256);
     return {key, info.size, info.sha256, ""};
   }
   fs::path sealed = scratch_ / "upload.enc";
-  keys->encrypt_file(plain, sealed);
+  const std::string sealed_sha256 = keys->encrypt_file(plain, sealed);
   ObjectInfo info;
   try {
-    info = target_.put(key, sealed);
+    info = target_.put(key, sealed, sealed_sha256);
   } catch (...) {
     std::error_code ec;
     fs::remove(sealed, ec);

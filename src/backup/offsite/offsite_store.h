@@ -36,7 +36,10 @@ class OffsiteStore {
   RemoteIndex require_index();
   void write_index(RemoteIndex& index);
 
-  RemoteObject upload(const std::string& key, const fs::path& plain, const KeyRing* keys);
+  // `plain_sha256`: the file's sha256 when known (recorded when it was written), so that a plaintext
+  // upload reads it once (BackupTarget::put); an encrypted one uses the sha256 encryption computes.
+  RemoteObject upload(const std::string& key, const fs::path& plain, const KeyRing* keys,
+                      const std::string& plain_sha256 = "");
   void download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys);
 
  private:

@@ -17,4 +17,11 @@ std::unique_ptr<BackupTarget> open_backup_target(const std::string& name) {
   return std::make_unique<DirectoryTarget>(name);
 }
 
+void throw_changed_since_recorded(const fs::path& file, const std::string& recorded, const std::string& read,
+                                  const std::string& where) {
+  throw Error(ExitCode::kBadInput, "file '" + file.string() + "' was not uploaded to " + where +
+                                       ": it changed or is damaged since its sha256 was recorded when it was written (recorded " +
+                                       recorded + ", read " + read + "); nothing was stored. Check the disk, then make a new backup");
+}
+
 }  // namespace facecrowd

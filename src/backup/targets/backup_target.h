@@ -7,7 +7,11 @@
 // - put() stores the whole file under `key` or nothing: readers never see a partial object (S3 makes an
 //   object visible only when its upload completes; the directory target writes a temporary name and
 //   renames). The object's sha256 is recorded with it (S3 user metadata x-amz-meta-sha256) so stat()
-//   reports it without reading the data.
+//   reports it without reading the data. A caller that already knows the file's sha256 (computed when
+//   the file was written: an encrypted object, an archive, an oplog slice) passes it, and the file is
+//   then read once, not twice: the bytes are hashed as they are stored and must equal it, else nothing
+//   is stored (an object already sent is removed) and put() throws Error(kBadInput) naming the file
+//   ("changed or damaged since its sha256 was recorded").
 // - get() writes the object to `file` via a temporary name in the same directory and renames it at the
 //   end: a failed download (network, disk full) leaves no file at `file`. The bytes are checked against
 //   the recorded sha256 when there is one: Error(kBadInput) naming the object on a mismatch.
@@ -42,8 +46,10 @@ class BackupTarget {
   // "s3://bucket/prefix", "gs://bucket/prefix" or the directory: safe to print (no credentials).
   virtual std::string url() const = 0;
 
-  // Returns what was stored (size and sha256 of the bytes).
-  virtual ObjectInfo put(const std::string& key, const fs::path& file) = 0;
+  // Returns what was stored (size and sha256 of the bytes). `known_sha256`: the file's sha256 (hex) when the
+  // caller knows it, else empty.
+  virtual ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) = 0;
+  ObjectInfo put(const std::string& key, const fs::path& file) { return put(key, file, ""); }
   virtual void get(const std::string& key, const fs::path& file) = 0;
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;
@@ -53,6 +59,10 @@ class BackupTarget {
 
 // True for "s3://…" and "gs://…" names (a remote target); anything else is a local directory.
 bool is_remote_target_name(const std::string& name);
+
+// The refusal of an upload whose bytes differ from the sha256 its caller recorded (kBadInput).
+[[noreturn]] void throw_changed_since_recorded(const fs::path& file, const std::string& recorded, const std::string& read,
+                                               const std::string& where);
 
 // Opens the target a name denotes: "s3://bucket/prefix" and "gs://bucket/prefix" through s3_target.h
 // (configuration from the environment and the AWS files, s3_config.h), anything else as a directory

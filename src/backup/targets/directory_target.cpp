@@ -59,12 +59,12 @@ fs::path DirectoryTarget::path_of(const std::string& key) const {
   return dir_ / key;
 }
 
-ObjectInfo DirectoryTarget::put(const std::string& key, const fs::path& file) {
+ObjectInfo DirectoryTarget::put(const std::string& key, const fs::path& file, const std::string& known_sha256) {
   fs::path to = path_of(key);
   std::error_code ec;
   fs::create_directories(to.parent_path(), ec);
   if (ec) throw_io_error("cannot create folder in backup target", to.parent_path(), ec.value());
-  auto sha = sha256_of_file(file);
+  auto sha = known_sha256.empty() ? sha256_of_file(file) : std::optional<std::string>(known_sha256);
   if (!sha) throw_io_error("cannot read file to upload", file, errno ? errno : EIO);
   fs::path sidecar = to;
   sidecar += kShaSuffix;
@@ -73,6 +73,7 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const fs::path& file) {
   if (copied != *sha) {
     fs::remove(to, ec);
     fs::remove(sidecar, ec);
+    if (!known_sha256.empty()) throw_changed_since_recorded(file, known_sha256, copied, "'" + url() + "'");
     throw Error(ExitCode::kIo, "file '" + file.string() + "' changed while it was copied to '" + to.string() + "'");
   }
   std::error_code size_ec;

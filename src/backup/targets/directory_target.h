@@ -12,7 +12,8 @@ class DirectoryTarget : public BackupTarget {
  public:
   explicit DirectoryTarget(fs::path dir) : dir_(std::move(dir)) {}
   std::string url() const override { return dir_.string(); }
-  ObjectInfo put(const std::string& key, const fs::path& file) override;
+  using BackupTarget::put;
+  ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
   void get(const std::string& key, const fs::path& file) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;

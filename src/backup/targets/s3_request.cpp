@@ -7,6 +7,7 @@
 #include <cstring>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -24,9 +25,13 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// libcurl's upload buffer (CURLOPT_UPLOAD_BUFFERSIZE; its default is 64 KiB, its maximum 2 MiB).
+constexpr long kUploadBufferBytes = 1 << 20;
+
 struct Transfer {
   const S3Request* request;
   S3Response* response;
+  std::optional<Sha256> sent_hash;  // S3Request::hash_sent
   uint64_t sent = 0;
   std::exception_ptr sink_error;
   int read_errno = 0;
@@ -39,6 +44,7 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
   if (!r.body.empty()) {
     size_t n = std::min<size_t>(want, r.body.size() - t->sent);
     std::memcpy(buffer, r.body.data() + t->sent, n);
+    if (t->sent_hash) t->sent_hash->update(buffer, n);
     t->sent += n;
     return n;
   }
@@ -51,6 +57,7 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
       t->read_errno = n < 0 ? errno : EIO;  // the file shrank or failed: abort, never send short
       return CURL_READFUNC_ABORT;
     }
+    if (t->sent_hash) t->sent_hash->update(buffer, size_t(n));
     t->sent += uint64_t(n);
     return size_t(n);
   }
@@ -163,6 +170,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   curl_easy_reset(h);
   S3Response response;
   Transfer t{&r, &response};
+  if (r.hash_sent) t.sent_hash.emplace();
   const std::string url = url_for(r.key, r.query);
   const std::string sigv4 = "aws:amz:" + settings_.region + ":s3";
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -193,6 +201,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   const bool has_body = !r.body.empty() || r.fd >= 0;
   if (r.method == "PUT") {
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(h, CURLOPT_READDATA, &t);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(has_body ? (r.body.empty() ? r.length : r.body.size()) : 0));
@@ -227,6 +236,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
     return response;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  if (t.sent_hash) response.sent_sha256 = t.sent_hash->hex_digest();
   retryable = retryable_status(response.status);
   if (retryable) transport_error = "HTTP " + std::to_string(response.status) + " " + s3_error_text(response.body);
   return response;

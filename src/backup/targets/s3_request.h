@@ -9,7 +9,8 @@
 //
 // Retries: connection failures (refused, reset, dropped mid-transfer, timed out, stalled below 1 byte/s
 // for stall_timeout_s) and answers 500, 502, 503, 504 and 429 are retried up to max_attempts times, waiting
-// backoff_ms, doubling, with jitter. A request body is re-read from its file range on each attempt; a
+// backoff_ms, doubling, with jitter. Uploads are read in 1 MiB pieces (libcurl's default is 64 KiB: 16
+// times the read and send calls for the same bytes). A request body is re-read from its file range on each attempt; a
 // response sink is reset before each attempt. An exception from the sink (e.g. disk full) stops at once.
 // Other answers (2xx, 3xx, 4xx) are returned to the caller, who turns them into errors.
 #pragma once
@@ -35,6 +36,9 @@ struct S3Request {
   std::string body;
   int fd = -1;
   uint64_t offset = 0, length = 0;
+  // When set, the request body is hashed as it is sent, into S3Response::sent_sha256 (an upload whose sha256
+  // was given by the caller is checked against the bytes that actually went out, without a second read).
+  bool hash_sent = false;
   // Response body sink (downloads); when unset the body is collected into S3Response::body.
   std::function<void(const char*, size_t)> sink;
   std::function<void()> reset_sink;    // before every attempt
@@ -45,6 +49,7 @@ struct S3Response {
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
   int attempts = 0;
+  std::string sent_sha256;  // hex, of the body the final attempt sent (S3Request::hash_sent)
 };
 
 // RFC 3986 percent-encoding of everything but A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash).

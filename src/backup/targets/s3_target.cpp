@@ -110,7 +110,7 @@ std::string S3Target::object_url(const std::string& key) const {
   return c.url_for(full_key(key), "");
 }
 
-ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
+ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std::string& known_sha256) {
   const std::string what = "upload of '" + file.filename().string() + "' to '" + url() + "/" + key + "'";
   FileDescriptor fd(file);
   struct stat st {};
@@ -118,12 +118,15 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
   const uint64_t size = uint64_t(st.st_size);
   const bool multipart = size > settings_.multipart_threshold && settings_.part_size > 0;
 
-  // The whole file's sha256 (its signature for a PUT, its metadata for either) in one read first: S3 takes
-  // metadata only at the start of an upload. A multipart upload's parts are hashed by its workers, each
-  // just before sending its part, so that hashing overlaps the transfer of the other parts.
-  const std::string sha = hash_range(fd.get(), 0, size, file);
+  // The whole file's sha256 (its signature for a PUT, its metadata for either) is needed before the first
+  // byte goes: S3 takes metadata only at the start of an upload. When the caller knows it, the file is not
+  // read an extra time; the bytes are checked against it as they go instead. A multipart upload's parts are
+  // hashed by its workers, each just before sending its part, so that hashing overlaps the transfer of the
+  // other parts.
+  const bool check = !known_sha256.empty();
+  const std::string sha = check ? known_sha256 : hash_range(fd.get(), 0, size, file);
   if (multipart) {
-    put_multipart(key, fd.get(), size, sha, file);
+    put_multipart(key, fd.get(), size, sha, check, file);
     return {key, size, sha};
   }
 
@@ -133,17 +136,29 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file) {
   r.fd = fd.get();
   r.length = size;
   r.payload_sha256 = sha;
+  r.hash_sent = check;
   r.headers = {"x-amz-meta-sha256: " + sha};
   if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
   for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
   if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha));
   S3Connection c(settings_, location_);
   auto response = c.perform(r, what);
+  // S3 itself refuses a body that does not match x-amz-content-sha256 (400 XAmzContentSHA256Mismatch);
+  // an S3-compatible store may not check, so the bytes sent are compared here too.
+  if (check && (ok_status(response.status) || response.status == 400) && response.sent_sha256 != sha) {
+    if (ok_status(response.status)) {
+      try {
+        remove(key);
+      } catch (const Error&) {  // the refusal below matters more; the index never names this object
+      }
+    }
+    throw_changed_since_recorded(file, sha, response.sent_sha256, "'" + url() + "/" + key + "'");
+  }
   if (!ok_status(response.status)) fail(what, response);
   return {key, size, sha};
 }
 
-void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256,
+void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256, bool check_sha256,
                              const fs::path& file) {
   const std::string what = "multipart upload to '" + url() + "/" + key + "'";
   const std::string object = full_key(key);
@@ -197,6 +212,17 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
     }
   };
   std::vector<std::thread> threads;
+  // The whole file as read now, on a thread of its own while the parts go up (check_sha256).
+  std::string whole_sha;
+  std::exception_ptr whole_error;
+  if (check_sha256)
+    threads.emplace_back([&] {
+      try {
+        whole_sha = hash_range(fd, 0, size, file);
+      } catch (...) {
+        whole_error = std::current_exception();
+      }
+    });
   const size_t n_threads = std::max<size_t>(1, std::min<size_t>(size_t(std::max(1, settings_.parallel_parts)), parts));
   for (size_t t = 0; t < n_threads; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
@@ -213,6 +239,11 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
       return false;
     }
   };
+  if (!first_error && whole_error) first_error = whole_error;
+  if (!first_error && check_sha256 && whole_sha != sha256) {
+    abort_upload();
+    throw_changed_since_recorded(file, sha256, whole_sha, "'" + url() + "/" + key + "'");
+  }
   if (first_error) {
     bool aborted = abort_upload();
     try {

@@ -4,7 +4,10 @@
 // Uploads: a file up to settings.multipart_threshold goes up in one PUT; a larger one as a multipart
 // upload of settings.part_size parts (larger when the file would need more than S3's 10,000 parts:
 // multipart_part_size), settings.parallel_parts at a time (each part hashed by the worker that sends it,
-// signed with its own sha256, retried on its own). If any part fails for good, the upload is aborted (DELETE ?uploadId), so
+// signed with its own sha256, retried on its own). The whole file's sha256 is read first, unless the
+// caller gives it (put's known_sha256); then a single PUT hashes the bytes as it sends them, and a
+// multipart upload hashes the whole file on a thread of its own while the parts go up, and on a mismatch
+// the object is deleted (the multipart upload aborted) before put() refuses. If any part fails for good, the upload is aborted (DELETE ?uploadId), so
 // no orphan parts stay behind to be billed, and the error names the part. Every upload carries the file's
 // sha256 as x-amz-meta-sha256 and, when set, the storage class (x-amz-storage-class).
 // Downloads check the bytes against x-amz-meta-sha256 (BackupTarget's contract).
@@ -24,7 +27,8 @@ class S3Target : public BackupTarget {
  public:
   S3Target(BucketLocation location, S3Settings settings);
   std::string url() const override { return location_.url(); }
-  ObjectInfo put(const std::string& key, const fs::path& file) override;
+  using BackupTarget::put;
+  ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
   void get(const std::string& key, const fs::path& file) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
@@ -37,7 +41,8 @@ class S3Target : public BackupTarget {
 
  private:
   std::string full_key(const std::string& key) const;
-  void put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256, const fs::path& file);
+  void put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256, bool check_sha256,
+                     const fs::path& file);
   BucketLocation location_;
   S3Settings settings_;
 };

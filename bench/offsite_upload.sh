@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Upload throughput of an off-site push against `curl -T` of the same archive to the same server (issue 11:
+# >= 0.8x), per archive size and upload mode, in alternating rounds, and what encryption adds.
+#
+# Against s3rver on loopback (tools/s3). For each size (--sizes, MB of demo images) one archive is made; then
+# each round runs, in an order that alternates between rounds:
+#   curl       curl -T of the archive, signed by curl (--aws-sigv4) with an UNSIGNED-PAYLOAD body: no hashing,
+#              the fastest a signed client can be; -f so a refused upload cannot look fast;
+#   single     `facecrowd oplog ship --target s3://…/fresh` pushing that archive (and its 4 KB manifest, and
+#              the index) in one PUT (multipart_threshold raised in an AWS config file);
+#   multipart  the same with the default settings (multipart above 64 MiB: 16 MiB parts, 4 at a time);
+#   encrypted  the same push to a target marked `--encryption key` (one PUT; encryption is part of the time);
+#   backup     the push inside `backup --target` (one PUT), where the archive's sha256 comes from its writer,
+#              so the upload reads it once (a push of an archive written by an earlier run hashes it first).
+# Our throughput is the push's bytes over its time, as facecrowd reports them (offsite.bytes / offsite.seconds:
+# the archive, the oplog slice the backup needs, their records, the index lookup and write); curl's is the
+# archive's size over its process's wall time. Each line: MB/s, the ratio ours/curl, and the 1-minute load
+# average before the round; the summary gives the median ratio and the range.
+# Last, backup wall time (`backup --target`) plain and encrypted, alternating, best of the rounds.
+# Runs nice'd. Usage: bench/offsite_upload.sh [--sizes "40 200"] [--rounds 5] [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes="40 200"; rounds=5; build=build
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --sizes) sizes="$2"; shift ;; --rounds) rounds="$2"; shift ;; *) build="$1" ;;
+  esac
+  shift
+done
+bin="$(realpath "$build/facecrowd")"
+work="$(mktemp -d -t facecrowd-upload-bench.XXXXXX)"
+s3pid=""
+cleanup() { [[ -n "$s3pid" ]] && kill "$s3pid" 2>/dev/null; wait 2>/dev/null; rm -rf -- "$work"; }
+trap cleanup EXIT
+mkdir -p "$work/s3"
+node --openssl-legacy-provider tools/s3/node_modules/s3rver/bin/s3rver.js -d "$work/s3" -a 127.0.0.1 -p 0 --silent --configure-bucket bench > "$work/s3.out" 2>&1 &
+s3pid=$!
+for _ in $(seq 100); do grep -q listening "$work/s3.out" && break; sleep 0.1; done
+port="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/s3.out")"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+printf '[default]\ns3 =\n  multipart_threshold = 5GB\n' > "$work/single.cfg"
+: > "$work/default.cfg"
+nice "$bin" target keygen "$work/k" >/dev/null
+load() { cut -d' ' -f1 /proc/loadavg; }
+n=0
+fresh() { n=$((n + 1)); target="s3://bench/r$n"; }  # sets $target (not in a subshell: n must advance)
+# offsite.seconds of one push of the backup directory to a fresh prefix (encrypted: the target configured
+# with --encryption key, as an operator would).
+push() {  # AWS_CONFIG_FILE plain|encrypted
+  export FACECROWD_BACKUP_TARGET_CONFIG="$work/target-$n.json"
+  [[ $2 == encrypted ]] && nice "$bin" target set "$target" --encryption key --key-file "$work/k" >/dev/null
+  AWS_CONFIG_FILE="$1" nice "$bin" --quiet oplog ship --target "$target" --json |
+    python3 -c 'import json,sys; o=json.loads(sys.stdin.readline())["offsite"]; print(o["bytes"] / o["seconds"] / 1e6)'
+}
+echo "facecrowd $("$bin" --version | head -1); $(curl --version | head -1 | cut -d' ' -f1-2); $(nproc) cores; rounds $rounds"
+for mb in $sizes; do
+  export FACECROWD_DATA="$work/data$mb" FACECROWD_BACKUP_DIR="$work/backup$mb"
+  nice "$bin" --quiet demo-data --attendances 2000 --image-mb "$mb" >/dev/null
+  nice "$bin" --quiet backup --keep-days 0 >/dev/null
+  nice "$bin" --quiet oplog ship >/dev/null   # each push below sends the archive, the slice the backup needs, their records and the index
+  archive="$(ls "$FACECROWD_BACKUP_DIR"/backup_*.tar.gz)"
+  size=$(stat -c %s "$archive")
+  modes="curl single encrypted backup"
+  (( size > 64 * 1024 * 1024 )) && modes="curl single multipart encrypted backup"
+  echo "== archive $(numfmt --to=iec "$size") ($size bytes); modes: $modes"
+  declare -A ratios=()
+  for r in $(seq "$rounds"); do
+    order="$modes"; (( r % 2 == 0 )) && order="$(echo "$modes" | tr ' ' '\n' | tac | tr '\n' ' ')"
+    declare -A secs=()
+    l=$(load)
+    for m in $order; do
+      case "$m" in
+        curl) secs[curl]=$( { /usr/bin/time -f "$size %e" nice curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
+                  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$archive" "http://127.0.0.1:$port/bench/curl-$r-$mb/x"; } 2>&1 ) ;;
+        single) fresh; secs[single]=$(push "$work/single.cfg" plain) ;;
+        multipart) fresh; secs[multipart]=$(push "$work/default.cfg" plain) ;;
+        encrypted) fresh; secs[encrypted]=$(push "$work/single.cfg" encrypted) ;;
+        backup) fresh; secs[backup]=$(FACECROWD_BACKUP_TARGET_CONFIG="$work/target-$n.json" AWS_CONFIG_FILE="$work/single.cfg" nice "$bin" --quiet \
+                  backup --keep-days 0 --target "$target" --json | python3 -c 'import json,sys; o=json.load(sys.stdin)["offsite"]; print(o["bytes"] / o["seconds"] / 1e6)') ;;
+      esac
+    done
+    secs[curl]=$(python3 -c "b, t = '${secs[curl]}'.split(); print(int(b) / float(t) / 1e6)")
+    line="  round $r (load $l): curl -T $(printf %.0f "${secs[curl]}") MB/s"
+    for m in single multipart encrypted backup; do
+      [[ -n "${secs[$m]:-}" ]] || continue
+      ratio=$(python3 -c "print(f'{${secs[$m]} / ${secs[curl]}:.2f}')")
+      ratios[$m]="${ratios[$m]:-} $ratio"
+      line="$line | $m $(printf %.0f "${secs[$m]}") MB/s ${ratio}x"
+    done
+    echo "$line"
+    unset secs
+  done
+  for m in single multipart encrypted backup; do
+    [[ -n "${ratios[$m]:-}" ]] || continue
+    python3 -c "import statistics as s; v=[float(x) for x in '${ratios[$m]}'.split()]; print(f'  $mb MB $m: median {s.median(v):.2f}x of curl -T (range {min(v):.2f}-{max(v):.2f}, {len(v)} rounds)')"
+  done
+  unset ratios
+done
+
+# Encryption's share of backup wall time: `backup --target` (dump + archive + upload), plain vs encrypted.
+export FACECROWD_DATA="$work/data${sizes##* }" FACECROWD_BACKUP_DIR="$work/backup${sizes##* }"
+plain=(); enc=()
+for r in $(seq "$rounds"); do
+  for m in plain enc; do
+    rm -f "$FACECROWD_BACKUP_DIR"/backup_*
+    fresh
+    export FACECROWD_BACKUP_TARGET_CONFIG="$work/target-$n.json"
+    if [[ $m == plain ]]; then
+      nice "$bin" target set "$target" >/dev/null
+    else
+      nice "$bin" target set "$target" --encryption key --key-file "$work/k" >/dev/null
+    fi
+    t=$( { AWS_CONFIG_FILE="$work/default.cfg" /usr/bin/time -f %e nice "$bin" --quiet backup --keep-days 0 >/dev/null; } 2>&1 )
+    if [[ $m == plain ]]; then plain+=("$t"); else enc+=("$t"); fi
+  done
+done
+python3 -c "
+p=sorted(float(x) for x in '${plain[*]}'.split()); e=sorted(float(x) for x in '${enc[*]}'.split())
+print(f'backup --target wall time, best of $rounds: plain {p[0]:.2f} s, encrypted {e[0]:.2f} s: encryption adds {(e[0]/p[0]-1)*100:+.1f}% (runs plain {p}, encrypted {e}; load $(load))')"
