@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "vision/blazeface_net.h"
+#include "vision/pass_costs.h"
 #include "vision/ssd_face_net.h"
 
 namespace facecrowd::vision {
@@ -75,7 +76,9 @@ FaceDetectorNet& FaceDetector::net(DetectorModel model) {
 }
 
 std::vector<FaceDetection> FaceDetector::detect_single_pass(const cv::Mat& bgr, const DetectorOptions& o) {
-  return net(o.model).pass(bgr, pass_options(o));
+  FaceDetectorNet& detector = net(o.model);
+  PassTimer timer(PassKind::kDetectWhole);
+  return detector.pass(bgr, pass_options(o));
 }
 
 int FaceDetector::planned_passes(cv::Size image, const DetectorOptions& options) {
@@ -88,14 +91,23 @@ int FaceDetector::planned_passes(cv::Size image, const DetectorOptions& options)
 
 std::vector<FaceDetection> FaceDetector::detect(const cv::Mat& bgr, const DetectorOptions& o) {
   FaceDetectorNet& detector = net(o.model);
-  std::vector<FaceDetection> all = detector.pass(bgr, pass_options(o));
+  std::vector<FaceDetection> all;
+  {
+    PassTimer timer(PassKind::kDetectWhole);
+    all = detector.pass(bgr, pass_options(o));
+  }
   auto levels = plan_tiles(bgr.size(), o, detector.smallest_face_fraction());
   if (levels.empty()) return all;
   const int W = bgr.cols, H = bgr.rows;
   for (const auto& level : levels) {
     for (const cv::Point& origin : level.origins) {
       cv::Rect tile(origin.x, origin.y, std::min(level.side, W - origin.x), std::min(level.side, H - origin.y));
-      for (FaceDetection d : detector.pass(bgr(tile), pass_options(o))) {
+      std::vector<FaceDetection> found;
+      {
+        PassTimer timer(PassKind::kDetectTile);
+        found = detector.pass(bgr(tile), pass_options(o));
+      }
+      for (FaceDetection d : found) {
         const cv::Rect2f& b = d.box;
         // A face cut by a tile edge that lies inside the image is seen whole by a neighbouring tile.
         bool cut = (b.x < 2 && tile.x > 0) || (b.y < 2 && tile.y > 0) ||

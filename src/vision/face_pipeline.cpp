@@ -1,6 +1,7 @@
 #include "vision/face_pipeline.h"
 
 #include "vision/false_face_filter.h"
+#include "vision/pass_costs.h"
 #include "vision/rotation_passes.h"
 
 namespace facecrowd::vision {
@@ -24,8 +25,15 @@ Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) 
       f.landmarks = landmarks_.detect(bgr, refined);
     }
   }
-  AlignedFace aligned = aligner_.align(bgr, f.landmarks);
-  f.embedding = embedder_.embed(aligned.chip);
+  AlignedFace aligned;
+  {
+    PassTimer timer(PassKind::kAlign);
+    aligned = aligner_.align(bgr, f.landmarks);
+  }
+  {
+    PassTimer timer(PassKind::kEmbedding);
+    f.embedding = embedder_.embed(aligned.chip);
+  }
   f.quality = assess_face_quality(f.landmarks, aligned);
   f.quality.landmark_flip_error = float(landmark_flip_error(f.landmarks, landmarks_.detect_mirrored(bgr, f.box)));
   f.chip = aligned.chip;

@@ -12,6 +12,7 @@
 #include "core/files.h"
 #include "core/input_files.h"
 #include "vision/image_header.h"
+#include "vision/pass_costs.h"
 
 namespace facecrowd::vision {
 namespace {
@@ -77,6 +78,7 @@ void apply_exif_orientation(cv::Mat& image, int orientation) {
 }
 
 cv::Mat decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits) {
+  PassTimer timer(PassKind::kDecode);
   if (bytes.empty()) bad(name, "empty file (0 bytes)");
   auto header = read_image_header(bytes);
   if (!header) bad(name, "not a supported image (JPEG, PNG, BMP, WebP, TIFF, PNM) or its header is cut short");

@@ -4,9 +4,12 @@
 
 #include <vector>
 
+#include "vision/pass_costs.h"
+
 namespace facecrowd::vision {
 
 std::string jpeg_data_problem(std::string_view jpeg) {
+  PassTimer timer(PassKind::kJpegCheck);
   tjhandle handle = tjInitDecompress();
   if (!handle) return "cannot start the JPEG decoder";
   struct Closer {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vision/pass_costs.h"
+
 namespace facecrowd::vision {
 
 constexpr int kInputSide = 112;
@@ -31,6 +33,7 @@ Landmarks68 LandmarkDetector::detect(const cv::Mat& bgr, const cv::Rect2f& box) 
 Landmarks68 LandmarkDetector::detect_mirrored(const cv::Mat& bgr, const cv::Rect2f& box) { return run(bgr, box, true); }
 
 Landmarks68 LandmarkDetector::run(const cv::Mat& bgr, const cv::Rect2f& box, bool mirrored) {
+  PassTimer timer(mirrored ? PassKind::kLandmarksMirrored : PassKind::kLandmarks);
   const double side = std::max(box.width, box.height);
   const double sx = box.x - (side - box.width) / 2, sy = box.y - (side - box.height) / 2;
   const double k = kInputSide / side;

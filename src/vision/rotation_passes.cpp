@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "vision/face_detection.h"
+#include "vision/pass_costs.h"
 
 namespace facecrowd::vision {
 namespace {
@@ -36,6 +37,7 @@ bool already_found(const Face& f, const std::vector<Face>& kept) {
 // Faces of `bgr` turned by `degrees`, mapped back, that `kept` lacks (appended to `kept` and returned).
 std::vector<Face> pass(const UprightAnalysis& analyse_upright, const cv::Mat& bgr, double degrees,
                        std::vector<Face>& kept) {
+  PassTimer timer(PassKind::kRotationPass);
   cv::Matx23d to_rotated;
   cv::Mat rotated = rotate_whole(bgr, degrees, to_rotated);
   cv::Matx23d from_rotated;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The detection-cost bench (issue 12) and where a recognized photo's CPU goes (issue 10): per photo of
+# ../shared/data/faces/groups (or the photos given), the passes of each kind the face pipeline runs
+# (JPEG check/decode, detector whole-image and tile forwards, landmarks, mirrored landmarks, chip,
+# embedding, rotation passes) with their CPU and wall time, against the whole read_photo() + analyse() of
+# the same photo in the same run; then OpenCV on its default thread count against one thread, interleaved.
+# Figures are printed, never asserted. CPU is process CPU: run it when nothing else runs in the process.
+#   bench/detection_cost.sh [BUILD_DIR] [PHOTO...]     env: REPEAT (3), ROTATION (turns|all|off)
+set -euo pipefail
+BUILD=${1:-build}; shift || true
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+FACES=${FACES:-$ROOT/../shared/data/faces}
+export FACECROWD_MODELS=${FACECROWD_MODELS:-$ROOT/models}
+if [[ $# -eq 0 ]]; then set -- "$FACES"/groups/*.jpg; fi
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$BUILD/bench/facecrowd_detection_cost" --repeat "${REPEAT:-3}" --rotation "${ROTATION:-turns}" \
+  --variant "opencv-default-threads:threads=$(nproc)" --variant "opencv-1-thread:threads=1" "$@"
