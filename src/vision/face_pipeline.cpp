@@ -14,6 +14,12 @@ FacePipeline::FacePipeline(const ModelFiles& models)
     : models_(models), detector_(models), landmarks_(models), aligner_(models), embedder_(models) {}
 
 Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) {
+  Face f = measure(bgr, detection, false);
+  embed(f);
+  return f;
+}
+
+Face FacePipeline::measure(const cv::Mat& bgr, const FaceDetection& detection, bool only_what_filters_need) {
   Face f;
   f.box = detection.box;
   f.detection_score = detection.score;
@@ -30,14 +36,17 @@ Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) 
     PassTimer timer(PassKind::kAlign);
     aligned = aligner_.align(bgr, f.landmarks);
   }
-  {
-    PassTimer timer(PassKind::kEmbedding);
-    f.embedding = embedder_.embed(aligned.chip);
-  }
   f.quality = assess_face_quality(f.landmarks, aligned);
-  f.quality.landmark_flip_error = float(landmark_flip_error(f.landmarks, landmarks_.detect_mirrored(bgr, f.box)));
   f.chip = aligned.chip;
+  // The mirrored pass decides nothing for a face that keep_real_faces drops on its own points anyway.
+  if (only_what_filters_need && !passes_own_point_checks(f.quality, options_)) return f;
+  f.quality.landmark_flip_error = float(landmark_flip_error(f.landmarks, landmarks_.detect_mirrored(bgr, f.box)));
   return f;
+}
+
+void FacePipeline::embed(Face& face) {
+  PassTimer timer(PassKind::kEmbedding);
+  face.embedding = embedder_.embed(face.chip);
 }
 
 std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOptions& options) {
@@ -49,8 +58,11 @@ std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOption
 
 std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const DetectorOptions& options) {
   std::vector<Face> faces;
-  for (const FaceDetection& d : detector_.detect(bgr, options)) faces.push_back(describe(bgr, d));
-  return keep_real_faces(std::move(faces), options_);
+  for (const FaceDetection& d : detector_.detect(bgr, options)) faces.push_back(measure(bgr, d, true));
+  // Only the faces that are kept are embedded: a dropped detection's embedding is never seen.
+  std::vector<Face> kept = keep_real_faces(std::move(faces), options_);
+  for (Face& f : kept) embed(f);
+  return kept;
 }
 
 std::vector<Face> FacePipeline::analyse_file(const std::filesystem::path& path) {

@@ -86,6 +86,10 @@ class FacePipeline {
   FaceDetector& detector() { return detector_; }
 
  private:
+  // describe() without the embedding. `only_what_filters_need`: leave out the mirrored landmark pass (flip
+  // error 0) when the face fails keep_real_faces' checks on its own points, which drop it whatever that is.
+  Face measure(const cv::Mat& bgr, const FaceDetection& detection, bool only_what_filters_need);
+  void embed(Face& face);
   ModelFiles models_;
   PipelineOptions options_;
   FaceDetector detector_;

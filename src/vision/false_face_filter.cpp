@@ -9,13 +9,17 @@ float fraction_inside(const cv::Rect2f& a, const cv::Rect2f& b) {
   return area > 0 ? (a & b).area() / area : 0.0f;
 }
 
+bool passes_own_point_checks(const FaceQuality& q, const PipelineOptions& o) {
+  if (o.drop_implausible_landmarks && q.landmark_confidence <= 0) return false;
+  return q.interocular_px >= o.min_interocular_px;
+}
+
 std::vector<Face> keep_real_faces(std::vector<Face> faces, const PipelineOptions& o) {
   std::vector<Face> plausible;
   for (Face& f : faces) {
     const FaceQuality& q = f.quality;
-    if (o.drop_implausible_landmarks && q.landmark_confidence <= 0) continue;
+    if (!passes_own_point_checks(q, o)) continue;
     if (o.max_landmark_flip_error > 0 && q.landmark_flip_error > o.max_landmark_flip_error) continue;
-    if (q.interocular_px < o.min_interocular_px) continue;
     plausible.push_back(std::move(f));
   }
   // Part of a face inside the face: the better-drawn face (smaller flip error) stays.

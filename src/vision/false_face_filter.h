@@ -20,6 +20,10 @@ namespace facecrowd::vision {
 
 std::vector<Face> keep_real_faces(std::vector<Face> faces, const PipelineOptions& options);
 
+// The checks of keep_real_faces() that need only the face's own points (not the mirrored pass, not the
+// other faces): plausible landmarks (when drop_implausible_landmarks) and min_interocular_px.
+bool passes_own_point_checks(const FaceQuality& quality, const PipelineOptions& options);
+
 // |a ∩ b| / |a| (0 when a is empty).
 float fraction_inside(const cv::Rect2f& a, const cv::Rect2f& b);
 
