@@ -44,15 +44,18 @@ Photo decode_photo(std::string bytes, const std::filesystem::path& name, const v
   auto header = vision::read_image_header(photo.bytes);
   // The photo is stored as evidence and as a source of embeddings: a damaged one is refused, not kept.
   // Checked before decoding (so libjpeg's own warning is not printed first) but only for a complete JPEG
-  // within the size limit: decode_image reports a truncated or oversized one in its own words.
+  // within the size limit: decode_image reports a truncated or oversized one in its own words. The check
+  // is a full decode whose pixels decode_image then uses (one decode per photo, not two).
+  cv::Mat decoded;
   if (header && header->format == vision::ImageFormat::kJpeg && header->jpeg_complete && header->width > 0 &&
       header->height > 0 && double(header->width) * double(header->height) / 1e6 <= limits.max_megapixels) {
-    std::string problem = vision::jpeg_data_problem(photo.bytes);
-    if (!problem.empty())
-      throw Error(ExitCode::kBadInput, "image '" + name.string() + "': corrupt JPEG data (" + problem +
+    vision::CheckedJpeg checked = vision::decode_checked_jpeg(photo.bytes);
+    if (!checked.problem.empty())
+      throw Error(ExitCode::kBadInput, "image '" + name.string() + "': corrupt JPEG data (" + checked.problem +
                                            "); the decoder would fill the damage with grey. Use an undamaged copy");
+    decoded = std::move(checked.bgr);
   }
-  photo.bgr = vision::decode_image(photo.bytes, name.string(), limits);
+  photo.bgr = vision::decode_image(photo.bytes, name.string(), limits, std::move(decoded));
   photo.sha256 = sha256_hex(photo.bytes);
   photo.content_type = header ? content_type_of(header->format) : "application/octet-stream";
   return photo;

@@ -78,6 +78,10 @@ void apply_exif_orientation(cv::Mat& image, int orientation) {
 }
 
 cv::Mat decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits) {
+  return decode_image(bytes, name, limits, cv::Mat());
+}
+
+cv::Mat decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits, cv::Mat decoded) {
   PassTimer timer(PassKind::kDecode);
   if (bytes.empty()) bad(name, "empty file (0 bytes)");
   auto header = read_image_header(bytes);
@@ -96,12 +100,14 @@ cv::Mat decode_image(std::string_view bytes, const std::string& name, const Imag
   }
   // IMREAD_UNCHANGED keeps alpha and 16-bit samples for to_bgr8 to handle, and does not apply EXIF itself.
   if (bytes.size() > size_t(INT32_MAX)) bad(name, "larger than 2 GiB");
-  cv::Mat raw;
-  try {
-    cv::Mat encoded(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-    raw = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    bad(name, std::string("cannot decode ") + format_name(header->format) + " data: " + e.err);
+  cv::Mat raw = std::move(decoded);
+  if (raw.empty()) {
+    try {
+      cv::Mat encoded(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+      raw = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+      bad(name, std::string("cannot decode ") + format_name(header->format) + " data: " + e.err);
+    }
   }
   if (raw.empty()) bad(name, std::string("corrupt or truncated ") + format_name(header->format) + " data");
   if (raw.cols != header->width || raw.rows != header->height) {

@@ -23,6 +23,10 @@ struct ImageLimits {
 
 // `name` is the file name (or other label) used in error messages.
 cv::Mat decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits = {});
+// The same, for bytes whose pixels the caller already decoded as stored (`decoded`: any depth and channel
+// count imdecode(IMREAD_UNCHANGED) gives, before EXIF orientation; jpeg_integrity.h's check does that):
+// the same checks, errors and result, without decoding a second time. An empty `decoded`: decoded here.
+cv::Mat decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits, cv::Mat decoded);
 // Reads the file (Error(kIo) when unreadable, kNotFound when absent) and decodes it.
 cv::Mat load_image(const std::filesystem::path& path, const ImageLimits& limits = {});
 

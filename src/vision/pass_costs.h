@@ -15,8 +15,8 @@
 namespace facecrowd::vision {
 
 enum class PassKind {
-  kJpegCheck,          // jpeg_data_problem: the entropy-coded data decoded (1/8 scale) to find damage
-  kDecode,             // decode_image: header checks, imdecode, 8-bit BGR, EXIF orientation
+  kJpegCheck,          // decode_checked_jpeg: the JPEG decoded once, stopping at damage (its pixels kept)
+  kDecode,             // decode_image: header checks, the decode unless done already, 8-bit BGR, EXIF
   kDetectWhole,        // one detector forward over the whole image
   kDetectTile,         // one detector forward over a tile
   kLandmarks,          // one 68-point forward (on the detector's box, then on the refined box)
