@@ -1,7 +1,7 @@
 // The restore gate: how a long-running process lets a restore swap the store under it safely.
 // Contract: every request that uses the store enters the gate first (try_enter) and leaves when done. A
 // restore closes the gate — from then on try_enter() refuses (the caller answers 503 with Retry-After) —
-// waits until every request inside has left (drain), does its work, and opens the gate again. Nothing
+// waits until every request inside has left (drain), swaps the store, and opens the gate again. Nothing
 // inside the gate ever sees a half-swapped store; nothing outside touches it.
 #pragma once
 

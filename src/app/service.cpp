@@ -279,17 +279,26 @@ RestoreWithErasuresResult Service::restore(const Actor& actor, const std::string
   // Erasures are re-applied with this server's recognition threshold, as its own erasures were made.
   const float distance = options_.match.max_distance;
   if (options.dry_run) return restore_with_erasures(options_.data_root, input, options, distance);
-  if (!gate_.close_and_drain(std::chrono::milliseconds(options_.drain_timeout_ms)))
-    throw Error(ExitCode::kBusy, "restore: another restore is running, or the requests in flight did not finish "
-                                 "within " + std::to_string(options_.drain_timeout_ms) + " ms; try again");
+  std::unique_lock running(restore_mutex_, std::try_to_lock);
+  if (!running) throw Error(ExitCode::kBusy, "restore: another restore is running; try again when it has finished");
+  // The new generation is built while requests keep being served from the live store; the gate closes
+  // only for the swap (quiesce) and opens again once the gallery and the sessions follow the new store.
+  bool gate_closed = false;
   struct Reopen {
     Service* s;
-    ~Reopen() { s->gate_.open(); }
-  } reopen{this};
-  {
+    bool& closed;
+    ~Reopen() {
+      if (closed) s->gate_.open();
+    }
+  } reopen{this, gate_closed};
+  options.quiesce = [this, &gate_closed] {
+    if (!gate_.close_and_drain(std::chrono::milliseconds(options_.drain_timeout_ms)))
+      throw Error(ExitCode::kBusy, "restore: the requests in flight did not finish within " +
+                                       std::to_string(options_.drain_timeout_ms) + " ms; nothing was changed; try again");
+    gate_closed = true;
     std::lock_guard lock(pool_mutex_);
     pool_.clear();  // every connection to the old generation closes before the swap
-  }
+  };
   auto result = restore_with_erasures(options_.data_root, input, options, distance);
   if (face_models_problem_.empty()) load_warm_gallery();
   if (options.db == options_.db) {

@@ -9,8 +9,12 @@
 //    sync_warm_gallery() before each recognition: it compares the store's oplog position with the one the
 //    gallery reflects and, when it moved, re-reads only the profiles named by the faceprofiles entries in
 //    between (a full reload only when the oplog was trimmed past that position);
-//  - the restore gate (app/restore_gate.h): front ends enter() it around every use of the store; restore()
-//    closes it, drains, closes every pooled connection, restores, reloads the gallery and reopens;
+//  - the restore gate (app/restore_gate.h): front ends enter() it around every use of the store. restore()
+//    builds the new generation while requests keep being served from the live store (backup/restore.h,
+//    "Building beside a live store"), and closes the gate only for the swap: it drains, closes every
+//    pooled connection, swaps, reloads the gallery, writes the sessions and reopens. Requests arriving
+//    meanwhile get "busy, retry" (503 + Retry-After). Writes answered during the build follow restore.h's
+//    rule: the restored collections get the backup's state, erasures are applied again;
 //  - sessions: login() returns an opaque random token; only its sha256 is kept, with expiry, logout and
 //    revoke; every request re-reads the user, so a disabled user loses access at once. The sessions are
 //    written through to the live database's meta table (key "sessions": never in a backup or the oplog),
@@ -131,9 +135,10 @@ class Service {
   void sync_warm_gallery();
   ErasureReport erase(const Actor& actor, const std::string& person_id, AttendancePolicy policy);
   CrowdResult count_crowd(const Actor& actor, CrowdRequest request);
-  // Dry runs read only; a real restore (into any database: it needs the data directory's exclusive lock)
-  // closes the gate, drains, restores, reloads the gallery and reopens. Error(kBusy) when another restore
-  // runs or the requests in flight do not finish within drain_timeout_ms.
+  // Dry runs read only; a real restore (into any database: its swap needs the data directory's exclusive
+  // lock) builds beside the live store, then closes the gate, drains, swaps, reloads the gallery and
+  // reopens. Error(kBusy), nothing changed, when another restore runs, the requests in flight do not
+  // finish within drain_timeout_ms, or another process keeps the data directory at the swap.
   RestoreWithErasuresResult restore(const Actor& actor, const std::string& input, RestoreOptions options);
 
   // Appends {outcome: "failed"} for a refused or failed action (never throws: a failing audit must not
@@ -177,6 +182,7 @@ class Service {
   DataDir data_;
   uint64_t serial_;  // keys this service's per-thread pipelines
   RestoreGate gate_;
+  std::mutex restore_mutex_;  // one restore at a time (held for the whole restore; the gate only at its swap)
   ComputeSlots slots_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Database>> pool_;

@@ -17,6 +17,7 @@
 #include "core/files.h"
 #include "core/input_files.h"
 #include "core/utc_time.h"
+#include "store/generation_claim.h"
 #include "store/schema.h"
 #include "store/store_damage.h"
 #include "store/sqlite_util.h"
@@ -118,18 +119,21 @@ Source locate(const std::string& input, const RestoreOptions& options) {
   return src;
 }
 
-// The new generation being built; deleted with its side files unless it was installed.
+// The new generation being built, under its claim; deleted with its side files unless it was installed,
+// and only then is the claim released (so no open sees it unclaimed while it still exists).
 struct Generation {
   fs::path file;
   fs::path created_folder;  // the database folder, when this restore created it
+  std::unique_ptr<GenerationClaim> claim;
   std::unique_ptr<Database> db;
   bool installed = false;
   ~Generation() {
-    if (installed || file.empty()) return;
     db.reset();
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(file.string() + suffix), ec);
-    if (!created_folder.empty()) fs::remove(created_folder, ec);  // only when empty
+    if (!installed && !file.empty())
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(file.string() + suffix), ec);
+    claim.reset();  // removes its BUILDING file
+    if (!installed && !created_folder.empty()) fs::remove(created_folder, ec);  // only when empty
   }
 };
 
@@ -268,6 +272,8 @@ nlohmann::json RestoreResult::to_json() const {
   if (!dry_run) {
     j["position"] = position.to_string();
     j["generation"] = generation.filename().string();
+    j["live_entries_carried"] = live_entries_carried;
+    j["swap_seconds"] = swap_seconds;
   }
   return j;
 }
@@ -345,9 +351,10 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
                         " --drop`), which moves the damaged files aside. The damage: " + e.what());
     }
   };
+  const bool beside_live = bool(options.quiesce);  // build under a shared lock, exclusive only to swap
   if (!options.dry_run) {
     data = DataDir::open(data_root);
-    lock = data->lock(LockMode::kExclusive);
+    lock = beside_live ? data->lock(LockMode::kShared, 30'000) : data->lock(LockMode::kExclusive);
     if (data->database_exists(result.db)) read_live_or_damage(*data, true);
   } else if (fs::exists(data_root / "facecrowd-data.json", ec)) {  // DataDir::open would create a missing one
     auto dir = DataDir::open(data_root);
@@ -384,7 +391,12 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   std::optional<BatchWriter> writer;
   if (!options.dry_run) {
     if (!fs::exists(data->root() / result.db, ec)) gen.created_folder = data->root() / result.db;
-    gen.file = data->next_generation_file(result.db);
+    gen.file = data->next_generation_file(result.db);  // creates the database folder
+    // Claimed and named before the file exists (generation_claim.h): no open may take it for a leftover.
+    gen.claim = GenerationClaim::acquire(gen.file.parent_path());
+    if (fs::exists(gen.file, ec))  // another restore's, finished or failed between our look and our claim
+      throw Error(ExitCode::kBusy, "another restore created '" + gen.file.string() + "' meanwhile; try again");
+    gen.claim->name(gen.file.filename().string());
     report(options, "building " + gen.file.string());
     if (keep_others) {
       copy_generation(*live, gen.file);
@@ -583,10 +595,61 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   }
   for (const auto& hook : options.before_swap) hook(*gen.db);
 
-  // Record the restore in the new generation: its position continues after everything seen so far.
+  report(options, "building indexes");
+  try {
+    gen.db->finish_bulk_load();
+  } catch (const Error& e) {
+    // A unique index (users.username) that cannot be built: two documents of the backup share the value.
+    if (e.code() != ExitCode::kConflict) throw;
+    throw Error(ExitCode::kBadInput, "backup '" + label + "': " + e.what() +
+                                         " (two documents of the backup share a value that must be unique)");
+  }
+
+  // The swap. Beside a live store, this process's other threads are stopped first (quiesce), then the
+  // exclusive lock is taken: from here on nobody else reads or writes the live generation.
+  const auto swap_started = std::chrono::steady_clock::now();
+  std::shared_ptr<DataDirLock> exclusive;
+  if (beside_live) {
+    report(options, "swapping: waiting for the store's other users to finish");
+    options.quiesce();
+    exclusive = data->lock(LockMode::kExclusive, options.swap_lock_wait_ms);
+  }
+  // What the live store did while the generation was built (restore.h's rule). Under the exclusive lock
+  // from the start this finds the state read then.
+  LiveState live_now = live_state;
+  std::vector<OplogEntry> carried;
+  if (live_state.exists) {
+    auto opened = Database::open(*data, result.db, {.create_if_missing = false});
+    live_now = read_live(*opened);
+    if (result.copied_live && live_state.position < live_now.position) {
+      auto r = opened->read();
+      r.scan_oplog(live_state.position, live_now.position, [&](OplogTimestamp ts, std::string_view raw) {
+        auto e = decode_oplog_entry(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(),
+                                    "live oplog entry " + ts.to_string());
+        if (e.op != 'n' && !restored_set.count(e.collection())) carried.push_back(std::move(e));
+      });
+    }
+  }
+  if (!options.drop)
+    for (const auto& cr : result.collections)
+      if (live_state.counts[cr.name] == 0 && live_now.counts[cr.name] > 0)
+        throw Error(ExitCode::kConflict, "database '" + result.db + "' got " + std::to_string(live_now.counts[cr.name]) +
+                                             " documents in '" + cr.name + "' while the restore ran; nothing was "
+                                             "changed. Restore with --drop to replace them, or with --db NAME into "
+                                             "another database");
+  if (!carried.empty()) {
+    auto tx = gen.db->write();
+    for (const auto& e : carried) tx.replay(e);
+    tx.commit();
+    result.live_entries_carried = int64_t(carried.size());
+  }
+  for (const auto& hook : options.at_swap) hook(*gen.db);
+
+  // Record the restore in the new generation: its position continues after everything seen so far,
+  // the live store's writes during the build included.
   {
     auto tx = gen.db->write();
-    OplogTimestamp highest = std::max({live_state.position, last_replayed, shipped_position(options, src)});
+    OplogTimestamp highest = std::max({live_state.position, live_now.position, last_replayed, shipped_position(options, src)});
     if (result.manifest) highest = std::max({highest, result.manifest->oplog_end, result.window_reach});
     tx.advance_position(highest);
     nlohmann::json counts = nlohmann::json::object();
@@ -616,21 +679,13 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     for (auto& cr : result.collections) cr.documents_after = r.count(cr.name);
     result.position = r.position();
   }
-  report(options, "building indexes");
-  try {
-    gen.db->finish_bulk_load();
-  } catch (const Error& e) {
-    // A unique index (users.username) that cannot be built: two documents of the backup share the value.
-    if (e.code() != ExitCode::kConflict) throw;
-    throw Error(ExitCode::kBadInput, "backup '" + label + "': " + e.what() +
-                                         " (two documents of the backup share a value that must be unique)");
-  }
   gen.db.reset();
   fsync_path(gen.file);
   fsync_path(gen.file.parent_path());
   if (!result.live_damage.empty()) result.damaged_kept = set_aside_damaged(*data, result.db, gen.file);
   data->install_generation(result.db, gen.file);
   gen.installed = true;
+  result.swap_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - swap_started).count();
   result.generation = gen.file;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

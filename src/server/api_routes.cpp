@@ -610,8 +610,8 @@ std::vector<Route> api_routes() {
                  c.reply(report.ok() ? 200 : 422, report.to_json());
                }});
   r.push_back({"POST", "/api/v1/restore",
-               "Restore {archive, db?, dryRun?, drop?, collections?}: into a test db, or the live one (drains requests; "
-               "others get 503 meanwhile)",
+               "Restore {archive, db?, dryRun?, drop?, collections?}: into a test db, or the live one (built while requests "
+               "are served; 503 only during the swap; erasures made meanwhile stay)",
                kAdmin, false, {}, "json", {"archive", "db", "dryRun", "drop", "collections"}, "application/json", [](Call& c) {
                  auto body = c.json_body();
                  std::string archive = body.value("archive", "");

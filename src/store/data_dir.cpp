@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "store/generation_claim.h"
 #include "store/store_damage.h"
 
 namespace facecrowd {
@@ -348,9 +349,16 @@ void DataDir::remove_stale_generations(const std::string& db) const {
   if (!database_exists(db)) return;
   std::string live = live_file(db).filename();  // Error(kDamaged) unless the named generation is proven there
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root_ / db, ec)) {
-    std::string name = entry.path().filename();
-    if (name.rfind("gen-", 0) == 0 && name.rfind(live, 0) != 0) fs::remove(entry.path(), ec);  // + -wal/-shm
+  std::vector<fs::path> generation_files;
+  for (const auto& entry : fs::directory_iterator(root_ / db, ec))
+    if (entry.path().filename().string().rfind("gen-", 0) == 0) generation_files.push_back(entry.path());
+  // Asked after the listing: a restore names its generation before creating it (store/generation_claim.h),
+  // so every file of a live build listed above is named here. A dead claim names nothing.
+  const std::string building = generation_being_built(root_ / db);
+  for (const auto& path : generation_files) {
+    std::string name = path.filename();
+    if (name.rfind(live, 0) == 0 || (!building.empty() && name.rfind(building, 0) == 0)) continue;
+    fs::remove(path, ec);  // + -wal/-shm
   }
 }
 

@@ -384,6 +384,12 @@ ErasureReport erase_person(const fs::path& data_root, const std::string& person_
   return report;
 }
 
+void ReapplyReport::include(const ReapplyReport& more) {
+  records += more.records;
+  people_changed += more.people_changed;
+  add(effect, more.effect);
+}
+
 ReapplyReport reapply_erasures(Database::WriteTransaction& tx, const std::vector<ErasureRecord>& ledger,
                                float unknown_face_distance) {
   ReapplyReport report;

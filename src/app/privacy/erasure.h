@@ -117,6 +117,7 @@ struct ReapplyReport {
   int64_t records = 0;        // ledger records read
   int64_t people_changed = 0; // records that still found something to erase
   ErasureEffect effect;       // summed
+  void include(const ReapplyReport& more);  // adds a later re-application's records and effect
   nlohmann::json to_json() const;
 };
 

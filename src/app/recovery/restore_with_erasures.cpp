@@ -78,16 +78,33 @@ RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const
     *note = settle_ledger(*before, input, copy, dry_run);
     if (progress && !note->empty()) progress(*note);
   };
-  options.after_load.push_back([erasures, ledger, progress, unknown_face_distance](Database::WriteTransaction& tx) {
+  auto applied = std::make_shared<size_t>(0);  // ledger records applied while building
+  options.after_load.push_back([erasures, ledger, progress, unknown_face_distance, applied](Database::WriteTransaction& tx) {
     auto records = ledger.read();
     if (progress && !records.empty())
       progress("re-applying " + std::to_string(records.size()) + " erasures from " + ledger.path().string());
     *erasures = reapply_erasures(tx, records, unknown_face_distance);
+    *applied = records.size();
   });
   // The restored database remembers the ledger it was made consistent with.
-  options.before_swap.push_back([ledger](Database& db) {
+  auto record_fingerprint = [ledger](Database& db) {
     std::error_code ec;
     record_ledger(db, fingerprint_ledger(fs::is_regular_file(ledger.path(), ec) ? read_file(ledger.path()) : std::string()));
+  };
+  options.before_swap.push_back(record_fingerprint);
+  // At the swap (exclusive lock: no erasure is half-way), the erasures committed to the live store while
+  // the generation was built: the ledger only grows, so they are the records after those applied above.
+  options.at_swap.push_back([=](Database& db) {
+    auto records = ledger.read();
+    if (records.size() > *applied) {
+      std::vector<ErasureRecord> during(records.begin() + std::ptrdiff_t(*applied), records.end());
+      if (progress) progress("re-applying " + std::to_string(during.size()) + " erasures made during the restore");
+      auto tx = db.write();
+      auto report = reapply_erasures(tx, during, unknown_face_distance);
+      tx.commit();
+      erasures->include(report);
+    }
+    record_fingerprint(db);
   });
   RestoreWithErasuresResult result;
   result.restore = restore_backup(data_root, input, options);

@@ -4,9 +4,12 @@
 // here, so a person erased after the backup was taken (or whose insert the replayed oplog repeats) is
 // erased again before anyone can see the restored data.
 //
-// The ledger is read inside the hook, i.e. while the restore holds the data directory's exclusive lock:
-// no erasure can be half-way (an erasure holds a shared lock from before its ledger append until after
-// its commit), so every erasure committed before the swap is applied.
+// The ledger is read in the after_load hook, and read again at the swap (an at_swap hook), which runs
+// under the data directory's exclusive lock: there no erasure can be half-way (an erasure holds a shared
+// lock from before its ledger append until after its commit), so every erasure committed before the swap
+// is applied — also those committed to the live store while a server's restore built the new generation
+// beside it (backup/restore.h: the records appended since the first read are applied at the swap). An
+// erasure is never undone by a restore, whenever it was made.
 // A dry run writes nothing and so applies nothing; its counts are what the backup holds.
 //
 // Before anything is replayed or swapped, the ledger itself is checked (app/privacy/ledger_integrity.h): the
