@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/compute_slots.h"
+#include "core/error.h"
 #include "core/request_deadline.h"
 #include "face_test_support.h"
 #include "server_test_support.h"
@@ -133,6 +134,34 @@ TEST(ComputeSlots, AWaiterPastItsDeadlineGivesUpAndTheNextInLineStillGetsTheSlot
   held.reset();
   patient.join();
   EXPECT_TRUE(got_it);
+}
+
+// A restore's swap turns away the requests still in line (they have done nothing yet) instead of waiting
+// for their network passes; the one running keeps its slot and finishes.
+TEST(ComputeSlots, WhileTurningAwayTheWaitersAndNewcomersAreBusyAndTheRunningSlotIsKept) {
+  ComputeSlots slots(1);
+  auto running = std::make_unique<ComputeSlots::Slot>(slots.acquire());
+  std::atomic<int> busy{0};
+  auto waiter = [&] {
+    try {
+      auto s = slots.acquire();
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::kBusy && std::string(e.what()).find("swapping") != std::string::npos) ++busy;
+    }
+  };
+  std::thread first(waiter), second(waiter);
+  while (slots.waiting() < 2) std::this_thread::yield();
+  slots.turn_away("a restore is swapping the store; try again shortly");
+  first.join();
+  second.join();
+  EXPECT_EQ(busy, 2) << "a request in line kept waiting through the swap";
+  EXPECT_EQ(slots.waiting(), 0u);
+  std::thread newcomer(waiter);
+  newcomer.join();
+  EXPECT_EQ(busy, 3);
+  slots.stop_turning_away();
+  running.reset();  // the running request finished normally
+  EXPECT_NO_THROW(slots.acquire()) << "after the swap the slots serve again";
 }
 
 TEST(ComputeSlots, ZeroMeansOneSlotPerCore) {

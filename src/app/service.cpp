@@ -283,15 +283,21 @@ RestoreWithErasuresResult Service::restore(const Actor& actor, const std::string
   if (!running) throw Error(ExitCode::kBusy, "restore: another restore is running; try again when it has finished");
   // The new generation is built while requests keep being served from the live store; the gate closes
   // only for the swap (quiesce) and opens again once the gallery and the sessions follow the new store.
-  bool gate_closed = false;
+  bool gate_closed = false, turning_away = false;
   struct Reopen {
     Service* s;
     bool& closed;
+    bool& turning_away;
     ~Reopen() {
+      if (turning_away) s->slots_.stop_turning_away();
       if (closed) s->gate_.open();
     }
-  } reopen{this, gate_closed};
-  options.quiesce = [this, &gate_closed] {
+  } reopen{this, gate_closed, turning_away};
+  options.quiesce = [this, &gate_closed, &turning_away] {
+    // Requests still waiting for a compute slot have done nothing yet: they are answered "busy, retry"
+    // now rather than holding the swap up by a whole network pass each.
+    slots_.turn_away("a restore is swapping the store; try again shortly");
+    turning_away = true;
     if (!gate_.close_and_drain(std::chrono::milliseconds(options_.drain_timeout_ms)))
       throw Error(ExitCode::kBusy, "restore: the requests in flight did not finish within " +
                                        std::to_string(options_.drain_timeout_ms) + " ms; nothing was changed; try again");

@@ -13,7 +13,7 @@
 //    builds the new generation while requests keep being served from the live store (backup/restore.h,
 //    "Building beside a live store"), and closes the gate only for the swap: it drains, closes every
 //    pooled connection, swaps, reloads the gallery, writes the sessions and reopens. Requests arriving
-//    meanwhile get "busy, retry" (503 + Retry-After). Writes answered during the build follow restore.h's
+//    meanwhile, and those still waiting for a compute slot, get "busy, retry" (503 + Retry-After). Writes answered during the build follow restore.h's
 //    rule: the restored collections get the backup's state, erasures are applied again;
 //  - sessions: login() returns an opaque random token; only its sha256 is kept, with expiry, logout and
 //    revoke; every request re-reads the user, so a disabled user loses access at once. The sessions are

@@ -3,7 +3,9 @@
 // after the other, than 4C requests sharing them (less cache and memory thrash, and a request's latency is
 // its own work plus the line ahead of it, not everyone's work at once).
 // A wait ends at the waiting thread's request deadline (core/request_deadline.h): acquire() then throws
-// DeadlineExceeded naming the wait, and the request has computed and stored nothing.
+// DeadlineExceeded naming the wait, and the request has computed and stored nothing. While turning away
+// (a restore's swap), a wait ends at once with Error(kBusy): the request has done nothing yet and would
+// only hold the swap up by its whole network pass (a server answers 503 with Retry-After).
 // Thread-safe.
 #pragma once
 
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string>
 
 namespace facecrowd {
 
@@ -34,6 +37,10 @@ class ComputeSlots {
   // Waits for a free slot (in arrival order) until this thread's request deadline, if any.
   Slot acquire();
   int capacity() const { return capacity_; }
+  // From now until stop_turning_away(): every wait in line, and every new acquire(), ends with
+  // Error(kBusy, `why`); the slots in use are not touched (their requests finish).
+  void turn_away(const std::string& why);
+  void stop_turning_away();
   // Requests waiting now (for health and tests).
   size_t waiting() const;
 
@@ -45,6 +52,8 @@ class ComputeSlots {
   int in_use_ = 0;
   uint64_t next_ticket_ = 0;
   std::deque<uint64_t> line_;
+  bool turning_away_ = false;
+  std::string turn_away_why_;
 };
 
 }  // namespace facecrowd
