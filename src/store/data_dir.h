@@ -2,8 +2,10 @@
 //
 //   <root>/facecrowd-data.json      marker: {"format": "facecrowd-data", "version": 1}
 //   <root>/LOCK                      flock: shared by every open database, exclusive during a restore
+//                                    (the CLI's whole restore; a server's restore only at the swap)
 //   <root>/<db>/CURRENT              the name of the live generation file, replaced durably
 //   <root>/<db>/gen-<n>.sqlite       a generation (SQLite, WAL); a restore builds gen-<n+1> beside it
+//   <root>/<db>/BUILDING             a restore's claim on the generation it builds (store/generation_claim.h)
 //   <root>/damaged/<db>-<time>/      files a recovery moved aside (store/store_damage.h); never deleted
 //
 // A restore never writes into the live generation: it builds a new one and swaps CURRENT (one rename),
@@ -28,7 +30,8 @@ enum class LockMode { kShared, kExclusive };
 // counted per thread: an exclusive lock is granted only while no other thread holds any (the thread's own
 // shared holders are the connections it closes before a swap), and it satisfies later shared requests of
 // the thread that holds it only — another thread's shared request waits until the exclusive one is gone,
-// so a server's request thread can never open the store (which removes "stale" generations) mid-restore.
+// so a server's request thread can never open the store during a swap. (While a server's restore builds
+// under a shared lock, its generation is protected from opens by its claim, store/generation_claim.h.)
 class DataDirLock {
  public:
   virtual ~DataDirLock() = default;
@@ -60,7 +63,8 @@ class DataDir {
   // The caller holds the exclusive lock and has closed every connection to the old generation.
   void install_generation(const std::string& db, const fs::path& generation) const;
   // Removes generation files that CURRENT does not name (left by a killed restore), only once the named
-  // one is proven (live_file); a damaged database gives Error(kExitDamaged) and nothing is deleted.
+  // one is proven (live_file); a damaged database gives Error(kExitDamaged) and nothing is deleted. The
+  // generation a restore is building under a live claim (store/generation_claim.h) is left alone.
   void remove_stale_generations(const std::string& db) const;
 
  private:
