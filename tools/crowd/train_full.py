@@ -255,7 +255,11 @@ def summarise(rows):
 
 def train(args, samples, empties, device):
     weights = full_net.read_mobilenet_weights(args.pack / "mobilenet.npz")
-    model = full_net.CrowdNet(weights).to(device)
+    model = full_net.CrowdNet(weights)
+    if args.init_weights:   # a previous run's weights (e.g. a checkpoint brought back from the device machine)
+        args.init_step = load_weights(model, args.init_weights)
+        log(f"continuing from {args.init_weights} (trained {args.init_step} steps); the schedule starts afresh")
+    model = model.to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     amp = device.type == "cuda"
@@ -332,7 +336,8 @@ def export(model, out, step, args, val_items, started, val_rows):
              "validation": sorted(f"{i['set']}/{i['image'].name}" for i in val_items),
              "training": {"steps": step, "batch": args.batch, "crop": args.crop, "lr": args.lr,
                           "backbone_lr_ratio": args.backbone_lr_ratio, "count_weight": args.count_weight,
-                          "empty_fraction": args.empty_fraction, "device": args.device_used},
+                          "empty_fraction": args.empty_fraction, "device": args.device_used,
+                          "init_weights": str(args.init_weights or ""), "init_step": args.init_step},
              "onnx_sha256": digest,
              "train_seconds": round(time.time() - started)}
     if val_rows:
@@ -371,7 +376,12 @@ def main():
                     "images (without --data: the first N packed images)")
     ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--checkpoint-every", type=float, default=0, help="seconds between weight checkpoints (0: none)")
+    ap.add_argument("--init-weights", type=Path, help="start from these .weights.npz (a checkpoint or an earlier run's) "
+                    "instead of the SSD's MobileNet: training longer across device sessions")
     args = ap.parse_args()
+    args.init_step = 0
+    if args.init_weights and not args.init_weights.is_file():
+        ap.error(f"--init-weights {args.init_weights}: no such file (a .weights.npz written by --checkpoint-every or an export)")
     if args.crop % full_net.INPUT_MULTIPLE:
         ap.error(f"--crop must be a multiple of {full_net.INPUT_MULTIPLE}")
 
