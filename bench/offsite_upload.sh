@@ -32,12 +32,7 @@ work="$(mktemp -d -t facecrowd-upload-bench.XXXXXX)"
 s3pid=""
 cleanup() { [[ -n "$s3pid" ]] && kill "$s3pid" 2>/dev/null; wait 2>/dev/null; rm -rf -- "$work"; }
 trap cleanup EXIT
-mkdir -p "$work/s3"
-node --openssl-legacy-provider tools/s3/node_modules/s3rver/bin/s3rver.js -d "$work/s3" -a 127.0.0.1 -p 0 --silent --configure-bucket bench > "$work/s3.out" 2>&1 &
-s3pid=$!
-for _ in $(seq 100); do grep -q listening "$work/s3.out" && break; sleep 0.1; done
-port="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/s3.out")"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+source bench/s3rver_common.sh
 printf '[default]\ns3 =\n  multipart_threshold = 5GB\n' > "$work/single.cfg"
 : > "$work/default.cfg"
 nice "$bin" target keygen "$work/k" >/dev/null
