@@ -13,9 +13,7 @@ namespace {
 using Json = nlohmann::json;
 
 TEST(ServeErasures, TheLedgerIsListedToAdminsAsTheCliPrintsItAndRefusedToOthers) {
-  TempDir dir;
-  ServerUnderTest server(dir.path());
-  ASSERT_TRUE(server.started()) << server.log();
+  START_SERVER(server);
   std::string admin = server.user_token("admin", "admin");
   std::string operator_token = server.user_token("op", "operator");
   auto c = server.client();
