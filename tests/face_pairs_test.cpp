@@ -147,8 +147,8 @@ TEST(FacePairs, RatesOverPairsWithAnEnrollableFaceLeaveOutPairsOfTwoSmallFaces) 
   auto r = evaluate_pairs({big_ann, small_ann, small_bob, small_cid}, policy);
   EXPECT_EQ(r.impostor_pairs, 5u);
   EXPECT_EQ(r.at_policy.impostor_accepted, 1u);   // small ann - small bob, 4 degrees
-  EXPECT_EQ(r.enrollable_impostor_pairs, 2u);     // big ann - bob, big ann - cid
-  EXPECT_EQ(r.enrollable_genuine_pairs, 1u);      // big ann - small ann
+  EXPECT_EQ(r.at_policy_enrollable.impostor_pairs, 2u);     // big ann - bob, big ann - cid
+  EXPECT_EQ(r.at_policy_enrollable.genuine_pairs, 1u);      // big ann - small ann
   EXPECT_EQ(r.at_policy_enrollable.impostor_accepted, 0u);
   EXPECT_EQ(r.at_policy_enrollable.genuine_rejected, 1u);  // 30 degrees apart
   auto j = r.to_json();

@@ -160,8 +160,6 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
   r.genuine_pairs = genuine.size();
   r.impostor_pairs = impostor.size();
   r.at_policy = rates_at(policy.max_distance, genuine, impostor);
-  r.enrollable_genuine_pairs = enrollable_genuine.size();
-  r.enrollable_impostor_pairs = enrollable_impostor.size();
   r.at_policy_enrollable = rates_at(policy.max_distance, enrollable_genuine, enrollable_impostor);
   for (float t : curve_thresholds) r.curve.push_back(rates_at(t, genuine, impostor));
   std::sort(impostors.begin(), impostors.end(), [](const auto& a, const auto& b) { return a.distance < b.distance; });
@@ -210,8 +208,8 @@ nlohmann::json PairEvalReport::to_json() const {
             {"impostorAccepted", at_policy.impostor_accepted},
             {"genuineRejected", at_policy.genuine_rejected}}},
           {"withAnEnrollableFace",
-           {{"genuinePairs", enrollable_genuine_pairs},
-            {"impostorPairs", enrollable_impostor_pairs},
+           {{"genuinePairs", at_policy_enrollable.genuine_pairs},
+            {"impostorPairs", at_policy_enrollable.impostor_pairs},
             {"far", at_policy_enrollable.far},
             {"frr", at_policy_enrollable.frr},
             {"impostorAccepted", at_policy_enrollable.impostor_accepted},
@@ -241,8 +239,8 @@ std::string PairEvalReport::text() const {
     << at_policy.genuine_rejected << " of " << genuine_pairs << " genuine pairs rejected)\n";
   s << "  pairs with an enrollable face (eyes >= 16 px apart, sharpness >= 20) on at least one side: FAR "
     << percent(at_policy_enrollable.far) << " (" << at_policy_enrollable.impostor_accepted << " of "
-    << enrollable_impostor_pairs << " impostor pairs), FRR " << percent(at_policy_enrollable.frr) << " ("
-    << at_policy_enrollable.genuine_rejected << " of " << enrollable_genuine_pairs << " genuine pairs)\n";
+    << at_policy_enrollable.impostor_pairs << " impostor pairs), FRR " << percent(at_policy_enrollable.frr) << " ("
+    << at_policy_enrollable.genuine_rejected << " of " << at_policy_enrollable.genuine_pairs << " genuine pairs)\n";
   if (impostor_pairs && impostor_pairs < 1000)
     s << "  (with " << impostor_pairs << " impostor pairs a FAR below " << percent(1.0 / double(impostor_pairs))
       << " cannot be resolved)\n";

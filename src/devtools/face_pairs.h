@@ -64,7 +64,6 @@ struct PairEvalReport {
   RatePoint at_policy;                 // at policy.max_distance
   // The same over the pairs with an enrollable face on at least one side: a stranger (any face) against a
   // face that could be in the gallery, as recognition compares them (enroll refuses the others).
-  size_t enrollable_genuine_pairs = 0, enrollable_impostor_pairs = 0;
   RatePoint at_policy_enrollable;
   std::vector<RatePoint> curve;
   size_t genuine_searches = 0, rank1_correct = 0, identified = 0;
