@@ -21,8 +21,16 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-std::clamp(x, -100.0f, 
 
 }  // namespace
 
-BlazeFaceNet::BlazeFaceNet(const ModelFiles& models) {
+BlazeFaceNet::BlazeFaceNet(const ModelFiles& models) : BlazeFaceNet(models, blazeface_engine_from_env()) {}
+
+BlazeFaceNet::~BlazeFaceNet() = default;
+
+BlazeFaceNet::BlazeFaceNet(const ModelFiles& models, BlazeFaceEngine engine) {
   net_ = cv::dnn::readNetFromONNX(models.blazeface.string());
+  if (engine == BlazeFaceEngine::kXnnpack) {
+    xnnpack_ = std::make_unique<BlazeFaceXnnpack>(net_, models.blazeface.string());
+    net_ = cv::dnn::Net();
+  }
   for (const AnchorLayer& layer : kLayers) {
     for (int y = 0; y < layer.cells; ++y) {
       for (int x = 0; x < layer.cells; ++x) {
@@ -39,18 +47,28 @@ std::vector<FaceDetection> BlazeFaceNet::pass(const cv::Mat& bgr, const PassOpti
   cv::Mat rgb, input;
   cv::cvtColor(top_left_square(bgr, kInputSide), rgb, cv::COLOR_BGR2RGB);
   rgb.convertTo(input, CV_32FC3, 1 / 127.5, -1.0);
-  const int nhwc[] = {1, kInputSide, kInputSide, 3};
-  net_.setInput(cv::Mat(4, nhwc, CV_32F, input.data));
-  std::vector<cv::Mat> outs;
-  net_.forward(outs, std::vector<cv::String>{"Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"});
-  // outs: scores and boxes of the stride-16 layer (512 anchors), then of the stride-32 layer (384).
+  // Scores and boxes of the stride-16 layer (512 anchors), then of the stride-32 layer (384).
+  const float* logits_of[2];
+  const float* values_of[2];
+  if (xnnpack_) {
+    xnnpack_->forward(input.ptr<float>(), outputs_);
+    logits_of[0] = outputs_.logits16.data(), logits_of[1] = outputs_.logits8.data();
+    values_of[0] = outputs_.boxes16.data(), values_of[1] = outputs_.boxes8.data();
+  } else {
+    const int nhwc[] = {1, kInputSide, kInputSide, 3};
+    net_.setInput(cv::Mat(4, nhwc, CV_32F, input.data));
+    net_.forward(opencv_outs_, std::vector<cv::String>{"Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"});
+    for (int layer = 0; layer < 2; ++layer) {
+      logits_of[layer] = opencv_outs_[size_t(layer)].ptr<float>();
+      values_of[layer] = opencv_outs_[size_t(layer) + 2].ptr<float>();
+    }
+  }
   std::vector<FaceDetection> candidates;
   size_t anchor = 0;
   for (int layer = 0; layer < 2; ++layer) {
-    const cv::Mat& scores = outs[size_t(layer)];
-    const float* logits = scores.ptr<float>();
-    const float* values = outs[size_t(layer) + 2].ptr<float>();
-    const size_t n = scores.total();
+    const float* logits = logits_of[layer];
+    const float* values = values_of[layer];
+    const size_t n = layer == 0 ? 512 : 384;
     for (size_t i = 0; i < n; ++i, ++anchor) {
       float score = sigmoid(logits[i]);
       if (score <= o.min_score) continue;

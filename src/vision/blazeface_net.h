@@ -6,12 +6,16 @@
 // 32, unit anchor size) with a logit and (dx, dy, w, h, 6 keypoints) in input pixels; decoding is ours.
 // BlazeFace draws squarer, lower boxes than face-api's SSD; pass() maps them to the SSD convention with
 // kBoxToSsd, calibrated by tools/calibrate_blazeface_box.py on crowd photos (not on the evaluation photos).
+// The forward pass runs on XNNPACK (blazeface_xnnpack.h, about half OpenCV's CPU per pass) unless the engine
+// asked for is OpenCV DNN (FACECROWD_BLAZEFACE_ENGINE=opencv, the reference); both decode the same way.
 #pragma once
 
 #include <opencv2/dnn.hpp>
 
+#include <memory>
 #include <vector>
 
+#include "vision/blazeface_xnnpack.h"
 #include "vision/face_detection.h"
 #include "vision/model_files.h"
 
@@ -26,14 +30,21 @@ inline constexpr BoxMapping kBoxToSsd{0.862f, 1.257f, 0.004f, -0.107f};
 
 class BlazeFaceNet : public FaceDetectorNet {
  public:
+  // The engine is blazeface_engine_from_env()'s unless given.
   explicit BlazeFaceNet(const ModelFiles& models);
+  BlazeFaceNet(const ModelFiles& models, BlazeFaceEngine engine);
+  ~BlazeFaceNet() override;
+  BlazeFaceEngine engine() const { return xnnpack_ ? BlazeFaceEngine::kXnnpack : BlazeFaceEngine::kOpenCv; }
   std::vector<FaceDetection> pass(const cv::Mat& bgr, const PassOptions& options) override;
   // Measured like the SSD's: the 37 px faces of 500 px PASCAL photos are found in one pass.
   double smallest_face_fraction() const override { return 0.07; }
 
  private:
-  cv::dnn::Net net_;
-  std::vector<cv::Point2f> anchors_;  // cell centres, normalised
+  cv::dnn::Net net_;                           // OpenCV engine (released once XNNPACK has its weights)
+  std::unique_ptr<BlazeFaceXnnpack> xnnpack_;  // XNNPACK engine
+  BlazeFaceOutputs outputs_;                   // reused across passes
+  std::vector<cv::Mat> opencv_outs_;
+  std::vector<cv::Point2f> anchors_;           // cell centres, normalised
 };
 
 }  // namespace facecrowd::vision
