@@ -11,7 +11,13 @@
 #   multipart  the same with the default settings (multipart above 64 MiB: 16 MiB parts, 4 at a time);
 #   encrypted  the same push to a target marked `--encryption key` (one PUT; encryption is part of the time);
 #   backup     the push inside `backup --target` (one PUT), where the archive's sha256 comes from its writer,
-#              so the upload reads it once (a push of an archive written by an earlier run hashes it first).
+#              so the upload reads it once (as does a push of an archive written by an earlier run: its
+#              sha256 is in the backup log);
+#   curlmp     (archives above 64 MiB) the multipart protocol done by curl, as aws-cli would: start the
+#              upload, `curl -T` of the 16 MiB parts 4 at a time (split into files before the clock starts,
+#              so reading them is not counted), then the completion request; its line also gives the
+#              completion's seconds, which is s3rver concatenating the parts (a server-side copy that S3
+#              does not make the client wait for). multipart's ratio is given against curl -T and curlmp.
 # Our throughput is the push's bytes over its time, as facecrowd reports them (offsite.bytes / offsite.seconds:
 # the archive, the oplog slice the backup needs, their records, the index lookup and write); curl's is the
 # archive's size over its process's wall time. Each line: MB/s, the ratio ours/curl, and the 1-minute load
@@ -37,6 +43,25 @@ printf '[default]\ns3 =\n  multipart_threshold = 5GB\n' > "$work/single.cfg"
 : > "$work/default.cfg"
 nice "$bin" target keygen "$work/k" >/dev/null
 load() { cut -d' ' -f1 /proc/loadavg; }
+sign=(-sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+# The multipart protocol with curl: prints "<seconds in all> <seconds of the completion>". $1: folder of parts.
+curl_multipart() {
+  local parts="$1" url="http://127.0.0.1:$port/bench/$2/x" t0 t1 t2 id
+  t0=$(date +%s.%N)
+  id=$(nice curl "${sign[@]}" -X POST "$url?uploads=" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+  [[ -n $id ]] || { echo "curlmp: no UploadId" >&2; exit 1; }
+  ls "$parts" | grep -v etag | awk '{print NR, $0}' | URL="$url" ID="$id" PARTS="$parts" xargs -P 4 -n 2 sh -c \
+    'nice curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+       -D - -o /dev/null -T "$PARTS/$2" "$URL?partNumber=$1&uploadId=$ID" | tr -d "\r" | sed -n "s/^[Ee][Tt]ag: //p" > "$PARTS/$1.etag"' sh
+  t1=$(date +%s.%N)
+  { echo -n "<CompleteMultipartUpload>"
+    for e in $(ls "$parts"/*.etag | sort -V); do n=$(basename "$e" .etag); echo -n "<Part><PartNumber>$n</PartNumber><ETag>$(cat "$e")</ETag></Part>"; done
+    echo -n "</CompleteMultipartUpload>"; } > "$work/complete.xml"
+  nice curl "${sign[@]}" -o /dev/null -X POST --data-binary @"$work/complete.xml" "$url?uploadId=$id"
+  t2=$(date +%s.%N)
+  rm -f "$parts"/*.etag
+  python3 -c "print($t2 - $t0, $t2 - $t1)"
+}
 n=0
 fresh() { n=$((n + 1)); target="s3://bench/r$n"; }  # sets $target (not in a subshell: n must advance)
 # offsite.seconds of one push of the backup directory to a fresh prefix (encrypted: the target configured
@@ -56,7 +81,10 @@ for mb in $sizes; do
   archive="$(ls "$FACECROWD_BACKUP_DIR"/backup_*.tar.gz)"
   size=$(stat -c %s "$archive")
   modes="curl single encrypted backup"
-  (( size > 64 * 1024 * 1024 )) && modes="curl single multipart encrypted backup"
+  if (( size > 64 * 1024 * 1024 )); then
+    modes="curl single multipart curlmp encrypted backup"
+    mkdir -p "$work/parts$mb" && split -b 16M -d -a 4 "$archive" "$work/parts$mb/p."
+  fi
   echo "== archive $(numfmt --to=iec "$size") ($size bytes); modes: $modes"
   declare -A ratios=()
   for r in $(seq "$rounds"); do
@@ -67,6 +95,7 @@ for mb in $sizes; do
       case "$m" in
         curl) secs[curl]=$( { /usr/bin/time -f "$size %e" nice curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
                   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$archive" "http://127.0.0.1:$port/bench/curl-$r-$mb/x"; } 2>&1 ) ;;
+        curlmp) secs[curlmp]=$(curl_multipart "$work/parts$mb" "curlmp-$r-$mb") ;;
         single) fresh; secs[single]=$(push "$work/single.cfg" plain) ;;
         multipart) fresh; secs[multipart]=$(push "$work/default.cfg" plain) ;;
         encrypted) fresh; secs[encrypted]=$(push "$work/single.cfg" encrypted) ;;
@@ -76,18 +105,29 @@ for mb in $sizes; do
     done
     secs[curl]=$(python3 -c "b, t = '${secs[curl]}'.split(); print(int(b) / float(t) / 1e6)")
     line="  round $r (load $l): curl -T $(printf %.0f "${secs[curl]}") MB/s"
+    if [[ -n "${secs[curlmp]:-}" ]]; then
+      read -r mp_all mp_complete <<< "${secs[curlmp]}"
+      secs[curlmp]=$(python3 -c "print($size / $mp_all / 1e6)")
+      line="$line | curl multipart $(printf %.0f "${secs[curlmp]}") MB/s (completion $(printf %.2f "$mp_complete") s of $(printf %.2f "$mp_all") s)"
+    fi
     for m in single multipart encrypted backup; do
       [[ -n "${secs[$m]:-}" ]] || continue
       ratio=$(python3 -c "print(f'{${secs[$m]} / ${secs[curl]}:.2f}')")
       ratios[$m]="${ratios[$m]:-} $ratio"
       line="$line | $m $(printf %.0f "${secs[$m]}") MB/s ${ratio}x"
+      if [[ $m == multipart && -n "${secs[curlmp]:-}" ]]; then
+        ratio=$(python3 -c "print(f'{${secs[$m]} / ${secs[curlmp]}:.2f}')")
+        ratios[multipart-vs-curlmp]="${ratios[multipart-vs-curlmp]:-} $ratio"
+        line="$line (${ratio}x of curl multipart)"
+      fi
     done
     echo "$line"
     unset secs
   done
-  for m in single multipart encrypted backup; do
+  for m in single multipart multipart-vs-curlmp encrypted backup; do
     [[ -n "${ratios[$m]:-}" ]] || continue
-    python3 -c "import statistics as s; v=[float(x) for x in '${ratios[$m]}'.split()]; print(f'  $mb MB $m: median {s.median(v):.2f}x of curl -T (range {min(v):.2f}-{max(v):.2f}, {len(v)} rounds)')"
+    of="curl -T"; [[ $m == multipart-vs-curlmp ]] && of="curl's multipart"
+    python3 -c "import statistics as s; v=[float(x) for x in '${ratios[$m]}'.split()]; print(f'  $mb MB ${m%-vs-curlmp}: median {s.median(v):.2f}x of $of (range {min(v):.2f}-{max(v):.2f}, {len(v)} rounds)')"
   done
   unset ratios
 done

@@ -3,6 +3,8 @@
 // (s3rver on loopback).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "backup/offsite/offsite_push.h"
 #include "backup/offsite/offsite_retention.h"
 #include "backup/offsite/offsite_store.h"
@@ -123,6 +125,40 @@ TEST(OffsitePush, AnArchiveOrSliceThatNoLongerMatchesTheSha256RecordedWhenItWasW
   }
   EXPECT_FALSE(other.stat("oplog/" + slices.back().path.filename().string()));
   EXPECT_FALSE(other.stat("index.json"));
+}
+
+// An archive written by an earlier run (an `oplog ship` or a later backup sends it) is not hashed before it
+// is sent either: its backup recorded its sha256 in the backup log, so it too is read once, and a copy
+// damaged since is refused by name instead of going off-site under the damaged bytes' hash.
+TEST(OffsitePush, AnArchiveFromAnEarlierRunGoesUpWithTheSha256ItsBackupLoggedAndIsRefusedWhenDamagedSince) {
+  Site s;
+  auto archives = BackupCatalog(s.backups).archives();
+  ASSERT_EQ(archives.size(), 1u);
+  const fs::path archive = archives[0].path;
+  auto recorded = BackupCatalog(s.backups).recorded_archive_sha256();
+  ASSERT_EQ(recorded.count(archive.filename().string()), 1u);
+  EXPECT_EQ(recorded[archive.filename().string()], *sha256_of_file(archive));
+
+  std::string bytes = read_file(archive);
+  bytes[bytes.size() / 2] ^= 1;  // same size, other bytes
+  write_file_durably(archive, bytes);
+  DirectoryTarget t(s.remote);
+  try {
+    s.push(t);
+    FAIL() << "an archive that no longer matches the sha256 its backup logged must not go off-site";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find(archive.string()), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(t.stat("archives/" + archive.filename().string()));
+  EXPECT_FALSE(t.stat("index.json"));
+
+  bytes[bytes.size() / 2] ^= 1;  // repaired: it goes up, under the logged sha256
+  write_file_durably(archive, bytes);
+  s.push(t);
+  auto stored = t.stat("archives/" + archive.filename().string());
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->sha256, recorded[archive.filename().string()]);
 }
 
 // A target filled before slice records went off-site gets them at the next push, without uploading the
@@ -305,6 +341,41 @@ TEST(OffsiteRetention, KeepsThirtyDailyAndTwentyFourMonthlyAndNeverTheNewestFull
   auto p = plan_remote_retention(partial, "face-recognition", {30, 0}, *parse_iso8601("2026-11-29T20:00:00Z"));
   EXPECT_TRUE(p.archives.empty());
   EXPECT_TRUE(p.slices.empty());
+}
+
+// The fixed cost of a push: the index is read with one request (a missing one is the download's 404, not a
+// lookup first), a push that changes nothing writes nothing, and every request of a push goes over one
+// kept-alive connection instead of a new one each.
+TEST(OffsitePush, AnS3PushReadsTheIndexInOneRequestAndSendsEverythingOverOneConnection) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  S3rver server;
+  FaultProxy proxy(server.port(), server.store());
+  Site s;
+  S3Settings settings;
+  settings.endpoint = proxy.endpoint();
+  settings.path_style = true;
+  settings.region = "us-east-1";
+  settings.credentials.access_key_id = S3rver::kAccessKey;
+  settings.credentials.secret_access_key = Secret(S3rver::kSecretKey);
+  S3Target t(parse_bucket_location("s3://facecrowd-test/site"), settings);
+  auto first = s.push(t);
+  ASSERT_EQ(first.uploaded.size(), 4u) << first.to_json().dump();
+  auto log = proxy.log();
+  std::set<int> connections;
+  int index_requests = 0;
+  for (const auto& r : log) {
+    connections.insert(r["connection"].get<int>());
+    if (r["url"].get<std::string>().find("index.json") != std::string::npos) ++index_requests;
+  }
+  EXPECT_EQ(index_requests, 2) << "one GET (404: no index yet) and one PUT: " << log.dump();
+  EXPECT_EQ(log.size(), 6u) << "the index's GET and PUT, and the four objects: " << log.dump();
+  EXPECT_EQ(connections.size(), 1u) << log.dump();
+
+  auto again = s.push(t);
+  EXPECT_TRUE(again.uploaded.empty());
+  auto second = proxy.log();
+  ASSERT_EQ(second.size(), log.size() + 1) << "a push with nothing new only reads the index: " << second.dump();
+  EXPECT_EQ(second.back()["method"], "GET");
 }
 
 TEST(OffsitePush, AnS3TargetTakesTheSamePushAndVerify) {

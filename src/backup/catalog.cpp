@@ -1,6 +1,8 @@
 #include "backup/catalog.h"
 
 #include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "backup/archive_manifest.h"
@@ -62,6 +64,28 @@ std::optional<ArchiveInfo> BackupCatalog::latest(const std::string& db) const {
   auto all = archives(db);
   if (all.empty()) return std::nullopt;
   return all.back();
+}
+
+std::map<std::string, std::string> BackupCatalog::recorded_archive_sha256() const {
+  std::map<std::string, uint64_t> sizes;
+  for (const auto& a : archives()) sizes[a.path.filename().string()] = a.bytes;
+  std::map<std::string, std::string> out;
+  std::ifstream in(log_file());
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"sha256\"") == std::string::npos) continue;  // lines written before it was recorded
+    try {
+      auto j = nlohmann::json::parse(line);
+      if (j.value("outcome", "") != "ok") continue;
+      auto size = sizes.find(j.value("archive", ""));
+      std::string sha = j.value("sha256", "");
+      if (size == sizes.end() || j.value("bytes", uint64_t(0)) != size->second || sha.size() != 64 ||
+          sha.find_first_not_of("0123456789abcdef") != std::string::npos)
+        continue;
+      out[size->first] = sha;
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  return out;
 }
 
 OplogTimestamp BackupCatalog::shipped_position() const {

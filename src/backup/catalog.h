@@ -6,12 +6,14 @@
 //   oplog_<from>_<to>.bson.gz                          shipped oplog slices (from/to as secs-inc: the
 //                                                        entries from < ts <= to; see oplog_slice.h)
 //   oplog_<from>_<to>.bson.gz.json                     its record: entries, bytes, sha256 (slice_integrity.h)
-//   backup-log.jsonl                                   one JSON line per backup run
+//   backup-log.jsonl                                   one JSON line per backup run (its archive's
+//                                                        name, bytes and sha256, hashed as it was written)
 //
 // The catalog only reads names and sidecar manifests; it never decompresses an archive.
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +55,11 @@ class BackupCatalog {
   std::vector<ArchiveInfo> archives(const std::string& db) const;
   std::vector<SliceInfo> slices() const;      // by `from`
   std::optional<ArchiveInfo> latest(const std::string& db) const;
+  // The sha256 (hex) of each archive as its backup run recorded it in the backup log, by file name, for the
+  // archives whose recorded size equals their size now (a push then reads the archive once, checking the
+  // bytes as it sends them, instead of hashing it first). Lines that do not parse are skipped: an archive
+  // without a usable line is simply hashed.
+  std::map<std::string, std::string> recorded_archive_sha256() const;
   // The highest `to` of any slice (null when none): where the next ship starts.
   OplogTimestamp shipped_position() const;
 

@@ -1,7 +1,8 @@
 // A small HTTP proxy in front of s3rver that injects the faults the backup-target tests need. It listens on
 // 127.0.0.1 (port 0: the kernel picks one; the port is printed as the first line of stdout) and forwards to
 // --upstream PORT. Faults are set at run time by POST /__fault with a JSON body (fields below), and every
-// request it saw is returned by GET /__log. Nothing here is sent anywhere but loopback.
+// request it saw is returned by GET /__log (method, url, headers, and the number of the TCP connection it
+// came on). Nothing here is sent anywhere but loopback.
 //
 //   {"status": 503, "count": 2, "match": "PUT"}        answer the next 2 matching requests with 503
 //   {"cut_after": 65536, "count": 1, "match": "PUT"}   read 64 KiB of the next matching request body,
@@ -66,7 +67,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.url === '/__log') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(log)); return; }
-  log.push({ method: req.method, url: req.url, headers: req.headers });
+  log.push({ method: req.method, url: req.url, headers: req.headers, connection: req.socket.connectionNumber });
 
   const m = /[?&]uploadId=([^&]+)/.exec(req.url);
   if (req.method === 'DELETE' && m) {
@@ -117,4 +118,7 @@ const server = http.createServer((req, res) => {
   };
   if (fault && fault.delay_ms) { req.pause(); setTimeout(() => { req.resume(); forward(); }, fault.delay_ms); } else forward();
 });
+// Each TCP connection is numbered in the log ("connection"), so a test can see requests share one.
+let connections = 0;
+server.on('connection', (socket) => { connections += 1; socket.connectionNumber = connections; });
 server.listen(0, '127.0.0.1', () => { process.stdout.write(`${server.address().port}\n`); });

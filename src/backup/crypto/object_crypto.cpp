@@ -20,7 +20,7 @@ namespace {
 
 constexpr char kMagic[8] = {'F', 'C', 'R', 'Y', 'P', 'T', '0', '1'};
 constexpr size_t kIdBytes = 16;
-constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kChunk = kEncryptedChunkBytes;
 constexpr size_t kWrappedSymmetric = crypto_secretbox_NONCEBYTES + SecretKey::kSize + crypto_secretbox_MACBYTES;  // 72
 constexpr size_t kWrappedSealed = crypto_box_SEALBYTES + SecretKey::kSize;                                        // 80
 constexpr uint8_t kKindSymmetric = 1, kKindSealed = 2;
@@ -214,9 +214,8 @@ std::vector<std::string> KeyRing::key_ids() const {
   return out;
 }
 
-std::string KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const {
+std::string KeyRing::begin_object(SecretKey& data_key) const {
   if (!encrypting_) throw Error(ExitCode::kUsage, "no encryption key is configured");
-  SecretKey data_key;
   crypto_secretstream_xchacha20poly1305_keygen(data_key.data());
   std::string header(kMagic, sizeof kMagic);
   header.push_back(char(encrypting_->kind));
@@ -232,6 +231,12 @@ std::string KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed)
     crypto_box_seal(wrapped, data_key.data(), SecretKey::kSize, encrypting_->public_key.data());
     header.append(reinterpret_cast<const char*>(wrapped), sizeof wrapped);
   }
+  return header;
+}
+
+std::string KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const {
+  SecretKey data_key;
+  std::string header = begin_object(data_key);
   crypto_secretstream_xchacha20poly1305_state state;
   unsigned char stream_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
   crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header, data_key.data());

@@ -31,9 +31,14 @@
 #include <string>
 #include <vector>
 
+#include "backup/targets/backup_target.h"
+
 namespace facecrowd {
 
 namespace fs = std::filesystem;
+
+// Plaintext bytes per secretstream chunk; each chunk is stored with 17 more (tag and MAC).
+inline constexpr size_t kEncryptedChunkBytes = 64 * 1024;
 
 // 32 bytes in guarded memory, wiped when destroyed.
 class SecretKey {
@@ -70,11 +75,19 @@ class KeyRing {
   // an upload: not fsynced. Returns the sha256 (hex) of `sealed`, hashed as it is written, so that its
   // upload need not read it an extra time.
   std::string encrypt_file(const fs::path& plain, const fs::path& sealed) const;
+  // `plain` encrypted as the upload reads it, with nothing written to disk (sealed_upload.h): the object is
+  // the one encrypt_file would write, byte for byte in format. `plain_sha256` (hex, may be empty): the sha256
+  // recorded when `plain` was written; a file that no longer matches it is refused (kBadInput) before
+  // anything is sent.
+  std::unique_ptr<UploadSource> seal_for_upload(const fs::path& plain, const std::string& plain_sha256) const;
   // `sealed` -> `plain`. `object` names the object in every refusal (wrong key, tampered, truncated).
   void decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const;
 
  private:
   struct Entry;
+  // A new object's header up to its secretstream header (magic, wrap kind, key id, wrapped data key), with
+  // a fresh random data key written to `data_key`. Error(kUsage) when no key can encrypt.
+  std::string begin_object(SecretKey& data_key) const;
   std::vector<std::shared_ptr<Entry>> entries_;
   std::shared_ptr<Entry> encrypting_;
 };

@@ -68,7 +68,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   OffsiteStore store(target, backup_dir);
   PushResult result;
   result.target = target.url();
-  RemoteIndex index = store.read_index().value_or(RemoteIndex{});
+  std::optional<RemoteIndex> read = store.read_index();
+  const bool had_index = read.has_value();
+  RemoteIndex index = read.value_or(RemoteIndex{});
   auto keys = keys_for_upload(config, index);  // fails closed before anything is uploaded
   if (keys) result.encryption = config.encryption + ", key " + keys->encrypting_key_id();
   auto upload = [&](const std::string& key, const fs::path& file, const std::string& known_sha256 = "") {
@@ -79,6 +81,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   };
 
   BackupCatalog catalog(backup_dir);
+  // Archives written by earlier runs are read once on their way up too: their writer's sha256 is in the log.
+  std::map<std::string, std::string> archive_sha256 = catalog.recorded_archive_sha256();
+  for (const auto& [name, sha] : options.archive_sha256) archive_sha256[name] = sha;
   bool changed = false;
   // What remote retention would delete at once is never sent: the local directory keeps archives longer
   // (its own --keep-days) than the target's one-a-day policy, and each push would upload them again.
@@ -107,8 +112,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     r.plain_bytes = a.bytes;
     r.manifest = *a.manifest;
     r.manifest_object = upload(archive_key(name) + ".manifest.json", sidecar);
-    auto known = options.archive_sha256.find(name);
-    r.object = upload(archive_key(name), a.path, known == options.archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
+    auto known = archive_sha256.find(name);
+    r.object = upload(archive_key(name), a.path, known == archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
     index.archives.push_back(std::move(r));
     changed = true;
   }
@@ -194,7 +199,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     });
     changed = true;
   }
-  if (changed || !store.target().stat(RemoteIndex::kKey)) store.write_index(index);
+  if (changed || !had_index) store.write_index(index);
   for (const auto& key : doomed) {
     try {
       target.remove(key);

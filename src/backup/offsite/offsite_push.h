@@ -34,7 +34,8 @@ struct PushOptions {
   RemoteRetention retention;
   bool prune = true;
   // sha256 of archives by file name, as their writer computed it (a backup that pushes its own new
-  // archive): that archive is then read once on its way up instead of twice (BackupTarget::put).
+  // archive): that archive is then read once on its way up instead of twice (BackupTarget::put). Archives
+  // not named here use the sha256 their run recorded in the backup log (catalog.h), when there is one.
   std::map<std::string, std::string> archive_sha256;
 };
 

@@ -28,9 +28,14 @@ OffsiteStore::~OffsiteStore() {
 }
 
 std::optional<RemoteIndex> OffsiteStore::read_index() {
-  if (!target_.stat(RemoteIndex::kKey)) return std::nullopt;
   fs::path local = scratch_ / "index.json";
-  target_.get(RemoteIndex::kKey, local);
+  // One request, not a lookup and then a download: a missing index is the download's "not found".
+  try {
+    target_.get(RemoteIndex::kKey, local);
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::kNotFound) return std::nullopt;
+    throw;
+  }
   const std::string what = "index '" + target_.url() + "/" + RemoteIndex::kKey + "'";
   nlohmann::json j;
   try {
@@ -66,18 +71,9 @@ RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain,
     auto info = target_.put(key, plain, plain_sha256);
     return {key, info.size, info.sha256, ""};
   }
-  fs::path sealed = scratch_ / "upload.enc";
-  const std::string sealed_sha256 = keys->encrypt_file(plain, sealed);
-  ObjectInfo info;
-  try {
-    info = target_.put(key, sealed, sealed_sha256);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(sealed, ec);
-    throw;
-  }
-  std::error_code ec;
-  fs::remove(sealed, ec);
+  // Encrypted as it is sent: no encrypted copy is written first (crypto/sealed_upload.cpp).
+  auto sealed = keys->seal_for_upload(plain, plain_sha256);
+  ObjectInfo info = target_.put(key, *sealed);
   return {key, info.size, info.sha256, keys->encrypting_key_id()};
 }
 

@@ -1,7 +1,8 @@
 // Moving facecrowd's files to and from a backup target (remote_index.h describes the layout): encryption
 // on the way out, checks and decryption on the way in, and the index.
 //
-// - upload(): encrypts into the scratch folder when `keys` is given, puts, and returns what was stored.
+// - upload(): puts the file, encrypted as it is sent when `keys` is given (nothing encrypted is written to
+//   disk), and returns what was stored.
 // - download(): gets the object, checks its stored size and sha256 against the index entry (Error
 //   kBadInput naming the object on a mismatch: damaged, truncated or replaced), decrypts it when the entry
 //   has a key id, and only then renames the result to `dest`: on any failure nothing is left at `dest`.
@@ -36,8 +37,9 @@ class OffsiteStore {
   RemoteIndex require_index();
   void write_index(RemoteIndex& index);
 
-  // `plain_sha256`: the file's sha256 when known (recorded when it was written), so that a plaintext
-  // upload reads it once (BackupTarget::put); an encrypted one uses the sha256 encryption computes.
+  // `plain_sha256`: the file's sha256 when known (recorded when it was written): a plaintext upload reads the
+  // file once (BackupTarget::put), an encrypted one checks it while computing the sealed object's sha256;
+  // either way a file that no longer matches it is refused (kBadInput) and nothing is stored.
   RemoteObject upload(const std::string& key, const fs::path& plain, const KeyRing* keys,
                       const std::string& plain_sha256 = "");
   void download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys);

@@ -4,7 +4,7 @@
 // local paths except the file it reads from or writes to.
 //
 // Contracts, for every implementation:
-// - put() stores the whole file under `key` or nothing: readers never see a partial object (S3 makes an
+// - put() stores the whole file (or the bytes an UploadSource produces) under `key` or nothing: readers never see a partial object (S3 makes an
 //   object visible only when its upload completes; the directory target writes a temporary name and
 //   renames). The object's sha256 is recorded with it (S3 user metadata x-amz-meta-sha256) so stat()
 //   reports it without reading the data. A caller that already knows the file's sha256 (computed when
@@ -34,6 +34,28 @@ namespace facecrowd {
 
 namespace fs = std::filesystem;
 
+// Bytes an upload produces as it sends them instead of reading them from a file (an object encrypted on the
+// fly: crypto/object_crypto.h), with the size and sha256 known before the first byte goes (S3 takes the
+// metadata, and the signature of the payload, at the start of an upload).
+class UploadReader {
+ public:
+  virtual ~UploadReader() = default;
+  // Fills `buffer` with the next `n` bytes (never fewer: the caller asks only for bytes inside the source).
+  // Throws Error when the bytes cannot be produced as promised (the input changed since size and sha256
+  // were computed: kBadInput; a read failed: kIo); the upload then stores nothing.
+  virtual void read(char* buffer, size_t n) = 0;
+};
+
+class UploadSource {
+ public:
+  virtual ~UploadSource() = default;
+  virtual uint64_t size() const = 0;
+  virtual const std::string& sha256() const = 0;  // hex, of all `size()` bytes
+  virtual std::string name() const = 0;           // for messages: the file the bytes come from
+  // A reader of the bytes from `offset` on. Readers are independent (parallel parts, retries from the start).
+  virtual std::unique_ptr<UploadReader> open(uint64_t offset) const = 0;
+};
+
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
@@ -50,6 +72,9 @@ class BackupTarget {
   // caller knows it, else empty.
   virtual ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) = 0;
   ObjectInfo put(const std::string& key, const fs::path& file) { return put(key, file, ""); }
+  // The same contract for bytes a source produces: stored whole under `key` with the source's sha256, or
+  // nothing stored when the source fails.
+  virtual ObjectInfo put(const std::string& key, const UploadSource& source) = 0;
   virtual void get(const std::string& key, const fs::path& file) = 0;
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;

@@ -80,6 +80,43 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const fs::path& file, co
   return {key, fs::file_size(to, size_ec), copied};
 }
 
+ObjectInfo DirectoryTarget::put(const std::string& key, const UploadSource& source) {
+  fs::path to = path_of(key);
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (ec) throw_io_error("cannot create folder in backup target", to.parent_path(), ec.value());
+  fs::path partial = to;
+  partial += ".partial-" + std::to_string(::getpid());
+  fs::path sidecar = to;
+  sidecar += kShaSuffix;
+  try {
+    Sha256 sha;
+    {
+      OutputFile out(partial);
+      auto reader = source.open(0);
+      std::vector<char> buf(1 << 20);
+      for (uint64_t done = 0; done < source.size();) {
+        size_t n = size_t(std::min<uint64_t>(buf.size(), source.size() - done));
+        reader->read(buf.data(), n);
+        sha.update(buf.data(), n);
+        out.write(buf.data(), n);
+        done += n;
+      }
+      out.sync_and_close();
+    }
+    std::string written = sha.hex_digest();
+    if (written != source.sha256())
+      throw_changed_since_recorded(source.name(), source.sha256(), written, "'" + url() + "'");
+    write_file_durably(sidecar, written);
+    rename_durably(partial, to);
+  } catch (...) {
+    fs::remove(partial, ec);
+    if (!fs::exists(to, ec)) fs::remove(sidecar, ec);
+    throw;
+  }
+  return {key, source.size(), source.sha256()};
+}
+
 void DirectoryTarget::get(const std::string& key, const fs::path& file) {
   fs::path from = path_of(key);
   std::error_code ec;

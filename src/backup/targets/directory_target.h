@@ -14,6 +14,7 @@ class DirectoryTarget : public BackupTarget {
   std::string url() const override { return dir_.string(); }
   using BackupTarget::put;
   ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
+  ObjectInfo put(const std::string& key, const UploadSource& source) override;
   void get(const std::string& key, const fs::path& file) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;

@@ -33,7 +33,8 @@ struct Transfer {
   S3Response* response;
   std::optional<Sha256> sent_hash;  // S3Request::hash_sent
   uint64_t sent = 0;
-  std::exception_ptr sink_error;
+  std::unique_ptr<UploadReader> reader;  // S3Request::source, opened at the first read of each attempt
+  std::exception_ptr sink_error, source_error;
   int read_errno = 0;
 };
 
@@ -50,6 +51,19 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
   }
   uint64_t left = r.length - t->sent;
   if (left == 0) return 0;
+  if (r.source) {
+    size_t n = size_t(std::min<uint64_t>(want, left));
+    try {
+      if (!t->reader) t->reader = r.source->open(r.offset + t->sent);
+      t->reader->read(buffer, n);
+    } catch (...) {
+      t->source_error = std::current_exception();  // never send short or other bytes: abort the request
+      return CURL_READFUNC_ABORT;
+    }
+    if (t->sent_hash) t->sent_hash->update(buffer, n);
+    t->sent += n;
+    return n;
+  }
   for (;;) {
     ssize_t n = ::pread(r.fd, buffer, std::min<uint64_t>(want, left), off_t(r.offset + t->sent));
     if (n < 0 && errno == EINTR) continue;
@@ -198,7 +212,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   // No "Expect:" override: curl signs every header the caller lists, and an empty Expect would be signed
   // but not sent (tests/sigv4_test.cpp found it). curl's own "Expect: 100-continue" is not signed.
 
-  const bool has_body = !r.body.empty() || r.fd >= 0;
+  const bool has_body = !r.body.empty() || r.fd >= 0 || r.source;
   if (r.method == "PUT") {
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
@@ -228,6 +242,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_to);
   if (t.sink_error) std::rethrow_exception(t.sink_error);
+  if (t.source_error) std::rethrow_exception(t.source_error);
   if (t.read_errno) throw_io_error("cannot read the file being uploaded (it shrank or failed) for", r.key, t.read_errno);
   if (code != CURLE_OK) {
     transport_error = curl_easy_strerror(code);

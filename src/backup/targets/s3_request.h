@@ -10,8 +10,9 @@
 // Retries: connection failures (refused, reset, dropped mid-transfer, timed out, stalled below 1 byte/s
 // for stall_timeout_s) and answers 500, 502, 503, 504 and 429 are retried up to max_attempts times, waiting
 // backoff_ms, doubling, with jitter. Uploads are read in 1 MiB pieces (libcurl's default is 64 KiB: 16
-// times the read and send calls for the same bytes). A request body is re-read from its file range on each attempt; a
-// response sink is reset before each attempt. An exception from the sink (e.g. disk full) stops at once.
+// times the read and send calls for the same bytes). A request body is re-read from its file range (or its
+// source, from the range's start) on each attempt; a response sink is reset before each attempt. An exception
+// from the sink (e.g. disk full) or the source (its input changed) stops at once.
 // Other answers (2xx, 3xx, 4xx) are returned to the caller, who turns them into errors.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/targets/backup_target.h"
 #include "backup/targets/s3_config.h"
 
 namespace facecrowd {
@@ -32,8 +34,10 @@ struct S3Request {
   std::string query;                   // canonical, without '?'
   std::vector<std::string> headers;    // "name: value"
   std::string payload_sha256;          // hex; empty: the sha256 of an empty body
-  // Body: `body` when non-empty, else `length` bytes of file descriptor `fd` from `offset` (fd >= 0).
+  // Body: `body` when non-empty, else `length` bytes from `offset` of `source` (when set: bytes produced as
+  // they are sent, backup_target.h) or of file descriptor `fd` (fd >= 0).
   std::string body;
+  const UploadSource* source = nullptr;
   int fd = -1;
   uint64_t offset = 0, length = 0;
   // When set, the request body is hashed as it is sent, into S3Response::sent_sha256 (an upload whose sha256

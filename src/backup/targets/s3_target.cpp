@@ -99,6 +99,23 @@ class FileDescriptor {
 S3Target::S3Target(BucketLocation location, S3Settings settings)
     : location_(std::move(location)), settings_(std::move(settings)) {}
 
+S3Target::~S3Target() = default;
+
+S3Target::Lease::Lease(S3Target& target) : target_(target) {
+  std::lock_guard lock(target.pool_mutex_);
+  if (!target.idle_.empty()) {
+    connection_ = std::move(target.idle_.back());
+    target.idle_.pop_back();
+  }
+  if (!connection_) connection_ = std::make_unique<S3Connection>(target.settings_, target.location_);
+}
+
+S3Target::Lease::~Lease() {
+  constexpr size_t kMaxIdle = 16;  // more than any parallel_parts in use keeps open sockets for nothing
+  std::lock_guard lock(target_.pool_mutex_);
+  if (target_.idle_.size() < kMaxIdle) target_.idle_.push_back(std::move(connection_));
+}
+
 std::string S3Target::full_key(const std::string& key) const {
   if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos)
     throw Error(ExitCode::kUsage, "object name '" + key + "' is not a relative name inside target '" + url() + "'");
@@ -126,7 +143,7 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std
   const bool check = !known_sha256.empty();
   const std::string sha = check ? known_sha256 : hash_range(fd.get(), 0, size, file);
   if (multipart) {
-    put_multipart(key, fd.get(), size, sha, check, file);
+    put_multipart(key, fd.get(), nullptr, size, sha, check, file);
     return {key, size, sha};
   }
 
@@ -141,8 +158,8 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std
   if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
   for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
   if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha));
-  S3Connection c(settings_, location_);
-  auto response = c.perform(r, what);
+  Lease c(*this);
+  auto response = c->perform(r, what);
   // S3 itself refuses a body that does not match x-amz-content-sha256 (400 XAmzContentSHA256Mismatch);
   // an S3-compatible store may not check, so the bytes sent are compared here too.
   if (check && (ok_status(response.status) || response.status == 400) && response.sent_sha256 != sha) {
@@ -158,11 +175,52 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std
   return {key, size, sha};
 }
 
-void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256, bool check_sha256,
-                             const fs::path& file) {
+ObjectInfo S3Target::put(const std::string& key, const UploadSource& source) {
+  const std::string what = "upload of '" + source.name() + "' to '" + url() + "/" + key + "'";
+  const uint64_t size = source.size();
+  const std::string& sha = source.sha256();
+  if (size > settings_.multipart_threshold && settings_.part_size > 0) {
+    put_multipart(key, -1, &source, size, sha, false, source.name());
+    return {key, size, sha};
+  }
+  // The source checks its own bytes as it produces them (an object encrypted on the fly compares each
+  // chunk with the one its sha256 was computed from), so they are not hashed a second time here; S3
+  // itself compares them with the signed x-amz-content-sha256.
+  S3Request r;
+  r.method = "PUT";
+  r.key = full_key(key);
+  r.source = &source;
+  r.length = size;
+  r.payload_sha256 = sha;
+  r.headers = {"x-amz-meta-sha256: " + sha};
+  if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
+  for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
+  if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha));
+  Lease c(*this);
+  S3Response response;
+  try {
+    response = c->perform(r, what);
+  } catch (const Error& e) {
+    // S3 stores nothing from a request whose body stopped short. s3rver writes the body into the object's
+    // file as it arrives and keeps what it got, without metadata: such a leftover (no sha256, or ours) is
+    // removed; an object with another sha256 is a complete one from an earlier upload, and stays.
+    if (e.code() == ExitCode::kBadInput) {
+      try {
+        if (auto left = stat(key); left && (left->sha256.empty() || left->sha256 == sha)) remove(key);
+      } catch (const Error&) {  // the refusal matters more; the index never names this object
+      }
+    }
+    throw;
+  }
+  if (!ok_status(response.status)) fail(what, response);
+  return {key, size, sha};
+}
+
+void S3Target::put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size,
+                             const std::string& sha256, bool check_sha256, const fs::path& file) {
   const std::string what = "multipart upload to '" + url() + "/" + key + "'";
   const std::string object = full_key(key);
-  S3Connection control(settings_, location_);
+  Lease control(*this);
   S3Request init;
   init.method = "POST";
   init.key = object;
@@ -172,7 +230,7 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
   const bool locked = settings_.object_lock_days > 0;
   for (auto& h : object_lock_headers(settings_)) init.headers.push_back(std::move(h));
   if (locked) init.headers.push_back("x-amz-checksum-algorithm: SHA256");
-  auto started = control.perform(init, what + " (start)");
+  auto started = control->perform(init, what + " (start)");
   if (!ok_status(started.status)) fail(what + " (start)", started);
   const std::string upload_id = xml_tag(started.body, "UploadId");
   if (upload_id.empty()) throw Error(ExitCode::kIo, what + ": the server's answer to the start holds no UploadId");
@@ -187,19 +245,27 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
   std::exception_ptr first_error;
   auto worker = [&] {
     try {
-      S3Connection c(settings_, location_);
+      Lease c(*this);
       for (size_t i; !failed && (i = next++) < parts;) {
         S3Request r;
         r.method = "PUT";
         r.key = object;
         r.query = "partNumber=" + std::to_string(i + 1) + "&" + id_query;
-        r.fd = fd;
         r.offset = uint64_t(i) * part_size;
         r.length = std::min<uint64_t>(part_size, size - r.offset);
-        r.payload_sha256 = part_sha[i] = hash_range(fd, r.offset, r.length, file);
+        if (source) {
+          // Produced once into memory (it must be hashed before it is sent: the part is signed with it).
+          r.body.resize(size_t(r.length));
+          source->open(r.offset)->read(r.body.data(), r.body.size());
+          r.payload_sha256 = part_sha[i] = sha256_hex(r.body);
+          r.offset = 0;
+        } else {
+          r.fd = fd;
+          r.payload_sha256 = part_sha[i] = hash_range(fd, r.offset, r.length, file);
+        }
         if (locked) r.headers = {"x-amz-checksum-sha256: " + base64_of_hex(part_sha[i])};
         std::string part_what = what + ", part " + std::to_string(i + 1) + " of " + std::to_string(parts);
-        auto response = c.perform(r, part_what);
+        auto response = c->perform(r, part_what);
         if (!ok_status(response.status)) fail(part_what, response);
         auto etag = response.headers.find("etag");
         if (etag == response.headers.end()) throw Error(ExitCode::kIo, part_what + ": the answer holds no ETag");
@@ -233,7 +299,7 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
     r.key = object;
     r.query = id_query;
     try {
-      auto response = control.perform(r, what + " (abort)");
+      auto response = control->perform(r, what + " (abort)");
       return ok_status(response.status) || response.status == 404;
     } catch (const Error&) {
       return false;
@@ -267,7 +333,7 @@ void S3Target::put_multipart(const std::string& key, int fd, uint64_t size, cons
   complete.payload_sha256 = sha256_hex(complete.body);
   S3Response done;
   try {
-    done = control.perform(complete, what + " (complete)");
+    done = control->perform(complete, what + " (complete)");
   } catch (const Error&) {
     abort_upload();
     throw;
@@ -297,8 +363,8 @@ void S3Target::get(const std::string& key, const fs::path& file) {
     sha->update(data, n);
   };
   try {
-    S3Connection c(settings_, location_);
-    auto response = c.perform(r, what);
+    Lease c(*this);
+    auto response = c->perform(r, what);
     if (!ok_status(response.status)) fail(what, response);
     out->sync_and_close();
     std::string got = sha->hex_digest();
@@ -320,13 +386,13 @@ std::vector<ObjectInfo> S3Target::list(const std::string& prefix) {
   const std::string what = "listing of '" + url() + "/" + prefix + "'";
   const std::string strip = location_.prefix.empty() ? "" : location_.prefix + "/";
   std::vector<ObjectInfo> out;
-  S3Connection c(settings_, location_);
+  Lease c(*this);
   std::string token;
   for (;;) {
     S3Request r;
     r.query = (token.empty() ? "" : "continuation-token=" + s3_query_encode(token) + "&") + "list-type=2&prefix=" +
               s3_query_encode(strip + prefix);
-    auto response = c.perform(r, what);
+    auto response = c->perform(r, what);
     if (!ok_status(response.status)) fail(what, response);
     for (std::sregex_iterator it(response.body.begin(), response.body.end(), contents_re), end; it != end; ++it) {
       std::string block = (*it)[1];
@@ -347,8 +413,8 @@ void S3Target::remove(const std::string& key) {
   S3Request r;
   r.method = "DELETE";
   r.key = full_key(key);
-  S3Connection c(settings_, location_);
-  auto response = c.perform(r, what);
+  Lease c(*this);
+  auto response = c->perform(r, what);
   if (!ok_status(response.status) && response.status != 404) fail(what, response);
 }
 
@@ -357,8 +423,8 @@ std::optional<ObjectInfo> S3Target::stat(const std::string& key) {
   S3Request r;
   r.method = "HEAD";
   r.key = full_key(key);
-  S3Connection c(settings_, location_);
-  auto response = c.perform(r, what);
+  Lease c(*this);
+  auto response = c->perform(r, what);
   if (response.status == 404) return std::nullopt;
   if (!ok_status(response.status)) fail(what, response);
   ObjectInfo info{key, 0, ""};

@@ -10,14 +10,26 @@
 // the object is deleted (the multipart upload aborted) before put() refuses. If any part fails for good, the upload is aborted (DELETE ?uploadId), so
 // no orphan parts stay behind to be billed, and the error names the part. Every upload carries the file's
 // sha256 as x-amz-meta-sha256 and, when set, the storage class (x-amz-storage-class).
+// A source (put(key, source): an object encrypted on the fly) goes up the same way, its sha256 known before
+// the first byte; a multipart upload's workers produce each part into memory, hash it and send it.
 // Downloads check the bytes against x-amz-meta-sha256 (BackupTarget's contract).
 // list() reports sizes only (the sha256 needs a HEAD per object: stat()).
+// Connections: every request (and every multipart worker) takes an open connection from the target's own
+// pool and gives it back after, so the requests of a push (index, objects, parts) reuse their TCP (and TLS)
+// connections instead of opening one each (HTTP keep-alive; libcurl keeps a handle's connections across
+// requests). A target may be used from several threads.
 #pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "backup/targets/backup_target.h"
 #include "backup/targets/s3_config.h"
 
 namespace facecrowd {
+
+class S3Connection;
 
 // The part size for a multipart upload of `object_size` bytes: `configured`, or the smallest whole number
 // of MiB that keeps the upload within S3's 10,000 parts.
@@ -26,9 +38,11 @@ uint64_t multipart_part_size(uint64_t object_size, uint64_t configured);
 class S3Target : public BackupTarget {
  public:
   S3Target(BucketLocation location, S3Settings settings);
+  ~S3Target() override;
   std::string url() const override { return location_.url(); }
   using BackupTarget::put;
   ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
+  ObjectInfo put(const std::string& key, const UploadSource& source) override;
   void get(const std::string& key, const fs::path& file) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
@@ -41,10 +55,26 @@ class S3Target : public BackupTarget {
 
  private:
   std::string full_key(const std::string& key) const;
-  void put_multipart(const std::string& key, int fd, uint64_t size, const std::string& sha256, bool check_sha256,
-                     const fs::path& file);
+  // Parts read from `fd`, or produced by `source` when it is set.
+  void put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size, const std::string& sha256,
+                     bool check_sha256, const fs::path& file);
+  // A connection from the pool for one request or worker, given back when the lease ends.
+  class Lease {
+   public:
+    explicit Lease(S3Target& target);
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    S3Connection* operator->() { return connection_.get(); }
+
+   private:
+    S3Target& target_;
+    std::unique_ptr<S3Connection> connection_;
+  };
   BucketLocation location_;
   S3Settings settings_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<S3Connection>> idle_;
 };
 
 }  // namespace facecrowd
