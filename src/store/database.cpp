@@ -238,6 +238,15 @@ void Database::find_documents(const std::string& collection, const Query& query,
   }
 }
 
+std::optional<std::string> Database::read_meta(const std::string& key) {
+  auto& st = cached("meta_get", "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  if (!st.step("reading '" + key + "' of database '" + name_ + "'")) return std::nullopt;
+  std::string value = st.column_text(0);
+  st.reset();
+  return value;
+}
+
 bool Database::checkpoint_truncate() {
   int log = 0, done = 0;
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
@@ -410,12 +419,7 @@ void Database::WriteTransaction::secure_delete() {
 }
 
 std::optional<std::string> Database::WriteTransaction::meta(const std::string& key) {
-  auto& st = db_->cached("meta_get", "SELECT value FROM meta WHERE key = ?");
-  st.bind(1, key);
-  if (!st.step("reading '" + key + "' of database '" + db_->name_ + "'")) return std::nullopt;
-  std::string value = st.column_text(0);
-  st.reset();
-  return value;
+  return db_->read_meta(key);
 }
 
 void Database::WriteTransaction::set_meta(const std::string& key, const std::string& value) {
@@ -528,12 +532,7 @@ Database::ReadTransaction::OplogRange Database::ReadTransaction::oplog_range() {
 }
 
 std::optional<std::string> Database::ReadTransaction::meta(const std::string& key) {
-  auto& st = db_->cached("meta_get", "SELECT value FROM meta WHERE key = ?");
-  st.bind(1, key);
-  if (!st.step("reading '" + key + "' of database '" + db_->name_ + "'")) return std::nullopt;
-  std::string value = st.column_text(0);
-  st.reset();
-  return value;
+  return db_->read_meta(key);
 }
 
 void Database::ReadTransaction::scan_oplog(OplogTimestamp after, OplogTimestamp up_to,

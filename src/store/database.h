@@ -87,6 +87,7 @@ class Database {
   // Reads shared by both transaction kinds (they see whatever the open transaction sees).
   std::optional<Document> get_document(const std::string& collection, const std::string& id_key);
   void find_documents(const std::string& collection, const Query& query, const std::function<bool(const Document&)>& fn);
+  std::optional<std::string> read_meta(const std::string& key);
 
   sqlite3* db_;
   std::string name_;
