@@ -126,7 +126,7 @@ for mb in $sizes; do
   done
   for m in single multipart multipart-vs-curlmp encrypted backup; do
     [[ -n "${ratios[$m]:-}" ]] || continue
-    of="curl -T"; [[ $m == multipart-vs-curlmp ]] && of="curl's multipart"
+    of="curl -T"; [[ $m == multipart-vs-curlmp ]] && of="curl multipart"
     python3 -c "import statistics as s; v=[float(x) for x in '${ratios[$m]}'.split()]; print(f'  $mb MB ${m%-vs-curlmp}: median {s.median(v):.2f}x of $of (range {min(v):.2f}-{max(v):.2f}, {len(v)} rounds)')"
   done
   unset ratios

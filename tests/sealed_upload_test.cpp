@@ -32,6 +32,10 @@ std::string read_source(const UploadSource& source, uint64_t offset = 0, size_t 
   return out;
 }
 
+// seal_for_upload's memory limit that makes every upload encrypt its chunks again as it sends them (the
+// path of objects above 64 MiB), so that small test files exercise it.
+constexpr uint64_t kEncryptAgain = 0;
+
 struct Keys {
   TempDir dir;
   KeyRing ring;
@@ -44,11 +48,14 @@ struct Keys {
 TEST(SealedUpload, IsAnEncryptedObjectOfTheAnnouncedSizeAndSha256ReadableFromAnyOffsetAtEveryChunkBoundary) {
   Keys k;
   const fs::path plain = k.dir.path() / "plain";
-  for (size_t n : {size_t(0), size_t(1), size_t(65535), size_t(65536), size_t(65537), size_t(3 * 65536), size_t(300001)}) {
-    SCOPED_TRACE(n);
+  for (auto [n, keep] : {std::pair{size_t(0), kEncryptAgain}, {size_t(1), kEncryptAgain}, {size_t(65535), kEncryptAgain},
+                          {size_t(65536), kEncryptAgain}, {size_t(65537), kEncryptAgain}, {size_t(3 * 65536), kEncryptAgain},
+                          {size_t(300001), kEncryptAgain}, {size_t(0), kKeepSealedInMemoryBytes},
+                          {size_t(65537), kKeepSealedInMemoryBytes}, {size_t(300001), kKeepSealedInMemoryBytes}}) {
+    SCOPED_TRACE(std::to_string(n) + " bytes, kept in memory up to " + std::to_string(keep));
     const std::string data = random_bytes(n);
     write_text(plain, data);
-    auto source = k.ring.seal_for_upload(plain, sha256_hex(data));
+    auto source = k.ring.seal_for_upload(plain, sha256_hex(data), keep);
     const std::string sealed = read_source(*source);
     EXPECT_EQ(sealed.size(), source->size());
     EXPECT_EQ(sha256_hex(sealed), source->sha256());
@@ -90,7 +97,7 @@ TEST(SealedUpload, APlaintextChangedAfterTheSha256WasComputedStopsTheReaderAtThe
   const fs::path plain = k.dir.path() / "plain";
   std::string data = random_bytes(5 * 65536 + 10);
   write_text(plain, data);
-  auto source = k.ring.seal_for_upload(plain, "");
+  auto source = k.ring.seal_for_upload(plain, "", kEncryptAgain);
   const std::string announced = read_source(*source);
   data[3 * 65536 + 9] ^= 1;  // same size, one bit in chunk 3
   write_text(plain, data);
@@ -110,13 +117,29 @@ TEST(SealedUpload, APlaintextChangedAfterTheSha256WasComputedStopsTheReaderAtThe
   EXPECT_EQ(got.substr(0, at), announced.substr(0, at));
 }
 
+// Held in memory between the two passes, the object sent is the one hashed even when the plaintext changes
+// after the first pass.
+TEST(SealedUpload, AnObjectKeptInMemoryIsTheAnnouncedOneWhateverHappensToThePlaintextAfter) {
+  Keys k;
+  const fs::path plain = k.dir.path() / "plain";
+  std::string data = random_bytes(5 * 65536 + 10);
+  write_text(plain, data);
+  auto source = k.ring.seal_for_upload(plain, sha256_hex(data));
+  write_text(plain, "replaced");
+  const std::string sealed = read_source(*source);
+  EXPECT_EQ(sha256_hex(sealed), source->sha256());
+  write_text(k.dir.path() / "sealed", sealed);
+  k.ring.decrypt_file(k.dir.path() / "sealed", k.dir.path() / "back", "obj");
+  EXPECT_EQ(read_text(k.dir.path() / "back"), data);
+}
+
 TEST(SealedUpload, ADirectoryTargetStoresTheSealedObjectWithItsSha256OrNothing) {
   Keys k;
   const fs::path plain = k.dir.path() / "plain";
   std::string data = random_bytes(300001);
   write_text(plain, data);
   DirectoryTarget t(k.dir.path() / "remote");
-  auto source = k.ring.seal_for_upload(plain, "");
+  auto source = k.ring.seal_for_upload(plain, "", kEncryptAgain);
   auto stored = t.put("archives/a", *source);
   EXPECT_EQ(stored.sha256, source->sha256());
   EXPECT_EQ(t.stat("archives/a")->sha256, source->sha256());
@@ -124,7 +147,7 @@ TEST(SealedUpload, ADirectoryTargetStoresTheSealedObjectWithItsSha256OrNothing) 
   k.ring.decrypt_file(k.dir.path() / "fetched", k.dir.path() / "back", "obj");
   EXPECT_EQ(read_text(k.dir.path() / "back"), data);
 
-  auto other = k.ring.seal_for_upload(plain, "");
+  auto other = k.ring.seal_for_upload(plain, "", kEncryptAgain);
   data[100] ^= 1;
   write_text(plain, data);
   EXPECT_THROW(t.put("archives/b", *other), Error);
@@ -165,7 +188,8 @@ TEST(SealedUpload, GoesToS3InOnePutOrInParallelPartsSurvivesADroppedConnectionAn
     t.settings().parallel_parts = 3;
     proxy.fault({{"cut_after", 1 << 20}, {"count", 1}, {"match", multipart ? "partNumber=2" : "PUT"}});
     const std::string key = multipart ? "archives/multi" : "archives/single";
-    auto source = k.ring.seal_for_upload(plain, sha256_hex(data));
+    // The single PUT sends what the first pass kept in memory, the parts are encrypted again as they go.
+    auto source = k.ring.seal_for_upload(plain, sha256_hex(data), multipart ? kEncryptAgain : kKeepSealedInMemoryBytes);
     auto stored = t.put(key, *source);
     EXPECT_EQ(stored.size, source->size());
     EXPECT_EQ(stored.sha256, source->sha256());
@@ -201,7 +225,7 @@ TEST(SealedUpload, AnS3UploadWhosePlaintextChangesMidwayStoresNothingAndLeavesNo
     t.settings().parallel_parts = 1;  // part 1 is stored before part 3 fails
     std::string data = random_bytes(12 << 20);
     write_text(plain, data);
-    auto source = k.ring.seal_for_upload(plain, "");
+    auto source = k.ring.seal_for_upload(plain, "", kEncryptAgain);
     data[11 << 20] ^= 1;
     write_text(plain, data);
     const std::string key = multipart ? "archives/multi" : "archives/single";

@@ -11,6 +11,10 @@
 // is sent, so the object S3 stores is exactly the one whose sha256 was recorded. Any chunk can be made again
 // from its state, which is what parallel multipart parts and retries need.
 //
+// An object of at most `keep_in_memory` bytes (by default kKeepSealedInMemoryBytes, 64 MiB: small archives,
+// oplog slices, manifests) is kept in memory by the first pass instead, so its upload does not encrypt it again: that is where a push's fixed costs weigh
+// most, and the memory is what the encrypted copy used to take in the page cache.
+//
 // The saved states hold the key stream's key, so they live in guarded memory (sodium_allocarray) and are
 // wiped when the source is destroyed, as are the readers' copies.
 #include <fcntl.h>
@@ -74,8 +78,9 @@ class SealedReader final : public UploadReader {
 
 class SealedUpload final : public UploadSource {
  public:
-  SealedUpload(std::string header, SecretKey& data_key, const fs::path& plain, const std::string& plain_sha256)
-      : plain_(plain), header_(std::move(header)) {
+  SealedUpload(std::string header, SecretKey& data_key, const fs::path& plain, const std::string& plain_sha256,
+               uint64_t keep_in_memory)
+      : plain_(plain), header_(std::move(header)), keep_in_memory_(keep_in_memory) {
     fd_ = ::open(plain.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw_io_error("cannot open file to encrypt for upload", plain, errno);
     try {
@@ -111,6 +116,7 @@ class SealedUpload final : public UploadSource {
     crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header, data_key.data());
     header_.append(reinterpret_cast<const char*>(stream_header), sizeof stream_header);
     size_ = header_.size() + plain_size_ + chunks_ * kAbytes;
+    if (size_ <= keep_in_memory_) kept_.reserve(size_t(size_));
 
     // The plaintext checked against the sha256 recorded when it was written, on a thread of its own while
     // this one encrypts: a file damaged since is not sent (as for a plaintext upload).
@@ -136,6 +142,8 @@ class SealedUpload final : public UploadSource {
     try {
       Sha256 sha;
       sha.update(header_.data(), header_.size());
+      const bool keep = size_ <= keep_in_memory_;
+      if (keep) kept_.assign(header_);
       std::vector<unsigned char> buf(kEncryptedChunkBytes), sealed(kSealedChunk);
       for (uint64_t i = 0; i < chunks_; ++i) {
         std::memcpy(&starts_[i].state, &state, sizeof state);
@@ -146,6 +154,7 @@ class SealedUpload final : public UploadSource {
                                                    i + 1 == chunks_ ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
         std::memcpy(starts_[i].mac, sealed.data() + len - kMacBytes, kMacBytes);
         sha.update(sealed.data(), size_t(len));
+        if (keep) kept_.append(reinterpret_cast<const char*>(sealed.data()), size_t(len));
       }
       sodium_memzero(&state, sizeof state);
       sha256_ = sha.hex_digest();
@@ -176,6 +185,8 @@ class SealedUpload final : public UploadSource {
   uint64_t plain_size_ = 0, chunks_ = 0, size_ = 0;
   ChunkStart* starts_ = nullptr;
   std::string sha256_;
+  uint64_t keep_in_memory_;
+  std::string kept_;  // the whole sealed object, when it is at most keep_in_memory_ bytes; else empty
 };
 
 SealedReader::SealedReader(const SealedUpload& source, uint64_t offset)
@@ -199,6 +210,11 @@ void SealedReader::make_chunk(uint64_t index) {
 void SealedReader::read(char* out, size_t n) {
   const uint64_t header = s_.header_.size();
   if (pos_ + n > s_.size_) throw Error(ExitCode::kInternal, "read past the end of the encrypted upload of '" + s_.plain_.string() + "'");
+  if (!s_.kept_.empty()) {
+    std::memcpy(out, s_.kept_.data() + pos_, n);
+    pos_ += n;
+    return;
+  }
   while (n > 0) {
     size_t take;
     if (pos_ < header) {
@@ -218,10 +234,11 @@ void SealedReader::read(char* out, size_t n) {
 
 }  // namespace
 
-std::unique_ptr<UploadSource> KeyRing::seal_for_upload(const fs::path& plain, const std::string& plain_sha256) const {
+std::unique_ptr<UploadSource> KeyRing::seal_for_upload(const fs::path& plain, const std::string& plain_sha256,
+                                                       uint64_t keep_in_memory) const {
   SecretKey data_key;
   std::string header = begin_object(data_key);
-  return std::make_unique<SealedUpload>(std::move(header), data_key, plain, plain_sha256);
+  return std::make_unique<SealedUpload>(std::move(header), data_key, plain, plain_sha256, keep_in_memory);
 }
 
 }  // namespace facecrowd
