@@ -5,8 +5,8 @@
 # the server's utime+stime (/proc/PID/stat) before and after N requests, against the CLI processes' user+sys
 # (bash `times` of the children). With CLIENTS processes at once on a machine whose cores are all busy, the
 # throughput ratio server / CLI is about the ratio of their CPU per photo.
-# ENGINES runs the whole comparison once per BlazeFace engine (FACECROWD_BLAZEFACE_ENGINE; "opencv" is the
-# engine before XNNPACK, so the baseline of the engine change is in the same run). Figures are printed, never
+# ENGINES runs the whole comparison once per network engine (FACECROWD_NET_ENGINE: BlazeFace and landmarks;
+# "opencv" is the engine before XNNPACK, so the baseline of the engine change is in the same run). Figures are printed, never
 # asserted; run it when the machine is otherwise quiet.
 #   bench/recognize_cpu.sh [BUILD_DIR]     env: N (requests, default 40), CLIENTS (4), THREADS (server, 8),
 #                                               CLI_RUNS (12), ENGINES ("xnnpack opencv"), PHOTO,
@@ -36,7 +36,7 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 children_cpu() { tail -1 "$WORK/times.out" | sed 's/m/ /g; s/s//g' | awk '{print $1*60+$2+$3*60+$4}'; }
 
 for ENGINE in $ENGINES; do
-export FACECROWD_BLAZEFACE_ENGINE=$ENGINE
+export FACECROWD_NET_ENGINE=$ENGINE
 # 1. The one-shot CLI, one at a time, then CLIENTS at once.
 "$BIN" -q recognize "$PHOTO" --session warm > /dev/null  # page cache
 times > "$WORK/times.out"; c0=$(children_cpu)
@@ -70,7 +70,7 @@ seq "$N" | xargs -P"$CLIENTS" -I{} curl -s -o "$WORK/r-{}.json" -w '%{http_code}
   -H "Authorization: Bearer $TOKEN" "$URL/api/v1/recognize" -F session=bench -F photo=@"$PHOTO" > "$WORK/times.txt"
 t1=$(date +%s.%N); s1=$(cpu_of "$SERVER_PID")
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-echo "== BlazeFace engine: $ENGINE"
+echo "== network engine: $ENGINE"
 python3 - "$WORK" "$N" "$CLIENTS" "$t0" "$t1" "$s0" "$s1" $CLI_SEQ $CLI_PAR <<'PY' | tee -a "$WORK/summary.txt"
 import json, sys, glob, statistics
 work, n, clients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
   libopencv-dev libhnswlib-dev
-  libxnnpack-dev libpthreadpool-dev  # BlazeFace's passes on XNNPACK (vision/blazeface_xnnpack.cpp)
+  libxnnpack-dev libpthreadpool-dev  # BlazeFace and the landmark net on XNNPACK (vision/xnnpack_graph.cpp)
   libxml2-dev                       # eval detect reads dlib imglab XML
   libdlib19.1                       # its example faces: the BlazeFace tight-crop test, the calibration set of tools/face_split.json
   libcurl4-openssl-dev curl         # backup targets: S3 and GCS (backup/targets/); curl: the fault tests and bench/offsite.sh

@@ -21,13 +21,13 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-std::clamp(x, -100.0f, 
 
 }  // namespace
 
-BlazeFaceNet::BlazeFaceNet(const ModelFiles& models) : BlazeFaceNet(models, blazeface_engine_from_env()) {}
+BlazeFaceNet::BlazeFaceNet(const ModelFiles& models) : BlazeFaceNet(models, net_engine_from_env()) {}
 
 BlazeFaceNet::~BlazeFaceNet() = default;
 
-BlazeFaceNet::BlazeFaceNet(const ModelFiles& models, BlazeFaceEngine engine) {
+BlazeFaceNet::BlazeFaceNet(const ModelFiles& models, NetEngine engine) {
   net_ = cv::dnn::readNetFromONNX(models.blazeface.string());
-  if (engine == BlazeFaceEngine::kXnnpack) {
+  if (engine == NetEngine::kXnnpack) {
     xnnpack_ = std::make_unique<BlazeFaceXnnpack>(net_, models.blazeface.string());
     net_ = cv::dnn::Net();
   }

@@ -7,7 +7,7 @@
 // BlazeFace draws squarer, lower boxes than face-api's SSD; pass() maps them to the SSD convention with
 // kBoxToSsd, calibrated by tools/calibrate_blazeface_box.py on crowd photos (not on the evaluation photos).
 // The forward pass runs on XNNPACK (blazeface_xnnpack.h, about half OpenCV's CPU per pass) unless the engine
-// asked for is OpenCV DNN (FACECROWD_BLAZEFACE_ENGINE=opencv, the reference); both decode the same way.
+// asked for is OpenCV DNN (FACECROWD_NET_ENGINE=opencv, the reference); both decode the same way.
 #pragma once
 
 #include <opencv2/dnn.hpp>
@@ -30,11 +30,11 @@ inline constexpr BoxMapping kBoxToSsd{0.862f, 1.257f, 0.004f, -0.107f};
 
 class BlazeFaceNet : public FaceDetectorNet {
  public:
-  // The engine is blazeface_engine_from_env()'s unless given.
+  // The engine is net_engine_from_env()'s unless given.
   explicit BlazeFaceNet(const ModelFiles& models);
-  BlazeFaceNet(const ModelFiles& models, BlazeFaceEngine engine);
+  BlazeFaceNet(const ModelFiles& models, NetEngine engine);
   ~BlazeFaceNet() override;
-  BlazeFaceEngine engine() const { return xnnpack_ ? BlazeFaceEngine::kXnnpack : BlazeFaceEngine::kOpenCv; }
+  NetEngine engine() const { return xnnpack_ ? NetEngine::kXnnpack : NetEngine::kOpenCv; }
   std::vector<FaceDetection> pass(const cv::Mat& bgr, const PassOptions& options) override;
   // Measured like the SSD's: the 37 px faces of 500 px PASCAL photos are found in one pass.
   double smallest_face_fraction() const override { return 0.07; }

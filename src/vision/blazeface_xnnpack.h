@@ -1,31 +1,24 @@
-// BlazeFace's forward pass on XNNPACK (Debian's libxnnpack), the engine BlazeFaceNet uses by default.
-// Why: OpenCV 4.6 DNN runs this net's residual adds as separate passes over memory and its 1x1 convolutions
-// far from the CPU's peak; XNNPACK (what MediaPipe itself runs BlazeFace on) does the same pass in about half
-// the CPU time (bench/blazeface_engines.sh), and BlazeFace's tile passes are most of a recognition's CPU.
+// BlazeFace's forward pass on XNNPACK (vision/xnnpack_graph.h), the engine BlazeFaceNet uses by default:
+// about half OpenCV DNN's CPU per pass (bench/recognize_cpu.sh), and BlazeFace's tile passes are most of a
+// recognition's CPU.
 // Contract: built from the weights of the ONNX graph OpenCV has already read (models/blazeface_back_256.onnx,
 // MediaPipe's "back" 256x256 model: a 5x5 stem, 32 blocks of depthwise 3x3 + pointwise 1x1 with residual
-// adds, and the two classifier/regressor head pairs), so there is one model file and one source of truth.
-// forward() takes the same NHWC 1x256x256x3 input as the ONNX graph and fills the four outputs in the
-// graph's order and layout (Identity:0 .. Identity_3:0); they equal OpenCV's up to float rounding
+// adds, and the two classifier/regressor head pairs). forward() takes the same NHWC 1x256x256x3 input as the
+// ONNX graph and fills the four outputs in the graph's order and layout (Identity:0 .. Identity_3:0); they
+// equal OpenCV's up to float rounding, and whole-photo detection finds the same faces with either engine
 // (tests/blazeface_engines_test.cpp). A graph of another shape is refused at construction with
-// Error(kInternal) naming the layer. Runs on the calling thread only (no thread pool: the server already
-// runs one request per core); not thread-safe, one instance per detector.
+// Error(kInternal) naming the file and layer. Not thread-safe: one instance per detector.
 #pragma once
 
 #include <opencv2/dnn.hpp>
 
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace facecrowd::vision {
+#include "vision/xnnpack_graph.h"
 
-enum class BlazeFaceEngine { kXnnpack, kOpenCv };
-// FACECROWD_BLAZEFACE_ENGINE: "xnnpack" (default when unset or empty) or "opencv" (the reference engine, for
-// comparisons); anything else is Error(kUsage) naming the variable and the accepted values.
-BlazeFaceEngine blazeface_engine_from_env();
-std::string to_string(BlazeFaceEngine engine);
+namespace facecrowd::vision {
 
 // The four outputs of one pass, as the ONNX graph names and lays them out.
 struct BlazeFaceOutputs {
@@ -48,8 +41,7 @@ class BlazeFaceXnnpack {
   void forward(const float* input_nhwc, BlazeFaceOutputs& out);
 
  private:
-  struct Graph;
-  std::unique_ptr<Graph> graph_;
+  std::unique_ptr<XnnpackGraph> graph_;
 };
 
 }  // namespace facecrowd::vision

@@ -11,9 +11,17 @@ namespace facecrowd::vision {
 
 constexpr int kInputSide = 112;
 
-LandmarkDetector::LandmarkDetector(const ModelFiles& models) {
+LandmarkDetector::LandmarkDetector(const ModelFiles& models) : LandmarkDetector(models, net_engine_from_env()) {}
+
+LandmarkDetector::LandmarkDetector(const ModelFiles& models, NetEngine engine) {
   net_ = cv::dnn::readNetFromONNX(models.landmarks.string());
+  if (engine == NetEngine::kXnnpack) {
+    xnnpack_ = std::make_unique<LandmarkXnnpack>(net_, models.landmarks.string());
+    net_ = cv::dnn::Net();
+  }
 }
+
+LandmarkDetector::~LandmarkDetector() = default;
 
 cv::Rect2f box_from_landmarks(const Landmarks68& points) {
   constexpr float kCentreDx = 0.016f, kCentreDy = -0.148f, kWidthScale = 0.924f, kHeightScale = 1.487f;
@@ -43,11 +51,25 @@ Landmarks68 LandmarkDetector::run(const cv::Mat& bgr, const cv::Rect2f& box, boo
   cv::Mat crop;
   cv::warpAffine(bgr, crop, crop_transform, cv::Size(kInputSide, kInputSide), cv::INTER_LINEAR,
                  cv::BORDER_CONSTANT, cv::Scalar::all(0));
-  cv::Mat blob = cv::dnn::blobFromImage(crop, 1 / 255.0, cv::Size(kInputSide, kInputSide),
-                                        cv::Scalar(122.782, 117.001, 104.298), /*swapRB=*/true, /*crop=*/false);
-  net_.setInput(blob);
-  cv::Mat out = net_.forward("landmarks");
-  const float* p = out.ptr<float>();
+  // RGB, minus face-api's mean, / 255 (what blobFromImage makes; NHWC for XNNPACK, NCHW for OpenCV).
+  const cv::Scalar kMeanRgb(122.782, 117.001, 104.298);
+  cv::Mat out;
+  std::array<float, LandmarkXnnpack::kOutputs> points_xnnpack;
+  const float* p = nullptr;
+  if (xnnpack_) {
+    cv::Mat rgb, input;
+    cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
+    rgb.convertTo(input, CV_32FC3);
+    input = (input - kMeanRgb) * (1 / 255.0);
+    xnnpack_->forward(input.ptr<float>(), points_xnnpack);
+    p = points_xnnpack.data();
+  } else {
+    cv::Mat blob = cv::dnn::blobFromImage(crop, 1 / 255.0, cv::Size(kInputSide, kInputSide), kMeanRgb,
+                                          /*swapRB=*/true, /*crop=*/false);
+    net_.setInput(blob);
+    out = net_.forward("landmarks");
+    p = out.ptr<float>();
+  }
   Landmarks68 points;
   for (int i = 0; i < 68; ++i) {
     double x = p[2 * i] * side, y = sy + p[2 * i + 1] * side;

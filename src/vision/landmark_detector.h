@@ -2,14 +2,17 @@
 // Contract: detect(bgr, box) crops the box padded (centred, black outside the image) to a square of side
 // max(w, h), resizes it to 112x112, and returns the 68 points in the image's pixel coordinates. The net
 // gives no confidence of its own; see face_quality.h for the landmark confidence derived from the points.
-// Not thread-safe (cv::dnn::Net::forward).
+// The net runs on XNNPACK (landmark_xnnpack.h) unless FACECROWD_NET_ENGINE=opencv asks for OpenCV DNN.
+// Not thread-safe (one pass at a time).
 #pragma once
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
 #include <array>
+#include <memory>
 
+#include "vision/landmark_xnnpack.h"
 #include "vision/model_files.h"
 
 namespace facecrowd::vision {
@@ -35,7 +38,11 @@ double landmark_flip_error(const Landmarks68& points, const Landmarks68& from_mi
 
 class LandmarkDetector {
  public:
+  // The engine is net_engine_from_env()'s unless given.
   explicit LandmarkDetector(const ModelFiles& models);
+  LandmarkDetector(const ModelFiles& models, NetEngine engine);
+  ~LandmarkDetector();
+  NetEngine engine() const { return xnnpack_ ? NetEngine::kXnnpack : NetEngine::kOpenCv; }
   Landmarks68 detect(const cv::Mat& bgr, const cv::Rect2f& box);
   // The same crop mirrored left-right; the points are returned in the image's coordinates under their own
   // (un-mirrored) indices, so for a real face they land where detect() puts them (landmark_flip_error()).
@@ -43,7 +50,8 @@ class LandmarkDetector {
 
  private:
   Landmarks68 run(const cv::Mat& bgr, const cv::Rect2f& box, bool mirrored);
-  cv::dnn::Net net_;
+  cv::dnn::Net net_;                           // OpenCV engine (released once XNNPACK has its weights)
+  std::unique_ptr<LandmarkXnnpack> xnnpack_;  // XNNPACK engine
 };
 
 }  // namespace facecrowd::vision
