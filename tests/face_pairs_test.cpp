@@ -168,6 +168,40 @@ TEST(FacePairs, MeanOfTheKNearestFacesOfAPersonOutvotesOneLookalikePhoto) {
   EXPECT_GT(mean3.rank1_correct, nearest.rank1_correct);
 }
 
+// Issue 12: identification as recognition runs it. Only enrollable faces are in the gallery; a stranger about
+// as close to two enrolled people is refused by the margin, which pair FAR/FRR cannot show.
+TEST(FacePairs, IdentificationSearchesOnlyEnrollableFacesAndTheMarginRefusesAStrangerBetweenTwoPeople) {
+  std::vector<PairFace> faces = {at_angle("ann", 0),    at_angle("ann", 8),    at_angle("bob", 40),
+                                 at_angle("bob", 46),   at_angle("sam", 24),   at_angle("eve", 22.5),
+                                 at_angle("cid", 100),  at_angle("cid", 101)};
+  for (size_t i = 0; i < 4; ++i) faces[i].enrollable = true;  // ann and bob; sam, eve, cid could not enrol
+  MatchPolicy policy;  // the default margin
+  policy.max_distance = float(chord(18));
+  auto r = identification_trials(faces, policy);
+  EXPECT_EQ(r.gallery_faces, 4u);
+  EXPECT_EQ(r.gallery_people, 2u);
+  EXPECT_EQ(r.genuine_searches, 4u);  // cid has no enrollable face: never a genuine search
+  EXPECT_EQ(r.rank1_correct, 4u);
+  EXPECT_EQ(r.identified, 4u);
+  EXPECT_EQ(r.misidentified, 0u);
+  EXPECT_EQ(r.one_photo_searches, 4u);
+  EXPECT_EQ(r.one_photo_identified, 4u);
+  EXPECT_EQ(r.stranger_searches, 8u);
+  // sam (24 degrees) is 16 degrees from ann@8 and from bob@40: margin 0. eve (22.5) is 14.5 and 17.5 degrees
+  // away: margin 0.052. Had eve been in the gallery, sam (1.5 degrees from her) would have matched her.
+  EXPECT_EQ(r.stranger_accepted, 0u);
+  policy.min_margin = 0.04f;  // the former default lets eve through
+  EXPECT_EQ(identification_trials(faces, policy).stranger_accepted, 1u);
+  policy.min_margin = 0;
+  EXPECT_EQ(identification_trials(faces, policy).stranger_accepted, 2u);
+
+  auto report = evaluate_pairs(faces, policy);
+  EXPECT_EQ(report.to_json()["identification"]["strangerAccepted"], 2);
+  EXPECT_EQ(report.to_json()["identification"]["strangerSearches"], 8);
+  EXPECT_NE(report.text().find("identification as recognition decides"), std::string::npos) << report.text();
+  EXPECT_NE(report.text().find("strangers accepted 2/8"), std::string::npos) << report.text();
+}
+
 vision::Face face(float x, float side, float score) {
   vision::Face f;
   f.box = cv::Rect2f(x, 0, side, side);

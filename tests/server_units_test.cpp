@@ -61,5 +61,15 @@ TEST(ServerConfig, FileValuesApplyAndAWrongTypeIsNamed) {
   EXPECT_THROW(apply_config_file(c, tmp.path() / "c.json"), Error);
 }
 
+// Issue 12: serve kept the old 0.39 threshold (and 0.04 margin) after recognition's calibrated defaults
+// moved; a photo recognised through the server must be decided as `facecrowd recognize` decides it.
+TEST(ServerConfig, ServeDecidesMatchesWithTheSameCalibratedPolicyAsTheCommandLine) {
+  ServerConfig c;
+  const MatchPolicy cli;
+  EXPECT_FLOAT_EQ(float(c.match_threshold), cli.max_distance);
+  EXPECT_FLOAT_EQ(float(c.match_min_margin), cli.min_margin);
+  EXPECT_EQ(c.to_json()["match"]["threshold"].get<double>(), kDefaultMatchThreshold);  // printed as 0.36
+}
+
 }  // namespace
 }  // namespace facecrowd

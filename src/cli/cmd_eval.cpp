@@ -1,6 +1,7 @@
 // `facecrowd eval faces|detect|crowd`: recognition, detection and counting quality on labelled data
 // (devtools/eval_faces.h, devtools/eval_detect.h, devtools/eval_crowd.h). Reads images and models only; writes nothing
 // to the store.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -93,9 +94,12 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
       "     only 1 photo become unknown people)\n"
       "Impostor pairs (--pairs): every pair of faces of one set of a committed split is genuine (same person)\n"
       "or impostor (different people); reports FAR and FRR at the policy's threshold with the pair counts,\n"
-      "leave-one-out rank-1 and stranger false accepts, and --curve writes FAR/FRR per threshold (CSV):\n"
+      "leave-one-out rank-1 and stranger false accepts, identification as recognition decides (a gallery of\n"
+      "the enrollable faces, threshold AND margin: rank-1, identified, strangers accepted, each with its\n"
+      "count of searches), and --curve writes FAR/FRR per threshold (CSV):\n"
       "  facecrowd eval faces --pairs tools/face_split.json --set evaluation --curve far_frr.csv\n"
-      "  (the defaults were calibrated on --set calibration only: tools/calibrate_faces.md)");
+      "  (the defaults were calibrated on --set calibration,calibration_small_faces only:\n"
+      "   tools/calibrate_faces.md)");
   cmd->add_option("--gallery", opts->gallery, "folder of identity folders to enroll");
   cmd->add_option("--probe", opts->probe, "folder of identity folders to search (same folder names as the gallery)");
   cmd->add_option("--unknown", opts->unknown, "folder of identity folders of people NOT in the gallery");
@@ -106,7 +110,10 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   opts->detector.add_to(cmd);
   cmd->add_option("--min-face-px", opts->min_face_px, "smallest face to look for, pixels (default: the detector's)");
   cmd->add_option("--pairs", opts->pairs, "face split JSON (devtools/face_split.h): evaluate all pairs of one --set");
-  cmd->add_option("--set", opts->set, "with --pairs: which set (calibration or evaluation)")->capture_default_str();
+  cmd->add_option("--set", opts->set,
+                  "with --pairs: which set (calibration or evaluation); A,B pools several sets (their identities\n"
+                  "stay apart unless named alike), e.g. calibration,calibration_small_faces")
+      ->capture_default_str();
   cmd->add_option("--root", opts->roots, "with --pairs: NAME=DIR replaces the split's root NAME (repeatable)");
   cmd->add_option("--curve", opts->curve, "with --pairs: write FAR and FRR per threshold 0.20..0.80 to FILE (CSV)");
   cmd->add_option("--faces-out", opts->faces_out,
@@ -123,7 +130,14 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
         throw Error(ExitCode::kUsage, "--pairs evaluates a split on its own: drop --identities/--gallery/--probe/--unknown");
       std::map<std::string, std::filesystem::path> roots;
       for (const auto& r : opts->roots) roots.insert(parse_root_flag(r));
-      auto faces = load_split_set(opts->pairs, opts->set, roots);
+      // "--set a,b": the faces of both sets as one pool (e.g. calibration with its small-face strangers).
+      std::vector<SplitFace> faces;
+      for (size_t from = 0; from <= opts->set.size();) {
+        size_t comma = std::min(opts->set.find(',', from), opts->set.size());
+        auto part = load_split_set(opts->pairs, opts->set.substr(from, comma - from), roots);
+        faces.insert(faces.end(), part.begin(), part.end());
+        from = comma + 1;
+      }
       auto policy = opts->match.resolve();
       auto pipeline = open_face_pipeline(globals, opts->detector);
       if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;

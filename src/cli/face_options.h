@@ -7,6 +7,7 @@
 
 #include "app/faces/match_policy.h"
 #include "cli/command.h"
+#include "core/number_text.h"
 #include "vision/face_pipeline.h"
 
 namespace facecrowd {
@@ -15,10 +16,13 @@ struct MatchFlags {
   std::optional<float> threshold, margin;
   void add_to(CLI::App* cmd) {
     cmd->add_option("--threshold", threshold,
-                    "recognised at or below this unit-vector distance (env FACECROWD_MATCH_THRESHOLD; default 0.36, "
-                    "calibrated on shared data: tools/calibrate_faces.md)");
+                    "recognised at or below this unit-vector distance (env FACECROWD_MATCH_THRESHOLD; default " +
+                        fixed_decimals(kDefaultMatchThreshold, 2) +
+                        ", calibrated on photos no test uses: tools/calibrate_faces.md)");
     cmd->add_option("--min-margin", margin,
-                    "and at least this much closer than the next person (env FACECROWD_MATCH_MARGIN; default 0.04)");
+                    "and at least this much closer than the next person: a stranger tends to lie about as close to "
+                    "several enrolled people (env FACECROWD_MATCH_MARGIN; default " +
+                        fixed_decimals(kDefaultMatchMargin, 2) + ")");
   }
   MatchPolicy resolve() const { return resolve_match_policy(threshold, margin); }
 };

@@ -11,6 +11,7 @@
 #include "app/faces/enrollment.h"
 #include "core/error.h"
 #include "vision/face_choice.h"
+#include "vision/gallery.h"
 
 namespace facecrowd {
 namespace {
@@ -83,6 +84,17 @@ Ranked rank_identities(const std::vector<PairFace>& faces, size_t self, const st
   return r;
 }
 
+// Recognition's search of face `probe` in a gallery of the enrollable faces that `in_gallery` admits (never
+// the probe itself).
+template <typename Admit>
+std::optional<vision::GalleryMatch> search_enrollable(const std::vector<PairFace>& faces, size_t probe, Admit in_gallery) {
+  vision::Gallery gallery(SIZE_MAX);  // exact search, as below kIndexedSearchFromSize
+  for (size_t j = 0; j < faces.size(); ++j)
+    if (j != probe && faces[j].embedding && faces[j].enrollable && in_gallery(j))
+      gallery.add(faces[j].identity, std::to_string(j), faces[j].embedding->unit);
+  return gallery.search(faces[probe].embedding->unit);
+}
+
 bool accepted(const Ranked& r, const MatchPolicy& p) {
   if (r.best.empty()) return false;
   float margin = r.runner_up.empty() ? vision::kNoRunnerUp : r.runner_up_distance - r.distance;
@@ -122,6 +134,41 @@ std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const st
     if (progress) progress(++done, faces.size());
   }
   return out;
+}
+
+IdentificationFigures identification_trials(const std::vector<PairFace>& faces, const MatchPolicy& policy) {
+  IdentificationFigures r;
+  std::map<std::string, std::vector<size_t>> enrollable_of;  // identity -> its enrollable faces
+  for (size_t j = 0; j < faces.size(); ++j)
+    if (faces[j].embedding && faces[j].enrollable) enrollable_of[faces[j].identity].push_back(j);
+  for (const auto& [identity, js] : enrollable_of) r.gallery_faces += js.size();
+  r.gallery_people = enrollable_of.size();
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (!faces[i].embedding) continue;
+    const std::string& id = faces[i].identity;
+    auto own = enrollable_of.find(id);
+    size_t others_of_own = own == enrollable_of.end() ? 0 : own->second.size() - (faces[i].enrollable ? 1 : 0);
+    if (others_of_own > 0) {
+      ++r.genuine_searches;
+      auto m = search_enrollable(faces, i, [](size_t) { return true; });
+      bool right = m && m->person_id == id, recognised = m && is_recognised(*m, policy);
+      r.rank1_correct += right;
+      r.identified += right && recognised;
+      r.misidentified += !right && recognised;
+      for (size_t only : own->second) {
+        if (only == i) continue;
+        ++r.one_photo_searches;
+        auto one = search_enrollable(faces, i, [&](size_t j) { return faces[j].identity != id || j == only; });
+        r.one_photo_identified += one && one->person_id == id && is_recognised(*one, policy);
+      }
+    }
+    if (enrollable_of.size() - (own == enrollable_of.end() ? 0 : 1) > 0) {
+      ++r.stranger_searches;
+      auto m = search_enrollable(faces, i, [&](size_t j) { return faces[j].identity != id; });
+      r.stranger_accepted += m && is_recognised(*m, policy);
+    }
+  }
+  return r;
 }
 
 std::vector<float> default_curve_thresholds() {
@@ -185,6 +232,7 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
       if (accepted(rank_identities(faces, i, &id, k_nearest), policy)) ++r.stranger_accepted;
     }
   }
+  r.identification = identification_trials(faces, policy);
   return r;
 }
 
@@ -223,6 +271,18 @@ nlohmann::json PairEvalReport::to_json() const {
             {"strangerSearches", stranger_searches},
             {"strangerAccepted", stranger_accepted},
             {"strangerFalseAcceptRate", rate(stranger_accepted, stranger_searches)}}},
+          {"identification",
+           {{"galleryFaces", identification.gallery_faces},
+            {"galleryPeople", identification.gallery_people},
+            {"genuineSearches", identification.genuine_searches},
+            {"rank1Correct", identification.rank1_correct},
+            {"identified", identification.identified},
+            {"misidentified", identification.misidentified},
+            {"onePhotoSearches", identification.one_photo_searches},
+            {"onePhotoIdentified", identification.one_photo_identified},
+            {"strangerSearches", identification.stranger_searches},
+            {"strangerAccepted", identification.stranger_accepted},
+            {"strangerFalseAcceptRate", rate(identification.stranger_accepted, identification.stranger_searches)}}},
           {"closestImpostors", pairs(closest_impostors)},
           {"farthestGenuine", pairs(farthest_genuine)}};
 }
@@ -247,6 +307,15 @@ std::string PairEvalReport::text() const {
   s << "leave-one-out search: rank-1 " << rank1_correct << "/" << genuine_searches << ", identified (right and accepted) "
     << identified << "/" << genuine_searches << "; strangers accepted " << stranger_accepted << "/" << stranger_searches
     << "\n";
+  const auto& id = identification;
+  s << "identification as recognition decides (gallery: the " << id.gallery_faces << " enrollable faces of "
+    << id.gallery_people << " identities; nearest face, distance <= " << policy.max_distance << " and margin >= "
+    << policy.min_margin << "): rank-1 " << id.rank1_correct << "/" << id.genuine_searches << ", identified "
+    << id.identified << "/" << id.genuine_searches << ", misidentified " << id.misidentified << "/"
+    << id.genuine_searches << "; enrolled with one photo: identified " << id.one_photo_identified << "/"
+    << id.one_photo_searches << "; strangers accepted " << id.stranger_accepted << "/" << id.stranger_searches;
+  if (id.stranger_searches) s << " (" << percent(double(id.stranger_accepted) / double(id.stranger_searches)) << ")";
+  s << "\n";
   s << "closest impostor pairs:\n";
   for (const auto& p : closest_impostors) s << "  " << std::setprecision(3) << p.distance << "  " << p.a << "  vs  " << p.b << "\n";
   s << "farthest genuine pairs:\n";

@@ -14,6 +14,9 @@
 //      identified: right and accepted;
 //      stranger false accepts: each face searched with its whole identity left out: accepted as anyone.
 //    The closest impostor pairs and farthest genuine pairs are listed for diagnosis.
+//  - identification as recognition decides (IdentificationFigures): the gallery holds only the enrollable
+//    faces (enroll refuses the others), searched with vision::Gallery (nearest face, runner-up person) and
+//    decided by is_recognised (threshold AND margin); strangers are every face with its identity left out.
 #pragma once
 
 #include <filesystem>
@@ -56,6 +59,22 @@ struct ScoredPair {
   float distance = 0;
 };
 
+// Open-set identification with recognition's own search and decision (issue 12: the margin acts on searches,
+// not on pairs, so pair FAR/FRR cannot show it). The gallery is every enrollable face of the set.
+struct IdentificationFigures {
+  size_t gallery_faces = 0, gallery_people = 0;
+  // Each face whose identity has another enrollable face, searched among all enrollable faces but itself:
+  // top person right (rank-1), right and recognised (identified), someone else recognised (misidentified).
+  size_t genuine_searches = 0, rank1_correct = 0, identified = 0, misidentified = 0;
+  // The same probe with its person enrolled by one photo only (each other enrollable photo in turn).
+  size_t one_photo_searches = 0, one_photo_identified = 0;
+  // Each face searched with its whole identity left out of the gallery: recognised as anyone = false accept.
+  size_t stranger_searches = 0, stranger_accepted = 0;
+};
+
+// `faces` searched as IdentificationFigures says, decided by `policy`.
+IdentificationFigures identification_trials(const std::vector<PairFace>& faces, const MatchPolicy& policy);
+
 struct PairEvalReport {
   MatchPolicy policy;
   int k_nearest = 1;
@@ -68,6 +87,7 @@ struct PairEvalReport {
   std::vector<RatePoint> curve;
   size_t genuine_searches = 0, rank1_correct = 0, identified = 0;
   size_t stranger_searches = 0, stranger_accepted = 0;
+  IdentificationFigures identification;
   std::vector<ScoredPair> closest_impostors, farthest_genuine;  // 5 each
   std::vector<std::string> without_face;
 

@@ -10,7 +10,8 @@
 //     "db": "face-recognition",
 //     "threads": 8,                                   env FACECROWD_THREADS: request worker threads
 //     "detector": "blazeface",
-//     "match": {"threshold": 0.39, "minMargin": 0.04},  env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
+//     "match": {"threshold": 0.36, "minMargin": 0.07},  env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
+//                                                     (recognition's calibrated defaults, app/faces/match_policy.h)
 //     "limits": {
 //       "maxBodyBytes": 67108864,                     env FACECROWD_MAX_BODY_BYTES: larger requests get 413
 //       "maxImageMegapixels": 40,                     larger images get 400 before they are decoded
@@ -52,6 +53,8 @@
 #include <optional>
 #include <string>
 
+#include "app/faces/match_policy.h"
+
 namespace facecrowd {
 
 struct ServerConfig {
@@ -63,7 +66,8 @@ struct ServerConfig {
   std::string db = "face-recognition";
   int threads = 8;
   std::string detector = "blazeface";
-  double match_threshold = 0.39, match_min_margin = 0.04;
+  // The CLI's defaults: serve recognises as `facecrowd recognize` does (it used 0.39 after the CLI moved to 0.36).
+  double match_threshold = kDefaultMatchThreshold, match_min_margin = kDefaultMatchMargin;
   int64_t max_body_bytes = 64ll << 20;
   double max_image_megapixels = 40;
   int max_json_depth = 16;

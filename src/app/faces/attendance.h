@@ -74,7 +74,7 @@ struct RecognizedFace {
   std::optional<std::string> closest_id, closest_name;
   float distance = 0, margin = 0;
   double confidence = 0;
-  std::string why_unknown;    // e.g. "distance 0.52 > 0.39"
+  std::string why_unknown;    // e.g. "distance 0.52 > 0.36"
   std::string record;         // known faces: "inserted" | "updated" | "kept"
   std::string attendance_id;  // known faces: the session's record of this person
   int label = 0;              // the face's number on the annotated photo (1-based, detection order)

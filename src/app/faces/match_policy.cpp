@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 
@@ -23,10 +24,11 @@ std::optional<float> env_float(const char* name) {
 void validate_match_policy(const MatchPolicy& policy) {
   if (!(policy.max_distance > 0 && policy.max_distance <= 2))
     throw Error(ExitCode::kUsage, "match threshold " + std::to_string(policy.max_distance) +
-                                      " is out of range: unit-vector distances lie in (0, 2]; the default is 0.36");
+                                      " is out of range: unit-vector distances lie in (0, 2]; the default is " +
+                                      fixed_decimals(kDefaultMatchThreshold, 2));
   if (!(policy.min_margin >= 0 && policy.min_margin <= 2))
     throw Error(ExitCode::kUsage, "match margin " + std::to_string(policy.min_margin) +
-                                      " is out of range [0, 2]; the default is 0.04");
+                                      " is out of range [0, 2]; the default is " + fixed_decimals(kDefaultMatchMargin, 2));
 }
 
 MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag) {
