@@ -268,5 +268,44 @@ TEST(EvalCli, PairsFacesOutGivesEachFacesLandmarksInWholePhotoPixelsForMeasuring
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
 }
 
+// The margin was calibrated on calibration + calibration_small_faces as one pool (tools/calibrate_faces.md):
+// --set A,B evaluates the faces of both sets together, and its identification figures say how many
+// searches are behind them.
+TEST(EvalCli, PairsPoolsSeveralSetsAndReportsIdentificationWithItsSearchCounts) {
+  if (!models_present()) GTEST_SKIP() << "face models absent in " << models_dir() << "; tools/prepare_models.sh";
+  fs::path faces = shared_data_dir() / "faces";
+  if (shared_data_dir().empty() || !fs::exists(faces / "groups/two_people.jpg")) GTEST_SKIP() << "shared photos absent";
+  std::vector<std::string> obama;
+  for (const auto& id : list_identities(faces / "identities"))
+    if (id.identity == "obama")
+      for (size_t i = 0; i < 2 && i < id.images.size(); ++i) obama.push_back("shared:identities/obama/" + id.images[i].filename().string());
+  ASSERT_EQ(obama.size(), 2u);
+  nlohmann::json biden = {{"identity", "biden"}, {"image", "shared:groups/two_people.jpg"}, {"box", {783, 57, 158, 185}}};
+  nlohmann::json split = {{"roots", {{"shared", faces.string()}}},
+                          {"sets", {{"one", {{"sources", {biden, {{"identity", "obama"}, {"image", obama[0]}}}}}},
+                                    {"two", {{"sources", {{{"identity", "obama"}, {"image", obama[1]}}}}}}}}};
+  TempDir tmp;
+  write_text(tmp.path() / "split.json", split.dump());
+  auto r = run_facecrowd("--models " + models_dir().string() + " eval faces --pairs " + (tmp.path() / "split.json").string() +
+                         " --set one,two --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["faces"], 3);
+  EXPECT_EQ(j["identities"], 2);  // obama's two photos, one from each set, are one identity
+  EXPECT_EQ(j["genuinePairs"], 1);
+  EXPECT_EQ(j["impostorPairs"], 2);
+  const auto& id = j["identification"];
+  EXPECT_EQ(id["genuineSearches"], 2) << id;   // each obama photo, with the other enrolled
+  EXPECT_EQ(id["strangerSearches"], 3) << id;  // every face, its identity left out
+  EXPECT_EQ(id["identified"], 2) << id;
+  EXPECT_EQ(id["strangerAccepted"], 0) << id;
+  EXPECT_EQ(id["misidentified"], 0) << id;
+
+  auto missing = run_facecrowd("--models " + models_dir().string() + " eval faces --pairs " +
+                               (tmp.path() / "split.json").string() + " --set one,three");
+  EXPECT_EQ(missing.exit_code, 4) << missing.err;
+  EXPECT_NE(missing.err.find("three"), std::string::npos) << missing.err;
+}
+
 }  // namespace
 }  // namespace facecrowd
