@@ -27,22 +27,8 @@ std::string random_bytes(size_t n, uint32_t seed = 7) {
   return s;
 }
 
-S3Settings settings_for(const std::string& endpoint) {
-  S3Settings s;
-  s.endpoint = endpoint;
-  s.region = "us-east-1";
-  s.path_style = true;
-  s.credentials.access_key_id = S3rver::kAccessKey;
-  s.credentials.secret_access_key = Secret(S3rver::kSecretKey);
-  s.max_attempts = 4;
-  s.backoff_ms = 20;
-  s.connect_timeout_s = 5;
-  s.stall_timeout_s = 5;
-  return s;
-}
-
 S3Target target_at(const std::string& endpoint, const std::string& prefix = "site-a") {
-  return S3Target(parse_bucket_location("s3://facecrowd-test/" + prefix), settings_for(endpoint));
+  return S3Target(parse_bucket_location("s3://facecrowd-test/" + prefix), S3rver::settings_for(endpoint));
 }
 
 // What most tests start from: a real S3 server (s3rver on loopback), the fault proxy in front of it once a
@@ -109,7 +95,7 @@ TEST_F(S3TargetTest, ListingFollowsContinuationTokensPastOneThousandKeys) {
 }
 
 TEST_F(S3TargetTest, VirtualHostedAddressingPutsTheBucketInTheHostName) {
-  auto s = settings_for("http://s3.amazonaws.com:" + std::to_string(server().port()));
+  auto s = S3rver::settings_for("http://s3.amazonaws.com:" + std::to_string(server().port()));
   s.path_style = false;
   s.connect_to = {"::127.0.0.1:" + std::to_string(server().port())};  // AWS's name, served by s3rver on loopback
   S3Target t(parse_bucket_location("s3://facecrowd-test/vh"), s);
@@ -417,7 +403,7 @@ TEST_F(S3TargetTest, ADownloadWhoseBytesDoNotMatchTheRecordedSha256IsRefused) {
 TEST_F(S3TargetTest, CredentialsNeverAppearInAnErrorMessage) {
   const std::string secret = "SeCrEt/DoNotLeak+0123456789abcdefghijklmn";
   const std::string token = "SeSsIoNtOkEn-DoNotLeak";
-  auto s = settings_for(proxy().endpoint());
+  auto s = S3rver::settings_for(proxy().endpoint());
   s.credentials.secret_access_key = Secret(std::string(secret));
   s.credentials.session_token = Secret(std::string(token));
   s.max_attempts = 2;
@@ -433,7 +419,7 @@ TEST_F(S3TargetTest, CredentialsNeverAppearInAnErrorMessage) {
   S3Target t(parse_bucket_location("s3://facecrowd-test/p"), s);
   proxy().fault({{"status", 503}, {"count", 10}});
   collect([&] { t.put("f", dir.path() / "f"); });
-  S3Target missing_bucket(parse_bucket_location("s3://no-such-bucket/p"), settings_for(server().endpoint()));
+  S3Target missing_bucket(parse_bucket_location("s3://no-such-bucket/p"), S3rver::settings_for(server().endpoint()));
   collect([&] { missing_bucket.get("f", dir.path() / "g"); });
   auto refused = s;
   refused.endpoint = "http://127.0.0.1:1";

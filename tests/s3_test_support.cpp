@@ -82,6 +82,20 @@ ChildServer::~ChildServer() {
   }
 }
 
+S3Settings S3rver::settings_for(const std::string& endpoint) {
+  S3Settings s;
+  s.endpoint = endpoint;
+  s.region = "us-east-1";
+  s.path_style = true;
+  s.credentials.access_key_id = kAccessKey;
+  s.credentials.secret_access_key = Secret(kSecretKey);
+  s.max_attempts = 4;
+  s.backoff_ms = 20;
+  s.connect_timeout_s = 5;
+  s.stall_timeout_s = 5;
+  return s;
+}
+
 S3rver::S3rver(const std::string& bucket) {
   server_ = std::make_unique<ChildServer>(
       // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.

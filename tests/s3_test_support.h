@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/targets/s3_config.h"
 #include "test_support.h"
 
 namespace facecrowd {
@@ -41,6 +42,9 @@ class S3rver {
   int port() const { return server_->port(); }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
   const fs::path& store() const { return dir_.path(); }
+  // Settings for a target at `endpoint` (this s3rver or a proxy in front of it): path-style, s3rver's
+  // account, quick retries and short timeouts so that fault tests finish fast.
+  static S3Settings settings_for(const std::string& endpoint);
   // Files left under s3rver's multipart upload folders (orphan parts).
   std::vector<fs::path> upload_part_files() const;
 

@@ -59,7 +59,9 @@ TEST(SealedUpload, IsAnEncryptedObjectOfTheAnnouncedSizeAndSha256ReadableFromAny
     const std::string sealed = read_source(*source);
     EXPECT_EQ(sealed.size(), source->size());
     EXPECT_EQ(sha256_hex(sealed), source->sha256());
-    if (n > 64) EXPECT_EQ(sealed.find(data.substr(0, 64)), std::string::npos);
+    if (n > 64) {
+      EXPECT_EQ(sealed.find(data.substr(0, 64)), std::string::npos);
+    }
     // Any offset gives the same bytes again (a retry from the start, a part in the middle of a chunk).
     for (uint64_t offset : {uint64_t(0), uint64_t(5), uint64_t(140), uint64_t(65536 + 200), uint64_t(sealed.size() / 2)}) {
       if (offset > sealed.size()) continue;
@@ -156,17 +158,7 @@ TEST(SealedUpload, ADirectoryTargetStoresTheSealedObjectWithItsSha256OrNothing) 
 }
 
 S3Target s3_target_at(const std::string& endpoint) {
-  S3Settings s;
-  s.endpoint = endpoint;
-  s.region = "us-east-1";
-  s.path_style = true;
-  s.credentials.access_key_id = S3rver::kAccessKey;
-  s.credentials.secret_access_key = Secret(S3rver::kSecretKey);
-  s.max_attempts = 4;
-  s.backoff_ms = 20;
-  s.connect_timeout_s = 5;
-  s.stall_timeout_s = 5;
-  return S3Target(parse_bucket_location("s3://facecrowd-test/site"), s);
+  return S3Target(parse_bucket_location("s3://facecrowd-test/site"), S3rver::settings_for(endpoint));
 }
 
 // One PUT and a parallel multipart upload, each through a connection the proxy cuts once in the middle: the
@@ -236,7 +228,9 @@ TEST(SealedUpload, AnS3UploadWhosePlaintextChangesMidwayStoresNothingAndLeavesNo
       std::string m = e.what();
       EXPECT_EQ(e.code(), ExitCode::kBadInput) << m;
       EXPECT_NE(m.find(plain.string()), std::string::npos) << m;
-      if (multipart) EXPECT_NE(m.find("aborted"), std::string::npos) << m;
+      if (multipart) {
+        EXPECT_NE(m.find("aborted"), std::string::npos) << m;
+      }
     }
     EXPECT_FALSE(t.stat(key)) << "s3rver keeps a body that stopped short; the target removes that leftover";
     EXPECT_TRUE(server.upload_part_files().empty()) << server.upload_part_files().size() << " part files left";

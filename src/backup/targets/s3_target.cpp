@@ -127,6 +127,19 @@ std::string S3Target::object_url(const std::string& key) const {
   return c.url_for(full_key(key), "");
 }
 
+S3Request S3Target::whole_object_put(const std::string& key, uint64_t size, const std::string& sha256) const {
+  S3Request r;
+  r.method = "PUT";
+  r.key = full_key(key);
+  r.length = size;
+  r.payload_sha256 = sha256;
+  r.headers = {"x-amz-meta-sha256: " + sha256};
+  if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
+  for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
+  if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha256));
+  return r;
+}
+
 ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std::string& known_sha256) {
   const std::string what = "upload of '" + file.filename().string() + "' to '" + url() + "/" + key + "'";
   FileDescriptor fd(file);
@@ -147,17 +160,9 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std
     return {key, size, sha};
   }
 
-  S3Request r;
-  r.method = "PUT";
-  r.key = full_key(key);
+  S3Request r = whole_object_put(key, size, sha);
   r.fd = fd.get();
-  r.length = size;
-  r.payload_sha256 = sha;
   r.hash_sent = check;
-  r.headers = {"x-amz-meta-sha256: " + sha};
-  if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
-  for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
-  if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha));
   Lease c(*this);
   auto response = c->perform(r, what);
   // S3 itself refuses a body that does not match x-amz-content-sha256 (400 XAmzContentSHA256Mismatch);
@@ -186,16 +191,8 @@ ObjectInfo S3Target::put(const std::string& key, const UploadSource& source) {
   // The source checks its own bytes as it produces them (an object encrypted on the fly compares each
   // chunk with the one its sha256 was computed from), so they are not hashed a second time here; S3
   // itself compares them with the signed x-amz-content-sha256.
-  S3Request r;
-  r.method = "PUT";
-  r.key = full_key(key);
+  S3Request r = whole_object_put(key, size, sha);
   r.source = &source;
-  r.length = size;
-  r.payload_sha256 = sha;
-  r.headers = {"x-amz-meta-sha256: " + sha};
-  if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
-  for (auto& h : object_lock_headers(settings_)) r.headers.push_back(std::move(h));
-  if (settings_.object_lock_days > 0) r.headers.push_back("x-amz-checksum-sha256: " + base64_of_hex(sha));
   Lease c(*this);
   S3Response response;
   try {

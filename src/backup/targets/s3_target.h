@@ -30,6 +30,7 @@
 namespace facecrowd {
 
 class S3Connection;
+struct S3Request;
 
 // The part size for a multipart upload of `object_size` bytes: `configured`, or the smallest whole number
 // of MiB that keeps the upload within S3's 10,000 parts.
@@ -55,6 +56,9 @@ class S3Target : public BackupTarget {
 
  private:
   std::string full_key(const std::string& key) const;
+  // A single-request PUT of a whole object with its sha256 signed and in its metadata, the target's storage
+  // class and Object Lock headers; the caller sets where the body comes from.
+  S3Request whole_object_put(const std::string& key, uint64_t size, const std::string& sha256) const;
   // Parts read from `fd`, or produced by `source` when it is set.
   void put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size, const std::string& sha256,
                      bool check_sha256, const fs::path& file);
