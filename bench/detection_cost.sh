@@ -5,7 +5,8 @@
 # embedding, rotation passes) with their CPU and wall time, against the whole read_photo() + analyse() of
 # the same photo in the same run; then OpenCV on its default thread count against one thread, interleaved.
 # Figures are printed, never asserted. CPU is process CPU: run it when nothing else runs in the process.
-#   bench/detection_cost.sh [BUILD_DIR] [PHOTO...]     env: REPEAT (3), ROTATION (turns|all|off)
+#   bench/detection_cost.sh [BUILD_DIR] [PHOTO...]     env: REPEAT (3), ROTATION (near-misses|all|turns|off), VARIANTS (default: the
+# OpenCV thread counts; e.g. VARIANTS="turns:rotation=turns near-misses:rotation=near-misses all:rotation=all")
 set -euo pipefail
 BUILD=${1:-build}; shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,5 +14,7 @@ FACES=${FACES:-$ROOT/../shared/data/faces}
 export FACECROWD_MODELS=${FACECROWD_MODELS:-$ROOT/models}
 if [[ $# -eq 0 ]]; then set -- "$FACES"/groups/*.jpg; fi
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$BUILD/bench/facecrowd_detection_cost" --repeat "${REPEAT:-3}" --rotation "${ROTATION:-turns}" \
-  --variant "opencv-default-threads:threads=$(nproc)" --variant "opencv-1-thread:threads=1" "$@"
+VARIANTS=${VARIANTS:-"opencv-default-threads:threads=$(nproc) opencv-1-thread:threads=1"}
+variant_args=()
+for v in $VARIANTS; do variant_args+=(--variant "$v"); done
+"$BUILD/bench/facecrowd_detection_cost" --repeat "${REPEAT:-3}" --rotation "${ROTATION:-near-misses}" "${variant_args[@]}" "$@"

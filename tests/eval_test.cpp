@@ -7,6 +7,7 @@
 
 #include "devtools/eval_detect.h"
 #include "devtools/eval_faces.h"
+#include "vision/rotation_passes.h"
 #include "core/error.h"
 #include "test_support.h"
 
@@ -178,6 +179,44 @@ TEST(EvalDetect, ReadsImglabXmlAndMatchesBoxes) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kBadInput);
     EXPECT_NE(std::string(e.what()).find("top='x'"), std::string::npos) << e.what();
+  }
+}
+
+// Issue 12: which faces a setting misses (and what it takes for a face) is what decides between settings.
+TEST(EvalDetect, MatchingListsTheMissedBoxesAndTheFalseDetectionsThemselves) {
+  AnnotatedImage truth{"a.jpg", {{{10, 10, 40, 40}, false}, {{100, 100, 50, 50}, false}, {{200, 200, 40, 40}, true}}};
+  std::vector<vision::FaceDetection> det = {{{12, 12, 40, 40}, 0.9f}, {{300, 300, 60, 60}, 0.6f}};
+  auto r = match_detections(truth, det, 0.5f, 0);
+  ASSERT_EQ(r.missed.size(), 1u) << "the ignored box is not missed";
+  EXPECT_EQ(r.missed[0], cv::Rect2f(100, 100, 50, 50));
+  ASSERT_EQ(r.false_detections.size(), 1u);
+  EXPECT_EQ(r.false_detections[0].box, cv::Rect2f(300, 300, 60, 60));
+  DetectEvalReport report;
+  report.add(r);
+  auto j = report.to_json();
+  EXPECT_EQ(j["images"][0]["missedBoxes"], nlohmann::json::parse("[[100,100,50,50]]"));
+  EXPECT_EQ(j["images"][0]["falsePositiveDetections"][0]["box"], nlohmann::json::parse("[300,300,60,60]"));
+}
+
+TEST(EvalDetect, AnAnnotationTurnedWithItsPhotoKeepsEachBoxCentreOnTheSamePixelAsASquare) {
+  cv::Mat photo(200, 300, CV_8UC3, cv::Scalar(0, 0, 0));
+  AnnotatedImage truth{"p.jpg", {{{40, 60, 20, 30}, false}, {{250, 10, 30, 30}, true}}};
+  for (double degrees : {30.0, -45.0, 90.0}) {
+    cv::Matx23d m;
+    cv::Mat turned = vision::rotate_whole(photo, degrees, m);
+    AnnotatedImage t = rotate_annotation(truth, m, degrees);
+    EXPECT_EQ(t.file, "p.jpg@" + std::to_string(int(degrees))) << degrees;
+    ASSERT_EQ(t.boxes.size(), 2u);
+    EXPECT_TRUE(t.boxes[1].ignore);
+    // The centre (50, 75) mapped by hand: about the photo's centre, then into the grown canvas.
+    double a = degrees * CV_PI / 180, dx = 50 - 150, dy = 75 - 100;
+    double cx = turned.cols / 2.0 + std::cos(a) * dx + std::sin(a) * dy;
+    double cy = turned.rows / 2.0 - std::sin(a) * dx + std::cos(a) * dy;
+    const cv::Rect2f& b = t.boxes[0].box;
+    EXPECT_NEAR(b.x + b.width / 2, cx, 1.5) << degrees;
+    EXPECT_NEAR(b.y + b.height / 2, cy, 1.5) << degrees;
+    EXPECT_FLOAT_EQ(b.width, 25);
+    EXPECT_FLOAT_EQ(b.height, 25);
   }
 }
 

@@ -6,7 +6,8 @@
 // by repeat, so they share the machine's load; the first is the baseline of the ratios. Figures are printed,
 // never asserted.
 // Usage (from the repository root; bench/detection_cost.sh wraps it):
-//   facecrowd_detection_cost [--repeat N] [--rotation all|turns|off] [--variant NAME:threads=T]... PHOTO...
+//   facecrowd_detection_cost [--repeat N] [--rotation MODE] [--variant NAME:threads=T,rotation=MODE]... PHOTO...
+// (MODE: a --rotation-passes mode: all, near-misses, turns, off)
 #include <opencv2/core.hpp>
 
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "core/error.h"
 #include "vision/face_pipeline.h"
 #include "vision/pass_costs.h"
+#include "vision/rotation_passes.h"
 
 namespace {
 
@@ -27,7 +29,8 @@ using namespace facecrowd::vision;
 
 struct Variant {
   std::string name;
-  int threads = -1;  // -1: OpenCV's default
+  int threads = -1;      // -1: OpenCV's default
+  std::string rotation;  // --rotation-passes mode; empty: --rotation's
 };
 
 Variant parse_variant(const std::string& text) {
@@ -43,9 +46,10 @@ Variant parse_variant(const std::string& text) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) throw std::runtime_error("variant '" + text + "': expected key=value");
     std::string key = kv.substr(0, eq);
-    int value = std::stoi(kv.substr(eq + 1));
-    if (key == "threads") v.threads = value;
-    else throw std::runtime_error("variant '" + text + "': unknown key " + key + " (threads)");
+    std::string value = kv.substr(eq + 1);
+    if (key == "threads") v.threads = std::stoi(value);
+    else if (key == "rotation") v.rotation = value;
+    else throw std::runtime_error("variant '" + text + "': unknown key " + key + " (threads, rotation)");
     if (comma == std::string::npos) break;
     at = comma + 1;
   }
@@ -82,7 +86,7 @@ void print_table(const std::string& title, const Totals& t) {
 
 int main(int argc, char** argv) {
   int repeat = 3;
-  std::string rotation = "turns";
+  std::string rotation = "near-misses";
   std::vector<Variant> variants;
   std::vector<std::string> photos;
   try {
@@ -101,8 +105,7 @@ int main(int argc, char** argv) {
     if (photos.empty()) throw std::runtime_error("no photo given");
     if (variants.empty()) variants.push_back({"default"});
     auto pipeline = FacePipeline::open();
-    pipeline->options().rotation.tilt_degrees = rotation == "all" ? 30.0f : 0.0f;
-    pipeline->options().rotation.quarter_turns_when_empty = rotation != "off";
+    apply_rotation_mode(rotation, pipeline->options().rotation);
     const DetectorOptions defaults = pipeline->options().detector;
     const int default_threads = cv::getNumThreads();
     pipeline->analyse(read_photo(photos.front()).bgr);  // loads every network once, outside the figures
@@ -113,6 +116,7 @@ int main(int argc, char** argv) {
         for (const Variant& v : variants) {
           DetectorOptions o = defaults;
           cv::setNumThreads(v.threads >= 0 ? v.threads : default_threads);
+          apply_rotation_mode(v.rotation.empty() ? rotation : v.rotation, pipeline->options().rotation);
           PassCosts costs{};
           double cpu0, wall0;
           size_t faces;

@@ -220,9 +220,17 @@ void add_detect(CLI::App* eval, GlobalOptions& globals) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--min-score", opts->eval.detector.min_score, "detector score to keep a face")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--rotations", opts->eval.rotations,
+                  "also measure each image turned by these angles, degrees counter-clockwise (e.g. "
+                  "0,15,-15,30,-30,45,-45,90: tilted heads); a box becomes the square of its mean side around its "
+                  "turned centre, so use --iou 0.3 with it")
+      ->delimiter(',')
+      ->expected(1, -1)
+      ->capture_default_str()
+      ->check(CLI::Range(-360.0, 360.0));
   opts->detector.add_to(cmd);
   cmd->add_option("--csv", opts->csv, "write one row per image to FILE");
-  cmd->add_flag("--json", opts->json, "print the figures as JSON");
+  cmd->add_flag("--json", opts->json, "print the figures as JSON (with each image's missed boxes and false detections)");
   cmd->callback([opts, &globals] {
     opts->detector.apply(opts->eval.detector);
     auto pipeline = open_face_pipeline(globals, opts->detector);

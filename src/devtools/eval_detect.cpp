@@ -4,6 +4,7 @@
 #include <libxml/tree.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <limits>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "core/error.h"
 #include "vision/image_loader.h"
+#include "vision/rotation_passes.h"
 
 namespace facecrowd {
 namespace {
@@ -85,6 +87,20 @@ std::vector<AnnotatedImage> read_imglab_xml(const fs::path& xml) {
   return out;
 }
 
+AnnotatedImage rotate_annotation(const AnnotatedImage& truth, const cv::Matx23d& m, double degrees) {
+  std::ostringstream name;
+  name << truth.file << "@" << degrees;
+  AnnotatedImage out{name.str(), {}};
+  for (AnnotatedBox b : truth.boxes) {
+    cv::Point2f c(b.box.x + b.box.width / 2, b.box.y + b.box.height / 2);
+    cv::Point2f t(float(m(0, 0) * c.x + m(0, 1) * c.y + m(0, 2)), float(m(1, 0) * c.x + m(1, 1) * c.y + m(1, 2)));
+    float side = (b.box.width + b.box.height) / 2;
+    b.box = cv::Rect2f(t.x - side / 2, t.y - side / 2, side, side);
+    out.boxes.push_back(b);
+  }
+  return out;
+}
+
 ImageDetectResult match_detections(const AnnotatedImage& truth, const std::vector<vision::FaceDetection>& detections,
                                    float iou, float smallest_side) {
   ImageDetectResult r;
@@ -119,10 +135,13 @@ ImageDetectResult match_detections(const AnnotatedImage& truth, const std::vecto
       }
     } else if (shorter_side(det.box) >= smallest) {
       ++r.false_positives;
+      r.false_detections.push_back(det);
     } else {
       ++r.unmatched_small;
     }
   }
+  for (size_t b = 0; b < truth.boxes.size(); ++b)
+    if (!taken[b] && !truth.boxes[b].ignore) r.missed.push_back(truth.boxes[b].box);
   return r;
 }
 
@@ -144,16 +163,24 @@ void DetectEvalReport::add(ImageDetectResult image) {
 }
 
 nlohmann::json DetectEvalReport::to_json() const {
+  auto rect = [](const cv::Rect2f& r) { return nlohmann::json{std::lround(r.x), std::lround(r.y), std::lround(r.width), std::lround(r.height)}; };
   nlohmann::json per = nlohmann::json::array();
-  for (const auto& i : images)
+  for (const auto& i : images) {
+    nlohmann::json missed = nlohmann::json::array(), wrong = nlohmann::json::array();
+    for (const auto& b : i.missed) missed.push_back(rect(b));
+    for (const auto& d : i.false_detections) wrong.push_back({{"box", rect(d.box)}, {"score", d.score}});
     per.push_back({{"file", i.file},
                    {"boxes", i.boxes},
                    {"detections", i.detections},
                    {"truePositives", i.true_positives},
                    {"falsePositives", i.false_positives},
                    {"unmatchedSmall", i.unmatched_small},
-                   {"matchedIgnored", i.matched_ignored}});
+                   {"matchedIgnored", i.matched_ignored},
+                   {"missedBoxes", missed},
+                   {"falsePositiveDetections", wrong}});
+  }
   return {{"iou", options.iou},
+          {"rotations", options.rotations},
           {"minFacePx", options.detector.min_face_px},
           {"minScore", options.detector.min_score},
           {"detector", vision::to_string(options.detector.model)},
@@ -204,13 +231,24 @@ DetectEvalReport evaluate_detection(vision::FacePipeline& pipeline, const fs::pa
   if (smallest == std::numeric_limits<float>::max()) smallest = 0;
   DetectEvalReport report;
   report.options = options;
-  for (size_t i = 0; i < truth.size(); ++i) {
-    fs::path file = fs::path(truth[i].file).is_absolute() ? fs::path(truth[i].file) : dir / truth[i].file;
-    cv::Mat bgr = vision::load_image(file, pipeline.options().image);
-    std::vector<vision::FaceDetection> detections;
-    for (const auto& face : pipeline.analyse(bgr, options.detector)) detections.push_back({face.box, face.detection_score});
-    report.add(match_detections(truth[i], detections, options.iou, smallest));
-    if (progress) progress(i + 1, truth.size());
+  const size_t total = truth.size() * options.rotations.size();
+  size_t done = 0;
+  for (const auto& image : truth) {
+    fs::path file = fs::path(image.file).is_absolute() ? fs::path(image.file) : dir / image.file;
+    const cv::Mat bgr = vision::load_image(file, pipeline.options().image);
+    for (double degrees : options.rotations) {
+      cv::Mat turned = bgr;
+      AnnotatedImage turned_truth = image;
+      if (degrees != 0) {
+        cv::Matx23d to_rotated;
+        turned = vision::rotate_whole(bgr, degrees, to_rotated);
+        turned_truth = rotate_annotation(image, to_rotated, degrees);
+      }
+      std::vector<vision::FaceDetection> detections;
+      for (const auto& face : pipeline.analyse(turned, options.detector)) detections.push_back({face.box, face.detection_score});
+      report.add(match_detections(turned_truth, detections, options.iou, smallest));
+      if (progress) progress(++done, total);
+    }
   }
   return report;
 }

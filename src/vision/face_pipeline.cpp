@@ -50,15 +50,29 @@ void FacePipeline::embed(Face& face) {
 }
 
 std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOptions& options) {
-  std::vector<Face> faces = analyse_upright(bgr, options);
+  const RotationOptions& r = options_.rotation;
+  const bool near_miss_tilts = r.tilt_degrees > 0 && r.tilt_scope == RotationOptions::TiltScope::kNearMisses;
+  std::vector<FaceDetection> near_misses;
+  std::vector<Face> faces = analyse_upright(bgr, options, near_miss_tilts ? &near_misses : nullptr);
   auto upright = [&](const cv::Mat& image) { return analyse_upright(image, options); };
-  for (Face& f : find_rotated_faces(upright, bgr, faces, options_.rotation)) faces.push_back(std::move(f));
+  // A near miss's crop holds one face at ~1/2.5 of its side: one detector pass, no tiles.
+  DetectorOptions whole_only = options;
+  whole_only.min_face_px = 0;
+  auto crop = [&](const cv::Mat& image) { return analyse_upright(image, whole_only); };
+  for (Face& f : find_rotated_faces(upright, bgr, faces, r, near_misses, crop)) faces.push_back(std::move(f));
   return faces;
 }
 
-std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const DetectorOptions& options) {
+std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const DetectorOptions& options,
+                                                std::vector<FaceDetection>* near_misses) {
   std::vector<Face> faces;
-  for (const FaceDetection& d : detector_.detect(bgr, options)) faces.push_back(measure(bgr, d, true));
+  for (const FaceDetection& d : detector_.detect(bgr, options)) {
+    faces.push_back(measure(bgr, d, true));
+    const FaceQuality& q = faces.back().quality;
+    bool rejected_points = !passes_own_point_checks(q, options_) ||
+                           (options_.max_landmark_flip_error > 0 && q.landmark_flip_error > options_.max_landmark_flip_error);
+    if (near_misses && rejected_points) near_misses->push_back(d);
+  }
   // Only the faces that are kept are embedded: a dropped detection's embedding is never seen.
   std::vector<Face> kept = keep_real_faces(std::move(faces), options_);
   for (Face& f : kept) embed(f);

@@ -38,8 +38,16 @@ struct Face {
 
 // Passes on rotated copies of a photo for the faces the upright pass misses (vision/rotation_passes.h).
 struct RotationOptions {
-  float tilt_degrees = 0;                // +-this many degrees, always (30 with --rotation-passes all); 0: none
-  bool quarter_turns_when_empty = true;  // 90, 270, 180 degrees when nothing else found a face
+  // +-this many degrees (--rotation-passes near-misses, the default, and all); 0: none.
+  float tilt_degrees = 30;
+  bool quarter_turns_when_empty = true;  // 90, 270, 180 degrees when the upright pass found no face
+  // Where the tilt passes look: only around the upright pass's near misses (the default: a detection at
+  // DetectorOptions::min_score whose landmarks the false-face filter rejected, as a tilted face's points
+  // often are), or the whole photo (a full detection, tiles included, of a ~1.4x canvas per angle).
+  // Lower-scoring detections found only false faces there (tools/calibrate_faces.md, "Tilted heads").
+  enum class TiltScope { kNearMisses, kWholePhoto } tilt_scope = TiltScope::kNearMisses;
+  int max_near_misses = 8;            // the best-scoring ones, per photo
+  float near_miss_crop_sides = 2.5f;  // each is looked at in a square crop of this many box sides
 };
 
 struct PipelineOptions {
@@ -74,8 +82,10 @@ class FacePipeline {
 
   // The upright pass, then the rotation passes of options().rotation (their faces after the upright ones).
   std::vector<Face> analyse(const cv::Mat& bgr, const DetectorOptions& options);
-  // The upright pass alone.
-  std::vector<Face> analyse_upright(const cv::Mat& bgr, const DetectorOptions& options);
+  // The upright pass alone. `near_misses`, when given, receives the detections whose landmarks the
+  // false-face filter rejected (see RotationOptions::TiltScope::kNearMisses).
+  std::vector<Face> analyse_upright(const cv::Mat& bgr, const DetectorOptions& options,
+                                    std::vector<FaceDetection>* near_misses = nullptr);
   std::vector<Face> analyse(const cv::Mat& bgr) { return analyse(bgr, options_.detector); }
   std::vector<Face> analyse_file(const std::filesystem::path& path);
   // Landmarks, chip, embedding and quality for one already-detected face.

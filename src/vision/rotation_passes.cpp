@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.h"
 #include "vision/face_detection.h"
 #include "vision/pass_costs.h"
 
@@ -34,6 +35,20 @@ bool already_found(const Face& f, const std::vector<Face>& kept) {
                      [&](const Face& k) { return intersection_over_union(f.box, k.box) > 0.3f; });
 }
 
+// Adds the faces of `found` (mapped back by `from_rotated`) that `kept` lacks to `kept` and `added`.
+size_t keep_new(std::vector<Face> found, const cv::Matx23d& from_rotated, cv::Size photo, std::vector<Face>& kept,
+                std::vector<Face>& added) {
+  size_t n = 0;
+  for (Face& f : found) {
+    Face mapped = map_back(std::move(f), from_rotated, photo);
+    if (mapped.box.area() <= 0 || already_found(mapped, kept)) continue;
+    kept.push_back(mapped);
+    added.push_back(std::move(mapped));
+    ++n;
+  }
+  return n;
+}
+
 // Faces of `bgr` turned by `degrees`, mapped back, that `kept` lacks (appended to `kept` and returned).
 std::vector<Face> pass(const UprightAnalysis& analyse_upright, const cv::Mat& bgr, double degrees,
                        std::vector<Face>& kept) {
@@ -43,16 +58,58 @@ std::vector<Face> pass(const UprightAnalysis& analyse_upright, const cv::Mat& bg
   cv::Matx23d from_rotated;
   cv::invertAffineTransform(to_rotated, from_rotated);
   std::vector<Face> added;
-  for (Face& f : analyse_upright(rotated)) {
-    Face mapped = map_back(std::move(f), from_rotated, bgr.size());
-    if (mapped.box.area() <= 0 || already_found(mapped, kept)) continue;
-    kept.push_back(mapped);
-    added.push_back(std::move(mapped));
+  keep_new(analyse_upright(rotated), from_rotated, bgr.size(), kept, added);
+  return added;
+}
+
+// A near miss already explained by a kept face: its centre inside the face's box, or overlapping it.
+bool explained(const FaceDetection& d, const std::vector<Face>& kept) {
+  cv::Point2f c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
+  return std::any_of(kept.begin(), kept.end(), [&](const Face& k) {
+    return k.box.contains(c) || intersection_over_union(d.box, k.box) > 0.3f;
+  });
+}
+
+// The tilt passes on square crops around the near misses (TiltScope::kNearMisses): per near miss, best
+// score first, the crop turned +tilt then -tilt until one finds a face there.
+std::vector<Face> near_miss_passes(const UprightAnalysis& analyse_crop, const cv::Mat& bgr,
+                                   std::vector<FaceDetection> near_misses, std::vector<Face>& kept,
+                                   const RotationOptions& o) {
+  std::stable_sort(near_misses.begin(), near_misses.end(),
+                   [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
+  std::vector<Face> added;
+  int looked = 0;
+  for (const FaceDetection& d : near_misses) {
+    if (looked >= o.max_near_misses) break;
+    if (explained(d, kept)) continue;
+    ++looked;
+    const cv::Point2f centre(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
+    const int side = std::max(32, int(std::lround(o.near_miss_crop_sides * std::max(d.box.width, d.box.height))));
+    for (double deg : {double(o.tilt_degrees), -double(o.tilt_degrees)}) {
+      PassTimer timer(PassKind::kRotationPass);
+      // Photo -> crop: turned by `deg` about the near miss's centre, which lands in the crop's centre.
+      cv::Mat m = cv::getRotationMatrix2D(centre, deg, 1.0);
+      m.at<double>(0, 2) += side / 2.0 - centre.x;
+      m.at<double>(1, 2) += side / 2.0 - centre.y;
+      cv::Mat crop;
+      cv::warpAffine(bgr, crop, m, cv::Size(side, side), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+      cv::Matx23d to_crop(m.ptr<double>()), from_crop;
+      cv::invertAffineTransform(to_crop, from_crop);
+      if (keep_new(analyse_crop(crop), from_crop, bgr.size(), kept, added) > 0) break;
+    }
   }
   return added;
 }
 
 }  // namespace
+
+void apply_rotation_mode(const std::string& mode, RotationOptions& o) {
+  if (mode != "all" && mode != "near-misses" && mode != "turns" && mode != "off")
+    throw Error(ExitCode::kUsage, "rotation passes '" + mode + "' are not known: use all, near-misses, turns or off");
+  o.tilt_degrees = mode == "all" || mode == "near-misses" ? 30.0f : 0.0f;
+  o.tilt_scope = mode == "near-misses" ? RotationOptions::TiltScope::kNearMisses : RotationOptions::TiltScope::kWholePhoto;
+  o.quarter_turns_when_empty = mode != "off";
+}
 
 cv::Mat rotate_whole(const cv::Mat& bgr, double degrees, cv::Matx23d& to_rotated) {
   const double w = bgr.cols, h = bgr.rows;
@@ -79,11 +136,15 @@ cv::Mat rotate_whole(const cv::Mat& bgr, double degrees, cv::Matx23d& to_rotated
 }
 
 std::vector<Face> find_rotated_faces(const UprightAnalysis& analyse_upright, const cv::Mat& bgr,
-                                     const std::vector<Face>& found, const RotationOptions& o) {
+                                     const std::vector<Face>& found, const RotationOptions& o,
+                                     const std::vector<FaceDetection>& near_misses,
+                                     const UprightAnalysis& analyse_crop) {
   std::vector<Face> kept = found, added;
-  if (o.tilt_degrees > 0)
+  if (o.tilt_degrees > 0 && o.tilt_scope == RotationOptions::TiltScope::kWholePhoto)
     for (double deg : {double(o.tilt_degrees), -double(o.tilt_degrees)})
       for (Face& f : pass(analyse_upright, bgr, deg, kept)) added.push_back(std::move(f));
+  if (o.tilt_degrees > 0 && o.tilt_scope == RotationOptions::TiltScope::kNearMisses && analyse_crop)
+    for (Face& f : near_miss_passes(analyse_crop, bgr, near_misses, kept, o)) added.push_back(std::move(f));
   if (o.quarter_turns_when_empty && kept.empty())
     for (double deg : {90.0, 270.0, 180.0}) {
       added = pass(analyse_upright, bgr, deg, kept);

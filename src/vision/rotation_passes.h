@@ -1,20 +1,28 @@
 // Faces that the upright detector pass misses because the head or the photo is turned (issue 12).
-// Contract: find_rotated_faces(analyse_upright, bgr, found, options) returns the faces found in rotated
-// copies of `bgr` that are not already in `found` (upright faces), with box and landmarks mapped back to
-// `bgr`'s pixels (box: the bounding box of the mapped rotated box; chip and embedding as computed in the
-// rotated copy, where the face was upright enough for the landmark net):
-//  - tilt passes: the photo rotated by +tilt_degrees and -tilt_degrees (canvas grown to hold it all),
-//    run whenever `tilt_degrees` > 0 — heads tilted ~20-50 degrees, whose landmarks fail the plausibility
-//    check (eye line < 30 degrees) or which the detector does not see upright;
-//  - quarter turns: 90, 270 and 180 degrees, only when `found` is empty and nothing was found by the tilt
-//    passes either (a photo rotated without an EXIF tag), stopping at the first turn that finds a face.
+// Contract: find_rotated_faces(analyse_upright, bgr, found, options, near_misses, analyse_crop) returns the
+// faces found in rotated copies of `bgr` that are not already in `found` (upright faces), with box and
+// landmarks mapped back to `bgr`'s pixels (box: the bounding box of the mapped rotated box; chip and
+// embedding as computed in the rotated copy, where the face was upright enough for the landmark net):
+//  - tilt passes (tilt_degrees > 0), for heads tilted ~20-60 degrees, whose landmarks fail the false-face
+//    filter upright (eye line < 30 degrees, or a flip error above the limit):
+//    - TiltScope::kNearMisses (the default): around each of `near_misses` (detections whose landmarks the
+//      filter rejected; the best max_near_misses of those not inside or overlapping a kept face), a square
+//      crop of near_miss_crop_sides x the box's side, turned about the box's centre by +tilt_degrees, then
+//      -tilt_degrees if the first found nothing, analysed by `analyse_crop` (one detector pass, no tiles).
+//      Cost: two small detector passes per near miss at most; none in a photo without near misses;
+//    - TiltScope::kWholePhoto: the whole photo turned by +-tilt_degrees (canvas grown to hold it all),
+//      each a full detection (tiles included) of a canvas up to ~1.4x the photo's side;
+//  - quarter turns: 90, 270 and 180 degrees, only when neither `found` nor the tilt passes hold a face (a
+//    photo rotated without an EXIF tag); stops at the first turn that finds a face. They run after the
+//    tilt passes: in a group photo tilted 30 degrees, which gives no upright face, a turn found a garbled
+//    face (eyes reversed) that hid a near miss.
 // A rotated face is "already found" when its mapped box overlaps a kept face's box by IoU > 0.3.
-// Cost: each tilt pass is a full detection (tiles included) of a canvas up to ~1.4x the photo's side.
 #pragma once
 
 #include <opencv2/core.hpp>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "vision/face_pipeline.h"
@@ -25,7 +33,14 @@ namespace facecrowd::vision {
 using UprightAnalysis = std::function<std::vector<Face>(const cv::Mat& bgr)>;
 
 std::vector<Face> find_rotated_faces(const UprightAnalysis& analyse_upright, const cv::Mat& bgr,
-                                     const std::vector<Face>& found, const RotationOptions& options);
+                                     const std::vector<Face>& found, const RotationOptions& options,
+                                     const std::vector<FaceDetection>& near_misses = {},
+                                     const UprightAnalysis& analyse_crop = {});
+
+// The --rotation-passes modes: "all" (tilts over the whole photo), "near-misses" (tilts around near
+// misses), "turns" (quarter turns only), "off"; each with the quarter turns except "off". Anything else is
+// Error(kUsage) naming the modes.
+void apply_rotation_mode(const std::string& mode, RotationOptions& options);
 
 // `bgr` rotated by `degrees` (counter-clockwise, as cv::getRotationMatrix2D) about its centre onto a canvas
 // that holds all of it (black outside); `to_rotated` receives the 2x3 map from `bgr` to the canvas.
