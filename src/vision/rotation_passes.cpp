@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "vision/face_detection.h"
+#include "vision/false_face_filter.h"
 #include "vision/pass_costs.h"
 
 namespace facecrowd::vision {
@@ -30,9 +31,13 @@ Face map_back(Face f, const cv::Matx23d& from_rotated, cv::Size photo) {
   return f;
 }
 
+// The same face, or part of it (the false-face filter's rule): a turned pass's box is the loose bounding
+// box of a rotated box, and a garbled fit of a tilted face in a quarter turn lies inside the real one.
 bool already_found(const Face& f, const std::vector<Face>& kept) {
-  return std::any_of(kept.begin(), kept.end(),
-                     [&](const Face& k) { return intersection_over_union(f.box, k.box) > 0.3f; });
+  return std::any_of(kept.begin(), kept.end(), [&](const Face& k) {
+    return intersection_over_union(f.box, k.box) > 0.3f || fraction_inside(f.box, k.box) >= 0.6f ||
+           fraction_inside(k.box, f.box) >= 0.6f;
+  });
 }
 
 // Adds the faces of `found` (mapped back by `from_rotated`) that `kept` lacks to `kept` and `added`.
@@ -143,12 +148,16 @@ std::vector<Face> find_rotated_faces(const UprightAnalysis& analyse_upright, con
   if (o.tilt_degrees > 0 && o.tilt_scope == RotationOptions::TiltScope::kWholePhoto)
     for (double deg : {double(o.tilt_degrees), -double(o.tilt_degrees)})
       for (Face& f : pass(analyse_upright, bgr, deg, kept)) added.push_back(std::move(f));
-  if (o.tilt_degrees > 0 && o.tilt_scope == RotationOptions::TiltScope::kNearMisses && analyse_crop)
+  const bool near_miss_scope = o.tilt_scope == RotationOptions::TiltScope::kNearMisses;
+  if (o.tilt_degrees > 0 && near_miss_scope && analyse_crop)
     for (Face& f : near_miss_passes(analyse_crop, bgr, near_misses, kept, o)) added.push_back(std::move(f));
-  if (o.quarter_turns_when_empty && kept.empty())
+  // With near-miss crops, the turns depend on the upright pass alone: in a photo turned 90 degrees a crop
+  // can find one face at 60 degrees, and the turn then finds the others.
+  if (o.quarter_turns_when_empty && (near_miss_scope ? found.empty() : kept.empty()))
     for (double deg : {90.0, 270.0, 180.0}) {
-      added = pass(analyse_upright, bgr, deg, kept);
-      if (!added.empty()) break;
+      std::vector<Face> turned = pass(analyse_upright, bgr, deg, kept);
+      for (Face& f : turned) added.push_back(std::move(f));
+      if (!turned.empty()) break;
     }
   return added;
 }

@@ -12,11 +12,12 @@
 //      Cost: two small detector passes per near miss at most; none in a photo without near misses;
 //    - TiltScope::kWholePhoto: the whole photo turned by +-tilt_degrees (canvas grown to hold it all),
 //      each a full detection (tiles included) of a canvas up to ~1.4x the photo's side;
-//  - quarter turns: 90, 270 and 180 degrees, only when neither `found` nor the tilt passes hold a face (a
-//    photo rotated without an EXIF tag); stops at the first turn that finds a face. They run after the
-//    tilt passes: in a group photo tilted 30 degrees, which gives no upright face, a turn found a garbled
-//    face (eyes reversed) that hid a near miss.
-// A rotated face is "already found" when its mapped box overlaps a kept face's box by IoU > 0.3.
+//  - quarter turns: 90, 270 and 180 degrees, when `found` is empty (for kWholePhoto: and the tilt passes
+//    found nothing either): a photo rotated without an EXIF tag; stops at the first turn that finds a new
+//    face. They run after the near-miss crops: in a group photo tilted 30 degrees, which gives no upright
+//    face, a turn found a garbled face (eyes reversed) that hid a near miss.
+// A rotated face is "already found" when its mapped box overlaps a kept face's box by IoU > 0.3, or one
+// lies >= 60% inside the other (false_face_filter.h's rule for part of a face).
 #pragma once
 
 #include <opencv2/core.hpp>
