@@ -16,6 +16,7 @@
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/file_store.h"
+#include "random_bytes.h"
 #include "test_support.h"
 
 namespace facecrowd {
@@ -25,13 +26,6 @@ constexpr const char* kName = "Zelda Quintavalle";
 constexpr const char* kExternalId = "EMP-77310";
 constexpr const char* kEmail = "zelda.q@example.org";
 constexpr const char* kPhotoName = "Zelda_Quintavalle_passport.jpg";
-
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = char(rng());
-  return s;
-}
 
 // Files under `root` whose raw bytes contain `needle`.
 std::vector<std::string> files_containing(const fs::path& root, const std::string& needle) {

@@ -9,17 +9,11 @@
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/file_store.h"
+#include "random_bytes.h"
 #include "test_support.h"
 
 namespace facecrowd {
 namespace {
-
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = char(gen() & 0xff);
-  return s;
-}
 
 struct Fixture {
   TempDir tmp;

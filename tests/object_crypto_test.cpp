@@ -9,17 +9,11 @@
 #include "backup/crypto/object_crypto.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "random_bytes.h"
 #include "test_support.h"
 
 namespace facecrowd {
 namespace {
-
-std::string random_bytes(size_t n, uint32_t seed = 3) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = char(rng());
-  return s;
-}
 
 void expect_refused(const KeyRing& ring, const fs::path& sealed, const fs::path& out, const std::string& needle) {
   try {

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "core/utc_time.h"
+#include "random_bytes.h"
 #include "s3_test_support.h"
 
 namespace facecrowd {
@@ -19,13 +20,6 @@ namespace {
 
 #define REQUIRE_S3_TOOLS() \
   if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message()
-
-std::string random_bytes(size_t n, uint32_t seed = 7) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = char(rng());
-  return s;
-}
 
 S3Target target_at(const std::string& endpoint, const std::string& prefix = "site-a") {
   return S3Target(parse_bucket_location("s3://facecrowd-test/" + prefix), S3rver::settings_for(endpoint));

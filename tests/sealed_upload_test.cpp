@@ -12,17 +12,11 @@
 #include "backup/targets/s3_target.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "random_bytes.h"
 #include "s3_test_support.h"
 
 namespace facecrowd {
 namespace {
-
-std::string random_bytes(size_t n, uint32_t seed = 11) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = char(rng());
-  return s;
-}
 
 // Everything a source produces, read in pieces of `piece` bytes from `offset`.
 std::string read_source(const UploadSource& source, uint64_t offset = 0, size_t piece = 7777) {
