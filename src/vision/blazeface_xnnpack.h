@@ -6,7 +6,7 @@
 // adds, and the two classifier/regressor head pairs). forward() takes the same NHWC 1x256x256x3 input as the
 // ONNX graph and fills the four outputs in the graph's order and layout (Identity:0 .. Identity_3:0); they
 // equal OpenCV's up to float rounding, and whole-photo detection finds the same faces with either engine
-// (tests/blazeface_engines_test.cpp). A graph of another shape is refused at construction with
+// (tests/net_engines_test.cpp). A graph of another shape is refused at construction with
 // Error(kInternal) naming the file and layer. Not thread-safe: one instance per detector.
 #pragma once
 
