@@ -147,14 +147,10 @@ class SealedUpload final : public UploadSource {
       std::vector<unsigned char> buf(kEncryptedChunkBytes), sealed(kSealedChunk);
       for (uint64_t i = 0; i < chunks_; ++i) {
         std::memcpy(&starts_[i].state, &state, sizeof state);
-        const size_t n = size_t(std::min<uint64_t>(kEncryptedChunkBytes, plain_size_ - i * kEncryptedChunkBytes));
-        pread_exactly(fd_, buf.data(), n, i * kEncryptedChunkBytes, plain_);
-        unsigned long long len = 0;
-        crypto_secretstream_xchacha20poly1305_push(&state, sealed.data(), &len, buf.data(), n, nullptr, 0,
-                                                   i + 1 == chunks_ ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+        const size_t len = seal_chunk(state, i, buf.data(), sealed.data());
         std::memcpy(starts_[i].mac, sealed.data() + len - kMacBytes, kMacBytes);
-        sha.update(sealed.data(), size_t(len));
-        if (keep) kept_.append(reinterpret_cast<const char*>(sealed.data()), size_t(len));
+        sha.update(sealed.data(), len);
+        if (keep) kept_.append(reinterpret_cast<const char*>(sealed.data()), len);
       }
       sodium_memzero(&state, sizeof state);
       sha256_ = sha.hex_digest();
@@ -172,6 +168,17 @@ class SealedUpload final : public UploadSource {
       throw Error(ExitCode::kBadInput, "file '" + plain_.string() + "' changed size while it was being encrypted for upload; nothing was stored");
   }
 
+  // Chunk `index` of the plaintext read into `plain` and pushed from `state` into `sealed` (the final chunk
+  // with the FINAL tag); returns the sealed length. Both passes make each chunk through here, so the second
+  // gives the first's bytes for the same plaintext.
+  size_t seal_chunk(State& state, uint64_t index, unsigned char* plain, unsigned char* sealed) const {
+    const size_t n = size_t(std::min<uint64_t>(kEncryptedChunkBytes, plain_size_ - index * kEncryptedChunkBytes));
+    pread_exactly(fd_, plain, n, index * kEncryptedChunkBytes, plain_);
+    unsigned long long len = 0;
+    crypto_secretstream_xchacha20poly1305_push(&state, sealed, &len, plain, n, nullptr, 0,
+                                               index + 1 == chunks_ ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+    return size_t(len);
+  }
   void release() {
     if (starts_) sodium_free(starts_);  // wipes the saved states
     starts_ = nullptr;
@@ -193,18 +200,14 @@ SealedReader::SealedReader(const SealedUpload& source, uint64_t offset)
     : s_(source), pos_(offset), plain_(kEncryptedChunkBytes), sealed_(kSealedChunk) {}
 
 void SealedReader::make_chunk(uint64_t index) {
-  const size_t n = size_t(std::min<uint64_t>(kEncryptedChunkBytes, s_.plain_size_ - index * kEncryptedChunkBytes));
-  pread_exactly(s_.fd_, plain_.data(), n, index * kEncryptedChunkBytes, s_.plain_);
   std::memcpy(&state_, &s_.starts_[index].state, sizeof state_);
-  unsigned long long len = 0;
-  crypto_secretstream_xchacha20poly1305_push(&state_, sealed_.data(), &len, plain_.data(), n, nullptr, 0,
-                                             index + 1 == s_.chunks_ ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+  const size_t len = s_.seal_chunk(state_, index, plain_.data(), sealed_.data());
   if (sodium_memcmp(sealed_.data() + len - kMacBytes, s_.starts_[index].mac, kMacBytes) != 0)
     throw Error(ExitCode::kBadInput, "file '" + s_.plain_.string() + "' changed while it was being encrypted and uploaded (its " +
                                          "bytes at offset " + std::to_string(index * kEncryptedChunkBytes) +
                                          " differ from those its sha256 was computed from); nothing was stored. Make a new backup");
   current_ = index;
-  current_len_ = size_t(len);
+  current_len_ = len;
 }
 
 void SealedReader::read(char* out, size_t n) {
