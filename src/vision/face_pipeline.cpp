@@ -68,10 +68,7 @@ std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const Detect
   std::vector<Face> faces;
   for (const FaceDetection& d : detector_.detect(bgr, options)) {
     faces.push_back(measure(bgr, d, true));
-    const FaceQuality& q = faces.back().quality;
-    bool rejected_points = !passes_own_point_checks(q, options_) ||
-                           (options_.max_landmark_flip_error > 0 && q.landmark_flip_error > options_.max_landmark_flip_error);
-    if (near_misses && rejected_points) near_misses->push_back(d);
+    if (near_misses && !passes_single_face_checks(faces.back().quality, options_)) near_misses->push_back(d);
   }
   // Only the faces that are kept are embedded: a dropped detection's embedding is never seen.
   std::vector<Face> kept = keep_real_faces(std::move(faces), options_);

@@ -14,14 +14,15 @@ bool passes_own_point_checks(const FaceQuality& q, const PipelineOptions& o) {
   return q.interocular_px >= o.min_interocular_px;
 }
 
+bool passes_single_face_checks(const FaceQuality& q, const PipelineOptions& o) {
+  if (!passes_own_point_checks(q, o)) return false;
+  return o.max_landmark_flip_error <= 0 || q.landmark_flip_error <= o.max_landmark_flip_error;
+}
+
 std::vector<Face> keep_real_faces(std::vector<Face> faces, const PipelineOptions& o) {
   std::vector<Face> plausible;
-  for (Face& f : faces) {
-    const FaceQuality& q = f.quality;
-    if (!passes_own_point_checks(q, o)) continue;
-    if (o.max_landmark_flip_error > 0 && q.landmark_flip_error > o.max_landmark_flip_error) continue;
-    plausible.push_back(std::move(f));
-  }
+  for (Face& f : faces)
+    if (passes_single_face_checks(f.quality, o)) plausible.push_back(std::move(f));
   // Part of a face inside the face: the better-drawn face (smaller flip error) stays.
   std::vector<bool> dropped(plausible.size(), false);
   for (size_t i = 0; i < plausible.size(); ++i)

@@ -23,6 +23,9 @@ std::vector<Face> keep_real_faces(std::vector<Face> faces, const PipelineOptions
 // The checks of keep_real_faces() that need only the face's own points (not the mirrored pass, not the
 // other faces): plausible landmarks (when drop_implausible_landmarks) and min_interocular_px.
 bool passes_own_point_checks(const FaceQuality& quality, const PipelineOptions& options);
+// Every check of keep_real_faces() on one face alone: passes_own_point_checks() and the mirrored crop's
+// landmark_flip_error. A detection that fails it is a near miss for the tilt passes (rotation_passes.h).
+bool passes_single_face_checks(const FaceQuality& quality, const PipelineOptions& options);
 
 // |a ∩ b| / |a| (0 when a is empty).
 float fraction_inside(const cv::Rect2f& a, const cv::Rect2f& b);
