@@ -15,6 +15,7 @@
 #include "backup/targets/s3_target.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "random_bytes.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"
 
@@ -382,6 +383,74 @@ TEST(OffsitePush, AnS3TargetTakesTheSamePushAndVerify) {
   EXPECT_EQ(r.uploaded.size(), 5u) << r.to_json().dump();
   auto report = verify_target(t, nullptr, {});
   EXPECT_TRUE(report.ok()) << report.to_json().dump(2);
+}
+
+// An encrypted push to S3 sends each object in one pass: the object carries no x-amz-meta-sha256, so its
+// sha256 lives in the index (with its ETag). verify --target checks size and ETag without a key, --read-data
+// downloads every object, checks it against the index's sha256, decrypts and test-restores it; a replaced
+// object is found by its ETag, a byte changed in the stored object by --read-data, and a restore (the
+// download) refuses that object by name.
+TEST(OffsiteVerify, AnS3TargetEncryptedInOnePassIsVerifiedThroughTheIndexAndRestoresAndAChangedObjectIsFound) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  S3rver server;
+  Site s;
+  s.erase("p1");
+  S3Target t(parse_bucket_location("s3://facecrowd-test/site"), S3rver::settings_for(server.endpoint()));
+  TargetConfig config = s.encrypted_with_new_key();
+  config.target = t.url();
+  auto pushed = s.push(t, config);
+  ASSERT_EQ(pushed.uploaded.size(), 5u) << pushed.to_json().dump();
+  OffsiteStore store(t, s.tmp.path());
+  RemoteIndex index = store.require_index();
+  ASSERT_EQ(index.slices.size(), 1u);
+  const RemoteObject slice = index.slices[0].object;
+  EXPECT_FALSE(slice.key_id.empty());
+  EXPECT_FALSE(slice.etag.empty());
+  EXPECT_EQ(t.stat(slice.key)->sha256, "") << "the sha256 was not known when the upload started";
+  auto ok = verify_target(t, nullptr, {});
+  EXPECT_TRUE(ok.ok()) << ok.to_json().dump(2);
+
+  KeyRing keys;
+  keys.add_key_file(s.tmp.path() / "k");
+  OffsiteVerifyOptions deep;
+  deep.read_data = true;
+  deep.scratch_parent = s.tmp.path();
+  auto read = verify_target(t, &keys, deep);
+  EXPECT_TRUE(read.ok()) << read.to_json().dump(2);
+  bool restored = false;
+  for (const auto& c : read.checks) restored = restored || (c.name.rfind("test restore", 0) == 0 && c.ok);
+  EXPECT_TRUE(restored) << read.to_json().dump(2);
+
+  // A byte changed in the stored object (on the server's disk, behind S3's back): --read-data finds it, and
+  // a download refuses it by name, leaving nothing.
+  const fs::path stored = server.store() / "facecrowd-test" / "site" / "oplog" / (fs::path(slice.key).filename().string() + "._S3rver_object");
+  ASSERT_TRUE(fs::exists(stored)) << stored;
+  const std::string bytes = read_text(stored);
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 1;
+  write_text(stored, flipped);
+  auto deep_altered = verify_target(t, &keys, deep);
+  EXPECT_FALSE(deep_altered.ok());
+  EXPECT_NE(deep_altered.to_json().dump().find(slice.key), std::string::npos) << deep_altered.to_json().dump();
+  try {
+    store.download(slice, s.tmp.path() / "slice", &keys);
+    FAIL() << "a damaged object must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find(slice.key), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(s.tmp.path() / "slice"));
+  write_text(stored, bytes);
+
+  // Another object of the same size put in its place: seen without downloading, by its ETag.
+  const fs::path other = s.tmp.path() / "other";
+  write_text(other, random_bytes(size_t(slice.size - 138)));  // a 121-byte header and one chunk of 17 more
+  auto replacement = keys.seal_for_upload(other, "");
+  ASSERT_EQ(replacement->size(), slice.size);
+  t.put(slice.key, *replacement);
+  auto replaced = verify_target(t, nullptr, {});
+  EXPECT_FALSE(replaced.ok());
+  EXPECT_NE(replaced.to_json().dump().find(slice.key + ": ETag"), std::string::npos) << replaced.to_json().dump();
 }
 
 }  // namespace

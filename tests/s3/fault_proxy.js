@@ -12,6 +12,8 @@
 //                                                      connection (dropped mid-download)
 //   {"delay_ms": 300, "count": 5}                      wait before forwarding each of the next 5 requests
 //   {"stall": true, "count": 1}                        accept the next request and never answer
+//   {"flip_byte_at": 1000, "count": 1, "match": "PUT"} forward the next matching request with one bit of
+//                                                      its body's byte 1000 flipped (damaged in transit)
 //   {"clear": true}                                    no faults
 // "match" is a substring of "METHOD URL" (e.g. "partNumber=2"); absent: every request.
 //
@@ -114,6 +116,17 @@ const server = http.createServer((req, res) => {
       ur.pipe(res);
     });
     up.on('error', () => req.socket.destroy());
+    if (fault && fault.flip_byte_at !== undefined) {
+      let seen = 0;
+      req.on('data', (c) => {
+        const at = fault.flip_byte_at - seen;
+        if (at >= 0 && at < c.length) c[at] ^= 1;
+        seen += c.length;
+        up.write(c);
+      });
+      req.on('end', () => up.end());
+      return;
+    }
     req.pipe(up);
   };
   if (fault && fault.delay_ms) { req.pause(); setTimeout(() => { req.resume(); forward(); }, fault.delay_ms); } else forward();

@@ -39,8 +39,6 @@ namespace fs = std::filesystem;
 
 // Plaintext bytes per secretstream chunk; each chunk is stored with 17 more (tag and MAC).
 inline constexpr size_t kEncryptedChunkBytes = 64 * 1024;
-// Encrypted uploads up to this size are held in memory rather than encrypted twice (seal_for_upload).
-inline constexpr uint64_t kKeepSealedInMemoryBytes = 64ull << 20;
 
 // 32 bytes in guarded memory, wiped when destroyed.
 class SecretKey {
@@ -77,13 +75,12 @@ class KeyRing {
   // an upload: not fsynced. Returns the sha256 (hex) of `sealed`, hashed as it is written, so that its
   // upload need not read it an extra time.
   std::string encrypt_file(const fs::path& plain, const fs::path& sealed) const;
-  // `plain` encrypted as the upload reads it, with nothing written to disk (sealed_upload.cpp): the object is
-  // the one encrypt_file would write, byte for byte in format. `plain_sha256` (hex, may be empty): the sha256
-  // recorded when `plain` was written; a file that no longer matches it is refused (kBadInput) before
-  // anything is sent. An object of at most `keep_in_memory` bytes is held in memory between the pass that
-  // hashes it and the upload; a larger one is encrypted again as it is sent.
-  std::unique_ptr<UploadSource> seal_for_upload(const fs::path& plain, const std::string& plain_sha256,
-                                                uint64_t keep_in_memory = kKeepSealedInMemoryBytes) const;
+  // `plain` encrypted as the upload sends it, in one pass, with nothing written to disk (sealed_upload.cpp):
+  // the object is the one encrypt_file would write, byte for byte in format. Its size is known at once, its
+  // sha256 only once it has been sent (the target hashes the bytes it stores). `plain_sha256` (hex, may be
+  // empty): the sha256 recorded when `plain` was written; a file that no longer matches it stops the upload
+  // before its last bytes (kBadInput naming the file), so nothing is stored.
+  std::unique_ptr<UploadSource> seal_for_upload(const fs::path& plain, const std::string& plain_sha256) const;
   // `sealed` -> `plain`. `object` names the object in every refusal (wrong key, tampered, truncated).
   void decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const;
 

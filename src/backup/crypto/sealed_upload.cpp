@@ -1,22 +1,38 @@
-// KeyRing::seal_for_upload: an object encrypted as the upload reads it, so that encryption overlaps the
-// transfer instead of writing an encrypted copy to disk first and uploading that.
+// KeyRing::seal_for_upload: an object encrypted as the upload sends it, in ONE pass over the plaintext:
+// each reader reads the plaintext once, encrypts it chunk by chunk and gives the sealed bytes out as the
+// upload asks for them; nothing is written to disk and nothing is encrypted twice. The object's size is
+// known at the start (it follows from the plaintext's: header + plaintext + 17 bytes per 64 KiB chunk), its
+// sha256 only at the end, so the target hashes the bytes as it stores them and the caller records that sha256
+// where verify and restore read it (the off-site index, remote_index.h), not in the object's metadata.
 //
-// Why two passes over the plaintext: S3 takes an object's metadata (x-amz-meta-sha256) and the signature of
-// its payload before the first byte is sent, so the sealed object's sha256 must be known at the start. The
-// first pass (here, when the source is made) encrypts every chunk, hashes the sealed bytes and keeps, for each
-// chunk, the secretstream state it started from and the MAC it ended with, and writes nothing. The upload
-// (pass two, SealedReader) then encrypts each chunk again from its saved state, which gives the same bytes
-// for the same plaintext (same data key, same nonces), and compares the chunk's MAC with the first pass's:
-// a plaintext that changed in between gives another MAC, and the upload stops (kBadInput) before that chunk
-// is sent, so the object S3 stores is exactly the one whose sha256 was recorded. Any chunk can be made again
-// from its state, which is what parallel multipart parts and retries need.
+// Why one pass, and how the S3 upload checks it (targets/s3_target.cpp). S3 wants the payload's sha256
+// before the first byte (the signed x-amz-content-sha256), which made the old upload encrypt every object
+// twice (once to hash, once to send) or hold it in memory. The ways out that were weighed:
+//   - a single PUT with x-amz-content-sha256: UNSIGNED-PAYLOAD (valid on AWS S3 and GCS's XML API), the MD5
+//     of the bytes computed as they go and compared with the ETag S3 returns for a single PUT (the MD5 of
+//     what it stored; a mismatch deletes the object and fails): CHOSEN. It is what `curl -T` does, one
+//     request, and s3rver (the test server) accepts it.
+//   - STREAMING-AWS4-HMAC-SHA256-PAYLOAD (aws-chunked, each chunk signed): s3rver 3.7.1 accepts the header
+//     but does not decode the aws-chunked body (it would store the chunk framing), and curl's SigV4 does not
+//     sign chunks, so this would need a SigV4 signer of our own and could not be tested here.
+//   - always multipart: the parts are signed and hashed in memory, but every object (4 KB manifests
+//     included) would take three requests, and s3rver's completion copies the whole object again (0.5x of
+//     `curl -T` measured). Multipart stays for objects above the threshold, and for Object Lock targets
+//     (S3 wants a checksum header with a locked PUT, which one pass cannot give at the start; parts carry
+//     theirs); there the parts are made in order by one reader and sent in parallel from memory.
 //
-// An object of at most `keep_in_memory` bytes (by default kKeepSealedInMemoryBytes, 64 MiB: small archives,
-// oplog slices, manifests) is kept in memory by the first pass instead, so its upload does not encrypt it again: that is where a push's fixed costs weigh
-// most, and the memory is what the encrypted copy used to take in the page cache.
+// Retries: a retried PUT opens a new reader, which starts again from the secretstream state kept at the
+// start (the same data key and nonce), so the same plaintext gives the same bytes; and the target hashes the
+// bytes of each attempt afresh, so the sha256 it returns is of the bytes the answered attempt sent, whatever
+// happened before.
 //
-// The saved states hold the key stream's key, so they live in guarded memory (sodium_allocarray) and are
-// wiped when the source is destroyed, as are the readers' copies.
+// The plaintext's own check: when the caller gives the sha256 recorded when the plaintext was written, each
+// reader hashes the plaintext it encrypts and compares it before it gives out the last batch of sealed bytes
+// (up to 1 MiB): a damaged or changed file stops the upload short, so S3 stores nothing (kBadInput naming
+// the file). A file that shrinks stops the reader at once; one that grows is refused at the end.
+//
+// The secretstream states hold the stream's key, so they live in guarded memory (sodium_malloc) and are
+// wiped when freed; the data key itself is wiped as soon as the stream is set up.
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -25,7 +41,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 #include "backup/crypto/object_crypto.h"
@@ -38,13 +53,9 @@ namespace {
 
 using State = crypto_secretstream_xchacha20poly1305_state;
 constexpr size_t kAbytes = crypto_secretstream_xchacha20poly1305_ABYTES;
-constexpr size_t kMacBytes = 16;  // the Poly1305 tag that ends each sealed chunk
 constexpr size_t kSealedChunk = kEncryptedChunkBytes + kAbytes;
-
-struct ChunkStart {
-  State state;                    // before the chunk was pushed
-  unsigned char mac[kMacBytes];   // the chunk's MAC in the first pass
-};
+// Chunks encrypted per plaintext read: 1 MiB, the upload's own buffer (s3_request.cpp).
+constexpr size_t kChunksPerBatch = 16;
 
 // Reads exactly `n` bytes at `offset`; a short read (the file shrank) or an error is refused.
 void pread_exactly(int fd, unsigned char* buf, size_t n, uint64_t offset, const fs::path& file) {
@@ -53,195 +64,140 @@ void pread_exactly(int fd, unsigned char* buf, size_t n, uint64_t offset, const 
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) throw_io_error("cannot read file to encrypt for upload", file, errno);
     if (r == 0)
-      throw Error(ExitCode::kBadInput, "file '" + file.string() + "' shrank while it was being encrypted for upload; nothing was stored");
+      throw Error(ExitCode::kBadInput, "file '" + file.string() + "' shrank while it was being encrypted and uploaded; nothing was stored");
     got += size_t(r);
   }
 }
 
-class SealedUpload;
-
-class SealedReader final : public UploadReader {
+// A secretstream state in guarded memory, wiped and freed with the object.
+class GuardedState {
  public:
-  SealedReader(const SealedUpload& source, uint64_t offset);
-  ~SealedReader() override { sodium_memzero(&state_, sizeof state_); }
-  void read(char* out, size_t n) override;
+  GuardedState() : state_(static_cast<State*>(sodium_malloc(sizeof(State)))) {
+    if (!state_) throw Error(ExitCode::kInternal, "cannot allocate guarded memory for an encryption state");
+  }
+  ~GuardedState() { sodium_free(state_); }
+  GuardedState(const GuardedState&) = delete;
+  GuardedState& operator=(const GuardedState&) = delete;
+  State* get() const { return state_; }
 
  private:
-  void make_chunk(uint64_t index);
-  const SealedUpload& s_;
-  uint64_t pos_;
-  State state_{};
-  std::vector<unsigned char> plain_, sealed_;
-  uint64_t current_ = UINT64_MAX;  // the chunk in sealed_
-  size_t current_len_ = 0;
+  State* state_;
 };
 
 class SealedUpload final : public UploadSource {
  public:
-  SealedUpload(std::string header, SecretKey& data_key, const fs::path& plain, const std::string& plain_sha256,
-               uint64_t keep_in_memory)
-      : plain_(plain), header_(std::move(header)), keep_in_memory_(keep_in_memory) {
+  SealedUpload(std::string header, SecretKey& data_key, const fs::path& plain, std::string plain_sha256)
+      : plain_(plain), header_(std::move(header)), plain_sha256_(std::move(plain_sha256)) {
     fd_ = ::open(plain.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw_io_error("cannot open file to encrypt for upload", plain, errno);
-    try {
-      first_pass(data_key, plain_sha256);
-    } catch (...) {
-      release();
-      throw;
-    }
-  }
-  ~SealedUpload() override { release(); }
-
-  uint64_t size() const override { return size_; }
-  const std::string& sha256() const override { return sha256_; }
-  std::string name() const override { return plain_.string(); }
-  std::unique_ptr<UploadReader> open(uint64_t offset) const override {
-    return std::make_unique<SealedReader>(*this, offset);
-  }
-
- private:
-  friend class SealedReader;
-
-  void first_pass(SecretKey& data_key, const std::string& plain_sha256) {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw_io_error("cannot stat file to encrypt for upload", plain_, errno);
+    if (::fstat(fd_, &st) != 0) {
+      const int e = errno;
+      ::close(fd_);
+      throw_io_error("cannot stat file to encrypt for upload", plain, e);
+    }
     plain_size_ = uint64_t(st.st_size);
     // One chunk per 64 KiB, and one (possibly empty) final chunk for an empty file: encrypt_file's layout.
     chunks_ = plain_size_ == 0 ? 1 : (plain_size_ + kEncryptedChunkBytes - 1) / kEncryptedChunkBytes;
-    starts_ = static_cast<ChunkStart*>(sodium_allocarray(size_t(chunks_), sizeof(ChunkStart)));
-    if (!starts_) throw Error(ExitCode::kInternal, "cannot allocate guarded memory to encrypt '" + plain_.string() + "'");
-
-    State state;
     unsigned char stream_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
-    crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header, data_key.data());
+    crypto_secretstream_xchacha20poly1305_init_push(start_.get(), stream_header, data_key.data());
     header_.append(reinterpret_cast<const char*>(stream_header), sizeof stream_header);
     size_ = header_.size() + plain_size_ + chunks_ * kAbytes;
-    if (size_ <= keep_in_memory_) kept_.reserve(size_t(size_));
-
-    // The plaintext checked against the sha256 recorded when it was written, on a thread of its own while
-    // this one encrypts: a file damaged since is not sent (as for a plaintext upload).
-    std::string plain_read;
-    std::exception_ptr plain_error;
-    std::thread plain_hash;
-    if (!plain_sha256.empty())
-      plain_hash = std::thread([&] {
-        try {
-          Sha256 sha;
-          std::vector<unsigned char> buf(1 << 20);
-          for (uint64_t done = 0; done < plain_size_;) {
-            size_t n = size_t(std::min<uint64_t>(buf.size(), plain_size_ - done));
-            pread_exactly(fd_, buf.data(), n, done, plain_);
-            sha.update(buf.data(), n);
-            done += n;
-          }
-          plain_read = sha.hex_digest();
-        } catch (...) {
-          plain_error = std::current_exception();
-        }
-      });
-    try {
-      Sha256 sha;
-      sha.update(header_.data(), header_.size());
-      const bool keep = size_ <= keep_in_memory_;
-      if (keep) kept_.assign(header_);
-      std::vector<unsigned char> buf(kEncryptedChunkBytes), sealed(kSealedChunk);
-      for (uint64_t i = 0; i < chunks_; ++i) {
-        std::memcpy(&starts_[i].state, &state, sizeof state);
-        const size_t len = seal_chunk(state, i, buf.data(), sealed.data());
-        std::memcpy(starts_[i].mac, sealed.data() + len - kMacBytes, kMacBytes);
-        sha.update(sealed.data(), len);
-        if (keep) kept_.append(reinterpret_cast<const char*>(sealed.data()), len);
-      }
-      sodium_memzero(&state, sizeof state);
-      sha256_ = sha.hex_digest();
-    } catch (...) {
-      sodium_memzero(&state, sizeof state);
-      if (plain_hash.joinable()) plain_hash.join();
-      throw;
-    }
-    if (plain_hash.joinable()) plain_hash.join();
-    if (plain_error) std::rethrow_exception(plain_error);
-    if (!plain_sha256.empty() && plain_read != plain_sha256)
-      throw_changed_since_recorded(plain_, plain_sha256, plain_read, "the encrypted upload");
-    struct stat after {};
-    if (::fstat(fd_, &after) != 0 || uint64_t(after.st_size) != plain_size_)
-      throw Error(ExitCode::kBadInput, "file '" + plain_.string() + "' changed size while it was being encrypted for upload; nothing was stored");
   }
+  ~SealedUpload() override { ::close(fd_); }
 
-  // Chunk `index` of the plaintext read into `plain` and pushed from `state` into `sealed` (the final chunk
-  // with the FINAL tag); returns the sealed length. Both passes make each chunk through here, so the second
-  // gives the first's bytes for the same plaintext.
-  size_t seal_chunk(State& state, uint64_t index, unsigned char* plain, unsigned char* sealed) const {
-    const size_t n = size_t(std::min<uint64_t>(kEncryptedChunkBytes, plain_size_ - index * kEncryptedChunkBytes));
-    pread_exactly(fd_, plain, n, index * kEncryptedChunkBytes, plain_);
-    unsigned long long len = 0;
-    crypto_secretstream_xchacha20poly1305_push(&state, sealed, &len, plain, n, nullptr, 0,
-                                               index + 1 == chunks_ ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-    return size_t(len);
-  }
-  void release() {
-    if (starts_) sodium_free(starts_);  // wipes the saved states
-    starts_ = nullptr;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  uint64_t size() const override { return size_; }
+  std::string name() const override { return plain_.string(); }
+  std::unique_ptr<UploadReader> open() const override;
 
+ private:
+  friend class SealedReader;
   fs::path plain_;
   std::string header_;  // everything before the first chunk, secretstream header included
+  std::string plain_sha256_;
   int fd_ = -1;
   uint64_t plain_size_ = 0, chunks_ = 0, size_ = 0;
-  ChunkStart* starts_ = nullptr;
-  std::string sha256_;
-  uint64_t keep_in_memory_;
-  std::string kept_;  // the whole sealed object, when it is at most keep_in_memory_ bytes; else empty
+  GuardedState start_;  // the stream's state before its first chunk: every reader starts from a copy
 };
 
-SealedReader::SealedReader(const SealedUpload& source, uint64_t offset)
-    : s_(source), pos_(offset), plain_(kEncryptedChunkBytes), sealed_(kSealedChunk) {}
-
-void SealedReader::make_chunk(uint64_t index) {
-  std::memcpy(&state_, &s_.starts_[index].state, sizeof state_);
-  const size_t len = s_.seal_chunk(state_, index, plain_.data(), sealed_.data());
-  if (sodium_memcmp(sealed_.data() + len - kMacBytes, s_.starts_[index].mac, kMacBytes) != 0)
-    throw Error(ExitCode::kBadInput, "file '" + s_.plain_.string() + "' changed while it was being encrypted and uploaded (its " +
-                                         "bytes at offset " + std::to_string(index * kEncryptedChunkBytes) +
-                                         " differ from those its sha256 was computed from); nothing was stored. Make a new backup");
-  current_ = index;
-  current_len_ = len;
-}
-
-void SealedReader::read(char* out, size_t n) {
-  const uint64_t header = s_.header_.size();
-  if (pos_ + n > s_.size_) throw Error(ExitCode::kInternal, "read past the end of the encrypted upload of '" + s_.plain_.string() + "'");
-  if (!s_.kept_.empty()) {
-    std::memcpy(out, s_.kept_.data() + pos_, n);
-    pos_ += n;
-    return;
+class SealedReader final : public UploadReader {
+ public:
+  explicit SealedReader(const SealedUpload& s)
+      : s_(s), plain_(kChunksPerBatch * kEncryptedChunkBytes), sealed_(kChunksPerBatch * kSealedChunk) {
+    std::memcpy(state_.get(), s.start_.get(), sizeof(State));
   }
-  while (n > 0) {
-    size_t take;
-    if (pos_ < header) {
-      take = size_t(std::min<uint64_t>(n, header - pos_));
-      std::memcpy(out, s_.header_.data() + pos_, take);
-    } else {
-      const uint64_t index = (pos_ - header) / kSealedChunk, at = (pos_ - header) % kSealedChunk;
-      if (index != current_) make_chunk(index);
-      take = size_t(std::min<uint64_t>(n, current_len_ - at));
-      std::memcpy(out, sealed_.data() + at, take);
+
+  void read(char* out, size_t n) override {
+    if (pos_ + n > s_.size_) throw Error(ExitCode::kInternal, "read past the end of the encrypted upload of '" + s_.plain_.string() + "'");
+    while (n > 0) {
+      size_t take;
+      if (pos_ < s_.header_.size()) {
+        take = std::min(n, size_t(s_.header_.size() - pos_));
+        std::memcpy(out, s_.header_.data() + pos_, take);
+      } else {
+        if (at_ == filled_) seal_batch();
+        take = std::min(n, filled_ - at_);
+        std::memcpy(out, sealed_.data() + at_, take);
+        at_ += take;
+      }
+      out += take;
+      pos_ += take;
+      n -= take;
     }
-    out += take;
-    pos_ += take;
-    n -= take;
   }
-}
+
+ private:
+  // The next chunks (up to kChunksPerBatch) read with one pread and encrypted into sealed_; the batch that
+  // holds the final chunk is given out only once the whole plaintext passed its checks.
+  void seal_batch() {
+    const uint64_t first = next_chunk_;
+    const uint64_t count = std::min<uint64_t>(kChunksPerBatch, s_.chunks_ - first);
+    const uint64_t offset = first * kEncryptedChunkBytes;
+    const size_t plain_n = size_t(std::min<uint64_t>(count * kEncryptedChunkBytes, s_.plain_size_ - offset));
+    pread_exactly(s_.fd_, plain_.data(), plain_n, offset, s_.plain_);
+    if (!s_.plain_sha256_.empty()) plain_hash_.update(plain_.data(), plain_n);
+    filled_ = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+      const size_t from = size_t(i * kEncryptedChunkBytes);
+      const size_t len = std::min(kEncryptedChunkBytes, plain_n - std::min(plain_n, from));
+      const bool final = first + i + 1 == s_.chunks_;
+      unsigned long long sealed_len = 0;
+      crypto_secretstream_xchacha20poly1305_push(state_.get(), sealed_.data() + filled_, &sealed_len, plain_.data() + from, len,
+                                                 nullptr, 0, final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+      filled_ += size_t(sealed_len);
+    }
+    at_ = 0;
+    next_chunk_ = first + count;
+    if (next_chunk_ == s_.chunks_) check_whole_plaintext();
+  }
+
+  void check_whole_plaintext() {
+    if (!s_.plain_sha256_.empty()) {
+      const std::string read = plain_hash_.hex_digest();
+      if (read != s_.plain_sha256_) throw_changed_since_recorded(s_.plain_, s_.plain_sha256_, read, "the encrypted upload");
+    }
+    struct stat now {};
+    if (::fstat(s_.fd_, &now) != 0 || uint64_t(now.st_size) != s_.plain_size_)
+      throw Error(ExitCode::kBadInput, "file '" + s_.plain_.string() + "' changed size while it was being encrypted and uploaded; nothing was stored");
+  }
+
+  const SealedUpload& s_;
+  GuardedState state_;
+  std::vector<unsigned char> plain_, sealed_;
+  Sha256 plain_hash_;
+  uint64_t pos_ = 0;         // object bytes given out
+  uint64_t next_chunk_ = 0;  // the first chunk not yet in sealed_
+  size_t filled_ = 0, at_ = 0;  // sealed_[0, filled_) holds the current batch; at_ is the next byte to give out
+};
+
+std::unique_ptr<UploadReader> SealedUpload::open() const { return std::make_unique<SealedReader>(*this); }
 
 }  // namespace
 
-std::unique_ptr<UploadSource> KeyRing::seal_for_upload(const fs::path& plain, const std::string& plain_sha256,
-                                                       uint64_t keep_in_memory) const {
+std::unique_ptr<UploadSource> KeyRing::seal_for_upload(const fs::path& plain, const std::string& plain_sha256) const {
   SecretKey data_key;
   std::string header = begin_object(data_key);
-  return std::make_unique<SealedUpload>(std::move(header), data_key, plain, plain_sha256, keep_in_memory);
+  return std::make_unique<SealedUpload>(std::move(header), data_key, plain, plain_sha256);
 }
 
 }  // namespace facecrowd

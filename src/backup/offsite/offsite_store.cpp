@@ -69,12 +69,13 @@ RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain,
                                   const std::string& plain_sha256) {
   if (!keys) {
     auto info = target_.put(key, plain, plain_sha256);
-    return {key, info.size, info.sha256, ""};
+    return {key, info.size, info.sha256, "", ""};
   }
-  // Encrypted as it is sent: no encrypted copy is written first (crypto/sealed_upload.cpp).
+  // Encrypted as it is sent, in one pass (crypto/sealed_upload.cpp): the sha256 of the stored bytes is
+  // known only after, and the index is where it is kept (with the ETag that identifies the stored bytes).
   auto sealed = keys->seal_for_upload(plain, plain_sha256);
   ObjectInfo info = target_.put(key, *sealed);
-  return {key, info.size, info.sha256, keys->encrypting_key_id()};
+  return {key, info.size, info.sha256, keys->encrypting_key_id(), info.etag};
 }
 
 void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys) {
@@ -84,20 +85,22 @@ void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, co
     throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
                                       "; give its key file (--key-file, $FACECROWD_BACKUP_KEY_FILE) or "
                                       "$FACECROWD_BACKUP_PASSPHRASE");
-  target_.get(object.key, fetched);
+  // The target checks the bytes against the index's sha256 as they arrive (and against the object's own
+  // sha256 when it carries one), so the download is not read again to check it.
+  ObjectInfo got;
+  try {
+    got = target_.get(object.key, fetched, object.sha256);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::kBadInput) throw;
+    throw Error(ExitCode::kBadInput, "object '" + name + "' does not match the sha256 the index recorded (damaged or "
+                                     "replaced); nothing was changed (" + e.what() + ")");
+  }
   std::error_code ec;
   auto drop = [&] { fs::remove(fetched, ec); };
-  uint64_t size = fs::file_size(fetched, ec);
-  if (size != object.size) {
+  if (got.size != object.size) {
     drop();
-    throw Error(ExitCode::kBadInput, "object '" + name + "' has " + std::to_string(size) + " bytes but the index recorded " +
+    throw Error(ExitCode::kBadInput, "object '" + name + "' has " + std::to_string(got.size) + " bytes but the index recorded " +
                                          std::to_string(object.size) + " (truncated or replaced); nothing was changed");
-  }
-  auto sha = sha256_of_file(fetched);
-  if (!sha || *sha != object.sha256) {
-    drop();
-    throw Error(ExitCode::kBadInput, "object '" + name + "' does not match the sha256 the index recorded (damaged or "
-                                     "replaced); nothing was changed");
   }
   if (object.key_id.empty()) return;
   try {

@@ -28,10 +28,18 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     auto info = target.stat(o->key);
     if (!info) problems.push_back(o->key + ": missing");
     else if (info->size != o->size) problems.push_back(o->key + ": " + std::to_string(info->size) + " bytes, the index recorded " + std::to_string(o->size));
-    else if (info->sha256 != o->sha256) problems.push_back(o->key + ": sha256 " + (info->sha256.empty() ? "not recorded" : info->sha256) + ", the index recorded " + o->sha256);
+    else if (!info->sha256.empty() || o->etag.empty()) {
+      if (info->sha256 != o->sha256)
+        problems.push_back(o->key + ": sha256 " + (info->sha256.empty() ? "not recorded" : info->sha256) + ", the index recorded " + o->sha256);
+    } else if (info->etag != o->etag) {
+      // Encrypted in one pass: the object carries no sha256; its ETag says whether it is the one uploaded.
+      problems.push_back(o->key + ": ETag " + (info->etag.empty() ? "none" : info->etag) + ", the index recorded " + o->etag +
+                         " (replaced since it was uploaded)");
+    }
     bytes += o->size;
   }
-  std::string detail = std::to_string(objects.size()) + " objects, " + std::to_string(bytes) + " bytes: size and sha256 as recorded";
+  std::string detail = std::to_string(objects.size()) + " objects, " + std::to_string(bytes) +
+                       " bytes: size and sha256 (or, for objects encrypted in one pass, ETag) as recorded";
   if (!problems.empty()) {
     detail = std::to_string(problems.size()) + " of " + std::to_string(objects.size()) + " objects differ: ";
     for (size_t i = 0; i < problems.size() && i < 10; ++i) detail += (i ? "; " : "") + problems[i];

@@ -10,8 +10,9 @@
 //                                              ledger's bytes [offset, offset + length), whole lines only
 //
 // Each object is stored encrypted when the target is (crypto/object_crypto.h), under the same name. The
-// index records for every object its stored size and sha256 (what verify checks without a key), the key
-// id when encrypted, and what facecrowd needs without downloading anything: archive positions, slice
+// index records for every object its stored size and sha256 (what verify checks without a key; the only
+// record of the sha256 of an object encrypted in one pass, which goes up without x-amz-meta-sha256, so
+// downloads check against it), the ETag of such an object, the key id when encrypted, and what facecrowd needs without downloading anything: archive positions, slice
 // ranges, the ledger's length and sha256. It is rewritten after new objects are uploaded and before old
 // ones are deleted, so every object it names exists.
 #pragma once
@@ -34,6 +35,9 @@ struct RemoteObject {
   uint64_t size = 0;      // stored bytes
   std::string sha256;     // of the stored bytes
   std::string key_id;     // encryption key id; empty: plaintext
+  // The target's ETag of the object (S3), for an object that carries no sha256 of its own (encrypted in one
+  // pass: crypto/object_crypto.h): verify compares it without downloading. Empty elsewhere.
+  std::string etag;
 };
 
 struct RemoteArchive {

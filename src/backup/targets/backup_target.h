@@ -6,15 +6,22 @@
 // Contracts, for every implementation:
 // - put() stores the whole file (or the bytes an UploadSource produces) under `key` or nothing: readers never see a partial object (S3 makes an
 //   object visible only when its upload completes; the directory target writes a temporary name and
-//   renames). The object's sha256 is recorded with it (S3 user metadata x-amz-meta-sha256) so stat()
-//   reports it without reading the data. A caller that already knows the file's sha256 (computed when
-//   the file was written: an encrypted object, an archive, an oplog slice) passes it, and the file is
-//   then read once, not twice: the bytes are hashed as they are stored and must equal it, else nothing
-//   is stored (an object already sent is removed) and put() throws Error(kBadInput) naming the file
-//   ("changed or damaged since its sha256 was recorded").
+//   renames). It returns the stored size and sha256, computed from the bytes as they were stored.
+//   A file's sha256 is recorded with it (S3 user metadata x-amz-meta-sha256; the directory target's
+//   .sha256) so stat() reports it without reading the data. A caller that already knows the file's sha256
+//   (computed when the file was written: an archive, an oplog slice) passes it, and the file is then read
+//   once, not twice: the bytes are hashed as they are stored and must equal it, else nothing is stored (an
+//   object already sent is removed) and put() throws Error(kBadInput) naming the file ("changed or damaged
+//   since its sha256 was recorded").
+//   A source's bytes are made as they are sent (an object encrypted on the fly), so their sha256 is known
+//   only at the end: the directory target records it beside the object all the same; on S3 the object
+//   carries no x-amz-meta-sha256 and the caller keeps the returned sha256 (the off-site index does) with
+//   the returned ETag, which stat() reports and which identifies the stored bytes.
 // - get() writes the object to `file` via a temporary name in the same directory and renames it at the
 //   end: a failed download (network, disk full) leaves no file at `file`. The bytes are checked against
-//   the recorded sha256 when there is one: Error(kBadInput) naming the object on a mismatch.
+//   the sha256 recorded with the object when there is one, and against `expected_sha256` when the caller
+//   gives it (the index's, for an object that carries none): Error(kBadInput) naming the object on a
+//   mismatch. Returns the size and sha256 of what was downloaded.
 // - list(prefix): every object whose key starts with `prefix`, sorted by key (sha256 only where it is
 //   cheap: the directory target; S3 needs stat() per object).
 // - remove() of a missing key is not an error.
@@ -35,14 +42,14 @@ namespace facecrowd {
 namespace fs = std::filesystem;
 
 // Bytes an upload produces as it sends them instead of reading them from a file (an object encrypted on the
-// fly: crypto/object_crypto.h), with the size and sha256 known before the first byte goes (S3 takes the
-// metadata, and the signature of the payload, at the start of an upload).
+// fly: crypto/object_crypto.h). The size is known before the first byte goes (it is the request's
+// Content-Length); the sha256 is not: the target hashes the bytes as it stores them.
 class UploadReader {
  public:
   virtual ~UploadReader() = default;
   // Fills `buffer` with the next `n` bytes (never fewer: the caller asks only for bytes inside the source).
-  // Throws Error when the bytes cannot be produced as promised (the input changed since size and sha256
-  // were computed: kBadInput; a read failed: kIo); the upload then stores nothing.
+  // Throws Error when the bytes cannot be produced as promised (the input changed or is damaged: kBadInput;
+  // a read failed: kIo), at the latest before the last byte is given out; the upload then stores nothing.
   virtual void read(char* buffer, size_t n) = 0;
 };
 
@@ -50,16 +57,18 @@ class UploadSource {
  public:
   virtual ~UploadSource() = default;
   virtual uint64_t size() const = 0;
-  virtual const std::string& sha256() const = 0;  // hex, of all `size()` bytes
-  virtual std::string name() const = 0;           // for messages: the file the bytes come from
-  // A reader of the bytes from `offset` on. Readers are independent (parallel parts, retries from the start).
-  virtual std::unique_ptr<UploadReader> open(uint64_t offset) const = 0;
+  virtual std::string name() const = 0;  // for messages: the file the bytes come from
+  // A reader of the bytes from the first on; each call starts again (a retry after a dropped connection).
+  // Every reader produces the same bytes for the same input: a reader either gives out the object whose
+  // input passed its checks, or throws before its last byte.
+  virtual std::unique_ptr<UploadReader> open() const = 0;
 };
 
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
-  std::string sha256;  // hex; empty when the object carries none (uploaded by another tool)
+  std::string sha256;  // hex; empty when the object carries none (an encrypted upload on S3; another tool's)
+  std::string etag;    // S3's ETag, without quotes (an MD5 of the bytes for a single PUT); empty elsewhere
 };
 
 class BackupTarget {
@@ -72,10 +81,11 @@ class BackupTarget {
   // caller knows it, else empty.
   virtual ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) = 0;
   ObjectInfo put(const std::string& key, const fs::path& file) { return put(key, file, ""); }
-  // The same contract for bytes a source produces: stored whole under `key` with the source's sha256, or
+  // The same contract for bytes a source produces, made and sent in one pass: stored whole under `key`, or
   // nothing stored when the source fails.
   virtual ObjectInfo put(const std::string& key, const UploadSource& source) = 0;
-  virtual void get(const std::string& key, const fs::path& file) = 0;
+  virtual ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) = 0;
+  ObjectInfo get(const std::string& key, const fs::path& file) { return get(key, file, ""); }
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;
   // nullopt when there is no such object.

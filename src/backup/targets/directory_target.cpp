@@ -89,11 +89,12 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const UploadSource& sour
   partial += ".partial-" + std::to_string(::getpid());
   fs::path sidecar = to;
   sidecar += kShaSuffix;
+  std::string written;
   try {
     Sha256 sha;
     {
       OutputFile out(partial);
-      auto reader = source.open(0);
+      auto reader = source.open();
       std::vector<char> buf(1 << 20);
       for (uint64_t done = 0; done < source.size();) {
         size_t n = size_t(std::min<uint64_t>(buf.size(), source.size() - done));
@@ -104,9 +105,8 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const UploadSource& sour
       }
       out.sync_and_close();
     }
-    std::string written = sha.hex_digest();
-    if (written != source.sha256())
-      throw_changed_since_recorded(source.name(), source.sha256(), written, "'" + url() + "'");
+    // The sha256 of the bytes just written, known only now (the source makes them as they are written).
+    written = sha.hex_digest();
     write_file_durably(sidecar, written);
     rename_durably(partial, to);
   } catch (...) {
@@ -114,21 +114,24 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const UploadSource& sour
     if (!fs::exists(to, ec)) fs::remove(sidecar, ec);
     throw;
   }
-  return {key, source.size(), source.sha256()};
+  return {key, source.size(), written};
 }
 
-void DirectoryTarget::get(const std::string& key, const fs::path& file) {
+ObjectInfo DirectoryTarget::get(const std::string& key, const fs::path& file, const std::string& expected_sha256) {
   fs::path from = path_of(key);
   std::error_code ec;
   if (!fs::is_regular_file(from, ec))
     throw Error(ExitCode::kNotFound, "object '" + key + "' not found in backup target '" + url() + "'");
   std::string sha = copy_file_durably(from, file, "download of '" + key + "' from '" + url() + "'");
-  auto expected = stat(key);
-  if (expected && !expected->sha256.empty() && expected->sha256 != sha) {
-    fs::remove(file, ec);
-    throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
-                                         sha + " but " + expected->sha256 + " was recorded when it was uploaded");
+  auto recorded = stat(key);
+  for (const std::string& expected : {recorded ? recorded->sha256 : std::string(), expected_sha256}) {
+    if (!expected.empty() && expected != sha) {
+      fs::remove(file, ec);
+      throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
+                                           sha + " but " + expected + " was recorded when it was uploaded");
+    }
   }
+  return {key, fs::file_size(file, ec), sha};
 }
 
 std::vector<ObjectInfo> DirectoryTarget::list(const std::string& prefix) {

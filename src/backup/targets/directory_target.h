@@ -12,10 +12,11 @@ class DirectoryTarget : public BackupTarget {
  public:
   explicit DirectoryTarget(fs::path dir) : dir_(std::move(dir)) {}
   std::string url() const override { return dir_.string(); }
+  using BackupTarget::get;
   using BackupTarget::put;
   ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
   ObjectInfo put(const std::string& key, const UploadSource& source) override;
-  void get(const std::string& key, const fs::path& file) override;
+  ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;

@@ -1,6 +1,7 @@
 #include "backup/targets/s3_request.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,14 +29,46 @@ void global_init() {
 // libcurl's upload buffer (CURLOPT_UPLOAD_BUFFERSIZE; its default is 64 KiB, its maximum 2 MiB).
 constexpr long kUploadBufferBytes = 1 << 20;
 
+// OpenSSL's MD5, for S3Request::md5_sent.
+class Md5 {
+ public:
+  Md5() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_md5(), nullptr) != 1) {
+      EVP_MD_CTX_free(ctx_);
+      throw Error(ExitCode::kInternal, "OpenSSL cannot compute MD5 (needed to check an upload against its ETag)");
+    }
+  }
+  ~Md5() { EVP_MD_CTX_free(ctx_); }
+  Md5(const Md5&) = delete;
+  Md5& operator=(const Md5&) = delete;
+  void update(const void* data, size_t n) { EVP_DigestUpdate(ctx_, data, n); }
+  std::string hex_digest() {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, out, &len);
+    static const char* digits = "0123456789abcdef";
+    std::string hex;
+    for (unsigned i = 0; i < len; ++i) hex += {digits[out[i] >> 4], digits[out[i] & 15]};
+    return hex;
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
 struct Transfer {
   const S3Request* request;
   S3Response* response;
   std::optional<Sha256> sent_hash;  // S3Request::hash_sent
+  std::optional<Md5> sent_md5;      // S3Request::md5_sent
   uint64_t sent = 0;
   std::unique_ptr<UploadReader> reader;  // S3Request::source, opened at the first read of each attempt
   std::exception_ptr sink_error, source_error;
   int read_errno = 0;
+  void hash(const char* data, size_t n) {
+    if (sent_hash) sent_hash->update(data, n);
+    if (sent_md5) sent_md5->update(data, n);
+  }
 };
 
 size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
@@ -45,7 +78,7 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
   if (!r.body.empty()) {
     size_t n = std::min<size_t>(want, r.body.size() - t->sent);
     std::memcpy(buffer, r.body.data() + t->sent, n);
-    if (t->sent_hash) t->sent_hash->update(buffer, n);
+    t->hash(buffer, n);
     t->sent += n;
     return n;
   }
@@ -54,13 +87,13 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
   if (r.source) {
     size_t n = size_t(std::min<uint64_t>(want, left));
     try {
-      if (!t->reader) t->reader = r.source->open(r.offset + t->sent);
+      if (!t->reader) t->reader = r.source->open();
       t->reader->read(buffer, n);
     } catch (...) {
       t->source_error = std::current_exception();  // never send short or other bytes: abort the request
       return CURL_READFUNC_ABORT;
     }
-    if (t->sent_hash) t->sent_hash->update(buffer, n);
+    t->hash(buffer, n);
     t->sent += n;
     return n;
   }
@@ -71,7 +104,7 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
       t->read_errno = n < 0 ? errno : EIO;  // the file shrank or failed: abort, never send short
       return CURL_READFUNC_ABORT;
     }
-    if (t->sent_hash) t->sent_hash->update(buffer, size_t(n));
+    t->hash(buffer, size_t(n));
     t->sent += uint64_t(n);
     return size_t(n);
   }
@@ -185,6 +218,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   S3Response response;
   Transfer t{&r, &response};
   if (r.hash_sent) t.sent_hash.emplace();
+  if (r.md5_sent) t.sent_md5.emplace();
   const std::string url = url_for(r.key, r.query);
   const std::string sigv4 = "aws:amz:" + settings_.region + ":s3";
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -252,6 +286,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   if (t.sent_hash) response.sent_sha256 = t.sent_hash->hex_digest();
+  if (t.sent_md5) response.sent_md5 = t.sent_md5->hex_digest();
   retryable = retryable_status(response.status);
   if (retryable) transport_error = "HTTP " + std::to_string(response.status) + " " + s3_error_text(response.body);
   return response;

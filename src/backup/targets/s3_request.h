@@ -1,6 +1,7 @@
 // One signed S3 request with retries: the HTTP layer under s3_target.h. Requests go through libcurl,
 // signed by curl's own SigV4 (CURLOPT_AWS_SIGV4, "aws:amz:<region>:s3"), with the payload's sha256 in the
-// x-amz-content-sha256 header (S3 requires it, and it lets the server reject a body damaged in transit) and
+// x-amz-content-sha256 header (S3 requires it, and it lets the server reject a body damaged in transit; an
+// upload made in one pass, whose hash is known only at the end, sends UNSIGNED-PAYLOAD instead) and
 // $AWS_SESSION_TOKEN as x-amz-security-token.
 //
 // Canonical form: curl signs the path and query string as given, so callers pass keys as they are (this
@@ -11,7 +12,8 @@
 // for stall_timeout_s) and answers 500, 502, 503, 504 and 429 are retried up to max_attempts times, waiting
 // backoff_ms, doubling, with jitter. Uploads are read in 1 MiB pieces (libcurl's default is 64 KiB: 16
 // times the read and send calls for the same bytes). A request body is re-read from its file range (or its
-// source, from the range's start) on each attempt; a response sink is reset before each attempt. An exception
+// source, from its first byte: a source request is always a whole object) on each attempt, and hashed
+// afresh, so the hashes describe the bytes of the attempt that was answered; a response sink is reset before each attempt. An exception
 // from the sink (e.g. disk full) or the source (its input changed) stops at once.
 // Other answers (2xx, 3xx, 4xx) are returned to the caller, who turns them into errors.
 #pragma once
@@ -34,15 +36,19 @@ struct S3Request {
   std::string query;                   // canonical, without '?'
   std::vector<std::string> headers;    // "name: value"
   std::string payload_sha256;          // hex; empty: the sha256 of an empty body
-  // Body: `body` when non-empty, else `length` bytes from `offset` of `source` (when set: bytes produced as
-  // they are sent, backup_target.h) or of file descriptor `fd` (fd >= 0).
+  // Body: `body` when non-empty, else all `length` bytes of `source` (when set: bytes produced as they are
+  // sent, backup_target.h), or `length` bytes from `offset` of file descriptor `fd` (fd >= 0).
   std::string body;
   const UploadSource* source = nullptr;
   int fd = -1;
   uint64_t offset = 0, length = 0;
   // When set, the request body is hashed as it is sent, into S3Response::sent_sha256 (an upload whose sha256
-  // was given by the caller is checked against the bytes that actually went out, without a second read).
+  // was given by the caller is checked against the bytes that actually went out, without a second read; a
+  // source's sha256 is known only so).
   bool hash_sent = false;
+  // When set, the body's MD5 too, into S3Response::sent_md5: compared with the ETag of an upload whose
+  // payload is not signed (UNSIGNED-PAYLOAD), S3's only check of such a body.
+  bool md5_sent = false;
   // Response body sink (downloads); when unset the body is collected into S3Response::body.
   std::function<void(const char*, size_t)> sink;
   std::function<void()> reset_sink;    // before every attempt
@@ -54,6 +60,7 @@ struct S3Response {
   std::string body;
   int attempts = 0;
   std::string sent_sha256;  // hex, of the body the final attempt sent (S3Request::hash_sent)
+  std::string sent_md5;     // hex, likewise (S3Request::md5_sent)
 };
 
 // RFC 3986 percent-encoding of everything but A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash).

@@ -82,6 +82,21 @@ std::string hash_range(int fd, uint64_t offset, uint64_t length, const fs::path&
   return sha.hex_digest();
 }
 
+// An answer's ETag without its quotes.
+std::string etag_of(const S3Response& r) {
+  auto it = r.headers.find("etag");
+  if (it == r.headers.end()) return "";
+  std::string e = it->second;
+  std::erase(e, '"');
+  return e;
+}
+
+// The ETag of a single PUT stored without SSE-KMS or SSE-C is the MD5 of the bytes (32 hex digits); other
+// ETags (multipart "…-N", encrypted with KMS) are opaque.
+bool is_md5_etag(const std::string& etag) {
+  return etag.size() == 32 && std::all_of(etag.begin(), etag.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
 class FileDescriptor {
  public:
   explicit FileDescriptor(const fs::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
@@ -155,10 +170,7 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std
   // other parts.
   const bool check = !known_sha256.empty();
   const std::string sha = check ? known_sha256 : hash_range(fd.get(), 0, size, file);
-  if (multipart) {
-    put_multipart(key, fd.get(), nullptr, size, sha, check, file);
-    return {key, size, sha};
-  }
+  if (multipart) return put_multipart(key, fd.get(), nullptr, size, sha, check, file);
 
   S3Request r = whole_object_put(key, size, sha);
   r.fd = fd.get();
@@ -177,44 +189,59 @@ ObjectInfo S3Target::put(const std::string& key, const fs::path& file, const std
     throw_changed_since_recorded(file, sha, response.sent_sha256, "'" + url() + "/" + key + "'");
   }
   if (!ok_status(response.status)) fail(what, response);
-  return {key, size, sha};
+  return {key, size, sha, etag_of(response)};
 }
 
 ObjectInfo S3Target::put(const std::string& key, const UploadSource& source) {
   const std::string what = "upload of '" + source.name() + "' to '" + url() + "/" + key + "'";
   const uint64_t size = source.size();
-  const std::string& sha = source.sha256();
-  if (size > settings_.multipart_threshold && settings_.part_size > 0) {
-    put_multipart(key, -1, &source, size, sha, false, source.name());
-    return {key, size, sha};
-  }
-  // The source checks its own bytes as it produces them (an object encrypted on the fly compares each
-  // chunk with the one its sha256 was computed from), so they are not hashed a second time here; S3
-  // itself compares them with the signed x-amz-content-sha256.
-  S3Request r = whole_object_put(key, size, sha);
+  // Object Lock needs a checksum header with the request that stores the object, which a one-pass upload
+  // cannot give before its first byte; a multipart upload's parts carry theirs, so a locked target gets one.
+  if ((size > settings_.multipart_threshold && settings_.part_size > 0) || settings_.object_lock_days > 0)
+    return put_multipart(key, -1, &source, size, "", false, source.name());
+  // One pass: the payload is not signed (UNSIGNED-PAYLOAD) and carries no x-amz-meta-sha256, since neither
+  // can be known before the bytes are made. The bytes are hashed as they go, sha256 for the caller's index
+  // and MD5 for the ETag: S3's ETag of a single PUT (without SSE-KMS or SSE-C) is the MD5 of the bytes it
+  // stored, so comparing the two is the in-transit check that the signed payload hash used to be.
+  S3Request r;
+  r.method = "PUT";
+  r.key = full_key(key);
+  r.length = size;
+  r.payload_sha256 = "UNSIGNED-PAYLOAD";
+  if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
   r.source = &source;
+  r.hash_sent = r.md5_sent = true;
   Lease c(*this);
   S3Response response;
   try {
     response = c->perform(r, what);
   } catch (const Error& e) {
     // S3 stores nothing from a request whose body stopped short. s3rver writes the body into the object's
-    // file as it arrives and keeps what it got, without metadata: such a leftover (no sha256, or ours) is
-    // removed; an object with another sha256 is a complete one from an earlier upload, and stays.
+    // file as it arrives and keeps what it got, without metadata: such a leftover (shorter than announced,
+    // no sha256) is removed. A source stops before its last bytes when it refuses its input.
     if (e.code() == ExitCode::kBadInput) {
       try {
-        if (auto left = stat(key); left && (left->sha256.empty() || left->sha256 == sha)) remove(key);
+        if (auto left = stat(key); left && left->sha256.empty() && left->size < size) remove(key);
       } catch (const Error&) {  // the refusal matters more; the index never names this object
       }
     }
     throw;
   }
   if (!ok_status(response.status)) fail(what, response);
-  return {key, size, sha};
+  const std::string etag = etag_of(response);
+  if (is_md5_etag(etag) && etag != response.sent_md5) {
+    try {
+      remove(key);
+    } catch (const Error&) {  // the refusal matters more; the index never names this object
+    }
+    throw Error(ExitCode::kIo, what + ": the server stored other bytes than were sent (ETag " + etag + ", MD5 of the bytes sent " +
+                                   response.sent_md5 + "); the object was deleted. Run the push again");
+  }
+  return {key, size, response.sent_sha256, etag};
 }
 
-void S3Target::put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size,
-                             const std::string& sha256, bool check_sha256, const fs::path& file) {
+ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size,
+                                   const std::string& sha256, bool check_sha256, const fs::path& file) {
   const std::string what = "multipart upload to '" + url() + "/" + key + "'";
   const std::string object = full_key(key);
   Lease control(*this);
@@ -222,7 +249,7 @@ void S3Target::put_multipart(const std::string& key, int fd, const UploadSource*
   init.method = "POST";
   init.key = object;
   init.query = "uploads=";
-  init.headers = {"x-amz-meta-sha256: " + sha256};
+  if (!sha256.empty()) init.headers = {"x-amz-meta-sha256: " + sha256};
   if (!settings_.storage_class.empty()) init.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
   const bool locked = settings_.object_lock_days > 0;
   for (auto& h : object_lock_headers(settings_)) init.headers.push_back(std::move(h));
@@ -240,20 +267,38 @@ void S3Target::put_multipart(const std::string& key, int fd, const UploadSource*
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr first_error;
+  // A source is read once, in order, by one reader: a worker takes the next part number and makes that
+  // part's bytes under `produce_mutex`, hashing them into the whole object's sha256, then hashes, signs and
+  // sends its part while the next worker makes the next part. A part that is retried is sent again from the
+  // worker's memory, so no byte is made twice.
+  std::mutex produce_mutex;
+  std::unique_ptr<UploadReader> reader;
+  Sha256 produced;
   auto worker = [&] {
     try {
       Lease c(*this);
-      for (size_t i; !failed && (i = next++) < parts;) {
+      for (;;) {
         S3Request r;
+        size_t i;
+        if (source) {
+          std::lock_guard lock(produce_mutex);
+          if (failed || (i = next++) >= parts) break;
+          r.offset = uint64_t(i) * part_size;
+          r.length = std::min<uint64_t>(part_size, size - r.offset);
+          if (!reader) reader = source->open();
+          r.body.resize(size_t(r.length));
+          reader->read(r.body.data(), r.body.size());
+          produced.update(r.body);
+        } else if (failed || (i = next++) >= parts) {
+          break;
+        }
         r.method = "PUT";
         r.key = object;
         r.query = "partNumber=" + std::to_string(i + 1) + "&" + id_query;
         r.offset = uint64_t(i) * part_size;
         r.length = std::min<uint64_t>(part_size, size - r.offset);
         if (source) {
-          // Produced once into memory (it must be hashed before it is sent: the part is signed with it).
-          r.body.resize(size_t(r.length));
-          source->open(r.offset)->read(r.body.data(), r.body.size());
+          // In memory (it must be hashed before it is sent: the part is signed with it).
           r.payload_sha256 = part_sha[i] = sha256_hex(r.body);
           r.offset = 0;
         } else {
@@ -340,24 +385,30 @@ void S3Target::put_multipart(const std::string& key, int fd, const UploadSource*
     abort_upload();
     fail(what + " (complete)", done);
   }
+  std::string etag = xml_tag(done.body, "ETag");
+  std::erase(etag, '"');
+  return {key, size, source ? produced.hex_digest() : sha256, etag};
 }
 
-void S3Target::get(const std::string& key, const fs::path& file) {
+ObjectInfo S3Target::get(const std::string& key, const fs::path& file, const std::string& expected_sha256) {
   const std::string what = "download of '" + url() + "/" + key + "'";
   fs::path partial = file;
   partial += ".partial-" + std::to_string(::getpid());
   std::optional<OutputFile> out;
   std::optional<Sha256> sha;
+  uint64_t size = 0;
   S3Request r;
   r.key = full_key(key);
   r.reset_sink = [&] {
     out.reset();
     out.emplace(partial);
     sha.emplace();
+    size = 0;
   };
   r.sink = [&](const char* data, size_t n) {
     out->write(data, n);
     sha->update(data, n);
+    size += n;
   };
   try {
     Lease c(*this);
@@ -365,11 +416,15 @@ void S3Target::get(const std::string& key, const fs::path& file) {
     if (!ok_status(response.status)) fail(what, response);
     out->sync_and_close();
     std::string got = sha->hex_digest();
-    auto expected = response.headers.find("x-amz-meta-sha256");
-    if (expected != response.headers.end() && !expected->second.empty() && expected->second != got)
-      throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
-                                           got + " but " + expected->second + " was recorded when it was uploaded");
+    // The object's own x-amz-meta-sha256 (a file uploaded whole), and the caller's (the index's: an object
+    // encrypted in one pass carries none).
+    auto own = response.headers.find("x-amz-meta-sha256");
+    for (const std::string& expected : {own == response.headers.end() ? std::string() : own->second, expected_sha256})
+      if (!expected.empty() && expected != got)
+        throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
+                                             got + " but " + expected + " was recorded when it was uploaded");
     rename_durably(partial, file);
+    return {key, size, got, etag_of(response)};
   } catch (...) {
     out.reset();
     std::error_code ec;
@@ -427,6 +482,7 @@ std::optional<ObjectInfo> S3Target::stat(const std::string& key) {
   ObjectInfo info{key, 0, ""};
   if (auto it = response.headers.find("content-length"); it != response.headers.end()) info.size = std::stoull("0" + it->second);
   if (auto it = response.headers.find("x-amz-meta-sha256"); it != response.headers.end()) info.sha256 = it->second;
+  info.etag = etag_of(response);
   return info;
 }
 

@@ -8,11 +8,18 @@
 // caller gives it (put's known_sha256); then a single PUT hashes the bytes as it sends them, and a
 // multipart upload hashes the whole file on a thread of its own while the parts go up, and on a mismatch
 // the object is deleted (the multipart upload aborted) before put() refuses. If any part fails for good, the upload is aborted (DELETE ?uploadId), so
-// no orphan parts stay behind to be billed, and the error names the part. Every upload carries the file's
+// no orphan parts stay behind to be billed, and the error names the part. Every upload of a file carries its
 // sha256 as x-amz-meta-sha256 and, when set, the storage class (x-amz-storage-class).
-// A source (put(key, source): an object encrypted on the fly) goes up the same way, its sha256 known before
-// the first byte; a multipart upload's workers produce each part into memory, hash it and send it.
-// Downloads check the bytes against x-amz-meta-sha256 (BackupTarget's contract).
+// A source (put(key, source): an object encrypted on the fly, crypto/sealed_upload.cpp says why this way)
+// goes up in one pass, its sha256 unknown at the start: a single PUT with an unsigned payload
+// (x-amz-content-sha256: UNSIGNED-PAYLOAD) and no x-amz-meta-sha256, its bytes hashed as they go (sha256,
+// returned for the caller's index; MD5, compared with the ETag S3 answers: on a mismatch the object is deleted
+// and put() fails with kIo); above the threshold, or on an Object Lock target (a locked PUT needs a checksum
+// header at its start), as a multipart upload whose parts one reader makes in order and the workers hash,
+// sign and send from memory. A source that refuses its input (kBadInput) stops the request short: S3 stores
+// nothing (s3rver's leftover is removed).
+// Downloads check the bytes against x-amz-meta-sha256 and against the caller's expected sha256 (BackupTarget's
+// contract); stat() reports the ETag too.
 // list() reports sizes only (the sha256 needs a HEAD per object: stat()).
 // Connections: every request (and every multipart worker) takes an open connection from the target's own
 // pool and gives it back after, so the requests of a push (index, objects, parts) reuse their TCP (and TLS)
@@ -44,7 +51,8 @@ class S3Target : public BackupTarget {
   using BackupTarget::put;
   ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
   ObjectInfo put(const std::string& key, const UploadSource& source) override;
-  void get(const std::string& key, const fs::path& file) override;
+  using BackupTarget::get;
+  ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
@@ -60,8 +68,10 @@ class S3Target : public BackupTarget {
   // class and Object Lock headers; the caller sets where the body comes from.
   S3Request whole_object_put(const std::string& key, uint64_t size, const std::string& sha256) const;
   // Parts read from `fd`, or produced by `source` when it is set.
-  void put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size, const std::string& sha256,
-                     bool check_sha256, const fs::path& file);
+  // `sha256`: the whole object's, for its metadata (empty for a source: it is known only at the end, and
+  // returned). Returns what was stored, with the completion's ETag.
+  ObjectInfo put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size, const std::string& sha256,
+                           bool check_sha256, const fs::path& file);
   // A connection from the pool for one request or worker, given back when the lease ends.
   class Lease {
    public:
