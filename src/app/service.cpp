@@ -8,6 +8,7 @@
 
 #include "app/records/audit.h"
 #include "app/faces/gallery_loader.h"
+#include "app/faces/gallery_models.h"
 #include "app/faces/profiles.h"
 #include "store/file_store.h"
 #include "core/error.h"
@@ -100,7 +101,11 @@ void Service::load_warm_gallery() {
   auto fresh = std::make_shared<vision::Gallery>();
   auto db = database();
   auto tx = db->read();
-  load_gallery(tx, model_version_, *fresh);
+  auto report = load_gallery(tx, model_version_, *fresh);
+  {
+    std::lock_guard models(without_model_mutex_);
+    without_model_ = std::move(report.without_model);
+  }
   std::lock_guard sync(gallery_sync_mutex_);
   gallery_position_ = tx.position();
   std::lock_guard lock(gallery_ptr_mutex_);
@@ -114,10 +119,25 @@ void Service::add_profile_to_gallery(Database& db, const std::string& profile_id
 
 void Service::add_profile_to_gallery(Database::ReadTransaction& tx, const std::string& profile_id) {
   auto doc = tx.get("faceprofiles", profile_id);
-  if (!doc) return;
-  auto gallery = warm_gallery();
-  for (const auto& e : profile_embeddings(*doc))
-    if (e.vector && e.model_version == model_version_) gallery->add(profile_id, e.id, *e.vector);
+  std::set<std::string> other_models;
+  bool of_model = false;
+  if (doc) {
+    auto gallery = warm_gallery();
+    for (const auto& e : profile_embeddings(*doc)) {
+      if (e.model_version != model_version_) other_models.insert(e.model_version);
+      else of_model = true;
+      if (e.vector && e.model_version == model_version_) gallery->add(profile_id, e.id, *e.vector);
+    }
+  }
+  std::lock_guard models(without_model_mutex_);
+  if (!of_model && !other_models.empty()) without_model_[profile_id] = std::move(other_models);
+  else without_model_.erase(profile_id);
+}
+
+std::optional<std::string> Service::gallery_model_warning() const {
+  if (!face_models_problem_.empty()) return std::nullopt;
+  std::lock_guard models(without_model_mutex_);
+  return facecrowd::gallery_model_warning(without_model_, model_version_);
 }
 
 namespace {
@@ -159,7 +179,11 @@ void Service::sync_warm_gallery() {
   if (range.entries > 0 && range.first > gallery_position_) {
     // Trimmed past the gallery's position: the entries in between are gone, so read every profile again.
     auto fresh = std::make_shared<vision::Gallery>();
-    load_gallery(tx, model_version_, *fresh);
+    auto report = load_gallery(tx, model_version_, *fresh);
+    {
+      std::lock_guard models(without_model_mutex_);
+      without_model_ = std::move(report.without_model);
+    }
     std::lock_guard lock(gallery_ptr_mutex_);
     gallery_ = std::move(fresh);
   } else {
@@ -198,7 +222,9 @@ RecognizeResult Service::recognize(const Actor& actor, RecognizeRequest request)
   auto gallery = warm_gallery();  // held for the whole recognition, even if a full reload replaces it
   request.warm_gallery = gallery.get();
   auto db = database();
-  return facecrowd::recognize(*db, face_pipeline(), request);
+  RecognizeResult result = facecrowd::recognize(*db, face_pipeline(), request);
+  if (auto w = gallery_model_warning()) result.warnings.push_back(*w);
+  return result;
 }
 
 nlohmann::json Service::AssignedUnknown::to_json() const {

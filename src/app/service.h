@@ -8,7 +8,9 @@
 //    made by another process (a CLI `enroll` or `person delete` while the server runs) are caught up by
 //    sync_warm_gallery() before each recognition: it compares the store's oplog position with the one the
 //    gallery reflects and, when it moved, re-reads only the profiles named by the faceprofiles entries in
-//    between (a full reload only when the oplog was trimmed past that position);
+//    between (a full reload only when the oplog was trimmed past that position). Alongside it, the profiles
+//    it cannot hold because their embeddings are all of other face models (gallery_model_warning(): recognize's
+//    answer and /api/monitoring/health say so, and `serve` logs it at start);
 //  - the restore gate (app/restore_gate.h): front ends enter() it around every use of the store. restore()
 //    builds the new generation while requests keep being served from the live store (backup/restore.h,
 //    "Building beside a live store"), and closes the gate only for the swap: it drains, closes every
@@ -35,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,6 +110,9 @@ class Service {
   // The models' state as found at start: empty when the face models loaded, else why not.
   const std::string& face_models_problem() const { return face_models_problem_; }
   size_t gallery_embeddings() const;
+  // Profiles the warm gallery cannot find because their embeddings are all of other face models (kept
+  // current like the gallery): app/faces/gallery_models.h's warning, nullopt when there are none.
+  std::optional<std::string> gallery_model_warning() const;
   const ComputeSlots& compute_slots() const { return slots_; }
 
   EnrollResult enroll(const Actor& actor, EnrollRequest request);
@@ -192,6 +198,8 @@ class Service {
   std::mutex gallery_sync_mutex_;
   OplogTimestamp gallery_position_;  // the oplog position the warm gallery reflects (gallery_sync_mutex_)
   std::string model_version_;
+  mutable std::mutex without_model_mutex_;
+  std::map<std::string, std::set<std::string>> without_model_;  // GalleryLoadReport::without_model, kept current
   std::string face_models_problem_;
   std::mutex sessions_mutex_;
   std::map<std::string, Session> sessions_;  // sha256(token) hex -> session

@@ -68,6 +68,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     auto pipeline = open_face_pipeline(globals, opts->detector);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     RecognizeResult result = recognize(*db, *pipeline, request);
+    // Also with --json (stdout stays the JSON): a gallery whose model changed must not fail silently.
+    for (const auto& w : result.warnings) std::cerr << "warning: " << w << "\n";
     if (opts->json) {
       std::cout << result.to_json().dump(2) << "\n";
       return;

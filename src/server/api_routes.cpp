@@ -85,6 +85,14 @@ std::string text_field(const Call& c, const std::string& name, bool required) {
   return "";
 }
 
+// A multipart text field holding true or false; absent: false. Anything else is a 400 naming the field.
+bool boolean_field(const Call& c, const std::string& name) {
+  std::string value = text_field(c, name, false);
+  if (!c.req.has_file(name.c_str()) || value == "false") return false;
+  if (value == "true") return true;
+  throw HttpError(400, "bad_field", "field '" + name + "' is true or false, not '" + value.substr(0, 40) + "'");
+}
+
 // The client's file name, reduced to a plain base name: it labels the stored file, never opens anything.
 std::string safe_file_name(const std::string& given) {
   std::string base = given.substr(given.find_last_of("/\\") == std::string::npos ? 0 : given.find_last_of("/\\") + 1);
@@ -200,10 +208,19 @@ Json monitoring_health(Call& c) {
   } else {
     add("data-disk", 2, "cannot read the free space of the data directory");
   }
-  if (c.service.face_models_problem().empty())
+  if (c.service.face_models_problem().empty()) {
     add("models", 0, "face models loaded; warm gallery holds " + std::to_string(c.service.gallery_embeddings()) + " embeddings");
-  else
+    try {
+      c.service.sync_warm_gallery();  // catches up with a `gallery reembed` or `enroll` run by another process
+      auto warning = c.service.gallery_model_warning();
+      add("gallery-models", warning ? 1 : 0,
+          warning ? *warning : "every profile with embeddings has one of the current face model");
+    } catch (const std::exception& e) {
+      add("gallery-models", 2, std::string("the gallery cannot be brought up to date: ") + e.what());
+    }
+  } else {
     add("models", 2, c.service.face_models_problem());
+  }
   try {
     StatusOptions so;
     so.db = c.service.options().db;
@@ -314,11 +331,15 @@ std::vector<Route> api_routes() {
                  }
                  c.reply(200, paged(std::move(rows), page));
                }});
-  r.push_back({"POST", "/api/v1/people", "Enroll: multipart name, optional externalId and consent, one or more photos",
-               kStaff, true, {}, "multipart", {"name", "externalId", "consent", "photos[]"}, "application/json", [](Call& c) {
+  r.push_back({"POST", "/api/v1/people",
+               "Enroll: multipart name, optional externalId and consent, one or more photos. A face that already "
+               "matches another profile is refused (409, naming that profile, nothing stored) unless force=true "
+               "(enrolled with a warning, as `enroll --force`; the audit entry records force)",
+               kStaff, true, {}, "multipart", {"name", "externalId", "consent", "force:boolean", "photos[]"}, "application/json", [](Call& c) {
                  audited_upload(c, "profile.enroll", "", [&] {
                    require_multipart(c);
                    EnrollRequest req;
+                   req.force = boolean_field(c, "force");
                    req.name = text_field(c, "name", false);
                    if (auto e = text_field(c, "externalId", false); !e.empty()) req.external_id = e;
                    if (auto e = text_field(c, "consent", false); !e.empty()) req.consent_text = e;
@@ -437,7 +458,7 @@ std::vector<Route> api_routes() {
   r.push_back({"POST", "/api/v1/unknown-faces/{id}/assign",
                "Enroll an unknown face's crop into a person: {personId} (enrolled) or {name, externalId?} (new), "
                "force?; the person gets the session's attendance record",
-               kStaff, true, {}, "json", {"personId", "name", "externalId", "force"}, "application/json", [](Call& c) {
+               kStaff, true, {}, "json", {"personId", "name", "externalId", "force:boolean"}, "application/json", [](Call& c) {
                  auto body = c.json_body();
                  Service::AssignUnknown a;
                  a.face_id = c.path_param(1);

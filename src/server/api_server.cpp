@@ -270,8 +270,12 @@ nlohmann::json openapi_document(const std::vector<Route>& routes) {
       for (auto f : r.fields) {
         bool file = f.size() > 2 && f.substr(f.size() - 2) == "[]";
         if (file) f.resize(f.size() - 2);
-        props[f] = file ? nlohmann::json{{"type", "array"}, {"items", {{"type", "string"}, {"format", "binary"}}}}
-                        : nlohmann::json{{"type", "string"}};
+        const std::string boolean_suffix = ":boolean";
+        bool boolean = f.size() > boolean_suffix.size() && f.ends_with(boolean_suffix);
+        if (boolean) f.resize(f.size() - boolean_suffix.size());
+        props[f] = file      ? nlohmann::json{{"type", "array"}, {"items", {{"type", "string"}, {"format", "binary"}}}}
+                   : boolean ? nlohmann::json{{"type", "boolean"}}
+                             : nlohmann::json{{"type", "string"}};
       }
       std::string type = r.body == "multipart" ? "multipart/form-data" : "application/json";
       op["requestBody"] = {{"required", true}, {"content", {{type, {{"schema", {{"type", "object"}, {"properties", props}}}}}}}};

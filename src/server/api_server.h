@@ -60,7 +60,8 @@ struct Route {
   bool uses_store = true;
   std::vector<std::string> query;     // documented query parameters
   std::string body;                   // "", "json" or "multipart"
-  std::vector<std::string> fields;    // documented body fields (multipart: file fields end in "[]")
+  std::vector<std::string> fields;    // documented body fields (multipart: file fields end in "[]"; a
+                                      // ":boolean" suffix documents true/false, otherwise a string)
   std::string produces = "application/json";
   std::function<void(Call&)> handler;
 };

@@ -9,6 +9,7 @@
 #include "app/faces/annotate.h"
 #include "core/output_target.h"
 #include "app/records/audit.h"
+#include "app/faces/gallery_models.h"
 #include "app/privacy/erasure_ledger.h"
 #include "app/faces/gallery_index.h"
 #include "core/request_deadline.h"
@@ -77,6 +78,7 @@ nlohmann::json RecognizeResult::to_json() const {
             {"search", gallery_search},
             {"note", gallery_note}}},
           {"timings", timings},
+          {"warnings", warnings},
           {"auditId", audit_id}};
   if (!annotated_file_id.empty()) out["annotatedFileId"] = annotated_file_id;
   return out;
@@ -199,6 +201,8 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       result.gallery_people = loaded.profiles;
       result.gallery_search = search.index.used ? "hnsw" : "exact";
       result.gallery_note = search.index.note;
+      if (auto w = gallery_model_warning(loaded.without_model, pipeline.models().embedding_model_version))
+        result.warnings.push_back(*w);
     }
     // The warm gallery holds ids only: names come from this snapshot.
     auto name_of = [&](const std::string& id) -> std::string {

@@ -96,7 +96,10 @@ struct RecognizeResult {
   // photo and the unknown faces' crops; storeMs: the write transaction, commit included.
   nlohmann::json timings;
   std::string gallery_note;    // why, e.g. "no gallery index (build it with `facecrowd gallery index`)"
-  nlohmann::json to_json() const;  // {session, photoFileId, timestamp, width, height, recognised: [...], unknown: [...], auditId}
+  // E.g. profiles recognition cannot find because their embeddings are all of another face model
+  // (app/faces/gallery_models.h); the command still succeeds.
+  std::vector<std::string> warnings;
+  nlohmann::json to_json() const;  // {session, photoFileId, timestamp, width, height, recognised: [...], unknown: [...], warnings, auditId}
 };
 
 // Error(kUsage) for an empty session; the photo's errors are read_photo()'s (app/photo_input.h).

@@ -29,30 +29,6 @@ struct Candidate {
   std::string match_name;                     // that profile's name
 };
 
-nlohmann::json quality_json(const vision::Face& f) {
-  return {{"size", int(std::lround(std::min(f.box.width, f.box.height)))},
-          {"interocular", std::round(f.quality.interocular_px * 10) / 10},
-          {"blur", std::round(f.quality.blur_variance * 10) / 10},
-          {"landmarks", std::round(f.quality.landmark_confidence * 1000) / 1000},
-          {"detection", std::round(f.detection_score * 1000) / 1000},
-          {"score", std::round(f.quality.score * 1000) / 1000}};
-}
-
-// The one face of an enrollment photo, or the reason there is none.
-std::variant<vision::Face, std::string> pick_face(std::vector<vision::Face> faces, const EnrollRequest& request) {
-  if (faces.empty()) return std::string("no face found");
-  if (faces.size() > 1 && !request.largest)
-    return std::to_string(faces.size()) + " faces found; enrol a photo of one person, or pass --largest to use the main face";
-  vision::Face face = std::move(faces[*vision::choose_face(faces)]);  // by score and size (face_choice.h)
-  if (face.quality.interocular_px < request.quality.min_interocular_px)
-    return "face too small: " + fixed_decimals(face.quality.interocular_px, 1) + " px between the eyes (minimum " +
-           fixed_decimals(request.quality.min_interocular_px, 1) + "); use a closer or larger photo";
-  if (face.quality.blur_variance < request.quality.min_blur_variance)
-    return "face too blurred: sharpness " + fixed_decimals(face.quality.blur_variance, 1) + " (Laplacian variance, minimum " +
-           fixed_decimals(request.quality.min_blur_variance, 1) + ")";
-  return face;
-}
-
 std::string profile_name(const Document& profile) {
   bson_iter_t it;
   return bson_iter_init_find(&it, profile.get(), "name") && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, nullptr) : "";
@@ -125,16 +101,10 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
                                                         "…) is given twice in this request"});
         continue;
       }
-      // A portrait's face fills a good part of the photo: one whole-image pass finds it (~10 ms); only
-      // when it finds nothing are the tiles for small faces run (up to 32 passes).
-      vision::DetectorOptions one_pass = pipeline.options().detector;
-      one_pass.min_face_px = 0;
-      auto faces = pipeline.analyse(photo.bgr, one_pass);
-      if (faces.empty()) faces = pipeline.analyse(photo.bgr);
-      auto picked = pick_face(std::move(faces), request);
+      auto picked = pick_enrollment_face(find_enrollment_faces(pipeline, photo.bgr), request.largest, &request.quality);
       if (auto* reason = std::get_if<std::string>(&picked)) throw Error(ExitCode::kBadInput, *reason);
       Candidate c{std::move(photo), std::get<vision::Face>(std::move(picked)), {}, std::nullopt, {}};
-      c.quality = quality_json(c.face);
+      c.quality = enrollment_quality_json(c.face);
       accepted.push_back(std::move(c));
     } catch (const Error& e) {
       if (first_code == ExitCode::kOk) first_code = e.code();
@@ -222,17 +192,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
     std::string file_id = put_file(tx, c.photo.bytes, c.photo.path.filename().string(), c.photo.content_type,
                                    FileKind::kFacialImage);
     std::string embedding_id = new_object_id();
-    bson_t* e = bson_new();
-    bson_oid_t oid;
-    bson_oid_init_from_string(&oid, embedding_id.c_str());
-    BSON_APPEND_OID(e, "_id", &oid);
-    append_embedding_vector(e, "vector", c.face.embedding.unit);
-    BSON_APPEND_UTF8(e, "modelVersion", model_version.c_str());
-    bson_oid_t file_oid;
-    bson_oid_init_from_string(&file_oid, file_id.c_str());
-    BSON_APPEND_OID(e, "sourceFileId", &file_oid);
-    nlohmann::json embedding = Document(e).to_json();
-    embedding["quality"] = c.quality;
+    nlohmann::json embedding = embedding_document(embedding_id, c.face.embedding.unit, model_version, file_id, c.quality);
     doc["embeddings"].push_back(std::move(embedding));
     bool have_image = false;
     for (const auto& id : doc["facialImageIds"])
@@ -263,7 +223,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
                      .details = {{"name", result.name}, {"created", result.created}, {"added", added_ids},
                                  {"duplicates", dups}, {"rejected", result.rejected.size()},
                                  {"warnings", result.warnings}, {"consent", request.consent_text.has_value()},
-                                 {"modelVersion", model_version}}});
+                                 {"force", request.force}, {"modelVersion", model_version}}});
   if (request.before_commit) request.before_commit(tx, result);
   check_request_deadline("the commit");  // core/request_deadline.h: past it, nothing is stored
   tx.commit();

@@ -3,7 +3,7 @@
 //  - Which profile: --profile REF (id or external id; Error(kNotFound) when absent), else the profile with
 //    --external-id E if one exists, else the one profile named --name N; a new profile is created when
 //    none matches (two or more profiles with that name: Error(kConflict), name one by --profile).
-//  - Each image must hold exactly one usable face (with `largest`, the main one of several: by detection score
+//  - Each image must hold exactly one usable face (found and picked by app/faces/enrollment_face.h) (with `largest`, the main one of several: by detection score
 //    and size, vision/face_choice.h), with at least
 //    min_interocular_px between the eyes and a chip sharpness (Laplacian variance) of min_blur_variance.
 //    Detection runs one whole-image pass first (a portrait's face is large) and the small-face tiles only
@@ -30,19 +30,13 @@
 #include <string>
 #include <vector>
 
+#include "app/faces/enrollment_face.h"
 #include "app/faces/match_policy.h"
 #include "app/photo_input.h"
 #include "store/database.h"
 #include "vision/face_pipeline.h"
 
 namespace facecrowd {
-
-struct EnrollmentQuality {
-  // Documented in tools/calibrate_faces.md: every identity photo in shared data passes with room; a
-  // 40 px face (interocular ~16 px) is the smallest that still embeds reliably.
-  float min_interocular_px = 16.0f;
-  float min_blur_variance = 20.0f;
-};
 
 struct EnrollResult;
 

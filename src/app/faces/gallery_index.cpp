@@ -213,6 +213,11 @@ GalleryIndexWrite index_gallery(const fs::path& data_root, const std::string& db
   return written;
 }
 
+bool gallery_index_kept(const fs::path& db_dir) {
+  std::error_code ec;
+  return fs::exists(db_dir / kTableName, ec);
+}
+
 size_t drop_gallery_indexes(const fs::path& data_root) {
   size_t removed = 0;
   std::error_code ec;

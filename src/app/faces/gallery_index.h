@@ -94,6 +94,9 @@ GalleryIndexWrite index_gallery(const fs::path& data_root, const std::string& db
 nlohmann::json gallery_index_report_json(const std::string& db, const std::string& model_version,
                                          const GalleryIndexWrite& write, double seconds);
 
+// Whether database folder `db_dir` keeps an index (of any model): `gallery reembed` refreshes one that is kept.
+bool gallery_index_kept(const fs::path& db_dir);
+
 // Removes every database's gallery index files under `data_root`; returns how many files went.
 size_t drop_gallery_indexes(const fs::path& data_root);
 

@@ -70,11 +70,15 @@ GalleryLoadReport load_gallery(Database::ReadTransaction& tx, const std::string&
   tx.find("faceprofiles", Query{}, [&](const Document& profile) {
     auto id = profile.id_key();
     if (!id) return true;
-    bool loaded_any = false;
-    for (const auto& e : profile_embeddings(profile)) {
+    bool loaded_any = false, of_model = false;
+    auto embeddings = profile_embeddings(profile);
+    for (const auto& e : embeddings) {
       if (e.model_version != model_version) {
         ++report.other_model;
-      } else if (!e.vector) {
+        continue;
+      }
+      of_model = true;
+      if (!e.vector) {
         ++report.malformed;
       } else {
         gallery.add(*id, e.id, *e.vector);
@@ -82,6 +86,8 @@ GalleryLoadReport load_gallery(Database::ReadTransaction& tx, const std::string&
         loaded_any = true;
       }
     }
+    if (!embeddings.empty() && !of_model)
+      for (const auto& e : embeddings) report.without_model[*id].insert(e.model_version);
     if (loaded_any) {
       ++report.profiles;
       bson_iter_t it;

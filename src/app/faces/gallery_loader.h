@@ -4,7 +4,7 @@
 //    encode/decode_embedding_vector convert; decode returns nullopt for any other type, subtype or size.
 //  - load_gallery() adds every embedding of every profile whose modelVersion equals `model_version`
 //    (embeddings of another model live in another space: comparing them would be meaningless, so they are
-//    counted, not loaded). The gallery's person id is the profile's `_id` key; the embedding id is the
+//    counted per model, not loaded; profiles left with none of this model are named). The gallery's person id is the profile's `_id` key; the embedding id is the
 //    embedding's `_id` (ObjectId hex) or, for embeddings without one, "<profile id>#<index>".
 //  - It reads inside the caller's transaction, so the gallery is one consistent snapshot.
 //  - A one-shot command (enroll, recognize: a handful of faces, then exit) builds its gallery with
@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "store/database.h"
@@ -40,6 +41,9 @@ struct GalleryLoadReport {
   int64_t other_model = 0;          // skipped: another modelVersion
   int64_t malformed = 0;            // skipped: no decodable vector
   std::map<std::string, std::string> names;  // profile id -> name, for the loaded profiles
+  // Profiles that have embeddings but none of `model_version` -> the models theirs are of: recognition cannot
+  // find them (the model changed; app/faces/gallery_models.h words the warning, `gallery reembed` is the remedy).
+  std::map<std::string, std::set<std::string>> without_model;
 };
 
 GalleryLoadReport load_gallery(Database::ReadTransaction& tx, const std::string& model_version,

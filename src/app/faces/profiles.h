@@ -7,10 +7,11 @@
 //
 // Contracts: a profile is named on the command line by its `_id` (24 hex) or its externalId;
 // require_profile() throws Error(kNotFound) naming the reference when neither matches. Embeddings are
-// added only by enrollment (app/faces/enrollment.h). update_profile() changes name/externalId/metadata/consent,
-// sets updatedAt and writes a "profile.update" audit entry in the same transaction; it validates before
-// writing (an externalId already used by another profile is Error(kConflict)). show/list never print
-// vectors (they are biometric data and 128 numbers long): a vector is shown as "<128 float32>".
+// added only by enrollment (app/faces/enrollment.h), import, and `gallery reembed` (app/faces/gallery_reembed.h).
+// update_profile() changes name/externalId/metadata/consent, sets updatedAt and writes a "profile.update"
+// audit entry in the same transaction; it validates before writing (an externalId already used by another
+// profile is Error(kConflict)). show/list never print vectors (they are biometric data and 128 numbers
+// long): a vector is shown as "<128 float32>".
 #pragma once
 
 #include <map>

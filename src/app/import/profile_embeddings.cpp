@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "app/faces/enrollment_face.h"
 #include "app/photo_input.h"
 #include "core/error.h"
 #include "vision/face_choice.h"
@@ -38,10 +39,7 @@ class Embedder {
     ImageEmbedding out;
     try {
       Photo photo = decode_photo(bytes, name, pipeline().options().image);
-      vision::DetectorOptions one_pass = pipeline().options().detector;
-      one_pass.min_face_px = 0;
-      auto faces = pipeline().analyse(photo.bgr, one_pass);
-      if (faces.empty()) faces = pipeline().analyse(photo.bgr);
+      auto faces = find_enrollment_faces(pipeline(), photo.bgr);  // as enrollment finds them
       auto pick = vision::choose_face(faces);
       if (!pick) {
         out.why = "no face found";
