@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -56,18 +58,86 @@ class Md5 {
   EVP_MD_CTX* ctx_;
 };
 
+// The hashes of a request body (S3Request::hash_sent, md5_sent), computed on a thread of its own from copies
+// of the pieces sent, so that hashing (sha256 and MD5 together: about 2 ns a byte) overlaps making and sending
+// the bytes instead of adding to the sending thread's time. At most kPending pieces wait (8 MiB); the sender
+// waits for room beyond that.
+class BodyHasher {
+ public:
+  BodyHasher(bool sha256, bool md5) {
+    if (sha256) sha_.emplace();
+    if (md5) md5_.emplace();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~BodyHasher() { stop(); }
+  BodyHasher(const BodyHasher&) = delete;
+  BodyHasher& operator=(const BodyHasher&) = delete;
+
+  void add(const char* data, size_t n) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [&] { return pending_.size() < kPending; });
+    std::string piece;
+    if (!spare_.empty()) {
+      piece = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    piece.assign(data, n);
+    pending_.push_back(std::move(piece));
+    ready_.notify_one();
+  }
+  // Waits for every piece to be hashed; then the digests (hex; "" for one not asked for).
+  void finish(std::string& sha256, std::string& md5) {
+    stop();
+    if (sha_) sha256 = sha_->hex_digest();
+    if (md5_) md5 = md5_->hex_digest();
+  }
+
+ private:
+  static constexpr size_t kPending = 8;
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [&] { return !pending_.empty() || done_; });
+      if (pending_.empty()) return;
+      std::string piece = std::move(pending_.front());
+      pending_.pop_front();
+      lock.unlock();
+      if (sha_) sha_->update(piece.data(), piece.size());
+      if (md5_) md5_->update(piece.data(), piece.size());
+      lock.lock();
+      spare_.push_back(std::move(piece));
+      room_.notify_one();
+    }
+  }
+  void stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    ready_.notify_one();
+    thread_.join();
+  }
+  std::optional<Sha256> sha_;
+  std::optional<Md5> md5_;
+  std::mutex mutex_;
+  std::condition_variable ready_, room_;
+  std::deque<std::string> pending_;
+  std::vector<std::string> spare_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 struct Transfer {
   const S3Request* request;
   S3Response* response;
-  std::optional<Sha256> sent_hash;  // S3Request::hash_sent
-  std::optional<Md5> sent_md5;      // S3Request::md5_sent
+  std::optional<BodyHasher> hasher;  // S3Request::hash_sent or md5_sent
   uint64_t sent = 0;
   std::unique_ptr<UploadReader> reader;  // S3Request::source, opened at the first read of each attempt
   std::exception_ptr sink_error, source_error;
   int read_errno = 0;
   void hash(const char* data, size_t n) {
-    if (sent_hash) sent_hash->update(data, n);
-    if (sent_md5) sent_md5->update(data, n);
+    if (hasher) hasher->add(data, n);
   }
 };
 
@@ -217,8 +287,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   curl_easy_reset(h);
   S3Response response;
   Transfer t{&r, &response};
-  if (r.hash_sent) t.sent_hash.emplace();
-  if (r.md5_sent) t.sent_md5.emplace();
+  if (r.hash_sent || r.md5_sent) t.hasher.emplace(r.hash_sent, r.md5_sent);
   const std::string url = url_for(r.key, r.query);
   const std::string sigv4 = "aws:amz:" + settings_.region + ":s3";
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -285,8 +354,7 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
     return response;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
-  if (t.sent_hash) response.sent_sha256 = t.sent_hash->hex_digest();
-  if (t.sent_md5) response.sent_md5 = t.sent_md5->hex_digest();
+  if (t.hasher) t.hasher->finish(response.sent_sha256, response.sent_md5);
   retryable = retryable_status(response.status);
   if (retryable) transport_error = "HTTP " + std::to_string(response.status) + " " + s3_error_text(response.body);
   return response;
