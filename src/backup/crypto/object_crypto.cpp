@@ -235,32 +235,17 @@ std::string KeyRing::begin_object(SecretKey& data_key) const {
 }
 
 std::string KeyRing::encrypt_file(const fs::path& plain, const fs::path& sealed) const {
-  SecretKey data_key;
-  std::string header = begin_object(data_key);
-  crypto_secretstream_xchacha20poly1305_state state;
-  unsigned char stream_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
-  crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header, data_key.data());
-  header.append(reinterpret_cast<const char*>(stream_header), sizeof stream_header);
-
-  FdReader in(plain);
+  // The one encoder (sealed_upload.cpp), written to a file instead of sent.
+  auto source = seal_for_upload(plain, "");
+  auto reader = source->open();
   PartialOutput out(sealed, /*scratch=*/true);
-  out.write(header.data(), header.size());
-  std::vector<unsigned char> buf(kChunk), cipher(kChunk + crypto_secretstream_xchacha20poly1305_ABYTES);
-  // Read one chunk ahead so the last chunk (possibly empty) gets TAG_FINAL.
-  size_t n = in.read(buf.data(), kChunk, plain);
-  std::vector<unsigned char> next(kChunk);
-  for (;;) {
-    size_t m = n == kChunk ? in.read(next.data(), kChunk, plain) : 0;
-    bool last = n < kChunk || m == 0;
-    unsigned long long clen = 0;
-    crypto_secretstream_xchacha20poly1305_push(&state, cipher.data(), &clen, buf.data(), n, nullptr, 0,
-                                               last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-    out.write(cipher.data(), size_t(clen));
-    if (last) break;
-    buf.swap(next);
-    n = m;
+  std::vector<char> buf(1 << 20);
+  for (uint64_t done = 0; done < source->size();) {
+    const size_t n = size_t(std::min<uint64_t>(buf.size(), source->size() - done));
+    reader->read(buf.data(), n);
+    out.write(buf.data(), n);
+    done += n;
   }
-  sodium_memzero(&state, sizeof state);
   out.commit();
   return out.sha256();
 }

@@ -71,12 +71,12 @@ class KeyRing {
   std::string encrypting_key_id() const;  // hex; "" when none
   std::vector<std::string> key_ids() const;  // every key that can decrypt, hex
 
-  // `plain` -> `sealed` (through a temporary name; nothing left at `sealed` on failure), a scratch copy for
-  // an upload: not fsynced. Returns the sha256 (hex) of `sealed`, hashed as it is written, so that its
-  // upload need not read it an extra time.
+  // `plain` -> `sealed` (through a temporary name; nothing left at `sealed` on failure; not fsynced): the
+  // bytes seal_for_upload sends, written to a file (tests, and tools that want an encrypted copy). Returns the
+  // sha256 (hex) of `sealed`, hashed as it is written.
   std::string encrypt_file(const fs::path& plain, const fs::path& sealed) const;
   // `plain` encrypted as the upload sends it, in one pass, with nothing written to disk (sealed_upload.cpp):
-  // the object is the one encrypt_file would write, byte for byte in format. Its size is known at once, its
+  // the object format above (decrypt_file opens it). Its size is known at once, its
   // sha256 only once it has been sent (the target hashes the bytes it stores). `plain_sha256` (hex, may be
   // empty): the sha256 recorded when `plain` was written; a file that no longer matches it stops the upload
   // before its last bytes (kBadInput naming the file), so nothing is stored.
