@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "backup/crypto/object_crypto.h"
 #include "backup/targets/backup_target.h"
 #include "backup/targets/s3_target.h"
 #include "core/error.h"
@@ -176,6 +177,43 @@ TEST(S3TargetHeaders, ObjectLockHeadersGoWithEverySignedUploadWhenConfigured) {
     }
   }
   EXPECT_EQ(parts, 2);
+}
+
+// An object encrypted in one pass: its sha256 is not known when the request starts, so a plain target gets
+// one PUT whose payload is UNSIGNED-PAYLOAD (still a signed request) and which carries no x-amz-meta-sha256;
+// an Object Lock target (S3 wants a checksum header with a locked PUT) gets a multipart upload whose start
+// carries the lock headers and whose parts carry their sha256 checksums.
+TEST(S3TargetHeaders, AnObjectEncryptedInOnePassGoesUnsignedInOnePutOrAsCheckedPartsToALockedTarget) {
+  REQUIRE_S3_TOOLS();
+  TempDir dir;
+  generate_key_file(dir.path() / "k");
+  KeyRing keys;
+  keys.add_key_file(dir.path() / "k");
+  write_text(dir.path() / "plain", random_bytes(100000));
+  for (bool locked : {false, true}) {
+    SCOPED_TRACE(locked);
+    CaptureServer capture;
+    auto t = target_at("http://127.0.0.1:" + std::to_string(capture.port()));
+    if (locked) t.settings().object_lock_days = 30;
+    auto source = keys.seal_for_upload(dir.path() / "plain", "");
+    t.put("sealed", *source);
+    auto requests = capture.requests();
+    if (!locked) {
+      ASSERT_EQ(requests.size(), 1u);
+      EXPECT_EQ(requests[0]["method"], "PUT");
+      EXPECT_EQ(requests[0]["headers"]["x-amz-content-sha256"], "UNSIGNED-PAYLOAD");
+      EXPECT_FALSE(requests[0]["headers"].contains("x-amz-meta-sha256"));
+      EXPECT_NE(requests[0]["headers"]["authorization"].get<std::string>().find("x-amz-content-sha256"), std::string::npos);
+      continue;
+    }
+    ASSERT_EQ(requests.size(), 3u);  // start, one part, complete
+    EXPECT_NE(requests[0]["url"].get<std::string>().find("uploads="), std::string::npos);
+    EXPECT_EQ(requests[0]["headers"]["x-amz-object-lock-mode"], "COMPLIANCE");
+    EXPECT_EQ(requests[0]["headers"]["x-amz-checksum-algorithm"], "SHA256");
+    EXPECT_NE(requests[1]["url"].get<std::string>().find("partNumber=1"), std::string::npos);
+    EXPECT_TRUE(requests[1]["headers"].contains("x-amz-checksum-sha256")) << requests[1].dump();
+    EXPECT_NE(requests[2]["body"].get<std::string>().find("<ChecksumSHA256>"), std::string::npos);
+  }
 }
 
 TEST(S3TargetHeaders, WithoutObjectLockNoLockOrChecksumHeaderIsSent) {
