@@ -106,6 +106,10 @@ TEST_F(ReembedTest, AGalleryOfAnotherModelIsWarnedAboutThenEmbeddedAgainFromItsS
 
   auto run = world.cli("gallery reembed --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Progress on stderr also when it is not a terminal: the first image and the last, with rate and ETA.
+  EXPECT_NE(run.err.find("reembed 1/4 images (1 embedded, 0 skipped), "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("images/s, ETA "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("reembed 4/4 images (4 embedded, 0 skipped)"), std::string::npos) << run.err;
   auto report = Json::parse(run.out);
   EXPECT_EQ(report["profiles"], 2);
   EXPECT_EQ(report["images"], 4);
@@ -117,6 +121,7 @@ TEST_F(ReembedTest, AGalleryOfAnotherModelIsWarnedAboutThenEmbeddedAgainFromItsS
   EXPECT_EQ(report["embeddingsAfter"], Json({{kOldModel, 4}, {current_, 4}}));
   EXPECT_EQ(report["profilesWithoutModelBefore"], 2);
   EXPECT_EQ(report["profilesWithoutModelAfter"], 0);
+  EXPECT_TRUE(report["index"].is_null()) << "no index was kept, so none is made";
 
   // Exactly the images that had only old embeddings got one of the current model; the old ones are kept as
   // they were (switching back to the old model needs them).
@@ -151,6 +156,23 @@ TEST_F(ReembedTest, AGalleryOfAnotherModelIsWarnedAboutThenEmbeddedAgainFromItsS
   EXPECT_EQ(again["embedded"], 0);
   EXPECT_EQ(world.documents("faceprofiles"), profiles);
   EXPECT_EQ(audit("gallery.reembed").size(), 1u);
+}
+
+TEST_F(ReembedTest, EnrollWarnsThatItCouldNotCompareANewFaceWithProfilesOfAnotherModelOnlyUntilTheyAreReembedded) {
+  enroll_two_people_under_an_older_model();
+  // Obama's face under another name: the match check cannot see the old-model profile, so it says so.
+  auto blind = world.cli("enroll --name 'Look Alike' " + identity("obama", "obama2.jpg"));
+  EXPECT_EQ(blind.exit_code, 0) << blind.err;
+  EXPECT_NE(blind.err.find("could not be compared with them"), std::string::npos) << blind.err;
+  EXPECT_NE(blind.err.find("facecrowd gallery reembed"), std::string::npos) << blind.err;
+  auto entry = audit("profile.enroll").back();
+  EXPECT_TRUE(entry["details"]["warnings"].empty()) << "the gallery's state is not the enrollment's: not audited";
+
+  ASSERT_EQ(world.cli("gallery reembed").exit_code, 0);
+  // Now the match is seen and refused, as enroll does for any face of another profile.
+  auto refused = world.cli("enroll --name 'Second Look Alike' " + identity("obama", "obama_small.jpg"));
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_EQ(refused.err.find("could not be compared"), std::string::npos) << refused.err;
 }
 
 TEST_F(ReembedTest, AnInterruptedRunLosesAtMostItsBatchAndTheNextRunsFinishIt) {
@@ -333,6 +355,24 @@ TEST_F(ReembedTest, TheChangesGoThroughTheOplogAndABackupRestoresThem) {
     return true;
   });
   EXPECT_EQ(current, 4);
+}
+
+TEST_F(ReembedTest, AKeptSearchIndexOfTheOldModelIsRebuiltForTheCurrentOne) {
+  enroll_two_people_under_an_older_model();
+  ASSERT_EQ(world.cli("--quiet gallery index").exit_code, 0);  // of the current model: no embeddings, nothing kept
+  const fs::path table = world.data() / std::string(kDefaultDatabase) / "gallery-index.ids";
+  // The index an operator kept under the old model: its header names that model.
+  write_text(table, Json({{"format", 1}, {"hnsw", "gallery-index-old.hnsw"}, {"bytes", 0}, {"modelVersion", kOldModel},
+                          {"labels", 0}}).dump() + "\n");
+  auto run = world.cli("--quiet gallery reembed --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(run.err.empty()) << "--quiet: no progress; " << run.err;
+  auto report = Json::parse(run.out);
+  ASSERT_TRUE(report["index"].is_object()) << report.dump(2);
+  EXPECT_EQ(report["index"]["embeddings"], 4);
+  std::string header = read_text(table).substr(0, read_text(table).find('\n'));
+  EXPECT_EQ(Json::parse(header)["modelVersion"], current_);
+  EXPECT_EQ(Json::parse(header)["labels"], 4);
 }
 
 TEST(ReembedProgressText, NamesTheCountsTheRateAndTheTimeLeft) {

@@ -7,6 +7,7 @@
 
 #include "app/records/audit.h"
 #include "app/faces/gallery_index.h"
+#include "app/faces/gallery_models.h"
 #include "app/photo_input.h"
 #include "app/faces/profiles.h"
 #include "core/error.h"
@@ -124,9 +125,12 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
   }
 
   // 2. Who these faces already look like (a consistent snapshot of the gallery).
+  std::optional<std::string> model_warning;  // profiles of other models only: not compared (not audited)
   {
     auto rtx = db.read();
     auto search = open_search_gallery(rtx, db.file().parent_path(), model_version, accepted.size());
+    model_warning = gallery_model_warning(search.loaded.without_model, model_version);
+    if (model_warning) *model_warning += "; the new face could not be compared with them either";
     for (auto& c : accepted) {
       c.match = search.gallery->search(c.face.embedding.unit);
       if (c.match) c.match_name = search.loaded.names[c.match->person_id];
@@ -201,7 +205,10 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
     own_sources.insert(file_id);
     result.added.push_back({path, c.photo.sha256, file_id, embedding_id, c.quality});
   }
-  if (result.added.empty()) return result;  // all duplicates: nothing to write (tx rolls back)
+  if (result.added.empty()) {  // all duplicates: nothing to write (tx rolls back)
+    if (model_warning) result.warnings.push_back(*model_warning);
+    return result;
+  }
 
   if (!doc.contains("metadata") || !doc["metadata"].is_object()) doc["metadata"] = nlohmann::json::object();
   for (const auto& [k, v] : request.metadata) doc["metadata"][k] = v;
@@ -227,6 +234,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
   if (request.before_commit) request.before_commit(tx, result);
   check_request_deadline("the commit");  // core/request_deadline.h: past it, nothing is stored
   tx.commit();
+  if (model_warning) result.warnings.push_back(*model_warning);
   return result;
 }
 

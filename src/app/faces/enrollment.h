@@ -16,6 +16,8 @@
 //  - A face that already matches a *different* profile (distance <= the match threshold) refuses the whole
 //    enrollment with Error(kConflict) naming that profile, nothing written: the operator may be enrolling one
 //    person under two names, or a look-alike. With `force` it is enrolled, with a warning.
+//  - Profiles whose embeddings are all of another face model cannot be compared (app/faces/gallery_models.h):
+//    a warning says so (in the result, not in the audit entry).
 //  - One write transaction: the facial images (fs.files kind facial_image, content-addressed), the
 //    profile insert/replace (one embedding per accepted image: _id, vector, modelVersion, sourceFileId,
 //    quality), consent when given, and a "profile.enroll" audit entry. When nothing new is added (all
