@@ -308,7 +308,7 @@ TEST_F(ReembedTest, DropOtherModelsRemovesOnlyOldEmbeddingsWhoseImageHasOneOfThe
     }
 }
 
-TEST_F(ReembedTest, IsRefusedWhileARestoreBuildsANewGenerationAndWritesNothing) {
+TEST_F(ReembedTest, IsRefusedAsBusyWhileARestoreBuildsANewGenerationAndWritesNothing) {
   enroll_two_people_under_an_older_model();
   auto profiles = world.documents("faceprofiles");
   auto claim = GenerationClaim::acquire(world.data() / std::string(kDefaultDatabase));
