@@ -92,12 +92,13 @@ std::set<std::string> erased_people(Database& db) {
 // Writes one batch's embeddings in one transaction with its audit entry.
 void write_batch(Database& db, const std::string& model_version, const std::vector<Made>& batch, const Actor& actor,
                  ReembedReport& report) {
-  refuse_during_restore(db);
-  auto tx = db.write();
-  const std::set<std::string> erased = erased_people(db);
   std::map<std::string, std::vector<const Made*>> by_profile;
   for (const auto& m : batch)
     if (m.unit) by_profile[m.work.profile_id].push_back(&m);
+  if (by_profile.empty()) return;  // every image of the batch skipped: nothing to write
+  refuse_during_restore(db);
+  auto tx = db.write();
+  const std::set<std::string> erased = erased_people(db);
   Json added = Json::array();
   const UnixMillis now = now_millis();
   auto skip = [&](const Made& m, const std::string& why) { report.skipped.push_back({m.work.profile_id, m.work.file_id, why}); };
