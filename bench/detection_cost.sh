@@ -6,7 +6,9 @@
 # the same photo in the same run; then OpenCV on its default thread count against one thread, interleaved.
 # Figures are printed, never asserted. CPU is process CPU: run it when nothing else runs in the process.
 #   bench/detection_cost.sh [BUILD_DIR] [PHOTO...]     env: REPEAT (3), ROTATION (near-misses|all|turns|off), VARIANTS (default: the
-# OpenCV thread counts; e.g. VARIANTS="turns:rotation=turns near-misses:rotation=near-misses all:rotation=all")
+# OpenCV thread counts; e.g. VARIANTS="turns:rotation=turns near-misses:rotation=near-misses all:rotation=all";
+# near-miss-turns=both-30 gives the near-misses default before issue 12's cost cut, e.g.
+# VARIANTS="turns:rotation=turns both-30:rotation=near-misses,near-miss-turns=both-30 near-misses:rotation=near-misses")
 set -euo pipefail
 BUILD=${1:-build}; shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

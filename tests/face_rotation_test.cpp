@@ -1,15 +1,17 @@
-// Issue 12 on real photos: heads tilted 30-45 degrees, which the upright pass misses, are found by the
+// Issue 12 on real photos: heads tilted 30-55 degrees, which the upright pass misses, are found by the
 // default tilt passes (near-miss crops, vision/rotation_passes.h) at a fraction of the whole-photo tilt
-// passes' detector work; photos turned 90 degrees keep their faces; a plain backdrop gives no face. Skipped without the prepared models and ../shared/data/faces.
+// passes' detector work, and upright photos spend few crops on rejected detections; photos turned 90 degrees keep their faces; a plain backdrop gives no face. Skipped without the prepared models and ../shared/data/faces.
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "face_test_support.h"
 #include "vision/face_pipeline.h"
+#include "vision/face_quality.h"
 #include "vision/image_loader.h"
 #include "vision/pass_costs.h"
 #include "vision/rotation_passes.h"
@@ -103,8 +105,85 @@ TEST_F(RotationTest, NearMissCropsFindTheTiltedFacesWithFewerDetectorPassesThanW
   EXPECT_EQ(faces, 2u);
   EXPECT_EQ(whole_faces, 2u);
   const int64_t tilted_upright = pipeline().detector().planned_passes(tilted.size(), pipeline().options().detector);
-  EXPECT_LE(near, tilted_upright + 4) << "two faces, at most two crops each";
+  EXPECT_LE(near, tilted_upright + 2) << "two faces, one crop each, turned the way its eye line leans";
   EXPECT_GT(whole, 2 * tilted_upright) << "two grown canvases, each with its tiles";
+}
+
+// Issue 12: the near-miss crops cost 1.24x the detection CPU of quarter turns alone on upright group
+// photos: every rejected detection (texture, parts of faces, scored 0.50-0.86) got two crops, 24 in these
+// five photos. A rejected detection now gets a crop only when its points show a leaning eye line, or when
+// they are unreadable and the detector scored it like a real tilted face (>= 0.75).
+TEST_F(RotationTest, UprightGroupPhotosRunFewerCropPassesThanBeforeAndKeepEveryFace) {
+  auto crop_passes = [&](const cv::Mat& bgr, size_t& faces) {
+    PassCosts costs{};
+    {
+      PassCostRecording recording(costs);
+      faces = pipeline().analyse(bgr).size();
+    }
+    return costs[size_t(PassKind::kRotationPass)].passes;
+  };
+  RotationOptions before;  // every near miss turned +30, then -30 degrees
+  before.near_miss_readable_residual = 0;
+  before.near_miss_unreadable_min_score = 0;
+  before.near_miss_second_tilt_degrees = 0;
+  int64_t now_total = 0, before_total = 0;
+  for (const char* file : {"two_people.jpg", "obama_and_biden.jpg", "kit_with_rose.jpg", "obama3.jpg", "couple.jpg"}) {
+    cv::Mat upright = load_image(faces_dir() / "groups" / file);
+    size_t faces_now = 0, faces_before = 0;
+    pipeline().options().rotation = RotationOptions{};
+    const int64_t now = crop_passes(upright, faces_now);
+    pipeline().options().rotation = before;
+    const int64_t then = crop_passes(upright, faces_before);
+    EXPECT_EQ(faces_now, faces_before) << file;
+    EXPECT_LE(now, then) << file;
+    now_total += now, before_total += then;
+  }
+  EXPECT_GE(before_total, 20) << "the rejects that cost the crops are still there";
+  EXPECT_LE(now_total, 4) << "at most one near miss's turns in all five photos";
+}
+
+// Issue 12: two faces of the selection set (PASCAL testing.xml) at -45 degrees were missed: their own lean
+// added to the photo's, and a 30-degree turn of their crops found only a neighbour. A second turn of 45
+// degrees finds them. On the group photos the same shows at 55 degrees: the default found 0 of 2 faces in
+// kit_with_rose.jpg turned 55 degrees and 0 of 1 in obama3.jpg turned -55.
+TEST_F(RotationTest, HeadsLeaningFiftyFiveDegreesAreFoundByTheSecondTurnAndStillMatch) {
+  for (auto [file, degrees, expected] :
+       {std::tuple{"kit_with_rose.jpg", 55.0, size_t(2)}, std::tuple{"obama3.jpg", -55.0, size_t(1)}}) {
+    cv::Mat upright = load_image(faces_dir() / "groups" / file);
+    auto reference = pipeline().analyse(upright);
+    ASSERT_EQ(reference.size(), expected) << file;
+    cv::Matx23d m;
+    cv::Mat tilted = rotate_whole(upright, degrees, m);
+    auto faces = pipeline().analyse(tilted);
+    ASSERT_EQ(faces.size(), expected) << file << " " << degrees;
+    for (const Face& r : reference) {
+      float nearest = 2;
+      for (const Face& f : faces) nearest = std::min(nearest, embedding_distance(f.embedding, r.embedding));
+      EXPECT_LT(nearest, 0.25f) << file << " " << degrees;
+    }
+  }
+}
+
+// The turns follow the eye line when the points can be read, and weak unreadable rejects get none.
+TEST_F(RotationTest, ANearMissIsTurnedTheWayItsEyeLineLeansOrBothWaysOnlyWhenScoredLikeAFace) {
+  cv::Mat upright = load_image(faces_dir() / "identities" / "obama" / "obama.jpg");
+  auto reference = pipeline().analyse(upright);
+  ASSERT_EQ(reference.size(), 1u);
+  const RotationOptions o;
+  NearMiss n{{reference[0].box, 0.9f}, reference[0].landmarks, reference[0].quality};
+  ASSERT_LT(n.quality.landmark_residual, o.near_miss_readable_residual);
+  // The photo turned 40 degrees counter-clockwise: the eye line leans the other way, so the crop is turned
+  // clockwise (negative), 30 then 45 degrees.
+  const cv::Point2f centre(float(upright.cols) / 2, float(upright.rows) / 2);
+  cv::Matx23d turn(cv::getRotationMatrix2D(centre, 40, 1.0).ptr<double>());
+  for (auto& p : n.landmarks) p = {float(turn(0, 0) * p.x + turn(0, 1) * p.y + turn(0, 2)), float(turn(1, 0) * p.x + turn(1, 1) * p.y + turn(1, 2))};
+  EXPECT_NEAR(eye_line_degrees(n.landmarks), eye_line_degrees(reference[0].landmarks) - 40, 1.0);
+  EXPECT_EQ(near_miss_turns(n, o), (std::vector<double>{-30, -45}));
+  // Unreadable points: both ways when scored like a real tilted face, none when weak.
+  n.quality.landmark_residual = 20;
+  EXPECT_EQ(near_miss_turns(n, o), (std::vector<double>{30, -30, 45, -45}));
+  n.detection.score = 0.6f;
+  EXPECT_TRUE(near_miss_turns(n, o).empty());
 }
 
 // A photo turned without EXIF still gets its quarter turns when a near-miss crop finds nothing there.

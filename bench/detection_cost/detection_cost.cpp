@@ -6,7 +6,8 @@
 // by repeat, so they share the machine's load; the first is the baseline of the ratios. Figures are printed,
 // never asserted.
 // Usage (from the repository root; bench/detection_cost.sh wraps it):
-//   facecrowd_detection_cost [--repeat N] [--rotation MODE] [--variant NAME:threads=T,rotation=MODE]... PHOTO...
+//   facecrowd_detection_cost [--repeat N] [--rotation MODE]
+//                            [--variant NAME:threads=T,rotation=MODE,near-miss-turns=chosen|both-30]... PHOTO...
 // (MODE: a --rotation-passes mode: all, near-misses, turns, off)
 #include <opencv2/core.hpp>
 
@@ -31,6 +32,9 @@ struct Variant {
   std::string name;
   int threads = -1;      // -1: OpenCV's default
   std::string rotation;  // --rotation-passes mode; empty: --rotation's
+  // near-misses only: "chosen" (the default RotationOptions) or "both-30" (the default before issue 12's
+  // cost cut: every near miss, whatever its points and score, turned +30 then -30 degrees)
+  std::string near_miss_turns = "chosen";
 };
 
 Variant parse_variant(const std::string& text) {
@@ -49,7 +53,9 @@ Variant parse_variant(const std::string& text) {
     std::string value = kv.substr(eq + 1);
     if (key == "threads") v.threads = std::stoi(value);
     else if (key == "rotation") v.rotation = value;
-    else throw std::runtime_error("variant '" + text + "': unknown key " + key + " (threads, rotation)");
+    else if (key == "near-miss-turns" && (value == "chosen" || value == "both-30")) v.near_miss_turns = value;
+    else throw std::runtime_error("variant '" + text + "': unknown key or value " + kv +
+                                  " (threads=N, rotation=MODE, near-miss-turns=chosen|both-30)");
     if (comma == std::string::npos) break;
     at = comma + 1;
   }
@@ -116,7 +122,14 @@ int main(int argc, char** argv) {
         for (const Variant& v : variants) {
           DetectorOptions o = defaults;
           cv::setNumThreads(v.threads >= 0 ? v.threads : default_threads);
-          apply_rotation_mode(v.rotation.empty() ? rotation : v.rotation, pipeline->options().rotation);
+          RotationOptions& ro = pipeline->options().rotation;
+          ro = RotationOptions{};
+          apply_rotation_mode(v.rotation.empty() ? rotation : v.rotation, ro);
+          if (v.near_miss_turns == "both-30") {
+            ro.near_miss_readable_residual = 0;  // no point set counts as readable: both ways
+            ro.near_miss_unreadable_min_score = 0;
+            ro.near_miss_second_tilt_degrees = 0;
+          }
           PassCosts costs{};
           double cpu0, wall0;
           size_t faces;
@@ -150,8 +163,11 @@ int main(int argc, char** argv) {
       std::printf("\nagainst %s (same run, per photo, all photos):\n", variants[0].name.c_str());
       for (const Variant& v : variants) {
         const Totals& t = by_variant[v.name]["all photos"];
-        std::printf("  %-20s CPU %.1f ms (%.2fx), wall %.1f ms (%.2fx), faces %zu\n", v.name.c_str(), t.cpu_ms / t.runs,
-                    t.cpu_ms / base.cpu_ms, t.wall_ms / t.runs, t.wall_ms / base.wall_ms, t.faces / size_t(t.runs));
+        std::printf("  %-20s CPU %.1f ms (%.2fx), wall %.1f ms (%.2fx), faces %zu, detector passes %.1f (rotation %.1f)\n",
+                    v.name.c_str(), t.cpu_ms / t.runs, t.cpu_ms / base.cpu_ms, t.wall_ms / t.runs,
+                    t.wall_ms / base.wall_ms, t.faces / size_t(t.runs),
+                    double(t.kinds[size_t(PassKind::kDetectWhole)].passes + t.kinds[size_t(PassKind::kDetectTile)].passes) / t.runs,
+                    double(t.kinds[size_t(PassKind::kRotationPass)].passes) / t.runs);
       }
     }
   } catch (const std::exception& e) {

@@ -38,7 +38,9 @@ struct DetectorFlag {
   void add_to(CLI::App* cmd) {
     cmd->add_option("--rotation-passes", rotation,
                     "near-misses: look for tilted heads in crops around each detection whose landmarks the "
-                    "false-face filter rejected, turned +-30 degrees, and, when the upright pass finds no face, in "
+                    "false-face filter rejected, turned 30 then 45 degrees the way its eye line leans (both ways "
+                    "when its points are unreadable and it scored >= 0.75; weaker unreadable ones are skipped), and, "
+                    "when the upright pass finds no face, in "
                     "the photo turned 90/270/180 degrees (rotated without EXIF); all: the +-30 degree passes over "
                     "the whole photo instead of the crops (~3x the detection time, and finds fewer); turns: only "
                     "the 90/270/180 degree turns; off: upright only")

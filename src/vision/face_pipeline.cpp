@@ -52,7 +52,7 @@ void FacePipeline::embed(Face& face) {
 std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOptions& options) {
   const RotationOptions& r = options_.rotation;
   const bool near_miss_tilts = r.tilt_degrees > 0 && r.tilt_scope == RotationOptions::TiltScope::kNearMisses;
-  std::vector<FaceDetection> near_misses;
+  std::vector<NearMiss> near_misses;
   std::vector<Face> faces = analyse_upright(bgr, options, near_miss_tilts ? &near_misses : nullptr);
   auto upright = [&](const cv::Mat& image) { return analyse_upright(image, options); };
   // A near miss's crop holds one face at ~1/2.5 of its side: one detector pass, no tiles.
@@ -64,11 +64,12 @@ std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOption
 }
 
 std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const DetectorOptions& options,
-                                                std::vector<FaceDetection>* near_misses) {
+                                                std::vector<NearMiss>* near_misses) {
   std::vector<Face> faces;
   for (const FaceDetection& d : detector_.detect(bgr, options)) {
     faces.push_back(measure(bgr, d, true));
-    if (near_misses && !passes_single_face_checks(faces.back().quality, options_)) near_misses->push_back(d);
+    const Face& f = faces.back();
+    if (near_misses && !passes_single_face_checks(f.quality, options_)) near_misses->push_back({d, f.landmarks, f.quality});
   }
   // Only the faces that are kept are embedded: a dropped detection's embedding is never seen.
   std::vector<Face> kept = keep_real_faces(std::move(faces), options_);

@@ -48,6 +48,26 @@ struct RotationOptions {
   enum class TiltScope { kNearMisses, kWholePhoto } tilt_scope = TiltScope::kNearMisses;
   int max_near_misses = 8;            // the best-scoring ones, per photo
   float near_miss_crop_sides = 2.5f;  // each is looked at in a square crop of this many box sides
+  // Which turns a near miss gets (rotation_passes.h, near_miss_turns()); chosen on PASCAL testing.xml
+  // tilted by 8 angles (tools/calibrate_faces.md, "Tilted heads"):
+  //  - readable points (chip-alignment residual below this, px; 8 is where landmark_confidence reaches 0):
+  //    the eye line shows which way the head leans, so the crop is turned that way only;
+  float near_miss_readable_residual = 8.0f;
+  //  - unreadable points: looked at only when the detector scored it at least this, both ways. Real tilted
+  //    faces with unreadable points scored 0.79-0.97 upright; the rejects of upright photos (texture, parts
+  //    of faces) mostly 0.50-0.70;
+  float near_miss_unreadable_min_score = 0.75f;
+  //  - when tilt_degrees finds nothing new there, this many (0: none): heads leaning 55-65 degrees.
+  float near_miss_second_tilt_degrees = 45;
+};
+
+// A detection of the upright pass whose landmarks the false-face filter rejected (RotationOptions::TiltScope::
+// kNearMisses), with the 68 points and quality it was rejected on: a tilted head's points often still show
+// its eye line.
+struct NearMiss {
+  FaceDetection detection;
+  Landmarks68 landmarks;
+  FaceQuality quality;
 };
 
 struct PipelineOptions {
@@ -85,7 +105,7 @@ class FacePipeline {
   // The upright pass alone. `near_misses`, when given, receives the detections whose landmarks the
   // false-face filter rejected (see RotationOptions::TiltScope::kNearMisses).
   std::vector<Face> analyse_upright(const cv::Mat& bgr, const DetectorOptions& options,
-                                    std::vector<FaceDetection>* near_misses = nullptr);
+                                    std::vector<NearMiss>* near_misses = nullptr);
   std::vector<Face> analyse(const cv::Mat& bgr) { return analyse(bgr, options_.detector); }
   std::vector<Face> analyse_file(const std::filesystem::path& path);
   // Landmarks, chip, embedding and quality for one already-detected face.

@@ -20,9 +20,14 @@ float ramp(double v, double zero_at, double one_at) {
 
 }  // namespace
 
+double eye_line_degrees(const Landmarks68& p) {
+  cv::Point2f le = mean_of(p, 36, 42), re = mean_of(p, 42, 48);
+  return std::atan2(re.y - le.y, re.x - le.x) * 180.0 / CV_PI;
+}
+
 bool landmarks_plausible(const Landmarks68& p) {
   cv::Point2f le = mean_of(p, 36, 42), re = mean_of(p, 42, 48), nose = p[30], mouth = mean_of(p, 48, 68);
-  double angle = std::abs(std::atan2(re.y - le.y, re.x - le.x)) * 180.0 / CV_PI;
+  double angle = std::abs(eye_line_degrees(p));
   return le.x < nose.x && nose.x < re.x && angle < 30 && std::max(le.y, re.y) < nose.y && nose.y < mouth.y;
 }
 

@@ -33,6 +33,11 @@ struct FaceQuality {
 
 FaceQuality assess_face_quality(const Landmarks68& landmarks, const AlignedFace& aligned);
 
+// The angle of the line from the left eye's centre (points 36-41, the image's left) to the right eye's
+// (42-47), in degrees, y pointing down: 0 level, positive when the right eye is lower (the head turned
+// clockwise on screen), +-180 when the eyes are the wrong way round.
+double eye_line_degrees(const Landmarks68& landmarks);
+
 // Eyes left/right of the nose tip, nose below the eyes, mouth below the nose, eye line within 30 degrees.
 bool landmarks_plausible(const Landmarks68& landmarks);
 

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "vision/face_detection.h"
+#include "vision/face_quality.h"
 #include "vision/false_face_filter.h"
 #include "vision/pass_costs.h"
 
@@ -76,21 +77,24 @@ bool explained(const FaceDetection& d, const std::vector<Face>& kept) {
 }
 
 // The tilt passes on square crops around the near misses (TiltScope::kNearMisses): per near miss, best
-// score first, the crop turned +tilt then -tilt until one finds a face there.
+// score first, the crop turned by near_miss_turns() until one turn finds a new face there.
 std::vector<Face> near_miss_passes(const UprightAnalysis& analyse_crop, const cv::Mat& bgr,
-                                   std::vector<FaceDetection> near_misses, std::vector<Face>& kept,
+                                   std::vector<NearMiss> near_misses, std::vector<Face>& kept,
                                    const RotationOptions& o) {
   std::stable_sort(near_misses.begin(), near_misses.end(),
-                   [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
+                   [](const NearMiss& a, const NearMiss& b) { return a.detection.score > b.detection.score; });
   std::vector<Face> added;
   int looked = 0;
-  for (const FaceDetection& d : near_misses) {
+  for (const NearMiss& n : near_misses) {
     if (looked >= o.max_near_misses) break;
+    const FaceDetection& d = n.detection;
     if (explained(d, kept)) continue;
+    const std::vector<double> turns = near_miss_turns(n, o);
+    if (turns.empty()) continue;
     ++looked;
     const cv::Point2f centre(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
     const int side = std::max(32, int(std::lround(o.near_miss_crop_sides * std::max(d.box.width, d.box.height))));
-    for (double deg : {double(o.tilt_degrees), -double(o.tilt_degrees)}) {
+    for (double deg : turns) {
       PassTimer timer(PassKind::kRotationPass);
       // Photo -> crop: turned by `deg` about the near miss's centre, which lands in the crop's centre.
       cv::Mat m = cv::getRotationMatrix2D(centre, deg, 1.0);
@@ -107,6 +111,20 @@ std::vector<Face> near_miss_passes(const UprightAnalysis& analyse_crop, const cv
 }
 
 }  // namespace
+
+std::vector<double> near_miss_turns(const NearMiss& n, const RotationOptions& o) {
+  const double first = o.tilt_degrees, second = o.near_miss_second_tilt_degrees;
+  const double eye = eye_line_degrees(n.landmarks);
+  if (n.quality.landmark_residual < o.near_miss_readable_residual && std::abs(eye) <= 90) {
+    // The eye line falls to the right (positive, y pointing down): a counter-clockwise turn levels it.
+    const double toward_level = eye >= 0 ? 1 : -1;
+    if (second <= 0) return {toward_level * first};
+    return {toward_level * first, toward_level * second};
+  }
+  if (n.detection.score < o.near_miss_unreadable_min_score) return {};
+  if (second <= 0) return {first, -first};
+  return {first, -first, second, -second};
+}
 
 void apply_rotation_mode(const std::string& mode, RotationOptions& o) {
   if (mode != "all" && mode != "near-misses" && mode != "turns" && mode != "off")
@@ -142,7 +160,7 @@ cv::Mat rotate_whole(const cv::Mat& bgr, double degrees, cv::Matx23d& to_rotated
 
 std::vector<Face> find_rotated_faces(const UprightAnalysis& analyse_upright, const cv::Mat& bgr,
                                      const std::vector<Face>& found, const RotationOptions& o,
-                                     const std::vector<FaceDetection>& near_misses,
+                                     const std::vector<NearMiss>& near_misses,
                                      const UprightAnalysis& analyse_crop) {
   std::vector<Face> kept = found, added;
   if (o.tilt_degrees > 0 && o.tilt_scope == RotationOptions::TiltScope::kWholePhoto)

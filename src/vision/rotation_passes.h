@@ -6,10 +6,11 @@
 //  - tilt passes (tilt_degrees > 0), for heads tilted ~20-60 degrees, whose landmarks fail the false-face
 //    filter upright (eye line < 30 degrees, or a flip error above the limit):
 //    - TiltScope::kNearMisses (the default): around each of `near_misses` (detections whose landmarks the
-//      filter rejected; the best max_near_misses of those not inside or overlapping a kept face), a square
-//      crop of near_miss_crop_sides x the box's side, turned about the box's centre by +tilt_degrees, then
-//      -tilt_degrees if the first found nothing, analysed by `analyse_crop` (one detector pass, no tiles).
-//      Cost: two small detector passes per near miss at most; none in a photo without near misses;
+//      filter rejected; the best max_near_misses of those not inside or overlapping a kept face and given
+//      turns by near_miss_turns()), a square crop of near_miss_crop_sides x the box's side, turned about the
+//      box's centre by each of near_miss_turns() in order until one finds a new face, each analysed by
+//      `analyse_crop` (one detector pass, no tiles). Cost: one to four small detector passes per near miss
+//      (two with readable points); none in a photo without near misses;
 //    - TiltScope::kWholePhoto: the whole photo turned by +-tilt_degrees (canvas grown to hold it all),
 //      each a full detection (tiles included) of a canvas up to ~1.4x the photo's side;
 //  - quarter turns: 90, 270 and 180 degrees, when `found` is empty (for kWholePhoto: and the tilt passes
@@ -31,11 +32,18 @@
 namespace facecrowd::vision {
 
 // RotationOptions: vision/face_pipeline.h.
+// The turns (degrees, counter-clockwise) a near miss's crop is tried at, in order:
+//  - points readable (landmark_residual < near_miss_readable_residual, eyes the right way round): toward
+//    level only, as its eye_line_degrees() leans: +-tilt_degrees, then +-near_miss_second_tilt_degrees;
+//  - points unreadable: none when the detection scored below near_miss_unreadable_min_score (upright photos'
+//    rejects are texture and parts of faces), else +tilt, -tilt, +second, -second.
+std::vector<double> near_miss_turns(const NearMiss& near_miss, const RotationOptions& options);
+
 using UprightAnalysis = std::function<std::vector<Face>(const cv::Mat& bgr)>;
 
 std::vector<Face> find_rotated_faces(const UprightAnalysis& analyse_upright, const cv::Mat& bgr,
                                      const std::vector<Face>& found, const RotationOptions& options,
-                                     const std::vector<FaceDetection>& near_misses = {},
+                                     const std::vector<NearMiss>& near_misses = {},
                                      const UprightAnalysis& analyse_crop = {});
 
 // The --rotation-passes modes: "all" (tilts over the whole photo), "near-misses" (tilts around near
