@@ -105,7 +105,9 @@ TEST_F(RotationTest, NearMissCropsFindTheTiltedFacesWithFewerDetectorPassesThanW
   EXPECT_EQ(faces, 2u);
   EXPECT_EQ(whole_faces, 2u);
   const int64_t tilted_upright = pipeline().detector().planned_passes(tilted.size(), pipeline().options().detector);
-  EXPECT_LE(near, tilted_upright + 2) << "two faces, one crop each, turned the way its eye line leans";
+  // One face is found upright; the other's near miss gets one crop, turned the way its eye line leans (it
+  // took two before: +30, the wrong way, first).
+  EXPECT_LE(near, tilted_upright + 1) << "crops: " << near - tilted_upright;
   EXPECT_GT(whole, 2 * tilted_upright) << "two grown canvases, each with its tiles";
 }
 
