@@ -20,7 +20,7 @@
 namespace {
 
 using facecrowd::vision::Gallery;
-using Vec = std::array<float, 128>;
+using Vec = std::vector<float>;
 
 double rss_mb() {
   std::ifstream statm("/proc/self/statm");
@@ -38,7 +38,7 @@ Vec normalised(Vec v) {
 
 Vec random_unit(std::mt19937& rng) {
   std::normal_distribution<float> normal;
-  Vec v;
+  Vec v(128);
   for (float& x : v) x = normal(rng);
   return normalised(v);
 }

@@ -86,6 +86,32 @@ void BM_VisionLandmarksAndEmbeddingPerFace(benchmark::State& state) {
 }
 BENCHMARK(BM_VisionLandmarksAndEmbeddingPerFace)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
+// The embedding pass alone per face (the model's alignment + blob + forward), by model: 0 dlib (the default,
+// the baseline), 1 faceres (opt-in, vision/face_model.h). Process CPU time, so OpenCV's threads count too.
+// bench/face_models_cost.sh runs both interleaved and prints the ratio.
+void BM_VisionEmbeddingPerFace(benchmark::State& state) {
+  static std::unique_ptr<FacePipeline> by_model[2];
+  const FaceModel model = state.range(0) == 1 ? FaceModel::kFaceres : FaceModel::kDlib;
+  auto& p = by_model[state.range(0) == 1];
+  try {
+    if (!p) p = FacePipeline::open(std::nullopt, model);
+  } catch (const facecrowd::Error& e) {
+    return state.SkipWithError(e.what());
+  }
+  state.SetLabel(face_model_name(model));
+  const fs::path file = photos_dir() / "groups" / "two_people.jpg";
+  if (!fs::exists(file)) return state.SkipWithError(("missing " + file.string()).c_str());
+  cv::Mat photo = load_image(file);
+  DetectorOptions whole;
+  whole.min_face_px = 0;
+  auto dets = p->detector().detect(photo, whole);
+  if (dets.empty()) return state.SkipWithError("no face detected");
+  const Face face = p->describe(photo, dets[0]);  // first run allocates
+  for (auto _ : state) benchmark::DoNotOptimize(p->embed(photo, face).raw_norm);
+  state.counters["dimension"] = double(face.embedding.unit.size());
+}
+BENCHMARK(BM_VisionEmbeddingPerFace)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0)->MeasureProcessCPUTime();
+
 void BM_VisionEndToEndGroupPhoto(benchmark::State& state) {
   std::string why;
   FacePipeline* p = pipeline(&why);

@@ -20,6 +20,7 @@ bool models_present() { return fs::exists(models_dir() / "SHA256SUMS"); }
 // A unit vector near axis `axis`, nudged towards axis `axis + 1` by `tilt`.
 vision::Embedding near_axis(int axis, float tilt = 0) {
   vision::Embedding e;
+  e.unit.resize(128);
   e.unit[size_t(axis)] = 1;
   e.unit[size_t(axis + 1)] = tilt;
   float n = std::sqrt(1 + tilt * tilt);

@@ -92,6 +92,7 @@ TEST(FaceSplit, RefusesAnUnknownSetAMalformedBoxAndAMissingFile) {
 // Faces on a unit circle in the first two dimensions: distances are chords we can compute by hand.
 PairFace at_angle(const std::string& identity, double degrees) {
   vision::Embedding e;
+  e.unit.resize(128);
   e.unit[0] = float(std::cos(degrees * CV_PI / 180));
   e.unit[1] = float(std::sin(degrees * CV_PI / 180));
   e.raw_norm = 1;

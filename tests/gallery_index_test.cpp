@@ -22,7 +22,7 @@ namespace facecrowd {
 namespace {
 
 using vision::Gallery;
-using Vec = std::array<float, 128>;
+using Vec = std::vector<float>;
 
 struct Entry {
   std::string person, id;

@@ -20,9 +20,11 @@ namespace facecrowd {
 namespace {
 
 using vision::Gallery;
-using Vec = std::array<float, 128>;
+using Vec = std::vector<float>;
 
+// Vectors are dlib-sized (128 numbers): the leading ones given, the rest 0.
 Vec normalised(Vec v) {
+  v.resize(128);
   double n = 0;
   for (float x : v) n += double(x) * x;
   for (float& x : v) x = float(x / std::sqrt(n));
@@ -43,7 +45,7 @@ float distance(const Vec& a, const Vec& b) {
 }
 
 Vec axis(int i) {
-  Vec v{};
+  Vec v(128);
   v[size_t(i)] = 1;
   return v;
 }

@@ -29,7 +29,7 @@ TEST(ModelsCheckCli, PreparedModelsPassAndBrokenOnesAreNamed) {
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   auto j = nlohmann::json::parse(ok.out);
   EXPECT_EQ(j["embeddingModelVersion"].get<std::string>().rfind("face-api@1.7.15/face_recognition@", 0), 0u) << ok.out;
-  EXPECT_EQ(j["files"].size(), 7u);
+  EXPECT_EQ(j["files"].size(), 8u) << "7 files, and the opt-in faceres recogniser";
 
   TempDir tmp;
   auto missing = run_facecrowd("--models " + q(tmp.path() / "none") + " models check");

@@ -66,8 +66,8 @@ TEST(ServerConfig, FileValuesApplyAndAWrongTypeIsNamed) {
 TEST(ServerConfig, ServeDecidesMatchesWithTheSameCalibratedPolicyAsTheCommandLine) {
   ServerConfig c;
   const MatchPolicy cli;
-  EXPECT_FLOAT_EQ(float(c.match_threshold), cli.max_distance);
-  EXPECT_FLOAT_EQ(float(c.match_min_margin), cli.min_margin);
+  EXPECT_FLOAT_EQ(c.match_policy().max_distance, cli.max_distance);
+  EXPECT_FLOAT_EQ(c.match_policy().min_margin, cli.min_margin);
   EXPECT_EQ(c.to_json()["match"]["threshold"].get<double>(), kDefaultMatchThreshold);  // printed as 0.36
 }
 

@@ -22,7 +22,7 @@ constexpr const char* kModel = "synthetic-model";
 
 // A unit vector at unit-vector L2 distance `d` from e0 (in the e0/e1 plane).
 EmbeddingVector at_distance(float d) {
-  EmbeddingVector v{};
+  EmbeddingVector v(128);
   const double theta = 2 * std::asin(d / 2);
   v[0] = float(std::cos(theta));
   v[1] = float(std::sin(theta));

@@ -90,9 +90,9 @@ std::string huge_png(uint32_t w, uint32_t h) {
 }
 
 
-std::array<float, 128> random_unit_vector(std::mt19937& rng) {
+std::vector<float> random_unit_vector(std::mt19937& rng, size_t size) {
   std::normal_distribution<float> normal;
-  std::array<float, 128> v;
+  std::vector<float> v(size);
   double norm = 0;
   for (float& x : v) {
     x = normal(rng);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <vector>
 #include <cstdint>
 #include <filesystem>
 #include <random>
@@ -53,7 +54,7 @@ class TmpfsMount {
 };
 
 // A random direction in 128-D (Gaussian components, normalised): a synthetic face embedding.
-std::array<float, 128> random_unit_vector(std::mt19937& rng);
+std::vector<float> random_unit_vector(std::mt19937& rng, size_t size = 128);  // 128: dlib's size
 
 // ../shared/data, or empty when absent (tests then GTEST_SKIP with a message).
 fs::path shared_data_dir();

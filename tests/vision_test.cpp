@@ -350,7 +350,7 @@ TEST(VisionPipeline, SamePersonIsCloserThanDifferentPeople) {
         missed.push_back(photo.path().string());
         continue;
       }
-      EXPECT_NEAR(cv::norm(cv::Mat(1, kEmbeddingSize, CV_32F, const_cast<float*>(f->embedding.unit.data()))), 1.0,
+      EXPECT_NEAR(cv::norm(cv::Mat(1, int(f->embedding.unit.size()), CV_32F, const_cast<float*>(f->embedding.unit.data()))), 1.0,
                   1e-5);
       EXPECT_EQ(f->chip.size(), cv::Size(150, 150));
       EXPECT_GT(f->quality.landmark_confidence, 0.0f) << photo.path();

@@ -23,6 +23,7 @@ Policies (a person's score):
 Parameters are chosen on --calibration; --evaluation is only reported. Needs Debian's python3-numpy.
 
   tools/measure_match_policies.py --calibration cal.json small.json --evaluation eval.json [--grid full]
+  tools/measure_match_policies.py ... --thresholds 0.78 0.80 --margins 0 0.02 0.04   (faceres' scale)
 """
 import argparse
 import collections
@@ -136,7 +137,12 @@ def describe(r):
              r["misidentified"], r["one_photo_identified"], r["one_photo"]))
 
 
-def grid(full):
+def grid(full, thresholds=None, margins=None):
+    if thresholds:  # another model's scale (faceres): the nearest-face policy over the given values only
+        for t in thresholds:
+            for m in margins or [0.0, 0.04, 0.07, 0.10]:
+                yield ("nearest",), t, m
+        return
     thresholds = [0.30, 0.32, 0.34, 0.35, 0.36, 0.37, 0.38, 0.40] if full else [0.34, 0.36, 0.38]
     margins = [0.0, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.12] if full else [0.04, 0.06, 0.07, 0.08, 0.10]
     for t in thresholds:
@@ -161,6 +167,9 @@ def main():
     ap.add_argument("--evaluation", nargs="+", help="faces JSON file(s) held out: only reported")
     ap.add_argument("--grid", choices=["short", "full"], default="short")
     ap.add_argument("--json", help="write every row to FILE")
+    ap.add_argument("--thresholds", nargs="+", type=float,
+                    help="nearest-face policy at these thresholds only (another model's scale, e.g. faceres 0.76 0.80)")
+    ap.add_argument("--margins", nargs="+", type=float, help="with --thresholds: these margins")
     a = ap.parse_args()
     cal = Pool(load(a.calibration))
     ev = Pool(load(a.evaluation)) if a.evaluation else None
@@ -169,7 +178,7 @@ def main():
             print("%s: %d faces, %d enrollable (the gallery) of %d identities; %d genuine probes" %
                   (name, pool.n, int(pool.enrollable.sum()), len(pool.enrolled), len(pool.genuine)))
     rows = []
-    for policy, t, m in grid(a.grid == "full"):
+    for policy, t, m in grid(a.grid == "full", a.thresholds, a.margins):
         name = " ".join(str(x) for x in policy) + ("" if t > 2 else " t%.2f" % t) + " m%.2f" % m
         c = trials(cal, policy, t, m)
         e = trials(ev, policy, t, m) if ev else None

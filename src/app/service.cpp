@@ -73,7 +73,7 @@ Service::Lease Service::database() {
 vision::FacePipeline& Service::face_pipeline() {
   auto& slot = t_models[serial_];
   if (!slot.faces) {
-    auto pipeline = vision::FacePipeline::open(options_.models_dir);
+    auto pipeline = vision::FacePipeline::open(options_.models_dir, options_.face_model);
     pipeline->options().detector.model = vision::parse_detector_model(options_.detector);
     pipeline->options().image = options_.image_limits;
     slot.faces = std::move(pipeline);
@@ -126,7 +126,9 @@ void Service::add_profile_to_gallery(Database::ReadTransaction& tx, const std::s
     for (const auto& e : profile_embeddings(*doc)) {
       if (e.model_version != model_version_) other_models.insert(e.model_version);
       else of_model = true;
-      if (e.vector && e.model_version == model_version_) gallery->add(profile_id, e.id, *e.vector);
+      // A vector of another size under this model's version is damaged: skipped, as load_gallery skips it.
+      const bool fits = e.vector && (gallery->dimension() == 0 || e.vector->size() == gallery->dimension());
+      if (fits && e.model_version == model_version_) gallery->add(profile_id, e.id, *e.vector);
     }
   }
   std::lock_guard models(without_model_mutex_);
@@ -277,7 +279,9 @@ ErasureReport Service::erase(const Actor& actor, const std::string& person_id, A
   options.attendance = policy;
   options.actor = actor.id;
   options.client_address = actor.client_address;
-  options.unknown_face_distance = options_.match.max_distance;  // the same stranger, as recognition judges it
+  // The same stranger, as recognition judges it (the distance is for dlib's vectors; faceres' have their own).
+  options.unknown_face_distance =
+      options_.face_model == vision::FaceModel::kDlib ? options_.match.max_distance : float(kDefaultMatchThreshold);
   // Out of the gallery first: a recognition from now on cannot match the person, and one that matched
   // before is refused by recognize()'s re-check inside its write transaction.
   warm_gallery()->remove_person(person_id);

@@ -66,7 +66,8 @@ struct ServiceOptions {
   std::optional<std::filesystem::path> models_dir;  // nullopt: vision/model_files.h's search order
   std::string db = "face-recognition";
   std::string detector = "blazeface";
-  MatchPolicy match;
+  vision::FaceModel face_model = vision::FaceModel::kDlib;  // the embedding model (vision/face_model.h)
+  MatchPolicy match;  // serve passes the face model's calibrated defaults unless configured
   vision::ImageLimits image_limits;
   int64_t session_seconds = 12 * 3600;
   int login_max_failures = 5;

@@ -64,7 +64,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     request.skip_rejected = opts->skip_rejected;
     request.force = opts->force;
     request.quality = opts->quality;
-    request.match = opts->match.resolve();
+    request.match = opts->match.resolve(selected_face_model(globals));
     auto pipeline = open_face_pipeline(globals, opts->detector);
     auto db = Database::open(DataDir::open(globals.data_dir), opts->db);
     EnrollResult result = enroll(*db, *pipeline, request);

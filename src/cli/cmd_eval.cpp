@@ -138,7 +138,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
         faces.insert(faces.end(), part.begin(), part.end());
         from = comma + 1;
       }
-      auto policy = opts->match.resolve();
+      auto policy = opts->match.resolve(selected_face_model(globals));
       auto pipeline = open_face_pipeline(globals, opts->detector);
       if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;
       auto embedded = embed_split_faces(*pipeline, faces, progress_printer(globals, "embedding faces"));
@@ -178,7 +178,7 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
     }
     if (!opts->unknown.empty())
       for (auto& u : list_identities(opts->unknown)) sets.unknown.push_back(std::move(u));
-    auto policy = opts->match.resolve();
+    auto policy = opts->match.resolve(selected_face_model(globals));
     auto pipeline = open_face_pipeline(globals, opts->detector);
     if (opts->min_face_px >= 0) pipeline->options().detector.min_face_px = opts->min_face_px;
     auto input = embed_sets(*pipeline, sets, progress_printer(globals, "embedding photos"));

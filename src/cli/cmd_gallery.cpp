@@ -22,8 +22,10 @@
 namespace facecrowd {
 namespace {
 
+// The selected face model's (--face-model / $FACECROWD_FACE_MODEL, vision/face_model.h).
 std::string current_model_version(const GlobalOptions& globals) {
-  return vision::open_model_files(vision::find_models_dir(explicit_models_dir(globals))).embedding_model_version;
+  return vision::open_model_files(vision::find_models_dir(explicit_models_dir(globals)), selected_face_model(globals))
+      .embedding_model_version;
 }
 
 // Reembed progress on stderr, also when stderr is a log file: on a terminal one line rewritten in place,
@@ -203,8 +205,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--db", opts->db, "database name")->capture_default_str();
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->callback([opts, &globals] {
-    std::string model_version =
-        vision::open_model_files(vision::find_models_dir(explicit_models_dir(globals))).embedding_model_version;
+    std::string model_version = current_model_version(globals);
     if (show_progress(globals)) std::cerr << "indexing the gallery of " << model_version << "...\n";
     auto started = std::chrono::steady_clock::now();
     auto w = index_gallery(globals.data_dir, opts->db, model_version);

@@ -121,6 +121,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     options.check_sample = opts->sample;
     options.staging_parent = opts->staging;
     options.models_dir = explicit_models_dir(globals);
+    options.face_model = selected_face_model(globals);
     if (show_progress(globals)) options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
     ImportReport r = import_mongodump(globals.data_dir, options);
     if (opts->json) std::cout << r.to_json().dump(2) << "\n";

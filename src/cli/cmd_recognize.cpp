@@ -60,7 +60,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     RecognizeRequest request;
     request.photo = opts->photo;
     request.session = opts->session;
-    request.match = opts->match.resolve();
+    request.match = opts->match.resolve(selected_face_model(globals));
     if (!opts->annotate.empty()) request.annotate = opts->annotate;
     request.taken_at = time_flag("--at", opts->at);
     request.gallery_search = parse_gallery_search_mode(opts->search);

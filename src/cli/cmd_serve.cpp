@@ -65,6 +65,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     if (backup_given || !opts->config) config.backup_dir = globals.backup_dir;
     if (!globals.models_dir.empty()) config.models = globals.models_dir;
     apply_config_environment(config);
+    if (!globals.face_model.empty()) config.face_model = globals.face_model;
     if (opts->port) config.port = *opts->port;
     if (opts->bind) config.bind = *opts->bind;
     validate_config(config);
@@ -102,7 +103,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     if (config.models) so.models_dir = std::filesystem::path(*config.models);
     so.db = config.db;
     so.detector = config.detector;
-    so.match = MatchPolicy{float(config.match_threshold), float(config.match_min_margin)};
+    so.face_model = vision::parse_face_model(config.face_model, "faceModel");
+    so.match = config.match_policy();
     so.image_limits.max_megapixels = config.max_image_megapixels;
     so.session_seconds = int64_t(config.session_hours) * 3600;
     so.login_max_failures = config.login_max_failures;

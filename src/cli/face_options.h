@@ -18,14 +18,16 @@ struct MatchFlags {
   void add_to(CLI::App* cmd) {
     cmd->add_option("--threshold", threshold,
                     "recognised at or below this unit-vector distance (env FACECROWD_MATCH_THRESHOLD; default " +
-                        fixed_decimals(kDefaultMatchThreshold, 2) +
-                        ", calibrated on photos no test uses: tools/calibrate_faces.md)");
+                        fixed_decimals(kDefaultMatchThreshold, 2) + " with --face-model dlib, " +
+                        fixed_decimals(kFaceresMatchThreshold, 2) +
+                        " with faceres, each calibrated on photos no test uses: tools/calibrate_faces.md)");
     cmd->add_option("--min-margin", margin,
                     "and at least this much closer than the next person: a stranger tends to lie about as close to "
                     "several enrolled people (env FACECROWD_MATCH_MARGIN; default " +
-                        fixed_decimals(kDefaultMatchMargin, 2) + ")");
+                        fixed_decimals(kDefaultMatchMargin, 2) + " with dlib, " + fixed_decimals(kFaceresMatchMargin, 2) +
+                        " with faceres)");
   }
-  MatchPolicy resolve() const { return resolve_match_policy(threshold, margin); }
+  MatchPolicy resolve(vision::FaceModel model) const { return resolve_match_policy(threshold, margin, model); }
 };
 
 // --detector: which network finds the faces (vision/face_detector.h); BlazeFace unless told otherwise.
@@ -62,10 +64,10 @@ struct DetectorFlag {
 
 
 // The face models named by --models / $FACECROWD_MODELS / ./models (a clear Error when they are missing),
-// detecting with the --detector network.
+// detecting with the --detector network and embedding with the --face-model one.
 inline std::unique_ptr<vision::FacePipeline> open_face_pipeline(const GlobalOptions& globals,
                                                                 const DetectorFlag& detector) {
-  auto pipeline = vision::FacePipeline::open(explicit_models_dir(globals));
+  auto pipeline = vision::FacePipeline::open(explicit_models_dir(globals), selected_face_model(globals));
   detector.apply(pipeline->options().detector);
   vision::apply_rotation_mode(detector.rotation, pipeline->options().rotation);
   pipeline->options().max_landmark_flip_error = detector.max_flip_error;

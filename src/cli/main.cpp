@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
   app.add_option("--backup-dir", globals.backup_dir, "backup directory (env FACECROWD_BACKUP_DIR)")->capture_default_str();
   app.add_option("--models", globals.models_dir,
                  "prepared face models (env FACECROWD_MODELS; default ./models; made by tools/prepare_models.sh)");
+  app.add_option("--face-model", globals.face_model,
+                 "embedding model for every face command and serve: dlib (default; CC0, 128-D) or faceres (opt-in: "
+                 "fewer false accepts on unseen people, 2.2x the CPU a face, 1024-D; its origin states no licence, see "
+                 "models/MODELS.json). Each model has its own calibrated --threshold/--min-margin defaults, and a "
+                 "gallery searches only the embeddings of the selected model (env FACECROWD_FACE_MODEL)");
   app.add_flag("-q,--quiet", globals.quiet, "no progress output");
   for (auto& setup : registry()) setup(app, globals);
   // Commands describe themselves at length; the command list shows only the first sentence, and the

@@ -217,7 +217,7 @@ struct Person {
 };
 
 EmbeddingVector random_unit_vector(DemoRandom& random) {
-  EmbeddingVector v;
+  EmbeddingVector v(128);  // a dlib-sized vector
   double norm = 0;
   for (auto& x : v) {
     x = float(random.normal());

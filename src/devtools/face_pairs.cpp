@@ -173,7 +173,7 @@ IdentificationFigures identification_trials(const std::vector<PairFace>& faces, 
 
 std::vector<float> default_curve_thresholds() {
   std::vector<float> t;
-  for (int i = 20; i <= 80; ++i) t.push_back(float(i) / 100.0f);
+  for (int i = 20; i <= 100; ++i) t.push_back(float(i) / 100.0f);  // dlib lives at 0.3-0.4, faceres at 0.75-0.9
   return t;
 }
 

@@ -96,7 +96,7 @@ struct PairEvalReport {
   std::string curve_csv() const;
 };
 
-// Thresholds 0.20, 0.21, ..., 0.80 (unit-vector distances).
+// Thresholds 0.20, 0.21, ..., 1.00 (unit-vector distances: both models, dlib and faceres).
 std::vector<float> default_curve_thresholds();
 
 // `k_nearest`: the distance to an identity in the leave-one-out searches is the mean of its k nearest faces

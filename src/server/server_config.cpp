@@ -53,6 +53,13 @@ void env_number(const char* name, T& out) {
   out = static_cast<T>(d);
 }
 
+void env_optional_number(const char* name, std::optional<double>& out) {
+  double d = 0;
+  if (const char* v = std::getenv(name); !v || !*v) return;
+  env_number(name, d);
+  out = d;
+}
+
 void env_text(const char* name, std::string& out) {
   if (const char* v = std::getenv(name); v && *v) out = v;
 }
@@ -69,6 +76,7 @@ void env_flag(const char* name, bool& out) {
 }  // namespace
 
 Json ServerConfig::to_json() const {
+  const bool faceres = face_model == vision::face_model_name(vision::FaceModel::kFaceres);  // as the file spells it
   return {{"port", port},
           {"bind", bind},
           {"data", data},
@@ -77,7 +85,9 @@ Json ServerConfig::to_json() const {
           {"db", db},
           {"threads", threads},
           {"detector", detector},
-          {"match", {{"threshold", match_threshold}, {"minMargin", match_min_margin}}},
+          {"faceModel", face_model},
+          {"match", {{"threshold", match_threshold.value_or(faceres ? kFaceresMatchThreshold : kDefaultMatchThreshold)},
+                     {"minMargin", match_min_margin.value_or(faceres ? kFaceresMatchMargin : kDefaultMatchMargin)}}},
           {"limits",
            {{"maxBodyBytes", max_body_bytes},
             {"maxImageMegapixels", max_image_megapixels},
@@ -120,9 +130,17 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
             {"db", txt(c.db)},
             {"threads", num(c.threads)},
             {"detector", txt(c.detector)},
+            {"faceModel", txt(c.face_model)},
             {"match",
              [&](const Json& v, const std::string& k) {
-               w.object(v, k, {{"threshold", num(c.match_threshold)}, {"minMargin", num(c.match_min_margin)}});
+               auto opt = [&w](std::optional<double>& out) {
+                 return [&w, &out](const Json& v, const std::string& k) {
+                   double d = 0;
+                   w.number(v, k, d);
+                   out = d;
+                 };
+               };
+               w.object(v, k, {{"threshold", opt(c.match_threshold)}, {"minMargin", opt(c.match_min_margin)}});
              }},
             {"limits",
              [&](const Json& v, const std::string& k) {
@@ -172,8 +190,9 @@ void apply_config_environment(ServerConfig& c) {
   env_number("FACECROWD_PORT", c.port);
   env_text("FACECROWD_BIND", c.bind);
   env_number("FACECROWD_THREADS", c.threads);
-  env_number("FACECROWD_MATCH_THRESHOLD", c.match_threshold);
-  env_number("FACECROWD_MATCH_MARGIN", c.match_min_margin);
+  env_text("FACECROWD_FACE_MODEL", c.face_model);
+  env_optional_number("FACECROWD_MATCH_THRESHOLD", c.match_threshold);
+  env_optional_number("FACECROWD_MATCH_MARGIN", c.match_min_margin);
   env_number("FACECROWD_MAX_BODY_BYTES", c.max_body_bytes);
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
   env_number("FACECROWD_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
@@ -182,6 +201,13 @@ void apply_config_environment(ServerConfig& c) {
   env_number("FACECROWD_RATE_PER_TOKEN", c.rate_per_token_per_minute);
   env_flag("FACECROWD_ALLOW_SHARED_PERMISSIONS", c.allow_shared_permissions);
   validate_config(c);
+}
+
+MatchPolicy ServerConfig::match_policy() const {
+  MatchPolicy p = default_match_policy(vision::parse_face_model(face_model, "faceModel"));
+  if (match_threshold) p.max_distance = float(*match_threshold);
+  if (match_min_margin) p.min_margin = float(*match_min_margin);
+  return p;
 }
 
 void validate_config(const ServerConfig& c) {
@@ -207,6 +233,7 @@ void validate_config(const ServerConfig& c) {
   range("auth.sessionHours", c.session_hours, 1, 24 * 90);
   range("auth.loginMaxFailures", c.login_max_failures, 1, 1000);
   range("auth.lockoutMinutes", c.lockout_minutes, 1, 24 * 60);
+  validate_match_policy(c.match_policy());  // and faceModel: Error(kUsage) naming the choices
 }
 
 }  // namespace facecrowd

@@ -10,8 +10,11 @@
 //     "db": "face-recognition",
 //     "threads": 8,                                   env FACECROWD_THREADS: request worker threads
 //     "detector": "blazeface",
+//     "faceModel": "dlib",                            env FACECROWD_FACE_MODEL (or --face-model): dlib or faceres
+//                                                     (vision/face_model.h)
 //     "match": {"threshold": 0.36, "minMargin": 0.07},  env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
-//                                                     (recognition's calibrated defaults, app/faces/match_policy.h)
+//                                                     (unset: the face model's calibrated defaults,
+//                                                     app/faces/match_policy.h; these are dlib's)
 //     "limits": {
 //       "maxBodyBytes": 67108864,                     env FACECROWD_MAX_BODY_BYTES: larger requests get 413
 //       "maxImageMegapixels": 40,                     larger images get 400 before they are decoded
@@ -66,8 +69,12 @@ struct ServerConfig {
   std::string db = "face-recognition";
   int threads = 8;
   std::string detector = "blazeface";
-  // The CLI's defaults: serve recognises as `facecrowd recognize` does (it used 0.39 after the CLI moved to 0.36).
-  double match_threshold = kDefaultMatchThreshold, match_min_margin = kDefaultMatchMargin;
+  std::string face_model = "dlib";
+  // Unset: the face model's calibrated defaults, as `facecrowd recognize` uses them (serve used 0.39 after the
+  // CLI moved to 0.36).
+  std::optional<double> match_threshold, match_min_margin;
+  // The policy serve decides matches with: the settings given, else the face model's defaults.
+  MatchPolicy match_policy() const;
   int64_t max_body_bytes = 64ll << 20;
   double max_image_megapixels = 40;
   int max_json_depth = 16;

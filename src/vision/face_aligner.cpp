@@ -75,4 +75,22 @@ AlignedFace FaceAligner::align(const cv::Mat& bgr, const Landmarks68& landmarks)
   return out;
 }
 
+std::vector<cv::Point2d> five_points(const Landmarks68& landmarks) {
+  auto mean_of = [&](size_t from, size_t to) {
+    cv::Point2d sum(0, 0);
+    for (size_t i = from; i < to; ++i) sum += cv::Point2d(landmarks[i].x, landmarks[i].y);
+    return sum * (1.0 / double(to - from));
+  };
+  auto at = [&](size_t i) { return cv::Point2d(landmarks[i].x, landmarks[i].y); };
+  return {mean_of(36, 42), mean_of(42, 48), at(30), at(48), at(54)};
+}
+
+cv::Mat five_point_crop(const cv::Mat& bgr, const Landmarks68& landmarks, const std::vector<cv::Point2d>& template5,
+                        int size) {
+  cv::Mat crop;
+  cv::warpAffine(bgr, crop, similarity_transform(five_points(landmarks), template5), cv::Size(size, size),
+                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  return crop;
+}
+
 }  // namespace facecrowd::vision

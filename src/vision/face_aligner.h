@@ -4,6 +4,9 @@
 // template in MODELS.json (face_recognition.input.alignment), and warps a 150x150 chip with it (bilinear,
 // black outside the image). The fit's RMS residual, in chip pixels, says how well the points match a face
 // shape (face_quality uses it as the landmark confidence).
+// five_point_crop() is the other alignment, for the faceres embedder (faceres_embedder.h): the 5-point ArcFace
+// template (eye centres of landmarks 36..41 and 42..47, nose tip 30, mouth corners 48 and 54), as MODELS.json's
+// face_recognition_hse entry gives it for its crop size and margin, fitted the same way (least squares).
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -32,6 +35,12 @@ class FaceAligner {
   std::vector<int> indices_;
   std::vector<cv::Point2d> template_;
 };
+
+// The five ArcFace points of 68 landmarks: eye centres (image left, right), nose tip, mouth corners.
+std::vector<cv::Point2d> five_points(const Landmarks68& landmarks);
+// A size x size BGR crop mapping five_points(landmarks) onto `template5` (bilinear, black outside).
+cv::Mat five_point_crop(const cv::Mat& bgr, const Landmarks68& landmarks, const std::vector<cv::Point2d>& template5,
+                        int size);
 
 // Least-squares similarity transform mapping src onto dst (Umeyama 1991), as a 2x3 matrix.
 cv::Matx23d similarity_transform(const std::vector<cv::Point2d>& src, const std::vector<cv::Point2d>& dst);

@@ -6,16 +6,17 @@
 
 namespace facecrowd::vision {
 
-std::unique_ptr<FacePipeline> FacePipeline::open(const std::optional<std::filesystem::path>& models_dir) {
-  return std::make_unique<FacePipeline>(open_model_files(find_models_dir(models_dir)));
+std::unique_ptr<FacePipeline> FacePipeline::open(const std::optional<std::filesystem::path>& models_dir,
+                                                 FaceModel face_model) {
+  return std::make_unique<FacePipeline>(open_model_files(find_models_dir(models_dir), face_model));
 }
 
 FacePipeline::FacePipeline(const ModelFiles& models)
-    : models_(models), detector_(models), landmarks_(models), aligner_(models), embedder_(models) {}
+    : models_(models), detector_(models), landmarks_(models), aligner_(models), embedder_(make_face_embedder(models)) {}
 
 Face FacePipeline::describe(const cv::Mat& bgr, const FaceDetection& detection) {
   Face f = measure(bgr, detection, false);
-  embed(f);
+  f.embedding = embed(bgr, f);
   return f;
 }
 
@@ -44,9 +45,9 @@ Face FacePipeline::measure(const cv::Mat& bgr, const FaceDetection& detection, b
   return f;
 }
 
-void FacePipeline::embed(Face& face) {
+Embedding FacePipeline::embed(const cv::Mat& bgr, const Face& face) {
   PassTimer timer(PassKind::kEmbedding);
-  face.embedding = embedder_.embed(face.chip);
+  return embedder_->embed(bgr, face.landmarks, face.chip);
 }
 
 std::vector<Face> FacePipeline::analyse(const cv::Mat& bgr, const DetectorOptions& options) {
@@ -73,7 +74,7 @@ std::vector<Face> FacePipeline::analyse_upright(const cv::Mat& bgr, const Detect
   }
   // Only the faces that are kept are embedded: a dropped detection's embedding is never seen.
   std::vector<Face> kept = keep_real_faces(std::move(faces), options_);
-  for (Face& f : kept) embed(f);
+  for (Face& f : kept) f.embedding = embed(bgr, f);
   return kept;
 }
 

@@ -1,4 +1,5 @@
-// Every face in a photo: detect -> 68 landmarks -> 150x150 chip -> unit 128-D embedding + quality.
+// Every face in a photo: detect -> 68 landmarks -> 150x150 chip -> unit embedding of the selected model
+// (vision/face_model.h: 128-D dlib, the default, or 1024-D faceres) + quality.
 // Contract: FacePipeline::open() locates and verifies the models (model_files.h; Error(kNotFound/kBadInput)
 // telling how to prepare them) and loads the landmark and recogniser nets (a detector network on first
 // use). analyse(bgr) returns one Face per detected face, in detection order (best score first), minus
@@ -31,7 +32,7 @@ struct Face {
   cv::Rect2f box;               // pixels in the upright image
   float detection_score = 0;
   Landmarks68 landmarks;        // pixels in the upright image
-  cv::Mat chip;                 // 150x150 BGR, what the recogniser saw
+  cv::Mat chip;                 // dlib's 150x150 BGR chip (quality; dlib's recogniser reads it)
   Embedding embedding;
   FaceQuality quality;
 };
@@ -97,7 +98,9 @@ struct PipelineOptions {
 class FacePipeline {
  public:
   // `models_dir` as for find_models_dir(): explicit, else $FACECROWD_MODELS, ./models, beside the binary.
-  static std::unique_ptr<FacePipeline> open(const std::optional<std::filesystem::path>& models_dir = std::nullopt);
+  // `face_model`: which embedding model (vision/face_model.h); only its recogniser file is required.
+  static std::unique_ptr<FacePipeline> open(const std::optional<std::filesystem::path>& models_dir = std::nullopt,
+                                            FaceModel face_model = FaceModel::kDlib);
   explicit FacePipeline(const ModelFiles& models);
 
   // The upright pass, then the rotation passes of options().rotation (their faces after the upright ones).
@@ -110,6 +113,8 @@ class FacePipeline {
   std::vector<Face> analyse_file(const std::filesystem::path& path);
   // Landmarks, chip, embedding and quality for one already-detected face.
   Face describe(const cv::Mat& bgr, const FaceDetection& detection);
+  // The selected model's embedding of a face already measured on `bgr` (its landmarks and chip set).
+  Embedding embed(const cv::Mat& bgr, const Face& face);
 
   const ModelFiles& models() const { return models_; }
   PipelineOptions& options() { return options_; }
@@ -119,13 +124,12 @@ class FacePipeline {
   // describe() without the embedding. `only_what_filters_need`: leave out the mirrored landmark pass (flip
   // error 0) when the face fails keep_real_faces' checks on its own points, which drop it whatever that is.
   Face measure(const cv::Mat& bgr, const FaceDetection& detection, bool only_what_filters_need);
-  void embed(Face& face);
   ModelFiles models_;
   PipelineOptions options_;
   FaceDetector detector_;
   LandmarkDetector landmarks_;
   FaceAligner aligner_;
-  FaceEmbedder embedder_;
+  std::unique_ptr<FaceEmbedder> embedder_;
 };
 
 }  // namespace facecrowd::vision

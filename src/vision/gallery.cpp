@@ -12,7 +12,6 @@
 namespace facecrowd::vision {
 
 namespace {
-constexpr size_t kDim = 128;
 constexpr size_t kM = 16;
 constexpr size_t kEfConstruction = 200;
 constexpr size_t kEfSearch = 128;
@@ -21,14 +20,6 @@ constexpr size_t kEfSearch = 128;
 constexpr size_t kFirstK = 32;
 constexpr size_t kMaxK = 1024;
 
-// hnswlib's SSE squared-L2 kernel for 128 floats (4x the scalar loop, which -O2 cannot vectorise
-// without reassociating float sums).
-float squared_l2(const float* a, const float* b) {
-  static hnswlib::L2Space space(kDim);
-  static const hnswlib::DISTFUNC<float> distance = space.get_dist_func();
-  static const void* const param = space.get_dist_func_param();
-  return distance(a, b, param);
-}
 
 // Best person and the closest different person, fed (person, squared distance) pairs in any order.
 struct TwoBest {
@@ -79,10 +70,33 @@ void validate_graph(hnswlib::HierarchicalNSW<float>& h) {
 
 }  // namespace
 
+// hnswlib's SSE squared-L2 kernel for the gallery's dimension (4x the scalar loop, which -O2 cannot vectorise
+// without reassociating float sums).
+struct hnswlib_space {
+  explicit hnswlib_space(size_t dim) : space(dim), distance(space.get_dist_func()), param(space.get_dist_func_param()) {}
+  float squared_l2(const float* a, const float* b) const { return distance(a, b, param); }
+  hnswlib::L2Space space;
+  hnswlib::DISTFUNC<float> distance;
+  void* param;
+};
+
 struct Gallery::Index {
-  hnswlib::L2Space space{kDim};
+  explicit Index(size_t dim) : space(dim) {}
+  hnswlib::L2Space space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
 };
+
+void Gallery::require_dimension_locked(size_t size, const char* what) const {
+  if (size != dim_)
+    throw std::invalid_argument(std::string(what) + " a vector of " + std::to_string(size) +
+                                " numbers in a gallery of " + std::to_string(dim_) +
+                                "-number vectors: they come from different face models");
+}
+
+size_t Gallery::dimension() const {
+  std::shared_lock lock(mutex_);
+  return dim_;
+}
 
 Gallery::Gallery(size_t hnsw_from_size) : hnsw_from_size_(std::max<size_t>(1, hnsw_from_size)) {}
 Gallery::~Gallery() = default;
@@ -96,8 +110,13 @@ uint32_t Gallery::intern_person_locked(const std::string& person_id) {
   return it->second;
 }
 
-void Gallery::add(const std::string& person_id, const std::string& embedding_id, const std::array<float, 128>& unit) {
+void Gallery::add(const std::string& person_id, const std::string& embedding_id, const std::vector<float>& unit) {
   std::unique_lock lock(mutex_);
+  if (person_of_.empty() && !index_ && !unit.empty() && unit.size() != dim_) {
+    dim_ = unit.size();
+    exact_space_ = std::make_unique<hnswlib_space>(dim_);
+  }
+  require_dimension_locked(unit.size(), "cannot add");
   uint32_t person = intern_person_locked(person_id);
 
   auto existing = label_of_embedding_.find(embedding_id);
@@ -135,11 +154,11 @@ void Gallery::add(const std::string& person_id, const std::string& embedding_id,
 }
 
 void Gallery::build_index_locked() {
-  index_ = std::make_unique<Index>();
+  index_ = std::make_unique<Index>(dim_);
   size_t capacity = std::max<size_t>(2 * person_of_.size(), 1024);
   index_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(&index_->space, capacity, kM, kEfConstruction);
   index_->hnsw->setEf(kEfSearch);
-  for (size_t i = 0; i < person_of_.size(); ++i) index_->hnsw->addPoint(&vectors_[i * kDim], label_of_[i]);
+  for (size_t i = 0; i < person_of_.size(); ++i) index_->hnsw->addPoint(&vectors_[i * dim_], label_of_[i]);
 }
 
 void Gallery::remove_dense_locked(size_t dense) {
@@ -147,13 +166,13 @@ void Gallery::remove_dense_locked(size_t dense) {
   const Label removed = label_of_[dense];
   const size_t last = person_of_.size() - 1;
   if (dense != last) {
-    std::copy_n(&vectors_[last * kDim], kDim, &vectors_[dense * kDim]);
+    std::copy_n(&vectors_[last * dim_], dim_, &vectors_[dense * dim_]);
     person_of_[dense] = person_of_[last];
     label_of_[dense] = label_of_[last];
     dense_of_label_[label_of_[dense]] = int64_t(dense);
   }
   dense_of_label_[removed] = -1;
-  vectors_.resize(last * kDim);
+  vectors_.resize(last * dim_);
   person_of_.pop_back();
   label_of_.pop_back();
 }
@@ -220,10 +239,22 @@ std::vector<std::string> Gallery::save_index(const std::string& hnsw_path) const
 std::optional<Gallery::IndexReuse> Gallery::adopt_index(const std::string& hnsw_path,
                                                        const std::vector<std::string>& labels, size_t max_added) {
   std::unique_lock lock(mutex_);
-  auto index = std::make_unique<Index>();
+  if (dim_ == 0) {
+    // An empty gallery takes the file's vector size (its entries will all be retired as stale).
+    Index peek(1);
+    hnswlib::HierarchicalNSW<float> file(&peek.space, hnsw_path, false, 1);
+    dim_ = (file.size_data_per_element_ - file.size_links_level0_ - sizeof(hnswlib::labeltype)) / sizeof(float);
+    exact_space_ = std::make_unique<hnswlib_space>(dim_);
+  }
+  auto index = std::make_unique<Index>(dim_);
   index->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(&index->space, hnsw_path, false,
                                                                   labels.size() + person_of_.size() + 1024);
   auto& h = *index->hnsw;
+  // hnswlib takes the vector size from the space, not the file: a file of another model's vectors has
+  // elements of another size.
+  if (h.size_data_per_element_ != h.size_links_level0_ + dim_ * sizeof(float) + sizeof(hnswlib::labeltype))
+    throw std::runtime_error("the index file holds vectors of another size than this gallery's " +
+                             std::to_string(dim_) + " numbers");
   // hnswlib 0.6's loading constructor never zeroes num_deleted_ before counting: recount it.
   h.num_deleted_ = 0;
   for (size_t i = 0; i < h.cur_element_count; ++i) h.num_deleted_ += h.isMarkedDeleted(hnswlib::tableint(i)) ? 1 : 0;
@@ -243,7 +274,7 @@ std::optional<Gallery::IndexReuse> Gallery::adopt_index(const std::string& hnsw_
     int64_t dense = here == label_of_embedding_.end() ? -1 : dense_of_label_[here->second];
     const float* saved = reinterpret_cast<const float*>(h.getDataByInternalId(internal_id));
     if (dense >= 0 && label_of[size_t(dense)] == kUnassigned &&
-        std::equal(saved, saved + kDim, &vectors_[size_t(dense) * kDim])) {
+        std::equal(saved, saved + dim_, &vectors_[size_t(dense) * dim_])) {
       label_of[size_t(dense)] = Label(label);
       ++reuse.kept;
     } else {
@@ -266,7 +297,7 @@ std::optional<Gallery::IndexReuse> Gallery::adopt_index(const std::string& hnsw_
       person_of_label.emplace_back();
       embedding_of_label.emplace_back();
       if (h.cur_element_count >= h.max_elements_) h.resizeIndex(h.max_elements_ * 2);
-      h.addPoint(&vectors_[dense * kDim], label);
+      h.addPoint(&vectors_[dense * dim_], label);
       ++reuse.added;
     }
     dense_of_label[label] = int64_t(dense);
@@ -302,9 +333,10 @@ bool Gallery::uses_hnsw() const {
   return index_ != nullptr;
 }
 
-std::optional<GalleryMatch> Gallery::search(const std::array<float, 128>& unit) const {
+std::optional<GalleryMatch> Gallery::search(const std::vector<float>& unit) const {
   std::shared_lock lock(mutex_);
   if (person_of_.empty()) return std::nullopt;
+  require_dimension_locked(unit.size(), "cannot search for");
   return index_ ? search_hnsw_locked(unit.data()) : search_exact_locked(unit.data());
 }
 
@@ -328,7 +360,7 @@ GalleryMatch to_match(const TwoBest& two, const std::vector<std::string>& names,
 std::optional<GalleryMatch> Gallery::search_exact_locked(const float* q) const {
   TwoBest two;
   const size_t n = person_of_.size();
-  for (size_t i = 0; i < n; ++i) two.offer(person_of_[i], squared_l2(q, &vectors_[i * kDim]), label_of_[i]);
+  for (size_t i = 0; i < n; ++i) two.offer(person_of_[i], exact_space_->squared_l2(q, &vectors_[i * dim_]), label_of_[i]);
   return to_match(two, person_names_, embedding_of_label_[two.best_label]);
 }
 

@@ -1,5 +1,8 @@
 // The enrolled faces, in memory, searchable by nearest neighbour.
-// Contract: a Gallery holds (person id, embedding id, unit 128-D vector) triples. search(q) returns the
+// Contract: a Gallery holds (person id, embedding id, unit vector) triples, all of one dimension: the first
+// add() sets it (128 for dlib, 1024 for faceres: one gallery, one model), and a vector of another size —
+// added, searched or in an adopted index file — is refused (std::invalid_argument / std::runtime_error)
+// rather than compared. search(q) returns the
 // person whose nearest embedding is closest to q (unit-vector L2 distance, 0..2), that distance, and the
 // runner-up: the closest *different* person, with margin = runner_up_distance - distance (kNoRunnerUp when
 // the gallery holds one person). It returns nullopt only when the gallery is empty.
@@ -12,7 +15,8 @@
 // (hnswlib's SSE kernel); HNSW ~0.15 ms at 10k, ~0.6 ms at 100k (recall 0.996 on random vectors), but
 // building it for 100k takes ~1-2 minutes — worth it for a long-running server; one-shot commands adopt
 // a saved index instead (save_index/adopt_index below).
-// Memory: 512 bytes a vector, twice when indexed (dense copy + HNSW), ~130 MB at 100k.
+// Memory: 4 bytes a number (512 bytes a dlib vector, 4 KiB a faceres one), twice when indexed (dense copy +
+// HNSW): ~130 MB at 100k dlib embeddings.
 // add() with an embedding id already present replaces that embedding (its vector and its person).
 // Locking: the Gallery is thread-safe by an internal reader/writer lock: add/remove_person take it
 // exclusively, search/size/people take it shared, so many recognitions can search while an enrollment adds.
@@ -35,6 +39,8 @@
 
 namespace facecrowd::vision {
 
+struct hnswlib_space;  // gallery.cpp: hnswlib's L2Space (kept out of this header)
+
 // margin when the gallery holds a single person: larger than any possible distance difference (max 2).
 inline constexpr float kNoRunnerUp = 4.0f;
 
@@ -55,13 +61,14 @@ class Gallery {
   Gallery& operator=(const Gallery&) = delete;
 
   // `unit` must be L2-normalised (distances assume it).
-  void add(const std::string& person_id, const std::string& embedding_id, const std::array<float, 128>& unit);
+  void add(const std::string& person_id, const std::string& embedding_id, const std::vector<float>& unit);
   size_t remove_person(const std::string& person_id);  // returns embeddings removed (hnswlib markDelete)
 
   size_t size() const;    // embeddings
   size_t people() const;  // distinct persons with at least one embedding
   bool uses_hnsw() const;
-  std::optional<GalleryMatch> search(const std::array<float, 128>& unit) const;  // nullopt when empty
+  std::optional<GalleryMatch> search(const std::vector<float>& unit) const;  // nullopt when empty
+  size_t dimension() const;  // the vectors' size; 0 until the first add()
 
   // Builds the HNSW index now, whatever the size (no-op when it exists). ~1 ms an embedding on 2 cores.
   void build_index();
@@ -94,10 +101,14 @@ class Gallery {
   std::optional<GalleryMatch> search_hnsw_locked(const float* q) const;
   uint32_t intern_person_locked(const std::string& person_id);
 
+  void require_dimension_locked(size_t size, const char* what) const;
+
   const size_t hnsw_from_size_;
   mutable std::shared_mutex mutex_;
+  size_t dim_ = 0;  // set by the first add()
+  std::unique_ptr<hnswlib_space> exact_space_;  // hnswlib's squared-L2 kernel for dim_
 
-  // Dense storage, swap-removed: vectors_[i*128..], person_of_[i], label_of_[i].
+  // Dense storage, swap-removed: vectors_[i*dim_..], person_of_[i], label_of_[i].
   std::vector<float> vectors_;
   std::vector<uint32_t> person_of_;
   std::vector<Label> label_of_;

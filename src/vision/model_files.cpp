@@ -15,6 +15,7 @@ namespace {
 constexpr const char* kHowToPrepare = "; prepare them with `tools/prepare_models.sh --models-dir DIR` "
                                       "(or point --models / $FACECROWD_MODELS at a prepared directory)";
 constexpr const char* kPackage = "face-api@1.7.15";
+constexpr const char* kHsePackage = "human-models@3.0.4";
 
 std::string file_sha256(const fs::path& path) {
   auto sha = sha256_of_file(path);
@@ -90,7 +91,11 @@ std::string verified_sha256(const fs::path& dir, const std::map<std::string, std
 
 }  // namespace
 
-ModelFiles open_model_files(const fs::path& dir) {
+const char* recogniser_file_name(FaceModel model) {
+  return model == FaceModel::kFaceres ? "face_recognition_hse.onnx" : "face_recognition.onnx";
+}
+
+ModelFiles open_model_files(const fs::path& dir, FaceModel face_model) {
   require_directory(dir);
   auto sums = read_sums(dir / "SHA256SUMS");
   ModelFiles m;
@@ -99,14 +104,17 @@ ModelFiles open_model_files(const fs::path& dir) {
   m.anchors = dir / "ssd_anchors.json";
   m.blazeface = dir / "blazeface_back_256.onnx";
   m.landmarks = dir / "face_landmark_68.onnx";
-  m.recogniser = dir / "face_recognition.onnx";
+  m.face_model = face_model;
+  m.recogniser = dir / recogniser_file_name(face_model);
   m.models_json = dir / "MODELS.json";
   std::string recogniser_sha;
   for (const fs::path& f : {m.detector, m.anchors, m.blazeface, m.landmarks, m.recogniser, m.models_json}) {
     std::string sha = verified_sha256(dir, sums, f);
     if (f == m.recogniser) recogniser_sha = sha;
   }
-  m.embedding_model_version = std::string(kPackage) + "/face_recognition@" + recogniser_sha.substr(0, 12);
+  m.embedding_model_version = face_model == FaceModel::kFaceres
+                                  ? std::string(kHsePackage) + "/face_recognition_hse@" + recogniser_sha.substr(0, 12)
+                                  : std::string(kPackage) + "/face_recognition@" + recogniser_sha.substr(0, 12);
   return m;
 }
 

@@ -2,6 +2,8 @@
 
 #include <opencv2/core.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "core/error.h"
@@ -49,9 +51,23 @@ ModelsCheckReport check_models(const std::filesystem::path& dir) {
     counter.count(cv::Mat(64, 64, CV_8UC3, cv::Scalar::all(128)));
   });
 
+  // The opt-in faceres recogniser, when this directory has it: sha256, then one run (descriptor size included).
+  std::error_code ec;
+  std::ifstream sums(dir / "SHA256SUMS");
+  std::string sums_text((std::istreambuf_iterator<char>(sums)), std::istreambuf_iterator<char>());
+  const char* hse = vision::recogniser_file_name(vision::FaceModel::kFaceres);
+  if (sums_text.find(std::string("  ") + hse) != std::string::npos || std::filesystem::exists(dir / hse, ec)) {
+    vision::ModelFiles faceres = vision::open_model_files(dir, vision::FaceModel::kFaceres);
+    r.faceres_model_version = faceres.embedding_model_version;
+    run_or_explain(faceres.recogniser, [&] {
+      vision::FacePipeline p(faceres);
+      p.describe(frame, {cv::Rect2f(100, 60, 120, 120), 1.0f});
+    });
+    r.files.push_back({faceres.recogniser.filename().string(), std::filesystem::file_size(faceres.recogniser, ec)});
+  }
+
   for (const auto& f : {face.recogniser, face.landmarks, face.detector, face.anchors, face.blazeface,
                         face.models_json, crowd.model}) {
-    std::error_code ec;
     r.files.push_back({f.filename().string(), std::filesystem::file_size(f, ec)});
   }
   return r;
@@ -64,6 +80,7 @@ nlohmann::json ModelsCheckReport::to_json() const {
           {"ok", true},
           {"files", files_json},
           {"embeddingModelVersion", embedding_model_version},
+          {"faceresModelVersion", faceres_model_version.empty() ? nlohmann::json(nullptr) : nlohmann::json(faceres_model_version)},
           {"crowdModelVersion", crowd_model_version}};
 }
 
@@ -71,7 +88,11 @@ std::string ModelsCheckReport::text() const {
   std::ostringstream s;
   s << "models in " << dir.string() << ": OK (sha256 as in SHA256SUMS; every network ran once in OpenCV DNN)\n";
   for (const auto& f : files) s << "  " << f.name << "  " << f.bytes << " bytes\n";
-  s << "embedding model: " << embedding_model_version << "\n"
+  s << "embedding model: " << embedding_model_version << " (dlib, the default)\n"
+    << "faceres model:   "
+    << (faceres_model_version.empty() ? "not prepared here (opt-in; `tools/prepare_models.sh --force` adds it)"
+                                      : faceres_model_version + " (opt-in: --face-model faceres)")
+    << "\n"
     << "crowd model:     " << crowd_model_version << "\n";
   return s.str();
 }

@@ -4,6 +4,9 @@
 // models), then loads every network in OpenCV DNN and runs it once on a synthetic input (both face
 // detectors, landmarks and recogniser on a grey frame, the crowd model on a 64x64 one): a network OpenCV
 // cannot load or run is Error(kBadInput) naming the file. Nothing is written.
+// The opt-in faceres recogniser (vision/face_model.h) is checked the same way when the directory has it (in
+// SHA256SUMS or on disk), its descriptor size (1024) included; a directory prepared before it existed passes,
+// with faceres_model_version empty and a note saying how to add it.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,8 @@ struct ModelFileStatus {
 struct ModelsCheckReport {
   std::filesystem::path dir;
   std::vector<ModelFileStatus> files;
-  std::string embedding_model_version;  // stored with every embedding
+  std::string embedding_model_version;  // stored with every embedding (dlib, the default)
+  std::string faceres_model_version;    // the opt-in faceres model's; empty when not prepared here
   std::string crowd_model_version;      // stored with every crowd count
   nlohmann::json to_json() const;
   std::string text() const;

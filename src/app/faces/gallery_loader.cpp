@@ -6,12 +6,12 @@
 namespace facecrowd {
 
 void append_embedding_vector(bson_t* doc, const char* key, const EmbeddingVector& unit) {
-  uint8_t bytes[128 * 4];
+  std::vector<uint8_t> bytes(unit.size() * 4);
   for (size_t i = 0; i < unit.size(); ++i) {
     uint32_t bits = std::bit_cast<uint32_t>(unit[i]);
     for (int k = 0; k < 4; ++k) bytes[i * 4 + size_t(k)] = uint8_t(bits >> (8 * k));  // little-endian
   }
-  bson_append_binary(doc, key, -1, BSON_SUBTYPE_BINARY, bytes, sizeof bytes);
+  bson_append_binary(doc, key, -1, BSON_SUBTYPE_BINARY, bytes.data(), uint32_t(bytes.size()));
 }
 
 std::optional<EmbeddingVector> decode_embedding_vector(const bson_iter_t& iter) {
@@ -20,8 +20,9 @@ std::optional<EmbeddingVector> decode_embedding_vector(const bson_iter_t& iter) 
   uint32_t length = 0;
   const uint8_t* data = nullptr;
   bson_iter_binary(&iter, &subtype, &length, &data);
-  if (subtype != BSON_SUBTYPE_BINARY || length != 128 * 4) return std::nullopt;
-  EmbeddingVector v;
+  if (subtype != BSON_SUBTYPE_BINARY || length == 0 || length % 4 != 0 || length / 4 > kMaxEmbeddingSize)
+    return std::nullopt;
+  EmbeddingVector v(length / 4);
   for (size_t i = 0; i < v.size(); ++i) {
     uint32_t bits = 0;
     for (int k = 0; k < 4; ++k) bits |= uint32_t(data[i * 4 + size_t(k)]) << (8 * k);
@@ -78,7 +79,7 @@ GalleryLoadReport load_gallery(Database::ReadTransaction& tx, const std::string&
         continue;
       }
       of_model = true;
-      if (!e.vector) {
+      if (!e.vector || (gallery.dimension() != 0 && e.vector->size() != gallery.dimension())) {
         ++report.malformed;
       } else {
         gallery.add(*id, e.id, *e.vector);

@@ -1,10 +1,14 @@
 // The in-memory gallery (vision/gallery.h) built from `faceprofiles`, and the BSON form of an embedding.
 // Contract:
-//  - An embedding's vector is BSON binary subtype 0 of 128 little-endian float32 (unit length).
-//    encode/decode_embedding_vector convert; decode returns nullopt for any other type, subtype or size.
+//  - An embedding's vector is BSON binary subtype 0 of N little-endian float32 (unit length): N = 128 for dlib,
+//    1024 for faceres (vision/face_model.h; the embedding's modelVersion says which). encode/decode convert;
+//    decode returns nullopt for any other type or subtype, or a size that is not a whole number of float32
+//    within 1..kMaxEmbeddingSize numbers.
 //  - load_gallery() adds every embedding of every profile whose modelVersion equals `model_version`
 //    (embeddings of another model live in another space: comparing them would be meaningless, so they are
-//    counted per model, not loaded; profiles left with none of this model are named). The gallery's person id is the profile's `_id` key; the embedding id is the
+//    counted per model, not loaded; profiles left with none of this model are named). A vector whose size
+//    differs from the gallery's (the first one loaded) is counted as malformed, not loaded. The gallery's
+//    person id is the profile's `_id` key; the embedding id is the
 //    embedding's `_id` (ObjectId hex) or, for embeddings without one, "<profile id>#<index>".
 //  - It reads inside the caller's transaction, so the gallery is one consistent snapshot.
 //  - A one-shot command (enroll, recognize: a handful of faces, then exit) builds its gallery with
@@ -22,13 +26,15 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "store/database.h"
 #include "vision/gallery.h"
 
 namespace facecrowd {
 
-using EmbeddingVector = std::array<float, 128>;
+using EmbeddingVector = std::vector<float>;
+inline constexpr size_t kMaxEmbeddingSize = 4096;
 
 inline constexpr size_t kOneShotHnswFromSize = SIZE_MAX;
 

@@ -25,14 +25,22 @@ void validate_match_policy(const MatchPolicy& policy) {
   if (!(policy.max_distance > 0 && policy.max_distance <= 2))
     throw Error(ExitCode::kUsage, "match threshold " + std::to_string(policy.max_distance) +
                                       " is out of range: unit-vector distances lie in (0, 2]; the default is " +
-                                      fixed_decimals(kDefaultMatchThreshold, 2));
+                                      fixed_decimals(kDefaultMatchThreshold, 2) + " (dlib), " +
+                                      fixed_decimals(kFaceresMatchThreshold, 2) + " (faceres)");
   if (!(policy.min_margin >= 0 && policy.min_margin <= 2))
     throw Error(ExitCode::kUsage, "match margin " + std::to_string(policy.min_margin) +
-                                      " is out of range [0, 2]; the default is " + fixed_decimals(kDefaultMatchMargin, 2));
+                                      " is out of range [0, 2]; the default is " + fixed_decimals(kDefaultMatchMargin, 2) +
+                                      " (dlib), " + fixed_decimals(kFaceresMatchMargin, 2) + " (faceres)");
 }
 
-MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag) {
-  MatchPolicy policy;
+MatchPolicy default_match_policy(vision::FaceModel model) {
+  if (model == vision::FaceModel::kFaceres) return {float(kFaceresMatchThreshold), float(kFaceresMatchMargin)};
+  return {};
+}
+
+MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag,
+                                 vision::FaceModel model) {
+  MatchPolicy policy = default_match_policy(model);
   if (auto v = env_float("FACECROWD_MATCH_THRESHOLD")) policy.max_distance = *v;
   if (auto v = env_float("FACECROWD_MATCH_MARGIN")) policy.min_margin = *v;
   if (threshold_flag) policy.max_distance = *threshold_flag;

@@ -13,13 +13,15 @@
 // Measured and not adopted (no better held out than the nearest face with this margin): the mean of a
 // person's k nearest photos, the distance to a person's centroid, and "very close, or moderately close to
 // two of the person's photos" (tools/measure_match_policies.py).
+// Each embedding model has its own calibrated defaults (default_match_policy; faceres: see kFaceres* below).
 // Settings come from, in order: flags (--threshold/--min-margin), $FACECROWD_MATCH_THRESHOLD /
-// $FACECROWD_MATCH_MARGIN, the defaults. confidence() maps a distance to 0..1 for attendance records.
+// $FACECROWD_MATCH_MARGIN, the selected model's defaults. confidence() maps a distance to 0..1 for attendance records.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include "vision/face_model.h"
 #include "vision/gallery.h"
 
 namespace facecrowd {
@@ -27,6 +29,16 @@ namespace facecrowd {
 // The calibrated defaults (doubles too, for settings kept as doubles: server/server_config.h).
 inline constexpr double kDefaultMatchThreshold = 0.36;
 inline constexpr double kDefaultMatchMargin = 0.07;  // was 0.04 (issue 12)
+
+// faceres (opt-in, vision/face_model.h), calibrated by the same two rules on `calibration` +
+// `calibration_small_faces` pooled (tools/calibrate_faces.md, "faceres"):
+//  - 0.80: the largest threshold (0.01 steps) with a pair FAR <= 0.1% (20 of 21,253; FRR 2.9%, 8 of 275);
+//    held out: FAR 0.033% (12 of 36,207), FRR 4.6% (5 of 108) - issue 12's goal, which dlib cannot meet;
+//  - 0.20: the smallest margin at which no calibration stranger (of 208) is accepted at 0.80, with the 55
+//    calibration probes still identified. Held out: strangers accepted 2/270, identified 44/45, rank-1 45/45;
+//    people enrolled from one photo: 178/216 identified (dlib 213/216), the price of that margin.
+inline constexpr double kFaceresMatchThreshold = 0.80;
+inline constexpr double kFaceresMatchMargin = 0.20;
 
 struct MatchPolicy {
   float max_distance = float(kDefaultMatchThreshold);  // recognised at or below
@@ -38,7 +50,11 @@ void validate_match_policy(const MatchPolicy& policy);
 
 // Defaults overridden by $FACECROWD_MATCH_THRESHOLD / $FACECROWD_MATCH_MARGIN (Error(kUsage) naming the
 // variable when it is not a number), then by the flags that were given; validated.
-MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag);
+MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag,
+                                 vision::FaceModel model = vision::FaceModel::kDlib);
+
+// The calibrated defaults of `model`.
+MatchPolicy default_match_policy(vision::FaceModel model);
 
 bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy);
 

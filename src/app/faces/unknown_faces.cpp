@@ -90,7 +90,7 @@ std::pair<std::string, int> require_id(const std::string& id) {
 }
 
 EmbeddingVector normalised(const std::vector<float>& sum) {
-  EmbeddingVector out{};
+  EmbeddingVector out(sum.size());
   double norm = 0;
   for (float v : sum) norm += double(v) * v;
   norm = std::sqrt(norm);
@@ -113,6 +113,7 @@ std::optional<EmbeddingVector> unknown_face_vector(const nlohmann::json& embeddi
 }
 
 float embedding_vector_distance(const EmbeddingVector& a, const EmbeddingVector& b) {
+  if (a.size() != b.size()) return 2;  // different models: as far apart as unit vectors can be
   float d = 0;
   for (size_t i = 0; i < a.size(); ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
   return std::sqrt(d);

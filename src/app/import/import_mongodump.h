@@ -58,6 +58,7 @@ struct ImportOptions {
   int check_sample = 20;                   // profiles whose descriptors are checked against their images
   double agree_distance = 0.1;             // unit-vector L2
   std::optional<fs::path> models_dir;      // face models (vision/model_files.h search order when unset)
+  vision::FaceModel face_model = vision::FaceModel::kDlib;  // embeds stored images (vision/face_model.h)
   std::string actor;                       // audit actor; default: $USER
   fs::path staging_parent;                 // where the dump is staged; default: the system temp folder
   std::function<void(const std::string&)> progress;

@@ -93,7 +93,8 @@ void import_profiles(ImportRun& run) {
     });
   }
 
-  EmbeddingCheck check{run.options.check_sample, run.options.agree_distance, run.options.models_dir};
+  EmbeddingCheck check{run.options.check_sample, run.options.agree_distance, run.options.models_dir,
+                       run.options.face_model};
   auto image_bytes = [&](const std::string& stored_id) -> std::optional<std::string> {
     auto old = run.stored_to_old.find(stored_id);
     if (old == run.stored_to_old.end()) return std::nullopt;

@@ -15,7 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-float l2(const ImportVector& a, const ImportVector& b) {
+float l2(const ImportVector& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return 2;  // another model's space: as far apart as unit vectors can be
   float s = 0;
   for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
   return std::sqrt(s);
@@ -23,16 +24,16 @@ float l2(const ImportVector& a, const ImportVector& b) {
 
 // What the face pipeline makes of one stored image: the main face's unit embedding or a reason.
 struct ImageEmbedding {
-  std::optional<ImportVector> unit;
+  std::optional<std::vector<float>> unit;
   nlohmann::json quality;
   std::string why;
 };
 
 class Embedder {
  public:
-  explicit Embedder(const std::optional<fs::path>& models) : models_(models) {}
+  Embedder(const std::optional<fs::path>& models, vision::FaceModel face_model) : models_(models), face_model_(face_model) {}
   vision::FacePipeline& pipeline() {
-    if (!pipeline_) pipeline_ = vision::FacePipeline::open(models_);
+    if (!pipeline_) pipeline_ = vision::FacePipeline::open(models_, face_model_);
     return *pipeline_;
   }
   ImageEmbedding embed(const std::string& bytes, const std::string& name) {
@@ -57,6 +58,7 @@ class Embedder {
 
  private:
   std::optional<fs::path> models_;
+  vision::FaceModel face_model_;
   std::unique_ptr<vision::FacePipeline> pipeline_;
 };
 
@@ -69,7 +71,7 @@ EmbeddingOutcome settle_profile_embeddings(std::vector<ImportedProfile>& profile
     if (say_fn) say_fn(line);
   };
   EmbeddingOutcome out;
-  Embedder embedder(check.models_dir);
+  Embedder embedder(check.models_dir, check.face_model);
   int64_t with_descriptors = 0, with_images = 0;
   for (const auto& p : profiles) {
     with_descriptors += !p.descriptors.empty();
@@ -83,7 +85,9 @@ EmbeddingOutcome settle_profile_embeddings(std::vector<ImportedProfile>& profile
   for (size_t i = 0; i < profiles.size(); ++i)
     if (!profiles[i].descriptors.empty() && !profiles[i].images.empty()) both.push_back(i);
   bool agree = true;
-  if (!both.empty() && check.sample > 0) {
+  // The old system's descriptors are dlib's 128 numbers: another selected model can never use them.
+  const bool descriptors_of_another_model = check.face_model != vision::FaceModel::kDlib;
+  if (!both.empty() && check.sample > 0 && !descriptors_of_another_model) {
     size_t step = std::max<size_t>(1, both.size() / size_t(check.sample));
     for (size_t k = 0; k < both.size() && out.sample_checked < check.sample; k += step) {
       ImportedProfile& p = profiles[both[k]];
@@ -106,7 +110,11 @@ EmbeddingOutcome settle_profile_embeddings(std::vector<ImportedProfile>& profile
     }
   }
   if (with_descriptors == 0) out.decision = "none";
-  else if (out.sample_checked == 0) {
+  else if (descriptors_of_another_model) {
+    out.decision = "re-embedded";
+    out.warnings.push_back(std::string("the imported descriptors are dlib's 128-D ones and the selected face model is ") +
+                           vision::face_model_name(check.face_model) + ": profiles were re-embedded from their stored images");
+  } else if (out.sample_checked == 0) {
     out.decision = "unchecked";
     out.warnings.push_back("the imported descriptors could not be checked against facecrowd's model (no profile has a "
                               "stored image with a face): they are used as they are; check recognition, or re-enroll");
@@ -126,7 +134,7 @@ EmbeddingOutcome settle_profile_embeddings(std::vector<ImportedProfile>& profile
     const bool from_images = !p.images.empty() && (!use_descriptors || p.descriptors.empty());
     if (!from_images) {
       for (size_t i = 0; i < p.descriptors.size(); ++i) {
-        ImportedProfile::Embedding e{p.descriptors[i], use_descriptors ? model_version : kUnverifiedModel, std::nullopt,
+        ImportedProfile::Embedding e{{p.descriptors[i].begin(), p.descriptors[i].end()}, use_descriptors ? model_version : kUnverifiedModel, std::nullopt,
                          {{"imported", true}, {"descriptorNorm", p.descriptor_norms[i]}}};
         if (p.images.size() == p.descriptors.size()) e.source_file = p.images[i];
         p.embeddings.push_back(std::move(e));
@@ -148,7 +156,7 @@ EmbeddingOutcome settle_profile_embeddings(std::vector<ImportedProfile>& profile
       out.profiles_reembedded++;
       if (!use_descriptors)
         for (size_t i = 0; i < p.descriptors.size(); ++i)
-          p.embeddings.push_back({p.descriptors[i], kUnverifiedModel, std::nullopt,
+          p.embeddings.push_back({{p.descriptors[i].begin(), p.descriptors[i].end()}, kUnverifiedModel, std::nullopt,
                                   {{"imported", true}, {"descriptorNorm", p.descriptor_norms[i]}}});
     }
     bool searchable = std::any_of(p.embeddings.begin(), p.embeddings.end(),

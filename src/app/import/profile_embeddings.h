@@ -3,7 +3,8 @@
 //  - Descriptors (scaled to unit length when read) are compared with facecrowd's own embedding of the
 //    profile's stored images on a sample of up to `sample` profiles having both, spread over the collection:
 //    for each sampled profile, the first image with a face is embedded and its distance to the nearest of
-//    the profile's descriptors measured (unit-vector L2).
+//    the profile's descriptors measured (unit-vector L2). Descriptors are 128-D (the old system's dlib
+//    model): with another model selected (faceres) they never agree, and profiles are re-embedded.
 //  - Every measured distance below `agree_distance`: "descriptors-agree", descriptors are used as they are
 //    (model version: facecrowd's; sourceFileId the i-th image when there are as many images as descriptors).
 //    No profile could be measured: "unchecked", used as they are, with a warning. Otherwise "re-embedded":
@@ -22,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "vision/face_model.h"
 
 namespace facecrowd {
 
@@ -44,7 +47,7 @@ struct ImportedProfile {
   std::string source;                     // the source document (its legacy fields are copied from it)
   std::vector<std::string> notes;
   struct Embedding {
-    ImportVector unit;
+    std::vector<float> unit;  // 128 numbers (descriptors, dlib) or the selected model's size
     std::string model;
     std::optional<std::string> source_file;
     nlohmann::json quality;
@@ -56,6 +59,7 @@ struct EmbeddingCheck {
   int sample = 20;
   double agree_distance = 0.1;
   std::optional<std::filesystem::path> models_dir;
+  vision::FaceModel face_model = vision::FaceModel::kDlib;  // embeds the stored images (vision/face_model.h)
 };
 
 struct EmbeddingOutcome {

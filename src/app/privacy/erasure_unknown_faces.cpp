@@ -1,8 +1,10 @@
 #include "app/privacy/erasure_unknown_faces.h"
 
+#include "app/faces/match_policy.h"
 #include "app/faces/profiles.h"
 #include "app/faces/unknown_faces.h"
 #include "core/error.h"
+#include "vision/face_embedder.h"
 
 namespace facecrowd {
 namespace {
@@ -17,8 +19,10 @@ bool is_persons(const Json& face, const PersonsFaces& person) {
   const auto v = unknown_face_vector(face["embedding"]);
   if (!v) return false;
   const std::string model = face["embedding"].value("modelVersion", "");
+  // max_distance is dlib's (128-D); a faceres vector (1024-D) is judged by faceres' calibrated threshold.
+  const float limit = v->size() == size_t(vision::kDlibEmbeddingSize) ? person.max_distance : float(kFaceresMatchThreshold);
   for (const auto& [m, e] : person.embeddings)
-    if (m == model && embedding_vector_distance(*v, e) <= person.max_distance) return true;
+    if (m == model && embedding_vector_distance(*v, e) <= limit) return true;
   return false;
 }
 

@@ -32,7 +32,7 @@ namespace facecrowd {
 struct PersonsFaces {
   std::vector<std::pair<std::string, EmbeddingVector>> embeddings;  // (model version, unit vector)
   std::set<std::string> crop_file_ids;
-  float max_distance = 0;
+  float max_distance = 0;  // for dlib's 128-D vectors; faceres' are judged by its own calibrated threshold
   bool empty() const { return embeddings.empty() && crop_file_ids.empty(); }
 };
 
