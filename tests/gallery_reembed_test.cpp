@@ -12,6 +12,7 @@
 #include "app/faces/gallery_loader.h"
 #include "app/faces/gallery_reembed.h"
 #include "core/object_id.h"
+#include "devtools/model_switch.h"
 #include "face_test_support.h"
 #include "store/file_store.h"
 #include "store/generation_claim.h"
@@ -38,19 +39,7 @@ class ReembedTest : public ::testing::Test {
                         identity("obama", "obama1.jpg")).exit_code, 0);
     ASSERT_EQ(world.cli("enroll --name 'Joe Biden' " + identity("biden", "biden.jpg") + " " +
                         identity("biden", "biden2.jpg")).exit_code, 0);
-    auto db = open_db();
-    auto tx = db->write();
-    std::vector<Document> profiles;
-    tx.find("faceprofiles", Query{}, [&](const Document& d) {
-      profiles.push_back(d);
-      return true;
-    });
-    for (const auto& p : profiles) {
-      Json j = p.to_json();
-      for (auto& e : j["embeddings"]) e["modelVersion"] = kOldModel;
-      tx.replace("faceprofiles", Document::from_json(j));
-    }
-    tx.commit();
+    relabel_embeddings_as(*open_db(), kOldModel);
   }
   // profile name -> source file id -> model versions of its embeddings of that image
   std::map<std::string, std::map<std::string, std::multiset<std::string>>> embeddings_by_image() const {

@@ -57,6 +57,20 @@ struct Site {
     o.ledger_file = ledger;
     return push_to_target(backups, t, config, o);
   }
+  OffsiteVerifyOptions read_data_options() const {
+    OffsiteVerifyOptions deep;
+    deep.read_data = true;
+    deep.scratch_parent = tmp.path();
+    return deep;
+  }
+  // verify --read-data: every check passes, and a test restore ran and passed.
+  void expect_read_data_verify_restores(BackupTarget& t, const KeyRing& keys) const {
+    auto read = verify_target(t, &keys, read_data_options());
+    EXPECT_TRUE(read.ok()) << read.to_json().dump(2);
+    bool restored = false;
+    for (const auto& c : read.checks) restored = restored || (c.name.rfind("test restore", 0) == 0 && c.ok);
+    EXPECT_TRUE(restored) << read.to_json().dump(2);
+  }
 };
 
 TEST(OffsitePush, SendsEveryArchiveSliceAndLedgerChunkOnceAndTheIndexNamesThem) {
@@ -260,14 +274,8 @@ TEST(OffsiteVerify, FindsAMissingOrAlteredObjectAndTestRestoresWithReadData) {
 
   KeyRing keys;
   keys.add_key_file(s.tmp.path() / "k");
-  OffsiteVerifyOptions deep;
-  deep.read_data = true;
-  deep.scratch_parent = s.tmp.path();
-  auto read = verify_target(t, &keys, deep);
-  EXPECT_TRUE(read.ok()) << read.to_json().dump(2);
-  bool restored = false;
-  for (const auto& c : read.checks) restored = restored || c.name.rfind("test restore", 0) == 0;
-  EXPECT_TRUE(restored);
+  const OffsiteVerifyOptions deep = s.read_data_options();
+  s.expect_read_data_verify_restores(t, keys);
 
   // A shortened object is seen without downloading (size against the index) ...
   auto slices = t.list("oplog/");
@@ -412,14 +420,8 @@ TEST(OffsiteVerify, AnS3TargetEncryptedInOnePassIsVerifiedThroughTheIndexAndRest
 
   KeyRing keys;
   keys.add_key_file(s.tmp.path() / "k");
-  OffsiteVerifyOptions deep;
-  deep.read_data = true;
-  deep.scratch_parent = s.tmp.path();
-  auto read = verify_target(t, &keys, deep);
-  EXPECT_TRUE(read.ok()) << read.to_json().dump(2);
-  bool restored = false;
-  for (const auto& c : read.checks) restored = restored || (c.name.rfind("test restore", 0) == 0 && c.ok);
-  EXPECT_TRUE(restored) << read.to_json().dump(2);
+  const OffsiteVerifyOptions deep = s.read_data_options();
+  s.expect_read_data_verify_restores(t, keys);
 
   // A byte changed in the stored object (on the server's disk, behind S3's back): --read-data finds it, and
   // a download refuses it by name, leaving nothing.

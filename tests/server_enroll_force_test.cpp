@@ -3,6 +3,7 @@
 // `gallery reembed`. A real server on loopback, real HTTP, real models and store.
 #include <gtest/gtest.h>
 
+#include "devtools/model_switch.h"
 #include "face_test_support.h"
 #include "server_test_support.h"
 #include "vision/model_files.h"
@@ -83,18 +84,7 @@ TEST(ServeEnrollForce, HealthAndRecognizeWarnOfProfilesWithoutTheCurrentModelUnt
   {
     // Another process relabels the embeddings as an older model's (what a model switch looks like).
     auto db = Database::open(DataDir::open(server.data()), std::string(kDefaultDatabase));
-    auto tx = db->write();
-    std::vector<Document> profiles;
-    tx.find("faceprofiles", Query{}, [&](const Document& d) {
-      profiles.push_back(d);
-      return true;
-    });
-    for (const auto& p : profiles) {
-      Json j = p.to_json();
-      for (auto& e : j["embeddings"]) e["modelVersion"] = "older-model-v0";
-      tx.replace("faceprofiles", Document::from_json(j));
-    }
-    tx.commit();
+    relabel_embeddings_as(*db, "older-model-v0");
   }
   auto check = gallery_check();
   EXPECT_EQ(check["status"], "WARNING") << check.dump();

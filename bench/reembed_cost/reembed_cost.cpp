@@ -19,6 +19,7 @@
 #include "app/faces/enrollment.h"
 #include "app/faces/gallery_reembed.h"
 #include "core/error.h"
+#include "devtools/model_switch.h"
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/schema.h"
@@ -35,21 +36,6 @@ double cpu_seconds() {
 }
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-void relabel_as_older_model(Database& db) {
-  auto tx = db.write();
-  std::vector<Document> profiles;
-  tx.find("faceprofiles", Query{}, [&](const Document& d) {
-    profiles.push_back(d);
-    return true;
-  });
-  for (const auto& p : profiles) {
-    auto j = p.to_json();
-    for (auto& e : j["embeddings"]) e["modelVersion"] = "older-model-v0";
-    tx.replace("faceprofiles", Document::from_json(j));
-  }
-  tx.commit();
 }
 
 struct Figures {
@@ -104,7 +90,7 @@ int main(int argc, char** argv) {
       }
       enroll_figures.cpu = cpu_seconds() - c0;
       enroll_figures.wall = wall_seconds() - w0;
-      relabel_as_older_model(*db);
+      relabel_embeddings_as(*db, "older-model-v0");
       c0 = cpu_seconds();
       w0 = wall_seconds();
       auto report = reembed_gallery(*db, *pipeline, Actor{"bench", "local"}, ReembedOptions{});

@@ -31,13 +31,11 @@ std::optional<EmbeddingVector> decode_embedding_vector(const bson_iter_t& iter) 
   return v;
 }
 
-namespace {
 std::string oid_hex(const bson_iter_t& iter) {
   char hex[25];
   bson_oid_to_string(bson_iter_oid(&iter), hex);
   return std::string(hex, 24);
 }
-}  // namespace
 
 std::vector<StoredEmbedding> profile_embeddings(const Document& profile) {
   std::vector<StoredEmbedding> out;

@@ -40,6 +40,8 @@ inline constexpr size_t kOneShotHnswFromSize = SIZE_MAX;
 
 void append_embedding_vector(bson_t* doc, const char* key, const EmbeddingVector& unit);
 std::optional<EmbeddingVector> decode_embedding_vector(const bson_iter_t& iter);
+// The 24 hex characters of the ObjectId `iter` holds (the caller checked BSON_ITER_HOLDS_OID).
+std::string oid_hex(const bson_iter_t& iter);
 
 struct GalleryLoadReport {
   int64_t profiles = 0;             // profiles with at least one loaded embedding

@@ -6,14 +6,6 @@
 
 namespace facecrowd {
 
-namespace {
-std::string oid_hex(const bson_iter_t& iter) {
-  char hex[25];
-  bson_oid_to_string(bson_iter_oid(&iter), hex);
-  return std::string(hex, 24);
-}
-}  // namespace
-
 std::vector<std::string> profile_image_ids(const Document& profile) {
   std::vector<std::string> out;
   auto add = [&](const std::string& id) {
