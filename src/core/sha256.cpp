@@ -7,31 +7,36 @@
 
 namespace facecrowd {
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+EvpDigest::EvpDigest(const EVP_MD* algorithm, const char* name) : ctx_(EVP_MD_CTX_new()), name_(name) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_, algorithm, nullptr) != 1) {
     EVP_MD_CTX_free(ctx_);
-    throw std::runtime_error("OpenSSL could not start a SHA-256 hash");
+    throw std::runtime_error(std::string("OpenSSL could not start a ") + name_ + " hash");
   }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+EvpDigest::~EvpDigest() { EVP_MD_CTX_free(ctx_); }
 
-void Sha256::update(const void* data, size_t size) {
-  if (size && EVP_DigestUpdate(ctx_, data, size) != 1) throw std::runtime_error("OpenSSL SHA-256 update failed");
+void EvpDigest::update(const void* data, size_t size) {
+  if (size && EVP_DigestUpdate(ctx_, data, size) != 1) throw std::runtime_error(std::string("OpenSSL ") + name_ + " update failed");
 }
 
-std::string Sha256::hex_digest() {
+std::string EvpDigest::hex_digest() {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) throw std::runtime_error("OpenSSL SHA-256 final failed");
+  if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || int(len) != EVP_MD_CTX_get_size(ctx_))
+    throw std::runtime_error(std::string("OpenSSL ") + name_ + " final failed");
   static const char* digits = "0123456789abcdef";
-  std::string hex(64, '0');
-  for (unsigned i = 0; i < 32; ++i) {
+  std::string hex(2 * len, '0');
+  for (unsigned i = 0; i < len; ++i) {
     hex[2 * i] = digits[out[i] >> 4];
     hex[2 * i + 1] = digits[out[i] & 15];
   }
   return hex;
 }
+
+Sha256::Sha256() : EvpDigest(EVP_sha256(), "SHA-256") {}
+
+Md5::Md5() : EvpDigest(EVP_md5(), "MD5") {}
 
 std::string sha256_hex(std::string_view data) {
   Sha256 h;

@@ -1,6 +1,8 @@
 // Streaming SHA-256, hex-encoded. Used for archive members and content-addressed files.
 // OpenSSL's EVP implementation: it uses the CPU's SHA extensions (SHA-NI) where present, several times
 // faster than a portable implementation, which matters because restore and verify hash every byte.
+// Md5, through the same code: only because S3's ETag of a single PUT is the MD5 of the stored bytes
+// (targets/s3_request.cpp checks one-pass uploads against it); never as a content hash of ours.
 #pragma once
 
 #include <cstddef>
@@ -10,21 +12,36 @@
 #include <string_view>
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
+typedef struct evp_md_st EVP_MD;
 
 namespace facecrowd {
 
-class Sha256 {
+// A streaming OpenSSL digest; errors are std::runtime_error naming the algorithm.
+class EvpDigest {
  public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
+  ~EvpDigest();
+  EvpDigest(const EvpDigest&) = delete;
+  EvpDigest& operator=(const EvpDigest&) = delete;
   void update(const void* data, size_t size);
   void update(std::string_view data) { update(data.data(), data.size()); }
   std::string hex_digest();  // finishes the hash; call once
 
+ protected:
+  EvpDigest(const EVP_MD* algorithm, const char* name);
+
  private:
   EVP_MD_CTX* ctx_;
+  const char* name_;
+};
+
+class Sha256 : public EvpDigest {
+ public:
+  Sha256();
+};
+
+class Md5 : public EvpDigest {
+ public:
+  Md5();
 };
 
 std::string sha256_hex(std::string_view data);

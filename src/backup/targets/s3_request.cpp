@@ -1,7 +1,6 @@
 #include "backup/targets/s3_request.h"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,33 +29,6 @@ void global_init() {
 
 // libcurl's upload buffer (CURLOPT_UPLOAD_BUFFERSIZE; its default is 64 KiB, its maximum 2 MiB).
 constexpr long kUploadBufferBytes = 1 << 20;
-
-// OpenSSL's MD5, for S3Request::md5_sent.
-class Md5 {
- public:
-  Md5() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_md5(), nullptr) != 1) {
-      EVP_MD_CTX_free(ctx_);
-      throw Error(ExitCode::kInternal, "OpenSSL cannot compute MD5 (needed to check an upload against its ETag)");
-    }
-  }
-  ~Md5() { EVP_MD_CTX_free(ctx_); }
-  Md5(const Md5&) = delete;
-  Md5& operator=(const Md5&) = delete;
-  void update(const void* data, size_t n) { EVP_DigestUpdate(ctx_, data, n); }
-  std::string hex_digest() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_, out, &len);
-    static const char* digits = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i) hex += {digits[out[i] >> 4], digits[out[i] & 15]};
-    return hex;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
 
 // The hashes of a request body (S3Request::hash_sent, md5_sent), computed on a thread of its own from copies
 // of the pieces sent, so that hashing (sha256 and MD5 together: about 2 ns a byte) overlaps making and sending

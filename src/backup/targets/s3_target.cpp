@@ -82,13 +82,16 @@ std::string hash_range(int fd, uint64_t offset, uint64_t length, const fs::path&
   return sha.hex_digest();
 }
 
-// An answer's ETag without its quotes.
+// An ETag as S3 quotes it ("…"), without its quotes.
+std::string unquoted(std::string etag) {
+  std::erase(etag, '"');
+  return etag;
+}
+
+// An answer's ETag header, without its quotes.
 std::string etag_of(const S3Response& r) {
   auto it = r.headers.find("etag");
-  if (it == r.headers.end()) return "";
-  std::string e = it->second;
-  std::erase(e, '"');
-  return e;
+  return it == r.headers.end() ? "" : unquoted(it->second);
 }
 
 // The ETag of a single PUT stored without SSE-KMS or SSE-C is the MD5 of the bytes (32 hex digits); other
@@ -280,23 +283,22 @@ ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadS
       for (;;) {
         S3Request r;
         size_t i;
-        if (source) {
-          std::lock_guard lock(produce_mutex);
+        {
+          std::unique_lock lock(produce_mutex, std::defer_lock);
+          if (source) lock.lock();
           if (failed || (i = next++) >= parts) break;
           r.offset = uint64_t(i) * part_size;
           r.length = std::min<uint64_t>(part_size, size - r.offset);
-          if (!reader) reader = source->open();
-          r.body.resize(size_t(r.length));
-          reader->read(r.body.data(), r.body.size());
-          produced.update(r.body);
-        } else if (failed || (i = next++) >= parts) {
-          break;
+          if (source) {
+            if (!reader) reader = source->open();
+            r.body.resize(size_t(r.length));
+            reader->read(r.body.data(), r.body.size());
+            produced.update(r.body);
+          }
         }
         r.method = "PUT";
         r.key = object;
         r.query = "partNumber=" + std::to_string(i + 1) + "&" + id_query;
-        r.offset = uint64_t(i) * part_size;
-        r.length = std::min<uint64_t>(part_size, size - r.offset);
         if (source) {
           // In memory (it must be hashed before it is sent: the part is signed with it).
           r.payload_sha256 = part_sha[i] = sha256_hex(r.body);
@@ -385,9 +387,7 @@ ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadS
     abort_upload();
     fail(what + " (complete)", done);
   }
-  std::string etag = xml_tag(done.body, "ETag");
-  std::erase(etag, '"');
-  return {key, size, source ? produced.hex_digest() : sha256, etag};
+  return {key, size, source ? produced.hex_digest() : sha256, unquoted(xml_tag(done.body, "ETag"))};
 }
 
 ObjectInfo S3Target::get(const std::string& key, const fs::path& file, const std::string& expected_sha256) {
