@@ -37,21 +37,30 @@ cv::Matx23d similarity_transform(const std::vector<cv::Point2d>& src, const std:
   return cv::Matx23d(A(0, 0), A(0, 1), t[0], A(1, 0), A(1, 1), t[1]);
 }
 
-FaceAligner::FaceAligner(const ModelFiles& models) {
-  std::ifstream in(models.models_json);
+AlignmentSpec read_alignment(const std::filesystem::path& models_json, const std::string& name) {
+  AlignmentSpec spec;
+  std::ifstream in(models_json);
   try {
     nlohmann::json j;
     in >> j;
     for (const auto& m : j) {
-      if (m.at("name") != "face_recognition") continue;
+      if (m.at("name") != name) continue;
       const auto& a = m.at("input").at("alignment");
-      size_ = a.at("size");
-      indices_ = a.at("landmark_indices").get<std::vector<int>>();
-      for (const auto& p : a.at("template")) template_.emplace_back(p.at(0).get<double>(), p.at(1).get<double>());
+      spec.size = a.at("size");
+      if (a.contains("landmark_indices")) spec.landmark_indices = a.at("landmark_indices").get<std::vector<int>>();
+      for (const auto& p : a.at("template")) spec.template_points.emplace_back(p.at(0).get<double>(), p.at(1).get<double>());
     }
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ExitCode::kBadInput, "'" + models.models_json.string() + "': " + e.what());
+    throw Error(ExitCode::kBadInput, "'" + models_json.string() + "': " + e.what());
   }
+  return spec;
+}
+
+FaceAligner::FaceAligner(const ModelFiles& models) {
+  AlignmentSpec spec = read_alignment(models.models_json, "face_recognition");
+  size_ = spec.size;
+  indices_ = std::move(spec.landmark_indices);
+  template_ = std::move(spec.template_points);
   if (indices_.empty() || indices_.size() != template_.size()) {
     throw Error(ExitCode::kBadInput, "'" + models.models_json.string() + "' has no usable face_recognition "
                                          "alignment template; rebuild with `tools/prepare_models.sh --force`");

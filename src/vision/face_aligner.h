@@ -11,12 +11,25 @@
 
 #include <opencv2/core.hpp>
 
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "vision/landmark_detector.h"
 #include "vision/model_files.h"
 
 namespace facecrowd::vision {
+
+// MODELS.json's input.alignment of the model entry named `name`: the crop size, the template points, and
+// the landmark indices fitted onto them when the entry lists them (dlib's chip; five_point_crop's points
+// are fixed). No such entry gives an empty spec; a file that cannot be read as such is Error(kBadInput)
+// naming it.
+struct AlignmentSpec {
+  int size = 0;
+  std::vector<int> landmark_indices;
+  std::vector<cv::Point2d> template_points;
+};
+AlignmentSpec read_alignment(const std::filesystem::path& models_json, const std::string& name);
 
 struct AlignedFace {
   cv::Mat chip;                // 150x150 BGR

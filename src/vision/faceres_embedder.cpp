@@ -1,28 +1,14 @@
 #include "vision/faceres_embedder.h"
 
-#include <nlohmann/json.hpp>
-
-#include <fstream>
-
 #include "core/error.h"
 #include "vision/face_aligner.h"
 
 namespace facecrowd::vision {
 
 FaceresEmbedder::FaceresEmbedder(const ModelFiles& models) : file_(models.recogniser) {
-  std::ifstream in(models.models_json);
-  try {
-    nlohmann::json j;
-    in >> j;
-    for (const auto& m : j) {
-      if (m.at("name") != "face_recognition_hse") continue;
-      const auto& a = m.at("input").at("alignment");
-      size_ = a.at("size");
-      for (const auto& p : a.at("template")) template_.emplace_back(p.at(0).get<double>(), p.at(1).get<double>());
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ExitCode::kBadInput, "'" + models.models_json.string() + "': " + e.what());
-  }
+  AlignmentSpec spec = read_alignment(models.models_json, "face_recognition_hse");
+  size_ = spec.size;
+  template_ = std::move(spec.template_points);
   if (template_.size() != 5 || size_ != 224) {
     throw Error(ExitCode::kBadInput, "'" + models.models_json.string() + "' has no usable face_recognition_hse entry "
                                          "(a 224x224 crop and 5 template points); rebuild with "
