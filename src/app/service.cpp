@@ -13,6 +13,7 @@
 #include "store/file_store.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "vision/image_codecs.h"
 
 namespace facecrowd {
 namespace {
@@ -40,6 +41,11 @@ Service::Service(ServiceOptions options)
     model_version_ = face_pipeline().models().embedding_model_version;
   } catch (const Error& e) {
     face_models_problem_ = e.what();  // the server still starts: health says why faces do not work
+  }
+  try {
+    image_codecs_module_ = vision::load_image_codecs().string();
+  } catch (const Error& e) {
+    image_codecs_problem_ = e.what();  // as for the models: the server starts, health says why photos fail
   }
   if (face_models_problem_.empty()) load_warm_gallery();
   load_sessions();

@@ -110,6 +110,10 @@ class Service {
   vision::CrowdCounter& crowd_counter();
   // The models' state as found at start: empty when the face models loaded, else why not.
   const std::string& face_models_problem() const { return face_models_problem_; }
+  // The image codecs module (vision/image_codecs.h), loaded at start so the first photo is not slower:
+  // its path, or why it could not be loaded (photo routes then answer that error; health reports it).
+  const std::string& image_codecs_module() const { return image_codecs_module_; }
+  const std::string& image_codecs_problem() const { return image_codecs_problem_; }
   size_t gallery_embeddings() const;
   // Profiles the warm gallery cannot find because their embeddings are all of other face models (kept
   // current like the gallery): app/faces/gallery_models.h's warning, nullopt when there are none.
@@ -202,6 +206,7 @@ class Service {
   mutable std::mutex without_model_mutex_;
   std::map<std::string, std::set<std::string>> without_model_;  // GalleryLoadReport::without_model, kept current
   std::string face_models_problem_;
+  std::string image_codecs_module_, image_codecs_problem_;
   std::mutex sessions_mutex_;
   std::map<std::string, Session> sessions_;  // sha256(token) hex -> session
   std::map<std::string, LoginFailures> failures_;

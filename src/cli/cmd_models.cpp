@@ -16,8 +16,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "check",
       "Verify the prepared models: every file against the directory's SHA256SUMS, then every network\n"
       "loaded and run once in OpenCV DNN (BlazeFace and SSD detectors, landmarks, recogniser, crowd\n"
-      "density). Prints the model versions stored with embeddings and crowd counts. Exit 4 when a file is\n"
-      "missing, 3 when one is altered or does not run; the message says how to prepare them.\n"
+      "density). Prints the model versions stored with embeddings and crowd counts. Checks the image codecs\n"
+      "module installed beside the binary (facecrowd-imgcodecs.so: every photo is decoded by it) with a PNG\n"
+      "and a JPEG. Exit 4 when a file is missing, 3 when one is altered or does not run; the message says\n"
+      "how to prepare or install them.\n"
       "The directory: --models, else $FACECROWD_MODELS, ./models, or models/ beside the binary.\n"
       "Example:\n"
       "  facecrowd models check --json");

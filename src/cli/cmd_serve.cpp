@@ -115,6 +115,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       log_line({{"level", "warn"}, {"msg", "face models not loaded: face routes answer errors"}, {"detail", service.face_models_problem()}});
     else if (auto w = service.gallery_model_warning())
       log_line({{"level", "warn"}, {"msg", "profiles recognition cannot find"}, {"detail", *w}});
+    if (!service.image_codecs_problem().empty())
+      log_line({{"level", "warn"}, {"msg", "image codecs not loaded: photo routes answer errors"}, {"detail", service.image_codecs_problem()}});
     ApiServer server(service, config);
     int port = server.bind();
     log_line({{"msg", "listening"}, {"bind", config.bind}, {"port", port}, {"data", config.data},

@@ -221,6 +221,10 @@ Json monitoring_health(Call& c) {
   } else {
     add("models", 2, c.service.face_models_problem());
   }
+  if (c.service.image_codecs_problem().empty())
+    add("image-codecs", 0, "image codecs module '" + c.service.image_codecs_module() + "' loaded");
+  else
+    add("image-codecs", 2, c.service.image_codecs_problem());
   try {
     StatusOptions so;
     so.db = c.service.options().db;

@@ -1,19 +1,19 @@
 #include "vision/density_rendering.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <vector>
 
 #include "core/error.h"
+#include "vision/image_codecs.h"
 
 namespace facecrowd::vision {
 namespace {
 
 std::string encode(const std::string& ext, const cv::Mat& image, const std::vector<int>& params = {}) {
   std::vector<uchar> bytes;
-  if (!cv::imencode(ext, image, bytes, params))
+  if (!imencode(ext, image, bytes, params))
     throw Error(ExitCode::kInternal, "cannot encode a " + std::to_string(image.cols) + "x" +
                                          std::to_string(image.rows) + " image as " + ext);
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());

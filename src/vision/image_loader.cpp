@@ -1,7 +1,6 @@
 #include "vision/image_loader.h"
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <cstdint>
@@ -11,6 +10,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/input_files.h"
+#include "vision/image_codecs.h"
 #include "vision/image_header.h"
 #include "vision/pass_costs.h"
 
@@ -103,8 +103,7 @@ cv::Mat decode_image(std::string_view bytes, const std::string& name, const Imag
   cv::Mat raw = std::move(decoded);
   if (raw.empty()) {
     try {
-      cv::Mat encoded(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-      raw = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+      raw = imdecode(bytes, cv::IMREAD_UNCHANGED);
     } catch (const cv::Exception& e) {
       bad(name, std::string("cannot decode ") + format_name(header->format) + " data: " + e.err);
     }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "vision/crowd_counter.h"
 #include "vision/face_pipeline.h"
+#include "vision/image_codecs.h"
 #include "vision/model_files.h"
 
 namespace facecrowd {
@@ -27,6 +28,32 @@ void run_or_explain(const std::filesystem::path& file, F f) {
 
 }  // namespace
 
+std::filesystem::path check_image_codecs() {
+  std::filesystem::path module = vision::load_image_codecs();
+  // A gradient, so a codec that returns a blank or shifted image is caught, not only one that fails.
+  cv::Mat frame(24, 32, CV_8UC3);
+  for (int y = 0; y < frame.rows; ++y)
+    for (int x = 0; x < frame.cols; ++x) frame.at<cv::Vec3b>(y, x) = cv::Vec3b(uchar(8 * x), uchar(10 * y), 128);
+  for (const char* ext : {".png", ".jpg"}) {
+    std::vector<uchar> bytes;
+    cv::Mat back;
+    try {
+      if (vision::imencode(ext, frame, bytes))
+        back = vision::imdecode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                                cv::IMREAD_COLOR);
+    } catch (const cv::Exception& e) {
+      throw Error(ExitCode::kBadInput, "image codecs module '" + module.string() + "' fails on a " + ext +
+                                           " image: " + e.what() + "; rebuild it with scripts/build.sh");
+    }
+    // PNG is lossless; JPEG at OpenCV's default quality stays within a few levels on this smooth gradient.
+    double worst = back.size() == frame.size() ? cv::norm(back, frame, cv::NORM_INF) : 1e9;
+    if (worst > (ext[1] == 'p' ? 0 : 16))
+      throw Error(ExitCode::kBadInput, "image codecs module '" + module.string() + "' does not give back a " +
+                                           ext + " image it encoded; rebuild it with scripts/build.sh");
+  }
+  return module;
+}
+
 ModelsCheckReport check_models(const std::filesystem::path& dir) {
   ModelsCheckReport r;
   r.dir = dir;
@@ -34,6 +61,7 @@ ModelsCheckReport check_models(const std::filesystem::path& dir) {
   vision::CrowdModelFile crowd = vision::open_crowd_model_file(dir);
   r.embedding_model_version = face.embedding_model_version;
   r.crowd_model_version = crowd.model_version;
+  r.image_codecs_module = check_image_codecs();
 
   cv::Mat frame(240, 320, CV_8UC3, cv::Scalar::all(128));
   std::unique_ptr<vision::FacePipeline> pipeline;
@@ -81,7 +109,8 @@ nlohmann::json ModelsCheckReport::to_json() const {
           {"files", files_json},
           {"embeddingModelVersion", embedding_model_version},
           {"faceresModelVersion", faceres_model_version.empty() ? nlohmann::json(nullptr) : nlohmann::json(faceres_model_version)},
-          {"crowdModelVersion", crowd_model_version}};
+          {"crowdModelVersion", crowd_model_version},
+          {"imageCodecsModule", image_codecs_module.string()}};
 }
 
 std::string ModelsCheckReport::text() const {
@@ -93,7 +122,8 @@ std::string ModelsCheckReport::text() const {
     << (faceres_model_version.empty() ? "not prepared here (opt-in; `tools/prepare_models.sh --force` adds it)"
                                       : faceres_model_version + " (opt-in: --face-model faceres)")
     << "\n"
-    << "crowd model:     " << crowd_model_version << "\n";
+    << "crowd model:     " << crowd_model_version << "\n"
+    << "image codecs:    " << image_codecs_module.string() << " (OpenCV imgcodecs; a PNG and a JPEG went through it)\n";
   return s.str();
 }
 

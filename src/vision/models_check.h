@@ -7,6 +7,9 @@
 // The opt-in faceres recogniser (vision/face_model.h) is checked the same way when the directory has it (in
 // SHA256SUMS or on disk), its descriptor size (1024) included; a directory prepared before it existed passes,
 // with faceres_model_version empty and a note saying how to add it.
+// The image codecs module (vision/image_codecs.h) is checked too, as it is installed with the binary and every
+// photo goes through it: missing or unloadable is Error(kNotFound) naming the file; one that cannot encode and
+// decode a small JPEG and PNG is Error(kBadInput).
 #pragma once
 
 #include <cstdint>
@@ -28,10 +31,14 @@ struct ModelsCheckReport {
   std::string embedding_model_version;  // stored with every embedding (dlib, the default)
   std::string faceres_model_version;    // the opt-in faceres model's; empty when not prepared here
   std::string crowd_model_version;      // stored with every crowd count
+  std::filesystem::path image_codecs_module;  // the facecrowd-imgcodecs.so loaded
   nlohmann::json to_json() const;
   std::string text() const;
 };
 
 ModelsCheckReport check_models(const std::filesystem::path& dir);
+// The image codecs part of check_models alone: loads the module, round-trips a small image as JPEG and PNG,
+// returns the module's path.
+std::filesystem::path check_image_codecs();
 
 }  // namespace facecrowd

@@ -1,6 +1,5 @@
 #include "app/faces/annotate.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "vision/image_codecs.h"
 
 namespace facecrowd {
 
@@ -38,7 +38,7 @@ void check_jpeg_path(const std::filesystem::path& path) {
 
 std::string encode_jpeg(const cv::Mat& bgr) {
   std::vector<uchar> bytes;
-  if (!cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, 90}))
+  if (!vision::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, 90}))
     throw Error(ExitCode::kInternal, "cannot encode the annotated photo as JPEG");
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
@@ -46,7 +46,7 @@ std::string encode_jpeg(const cv::Mat& bgr) {
 void write_jpeg(const std::filesystem::path& path, const cv::Mat& bgr) {
   check_jpeg_path(path);
   std::vector<uchar> bytes;
-  if (!cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, 90}))
+  if (!vision::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, 90}))
     throw Error(ExitCode::kInternal, "cannot encode the annotated photo as JPEG for '" + path.string() + "'");
   write_file_durably(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }

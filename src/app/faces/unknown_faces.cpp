@@ -1,8 +1,6 @@
 #include "app/faces/unknown_faces.h"
 #include "store/null_condition.h"
 
-#include <opencv2/imgcodecs.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -10,6 +8,7 @@
 #include "app/records/audit.h"
 #include "core/error.h"
 #include "core/object_id.h"
+#include "vision/image_codecs.h"
 
 namespace facecrowd {
 
@@ -216,7 +215,7 @@ std::string face_crop_jpeg(const cv::Mat& bgr, const cv::Rect& box) {
   cv::Rect wide = cv::Rect(box.x - mx, box.y - my, box.width + 2 * mx, box.height + 2 * my) & cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (wide.empty()) return "";
   std::vector<uchar> bytes;
-  if (!cv::imencode(".jpg", bgr(wide), bytes, {cv::IMWRITE_JPEG_QUALITY, 92}))
+  if (!vision::imencode(".jpg", bgr(wide), bytes, {cv::IMWRITE_JPEG_QUALITY, 92}))
     throw Error(ExitCode::kInternal, "cannot encode an unknown face's crop as JPEG");
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }

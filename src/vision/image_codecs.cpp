@@ -1,0 +1,126 @@
+#include "vision/image_codecs.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <system_error>
+
+#include "codecs/imgcodecs_module_abi.h"
+#include "core/error.h"
+
+namespace facecrowd::vision {
+
+// The module's path in the build folder (generated/image_codecs_build_path.cpp, written by CMake).
+extern const char* const kImageCodecsBuildPath;
+
+namespace {
+
+struct Module {
+  std::filesystem::path path;
+  FacecrowdImdecodeFn decode = nullptr;
+  FacecrowdImencodeFn encode = nullptr;
+};
+
+const char* const kRemedy =
+    "it is built with the binary (build/facecrowd-imgcodecs.so) and must be installed beside it, as "
+    "scripts/install.sh and the Dockerfile do; rebuild with scripts/build.sh and copy both files";
+
+[[noreturn]] void refuse(const std::filesystem::path& file, const std::string& why) {
+  throw Error(ExitCode::kNotFound, "image codecs module '" + file.string() + "' " + why +
+                                       "; images cannot be decoded or encoded without it: " + kRemedy);
+}
+
+template <typename Fn>
+Fn symbol(void* handle, const std::filesystem::path& file, const char* name) {
+  dlerror();
+  void* s = dlsym(handle, name);
+  if (!s) refuse(file, std::string("is not a facecrowd codecs module (no function ") + name + ")");
+  return reinterpret_cast<Fn>(s);
+}
+
+Module open_module(const std::vector<std::filesystem::path>& candidates) {
+  std::error_code ec;
+  for (const auto& file : candidates) {
+    if (!std::filesystem::exists(file, ec)) continue;
+    // RTLD_LOCAL: imgcodecs' dependencies stay out of the global symbol scope the rest of the process uses.
+    void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char* why = dlerror();
+      refuse(file, std::string("cannot be loaded (") + (why ? why : "dlopen failed") +
+                       "); when a library is missing, scripts/install-deps.sh installs it");
+    }
+    auto abi = symbol<FacecrowdImgcodecsAbiVersionFn>(handle, file, kFacecrowdImgcodecsAbiVersionSymbol);
+    if (int v = abi(); v != FACECROWD_IMGCODECS_ABI_VERSION)
+      refuse(file, "has interface version " + std::to_string(v) + ", this binary needs " +
+                       std::to_string(FACECROWD_IMGCODECS_ABI_VERSION) + " (a module of another build)");
+    auto opencv = symbol<FacecrowdImgcodecsOpencvVersionFn>(handle, file, kFacecrowdImgcodecsOpencvVersionSymbol);
+    if (std::strcmp(opencv(), CV_VERSION) != 0)
+      refuse(file, std::string("was built for OpenCV ") + opencv() + ", this binary uses " + CV_VERSION +
+                       " (a module of another build)");
+    return {file, symbol<FacecrowdImdecodeFn>(handle, file, kFacecrowdImdecodeSymbol),
+            symbol<FacecrowdImencodeFn>(handle, file, kFacecrowdImencodeSymbol)};
+  }
+  std::string looked;
+  for (const auto& file : candidates) looked += (looked.empty() ? "'" : ", '") + file.string() + "'";
+  throw Error(ExitCode::kNotFound, "image codecs module " + std::string(kImageCodecsModuleName) +
+                                       " not found (looked for " + looked +
+                                       "); images cannot be decoded or encoded without it: " + kRemedy);
+}
+
+// Loaded once; a failed load is not remembered, so a later call (after the operator installed it) retries.
+// (Double-checked with an atomic rather than std::call_once, whose retry after an exception has hung on
+// some libstdc++ targets, GCC bug 66146.)
+const Module& module() {
+  static std::atomic<const Module*> loaded{nullptr};
+  static std::mutex mutex;
+  if (const Module* m = loaded.load(std::memory_order_acquire)) return *m;
+  std::lock_guard lock(mutex);
+  if (const Module* m = loaded.load(std::memory_order_relaxed)) return *m;
+  const Module* m = new Module(open_module(image_codecs_candidates()));  // never freed: the module stays
+  loaded.store(m, std::memory_order_release);
+  return *m;
+}
+
+[[noreturn]] void rethrow(const FacecrowdCodecFailure& f) {
+  throw cv::Exception(f.code, f.err, f.func, f.file, f.line);
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> image_codecs_candidates() {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) out.push_back(exe.parent_path() / kImageCodecsModuleName);
+  std::filesystem::path build(kImageCodecsBuildPath);
+  if (out.empty() || out.front() != build) out.push_back(build);
+  return out;
+}
+
+std::filesystem::path open_image_codecs_module(const std::vector<std::filesystem::path>& candidates) {
+  return open_module(candidates).path;
+}
+
+std::filesystem::path load_image_codecs() { return module().path; }
+
+cv::Mat imdecode(std::string_view bytes, int flags) {
+  const Module& m = module();
+  cv::Mat out;
+  FacecrowdCodecFailure failure{};
+  int r = m.decode(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), flags, &out, &failure);
+  if (r == kFacecrowdCodecThrew) rethrow(failure);
+  return out;  // empty when OpenCV gave no image (kFacecrowdCodecRefused), exactly as OpenCV returned it
+}
+
+bool imencode(const std::string& ext, const cv::Mat& image, std::vector<uchar>& out, const std::vector<int>& params) {
+  const Module& m = module();
+  FacecrowdCodecFailure failure{};
+  int r = m.encode(ext.c_str(), &image, params.data(), params.size(), &out, &failure);
+  if (r == kFacecrowdCodecThrew) rethrow(failure);
+  return r == kFacecrowdCodecOk;
+}
+
+}  // namespace facecrowd::vision
