@@ -3,6 +3,8 @@
 // (s3rver on loopback).
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <set>
 
 #include "backup/offsite/offsite_push.h"
@@ -453,6 +455,74 @@ TEST(OffsiteVerify, AnS3TargetEncryptedInOnePassIsVerifiedThroughTheIndexAndRest
   auto replaced = verify_target(t, nullptr, {});
   EXPECT_FALSE(replaced.ok());
   EXPECT_NE(replaced.to_json().dump().find(slice.key + ": ETag"), std::string::npos) << replaced.to_json().dump();
+}
+
+// Every object of an encrypted push to S3 goes up in one PUT, and the index records the MD5 that its ETag
+// was checked against instead of a sha256 of the sealed bytes (none is computed: crypto/sealed_upload.cpp);
+// downloads check that MD5 as the bytes arrive and refuse an object that does not match it. An index
+// written before, whose entries hold the sha256 of the stored bytes and no MD5, is still verified,
+// test-restored and checked by those sha256s.
+TEST(OffsiteVerify, AnEncryptedS3PushRecordsEachObjectsMd5AndEntriesThatRecordedASha256BeforeAreStillCheckedByIt) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  S3rver server;
+  Site s;
+  S3Target t(parse_bucket_location("s3://facecrowd-test/site"), S3rver::settings_for(server.endpoint()));
+  TargetConfig config = s.encrypted_with_new_key();
+  config.target = t.url();
+  s.push(t, config);
+  OffsiteStore store(t, s.tmp.path());
+  RemoteIndex index = store.require_index();
+  auto each_object = [&](const std::function<void(RemoteObject&)>& fn) {
+    for (auto& a : index.archives) fn(a.object), fn(a.manifest_object);
+    for (auto& sl : index.slices) {
+      fn(sl.object);
+      if (sl.record) fn(*sl.record);
+    }
+    for (auto& c : index.ledger) fn(c.object);
+  };
+  int objects = 0;
+  each_object([&](RemoteObject& o) {
+    ++objects;
+    EXPECT_FALSE(o.key_id.empty()) << o.key;
+    EXPECT_EQ(o.sha256, "") << o.key;
+    EXPECT_EQ(o.md5.size(), 32u) << o.key;
+    EXPECT_EQ(o.md5, o.etag) << o.key;
+  });
+  EXPECT_GE(objects, 4);
+  KeyRing keys;
+  keys.add_key_file(s.tmp.path() / "k");
+  s.expect_read_data_verify_restores(t, keys);
+
+  const fs::path dest = s.tmp.path() / "slice";
+  auto expect_refused = [&](const RemoteObject& o, const std::string& digest) {
+    try {
+      store.download(o, dest, &keys);
+      FAIL() << "an object that does not match its recorded " << digest << " must be refused";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+      EXPECT_NE(std::string(e.what()).find(o.key), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(digest), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dest));
+  };
+  RemoteObject wrong_md5 = index.slices.at(0).object;
+  wrong_md5.md5 = md5_hex("other bytes");
+  expect_refused(wrong_md5, "MD5");
+
+  // The index as an earlier version wrote it: the sha256 of each stored object, no MD5.
+  each_object([&](RemoteObject& o) {
+    o.sha256 = t.get(o.key, s.tmp.path() / "fetched").sha256;
+    o.md5.clear();
+  });
+  fs::remove(s.tmp.path() / "fetched");
+  store.write_index(index);
+  auto ok = verify_target(t, nullptr, {});
+  EXPECT_TRUE(ok.ok()) << ok.to_json().dump(2);
+  s.expect_read_data_verify_restores(t, keys);
+  RemoteObject wrong_sha = store.require_index().slices.at(0).object;
+  ASSERT_EQ(wrong_sha.md5, "");
+  wrong_sha.sha256 = sha256_hex("other bytes");
+  expect_refused(wrong_sha, "sha256");
 }
 
 }  // namespace

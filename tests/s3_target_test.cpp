@@ -371,6 +371,40 @@ TEST(DirectoryTargetTest, AFileThatNoLongerMatchesTheSha256GivenForItIsRefusedAn
   EXPECT_EQ(stored.sha256, sha256_hex("changed since it was written"));
 }
 
+// A damaged object (its bytes no longer match the recorded sha256, or the MD5 the caller expects) is refused
+// before it is renamed to the destination: a file already there keeps its bytes, and no partial copy stays.
+// (Regression: the download was renamed into place first and deleted after the check, which also destroyed
+// the file that was there before.)
+TEST(DirectoryTargetTest, ADamagedObjectIsRefusedBeforeItReachesTheDestinationAndAFileAlreadyThereIsKept) {
+  TempDir dir;
+  const fs::path remote = dir.path() / "target";
+  auto t = open_backup_target(remote.string());
+  write_text(dir.path() / "f", "original bytes");
+  t->put("archives/f", dir.path() / "f");
+  const fs::path dest = dir.path() / "restored" / "f";
+  fs::create_directories(dest.parent_path());
+  auto expect_refused = [&](const ExpectedDigests& expected, const std::string& digest) {
+    write_text(dest, "what was here before");
+    try {
+      t->get("archives/f", dest, expected);
+      FAIL() << "a damaged object must be refused";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+      EXPECT_NE(std::string(e.what()).find(digest), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_text(dest), "what was here before");
+    for (const auto& e : fs::directory_iterator(dest.parent_path())) EXPECT_EQ(e.path(), dest) << "left behind";
+  };
+  // The MD5 the caller recorded does not match (the object itself is intact).
+  expect_refused({"", md5_hex("other bytes")}, "MD5");
+  auto got = t->get("archives/f", dest, ExpectedDigests{"", md5_hex("original bytes")});
+  EXPECT_EQ(got.md5, md5_hex("original bytes"));
+  EXPECT_EQ(read_text(dest), "original bytes");
+  // The stored bytes damaged behind the target's back (same size): its own .sha256 no longer matches.
+  write_text(remote / "archives" / "f", "damaged! bytes");
+  expect_refused({}, "sha256");
+}
+
 TEST_F(S3TargetTest, ASlowServerStillCompletesAndAStalledOneFailsByTheStallTimeout) {
   auto t = target_at(proxy().endpoint());
   write_text(dir.path() / "f", random_bytes(200000));

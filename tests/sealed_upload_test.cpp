@@ -155,8 +155,10 @@ S3Target s3_target_at(const std::string& endpoint) {
 
 // One PUT and a parallel multipart upload, each through a connection the proxy cuts once in the middle: the
 // PUT is retried from its start (a new reader), a part from the worker's memory; the object S3 holds is
-// exactly the bytes whose size and sha256 the upload returned (no x-amz-meta-sha256: the caller keeps the
-// sha256, and a download checks against it), and it decrypts to the plaintext.
+// exactly the bytes whose size and digest the upload returned (no x-amz-meta-sha256: the caller keeps the
+// digest, and a download checks against it), and it decrypts to the plaintext. The one PUT returns the MD5
+// that its ETag was checked against and no sha256 (none is computed: sealed_upload.cpp says why); the
+// multipart upload, whose ETag is no MD5, returns the sha256.
 TEST(SealedUpload, GoesToS3InOnePutOrInParallelPartsSurvivesADroppedConnectionAndStoresTheReturnedBytes) {
   if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
   S3rver server;
@@ -182,14 +184,34 @@ TEST(SealedUpload, GoesToS3InOnePutOrInParallelPartsSurvivesADroppedConnectionAn
     EXPECT_EQ(info->sha256, "") << "no sha256 in the metadata: it was not known when the upload started";
     EXPECT_EQ(info->etag, stored.etag);
     const fs::path fetched = k.dir.path() / (multipart ? "m.enc" : "s.enc");
-    auto got = t.get(key, fetched, stored.sha256);
+    ExpectedDigests recorded;
+    if (multipart) {
+      EXPECT_EQ(stored.md5, "");
+      ASSERT_EQ(stored.sha256.size(), 64u);
+      recorded.sha256 = stored.sha256;
+    } else {
+      EXPECT_EQ(stored.sha256, "") << "one PUT computes no sha256 of the sealed bytes";
+      EXPECT_EQ(stored.md5, stored.etag) << "the MD5 returned is the one the ETag was checked against";
+      recorded.md5 = stored.md5;
+    }
+    auto got = t.get(key, fetched, recorded);
     EXPECT_EQ(got.sha256, stored.sha256);
-    EXPECT_EQ(*sha256_of_file(fetched), stored.sha256);
+    EXPECT_EQ(got.md5, stored.md5);
+    const std::string sealed = read_text(fetched);
+    if (multipart) EXPECT_EQ(sha256_hex(sealed), stored.sha256);
+    else EXPECT_EQ(md5_hex(sealed), stored.md5);
     const fs::path back = k.dir.path() / (multipart ? "m.plain" : "s.plain");
     k.ring.decrypt_file(fetched, back, key);
     EXPECT_EQ(read_text(back), data);
-    // A download whose bytes do not match the caller's sha256 is refused, and leaves nothing.
-    EXPECT_THROW(t.get(key, k.dir.path() / "wrong", sha256_hex("other")), Error);
+    // A download whose bytes do not match the caller's digest is refused, and leaves nothing.
+    ExpectedDigests wrong = multipart ? ExpectedDigests{sha256_hex("other"), ""} : ExpectedDigests{"", md5_hex("other")};
+    try {
+      t.get(key, k.dir.path() / "wrong", wrong);
+      FAIL() << "a download that does not match its recorded digest must be refused";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+      EXPECT_NE(std::string(e.what()).find(multipart ? "sha256" : "MD5"), std::string::npos) << e.what();
+    }
     EXPECT_FALSE(fs::exists(k.dir.path() / "wrong"));
   }
   int parts = 0, single_puts = 0;

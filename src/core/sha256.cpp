@@ -44,6 +44,12 @@ std::string sha256_hex(std::string_view data) {
   return h.hex_digest();
 }
 
+std::string md5_hex(std::string_view data) {
+  Md5 md5;
+  md5.update(data);
+  return md5.hex_digest();
+}
+
 std::optional<std::string> sha256_of_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;

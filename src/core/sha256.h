@@ -2,7 +2,8 @@
 // OpenSSL's EVP implementation: it uses the CPU's SHA extensions (SHA-NI) where present, several times
 // faster than a portable implementation, which matters because restore and verify hash every byte.
 // Md5, through the same code: only because S3's ETag of a single PUT is the MD5 of the stored bytes
-// (targets/s3_request.cpp checks one-pass uploads against it); never as a content hash of ours.
+// (targets/s3_request.cpp checks one-pass uploads against it, and the off-site index then records that MD5
+// to check their downloads: crypto/sealed_upload.cpp says why that is enough); never as a content address.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +46,7 @@ class Md5 : public EvpDigest {
 };
 
 std::string sha256_hex(std::string_view data);
+std::string md5_hex(std::string_view data);
 // The file's sha256, read in 1 MiB blocks; nullopt when it cannot be opened or read.
 std::optional<std::string> sha256_of_file(const std::filesystem::path& path);
 

@@ -2,8 +2,27 @@
 // each reader reads the plaintext once, encrypts it chunk by chunk and gives the sealed bytes out as the
 // upload asks for them; nothing is written to disk and nothing is encrypted twice. The object's size is
 // known at the start (it follows from the plaintext's: header + plaintext + 17 bytes per 64 KiB chunk), its
-// sha256 only at the end, so the target hashes the bytes as it stores them and the caller records that sha256
-// where verify and restore read it (the off-site index, remote_index.h), not in the object's metadata.
+// digest only at the end, so the target hashes the bytes as it stores them and the caller records that
+// digest where verify and restore read it (the off-site index, remote_index.h), not in the object's metadata.
+//
+// Which digest: on S3, a single PUT records the MD5 of the sealed bytes, the one compared with the ETag,
+// and computes no sha256 of them (a directory target and a multipart upload, whose ETag is no MD5, record
+// the sha256). The sha256 cost a quarter of the push's CPU (about 0.12 s per 200 MB on 2 cores shared with
+// the server) for no guarantee the MD5 and the object's own format do not already give:
+//   - damage at rest or in transit (a download, verify --read-data): any change of the bytes changes the MD5
+//     (checked as the bytes arrive) as surely as the sha256; decryption then checks every 64 KiB chunk's
+//     Poly1305 MAC, the final tag (truncation) and the plaintext against the sha256 recorded when it was
+//     written (the archive's manifest, the slice's record), so a restore never takes altered plaintext.
+//   - an object replaced on purpose: MD5's known weakness is collisions, which need the attacker to make
+//     both messages; these bytes are ciphertext under a fresh random data key, which nobody else chose, so
+//     matching their MD5 would take a second preimage (no attack known). An attacker able to replace objects
+//     can rewrite index.json (plaintext, not signed) as well, so a sha256 in it would stop no one either; the
+//     MACs do (a key or passphrase target: no valid object without the key), and Object Lock keeps the
+//     objects there.
+//   - verify --target without --read-data compares the ETag with the index, as before (no digest of an
+//     encrypted object can be read without downloading it), and write-only mode changes nothing: a download
+//     of an encrypted object needs the private key in any case (offsite_store.h).
+// Entries recorded before this (a sha256, no MD5) are still checked by their sha256.
 //
 // Why one pass, and how the S3 upload checks it (targets/s3_target.cpp). S3 wants the payload's sha256
 // before the first byte (the signed x-amz-content-sha256), which made the old upload encrypt every object

@@ -69,13 +69,14 @@ RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain,
                                   const std::string& plain_sha256) {
   if (!keys) {
     auto info = target_.put(key, plain, plain_sha256);
-    return {key, info.size, info.sha256, "", ""};
+    return {key, info.size, info.sha256, "", "", ""};
   }
-  // Encrypted as it is sent, in one pass (crypto/sealed_upload.cpp): the sha256 of the stored bytes is
-  // known only after, and the index is where it is kept (with the ETag that identifies the stored bytes).
+  // Encrypted as it is sent, in one pass (crypto/sealed_upload.cpp): the digest of the stored bytes (the
+  // sha256 from a directory target or a multipart upload, the MD5 from a single S3 PUT) is known only after,
+  // and the index is where it is kept (with the ETag that identifies the stored bytes).
   auto sealed = keys->seal_for_upload(plain, plain_sha256);
   ObjectInfo info = target_.put(key, *sealed);
-  return {key, info.size, info.sha256, keys->encrypting_key_id(), info.etag};
+  return {key, info.size, info.sha256, keys->encrypting_key_id(), info.etag, info.md5};
 }
 
 void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys) {
@@ -85,15 +86,16 @@ void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, co
     throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
                                       "; give its key file (--key-file, $FACECROWD_BACKUP_KEY_FILE) or "
                                       "$FACECROWD_BACKUP_PASSPHRASE");
-  // The target checks the bytes against the index's sha256 as they arrive (and against the object's own
-  // sha256 when it carries one), so the download is not read again to check it.
+  // The target checks the bytes against the index's digest (sha256, or MD5 for an object encrypted in one
+  // pass to S3) as they arrive, and against the object's own sha256 when it carries one, so the download is
+  // not read again to check it.
   ObjectInfo got;
   try {
-    got = target_.get(object.key, fetched, object.sha256);
+    got = target_.get(object.key, fetched, ExpectedDigests{object.sha256, object.md5});
   } catch (const Error& e) {
     if (e.code() != ExitCode::kBadInput) throw;
-    throw Error(ExitCode::kBadInput, "object '" + name + "' does not match the sha256 the index recorded (damaged or "
-                                     "replaced); nothing was changed (" + e.what() + ")");
+    throw Error(ExitCode::kBadInput, "object '" + name + "' does not match the " + (object.sha256.empty() && !object.md5.empty() ? "MD5" : "sha256") +
+                                         " the index recorded (damaged or replaced); nothing was changed (" + e.what() + ")");
   }
   std::error_code ec;
   auto drop = [&] { fs::remove(fetched, ec); };

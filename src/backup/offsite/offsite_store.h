@@ -3,7 +3,7 @@
 //
 // - upload(): puts the file, encrypted as it is sent when `keys` is given (nothing encrypted is written to
 //   disk), and returns what was stored.
-// - download(): gets the object, checks its stored size and sha256 against the index entry (Error
+// - download(): gets the object, checks its stored size and digest (sha256 or MD5) against the index entry (Error
 //   kBadInput naming the object on a mismatch: damaged, truncated or replaced), decrypts it when the entry
 //   has a key id, and only then renames the result to `dest`: on any failure nothing is left at `dest`.
 //   An object encrypted but no keys given: Error(kUsage) saying which key it needs.
@@ -38,7 +38,7 @@ class OffsiteStore {
   void write_index(RemoteIndex& index);
 
   // `plain_sha256`: the file's sha256 when known (recorded when it was written): a plaintext upload reads the
-  // file once (BackupTarget::put), an encrypted one checks it while computing the sealed object's sha256;
+  // file once (BackupTarget::put), an encrypted one checks it while the sealed object is made and sent;
   // either way a file that no longer matches it is refused (kBadInput) and nothing is stored.
   RemoteObject upload(const std::string& key, const fs::path& plain, const KeyRing* keys,
                       const std::string& plain_sha256 = "");

@@ -3,9 +3,11 @@
 //   - "index": the target's index.json reads;
 //   - "objects": every object it names exists with the recorded size and sha256 (x-amz-meta-sha256 /
 //     the directory target's .sha256), read by stat: no download, no key needed. An object encrypted in
-//     one pass carries no sha256 on S3 (its sha256 is only in the index): its ETag, which S3 computed from
-//     the bytes it stored, is compared with the one the index recorded instead; --read-data downloads it
-//     and checks its bytes against the index's sha256;
+//     one pass carries no sha256 on S3 (the index records its MD5, or, for one uploaded before, its
+//     sha256): its ETag, which S3 computed from the bytes it stored, is compared with the one the index
+//     recorded instead; --read-data downloads it and checks its bytes against the index's MD5 (or sha256),
+//     then decryption checks every chunk's MAC and the plaintext (crypto/sealed_upload.cpp says why an MD5
+//     is enough here);
 //   - "ledger chain": the ledger chunks are contiguous from byte 0 to the recorded length;
 //   - with read_data: the archive (latest, or the one named), its slices and the whole ledger are
 //     downloaded into a scratch folder, checked against the index and decrypted (a key is needed for an

@@ -12,12 +12,13 @@ nlohmann::json object_json(const RemoteObject& o) {
   nlohmann::json j = {{"key", o.key}, {"size", o.size}, {"sha256", o.sha256}};
   if (!o.key_id.empty()) j["key_id"] = o.key_id;
   if (!o.etag.empty()) j["etag"] = o.etag;
+  if (!o.md5.empty()) j["md5"] = o.md5;
   return j;
 }
 
 RemoteObject object_from(const nlohmann::json& j) {
   return {j.at("key").get<std::string>(), j.at("size").get<uint64_t>(), j.at("sha256").get<std::string>(),
-          j.value("key_id", std::string()), j.value("etag", std::string())};
+          j.value("key_id", std::string()), j.value("etag", std::string()), j.value("md5", std::string())};
 }
 
 OplogTimestamp ts_from(const nlohmann::json& j, const char* field) {

@@ -10,9 +10,12 @@
 //                                              ledger's bytes [offset, offset + length), whole lines only
 //
 // Each object is stored encrypted when the target is (crypto/object_crypto.h), under the same name. The
-// index records for every object its stored size and sha256 (what verify checks without a key; the only
-// record of the sha256 of an object encrypted in one pass, which goes up without x-amz-meta-sha256, so
-// downloads check against it), the ETag of such an object, the key id when encrypted, and what facecrowd needs without downloading anything: archive positions, slice
+// index records for every object its stored size and a digest of the stored bytes, which downloads check as
+// the bytes arrive: the sha256, or, for an object encrypted in one pass to S3 (which goes up without
+// x-amz-meta-sha256, its digest known only at the end), the MD5 that S3's ETag was checked against
+// (crypto/sealed_upload.cpp says why not a sha256; entries written before hold a sha256 and are checked by
+// it). It records the ETag of such an object (what verify compares without a key or a download), the key id
+// when encrypted, and what facecrowd needs without downloading anything: archive positions, slice
 // ranges, the ledger's length and sha256. It is rewritten after new objects are uploaded and before old
 // ones are deleted, so every object it names exists.
 #pragma once
@@ -33,11 +36,14 @@ namespace facecrowd {
 struct RemoteObject {
   std::string key;
   uint64_t size = 0;      // stored bytes
-  std::string sha256;     // of the stored bytes
+  std::string sha256;     // of the stored bytes; empty when `md5` is recorded instead
   std::string key_id;     // encryption key id; empty: plaintext
   // The target's ETag of the object (S3), for an object that carries no sha256 of its own (encrypted in one
   // pass: crypto/object_crypto.h): verify compares it without downloading. Empty elsewhere.
   std::string etag;
+  // The MD5 of the stored bytes, for an object encrypted in one pass to S3 (in place of the sha256): what a
+  // download checks. Empty elsewhere (and in entries written before it was recorded, which hold a sha256).
+  std::string md5;
 };
 
 struct RemoteArchive {

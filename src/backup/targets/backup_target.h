@@ -13,15 +13,18 @@
 //   once, not twice: the bytes are hashed as they are stored and must equal it, else nothing is stored (an
 //   object already sent is removed) and put() throws Error(kBadInput) naming the file ("changed or damaged
 //   since its sha256 was recorded").
-//   A source's bytes are made as they are sent (an object encrypted on the fly), so their sha256 is known
-//   only at the end: the directory target records it beside the object all the same; on S3 the object
-//   carries no x-amz-meta-sha256 and the caller keeps the returned sha256 (the off-site index does) with
-//   the returned ETag, which stat() reports and which identifies the stored bytes.
-// - get() writes the object to `file` via a temporary name in the same directory and renames it at the
-//   end: a failed download (network, disk full) leaves no file at `file`. The bytes are checked against
-//   the sha256 recorded with the object when there is one, and against `expected_sha256` when the caller
-//   gives it (the index's, for an object that carries none): Error(kBadInput) naming the object on a
-//   mismatch. Returns the size and sha256 of what was downloaded.
+//   A source's bytes are made as they are sent (an object encrypted on the fly), so their digest is known
+//   only at the end: the directory target records their sha256 beside the object all the same; on S3 the
+//   object carries no x-amz-meta-sha256, and put() returns the MD5 of the bytes (checked against S3's ETag;
+//   no sha256: crypto/sealed_upload.cpp says why) with the ETag, which the caller keeps (the off-site index
+//   does); stat() reports the ETag, which identifies the stored bytes.
+// - get() writes the object to `file` via a temporary name in the same directory, checks it, and only then
+//   renames it to `file`: a failed or refused download (network, disk full, damaged bytes) never shows at
+//   `file`, not even briefly, and leaves a file already there as it was. The bytes are checked as they
+//   arrive against the sha256 recorded with the object when there is one, and against the digests the
+//   caller expects (the index's, for an object that carries none: its sha256, or its MD5 for an object
+//   uploaded in one pass): Error(kBadInput) naming the object on a mismatch. Returns the size and the
+//   digests computed (the sha256 unless only an MD5 was expected; the MD5 when one was).
 // - list(prefix): every object whose key starts with `prefix`, sorted by key (sha256 only where it is
 //   cheap: the directory target; S3 needs stat() per object).
 // - remove() of a missing key is not an error.
@@ -69,6 +72,14 @@ struct ObjectInfo {
   uint64_t size = 0;
   std::string sha256;  // hex; empty when the object carries none (an encrypted upload on S3; another tool's)
   std::string etag;    // S3's ETag, without quotes (an MD5 of the bytes for a single PUT); empty elsewhere
+  std::string md5;     // hex, of the bytes, where the target computed it (an S3 upload in one pass; a download
+                       // that expected one); empty elsewhere
+};
+
+// What a download is checked against: the digests recorded when the object was uploaded (hex; empty: none).
+struct ExpectedDigests {
+  std::string sha256;
+  std::string md5;
 };
 
 class BackupTarget {
@@ -84,8 +95,11 @@ class BackupTarget {
   // The same contract for bytes a source produces, made and sent in one pass: stored whole under `key`, or
   // nothing stored when the source fails.
   virtual ObjectInfo put(const std::string& key, const UploadSource& source) = 0;
-  virtual ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) = 0;
-  ObjectInfo get(const std::string& key, const fs::path& file) { return get(key, file, ""); }
+  virtual ObjectInfo get(const std::string& key, const fs::path& file, const ExpectedDigests& expected) = 0;
+  ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) {
+    return get(key, file, ExpectedDigests{expected_sha256, ""});
+  }
+  ObjectInfo get(const std::string& key, const fs::path& file) { return get(key, file, ExpectedDigests{}); }
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;
   // nullopt when there is no such object.

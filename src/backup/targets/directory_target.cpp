@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <vector>
 
@@ -24,12 +25,16 @@ void require_safe_key(const std::string& key, const std::string& target) {
 
 }  // namespace
 
-std::string copy_file_durably(const fs::path& from, const fs::path& to, const std::string& what) {
+CopiedDigests copy_file_durably(const fs::path& from, const fs::path& to, const std::string& what, bool md5,
+                                const std::function<void(const CopiedDigests&)>& before_rename) {
   int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) throw_io_error("cannot open " + what + " source", from, errno);
   fs::path partial = to;
   partial += ".partial-" + std::to_string(::getpid());
   Sha256 sha;
+  std::optional<Md5> md5_of;
+  if (md5) md5_of.emplace();
+  CopiedDigests digests;
   try {
     OutputFile out(partial);
     std::vector<char> buf(1 << 20);
@@ -39,11 +44,14 @@ std::string copy_file_durably(const fs::path& from, const fs::path& to, const st
       if (n < 0) throw_io_error("cannot read " + what + " source", from, errno);
       if (n == 0) break;
       sha.update(buf.data(), size_t(n));
+      if (md5_of) md5_of->update(buf.data(), size_t(n));
       out.write(buf.data(), size_t(n));
     }
     out.sync_and_close();
     ::close(in);
     in = -1;
+    digests = {sha.hex_digest(), md5_of ? md5_of->hex_digest() : ""};
+    if (before_rename) before_rename(digests);
     rename_durably(partial, to);
   } catch (...) {
     if (in >= 0) ::close(in);
@@ -51,7 +59,7 @@ std::string copy_file_durably(const fs::path& from, const fs::path& to, const st
     fs::remove(partial, ec);
     throw;
   }
-  return sha.hex_digest();
+  return digests;
 }
 
 fs::path DirectoryTarget::path_of(const std::string& key) const {
@@ -69,7 +77,7 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const fs::path& file, co
   fs::path sidecar = to;
   sidecar += kShaSuffix;
   write_file_durably(sidecar, *sha);
-  std::string copied = copy_file_durably(file, to, "upload to '" + url() + "'");
+  std::string copied = copy_file_durably(file, to, "upload to '" + url() + "'").sha256;
   if (copied != *sha) {
     fs::remove(to, ec);
     fs::remove(sidecar, ec);
@@ -117,21 +125,24 @@ ObjectInfo DirectoryTarget::put(const std::string& key, const UploadSource& sour
   return {key, source.size(), written};
 }
 
-ObjectInfo DirectoryTarget::get(const std::string& key, const fs::path& file, const std::string& expected_sha256) {
+ObjectInfo DirectoryTarget::get(const std::string& key, const fs::path& file, const ExpectedDigests& expected) {
   fs::path from = path_of(key);
   std::error_code ec;
   if (!fs::is_regular_file(from, ec))
     throw Error(ExitCode::kNotFound, "object '" + key + "' not found in backup target '" + url() + "'");
-  std::string sha = copy_file_durably(from, file, "download of '" + key + "' from '" + url() + "'");
   auto recorded = stat(key);
-  for (const std::string& expected : {recorded ? recorded->sha256 : std::string(), expected_sha256}) {
-    if (!expected.empty() && expected != sha) {
-      fs::remove(file, ec);
-      throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
-                                           sha + " but " + expected + " was recorded when it was uploaded");
-    }
-  }
-  return {key, fs::file_size(file, ec), sha};
+  auto refuse = [&](const char* digest, const std::string& got, const std::string& was) {
+    throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its " + digest + " is " + got +
+                                         " but " + was + " was recorded when it was uploaded");
+  };
+  // Checked before the copy is renamed to `file`: a damaged object never appears there.
+  auto copied = copy_file_durably(from, file, "download of '" + key + "' from '" + url() + "'", !expected.md5.empty(),
+                                  [&](const CopiedDigests& got) {
+                                    for (const std::string& was : {recorded ? recorded->sha256 : std::string(), expected.sha256})
+                                      if (!was.empty() && was != got.sha256) refuse("sha256", got.sha256, was);
+                                    if (!expected.md5.empty() && expected.md5 != got.md5) refuse("MD5", got.md5, expected.md5);
+                                  });
+  return {key, fs::file_size(file, ec), copied.sha256, "", copied.md5};
 }
 
 std::vector<ObjectInfo> DirectoryTarget::list(const std::string& prefix) {

@@ -4,6 +4,8 @@
 // an empty sha256.
 #pragma once
 
+#include <functional>
+
 #include "backup/targets/backup_target.h"
 
 namespace facecrowd {
@@ -16,7 +18,7 @@ class DirectoryTarget : public BackupTarget {
   using BackupTarget::put;
   ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
   ObjectInfo put(const std::string& key, const UploadSource& source) override;
-  ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) override;
+  ObjectInfo get(const std::string& key, const fs::path& file, const ExpectedDigests& expected) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
@@ -27,8 +29,14 @@ class DirectoryTarget : public BackupTarget {
 };
 
 // Copies `from` to `to` through "<to>.partial-<pid>" (fsynced, renamed, directory fsynced), computing the
-// sha256 of the bytes as they pass. Error(kIo) naming `what` on a read or write failure (disk full); no
-// file is left at `to` or at the partial name on failure. Returns the sha256.
-std::string copy_file_durably(const fs::path& from, const fs::path& to, const std::string& what);
+// sha256 (and, when `md5` is set, the MD5) of the bytes as they pass. `before_rename`, when set, is given the
+// digests before the rename and may throw to refuse the copy: nothing then appears at `to`, and a file
+// already there stays as it was. Error(kIo) naming `what` on a read or write failure (disk full); no file
+// is left at the partial name on any failure. Returns the digests.
+struct CopiedDigests {
+  std::string sha256, md5;  // hex; md5 empty unless asked for
+};
+CopiedDigests copy_file_durably(const fs::path& from, const fs::path& to, const std::string& what, bool md5 = false,
+                                const std::function<void(const CopiedDigests&)>& before_rename = {});
 
 }  // namespace facecrowd

@@ -203,9 +203,10 @@ ObjectInfo S3Target::put(const std::string& key, const UploadSource& source) {
   if ((size > settings_.multipart_threshold && settings_.part_size > 0) || settings_.object_lock_days > 0)
     return put_multipart(key, -1, &source, size, "", false, source.name());
   // One pass: the payload is not signed (UNSIGNED-PAYLOAD) and carries no x-amz-meta-sha256, since neither
-  // can be known before the bytes are made. The bytes are hashed as they go, sha256 for the caller's index
-  // and MD5 for the ETag: S3's ETag of a single PUT (without SSE-KMS or SSE-C) is the MD5 of the bytes it
-  // stored, so comparing the two is the in-transit check that the signed payload hash used to be.
+  // can be known before the bytes are made. The bytes' MD5 is computed as they go: S3's ETag of a single PUT
+  // (without SSE-KMS or SSE-C) is the MD5 of the bytes it stored, so comparing the two is the in-transit
+  // check that the signed payload hash used to be; and the MD5 is what the caller records (a download checks
+  // it as the bytes arrive), not a sha256 of the same bytes (crypto/sealed_upload.cpp says why).
   S3Request r;
   r.method = "PUT";
   r.key = full_key(key);
@@ -213,7 +214,7 @@ ObjectInfo S3Target::put(const std::string& key, const UploadSource& source) {
   r.payload_sha256 = "UNSIGNED-PAYLOAD";
   if (!settings_.storage_class.empty()) r.headers.push_back("x-amz-storage-class: " + settings_.storage_class);
   r.source = &source;
-  r.hash_sent = r.md5_sent = true;
+  r.md5_sent = true;
   Lease c(*this);
   S3Response response;
   try {
@@ -240,7 +241,7 @@ ObjectInfo S3Target::put(const std::string& key, const UploadSource& source) {
     throw Error(ExitCode::kIo, what + ": the server stored other bytes than were sent (ETag " + etag + ", MD5 of the bytes sent " +
                                    response.sent_md5 + "); the object was deleted. Run the push again");
   }
-  return {key, size, response.sent_sha256, etag};
+  return {key, size, "", etag, response.sent_md5};
 }
 
 ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadSource* source, uint64_t size,
@@ -390,24 +391,31 @@ ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadS
   return {key, size, source ? produced.hex_digest() : sha256, unquoted(xml_tag(done.body, "ETag"))};
 }
 
-ObjectInfo S3Target::get(const std::string& key, const fs::path& file, const std::string& expected_sha256) {
+ObjectInfo S3Target::get(const std::string& key, const fs::path& file, const ExpectedDigests& expected) {
   const std::string what = "download of '" + url() + "/" + key + "'";
   fs::path partial = file;
   partial += ".partial-" + std::to_string(::getpid());
+  // An object recorded by its MD5 alone (uploaded in one pass) carries no sha256 to check: only the MD5 is
+  // computed. Any other download computes the sha256 (its own x-amz-meta-sha256, the caller's, the result).
+  const bool want_sha256 = !expected.sha256.empty() || expected.md5.empty();
+  const bool want_md5 = !expected.md5.empty();
   std::optional<OutputFile> out;
   std::optional<Sha256> sha;
+  std::optional<Md5> md5;
   uint64_t size = 0;
   S3Request r;
   r.key = full_key(key);
   r.reset_sink = [&] {
     out.reset();
     out.emplace(partial);
-    sha.emplace();
+    if (want_sha256) sha.emplace();
+    if (want_md5) md5.emplace();
     size = 0;
   };
   r.sink = [&](const char* data, size_t n) {
     out->write(data, n);
-    sha->update(data, n);
+    if (sha) sha->update(data, n);
+    if (md5) md5->update(data, n);
     size += n;
   };
   try {
@@ -415,16 +423,20 @@ ObjectInfo S3Target::get(const std::string& key, const fs::path& file, const std
     auto response = c->perform(r, what);
     if (!ok_status(response.status)) fail(what, response);
     out->sync_and_close();
-    std::string got = sha->hex_digest();
+    const std::string got_sha = sha ? sha->hex_digest() : "", got_md5 = md5 ? md5->hex_digest() : "";
+    auto refuse = [&](const char* digest, const std::string& got, const std::string& recorded) {
+      throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its " + digest + " is " +
+                                           got + " but " + recorded + " was recorded when it was uploaded");
+    };
     // The object's own x-amz-meta-sha256 (a file uploaded whole), and the caller's (the index's: an object
     // encrypted in one pass carries none).
     auto own = response.headers.find("x-amz-meta-sha256");
-    for (const std::string& expected : {own == response.headers.end() ? std::string() : own->second, expected_sha256})
-      if (!expected.empty() && expected != got)
-        throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its sha256 is " +
-                                             got + " but " + expected + " was recorded when it was uploaded");
+    if (sha)
+      for (const std::string& recorded : {own == response.headers.end() ? std::string() : own->second, expected.sha256})
+        if (!recorded.empty() && recorded != got_sha) refuse("sha256", got_sha, recorded);
+    if (md5 && got_md5 != expected.md5) refuse("MD5", got_md5, expected.md5);
     rename_durably(partial, file);
-    return {key, size, got, etag_of(response)};
+    return {key, size, got_sha, etag_of(response), got_md5};
   } catch (...) {
     out.reset();
     std::error_code ec;

@@ -12,14 +12,14 @@
 // sha256 as x-amz-meta-sha256 and, when set, the storage class (x-amz-storage-class).
 // A source (put(key, source): an object encrypted on the fly, crypto/sealed_upload.cpp says why this way)
 // goes up in one pass, its sha256 unknown at the start: a single PUT with an unsigned payload
-// (x-amz-content-sha256: UNSIGNED-PAYLOAD) and no x-amz-meta-sha256, its bytes hashed as they go (sha256,
-// returned for the caller's index; MD5, compared with the ETag S3 answers: on a mismatch the object is deleted
-// and put() fails with kIo); above the threshold, or on an Object Lock target (a locked PUT needs a checksum
+// (x-amz-content-sha256: UNSIGNED-PAYLOAD) and no x-amz-meta-sha256, its bytes' MD5 computed as they go,
+// compared with the ETag S3 answers (on a mismatch the object is deleted and put() fails with kIo) and
+// returned for the caller's index (no sha256 of these bytes is computed: crypto/sealed_upload.cpp); above the threshold, or on an Object Lock target (a locked PUT needs a checksum
 // header at its start), as a multipart upload whose parts one reader makes in order and the workers hash,
 // sign and send from memory. A source that refuses its input (kBadInput) stops the request short: S3 stores
 // nothing (s3rver's leftover is removed).
-// Downloads check the bytes against x-amz-meta-sha256 and against the caller's expected sha256 (BackupTarget's
-// contract); stat() reports the ETag too.
+// Downloads check the bytes as they arrive against x-amz-meta-sha256 and against the caller's expected
+// digests, sha256 or MD5 (BackupTarget's contract); stat() reports the ETag too.
 // list() reports sizes only (the sha256 needs a HEAD per object: stat()).
 // Connections: every request (and every multipart worker) takes an open connection from the target's own
 // pool and gives it back after, so the requests of a push (index, objects, parts) reuse their TCP (and TLS)
@@ -52,7 +52,7 @@ class S3Target : public BackupTarget {
   ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override;
   ObjectInfo put(const std::string& key, const UploadSource& source) override;
   using BackupTarget::get;
-  ObjectInfo get(const std::string& key, const fs::path& file, const std::string& expected_sha256) override;
+  ObjectInfo get(const std::string& key, const fs::path& file, const ExpectedDigests& expected) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
