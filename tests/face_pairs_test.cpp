@@ -9,6 +9,7 @@
 #include "devtools/face_pairs.h"
 #include "devtools/face_split.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "test_support.h"
 #include "vision/face_choice.h"
 
@@ -155,6 +156,32 @@ TEST(FacePairs, RatesOverPairsWithAnEnrollableFaceLeaveOutPairsOfTwoSmallFaces) 
   auto j = r.to_json();
   EXPECT_EQ(j["withAnEnrollableFace"]["impostorPairs"], 2);
   EXPECT_NE(r.text().find("pairs with an enrollable face"), std::string::npos);
+}
+
+// Issue 12: a blurred face embeds close to other blurred faces, so the policy judges a pair by the threshold of
+// its softer face (app/faces/match_policy.h, soft_faces); `eval faces` reports FAR/FRR at that policy and, beside
+// it, at one threshold for all.
+TEST(FacePairs, APairIsJudgedByTheStricterThresholdOfItsSofterFace) {
+  PairFace sharp_ann = at_angle("ann", 0), soft_ann = at_angle("ann", 10), soft_bob = at_angle("bob", 20),
+           soft_cid = at_angle("cid", 28);
+  sharp_ann.blur_variance = 500;
+  soft_ann.blur_variance = soft_bob.blur_variance = soft_cid.blur_variance = 10;
+  MatchPolicy policy;
+  policy.max_distance = float(chord(12));  // one threshold: ann-ann (10), ann@10-bob (10), bob-cid (8) accepted
+  policy.min_margin = 0;
+  policy.soft_faces = {{20.0f, float(chord(9))}};  // softer than 20: only pairs within 9 degrees
+  auto r = evaluate_pairs({sharp_ann, soft_ann, soft_bob, soft_cid}, policy);
+  EXPECT_EQ(r.at_one_threshold.impostor_accepted, 2u);  // ann@10 - bob@20, bob@20 - cid@28
+  EXPECT_EQ(r.at_one_threshold.genuine_rejected, 0u);
+  EXPECT_EQ(r.at_policy.impostor_accepted, 1u);  // bob@20 - cid@28 (8 degrees) only
+  EXPECT_EQ(r.at_policy.genuine_rejected, 1u);   // sharp ann - soft ann: 10 degrees > the soft face's 9
+  EXPECT_EQ(r.to_json()["policy"]["softFaces"], "20:" + fixed_decimals(chord(9), 2));
+  EXPECT_NE(r.text().find("one threshold"), std::string::npos) << r.text();
+  // Without soft steps both figures are the same.
+  policy.soft_faces.clear();
+  auto flat = evaluate_pairs({sharp_ann, soft_ann, soft_bob, soft_cid}, policy);
+  EXPECT_EQ(flat.at_policy.impostor_accepted, 2u);
+  EXPECT_EQ(flat.at_policy.genuine_rejected, 0u);
 }
 
 TEST(FacePairs, MeanOfTheKNearestFacesOfAPersonOutvotesOneLookalikePhoto) {

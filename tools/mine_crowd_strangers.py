@@ -36,13 +36,16 @@ def main(argv=None):
     ap.add_argument("--root-path", required=True, help="the folder as the split's 'crowd' root names it")
     ap.add_argument("--prefix", required=True, help="identity prefix (e.g. sb for ShanghaiTech part_B)")
     ap.add_argument("--step", type=int, default=10)
+    ap.add_argument("--offset", type=int, default=0,
+                    help="start at this index of the numbered list (another set from the same folder: 5 takes the "
+                         "photos half-way between those of offset 0)")
     ap.add_argument("--min-px", type=float, default=16)
     ap.add_argument("--min-score", type=float, default=0.5)
     ap.add_argument("--models-dir", default="models")
     args = ap.parse_args(argv)
     M = Models(args.models_dir)
     cv2.setNumThreads(2)
-    names = sorted(os.listdir(os.path.join(args.dir, "images")), key=number)[::args.step]
+    names = sorted(os.listdir(os.path.join(args.dir, "images")), key=number)[args.offset::args.step]
     entries = []
     for name in names:
         img = cv2.imread(os.path.join(args.dir, "images", name), cv2.IMREAD_COLOR)

@@ -48,7 +48,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "reject faces with fewer pixels between the eyes")->capture_default_str();
   cmd->add_option("--min-sharpness", opts->quality.min_blur_variance,
                   "reject faces whose sharpness (Laplacian variance of the face chip) is lower")->capture_default_str();
-  opts->match.add_to(cmd);
+  opts->match.add_to(cmd, false);
   opts->detector.add_to(cmd);
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->add_option("IMAGE", opts->images, "photos of the person (JPEG, PNG, …)")->required();

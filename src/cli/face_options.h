@@ -15,7 +15,9 @@ namespace facecrowd {
 
 struct MatchFlags {
   std::optional<float> threshold, margin;
-  void add_to(CLI::App* cmd) {
+  std::optional<std::string> soft_faces;
+  // soft: offer --soft-faces (recognition's searches; enroll's look-alike check uses --threshold only).
+  void add_to(CLI::App* cmd, bool soft = true) {
     cmd->add_option("--threshold", threshold,
                     "recognised at or below this unit-vector distance (env FACECROWD_MATCH_THRESHOLD; default " +
                         fixed_decimals(kDefaultMatchThreshold, 2) + " with --face-model dlib, " +
@@ -26,8 +28,19 @@ struct MatchFlags {
                     "several enrolled people (env FACECROWD_MATCH_MARGIN; default " +
                         fixed_decimals(kDefaultMatchMargin, 2) + " with dlib, " + fixed_decimals(kFaceresMatchMargin, 2) +
                         " with faceres)");
+    if (!soft) return;
+    cmd->add_option("--soft-faces", soft_faces,
+                    "stricter thresholds for blurred faces: SHARPNESS:THRESHOLD steps, e.g. '" +
+                        soft_face_steps_text(default_soft_face_steps()) +
+                        "' (dlib's default): a face whose 150x150 chip has a sharpness (variance of the Laplacian) "
+                        "below 20 is recognised only at distance <= 0.29, below 40 at <= 0.32, a sharper one at "
+                        "--threshold. Small and soft faces in crowds embed close to each other: these steps cut "
+                        "held-out pair false accepts from 0.67% to 0.08% with rank-1 unchanged. 'off': one threshold "
+                        "for all (env FACECROWD_MATCH_SOFT_FACES; faceres: off; tools/calibrate_faces.md)");
   }
-  MatchPolicy resolve(vision::FaceModel model) const { return resolve_match_policy(threshold, margin, model); }
+  MatchPolicy resolve(vision::FaceModel model) const {
+    return resolve_match_policy(threshold, margin, model, soft_faces);
+  }
 };
 
 // --detector: which network finds the faces (vision/face_detector.h); BlazeFace unless told otherwise.

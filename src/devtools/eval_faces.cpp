@@ -96,7 +96,10 @@ FaceEvalInput embed_sets(vision::FacePipeline& pipeline, const EvalSets& sets,
       for (const auto& image : id.images) {
         auto faces = pipeline.analyse_file(image);
         LabelledFace face{id.identity, image, std::nullopt, int(faces.size())};
-        if (auto main_face = vision::choose_face(faces)) face.embedding = faces[*main_face].embedding;
+        if (auto main_face = vision::choose_face(faces)) {
+          face.embedding = faces[*main_face].embedding;
+          face.sharpness = faces[*main_face].quality.blur_variance;
+        }
         to.push_back(std::move(face));
         if (progress) progress(++done, total);
       }
@@ -147,7 +150,7 @@ FaceEvalReport evaluate_faces(const FaceEvalInput& input, const MatchPolicy& pol
         o.predicted = m->person_id;
         o.distance = m->distance;
         o.margin = m->margin;
-        o.accepted = is_recognised(*m, policy);
+        o.accepted = is_recognised(*m, policy, face.sharpness);
       }
     return o;
   };

@@ -5,7 +5,8 @@
 // Figures (every probe photo is one query; its main face — by score and size, vision/face_choice.h — counts):
 //  - rank-1 identification accuracy: the gallery's top match is the probe's identity (closed set: probes
 //    of enrolled identities; a photo where no face is found counts as a miss);
-//  - open-set identification rate: top match correct AND accepted by the match policy;
+//  - open-set identification rate: top match correct AND accepted by the match policy (at the threshold for
+//    the probe's chip sharpness);
 //  - verification: every (known probe, gallery person) pair is scored by the distance to the person's
 //    nearest gallery embedding; genuine pairs are the probe's own identity, impostor pairs the others.
 //    TAR at FAR f uses the threshold that accepts at most floor(f * impostor pairs) impostor pairs (accept:
@@ -59,6 +60,8 @@ struct LabelledFace {
   fs::path image;
   std::optional<vision::Embedding> embedding;
   int faces_found = 0;
+  // The main face's chip sharpness: the match policy's threshold depends on it (unknown: judged as sharp).
+  float sharpness = kUnknownSharpness;
 };
 
 struct FaceEvalInput {

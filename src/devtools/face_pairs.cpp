@@ -95,10 +95,29 @@ std::optional<vision::GalleryMatch> search_enrollable(const std::vector<PairFace
   return gallery.search(faces[probe].embedding->unit);
 }
 
-bool accepted(const Ranked& r, const MatchPolicy& p) {
+bool accepted(const Ranked& r, const MatchPolicy& p, float probe_sharpness) {
   if (r.best.empty()) return false;
   float margin = r.runner_up.empty() ? vision::kNoRunnerUp : r.runner_up_distance - r.distance;
-  return r.distance <= p.max_distance && margin >= p.min_margin;
+  return r.distance <= threshold_for(p, probe_sharpness) && margin >= p.min_margin;
+}
+
+// A pair's distance and the threshold the policy judges it by: that of its softer face (either face can be
+// the probe; the softer one is the stricter case).
+struct JudgedPair {
+  float distance, threshold;
+};
+
+RatePoint rates_at_policy(float reported_threshold, const std::vector<JudgedPair>& genuine,
+                          const std::vector<JudgedPair>& impostor) {
+  RatePoint p;
+  p.threshold = reported_threshold;
+  p.genuine_pairs = genuine.size();
+  p.impostor_pairs = impostor.size();
+  for (const auto& g : genuine) p.genuine_rejected += g.distance > g.threshold;
+  for (const auto& i : impostor) p.impostor_accepted += i.distance <= i.threshold;
+  p.far = p.impostor_pairs ? double(p.impostor_accepted) / double(p.impostor_pairs) : 0.0;
+  p.frr = p.genuine_pairs ? double(p.genuine_rejected) / double(p.genuine_pairs) : 0.0;
+  return p;
 }
 
 }  // namespace
@@ -129,6 +148,9 @@ std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const st
       p.embedding = face->embedding;
       p.enrollable = enrollable(*face);
       p.landmarks = face->landmarks;
+      p.interocular_px = face->quality.interocular_px;
+      p.blur_variance = face->quality.blur_variance;
+      p.detection_score = face->detection_score;
     }
     out.push_back(std::move(p));
     if (progress) progress(++done, faces.size());
@@ -151,7 +173,7 @@ IdentificationFigures identification_trials(const std::vector<PairFace>& faces, 
     if (others_of_own > 0) {
       ++r.genuine_searches;
       auto m = search_enrollable(faces, i, [](size_t) { return true; });
-      bool right = m && m->person_id == id, recognised = m && is_recognised(*m, policy);
+      bool right = m && m->person_id == id, recognised = m && is_recognised(*m, policy, faces[i].blur_variance);
       r.rank1_correct += right;
       r.identified += right && recognised;
       r.misidentified += !right && recognised;
@@ -159,13 +181,13 @@ IdentificationFigures identification_trials(const std::vector<PairFace>& faces, 
         if (only == i) continue;
         ++r.one_photo_searches;
         auto one = search_enrollable(faces, i, [&](size_t j) { return faces[j].identity != id || j == only; });
-        r.one_photo_identified += one && one->person_id == id && is_recognised(*one, policy);
+        r.one_photo_identified += one && one->person_id == id && is_recognised(*one, policy, faces[i].blur_variance);
       }
     }
     if (enrollable_of.size() - (own == enrollable_of.end() ? 0 : 1) > 0) {
       ++r.stranger_searches;
       auto m = search_enrollable(faces, i, [&](size_t j) { return faces[j].identity != id; });
-      r.stranger_accepted += m && is_recognised(*m, policy);
+      r.stranger_accepted += m && is_recognised(*m, policy, faces[i].blur_variance);
     }
   }
   return r;
@@ -184,7 +206,8 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
   r.k_nearest = k_nearest;
   r.faces = faces.size();
   std::map<std::string, size_t> per_identity;
-  std::vector<float> genuine, impostor, enrollable_genuine, enrollable_impostor;
+  std::vector<float> genuine, impostor;
+  std::vector<JudgedPair> judged_genuine, judged_impostor, enrollable_genuine, enrollable_impostor;
   std::vector<ScoredPair> impostors, genuines;
   for (size_t i = 0; i < faces.size(); ++i) {
     if (!faces[i].embedding) {
@@ -198,7 +221,10 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
       float d = vision::embedding_distance(*faces[i].embedding, *faces[j].embedding);
       bool same = faces[i].identity == faces[j].identity;
       (same ? genuine : impostor).push_back(d);
-      if (faces[i].enrollable || faces[j].enrollable) (same ? enrollable_genuine : enrollable_impostor).push_back(d);
+      JudgedPair judged{d, threshold_for(policy, std::min(faces[i].blur_variance, faces[j].blur_variance))};
+      (same ? judged_genuine : judged_impostor).push_back(judged);
+      if (faces[i].enrollable || faces[j].enrollable)
+        (same ? enrollable_genuine : enrollable_impostor).push_back(judged);
       (same ? genuines : impostors)
           .push_back({faces[i].identity + " " + faces[i].label, faces[j].identity + " " + faces[j].label, d});
     }
@@ -206,8 +232,9 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
   r.identities = per_identity.size();
   r.genuine_pairs = genuine.size();
   r.impostor_pairs = impostor.size();
-  r.at_policy = rates_at(policy.max_distance, genuine, impostor);
-  r.at_policy_enrollable = rates_at(policy.max_distance, enrollable_genuine, enrollable_impostor);
+  r.at_policy = rates_at_policy(policy.max_distance, judged_genuine, judged_impostor);
+  r.at_policy_enrollable = rates_at_policy(policy.max_distance, enrollable_genuine, enrollable_impostor);
+  r.at_one_threshold = rates_at(policy.max_distance, genuine, impostor);
   for (float t : curve_thresholds) r.curve.push_back(rates_at(t, genuine, impostor));
   std::sort(impostors.begin(), impostors.end(), [](const auto& a, const auto& b) { return a.distance < b.distance; });
   std::sort(genuines.begin(), genuines.end(), [](const auto& a, const auto& b) { return a.distance > b.distance; });
@@ -224,12 +251,12 @@ PairEvalReport evaluate_pairs(const std::vector<PairFace>& faces, const MatchPol
       Ranked all = rank_identities(faces, i, nullptr, k_nearest);
       if (all.best == id) {
         ++r.rank1_correct;
-        if (accepted(all, policy)) ++r.identified;
+        if (accepted(all, policy, faces[i].blur_variance)) ++r.identified;
       }
     }
     if (per_identity.size() >= 2) {
       ++r.stranger_searches;
-      if (accepted(rank_identities(faces, i, &id, k_nearest), policy)) ++r.stranger_accepted;
+      if (accepted(rank_identities(faces, i, &id, k_nearest), policy, faces[i].blur_variance)) ++r.stranger_accepted;
     }
   }
   r.identification = identification_trials(faces, policy);
@@ -243,7 +270,11 @@ nlohmann::json PairEvalReport::to_json() const {
     return a;
   };
   auto rate = [](size_t n, size_t of) { return of ? nlohmann::json(double(n) / double(of)) : nlohmann::json(nullptr); };
-  return {{"policy", {{"maxDistance", policy.max_distance}, {"minMargin", policy.min_margin}, {"kNearest", k_nearest}}},
+  return {{"policy",
+           {{"maxDistance", policy.max_distance},
+            {"minMargin", policy.min_margin},
+            {"softFaces", soft_face_steps_text(policy.soft_faces)},
+            {"kNearest", k_nearest}}},
           {"faces", faces},
           {"withoutFace", without_face},
           {"identities", identities},
@@ -255,6 +286,12 @@ nlohmann::json PairEvalReport::to_json() const {
             {"frr", at_policy.frr},
             {"impostorAccepted", at_policy.impostor_accepted},
             {"genuineRejected", at_policy.genuine_rejected}}},
+          {"atOneThresholdForAll",
+           {{"threshold", at_one_threshold.threshold},
+            {"far", at_one_threshold.far},
+            {"frr", at_one_threshold.frr},
+            {"impostorAccepted", at_one_threshold.impostor_accepted},
+            {"genuineRejected", at_one_threshold.genuine_rejected}}},
           {"withAnEnrollableFace",
            {{"genuinePairs", at_policy_enrollable.genuine_pairs},
             {"impostorPairs", at_policy_enrollable.impostor_pairs},
@@ -287,16 +324,34 @@ nlohmann::json PairEvalReport::to_json() const {
           {"farthestGenuine", pairs(farthest_genuine)}};
 }
 
+namespace {
+std::string soft_text(const MatchPolicy& policy) {
+  if (policy.soft_faces.empty()) return "the same for every face";
+  std::ostringstream s;
+  s << "blurred faces stricter: chip sharpness";
+  for (const auto& step : policy.soft_faces)
+    s << (&step == &policy.soft_faces.front() ? " < " : ", < ") << step.below_sharpness << ": "
+      << std::min(step.max_distance, policy.max_distance);
+  return s.str();
+}
+}  // namespace
+
 std::string PairEvalReport::text() const {
   std::ostringstream s;
   s << "faces: " << faces << " (" << identities << " identities)";
   if (faces_without_face) s << ", " << faces_without_face << " without a face (in no pair)";
-  s << "\nmatch policy: distance <= " << policy.max_distance << ", margin >= " << policy.min_margin;
+  s << "\nmatch policy: distance <= " << policy.max_distance << " (" << soft_text(policy) << "), margin >= "
+    << policy.min_margin;
   if (k_nearest > 1) s << ", distance to a person = mean of their " << k_nearest << " nearest";
   s << "\npairs: " << genuine_pairs << " genuine, " << impostor_pairs << " impostor\n"
-    << "at threshold " << at_policy.threshold << ": FAR " << percent(at_policy.far) << " (" << at_policy.impostor_accepted
-    << " of " << impostor_pairs << " impostor pairs accepted), FRR " << percent(at_policy.frr) << " ("
-    << at_policy.genuine_rejected << " of " << genuine_pairs << " genuine pairs rejected)\n";
+    << "at the policy (a pair judged by its softer face): FAR " << percent(at_policy.far) << " ("
+    << at_policy.impostor_accepted << " of " << impostor_pairs << " impostor pairs accepted), FRR "
+    << percent(at_policy.frr) << " (" << at_policy.genuine_rejected << " of " << genuine_pairs
+    << " genuine pairs rejected)\n";
+  if (!policy.soft_faces.empty())
+    s << "  one threshold " << at_one_threshold.threshold << " for all faces: FAR " << percent(at_one_threshold.far) << " ("
+      << at_one_threshold.impostor_accepted << " of " << impostor_pairs << "), FRR " << percent(at_one_threshold.frr)
+      << " (" << at_one_threshold.genuine_rejected << " of " << genuine_pairs << ")\n";
   s << "  pairs with an enrollable face (eyes >= 16 px apart, sharpness >= 20) on at least one side: FAR "
     << percent(at_policy_enrollable.far) << " (" << at_policy_enrollable.impostor_accepted << " of "
     << at_policy_enrollable.impostor_pairs << " impostor pairs), FRR " << percent(at_policy_enrollable.frr) << " ("
@@ -309,8 +364,8 @@ std::string PairEvalReport::text() const {
     << "\n";
   const auto& id = identification;
   s << "identification as recognition decides (gallery: the " << id.gallery_faces << " enrollable faces of "
-    << id.gallery_people << " identities; nearest face, distance <= " << policy.max_distance << " and margin >= "
-    << policy.min_margin << "): rank-1 " << id.rank1_correct << "/" << id.genuine_searches << ", identified "
+    << id.gallery_people << " identities; nearest face, distance <= " << policy.max_distance << " ("
+    << soft_text(policy) << ") and margin >= " << policy.min_margin << "): rank-1 " << id.rank1_correct << "/" << id.genuine_searches << ", identified "
     << id.identified << "/" << id.genuine_searches << ", misidentified " << id.misidentified << "/"
     << id.genuine_searches << "; enrolled with one photo: identified " << id.one_photo_identified << "/"
     << id.one_photo_searches << "; strangers accepted " << id.stranger_accepted << "/" << id.stranger_searches;
@@ -347,6 +402,9 @@ nlohmann::json pair_faces_json(const std::vector<PairFace>& faces) {
                     {"image", f.image.string()},
                     {"imageSize", {f.image_size.width, f.image_size.height}},
                     {"enrollable", f.enrollable},
+                    {"eyes", f.interocular_px},
+                    {"sharpness", f.blur_variance},
+                    {"score", f.detection_score},
                     {"landmarks", points},
                     {"embedding", embedding}});
   }

@@ -6,7 +6,8 @@
 //    choose_face() (vision/face_choice.h) picks; a boxed face is found in a crop around its box (twice the
 //    box's size) and is the detected face nearest the box's centre, inside the box. No face: no embedding
 //    (reported; such faces take part in no pair).
-//  - evaluate_pairs(): at the policy's threshold (accept distance <= max_distance)
+//  - evaluate_pairs(): at the policy (accept distance <= threshold_for(policy, the softer face's chip
+//    sharpness): a blurred face is judged by its stricter threshold, app/faces/match_policy.h)
 //      FAR = impostor pairs accepted / impostor pairs,  FRR = genuine pairs rejected / genuine pairs,
 //    with the pair counts, over all pairs and over the pairs with an enrollable face on at least one side; the same for each threshold of `curve_thresholds` (the FAR/FRR curve). Then the
 //    open-set figures with the full decision (app/faces/match_policy.h: distance, margin, k nearest):
@@ -44,13 +45,17 @@ struct PairFace {
   std::filesystem::path image;
   std::optional<vision::Landmarks68> landmarks;
   cv::Size image_size;
+  // The face's quality as recognition sees it (vision/face_quality.h): eye distance in pixels of the original
+  // image, chip sharpness (variance of the Laplacian; unknown: judged as sharp), detector score.
+  float interocular_px = 0, blur_variance = kUnknownSharpness, detection_score = 0;
 };
 
 std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
                                         const std::function<void(size_t, size_t)>& progress = {});
 
 // The faces as JSON (`eval faces --pairs ... --faces-out FILE`): {"faces": [{identity, label, image,
-// imageSize [w, h], enrollable, landmarks [[x, y] x 68] | null, embedding [128 floats] | null}]}: what
+// imageSize [w, h], enrollable, eyes, sharpness, score, landmarks [[x, y] x 68] | null,
+// embedding [128 floats] | null}]}: what
 // tools/measure_face_models.py reads to embed the same faces with candidate models.
 nlohmann::json pair_faces_json(const std::vector<PairFace>& faces);
 
@@ -80,7 +85,9 @@ struct PairEvalReport {
   int k_nearest = 1;
   size_t faces = 0, faces_without_face = 0, identities = 0;
   size_t genuine_pairs = 0, impostor_pairs = 0;
-  RatePoint at_policy;                 // at policy.max_distance
+  // At the policy: a pair is accepted when its distance <= threshold_for(policy, the softer face's sharpness).
+  RatePoint at_policy;
+  RatePoint at_one_threshold;          // every pair at policy.max_distance (the policy without soft steps)
   // The same over the pairs with an enrollable face on at least one side: a stranger (any face) against a
   // face that could be in the gallery, as recognition compares them (enroll refuses the others).
   RatePoint at_policy_enrollable;

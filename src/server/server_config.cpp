@@ -87,7 +87,9 @@ Json ServerConfig::to_json() const {
           {"detector", detector},
           {"faceModel", face_model},
           {"match", {{"threshold", match_threshold.value_or(faceres ? kFaceresMatchThreshold : kDefaultMatchThreshold)},
-                     {"minMargin", match_min_margin.value_or(faceres ? kFaceresMatchMargin : kDefaultMatchMargin)}}},
+                     {"minMargin", match_min_margin.value_or(faceres ? kFaceresMatchMargin : kDefaultMatchMargin)},
+                     {"softFaces", match_soft_faces.value_or(soft_face_steps_text(
+                                       faceres ? std::vector<SoftFaceStep>{} : default_soft_face_steps()))}}},
           {"limits",
            {{"maxBodyBytes", max_body_bytes},
             {"maxImageMegapixels", max_image_megapixels},
@@ -140,7 +142,14 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
                    out = d;
                  };
                };
-               w.object(v, k, {{"threshold", opt(c.match_threshold)}, {"minMargin", opt(c.match_min_margin)}});
+               w.object(v, k,
+                        {{"threshold", opt(c.match_threshold)},
+                         {"minMargin", opt(c.match_min_margin)},
+                         {"softFaces", [&w, &c](const Json& v, const std::string& k) {
+                            std::string text;
+                            w.text(v, k, text);
+                            c.match_soft_faces = text;
+                          }}});
              }},
             {"limits",
              [&](const Json& v, const std::string& k) {
@@ -193,6 +202,7 @@ void apply_config_environment(ServerConfig& c) {
   env_text("FACECROWD_FACE_MODEL", c.face_model);
   env_optional_number("FACECROWD_MATCH_THRESHOLD", c.match_threshold);
   env_optional_number("FACECROWD_MATCH_MARGIN", c.match_min_margin);
+  if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text) c.match_soft_faces = text;
   env_number("FACECROWD_MAX_BODY_BYTES", c.max_body_bytes);
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
   env_number("FACECROWD_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
@@ -207,6 +217,7 @@ MatchPolicy ServerConfig::match_policy() const {
   MatchPolicy p = default_match_policy(vision::parse_face_model(face_model, "faceModel"));
   if (match_threshold) p.max_distance = float(*match_threshold);
   if (match_min_margin) p.min_margin = float(*match_min_margin);
+  if (match_soft_faces) p.soft_faces = parse_soft_face_steps(*match_soft_faces, "match.softFaces");
   return p;
 }
 

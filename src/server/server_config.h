@@ -12,7 +12,8 @@
 //     "detector": "blazeface",
 //     "faceModel": "dlib",                            env FACECROWD_FACE_MODEL (or --face-model): dlib or faceres
 //                                                     (vision/face_model.h)
-//     "match": {"threshold": 0.36, "minMargin": 0.07},  env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
+//     "match": {"threshold": 0.36, "minMargin": 0.07,   env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
+//               "softFaces": "20:0.29,40:0.32"},      env FACECROWD_MATCH_SOFT_FACES: blurred faces' thresholds
 //                                                     (unset: the face model's calibrated defaults,
 //                                                     app/faces/match_policy.h; these are dlib's)
 //     "limits": {
@@ -73,6 +74,7 @@ struct ServerConfig {
   // Unset: the face model's calibrated defaults, as `facecrowd recognize` uses them (serve used 0.39 after the
   // CLI moved to 0.36).
   std::optional<double> match_threshold, match_min_margin;
+  std::optional<std::string> match_soft_faces;  // "off" or SHARPNESS:THRESHOLD steps (app/faces/match_policy.h)
   // The policy serve decides matches with: the settings given, else the face model's defaults.
   MatchPolicy match_policy() const;
   int64_t max_body_bytes = 64ll << 20;

@@ -45,7 +45,10 @@ double stored_confidence(const Document& record) {
 nlohmann::json RecognizeResult::to_json() const {
   auto known = nlohmann::json::array(), unknown = nlohmann::json::array();
   for (const auto& f : faces) {
-    nlohmann::json j = {{"box", box_json(f.box)}, {"detectionScore", round4(f.detection_score)}, {"label", f.label}};
+    nlohmann::json j = {{"box", box_json(f.box)},
+                        {"detectionScore", round4(f.detection_score)},
+                        {"label", f.label},
+                        {"sharpness", round4(f.sharpness)}};
     if (f.closest_id) {
       j["distance"] = round4(f.distance);
       j["margin"] = round4(f.margin);
@@ -63,6 +66,7 @@ nlohmann::json RecognizeResult::to_json() const {
         j["closestName"] = f.closest_name.value_or("");
       }
       j["why"] = f.why_unknown;
+      j["unknownReason"] = f.unknown_reason.empty() ? verdict_name(f.verdict) : f.unknown_reason;
       if (!f.face_id.empty()) j["faceId"] = f.face_id;
       if (!f.crop_file_id.empty()) j["cropFileId"] = f.crop_file_id;
       unknown.push_back(std::move(j));
@@ -224,24 +228,37 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       r.box = to_pixels(face.box, photo.bgr.size());
       r.detection_score = face.detection_score;
       auto match = gallery.search(face.embedding.unit);
+      r.sharpness = face.quality.blur_variance;
       if (!match) {
         r.why_unknown = "no one is enrolled";
+        r.unknown_reason = "no-one-enrolled";
       } else {
         r.closest_id = match->person_id;
         r.closest_name = name_of(match->person_id);
         r.distance = match->distance;
         r.margin = match->margin;
-        r.confidence = match_confidence(match->distance, request.match);
-        if (is_recognised(*match, request.match)) {
-          r.known = true;
-          r.person_id = r.closest_id;
-          r.person_name = r.closest_name;
-        } else if (match->distance > request.match.max_distance) {
-          r.why_unknown = "closest profile at distance " + fixed_decimals(match->distance, 3) + " > threshold " +
-                          fixed_decimals(request.match.max_distance, 3);
-        } else {
-          r.why_unknown = "ambiguous: margin " + fixed_decimals(match->margin, 3) + " to the next person < " +
-                          fixed_decimals(request.match.min_margin, 3);
+        r.confidence = match_confidence(match->distance, request.match, face.quality.blur_variance);
+        r.verdict = decide_match(*match, request.match, face.quality.blur_variance);
+        switch (r.verdict) {
+          case MatchVerdict::kRecognised:
+            r.known = true;
+            r.person_id = r.closest_id;
+            r.person_name = r.closest_name;
+            break;
+          case MatchVerdict::kNoMatch:
+            r.why_unknown = "closest profile at distance " + fixed_decimals(match->distance, 3) + " > threshold " +
+                            fixed_decimals(request.match.max_distance, 3);
+            break;
+          case MatchVerdict::kTooBlurred:
+            r.why_unknown = "too blurred to identify at distance " + fixed_decimals(match->distance, 3) +
+                            ": a face chip of sharpness " + fixed_decimals(face.quality.blur_variance, 0) +
+                            " is recognised only at or below " +
+                            fixed_decimals(threshold_for(request.match, face.quality.blur_variance), 3);
+            break;
+          case MatchVerdict::kAmbiguous:
+            r.why_unknown = "ambiguous: margin " + fixed_decimals(match->margin, 3) + " to the next person < " +
+                            fixed_decimals(request.match.min_margin, 3);
+            break;
         }
       }
       result.faces.push_back(std::move(r));
@@ -260,6 +277,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
     if (&loser == &other) it->second = i;
     loser.known = false;
     loser.why_unknown = "also closest to " + loser.person_name.value_or("") + ", who matched another face better";
+    loser.unknown_reason = "person-matched-another-face";
     loser.person_id.reset();
     loser.person_name.reset();
   }
@@ -293,6 +311,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       if (!erased.count(*f.person_id) && tx.get("faceprofiles", *f.person_id)) continue;
       f.known = false;
       f.why_unknown = "erased or deleted while recognising";
+      f.unknown_reason = "erased-or-deleted";
       f.person_id.reset();
       f.person_name.reset();
       f.closest_id.reset();

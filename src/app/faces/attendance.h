@@ -6,8 +6,10 @@
 // Contract of recognize() (`facecrowd recognize PHOTO --session S`):
 //  - The photo is read and analysed (every face: vision/face_pipeline.h), and each face is searched in the
 //    gallery of all enrolled embeddings of the pipeline's model (app/faces/gallery_loader.h, one snapshot).
-//  - A face is recognised when the match passes the MatchPolicy (app/faces/match_policy.h); confidence =
-//    match_confidence(distance). When two faces match the same person, the closer one is that person and
+//  - A face is recognised when the match passes the MatchPolicy (app/faces/match_policy.h) at the threshold
+//    for its chip's sharpness (a blurred face needs a closer match); confidence = match_confidence(distance).
+//    An unknown face says why ("why", and "unknownReason": no-match, too-blurred, ambiguous, no-one-enrolled,
+//    person-matched-another-face, erased-or-deleted). When two faces match the same person, the closer one is that person and
 //    the other is listed as unknown (a person is in a photo once).
 //  - One attendance record per (session, person): a new one is inserted; when one exists it is replaced by
 //    this photo's only if this confidence is higher ("updated"), else kept ("kept").
@@ -75,6 +77,11 @@ struct RecognizedFace {
   float distance = 0, margin = 0;
   double confidence = 0;
   std::string why_unknown;    // e.g. "distance 0.52 > 0.36"
+  // The match policy's verdict (app/faces/match_policy.h); "unknownReason" in JSON is its name, or
+  // `unknown_reason` when set: no-one-enrolled, person-matched-another-face, erased-or-deleted.
+  MatchVerdict verdict = MatchVerdict::kNoMatch;
+  std::string unknown_reason;
+  float sharpness = 0;        // the face chip's sharpness (vision/face_quality.h), which sets its threshold
   std::string record;         // known faces: "inserted" | "updated" | "kept"
   std::string attendance_id;  // known faces: the session's record of this person
   int label = 0;              // the face's number on the annotated photo (1-based, detection order)

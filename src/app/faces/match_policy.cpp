@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/number_text.h"
@@ -27,6 +28,14 @@ void validate_match_policy(const MatchPolicy& policy) {
                                       " is out of range: unit-vector distances lie in (0, 2]; the default is " +
                                       fixed_decimals(kDefaultMatchThreshold, 2) + " (dlib), " +
                                       fixed_decimals(kFaceresMatchThreshold, 2) + " (faceres)");
+  float previous = 0;
+  for (const auto& step : policy.soft_faces) {
+    if (!(step.below_sharpness > previous) || !(step.max_distance > 0 && step.max_distance <= 2))
+      throw Error(ExitCode::kUsage, "soft-face step " + soft_face_steps_text({step}) +
+                                        " is out of range: sharpness limits ascend and are > 0, thresholds lie in "
+                                        "(0, 2]; the default is " + soft_face_steps_text(default_soft_face_steps()));
+    previous = step.below_sharpness;
+  }
   if (!(policy.min_margin >= 0 && policy.min_margin <= 2))
     throw Error(ExitCode::kUsage, "match margin " + std::to_string(policy.min_margin) +
                                       " is out of range [0, 2]; the default is " + fixed_decimals(kDefaultMatchMargin, 2) +
@@ -34,27 +43,95 @@ void validate_match_policy(const MatchPolicy& policy) {
 }
 
 MatchPolicy default_match_policy(vision::FaceModel model) {
-  if (model == vision::FaceModel::kFaceres) return {float(kFaceresMatchThreshold), float(kFaceresMatchMargin)};
+  // faceres: no soft steps (measured: tools/calibrate_faces.md, "Blurred probes").
+  if (model == vision::FaceModel::kFaceres) return {float(kFaceresMatchThreshold), float(kFaceresMatchMargin), {}};
   return {};
 }
 
 MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag,
-                                 vision::FaceModel model) {
+                                 vision::FaceModel model, const std::optional<std::string>& soft_faces_flag) {
   MatchPolicy policy = default_match_policy(model);
   if (auto v = env_float("FACECROWD_MATCH_THRESHOLD")) policy.max_distance = *v;
   if (auto v = env_float("FACECROWD_MATCH_MARGIN")) policy.min_margin = *v;
+  if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text)
+    policy.soft_faces = parse_soft_face_steps(text, "$FACECROWD_MATCH_SOFT_FACES");
   if (threshold_flag) policy.max_distance = *threshold_flag;
   if (margin_flag) policy.min_margin = *margin_flag;
+  if (soft_faces_flag) policy.soft_faces = parse_soft_face_steps(*soft_faces_flag, "--soft-faces");
   validate_match_policy(policy);
   return policy;
 }
 
-bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy) {
-  return match.distance <= policy.max_distance && match.margin >= policy.min_margin;
+float threshold_for(const MatchPolicy& policy, float probe_sharpness) {
+  for (const auto& step : policy.soft_faces)
+    if (probe_sharpness < step.below_sharpness) return std::min(step.max_distance, policy.max_distance);
+  return policy.max_distance;
 }
 
-double match_confidence(float distance, const MatchPolicy& policy) {
-  double c = 1.0 - double(distance) / (2.0 * double(policy.max_distance));
+MatchVerdict decide_match(const vision::GalleryMatch& match, const MatchPolicy& policy, float probe_sharpness) {
+  if (match.distance > policy.max_distance) return MatchVerdict::kNoMatch;
+  if (match.distance > threshold_for(policy, probe_sharpness)) return MatchVerdict::kTooBlurred;
+  if (match.margin < policy.min_margin) return MatchVerdict::kAmbiguous;
+  return MatchVerdict::kRecognised;
+}
+
+const char* verdict_name(MatchVerdict verdict) {
+  switch (verdict) {
+    case MatchVerdict::kRecognised: return "recognised";
+    case MatchVerdict::kNoMatch: return "no-match";
+    case MatchVerdict::kTooBlurred: return "too-blurred";
+    case MatchVerdict::kAmbiguous: return "ambiguous";
+  }
+  return "no-match";
+}
+
+std::vector<SoftFaceStep> parse_soft_face_steps(const std::string& text, const std::string& setting) {
+  std::vector<SoftFaceStep> steps;
+  if (text.empty() || text == "off") return steps;
+  auto bad = [&](const std::string& why) {
+    return Error(ExitCode::kUsage, setting + " '" + text + "': " + why +
+                                       "; expected 'off' or SHARPNESS:THRESHOLD steps, sharpness ascending, e.g. '" +
+                                       soft_face_steps_text(default_soft_face_steps()) + "' (the default)");
+  };
+  if (text.back() == ',' || text.front() == ',' || text.find(",,") != std::string::npos) throw bad("an empty step");
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto colon = item.find(':');
+    if (colon == std::string::npos) throw bad("'" + item + "' has no ':'");
+    std::string s = item.substr(0, colon), t = item.substr(colon + 1);
+    char* end = nullptr;
+    float sharpness = std::strtof(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !std::isfinite(sharpness)) throw bad("'" + s + "' is not a number");
+    float threshold = std::strtof(t.c_str(), &end);
+    if (t.empty() || *end != '\0' || !std::isfinite(threshold)) throw bad("'" + t + "' is not a number");
+    if (!(sharpness > (steps.empty() ? 0.0f : steps.back().below_sharpness)))
+      throw bad("sharpness limits must be > 0 and ascend");
+    if (!(threshold > 0 && threshold <= 2)) throw bad("threshold " + t + " is outside (0, 2]");
+    steps.push_back({sharpness, threshold});
+  }
+  if (steps.empty()) throw bad("no step");
+  return steps;
+}
+
+std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps) {
+  if (steps.empty()) return "off";
+  std::string out;
+  for (const auto& step : steps) {
+    if (!out.empty()) out += ",";
+    std::ostringstream s;
+    s << step.below_sharpness << ":" << fixed_decimals(step.max_distance, 2);
+    out += s.str();
+  }
+  return out;
+}
+
+bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy, float probe_sharpness) {
+  return decide_match(match, policy, probe_sharpness) == MatchVerdict::kRecognised;
+}
+
+double match_confidence(float distance, const MatchPolicy& policy, float probe_sharpness) {
+  double c = 1.0 - double(distance) / (2.0 * double(threshold_for(policy, probe_sharpness)));
   return std::clamp(c, 0.0, 1.0);
 }
 

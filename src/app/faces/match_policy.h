@@ -13,13 +13,24 @@
 // Measured and not adopted (no better held out than the nearest face with this margin): the mean of a
 // person's k nearest photos, the distance to a person's centroid, and "very close, or moderately close to
 // two of the person's photos" (tools/measure_match_policies.py).
+// Blurred probes (issue 12, 2026-11-30): a face whose 150x150 chip is soft (small in its photo, out of focus,
+// moving) embeds close to other soft faces, so the threshold depends on the probe's chip sharpness (variance of
+// the Laplacian, vision/face_quality.h), in steps `soft_faces`: below 20 -> 0.29, below 40 -> 0.32, else
+// max_distance (never above max_distance). Each step is the largest threshold with a pair FAR <= 0.1% over the
+// calibration impostor pairs (`calibration` + `calibration_small_faces`) whose softer face lies in that band;
+// held out: pair FAR 0.67% -> 0.081% (29 of 35,938), FRR 0.9%, rank-1 45/45 unchanged (tools/calibrate_faces.md,
+// "Blurred probes"). A pair is judged by its softer face; a search by the probe (gallery faces pass enroll's
+// sharpness >= 20).
 // Each embedding model has its own calibrated defaults (default_match_policy; faceres: see kFaceres* below).
-// Settings come from, in order: flags (--threshold/--min-margin), $FACECROWD_MATCH_THRESHOLD /
-// $FACECROWD_MATCH_MARGIN, the selected model's defaults. confidence() maps a distance to 0..1 for attendance records.
+// Settings come from, in order: flags (--threshold/--min-margin/--soft-faces), $FACECROWD_MATCH_THRESHOLD /
+// $FACECROWD_MATCH_MARGIN / $FACECROWD_MATCH_SOFT_FACES, the selected model's defaults. confidence() maps a
+// distance to 0..1 for attendance records.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vision/face_model.h"
 #include "vision/gallery.h"
@@ -40,10 +51,49 @@ inline constexpr double kDefaultMatchMargin = 0.07;  // was 0.04 (issue 12)
 inline constexpr double kFaceresMatchThreshold = 0.80;
 inline constexpr double kFaceresMatchMargin = 0.20;
 
+// One step of the blurred-probe thresholds: a probe whose chip sharpness is below `below_sharpness` is
+// recognised only at or below `max_distance` (the first step that holds, steps ascending by sharpness).
+struct SoftFaceStep {
+  float below_sharpness = 0;
+  float max_distance = 0;
+};
+
+// dlib's steps (see the top): "20:0.29,40:0.32".
+inline const std::vector<SoftFaceStep>& default_soft_face_steps() {
+  static const std::vector<SoftFaceStep> steps = {{20.0f, 0.29f}, {40.0f, 0.32f}};
+  return steps;
+}
+
 struct MatchPolicy {
   float max_distance = float(kDefaultMatchThreshold);  // recognised at or below
   float min_margin = float(kDefaultMatchMargin);       // and at least this much closer than the next person
+  std::vector<SoftFaceStep> soft_faces = default_soft_face_steps();  // stricter for blurred probes; empty: off
 };
+
+// A probe of unknown sharpness (an embedding without its chip) is judged as a sharp one.
+inline constexpr float kUnknownSharpness = std::numeric_limits<float>::infinity();
+
+// The threshold for a probe of this chip sharpness: the first soft step it falls below, never above
+// max_distance; max_distance for a sharp probe.
+float threshold_for(const MatchPolicy& policy, float probe_sharpness);
+
+// Why a search did or did not recognise its person.
+enum class MatchVerdict {
+  kRecognised,
+  kNoMatch,      // distance above max_distance: no enrolled face is close enough
+  kTooBlurred,   // within max_distance, but the probe is blurred and above its stricter threshold
+  kAmbiguous,    // close enough, but the runner-up person is within min_margin
+};
+MatchVerdict decide_match(const vision::GalleryMatch& match, const MatchPolicy& policy,
+                          float probe_sharpness = kUnknownSharpness);
+// The verdict's name in JSON output ("unknownReason"): recognised, no-match, too-blurred, ambiguous.
+const char* verdict_name(MatchVerdict verdict);
+
+// "off" (or "") -> no steps; "S:T,S:T,..." (sharpness below S -> threshold T; S ascending, > 0; T in (0, 2]).
+// Error(kUsage) naming `setting` and the expected form otherwise.
+std::vector<SoftFaceStep> parse_soft_face_steps(const std::string& text, const std::string& setting);
+// The steps as parse_soft_face_steps reads them ("off" when none).
+std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps);
 
 // Error(kUsage) naming the setting when max_distance is not in (0, 2] or min_margin not in [0, 2].
 void validate_match_policy(const MatchPolicy& policy);
@@ -51,15 +101,17 @@ void validate_match_policy(const MatchPolicy& policy);
 // Defaults overridden by $FACECROWD_MATCH_THRESHOLD / $FACECROWD_MATCH_MARGIN (Error(kUsage) naming the
 // variable when it is not a number), then by the flags that were given; validated.
 MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag,
-                                 vision::FaceModel model = vision::FaceModel::kDlib);
+                                 vision::FaceModel model = vision::FaceModel::kDlib,
+                                 const std::optional<std::string>& soft_faces_flag = std::nullopt);
 
 // The calibrated defaults of `model`.
 MatchPolicy default_match_policy(vision::FaceModel model);
 
-bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy);
+bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy,
+                   float probe_sharpness = kUnknownSharpness);
 
-// 1 at distance 0, 0.5 at max_distance, 0 at 2 * max_distance and beyond (linear): a match's
+// 1 at distance 0, 0.5 at the probe's threshold (threshold_for), 0 at twice it and beyond (linear): a match's
 // confidence is >= 0.5 exactly when its distance passes the threshold.
-double match_confidence(float distance, const MatchPolicy& policy);
+double match_confidence(float distance, const MatchPolicy& policy, float probe_sharpness = kUnknownSharpness);
 
 }  // namespace facecrowd
