@@ -7,7 +7,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <iterator>
 
 #include "core/error.h"
@@ -108,6 +110,66 @@ TEST(ImageCodecsLoading, AFileThatIsNotAFacecrowdModuleIsRefusedByNameAndNotSear
     }
   }
   EXPECT_EQ(vision::open_image_codecs_module({tmp.path() / "none.so", kModuleBesideBinary}), kModuleBesideBinary);
+}
+
+// A hard link to the binary (a copy when links are refused) in `dir`: an installed binary, outside the build.
+fs::path install_binary(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::error_code ec;
+  fs::create_hard_link(FACECROWD_BINARY, dir / "facecrowd", ec);
+  if (ec) fs::copy_file(FACECROWD_BINARY, dir / "facecrowd");
+  return dir / "facecrowd";
+}
+
+TEST(ImageCodecsLoading, ABinaryInstalledWithoutItsModuleStillBacksUpButRefusesPhotosNamingTheFileBesideIt) {
+  if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  TempDir tmp;
+  fs::path bin = install_binary(tmp.path() / "opt");
+  std::string env = "FACECROWD_DATA=" + q(tmp.path() / "data") + " FACECROWD_BACKUP_DIR=" + q(tmp.path() / "b") +
+                    " FACECROWD_MODELS=" + q(face_models_dir());
+  auto run = [&](const fs::path& binary, const std::string& args) { return run_shell(env + " " + q(binary) + " " + args); };
+  ASSERT_EQ(run_shell("(printf 'a-long-password-1\\n' | " + env + " " + q(bin) +
+                      " users add ann --role admin --password-stdin)").exit_code, 0);
+  EXPECT_EQ(run(bin, "backup").exit_code, 0) << "a command without pixels needs no module";
+
+  auto refused = run(bin, "recognize --session s1 " + group("two_people.jpg"));
+  EXPECT_EQ(refused.exit_code, int(ExitCode::kNotFound)) << refused.err;
+  fs::path beside = bin.parent_path() / vision::kImageCodecsModuleName;
+  EXPECT_NE(refused.err.find("'" + beside.string() + "'"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find(kModuleBesideBinary.string()), std::string::npos)
+      << "an installed binary must not fall back to the build folder's module: " << refused.err;
+  auto stats = run(bin, "stats --json");
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  for (const auto& c : nlohmann::json::parse(stats.out)["collections"])
+    if (c["name"] == "attendances" || c["name"] == "fs.files")
+      EXPECT_EQ(c["count"], 0) << "the refused photo left a record in " << c["name"];
+
+  // Installed beside it, the module is found, also through a symlink on another directory (the Dockerfile's
+  // /usr/local/bin/facecrowd -> /usr/local/lib/facecrowd/facecrowd).
+  fs::create_hard_link(kModuleBesideBinary, beside);
+  fs::create_directories(tmp.path() / "path");
+  fs::create_symlink(bin, tmp.path() / "path" / "facecrowd");
+  auto ok = run(tmp.path() / "path" / "facecrowd", "recognize --session s1 " + group("two_people.jpg"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("2 unknown"), std::string::npos) << ok.out;
+}
+
+TEST(ImageCodecsLoading, ThreadsThatDecodeAtOnceInAFreshProcessAllGetTheirImages) {
+  // gtest_discover_tests runs each test in a process of its own: here the module is not loaded yet.
+  cv::Mat bgr(16, 16, CV_8UC3, cv::Scalar(10, 200, 30));
+  std::vector<uchar> png;
+  ASSERT_TRUE(cv::imencode(".png", bgr, png));
+  std::string bytes(png.begin(), png.end());
+  std::vector<std::thread> threads;
+  std::atomic<int> decoded{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      cv::Mat m = vision::imdecode(bytes, cv::IMREAD_COLOR);
+      if (!m.empty() && cv::norm(m, bgr, cv::NORM_INF) == 0) ++decoded;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(decoded.load(), 8);
+  EXPECT_EQ(vision::load_image_codecs(), kModuleBesideBinary) << "a test program under the build folder uses the build's module";
 }
 
 // ---- the module decodes and encodes what imgcodecs does

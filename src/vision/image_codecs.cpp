@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cstring>
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -25,8 +26,8 @@ struct Module {
 };
 
 const char* const kRemedy =
-    "it is built with the binary (build/facecrowd-imgcodecs.so) and must be installed beside it, as "
-    "scripts/install.sh and the Dockerfile do; rebuild with scripts/build.sh and copy both files";
+    "it is built with the binary (build/facecrowd-imgcodecs.so) and must lie beside it (the Dockerfile installs "
+    "both in /usr/local/lib/facecrowd/): copy it there, or rebuild both with scripts/build.sh";
 
 [[noreturn]] void refuse(const std::filesystem::path& file, const std::string& why) {
   throw Error(ExitCode::kNotFound, "image codecs module '" + file.string() + "' " + why +
@@ -91,12 +92,19 @@ const Module& module() {
 }  // namespace
 
 std::vector<std::filesystem::path> image_codecs_candidates() {
-  std::vector<std::filesystem::path> out;
   std::error_code ec;
+  // The kernel gives the executable's real path (symlinks resolved): a link on PATH finds the module beside
+  // the file it points to.
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) out.push_back(exe.parent_path() / kImageCodecsModuleName);
   std::filesystem::path build(kImageCodecsBuildPath);
-  if (out.empty() || out.front() != build) out.push_back(build);
+  if (ec) return {build};
+  std::vector<std::filesystem::path> out{exe.parent_path() / kImageCodecsModuleName};
+  // Only a program of this build (tests/, bench/ under the build folder) falls back to the build's module: an
+  // installed or copied binary uses the module installed with it, or says it is missing, even while the
+  // build folder it came from is still on the machine.
+  const std::filesystem::path build_dir = build.parent_path();
+  auto [end, unused] = std::mismatch(build_dir.begin(), build_dir.end(), exe.begin(), exe.end());
+  if (end == build_dir.end() && out.front() != build) out.push_back(build);
   return out;
 }
 

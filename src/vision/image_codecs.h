@@ -4,10 +4,11 @@
 // Contract:
 //  - imdecode / imencode do what cv::imdecode / cv::imencode do (same formats, flags, results and
 //    cv::Exception on OpenCV's errors); the first call loads the module, once per process, thread-safely.
-//  - The module is looked for beside the executable (/proc/self/exe's directory, where the build, the
-//    install script and the Dockerfile put it), then in the build folder it was built in (test and bench
-//    programs live in sub-folders of it). The first file found is loaded; a load that fails is not
-//    retried elsewhere.
+//  - The module is looked for beside the executable (the directory of /proc/self/exe, its real path, where
+//    the build and the Dockerfile put it); a program that lies inside the build folder the module was built
+//    in (the tests and benchmarks, in its sub-folders) then looks in that folder. A copied or installed
+//    binary does not fall back to the build folder. The first file found is loaded; a load that fails is
+//    not retried elsewhere.
 //  - A module that is missing, cannot be loaded (e.g. a library it needs is absent) or was built for another
 //    OpenCV or interface version is Error(kNotFound): an installation problem, like a missing model file,
 //    naming the file(s) looked for, the reason, and the remedy. A later call tries again.
