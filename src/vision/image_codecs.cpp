@@ -47,7 +47,9 @@ Module open_module(const std::vector<std::filesystem::path>& candidates) {
   for (const auto& file : candidates) {
     if (!std::filesystem::exists(file, ec)) continue;
     // RTLD_LOCAL: imgcodecs' dependencies stay out of the global symbol scope the rest of the process uses.
-    void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // RTLD_LAZY, as the libraries were bound when the binary linked imgcodecs: RTLD_NOW would also bind every
+    // function of GDAL, GDCM, ... that is never called (the module itself is linked with -z defs).
+    void* handle = dlopen(file.c_str(), RTLD_LAZY | RTLD_LOCAL);
     if (!handle) {
       const char* why = dlerror();
       refuse(file, std::string("cannot be loaded (") + (why ? why : "dlopen failed") +
