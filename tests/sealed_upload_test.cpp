@@ -3,7 +3,7 @@
 // (a retry) gives the same bytes, the plaintext is read and encrypted once per upload, and a plaintext that no
 // longer matches its recorded sha256 stops the reader before its last bytes, so nothing is stored; on a
 // directory target and on S3 (s3rver, with the fault proxy for a dropped connection, bytes damaged in
-// transit and multipart aborts). The stored sha256 is the one the target computed from the bytes it stored.
+// transit and multipart aborts). The stored digest (sha256; MD5 for one S3 PUT) is the one the target computed from the bytes it stored.
 #include <gtest/gtest.h>
 
 #include <fstream>
