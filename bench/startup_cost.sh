@@ -4,7 +4,7 @@
 # interleaved (base, new, base, new, ...) so load changes hit both alike. For each command: the median wall
 # time and the median CPU time (user + sys of the child, from wait4) over N runs of each, and new / base.
 # Commands: `--version` (nothing but start-up), `backup` of a tiny data directory (one user; the backup
-# cron and every CLI command pay the same start-up), `recognize` of one photo (decodes it, so it loads the
+# cron and every CLI command pay the same start-up), `oplog ship` (cron, every minute), `recognize` of one photo (decodes it, so it loads the
 # module: expected about unchanged). Each binary has its own data and backup directories.
 # CTEST=REGEX also times `ctest -R REGEX` (tests that spawn the binary many times) with this build's binary,
 # then with BASELINE copied over build/facecrowd (put back on exit); the tests' own code is this build's.
@@ -38,7 +38,7 @@ import os, statistics, subprocess, sys, time
 base, new, work, n, models, photo = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 def args(who, cmd):
     d = ["--data", f"{work}/{who}/data", "--backup-dir", f"{work}/{who}/backup", "--models", models, "--quiet"]
-    return {"--version": ["--version"], "backup": d + ["backup"],
+    return {"--version": ["--version"], "backup": d + ["backup"], "oplog ship": d + ["oplog", "ship"],
             "recognize": d + ["recognize", "--session", "bench", photo]}[cmd]
 def once(binary, argv):
     t0 = time.perf_counter()
@@ -50,17 +50,17 @@ def once(binary, argv):
         sys.exit(f"{binary} {' '.join(argv)}: exit {p.returncode}: {p.stderr.read().decode()[-400:]}")
     return wall * 1e3, (ru.ru_utime + ru.ru_stime) * 1e3
 print(f"load average at start: {open('/proc/loadavg').read().split()[:3]}; N={n} runs per binary and command")
-print(f"{'command':10} {'base wall ms':>13} {'new wall ms':>12} {'new/base':>9} {'base CPU ms':>12} {'new CPU ms':>11} {'new/base':>9}")
-for cmd in ["--version", "backup", "recognize"]:
+print(f"{'command':11} {'base wall ms':>13} {'new wall ms':>12} {'new/base':>9} {'base CPU ms':>12} {'new CPU ms':>11} {'new/base':>9}")
+for cmd in ["--version", "backup", "oplog ship", "recognize"]:
     if cmd == "recognize" and not (os.path.exists(photo) and os.path.exists(f"{models}/SHA256SUMS")):
-        print(f"{cmd:10} skipped: no photo {photo} or no prepared models in {models}")
+        print(f"{cmd:11} skipped: no photo {photo} or no prepared models in {models}")
         continue
     runs = {"base": [], "new": []}
     for i in range(n):
         for who, binary in (("base", base), ("new", new)) if i % 2 == 0 else (("new", new), ("base", base)):
             runs[who].append(once(binary, args(who, cmd)))
     med = {w: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for w, v in runs.items()}
-    print(f"{cmd:10} {med['base'][0]:13.1f} {med['new'][0]:12.1f} {med['new'][0] / med['base'][0]:9.2f} "
+    print(f"{cmd:11} {med['base'][0]:13.1f} {med['new'][0]:12.1f} {med['new'][0] / med['base'][0]:9.2f} "
           f"{med['base'][1]:12.1f} {med['new'][1]:11.1f} {med['new'][1] / max(med['base'][1], 1e-9):9.2f}")
 print(f"load average at end: {open('/proc/loadavg').read().split()[:3]}")
 PY
