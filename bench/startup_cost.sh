@@ -6,8 +6,9 @@
 # Commands: `--version` (nothing but start-up), `backup` of a tiny data directory (one user; the backup
 # cron and every CLI command pay the same start-up), `oplog ship` (cron, every minute), `recognize` of one photo (decodes it, so it loads the
 # module: expected about unchanged). Each binary has its own data and backup directories.
-# CTEST=REGEX also times `ctest -R REGEX` (tests that spawn the binary many times) with this build's binary,
-# then with BASELINE copied over build/facecrowd (put back on exit); the tests' own code is this build's.
+# CTEST=REGEX also times `ctest -R REGEX` (tests that spawn the binary many times), CTEST_ROUNDS (default 2)
+# times with this build's binary and with BASELINE copied over build/facecrowd (put back on exit), alternating:
+# wall and CPU (user + sys of all its processes). The tests' own code is this build's.
 # Figures are printed, never asserted; run it when the machine is otherwise quiet.
 #   bench/startup_cost.sh BASELINE [BUILD_DIR]     env: N (runs per binary and command, default 40), PHOTO,
 #                                                       CTEST (regex; unset: skipped)
@@ -66,19 +67,25 @@ print(f"load average at end: {open('/proc/loadavg').read().split()[:3]}")
 PY
 
 if [[ -n ${CTEST:-} ]]; then
-  ctest_wall() {
-    local t0 t1
-    t0=$(date +%s.%N)
-    (cd "$BUILD" && ctest -R "$CTEST" > "$WORK/ctest.$1.log" 2>&1) || { echo "ctest ($1) failed: $WORK/ctest.$1.log"; tail -5 "$WORK/ctest.$1.log"; }
-    t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc
+  # Wall and CPU (user + sys of ctest and every process it started, from GNU time) of one ctest run.
+  ctest_run() {
+    (cd "$BUILD" && /usr/bin/time -f "%e %U %S" -o "$WORK/time.$1" ctest -R "$CTEST" > "$WORK/ctest.$1.log" 2>&1) ||
+      { echo "ctest ($1) failed:"; grep -E "Failed|tests passed" "$WORK/ctest.$1.log" | tail -5; }
+    awk '{printf "%.1f %.1f\n", $1, $2 + $3}' "$WORK/time.$1"
   }
   count=$(cd "$BUILD" && ctest -N -R "$CTEST" | tail -1)
-  new_s=$(ctest_wall new)
   cp "$NEW" "$WORK/facecrowd.new"
-  cp "$BASE" "$NEW"
-  base_s=$(ctest_wall base)
+  echo "ctest -R '$CTEST' ($count), rounds alternating new, base (BASELINE copied over build/facecrowd):"
+  for round in $(seq "${CTEST_ROUNDS:-2}"); do
+    for who in new base; do
+      [[ $who == base ]] && cp "$BASE" "$NEW" || cp "$WORK/facecrowd.new" "$NEW"
+      read -r wall cpu < <(ctest_run "$who")
+      echo "  round $round $who: wall $wall s, CPU $cpu s"
+      echo "$who $wall $cpu" >> "$WORK/ctest.rounds"
+    done
+  done
   cp "$WORK/facecrowd.new" "$NEW" && rm "$WORK/facecrowd.new"
-  echo "ctest -R '$CTEST' ($count): base ${base_s} s, new ${new_s} s, new/base $(echo "scale=2; $new_s / $base_s" | bc)"
+  awk '{w[$1] += $2; c[$1] += $3} END {printf "  sums: base wall %.1f s CPU %.1f s; new wall %.1f s CPU %.1f s; new/base wall %.2f, CPU %.2f\n",
+       w["base"], c["base"], w["new"], c["new"], w["new"] / w["base"], c["new"] / c["base"]}' "$WORK/ctest.rounds"
   echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
