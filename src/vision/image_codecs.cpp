@@ -2,11 +2,11 @@
 
 #include <dlfcn.h>
 
-#include <cstring>
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <atomic>
 #include <mutex>
-#include <optional>
 #include <system_error>
 
 #include "codecs/imgcodecs_module_abi.h"
@@ -49,7 +49,8 @@ Module open_module(const std::vector<std::filesystem::path>& candidates) {
     // RTLD_LOCAL: imgcodecs' dependencies stay out of the global symbol scope the rest of the process uses.
     // RTLD_LAZY, as the libraries were bound when the binary linked imgcodecs: RTLD_NOW would also bind every
     // function of GDAL, GDCM, ... that is never called (the module itself is linked with -z defs).
-    void* handle = dlopen(file.c_str(), RTLD_LAZY | RTLD_LOCAL);
+    std::unique_ptr<void, int (*)(void*)> loaded(dlopen(file.c_str(), RTLD_LAZY | RTLD_LOCAL), dlclose);
+    void* handle = loaded.get();  // closed again when the file is refused below
     if (!handle) {
       const char* why = dlerror();
       refuse(file, std::string("cannot be loaded (") + (why ? why : "dlopen failed") +
@@ -63,8 +64,10 @@ Module open_module(const std::vector<std::filesystem::path>& candidates) {
     if (std::strcmp(opencv(), CV_VERSION) != 0)
       refuse(file, std::string("was built for OpenCV ") + opencv() + ", this binary uses " + CV_VERSION +
                        " (a module of another build)");
-    return {file, symbol<FacecrowdImdecodeFn>(handle, file, kFacecrowdImdecodeSymbol),
-            symbol<FacecrowdImencodeFn>(handle, file, kFacecrowdImencodeSymbol)};
+    Module m{file, symbol<FacecrowdImdecodeFn>(handle, file, kFacecrowdImdecodeSymbol),
+             symbol<FacecrowdImencodeFn>(handle, file, kFacecrowdImencodeSymbol)};
+    loaded.release();  // kept open for the process's life
+    return m;
   }
   std::string looked;
   for (const auto& file : candidates) looked += (looked.empty() ? "'" : ", '") + file.string() + "'";
