@@ -1,6 +1,7 @@
 // SecretstreamPusher (backup/crypto/secretstream_push.h) against libsodium's own push: from the same state,
 // the same bytes and the same state after, for message lengths around every padding and block boundary,
-// every tag, over consecutive chunks; and libsodium's pull reads what it wrote.
+// every tag, over consecutive chunks; and libsodium's pull reads what it wrote. The process's self-check
+// (matches_libsodium) passes, so these pushes are OpenSSL's.
 #include <gtest/gtest.h>
 #include <sodium.h>
 
@@ -19,6 +20,8 @@ constexpr size_t kAbytes = crypto_secretstream_xchacha20poly1305_ABYTES;
 
 TEST(SecretstreamPush, GivesLibsodiumsBytesAndStateForEveryLengthAndTagAndLibsodiumPullsThem) {
   ASSERT_GE(sodium_init(), 0);
+  // The self-check passes here, so push() below is the OpenSSL path (on a mismatch it would be libsodium's own).
+  ASSERT_TRUE(SecretstreamPusher::matches_libsodium()) << "the OpenSSL push differs from this libsodium's";
   unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
   crypto_secretstream_xchacha20poly1305_keygen(key);
   State ours{}, theirs{};

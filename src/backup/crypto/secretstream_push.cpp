@@ -45,6 +45,42 @@ SecretstreamPusher::~SecretstreamPusher() {
 // the counter is incremented, and the state is rekeyed on a REKEY tag or a counter that wrapped.
 size_t SecretstreamPusher::push(crypto_secretstream_xchacha20poly1305_state& state, unsigned char* out, const unsigned char* m,
                                 size_t mlen, unsigned char tag) {
+  if (matches_libsodium()) return push_openssl(state, out, m, mlen, tag);
+  unsigned long long written = 0;
+  if (crypto_secretstream_xchacha20poly1305_push(&state, out, &written, m, mlen, nullptr, 0, tag) != 0)
+    throw Error(ExitCode::kInternal, "libsodium failed to encrypt a chunk of an object");
+  return size_t(written);
+}
+
+bool SecretstreamPusher::matches_libsodium() {
+  static const bool matches = [] {
+    using State = crypto_secretstream_xchacha20poly1305_state;
+    if (sodium_init() < 0) return false;
+    unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    crypto_secretstream_xchacha20poly1305_keygen(key);
+    State ours{}, theirs{};
+    crypto_secretstream_xchacha20poly1305_init_push(&theirs, header, key);
+    sodium_memzero(key, sizeof key);
+    ours = theirs;
+    unsigned char m[100];
+    randombytes_buf(m, sizeof m);
+    SecretstreamPusher pusher;
+    for (unsigned char tag : {crypto_secretstream_xchacha20poly1305_TAG_REKEY, crypto_secretstream_xchacha20poly1305_TAG_FINAL}) {
+      unsigned char a[sizeof m + crypto_secretstream_xchacha20poly1305_ABYTES];
+      unsigned char b[sizeof a];
+      unsigned long long b_len = 0;
+      const size_t a_len = pusher.push_openssl(ours, a, m, sizeof m, tag);
+      crypto_secretstream_xchacha20poly1305_push(&theirs, b, &b_len, m, sizeof m, nullptr, 0, tag);
+      if (a_len != b_len || std::memcmp(a, b, sizeof a) != 0 || std::memcmp(&ours, &theirs, sizeof(State)) != 0) return false;
+    }
+    return true;
+  }();
+  return matches;
+}
+
+size_t SecretstreamPusher::push_openssl(crypto_secretstream_xchacha20poly1305_state& state, unsigned char* out,
+                                        const unsigned char* m, size_t mlen, unsigned char tag) {
   static const unsigned char zeros[16] = {};
   unsigned char iv[16] = {};  // OpenSSL's ChaCha20 IV: the 32-bit block counter (little-endian), then the nonce
   std::memcpy(iv + 4, state.nonce, sizeof state.nonce);

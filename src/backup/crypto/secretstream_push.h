@@ -5,6 +5,10 @@
 // encrypted push. Only the push is replaced: the stream is set up (init_push) and read back (pull) by
 // libsodium itself, and tests/secretstream_push_test.cpp checks the two pushes give the same bytes.
 // The cipher's key schedule lives in OpenSSL's context, which OpenSSL wipes when it is freed.
+// Fail-safe: the layout of the state's nonce (a counter, then an inner nonce) is libsodium's own, not its API.
+// So the first pusher of a process seals two chunks (a REKEY tag, then a FINAL one) both ways from one random
+// state; if the bytes or the states differ (a libsodium whose internals changed), every push of the process
+// goes through libsodium's own push instead: slower, never unreadable.
 #pragma once
 
 #include <sodium.h>
@@ -28,7 +32,13 @@ class SecretstreamPusher {
   size_t push(crypto_secretstream_xchacha20poly1305_state& state, unsigned char* out, const unsigned char* m, size_t mlen,
               unsigned char tag);
 
+ // Whether this process's pushes go through OpenSSL (false: they fall back to libsodium; see the header).
+  static bool matches_libsodium();
+
  private:
+  size_t push_openssl(crypto_secretstream_xchacha20poly1305_state& state, unsigned char* out, const unsigned char* m,
+                      size_t mlen, unsigned char tag);
+
   EVP_CIPHER_CTX* cipher_;
   EVP_MAC_CTX* mac_;
 };
