@@ -13,6 +13,7 @@ PACKAGES=(
   libxml2-dev                       # eval detect reads dlib imglab XML
   libdlib19.1                       # its example faces: the BlazeFace tight-crop test, the calibration set of tools/face_split.json
   libcurl4-openssl-dev curl         # backup targets: S3 and GCS (backup/targets/); curl: the fault tests and bench/offsite.sh
+  openssl                           # the https S3 tests and bench/offsite_upload.sh --tls make a private CA with the openssl CLI
   libcpp-httplib-dev wrk            # facecrowd serve (HTTP); bench/serve_bench.sh loads it with wrk
   python3-onnx python3-numpy        # tools/prepare_models.sh converts the face models with these
   python3-opencv python3-torch      # tools/check_models.py; tools/crowd/train_density.py (crowd head training)

@@ -96,12 +96,38 @@ S3Settings S3rver::settings_for(const std::string& endpoint) {
   return s;
 }
 
+TestCa::TestCa()
+    : ca_cert_(dir_.path() / "ca.pem"), server_key_(dir_.path() / "server.key"), server_cert_(dir_.path() / "server.pem") {
+  const std::string d = dir_.path().string();
+  // A v3 CA (basicConstraints CA:true, as OpenSSL 3 requires of an issuer) and a leaf for 127.0.0.1.
+  auto r = run_shell(
+      "set -e; cd '" + d + "'; "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=facecrowd test CA' "
+      "-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null; "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1' 2>/dev/null; "
+      "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:false\nextendedKeyUsage=serverAuth\n' > ext.cnf; "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null");
+  if (r.exit_code != 0 || !fs::exists(server_cert_))
+    throw std::runtime_error("openssl could not make the test CA and server certificate (scripts/install-deps.sh installs openssl): " + r.err);
+}
+
+namespace {
+std::vector<std::string> s3rver_argv(const fs::path& store, const std::string& bucket, const TestCa* ca) {
+  // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
+  std::vector<std::string> argv{node_path(), "--openssl-legacy-provider", s3rver_bin().string(), "-d", store.string(),
+                                "-a", "127.0.0.1", "-p", "0", "--silent"};
+  if (ca) argv.insert(argv.end(), {"--key", ca->server_key().string(), "--cert", ca->server_cert().string()});
+  argv.insert(argv.end(), {"--configure-bucket", bucket});  // last: it takes the rest of the line
+  return argv;
+}
+}  // namespace
+
 S3rver::S3rver(const std::string& bucket) {
-  server_ = std::make_unique<ChildServer>(
-      // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
-      std::vector<std::string>{node_path(), "--openssl-legacy-provider", s3rver_bin().string(), "-d", dir_.path().string(), "-a", "127.0.0.1", "-p", "0",
-                               "--silent", "--configure-bucket", bucket},
-      "listening on [0-9.]+:");
+  server_ = std::make_unique<ChildServer>(s3rver_argv(dir_.path(), bucket, nullptr), "listening on [0-9.]+:");
+}
+
+S3rver::S3rver(const std::string& bucket, const TestCa& ca) : tls_(true) {
+  server_ = std::make_unique<ChildServer>(s3rver_argv(dir_.path(), bucket, &ca), "listening on [0-9.]+:");
 }
 
 std::vector<fs::path> S3rver::upload_part_files() const {

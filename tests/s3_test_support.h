@@ -34,13 +34,30 @@ class ChildServer {
   int port_ = 0;
 };
 
+// A private CA and a server certificate it signed (SAN IP:127.0.0.1 and DNS:localhost), made with the
+// openssl CLI into a temporary directory: what a school's MinIO behind its own CA looks like to a client.
+// Another TestCa is a CA that did not sign this server's certificate.
+class TestCa {
+ public:
+  TestCa();
+  const fs::path& ca_cert() const { return ca_cert_; }       // PEM: what AWS_CA_BUNDLE names
+  const fs::path& server_key() const { return server_key_; }
+  const fs::path& server_cert() const { return server_cert_; }
+
+ private:
+  TempDir dir_;
+  fs::path ca_cert_, server_key_, server_cert_;
+};
+
 class S3rver {
  public:
   static constexpr const char* kAccessKey = "S3RVER";      // s3rver's built-in account
   static constexpr const char* kSecretKey = "S3RVER";
   explicit S3rver(const std::string& bucket = "facecrowd-test");
+  // Serves https with the server certificate of `ca` (s3rver's --key/--cert).
+  S3rver(const std::string& bucket, const TestCa& ca);
   int port() const { return server_->port(); }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
+  std::string endpoint() const { return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port()); }
   const fs::path& store() const { return dir_.path(); }
   // Settings for a target at `endpoint` (this s3rver or a proxy in front of it): path-style, s3rver's
   // account, quick retries and short timeouts so that fault tests finish fast.
@@ -51,6 +68,7 @@ class S3rver {
  private:
   TempDir dir_;
   std::unique_ptr<ChildServer> server_;
+  bool tls_ = false;
 };
 
 class FaultProxy {

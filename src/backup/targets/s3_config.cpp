@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -110,6 +111,33 @@ void load_transfer_settings(std::map<std::string, std::string>& config, const st
   }
 }
 
+// $AWS_CA_BUNDLE wins over ca_bundle in the profile, as in the aws CLI. The file must be readable now, so
+// that a typo is a bad-input error before any backup is made or anything is uploaded, not a TLS failure later.
+void load_ca_bundle(std::map<std::string, std::string>& config, const std::string& where, S3Settings& s) {
+  s.ca_bundle = env("AWS_CA_BUNDLE");
+  s.ca_bundle_setting = "$AWS_CA_BUNDLE";
+  if (s.ca_bundle.empty() && config.count("ca_bundle")) {
+    s.ca_bundle = config["ca_bundle"];
+    s.ca_bundle_setting = "ca_bundle in " + where;
+  }
+  if (s.ca_bundle.empty()) {
+    s.ca_bundle_setting.clear();
+    return;
+  }
+  if (s.ca_bundle[0] == '~' && (s.ca_bundle.size() == 1 || s.ca_bundle[1] == '/') && !env("HOME").empty())
+    s.ca_bundle = env("HOME") + s.ca_bundle.substr(1);
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(s.ca_bundle, ec);
+  std::ifstream in(s.ca_bundle, std::ios::binary);
+  if (!regular || !in || in.peek() == std::ifstream::traits_type::eof())
+    throw Error(ExitCode::kBadInput, "the CA bundle '" + s.ca_bundle + "' (" + s.ca_bundle_setting + ") " +
+                                         (!std::filesystem::exists(s.ca_bundle, ec) ? "does not exist"
+                                          : !regular                               ? "is not a file"
+                                          : !in                                    ? "cannot be read"
+                                                                                   : "is empty") +
+                                         "; give a readable PEM file of the CA certificates the S3 endpoint's certificate is signed by");
+}
+
 }  // namespace
 
 S3Credentials::S3Credentials(const S3Credentials& other)
@@ -192,6 +220,7 @@ S3Settings load_s3_settings(const BucketLocation& location) {
     else throw Error(ExitCode::kBadInput, "$FACECROWD_S3_OBJECT_LOCK_MODE is '" + mode + "'; use compliance or governance");
   }
 
+  load_ca_bundle(config, "profile [" + profile + "] of '" + config_file + "'", s);
   load_transfer_settings(config, "the s3 settings of profile [" + profile + "] in '" + config_file + "'", s);
 
   s.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");

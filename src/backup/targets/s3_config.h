@@ -12,6 +12,10 @@
 //                       (~/.aws/credentials) and $AWS_CONFIG_FILE (~/.aws/config)
 //   addressing          $FACECROWD_S3_ADDRESSING = path | virtual; default: virtual-hosted for AWS and
 //                       GCS, path-style for any other endpoint (what S3-compatible servers expect)
+//   private CA          $AWS_CA_BUNDLE, else `ca_bundle` in the config file's profile (as the aws CLI): a PEM
+//                       file of the CA certificates that an https endpoint's certificate must chain to,
+//                       instead of the system's (e.g. a MinIO behind a school's or company's own CA).
+//                       Verification of the server's certificate and name is never turned off.
 //   storage class       $FACECROWD_S3_STORAGE_CLASS (e.g. STANDARD_IA, GLACIER_IR), sent as
 //                       x-amz-storage-class on every upload; empty: the bucket's default
 //   immutability        $FACECROWD_S3_OBJECT_LOCK_DAYS = N (1-36500): every upload is locked by S3 Object
@@ -70,6 +74,8 @@ struct S3Settings {
   int object_lock_days = 0;                   // 0: uploads are not locked
   std::string object_lock_mode = "COMPLIANCE";  // or "GOVERNANCE"
   S3Credentials credentials;
+  std::string ca_bundle;  // PEM file given to libcurl as CURLOPT_CAINFO on every request; empty: the system's CAs
+  std::string ca_bundle_setting;  // where ca_bundle came from ("$AWS_CA_BUNDLE" or "ca_bundle in ..."), for errors
   // Transfer tuning (documented defaults; tests lower them).
   uint64_t multipart_threshold = 64ull << 20;  // files larger than this go up in parts
   uint64_t part_size = 16ull << 20;            // S3's minimum is 5 MiB (except the last part)
@@ -85,8 +91,8 @@ struct S3Settings {
 
 // Reads the environment and the AWS files for `location`. Error(kUsage) naming the missing setting and
 // where it may be given when no credentials are found; Error(kBadInput) naming a config file that cannot
-// be parsed, a bad $FACECROWD_S3_ADDRESSING, $FACECROWD_S3_OBJECT_LOCK_DAYS or _MODE, or a credentials file
-// others can read.
+// be parsed, a bad $FACECROWD_S3_ADDRESSING, $FACECROWD_S3_OBJECT_LOCK_DAYS or _MODE, a credentials file
+// others can read, or a CA bundle ($AWS_CA_BUNDLE / ca_bundle) that does not exist or cannot be read.
 S3Settings load_s3_settings(const BucketLocation& location);
 
 }  // namespace facecrowd

@@ -202,6 +202,13 @@ bool retryable_curl(CURLcode code) {
   }
 }
 
+// The server's certificate did not verify (unknown CA, expired, wrong name) or the CA file is unusable:
+// trying again cannot help, and the operator needs the remedy at once, not after minutes of backoff.
+bool tls_trust_failure(CURLcode code) {
+  return code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE || code == CURLE_SSL_ISSUER_ERROR ||
+         code == CURLE_SSL_PINNEDPUBKEYNOTMATCH || code == CURLE_SSL_INVALIDCERTSTATUS;
+}
+
 }  // namespace
 
 std::string s3_uri_encode(const std::string& text, bool keep_slash) {
@@ -274,6 +281,11 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  // A private CA ($AWS_CA_BUNDLE / ca_bundle): set on every request, since curl_easy_reset clears it.
+  // Peer and host verification stay on (curl's defaults); nothing here can turn them off.
+  if (!settings_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, settings_.ca_bundle.c_str());
+  char error_detail[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_detail);
 
   struct curl_slist* headers = nullptr;
   auto add = [&](const std::string& line) { headers = curl_slist_append(headers, line.c_str()); };
@@ -322,6 +334,17 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   if (code != CURLE_OK) {
     transport_error = curl_easy_strerror(code);
     retryable = retryable_curl(code);
+    if (tls_trust_failure(code)) {
+      const std::string detail = error_detail[0] ? std::string(error_detail) : transport_error;
+      transport_error = "the TLS certificate of endpoint " + settings_.endpoint + " was not trusted (" + detail + "). " +
+                        (settings_.ca_bundle.empty()
+                             ? std::string("If the endpoint uses a private CA, give its CA certificate (PEM) in $AWS_CA_BUNDLE "
+                                           "or as ca_bundle in the AWS config file's profile")
+                             : "The CA bundle '" + settings_.ca_bundle + "' (" + settings_.ca_bundle_setting +
+                                   ") does not vouch for it: give the CA that signed the endpoint's certificate") +
+                        "; certificate verification is never turned off";
+      retryable = false;
+    }
     response.status = 0;
     return response;
   }

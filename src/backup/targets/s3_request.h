@@ -16,6 +16,9 @@
 // afresh, so the hashes describe the bytes of the attempt that was answered; a response sink is reset before each attempt. An exception
 // from the sink (e.g. disk full) or the source (its input changed) stops at once.
 // Other answers (2xx, 3xx, 4xx) are returned to the caller, who turns them into errors.
+// TLS: an https endpoint's certificate is verified against the system's CAs, or only against the PEM file
+// S3Settings::ca_bundle ($AWS_CA_BUNDLE / ca_bundle) when given. A certificate that does not verify is never
+// retried: Error(kIo) at the first attempt, naming the endpoint, saying it was not trusted, and the remedy.
 #pragma once
 
 #include <cstdint>
