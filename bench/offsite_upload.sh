@@ -23,13 +23,15 @@
 # archive's size over its process's wall time. Each line: MB/s, the ratio ours/curl, and the 1-minute load
 # average before the round; the summary gives the median ratio and the range.
 # Last, backup wall time (`backup --target`) plain and encrypted, alternating, best of the rounds.
-# Runs nice'd. Usage: bench/offsite_upload.sh [--sizes "40 200"] [--rounds 5] [BUILD_DIR]
+# --tls: the same over https, s3rver serving a certificate of a private CA that the script makes (openssl);
+# facecrowd trusts it through AWS_CA_BUNDLE, curl through --cacert of the same file (TLS costs both).
+# Runs nice'd. Usage: bench/offsite_upload.sh [--sizes "40 200"] [--rounds 5] [--tls] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sizes="40 200"; rounds=5; build=build
+sizes="40 200"; rounds=5; build=build; s3_tls=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --sizes) sizes="$2"; shift ;; --rounds) rounds="$2"; shift ;; *) build="$1" ;;
+    --sizes) sizes="$2"; shift ;; --rounds) rounds="$2"; shift ;; --tls) s3_tls=1 ;; *) build="$1" ;;
   esac
   shift
 done
@@ -43,15 +45,15 @@ printf '[default]\ns3 =\n  multipart_threshold = 5GB\n' > "$work/single.cfg"
 : > "$work/default.cfg"
 nice "$bin" target keygen "$work/k" >/dev/null
 load() { cut -d' ' -f1 /proc/loadavg; }
-sign=(-sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+sign=(-sf "${curl_tls[@]}" --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
 # The multipart protocol with curl: prints "<seconds in all> <seconds of the completion>". $1: folder of parts.
 curl_multipart() {
-  local parts="$1" url="http://127.0.0.1:$port/bench/$2/x" t0 t1 t2 id
+  local parts="$1" url="$AWS_ENDPOINT_URL/bench/$2/x" t0 t1 t2 id
   t0=$(date +%s.%N)
   id=$(nice curl "${sign[@]}" -X POST "$url?uploads=" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
   [[ -n $id ]] || { echo "curlmp: no UploadId" >&2; exit 1; }
-  ls "$parts" | grep -v etag | awk '{print NR, $0}' | URL="$url" ID="$id" PARTS="$parts" xargs -P 4 -n 2 sh -c \
-    'nice curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+  ls "$parts" | grep -v etag | awk '{print NR, $0}' | URL="$url" ID="$id" PARTS="$parts" CACERT="${AWS_CA_BUNDLE:-}" xargs -P 4 -n 2 sh -c \
+    'nice curl -sf ${CACERT:+--cacert "$CACERT"} --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
        -D - -o /dev/null -T "$PARTS/$2" "$URL?partNumber=$1&uploadId=$ID" | tr -d "\r" | sed -n "s/^[Ee][Tt]ag: //p" > "$PARTS/$1.etag"' sh
   t1=$(date +%s.%N)
   { echo -n "<CompleteMultipartUpload>"
@@ -72,7 +74,7 @@ push() {  # AWS_CONFIG_FILE plain|encrypted
   AWS_CONFIG_FILE="$1" nice "$bin" --quiet oplog ship --target "$target" --json |
     python3 -c 'import json,sys; o=json.loads(sys.stdin.readline())["offsite"]; print(o["bytes"] / o["seconds"] / 1e6)'
 }
-echo "facecrowd $("$bin" --version | head -1); $(curl --version | head -1 | cut -d' ' -f1-2); $(nproc) cores; rounds $rounds"
+echo "facecrowd $("$bin" --version | head -1); $(curl --version | head -1 | cut -d' ' -f1-2); $(nproc) cores; rounds $rounds; endpoint $AWS_ENDPOINT_URL${AWS_CA_BUNDLE:+ (private CA: AWS_CA_BUNDLE / curl --cacert)}"
 for mb in $sizes; do
   export FACECROWD_DATA="$work/data$mb" FACECROWD_BACKUP_DIR="$work/backup$mb"
   nice "$bin" --quiet demo-data --attendances 2000 --image-mb "$mb" >/dev/null
@@ -93,8 +95,8 @@ for mb in $sizes; do
     l=$(load)
     for m in $order; do
       case "$m" in
-        curl) secs[curl]=$( { /usr/bin/time -f "$size %e" nice curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
-                  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$archive" "http://127.0.0.1:$port/bench/curl-$r-$mb/x"; } 2>&1 ) ;;
+        curl) secs[curl]=$( { /usr/bin/time -f "$size %e" nice curl -sf "${curl_tls[@]}" -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
+                  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$archive" "$AWS_ENDPOINT_URL/bench/curl-$r-$mb/x"; } 2>&1 ) ;;
         curlmp) secs[curlmp]=$(curl_multipart "$work/parts$mb" "curlmp-$r-$mb") ;;
         single) fresh; secs[single]=$(push "$work/single.cfg" plain) ;;
         multipart) fresh; secs[multipart]=$(push "$work/default.cfg" plain) ;;
