@@ -5,6 +5,9 @@
 // bundle that does not exist is bad input before any backup is made.
 #include <gtest/gtest.h>
 
+#include "backup/targets/s3_target.h"
+#include "core/sha256.h"
+#include "random_bytes.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"
 
@@ -153,6 +156,41 @@ TEST(S3OverTls, ACaBundleThatDoesNotExistIsBadInputNamingTheSettingAndTheFileBef
       << from_file.err;
   EXPECT_FALSE(fs::exists(s.backups));
   EXPECT_EQ(s.stored_objects("site"), 0u);
+}
+
+// The CA bundle is set on every connection of the target's pool: parallel multipart workers each open their
+// own, and a bundle that does not vouch for the server stops the upload at the first request, leaving no parts.
+TEST(S3OverTls, AParallelMultipartUploadTrustsThePrivateCaOnEveryConnectionAndAWrongCaStoresNothing) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  TestCa ca;
+  S3rver server("facecrowd-test", ca);
+  TempDir dir;
+  const std::string data = random_bytes((11 << 20) + 77);
+  write_text(dir.path() / "big", data);
+  auto settings = S3rver::settings_for(server.endpoint());
+  settings.multipart_threshold = settings.part_size = 5 << 20;
+  settings.parallel_parts = 3;
+  settings.ca_bundle = ca.ca_cert().string();
+  settings.ca_bundle_setting = "$AWS_CA_BUNDLE";
+  S3Target t(parse_bucket_location("s3://facecrowd-test/mp"), settings);
+  t.put("archives/big", dir.path() / "big");
+  t.get("archives/big", dir.path() / "back");
+  EXPECT_EQ(sha256_of_file(dir.path() / "back"), sha256_hex(data));
+  EXPECT_TRUE(server.upload_part_files().empty());
+
+  TestCa other;
+  settings.ca_bundle = other.ca_cert().string();
+  S3Target wrong(parse_bucket_location("s3://facecrowd-test/wrong"), settings);
+  try {
+    wrong.put("archives/big", dir.path() / "big");
+    FAIL() << "a server the CA bundle does not vouch for must not get the upload";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kIo) << e.what();
+    EXPECT_NE(std::string(e.what()).find("was not trusted"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(1 attempt;"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(server.store() / "facecrowd-test" / "wrong"));
+  EXPECT_TRUE(server.upload_part_files().empty());
 }
 
 }  // namespace
