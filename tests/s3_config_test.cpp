@@ -15,7 +15,7 @@ const std::vector<std::pair<std::string, std::string>> kClean = {
     {"AWS_DEFAULT_REGION", ""}, {"AWS_ENDPOINT_URL", ""}, {"AWS_ENDPOINT_URL_S3", ""}, {"AWS_PROFILE", ""},
     {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"}, {"AWS_CONFIG_FILE", "/nonexistent"},
     {"FACECROWD_S3_ADDRESSING", ""}, {"FACECROWD_S3_STORAGE_CLASS", ""},
-    {"FACECROWD_S3_OBJECT_LOCK_DAYS", ""}, {"FACECROWD_S3_OBJECT_LOCK_MODE", ""}};
+    {"FACECROWD_S3_OBJECT_LOCK_DAYS", ""}, {"FACECROWD_S3_OBJECT_LOCK_MODE", ""}, {"AWS_CA_BUNDLE", ""}};
 
 TEST(S3Config, TargetNamesAreParsedAndMalformedOnesRefusedByName) {
   auto l = parse_bucket_location("s3://my-bucket/site/a/");
@@ -120,6 +120,39 @@ TEST(S3Config, MissingCredentialsSayWhereToPutThemAndNeverAskForAFlag) {
     EXPECT_NE(m.find("AWS_ACCESS_KEY_ID"), std::string::npos) << m;
     EXPECT_NE(m.find("never taken from the command line"), std::string::npos) << m;
   }
+}
+
+TEST(S3Config, ACaBundleComesFromAwsCaBundleElseTheProfilesCaBundleWithTildeAndAnUnusableOneIsRefusedByName) {
+  TempDir home;
+  write_text(home.path() / "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  write_text(home.path() / "env-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  write_text(home.path() / "empty.pem", "");
+  const fs::path config = home.path() / "config";
+  write_text(config, "[default]\nca_bundle = ~/ca.pem\n");
+  auto env = kClean;
+  env.insert(env.end(), {{"AWS_ACCESS_KEY_ID", "K"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_CONFIG_FILE", config.string()},
+                         {"HOME", home.path().string()}});
+  ScopedEnv e(env);
+  const auto where = parse_bucket_location("s3://b-1/x");
+  EXPECT_EQ(load_s3_settings(where).ca_bundle, (home.path() / "ca.pem").string());
+  {
+    ScopedEnv wins(std::vector<std::pair<std::string, std::string>>{{"AWS_CA_BUNDLE", (home.path() / "env-ca.pem").string()}});
+    EXPECT_EQ(load_s3_settings(where).ca_bundle, (home.path() / "env-ca.pem").string());
+    EXPECT_EQ(load_s3_settings(where).ca_bundle_setting, "$AWS_CA_BUNDLE");
+  }
+  for (const auto& [file, reason] : std::vector<std::pair<std::string, std::string>>{
+           {home.path().string(), "is not a file"}, {(home.path() / "empty.pem").string(), "is empty"}}) {
+    ScopedEnv bad(std::vector<std::pair<std::string, std::string>>{{"AWS_CA_BUNDLE", file}});
+    try {
+      load_s3_settings(where);
+      FAIL() << file;
+    } catch (const Error& err) {
+      EXPECT_EQ(err.code(), ExitCode::kBadInput);
+      EXPECT_NE(std::string(err.what()).find("the CA bundle '" + file + "' ($AWS_CA_BUNDLE) " + reason), std::string::npos) << err.what();
+    }
+  }
+  write_text(config, "[default]\n");
+  EXPECT_EQ(load_s3_settings(where).ca_bundle, "") << "none given: the system's CAs";
 }
 
 TEST(S3Config, GcsGoesToTheInteroperableXmlEndpointWithRegionAuto) {
