@@ -19,6 +19,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "and the erasure ledger off-site after each run (cron lines need no flags). Credentials are never stored\n"
       "here: they come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+AWS_SESSION_TOKEN) or ~/.aws/credentials\n"
       "(profile $AWS_PROFILE); AWS_ENDPOINT_URL and AWS_REGION select an S3-compatible endpoint and region;\n"
+      "AWS_CA_BUNDLE (or ca_bundle in ~/.aws/config) names the PEM file of a private CA that an https endpoint's\n"
+      "certificate is signed by (a MinIO behind a school's or company's own CA); certificates are always verified;\n"
       "FACECROWD_S3_ADDRESSING=path|virtual and FACECROWD_S3_STORAGE_CLASS tune it. gs://BUCKET/PREFIX uses\n"
       "GCS's S3-interoperable XML API with an HMAC key in the same AWS_* variables.\n"
       "Examples:\n"
