@@ -56,7 +56,7 @@ TEST(SoftFaceSteps, SettingsAreReadAsOffOrAscendingStepsAndAnythingElseIsAUsageE
   ASSERT_EQ(steps.size(), 2u);
   EXPECT_FLOAT_EQ(steps[1].below_sharpness, 50);
   EXPECT_FLOAT_EQ(steps[1].max_distance, 0.33f);
-  for (const char* bad : {"40:0.3,20:0.2", "20", "x:0.3", "20:", "20:3", "0:0.3", "20:0.3,"}) {
+  for (const char* bad : {"40:0.3,20:0.2", "20", "x:0.3", "20:", "20:3", "0:0.3", "20:0.3,", ""}) {
     try {
       parse_soft_face_steps(bad, "--soft-faces");
       ADD_FAILURE() << bad << " was accepted";

@@ -87,12 +87,14 @@ const char* verdict_name(MatchVerdict verdict) {
 
 std::vector<SoftFaceStep> parse_soft_face_steps(const std::string& text, const std::string& setting) {
   std::vector<SoftFaceStep> steps;
-  if (text.empty() || text == "off") return steps;
+  if (text == "off") return steps;
   auto bad = [&](const std::string& why) {
     return Error(ExitCode::kUsage, setting + " '" + text + "': " + why +
                                        "; expected 'off' or SHARPNESS:THRESHOLD steps, sharpness ascending, e.g. '" +
                                        soft_face_steps_text(default_soft_face_steps()) + "' (the default)");
   };
+  // Empty is refused rather than read as 'off': `--soft-faces "$UNSET"` must not quietly loosen the policy.
+  if (text.empty()) throw bad("empty");
   if (text.back() == ',' || text.front() == ',' || text.find(",,") != std::string::npos) throw bad("an empty step");
   std::istringstream in(text);
   std::string item;

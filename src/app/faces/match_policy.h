@@ -89,8 +89,9 @@ MatchVerdict decide_match(const vision::GalleryMatch& match, const MatchPolicy& 
 // The verdict's name in JSON output ("unknownReason"): recognised, no-match, too-blurred, ambiguous.
 const char* verdict_name(MatchVerdict verdict);
 
-// "off" (or "") -> no steps; "S:T,S:T,..." (sharpness below S -> threshold T; S ascending, > 0; T in (0, 2]).
-// Error(kUsage) naming `setting` and the expected form otherwise.
+// "off" -> no steps; "S:T,S:T,..." (sharpness below S -> threshold T; S ascending, > 0; T in (0, 2]).
+// Error(kUsage) naming `setting` and the expected form otherwise, an empty text included (an unset shell
+// variable must not turn the steps off).
 std::vector<SoftFaceStep> parse_soft_face_steps(const std::string& text, const std::string& setting);
 // The steps as parse_soft_face_steps reads them ("off" when none).
 std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps);
