@@ -270,6 +270,13 @@ nlohmann::json PairEvalReport::to_json() const {
     return a;
   };
   auto rate = [](size_t n, size_t of) { return of ? nlohmann::json(double(n) / double(of)) : nlohmann::json(nullptr); };
+  auto rate_point = [](const RatePoint& p) {
+    return nlohmann::json{{"threshold", p.threshold},
+                          {"far", p.far},
+                          {"frr", p.frr},
+                          {"impostorAccepted", p.impostor_accepted},
+                          {"genuineRejected", p.genuine_rejected}};
+  };
   return {{"policy",
            {{"maxDistance", policy.max_distance},
             {"minMargin", policy.min_margin},
@@ -280,18 +287,8 @@ nlohmann::json PairEvalReport::to_json() const {
           {"identities", identities},
           {"genuinePairs", genuine_pairs},
           {"impostorPairs", impostor_pairs},
-          {"atThreshold",
-           {{"threshold", at_policy.threshold},
-            {"far", at_policy.far},
-            {"frr", at_policy.frr},
-            {"impostorAccepted", at_policy.impostor_accepted},
-            {"genuineRejected", at_policy.genuine_rejected}}},
-          {"atOneThresholdForAll",
-           {{"threshold", at_one_threshold.threshold},
-            {"far", at_one_threshold.far},
-            {"frr", at_one_threshold.frr},
-            {"impostorAccepted", at_one_threshold.impostor_accepted},
-            {"genuineRejected", at_one_threshold.genuine_rejected}}},
+          {"atThreshold", rate_point(at_policy)},
+          {"atOneThresholdForAll", rate_point(at_one_threshold)},
           {"withAnEnrollableFace",
            {{"genuinePairs", at_policy_enrollable.genuine_pairs},
             {"impostorPairs", at_policy_enrollable.impostor_pairs},
