@@ -56,6 +56,15 @@ class ReembedTest : public ::testing::Test {
     });
     return out;
   }
+  // The profile named `name`, as read in `tx` (the write transaction that will replace it); nullopt if none.
+  static std::optional<Json> profile_named(Database::WriteTransaction& tx, const std::string& name) {
+    std::optional<Json> found;
+    tx.find("faceprofiles", Query{}, [&](const Document& d) {
+      if (d.to_json()["name"] == name) found = d.to_json();
+      return !found;
+    });
+    return found;
+  }
   std::vector<Json> audit(const std::string& action) const {
     std::vector<Json> out;
     for (auto& a : world.documents("auditlogs"))
@@ -221,13 +230,9 @@ TEST_F(ReembedTest, AStoredImageThatIsMissingNotAnImageOrFacelessIsSkippedWithIt
     cv::imencode(".jpg", cv::Mat(480, 640, CV_8UC3, cv::Scalar(128, 128, 128)), grey_jpeg);
     std::string grey = put_file(tx, std::string(grey_jpeg.begin(), grey_jpeg.end()), "wall.jpg", "image/jpeg",
                                 FileKind::kFacialImage);
-    std::optional<Document> obama;
-    tx.find("faceprofiles", Query{}, [&](const Document& d) {
-      if (d.to_json()["name"] == "Barack Obama") obama = d;
-      return true;
-    });
+    std::optional<Json> obama = profile_named(tx, "Barack Obama");
     ASSERT_TRUE(obama);
-    Json j = obama->to_json();
+    Json j = *obama;
     for (const auto& id : {missing, text, grey}) j["facialImageIds"].push_back({{"$oid", id}});
     tx.replace("faceprofiles", Document::from_json(j));
     tx.commit();
@@ -262,13 +267,9 @@ TEST_F(ReembedTest, DropOtherModelsRemovesOnlyOldEmbeddingsWhoseImageHasOneOfThe
     // An imported descriptor of the old model: no source image, so it can never be replaced.
     auto db = open_db();
     auto tx = db->write();
-    std::optional<Document> biden;
-    tx.find("faceprofiles", Query{}, [&](const Document& d) {
-      if (d.to_json()["name"] == "Joe Biden") biden = d;
-      return true;
-    });
+    std::optional<Json> biden = profile_named(tx, "Joe Biden");
     ASSERT_TRUE(biden);
-    Json j = biden->to_json();
+    Json j = *biden;
     Json descriptor = j["embeddings"][0];
     descriptor.erase("sourceFileId");
     descriptor["_id"] = {{"$oid", new_object_id()}};
