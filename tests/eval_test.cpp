@@ -281,7 +281,7 @@ TEST(EvalCli, FacesOnASplitOfTheSharedIdentities) {
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
 }
 
-TEST(EvalCli, PairsFacesOutGivesEachFacesLandmarksInWholePhotoPixelsForMeasuringOtherModels) {
+TEST(EvalCli, PairsFacesOutGivesEachFacesLandmarksInWholePhotoPixelsAndItsMirroredEmbeddingForMeasuringOtherModelsAndRules) {
   if (!models_present()) GTEST_SKIP() << "face models absent in " << models_dir() << "; tools/prepare_models.sh";
   fs::path faces = shared_data_dir() / "faces";
   if (shared_data_dir().empty() || !fs::exists(faces / "groups/two_people.jpg")) GTEST_SKIP() << "shared photos absent";
@@ -312,6 +312,20 @@ TEST(EvalCli, PairsFacesOutGivesEachFacesLandmarksInWholePhotoPixelsForMeasuring
     EXPECT_LT(p[1].get<double>(), 57 + 185 + 20) << p;
   }
   EXPECT_EQ(biden["embedding"].size(), 128u);
+  // The mirrored chip's embedding (tools/measure_probe_rules.py's "mirror AND"): a unit vector of the same face,
+  // close to the chip's own but not the same vector.
+  ASSERT_EQ(biden["embeddingMirrored"].size(), 128u) << biden.dump();
+  double norm = 0, apart = 0;
+  for (size_t i = 0; i < 128; ++i) {
+    double m = biden["embeddingMirrored"][i].get<double>(), e = biden["embedding"][i].get<double>();
+    norm += m * m;
+    apart += (m - e) * (m - e);
+  }
+  EXPECT_NEAR(norm, 1.0, 1e-3);
+  EXPECT_GT(std::sqrt(apart), 0.01);
+  EXPECT_LT(std::sqrt(apart), 0.3);
+  EXPECT_GT(biden["flipError"].get<double>(), 0.0);
+  EXPECT_LT(biden["flipError"].get<double>(), 0.2);  // a real face (PipelineOptions::max_landmark_flip_error)
   EXPECT_GT(biden["imageSize"][0].get<int>(), 941);
   EXPECT_EQ(j["set"], "tiny");
 

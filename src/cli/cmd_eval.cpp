@@ -117,8 +117,9 @@ void add_faces(CLI::App* eval, GlobalOptions& globals) {
   cmd->add_option("--root", opts->roots, "with --pairs: NAME=DIR replaces the split's root NAME (repeatable)");
   cmd->add_option("--curve", opts->curve, "with --pairs: write FAR and FRR per threshold 0.20..0.80 to FILE (CSV)");
   cmd->add_option("--faces-out", opts->faces_out,
-                  "with --pairs: write each face's image, 68 landmarks and embedding to FILE (JSON), to measure\n"
-                  "other embedding models on the same faces and pairs (tools/measure_face_models.py)");
+                  "with --pairs: write each face's image, 68 landmarks, quality and embedding (dlib: also the\n"
+                  "embedding of its mirrored chip) to FILE (JSON), to measure other embedding models and decision\n"
+                  "rules on the same faces and pairs (tools/measure_face_models.py, tools/measure_probe_rules.py)");
   cmd->add_option("--k-nearest", opts->k_nearest,
                   "with --pairs: distance to a person = mean of their K nearest faces (a measurement knob)")
       ->capture_default_str()->check(CLI::PositiveNumber);

@@ -151,6 +151,12 @@ std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const st
       p.interocular_px = face->quality.interocular_px;
       p.blur_variance = face->quality.blur_variance;
       p.detection_score = face->detection_score;
+      p.landmark_flip_error = face->quality.landmark_flip_error;
+      if (pipeline.models().face_model == vision::FaceModel::kDlib) {  // dlib's ResNet reads only the chip
+        vision::Face mirrored = *face;
+        cv::flip(face->chip, mirrored.chip, 1);
+        p.mirrored_embedding = pipeline.embed(bgr, mirrored);
+      }
     }
     out.push_back(std::move(p));
     if (progress) progress(++done, faces.size());
@@ -394,6 +400,8 @@ nlohmann::json pair_faces_json(const std::vector<PairFace>& faces) {
       for (const auto& p : *f.landmarks) points.push_back({p.x, p.y});
     }
     if (f.embedding) embedding = f.embedding->unit;
+    nlohmann::json mirrored = nullptr;
+    if (f.mirrored_embedding) mirrored = f.mirrored_embedding->unit;
     list.push_back({{"identity", f.identity},
                     {"label", f.label},
                     {"image", f.image.string()},
@@ -402,8 +410,10 @@ nlohmann::json pair_faces_json(const std::vector<PairFace>& faces) {
                     {"eyes", f.interocular_px},
                     {"sharpness", f.blur_variance},
                     {"score", f.detection_score},
+                    {"flipError", f.landmark_flip_error},
                     {"landmarks", points},
-                    {"embedding", embedding}});
+                    {"embedding", embedding},
+                    {"embeddingMirrored", mirrored}});
   }
   return {{"faces", list}};
 }

@@ -48,14 +48,19 @@ struct PairFace {
   // The face's quality as recognition sees it (vision/face_quality.h): eye distance in pixels of the original
   // image, chip sharpness (variance of the Laplacian; unknown: judged as sharp), detector score.
   float interocular_px = 0, blur_variance = kUnknownSharpness, detection_score = 0;
+  // How far the landmark net's points on the mirrored face lie from its points (vision/face_quality.h;
+  // turned heads and false faces score high), and dlib's embedding of the mirrored chip (none for faceres,
+  // which aligns its own crop): for measuring decision rules (tools/measure_probe_rules.py).
+  float landmark_flip_error = 0;
+  std::optional<vision::Embedding> mirrored_embedding;
 };
 
 std::vector<PairFace> embed_split_faces(vision::FacePipeline& pipeline, const std::vector<SplitFace>& faces,
                                         const std::function<void(size_t, size_t)>& progress = {});
 
 // The faces as JSON (`eval faces --pairs ... --faces-out FILE`): {"faces": [{identity, label, image,
-// imageSize [w, h], enrollable, eyes, sharpness, score, landmarks [[x, y] x 68] | null,
-// embedding [128 floats] | null}]}: what
+// imageSize [w, h], enrollable, eyes, sharpness, score, flipError, landmarks [[x, y] x 68] | null,
+// embedding [128 floats] | null, embeddingMirrored [128 floats] | null}]}: what
 // tools/measure_face_models.py reads to embed the same faces with candidate models.
 nlohmann::json pair_faces_json(const std::vector<PairFace>& faces);
 
