@@ -42,6 +42,8 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
     if (until && s.from >= *until) break;
     if (!fs::exists(s.path, ec)) {
       const RemoteSlice* r = index.find_slice(s.path.filename().string());
+      if (!r)  // the index's names are file names (remote_index.h), so the plan's slices are all in it
+        throw Error(ExitCode::kInternal, "slice '" + s.path.filename().string() + "' of the plan is not in the index of '" + url + "'");
       if (r->record) {  // first: a slice under its final name always has its record (slice_integrity.h)
         store.download(*r->record, slice_record_path(s.path), keys);
         out.bytes += r->record->size;

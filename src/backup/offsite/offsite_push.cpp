@@ -168,9 +168,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
         fs::path chunk = store.scratch() / "ledger-chunk.jsonl";
         std::string text = read_file(options.ledger_file).substr(index.ledger_bytes, local - index.ledger_bytes);
         write_file_durably(chunk, text);
-        char name[40];
-        std::snprintf(name, sizeof name, "ledger/ledger-%016llu.jsonl", static_cast<unsigned long long>(index.ledger_bytes));
-        RemoteLedgerChunk c{upload(name, chunk), index.ledger_bytes, local - index.ledger_bytes, sha256_hex(text)};
+        RemoteLedgerChunk c{upload(ledger_chunk_key(index.ledger_bytes), chunk), index.ledger_bytes, local - index.ledger_bytes, sha256_hex(text)};
         index.ledger.push_back(c);
         result.ledger_bytes = c.length;
         index.ledger_bytes = local;

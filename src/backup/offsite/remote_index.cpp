@@ -1,8 +1,12 @@
 #include "backup/offsite/remote_index.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <regex>
+#include <set>
 #include <utility>
 
+#include "backup/catalog.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -16,18 +20,62 @@ nlohmann::json object_json(const RemoteObject& o) {
   return j;
 }
 
-RemoteObject object_from(const nlohmann::json& j) {
-  return {j.at("key").get<std::string>(), j.at("size").get<uint64_t>(), j.at("sha256").get<std::string>(),
-          j.value("key_id", std::string()), j.value("etag", std::string()), j.value("md5", std::string())};
+// An index is read from a bucket that others may write to: every name in it becomes a local file name or an
+// object key, every size and digest a check. So nothing is taken as it comes (the refusals say why).
+struct IndexRefusal {
+  std::string what;
+  [[noreturn]] void operator()(const std::string& field, const std::string& why) const {
+    throw Error(ExitCode::kBadInput, what + " is not a valid facecrowd index: " + field + " " + why +
+                                         "; it was damaged or edited, so nothing was downloaded or changed");
+  }
+};
+
+// A value from the index, quoted for a message: control characters escaped, long values cut.
+std::string shown_value(const std::string& value) {
+  std::string shown = value.size() > 120 ? value.substr(0, 120) + "..." : value;
+  return nlohmann::json(shown).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-OplogTimestamp ts_from(const nlohmann::json& j, const char* field) {
-  auto ts = parse_oplog_timestamp(j.at(field).get<std::string>());
-  if (!ts) throw Error(ExitCode::kBadInput, std::string("bad oplog position in field ") + field);
+bool is_hex(const std::string& s, size_t length) {
+  return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+uint64_t unsigned_from(const nlohmann::json& j, const char* name, const std::string& field, const IndexRefusal& refuse) {
+  if (!j.contains(name)) refuse(field + "." + name, "is missing");
+  const auto& v = j.at(name);
+  if (!v.is_number_unsigned()) refuse(field + "." + name, "is " + v.dump() + ", not a whole number of bytes >= 0");
+  return v.get<uint64_t>();
+}
+
+RemoteObject object_from(const nlohmann::json& j, const std::string& field, const std::string& expected_key,
+                         const IndexRefusal& refuse) {
+  RemoteObject o{j.at("key").get<std::string>(), unsigned_from(j, "size", field, refuse), j.at("sha256").get<std::string>(),
+                 j.value("key_id", std::string()), j.value("etag", std::string()), j.value("md5", std::string())};
+  // Where remote_index.h's layout puts it, and nowhere else: the key is a path on a directory target and
+  // part of a URL on S3.
+  if (o.key != expected_key) refuse(field + ".key", shown_value(o.key) + " is not where the layout puts it (" + expected_key + ")");
+  if (!o.sha256.empty() && !is_hex(o.sha256, 64)) refuse(field + ".sha256", shown_value(o.sha256) + " is not 64 hex digits");
+  if (!o.md5.empty() && !is_hex(o.md5, 32)) refuse(field + ".md5", shown_value(o.md5) + " is not 32 hex digits");
+  if (o.sha256.empty() && o.md5.empty()) refuse(field, "records neither a sha256 nor an MD5, so its download could not be checked");
+  if (!o.key_id.empty() && !is_hex(o.key_id, 32)) refuse(field + ".key_id", shown_value(o.key_id) + " is not a key id (32 hex digits)");
+  if (o.etag.size() > 200 || std::any_of(o.etag.begin(), o.etag.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    refuse(field + ".etag", shown_value(o.etag) + " is not an ETag");
+  return o;
+}
+
+OplogTimestamp ts_from(const nlohmann::json& j, const char* name, const std::string& field, const IndexRefusal& refuse) {
+  auto ts = parse_oplog_timestamp(j.at(name).get<std::string>());
+  if (!ts) refuse(field + "." + name, shown_value(j.at(name).get<std::string>()) + " is not an oplog position (SECS:INC)");
   return *ts;
 }
 
 }  // namespace
+
+std::string ledger_chunk_key(uint64_t offset) {
+  char name[40];
+  std::snprintf(name, sizeof name, "ledger/ledger-%016llu.jsonl", static_cast<unsigned long long>(offset));
+  return name;
+}
 
 nlohmann::json RemoteIndex::to_json() const {
   nlohmann::json a = nlohmann::json::array(), s = nlohmann::json::array(), l = nlohmann::json::array();
@@ -48,6 +96,8 @@ nlohmann::json RemoteIndex::to_json() const {
 }
 
 RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& what) {
+  const IndexRefusal refuse{what};
+  static const std::regex archive_re(R"(backup_([A-Za-z0-9_-]{1,64})_\d{8}_\d{6}\.tar\.gz)");
   try {
     RemoteIndex x;
     if (j.at("format").get<std::string>() != "facecrowd-backup-target")
@@ -58,28 +108,61 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
     x.updated_at = j.value("updated_at", std::string());
     x.encryption = j.value("encryption", std::string());
     x.passphrase_salt = j.value("passphrase_salt", std::string());
-    for (const auto& a : j.at("archives")) {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < j.at("archives").size(); ++i) {
+      const auto& a = j.at("archives").at(i);
+      const std::string field = "archives[" + std::to_string(i) + "]";
       RemoteArchive r;
       r.name = a.at("name").get<std::string>();
       r.db = a.at("db").get<std::string>();
-      r.created = parse_iso8601(a.at("created").get<std::string>()).value_or(0);
-      r.plain_bytes = a.value("plain_bytes", uint64_t(0));
-      r.object = object_from(a.at("object"));
-      r.manifest_object = object_from(a.at("manifest_object"));
+      // The name becomes a file in the local backup directory: only what `facecrowd backup` names.
+      std::smatch m;
+      if (!std::regex_match(r.name, m, archive_re))
+        refuse(field + ".name", shown_value(r.name) + " is not an archive name (backup_<db>_YYYYMMDD_HHMMSS.tar.gz)");
+      if (m[1] != r.db) refuse(field + ".db", shown_value(r.db) + " is not the database its name " + shown_value(r.name) + " says");
+      auto created = parse_iso8601(a.at("created").get<std::string>());
+      if (!created || archive_file_name(r.db, *created) != r.name)
+        refuse(field + ".created", shown_value(a.at("created").get<std::string>()) + " is not the time its name " + shown_value(r.name) + " says");
+      r.created = *created;
+      if (!seen.insert(r.name).second) refuse(field + ".name", shown_value(r.name) + " is listed twice");
+      r.plain_bytes = a.contains("plain_bytes") ? unsigned_from(a, "plain_bytes", field, refuse) : 0;
+      r.object = object_from(a.at("object"), field + ".object", "archives/" + r.name, refuse);
+      r.manifest_object = object_from(a.at("manifest_object"), field + ".manifest_object", "archives/" + r.name + ".manifest.json", refuse);
       r.manifest = Manifest::from_json(a.at("manifest"), what + " archive " + r.name);
       x.archives.push_back(std::move(r));
     }
-    for (const auto& s : j.at("slices")) {
-      x.slices.push_back({object_from(s.at("object")), s.at("name").get<std::string>(), ts_from(s, "from"), ts_from(s, "to"),
-                          s.value("plain_bytes", uint64_t(0)), std::nullopt});
-      if (s.contains("record")) x.slices.back().record = object_from(s.at("record"));
+    for (size_t i = 0; i < j.at("slices").size(); ++i) {
+      const auto& s = j.at("slices").at(i);
+      const std::string field = "slices[" + std::to_string(i) + "]";
+      RemoteSlice r{{}, s.at("name").get<std::string>(), ts_from(s, "from", field, refuse), ts_from(s, "to", field, refuse), 0, std::nullopt};
+      // The name becomes a file in the local backup directory, and the chain is read from it there.
+      if (!(r.from < r.to) || r.name != slice_file_name(r.from, r.to))
+        refuse(field + ".name", shown_value(r.name) + " is not the slice name its range " + r.from.to_string() + " .. " +
+                                    r.to.to_string() + " gives (" + (r.from < r.to ? slice_file_name(r.from, r.to) : "an empty range") + ")");
+      if (!seen.insert(r.name).second) refuse(field + ".name", shown_value(r.name) + " is listed twice");
+      r.plain_bytes = s.contains("plain_bytes") ? unsigned_from(s, "plain_bytes", field, refuse) : 0;
+      r.object = object_from(s.at("object"), field + ".object", "oplog/" + r.name, refuse);
+      if (s.contains("record")) r.record = object_from(s.at("record"), field + ".record", "oplog/" + r.name + ".json", refuse);
+      x.slices.push_back(std::move(r));
     }
     const auto& l = j.at("ledger");
-    x.ledger_bytes = l.at("bytes").get<uint64_t>();
+    x.ledger_bytes = unsigned_from(l, "bytes", "ledger", refuse);
     x.ledger_sha256 = l.at("sha256").get<std::string>();
-    for (const auto& c : l.at("chunks"))
-      x.ledger.push_back({object_from(c.at("object")), c.at("offset").get<uint64_t>(), c.at("length").get<uint64_t>(),
-                          c.at("plain_sha256").get<std::string>()});
+    if (!is_hex(x.ledger_sha256, 64) && !(x.ledger_bytes == 0 && x.ledger_sha256.empty()))
+      refuse("ledger.sha256", shown_value(x.ledger_sha256) + " is not 64 hex digits");
+    for (size_t i = 0; i < l.at("chunks").size(); ++i) {
+      const auto& c = l.at("chunks").at(i);
+      const std::string field = "ledger.chunks[" + std::to_string(i) + "]";
+      RemoteLedgerChunk r;
+      r.offset = unsigned_from(c, "offset", field, refuse);
+      r.length = unsigned_from(c, "length", field, refuse);
+      r.plain_sha256 = c.at("plain_sha256").get<std::string>();
+      if (r.length == 0) refuse(field + ".length", "is 0 (a chunk holds at least one erasure)");
+      if (!is_hex(r.plain_sha256, 64)) refuse(field + ".plain_sha256", shown_value(r.plain_sha256) + " is not 64 hex digits");
+      if (!seen.insert(ledger_chunk_key(r.offset)).second) refuse(field + ".offset", std::to_string(r.offset) + " is listed twice");
+      r.object = object_from(c.at("object"), field + ".object", ledger_chunk_key(r.offset), refuse);
+      x.ledger.push_back(std::move(r));
+    }
     std::sort(x.archives.begin(), x.archives.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     std::sort(x.slices.begin(), x.slices.end(), [](const auto& a, const auto& b) { return a.from < b.from; });
     std::sort(x.ledger.begin(), x.ledger.end(), [](const auto& a, const auto& b) { return a.offset < b.offset; });

@@ -9,6 +9,11 @@
 //   ledger/ledger-<offset, 16 digits>.jsonl    the erasure ledger, append-only: each object holds the
 //                                              ledger's bytes [offset, offset + length), whole lines only
 //
+// from_json refuses (kBadInput, naming the field) an index that strays from this layout: an archive or slice
+// name that is not one `facecrowd backup` / `oplog ship` writes (it becomes a local file name), an object key
+// elsewhere than the layout puts it, a size that is not a whole number, a digest that is not hex or absent,
+// an entry listed twice. A bucket others can write to cannot steer a restore outside its backup directory.
+//
 // Each object is stored encrypted when the target is (crypto/object_crypto.h), under the same name. The
 // index records for every object its stored size and a digest of the stored bytes, which downloads check as
 // the bytes arrive: the sha256, or, for an object encrypted in one pass to S3 (which goes up without
@@ -71,6 +76,9 @@ struct RemoteLedgerChunk {
   std::string plain_sha256;
 };
 
+// "ledger/ledger-<offset, 16 digits>.jsonl"
+std::string ledger_chunk_key(uint64_t offset);
+
 struct RemoteIndex {
   static constexpr const char* kKey = "index.json";
   int format_version = 1;
@@ -84,7 +92,7 @@ struct RemoteIndex {
   std::string ledger_sha256;                   // of the ledger's first ledger_bytes bytes
 
   nlohmann::json to_json() const;
-  // Error(kBadInput) naming `what` when malformed or of a newer format.
+  // Error(kBadInput) naming `what` (and the field) when malformed, off the layout above, or of a newer format.
   static RemoteIndex from_json(const nlohmann::json& json, const std::string& what);
 
   const RemoteArchive* find_archive(const std::string& name) const;

@@ -1,0 +1,146 @@
+// A restore, verify or listing from a bucket that someone else wrote to: the target's index.json is read,
+// not trusted. Every test here edits a real pushed index (or its objects) the way an attacker with write
+// access to the bucket, or a damaged copy, would, and checks the exit code, the message, and that nothing
+// was written outside the destination and the local data stayed as it was.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "app/privacy/erasure_ledger.h"
+#include "backup/offsite/offsite_push.h"
+#include "backup/offsite/offsite_store.h"
+#include "backup/oplog_shipper.h"
+#include "backup/targets/directory_target.h"
+#include "core/files.h"
+#include "core/sha256.h"
+#include "restore_test_support.h"
+
+namespace facecrowd {
+namespace {
+
+using namespace restore_test;
+
+// A deployment that pushed one archive, one slice and one erasure to a directory target, and a new,
+// empty machine to restore on.
+struct Bucket {
+  TempDir tmp;
+  fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote";
+  fs::path machine = tmp.path() / "machine";  // the machine that restores: data/ and backup/ inside
+  Bucket() {
+    fill(data, 20);
+    backup(data, backups);
+    auto db = Database::open(DataDir::open(data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
+    w.commit();
+    ship_oplog(DataDir::open(data), backups, {});
+    append_line_durably(data / ErasureLedger::kFileName,
+                        nlohmann::json{{"person_id", "p1"}, {"erased_at", "2026-01-01T00:00:00.000Z"},
+                                       {"db", "face-recognition"}, {"attendance_policy", "remove"},
+                                       {"requested_by", "dpo"}, {"file_ids", nlohmann::json::array()}}
+                            .dump());
+    DirectoryTarget t(remote);
+    PushOptions o;
+    o.ledger_file = data / ErasureLedger::kFileName;
+    push_to_target(backups, t, {}, o);
+  }
+  nlohmann::json index() const { return nlohmann::json::parse(read_text(remote / "index.json")); }
+  // Rewrites index.json as an attacker would: the directory target's sha256 sidecar made to match.
+  void edit_index(const std::function<void(nlohmann::json&)>& edit) const {
+    auto j = index();
+    edit(j);
+    const std::string text = j.dump(1);
+    write_text(remote / "index.json", text);
+    write_text(remote / "index.json.sha256", sha256_hex(text));
+  }
+  CommandResult restore(const std::string& extra = "") const {
+    return run_facecrowd("--data " + (machine / "data").string() + " --backup-dir " + (machine / "backup").string() +
+                         " restore latest --target " + remote.string() + " " + extra);
+  }
+  RemoteIndex parsed() const { return RemoteIndex::from_json(index(), "index 'test'"); }
+};
+
+// Every regular file under `dir`, as paths.
+std::set<fs::path> files_under(const fs::path& dir) {
+  std::set<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file()) out.insert(it->path());
+  return out;
+}
+
+TEST(HostileIndex, AnArchiveNameThatPointsOutsideTheBackupDirectoryIsRefusedAndNothingIsWrittenThere) {
+  Bucket b;
+  const auto before = files_under(b.tmp.path());
+  const std::string real = b.index()["archives"][0]["name"];
+  const fs::path outside_abs = b.tmp.path() / "planted_backup.tar.gz";
+  for (const std::string& name : {outside_abs.string(), "../../" + real, std::string("backup_a\x1b[31m.tar.gz")}) {
+    b.edit_index([&](nlohmann::json& j) { j["archives"][0]["name"] = name; });
+    auto r = b.restore();
+    EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << name << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("archives[0].name"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("index.json"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "a control character reached the terminal";
+    EXPECT_FALSE(fs::exists(b.machine / "data")) << name;
+  }
+  auto after = files_under(b.tmp.path());
+  for (const auto& f : after)  // only the edited index and its sidecar are new or changed; nothing was planted
+    EXPECT_TRUE(before.count(f)) << "written outside the destination: " << f;
+  EXPECT_FALSE(fs::exists(outside_abs));
+}
+
+TEST(HostileIndex, ASliceNameThatIsNotItsRangeIsRefusedByNameInsteadOfCrashingTheRestore) {
+  Bucket b;
+  b.edit_index([](nlohmann::json& j) { j["slices"][0]["name"] = "../../planted_oplog.bson.gz"; });
+  auto r = b.restore();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.out << r.err;
+  EXPECT_NE(r.err.find("slices[0].name"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(b.tmp.path() / "planted_oplog.bson.gz"));
+  EXPECT_FALSE(fs::exists(b.machine / "data"));
+  // verify --target and backups list read the same index and refuse it the same way.
+  auto v = run_facecrowd("verify --target " + b.remote.string());
+  EXPECT_EQ(v.exit_code, int(ExitCode::kBadInput)) << v.out << v.err;
+  auto l = run_facecrowd("backups list --target " + b.remote.string());
+  EXPECT_EQ(l.exit_code, int(ExitCode::kBadInput)) << l.out << l.err;
+  EXPECT_NE(l.err.find("slices[0].name"), std::string::npos) << l.err;
+}
+
+TEST(HostileIndex, SizesThatAreNotWholeNumbersDigestsThatAreNotHexOrAbsentAndKeysOffTheLayoutAreRefusedByField) {
+  Bucket b;
+  ASSERT_NO_THROW(b.parsed());  // what push wrote is valid
+  struct Case {
+    std::function<void(nlohmann::json&)> edit;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& j) { j["archives"][0]["object"]["size"] = -1; }, "archives[0].object.size"},
+      {[](auto& j) { j["archives"][0]["object"]["size"] = 1.5; }, "archives[0].object.size"},
+      {[](auto& j) { j["slices"][0]["object"]["size"] = "12"; }, "slices[0].object.size"},
+      {[](auto& j) { j["archives"][0]["object"]["sha256"] = std::string(64, 'z'); }, "archives[0].object.sha256"},
+      {[](auto& j) { j["archives"][0]["object"]["sha256"] = ""; }, "archives[0].object records neither"},
+      {[](auto& j) { j["ledger"]["chunks"][0]["plain_sha256"] = "abc"; }, "ledger.chunks[0].plain_sha256"},
+      {[](auto& j) { j["archives"][0]["object"]["key"] = "archives/../../other/x.tar.gz"; }, "archives[0].object.key"},
+      {[](auto& j) { j["archives"][0]["manifest_object"]["key"] = j["slices"][0]["object"]["key"]; },
+       "archives[0].manifest_object.key"},
+      {[](auto& j) { j["ledger"]["chunks"][0]["object"]["key"] = "ledger/ledger-0000000000000099.jsonl"; },
+       "ledger.chunks[0].object.key"},
+      {[](auto& j) { j["archives"].push_back(j["archives"][0]); }, "archives[1].name"},
+      {[](auto& j) { j["slices"][0]["from"] = "not-a-position"; }, "slices[0].from"},
+      {[](auto& j) { j["archives"][0]["db"] = "other-db"; }, "archives[0].db"},
+      {[](auto& j) { j["archives"][0]["created"] = "2020-01-01T00:00:00Z"; }, "archives[0].created"},
+  };
+  for (const auto& c : cases) {
+    auto j = b.index();
+    c.edit(j);
+    expect_error([&] { RemoteIndex::from_json(j, "index 'test'"); }, ExitCode::kBadInput, {"index 'test'", c.field});
+  }
+  // Through the binary: exit 3, nothing restored.
+  b.edit_index([](nlohmann::json& j) { j["archives"][0]["object"]["size"] = -1; });
+  auto r = b.restore();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.err;
+  EXPECT_NE(r.err.find("archives[0].object.size is -1"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(b.machine / "data"));
+}
+
+}  // namespace
+}  // namespace facecrowd
