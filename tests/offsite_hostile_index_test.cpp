@@ -1,7 +1,9 @@
 // A restore, verify or listing from a bucket that someone else wrote to: the target's index.json is read,
-// not trusted. Every test here edits a real pushed index (or its objects) the way an attacker with write
-// access to the bucket, or a damaged copy, would, and checks the exit code, the message, and that nothing
-// was written outside the destination and the local data stayed as it was.
+// not trusted. Most tests here edit a real pushed index (or its objects) the way an attacker with write
+// access to the bucket, or a damaged copy, would, and check the exit code, the message, and that nothing
+// was written outside the destination and the local data stayed as it was; the last ones check that a
+// refused restore from a target leaves the live erasure ledger as it was, and that a recovery point short of
+// what the target shipped is a warning.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -140,6 +142,66 @@ TEST(HostileIndex, SizesThatAreNotWholeNumbersDigestsThatAreNotHexOrAbsentAndKey
   EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.err;
   EXPECT_NE(r.err.find("archives[0].object.size is -1"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(b.machine / "data"));
+}
+
+TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {
+  Bucket b;
+  // A machine with data of its own, and an erasure ledger of its own.
+  fill(b.machine / "data", 5);
+  const fs::path ledger = b.machine / "data" / ErasureLedger::kFileName;
+  append_line_durably(ledger, nlohmann::json{{"person_id", "local-1"}, {"erased_at", "2026-02-01T00:00:00.000Z"},
+                                             {"db", "face-recognition"}, {"attendance_policy", "remove"},
+                                             {"requested_by", "dpo"}, {"file_ids", nlohmann::json::array()}}
+                                  .dump());
+  const std::string before = read_text(ledger);
+  auto conflict = b.restore();
+  EXPECT_EQ(conflict.exit_code, int(ExitCode::kConflict)) << conflict.out << conflict.err;
+  EXPECT_EQ(read_text(ledger), before) << "a refused restore added the target's erasures to the live ledger";
+  auto late = b.restore("--drop --until 2099-01-01T00:00:00Z");
+  EXPECT_EQ(late.exit_code, int(ExitCode::kUsage)) << late.out << late.err;
+  EXPECT_EQ(read_text(ledger), before);
+  // A machine without a ledger keeps having none.
+  fs::remove(ledger);
+  EXPECT_EQ(b.restore().exit_code, int(ExitCode::kConflict));
+  EXPECT_FALSE(fs::exists(ledger));
+  // The same restore with --drop goes through, and then the target's erasure is in the ledger, after the local one.
+  write_text(ledger, before);
+  auto ok = b.restore("--drop --json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["offsite"]["ledger_records_added"], 1) << ok.out;
+  const std::string after = read_text(ledger);
+  EXPECT_EQ(after.rfind(before, 0), 0u) << after;
+  EXPECT_NE(after.find("\"p1\""), std::string::npos) << after;
+}
+
+TEST(OffsiteRestoreRefused, ARecoveryPointShortOfWhatTheTargetShippedIsAWarningNamingWhereTheSlicesStop) {
+  Bucket b;
+  {
+    auto db = Database::open(DataDir::open(b.data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "later"}, {"username", "later"}}));
+    w.commit();
+  }
+  ship_oplog(DataDir::open(b.data), b.backups, {});
+  DirectoryTarget t(b.remote);
+  PushOptions o;
+  o.ledger_file = b.data / ErasureLedger::kFileName;
+  push_to_target(b.backups, t, {}, o);
+  ASSERT_EQ(b.index()["slices"].size(), 2u);
+  const std::string missing_to = b.index()["slices"][0]["to"];
+  const std::string shipped = b.index()["slices"][1]["to"];
+  // The first slice after the archive is lost from the bucket (and from its index).
+  b.edit_index([](nlohmann::json& j) { j["slices"].erase(0); });
+  auto r = b.restore("--json");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
+  const std::string w = j["offsite"]["warnings"][0];
+  EXPECT_NE(w.find(shipped), std::string::npos) << w;
+  EXPECT_NE(w.find("missing"), std::string::npos) << w;
+  EXPECT_LT(*parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>()), *parse_oplog_timestamp(missing_to));
+  auto s = snapshot(b.machine / "data", "face-recognition");
+  EXPECT_FALSE(s["users"].count("later"));
 }
 
 }  // namespace

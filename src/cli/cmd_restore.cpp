@@ -120,6 +120,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       offsite.target = opts->target;
       for (const auto& k : opts->key_files) offsite.key_files.push_back(k);
       auto r = restore_from_target(globals.data_dir, opts->input, offsite);
+      if (!r.warnings.empty()) globals.exit_code = int(ExitCode::kWarning);  // restored, but short of what was shipped
       if (opts->json) {
         std::cout << r.to_json().dump(2) << "\n";
         return;
@@ -131,6 +132,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
         std::cout << "  erasure ledger: " << r.ledger_records_added << " records from the target added to the local ledger\n";
       if (r.inner.erasures.effect.changed())
         std::cout << "  erasure ledger re-applied: data of " << r.inner.erasures.people_changed << " erased person(s) removed again\n";
+      for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
       std::cout << "recovery point: " << oplog_position_text(r.recovery_point) << "; total " << std::fixed
                 << std::setprecision(1) << r.seconds << " s\n";
       return;

@@ -38,32 +38,72 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// Every line of the local ledger, then the target's lines it lacks. Returns how many were added.
-int64_t merge_ledger(const fs::path& data_root, const std::string& remote) {
-  ErasureLedger ledger(data_root);
-  std::string local;
-  std::error_code ec;
-  if (fs::exists(ledger.path(), ec)) local = read_file(ledger.path());
-  auto cut = local.rfind('\n');
-  local = cut == std::string::npos ? std::string() : local.substr(0, cut + 1);  // a torn last line never committed
-  std::set<std::string> have;
-  for (const auto& l : lines_of(local)) have.insert(l);
-  std::string merged = local;
-  int64_t added = 0;
-  for (const auto& l : lines_of(remote)) {
-    if (have.insert(l).second) {
-      try {  // every line must be a record: a restore must not silently skip an erasure
-        ErasureRecord::from_json(nlohmann::json::parse(l), "erasure ledger line from the backup target");
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(ExitCode::kBadInput, std::string("an erasure ledger line from the backup target is not JSON: ") + e.what());
-      }
-      merged += l + "\n";
-      ++added;
+// Every line of the target's ledger checked to be an erasure record, before anything is downloaded into the
+// restore: a restore must not silently skip an erasure.
+std::vector<std::string> checked_ledger_lines(const std::string& remote, const std::string& target) {
+  auto lines = lines_of(remote);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string where = "erasure ledger line " + std::to_string(i + 1) + " from backup target '" + target + "'";
+    try {
+      ErasureRecord::from_json(nlohmann::json::parse(lines[i]), where);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ExitCode::kBadInput, where + " is not JSON (" + e.what() + "); nothing was changed");
     }
   }
-  if (added > 0) write_file_durably(ledger.path(), merged);
-  return added;
+  return lines;
 }
+
+// The target's ledger lines merged into <data>/erasure-ledger.jsonl (every local line, then the target's lines
+// it lacks), once the restore has checked the backup and holds the data directory's lock (restore.h's
+// on_scanned), and taken back out when the restore fails after all: a refused or failed restore leaves the
+// live ledger as it was.
+class LedgerMerge {
+ public:
+  LedgerMerge(fs::path data_root, std::vector<std::string> remote) : ledger_(data_root), remote_(std::move(remote)) {}
+
+  void merge() {
+    std::error_code ec;
+    if (fs::exists(ledger_.path(), ec)) old_ = read_file(ledger_.path());
+    std::string local = old_.value_or("");
+    auto cut = local.rfind('\n');
+    local = cut == std::string::npos ? std::string() : local.substr(0, cut + 1);  // a torn last line never committed
+    std::set<std::string> have;
+    for (const auto& l : lines_of(local)) have.insert(l);
+    std::string merged = local;
+    for (const auto& l : remote_)
+      if (have.insert(l).second) {
+        merged += l + "\n";
+        ++added_;
+      }
+    if (added_ == 0) return;
+    write_file_durably(ledger_.path(), merged);
+    written_ = merged;
+  }
+
+  // Puts the old ledger back, unless an erasure was appended since (then the merged lines stay: a restore
+  // may add erasures, never drop one).
+  void undo() noexcept {
+    if (!written_) return;
+    try {
+      if (read_file(ledger_.path()) != *written_) return;
+      if (old_) {
+        write_file_durably(ledger_.path(), *old_);
+      } else {
+        std::error_code ec;
+        fs::remove(ledger_.path(), ec);
+      }
+    } catch (...) {
+    }
+  }
+
+  int64_t added() const { return added_; }
+
+ private:
+  ErasureLedger ledger_;
+  std::vector<std::string> remote_;
+  std::optional<std::string> old_, written_;
+  int64_t added_ = 0;
+};
 
 }  // namespace
 
@@ -79,7 +119,8 @@ nlohmann::json OffsiteRestoreResult::to_json() const {
                   {"slices", slices},
                   {"ledger_records_added", ledger_records_added},
                   {"download_seconds", download_seconds},
-                  {"seconds", seconds}};
+                  {"seconds", seconds},
+                  {"warnings", warnings}};
   return j;
 }
 
@@ -100,19 +141,26 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   const std::string db = options.restore.db.empty() ? std::string("face-recognition") : options.restore.db;
   if (progress) progress("downloading from " + result.target);
   FetchedBackup fetched = fetch_backup(store, index, which, db, options.restore.until, keys.get(), backup_dir);
-  std::string ledger = fetch_ledger(store, index, keys.get());
+  auto merge = std::make_shared<LedgerMerge>(data_root, checked_ledger_lines(fetch_ledger(store, index, keys.get()), result.target));
   result.download_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.archive = fetched.remote.name;
   result.downloaded_bytes = fetched.bytes;
   result.slices = int(fetched.slices.size());
-  DataDir::open(data_root);  // a fresh machine: the data directory is created only once everything is here
-  result.ledger_records_added = merge_ledger(data_root, ledger);
+  // Merged only once the restore has read and checked the archive, under its lock (and taken out again if
+  // the restore fails after that): a restore that is refused (a non-empty database without --drop, an
+  // --until outside the window, a damaged archive) leaves the live ledger as it was.
+  options.restore.on_scanned = [merge](const std::optional<std::string>&, const std::optional<Manifest>&) { merge->merge(); };
 
   // Default recovery point: everything the archive and the shipped slices hold (the limit is exclusive).
   const OplogTimestamp reach = fetched.window.reach;
   const bool user_until = options.restore.until.has_value();
   if (!user_until) options.restore.until = OplogTimestamp{reach.secs, reach.inc + 1};
   result.recovery_point = user_until ? std::min(*options.restore.until, reach) : reach;
+  const OplogTimestamp shipped = index.shipped_position();
+  if (!user_until && reach < shipped)
+    result.warnings.push_back("the target's oplog slices reach " + oplog_position_text(shipped) + ", but those that continue backup '" +
+                              fetched.remote.name + "' stop at " + oplog_position_text(reach) +
+                              " (the slice after it is missing from the target): the changes after that are not in the restored data");
   auto details = nlohmann::json{{"target", result.target}, {"archive", result.archive},
                                 {"recovery_point", result.recovery_point.to_string()}, {"slices", result.slices},
                                 {"downloaded_bytes", result.downloaded_bytes}, {"ledger_records_added", result.ledger_records_added}};
@@ -124,7 +172,13 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
     e.details = details;
     append_audit(tx, e);
   });
-  result.inner = restore_with_erasures(data_root, fetched.archive.string(), options.restore);
+  try {
+    result.inner = restore_with_erasures(data_root, fetched.archive.string(), options.restore);
+  } catch (...) {
+    merge->undo();
+    throw;
+  }
+  result.ledger_records_added = merge->added();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

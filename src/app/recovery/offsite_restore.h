@@ -6,10 +6,14 @@
 //      the local backup directory, every object checked (size, sha256) and decrypted (backup/offsite/);
 //   2. the target's erasure ledger is downloaded, checked chunk by chunk, and merged into
 //      <data>/erasure-ledger.jsonl (every line of both, the local ones first): a restore can only add
-//      erasures, never drop one;
+//      erasures, never drop one. The merge happens inside the restore, once it has checked the archive and
+//      holds the data directory's lock; a restore refused or failed after that takes the lines out again;
 //   3. the ordinary atomic restore runs with the ledger re-applied before the swap (restore_with_erasures.h),
 //      brought forward to T, or by default to the end of the last shipped slice (the recovery point);
 //   4. an audit entry "backup.restore.offsite" records the target, the archive and the recovery point.
+// A warning (the CLI exits 1) when the recovery point falls short of what the target shipped: the slices that
+// continue the archive stop before the newest shipped slice ends (one is missing), so the changes after the
+// recovery point are not restored.
 //
 // Sources: "s3://B/P/latest", "s3://B/P/<archive name>", "s3://B/P/archives/<archive name>", "s3://B/P"
 // (latest); gs:// alike; a directory target through `target_dir` with "latest" or an archive name.
@@ -39,6 +43,7 @@ struct OffsiteRestoreResult {
   int64_t ledger_records_added = 0;        // ledger lines the target had and this machine lacked
   double download_seconds = 0;
   double seconds = 0;
+  std::vector<std::string> warnings;       // e.g. a gap in the target's slices before its shipped position
   nlohmann::json to_json() const;
 };
 

@@ -74,7 +74,9 @@ RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const
   bool dry_run = options.dry_run;
   // Collected before the restore starts: no database may be opened while the new generation is built.
   auto before = std::make_shared<LedgerAssessment>(assess_ledger(data_root, options.backup_dir));
-  options.on_scanned = [=](const std::optional<std::string>& copy, const std::optional<Manifest>&) {
+  auto callers_on_scanned = options.on_scanned;
+  options.on_scanned = [=](const std::optional<std::string>& copy, const std::optional<Manifest>& manifest) {
+    if (callers_on_scanned) callers_on_scanned(copy, manifest);  // first: it may add to the ledger (offsite_restore.h)
     *note = settle_ledger(*before, input, copy, dry_run);
     if (progress && !note->empty()) progress(*note);
   };

@@ -11,6 +11,8 @@
 // beside it (backup/restore.h: the records appended since the first read are applied at the swap). An
 // erasure is never undone by a restore, whenever it was made.
 // A dry run writes nothing and so applies nothing; its counts are what the backup holds.
+// A caller's options.on_scanned runs first, before the ledger is settled (an off-site restore merges the
+// target's ledger there: under the restore's lock, once the backup has been read and checked).
 //
 // Before anything is replayed or swapped, the ledger itself is checked (app/privacy/ledger_integrity.h): the
 // longest ledger consistent with every recorded fingerprint, among the live file and the backup's copy,
