@@ -11,6 +11,7 @@
 #include "app/privacy/erasure_ledger.h"
 #include "backup/offsite/offsite_push.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/target_config.h"
 #include "backup/oplog_shipper.h"
 #include "backup/targets/directory_target.h"
 #include "core/files.h"
@@ -142,6 +143,100 @@ TEST(HostileIndex, SizesThatAreNotWholeNumbersDigestsThatAreNotHexOrAbsentAndKey
   EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.err;
   EXPECT_NE(r.err.find("archives[0].object.size is -1"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(b.machine / "data"));
+}
+
+// Objects are encrypted without their names in the ciphertext, so another backup's object (the same key)
+// copied over an archive decrypts, checks against an index patched to its size and sha256, and restores.
+TEST(HostileIndex, AnotherBackupsObjectCopiedOverAnArchiveDecryptsWithTheSameKeyButIsRefusedAsNotThatBackup) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote",
+                 key = tmp.path() / "k", machine = tmp.path() / "machine";
+  fill(data, 10);
+  const std::string a = backup(data, backups).archive.filename().string();
+  {
+    auto db = Database::open(DataDir::open(data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "between"}, {"username", "between"}}));
+    w.commit();
+  }
+  const std::string b = backup(data, backups).archive.filename().string();
+  ASSERT_NE(a, b);
+  generate_key_file(key);
+  TargetConfig config;
+  config.target = remote.string();
+  config.encryption = "key";
+  config.key_files = {key};
+  DirectoryTarget t(remote);
+  PushOptions o;
+  o.prune = false;  // both archives are of today: remote retention would keep only the newer
+  push_to_target(backups, t, config, o);
+
+  auto index = nlohmann::json::parse(read_text(remote / "index.json"));
+  ASSERT_EQ(index["archives"].size(), 2u);
+  ASSERT_EQ(index["archives"][0]["name"], a);
+  // The attacker copies B's objects (and the directory target's sha256 sidecars) over A's, and patches A's
+  // entry in the index to their sizes and digests.
+  auto copy_over = [&](const char* field) {
+    const std::string from = index["archives"][1][field]["key"], to = index["archives"][0][field]["key"];
+    for (const std::string suffix : {"", ".sha256"})
+      fs::copy_file(remote / (from + suffix), remote / (to + suffix), fs::copy_options::overwrite_existing);
+    for (const char* f : {"size", "sha256"}) index["archives"][0][field][f] = index["archives"][1][field][f];
+  };
+  auto write_index = [&] {
+    write_text(remote / "index.json", index.dump(1));
+    write_text(remote / "index.json.sha256", sha256_hex(index.dump(1)));
+  };
+  auto restore_a = [&] {
+    return run_facecrowd("--data " + (machine / "data").string() + " --backup-dir " + (machine / "backup").string() +
+                         " restore " + a + " --target " + remote.string() + " --key-file " + key.string());
+  };
+  const fs::path restored_db = machine / "data" / "face-recognition";
+
+  // Only the archive object replaced (its manifest copy still A's): the archive's own manifest says B.
+  copy_over("object");
+  write_index();
+  auto r = restore_a();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.out << r.err;
+  EXPECT_NE(r.err.find("is not backup '" + a + "'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("it holds " + b), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(restored_db / "CURRENT"));
+  auto v = run_facecrowd("verify --target " + remote.string() + " --read-data --key-file " + key.string() + " " + a);
+  EXPECT_EQ(v.exit_code, int(ExitCode::kBadInput)) << v.out << v.err;
+  EXPECT_NE(v.out.find("archive identity"), std::string::npos) << v.out;
+
+  // Both objects replaced: refused as the manifest copy arrives, before anything is restored.
+  fs::remove_all(machine);
+  copy_over("manifest_object");
+  write_index();
+  r = restore_a();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.out << r.err;
+  EXPECT_NE(r.err.find("it holds " + b), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(machine / "data"));
+}
+
+TEST(OffsiteVerifyCli, ReadDataTakesTheArchiveNameAfterAKeyFileAndAMissingKeyIsAUsageErrorNotADamagedTarget) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote",
+                 key = tmp.path() / "k";
+  fill(data, 5);
+  const std::string a = backup(data, backups).archive.filename().string();
+  generate_key_file(key);
+  TargetConfig config;
+  config.target = remote.string();
+  config.encryption = "key";
+  config.key_files = {key};
+  DirectoryTarget t(remote);
+  push_to_target(backups, t, config, {});
+  // The positional after --key-file is the archive, not a second key file.
+  auto named = run_facecrowd("verify --target " + remote.string() + " --read-data --key-file " + key.string() + " " + a);
+  EXPECT_EQ(named.exit_code, 0) << named.out << named.err;
+  EXPECT_NE(named.out.find(a), std::string::npos) << named.out;
+  // No key: the target is fine; verify says which key it needs (exit 2), not "do not rely on this target".
+  auto no_key = run_facecrowd("verify --target " + remote.string() + " --read-data",
+                              "FACECROWD_BACKUP_TARGET_CONFIG=" + (tmp.path() / "none.json").string());
+  EXPECT_EQ(no_key.exit_code, int(ExitCode::kUsage)) << no_key.out << no_key.err;
+  EXPECT_NE(no_key.err.find("--key-file"), std::string::npos) << no_key.err;
+  EXPECT_EQ(no_key.out.find("do not rely"), std::string::npos) << no_key.out;
 }
 
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {

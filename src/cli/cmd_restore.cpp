@@ -101,7 +101,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--target", opts->target, "restore from this backup target (s3://, gs:// or a directory) instead of --backup-dir");
   cmd->add_option("--key-file", opts->key_files,
                   "a key that may decrypt the target's objects (repeatable; 0600): a key file, or the private key of "
-                  "write-only mode");
+                  "write-only mode")
+      ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional BACKUP
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, until_flag, &globals] {
     RestoreOptions options;

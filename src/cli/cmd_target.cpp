@@ -43,7 +43,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   set->add_option("--encryption", so->config.encryption, "none | key | passphrase | public-key")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "key", "passphrase", "public-key"}));
-  set->add_option("--key-file", so->key_files, "key file (0600); repeatable, the first encrypts (key mode) — older ones decrypt");
+  set->add_option("--key-file", so->key_files, "key file (0600); repeatable, the first encrypts (key mode) — older ones decrypt")
+      ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional TARGET
   set->add_option("--public-key", so->public_key, "write-only mode: the public key file (`target keygen --write-only` makes it)");
   set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
       ->capture_default_str()->check(CLI::PositiveNumber);

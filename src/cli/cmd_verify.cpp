@@ -39,7 +39,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("BACKUP", opts->input, "latest | ARCHIVE.tar.gz | FOLDER (with --target: latest or an archive name)");
   cmd->add_option("--target", opts->target, "check a backup target (s3://, gs:// or a directory) instead");
   cmd->add_flag("--read-data", opts->read_data, "with --target: download the backup and test-restore it");
-  cmd->add_option("--key-file", opts->key_files, "with --read-data: a key that may decrypt the objects (repeatable)");
+  cmd->add_option("--key-file", opts->key_files, "with --read-data: a key that may decrypt the objects (repeatable)")
+      ->allow_extra_args(false);  // one file per --key-file: `--key-file K latest` leaves `latest` to the positional
   cmd->add_flag("--json", opts->json, "print the report as JSON");
   cmd->callback([opts, &globals] {
     if (!opts->target.empty() || opts->read_data) {

@@ -149,7 +149,15 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   // Merged only once the restore has read and checked the archive, under its lock (and taken out again if
   // the restore fails after that): a restore that is refused (a non-empty database without --drop, an
   // --until outside the window, a damaged archive) leaves the live ledger as it was.
-  options.restore.on_scanned = [merge](const std::optional<std::string>&, const std::optional<Manifest>&) { merge->merge(); };
+  // The archive's own manifest (inside the decrypted object) must be the backup the index names: another
+  // backup's object copied over this one decrypts with the same key.
+  const RemoteArchive remote = fetched.remote;
+  const std::string object_name = result.target + "/" + remote.object.key;
+  options.restore.on_scanned = [merge, remote, object_name](const std::optional<std::string>&, const std::optional<Manifest>& m) {
+    if (!m) throw Error(ExitCode::kBadInput, "object '" + object_name + "' holds no manifest.json; nothing was changed");
+    require_archive_is(remote, *m, object_name);
+    merge->merge();
+  };
 
   // Default recovery point: everything the archive and the shipped slices hold (the limit is exclusive).
   const OplogTimestamp reach = fetched.window.reach;

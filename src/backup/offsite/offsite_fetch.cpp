@@ -1,11 +1,25 @@
 #include "backup/offsite/offsite_fetch.h"
 
+#include "backup/catalog.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/sha256.h"
 
 namespace facecrowd {
+
+void require_archive_is(const RemoteArchive& remote, const Manifest& m, const std::string& object_name) {
+  auto created = parse_iso8601(m.created_at);
+  const std::string holds = created ? archive_file_name(m.db, *created) : "a backup of '" + m.db + "' created at '" + m.created_at + "'";
+  std::string why;
+  if (holds != remote.name) why = "it holds " + holds;
+  else if (m.oplog_start != remote.manifest.oplog_start || m.oplog_end != remote.manifest.oplog_end)
+    why = "its oplog positions " + m.oplog_start.to_string() + " .. " + m.oplog_end.to_string() + " are not the " +
+          remote.manifest.oplog_start.to_string() + " .. " + remote.manifest.oplog_end.to_string() + " the index recorded";
+  if (!why.empty())
+    throw Error(ExitCode::kBadInput, "object '" + object_name + "' is not backup '" + remote.name + "': " + why +
+                                         " (another backup's object was put in its place); nothing was changed");
+}
 
 FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
                            std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir) {
@@ -31,6 +45,13 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
   std::error_code ec;
   if (!fs::exists(out.archive, ec)) {
     store.download(chosen->manifest_object, sidecar, keys);
+    try {
+      require_archive_is(*chosen, Manifest::parse(read_file(sidecar), "manifest copy '" + url + "/" + chosen->manifest_object.key + "'"),
+                         url + "/" + chosen->manifest_object.key);
+    } catch (...) {
+      fs::remove(sidecar, ec);
+      throw;
+    }
     store.download(chosen->object, out.archive, keys);
     out.bytes += chosen->object.size + chosen->manifest_object.size;
   }

@@ -28,6 +28,13 @@ struct FetchedBackup {
 FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
                            std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir);
 
+// Refuses (kBadInput, naming the object) an archive whose own manifest `m` (read from the downloaded object,
+// after decryption) is not the backup the index names: another database, another creation time than the
+// name says, or other oplog positions than the index recorded. Objects are encrypted without their name
+// in the ciphertext, so this is what stops another backup's object (same key) copied over this one from
+// being restored under this one's name.
+void require_archive_is(const RemoteArchive& remote, const Manifest& m, const std::string& object_name);
+
 // The target's whole erasure ledger. Error(kBadInput) naming the chunk when one is missing, overlaps,
 // or does not match its recorded sha256, or when the whole does not match the index.
 std::string fetch_ledger(OffsiteStore& store, const RemoteIndex& index, const KeyRing* keys);

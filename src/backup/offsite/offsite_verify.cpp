@@ -1,5 +1,6 @@
 #include "backup/offsite/offsite_verify.h"
 
+#include "backup/archive_manifest.h"
 #include "backup/offsite/offsite_fetch.h"
 #include "core/error.h"
 
@@ -61,6 +62,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     std::string ledger = fetch_ledger(store, index, keys);
     report.checks.push_back({"ledger data", true, std::to_string(ledger.size()) + " bytes downloaded, every chunk's sha256 matches"});
   } catch (const Error& e) {
+    if (e.code() == ExitCode::kUsage) throw;  // no key given for encrypted objects: the target is not at fault
     report.checks.push_back({"ledger data", false, e.what()});
   }
   FetchedBackup fetched;
@@ -70,7 +72,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
                                                    " slices, " + std::to_string(fetched.bytes) + " bytes, checked" +
                                                    (keys && !fetched.remote.object.key_id.empty() ? " and decrypted" : "")});
   } catch (const Error& e) {
-    if (e.code() == ExitCode::kNotFound) throw;
+    if (e.code() == ExitCode::kNotFound || e.code() == ExitCode::kUsage) throw;  // no such archive; no key given
     report.checks.push_back({"download", false, e.what()});
     return report;
   }
@@ -79,6 +81,16 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
   vo.scratch_dir = store.scratch();
   auto inner = verify_backup(fetched.archive.string(), vo);
   for (auto& c : inner.checks) report.checks.push_back({"test restore: " + c.name, c.ok, c.detail});
+  if (inner.ok()) {
+    // The archive's own manifest names the backup the index says it is (not another's object copied over it).
+    const std::string object_name = store.target().url() + "/" + fetched.remote.object.key;
+    try {
+      require_archive_is(fetched.remote, read_archive_manifest(fetched.archive), object_name);
+      report.checks.push_back({"archive identity", true, "its own manifest is " + fetched.remote.name + ", at the oplog positions the index recorded"});
+    } catch (const Error& e) {
+      report.checks.push_back({"archive identity", false, e.what()});
+    }
+  }
   try {
     int64_t entries = for_each_replay_entry(fetched.window, {}, OplogTimestamp::from_packed(UINT64_MAX), [](const OplogEntry&) {});
     report.checks.push_back({"oplog slices", true, std::to_string(entries) + " entries decoded, reaching " +

@@ -12,8 +12,10 @@
 //   - with read_data: the archive (latest, or the one named), its slices and the whole ledger are
 //     downloaded into a scratch folder, checked against the index and decrypted (a key is needed for an
 //     encrypted target), then the archive is test-restored by backup/verify.h into a throwaway database and
-//     every slice entry decoded. Nothing of the live data or the backup directory is touched.
-// Failures are reported as checks, not thrown (except kNotFound: no index; kUsage).
+//     every slice entry decoded; "archive identity": the archive's own manifest is the backup the index
+//     names (offsite_fetch.h's require_archive_is). Nothing of the live data or the backup directory is touched.
+// Failures are reported as checks, not thrown (except kNotFound: no index or no such archive; kUsage, e.g. an
+// encrypted object and no key given for it: the target is not at fault, so it is not reported as damaged).
 #pragma once
 
 #include "backup/crypto/object_crypto.h"
