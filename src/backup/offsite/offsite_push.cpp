@@ -165,9 +165,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
                                              "' holds; the target's ledger is never overwritten. Restore from the target "
                                              "(which merges both ledgers) or investigate which one is wrong");
       if (local > index.ledger_bytes) {
-        fs::path chunk = store.scratch() / "ledger-chunk.jsonl";
         std::string text = read_file(options.ledger_file).substr(index.ledger_bytes, local - index.ledger_bytes);
-        write_file_durably(chunk, text);
+        fs::path chunk = store.write_scratch("ledger-chunk.jsonl", text);
         RemoteLedgerChunk c{upload(ledger_chunk_key(index.ledger_bytes), chunk), index.ledger_bytes, local - index.ledger_bytes, sha256_hex(text)};
         index.ledger.push_back(c);
         result.ledger_bytes = c.length;

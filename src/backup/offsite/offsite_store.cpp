@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "core/error.h"
+#include "core/file_system.h"
 #include "core/files.h"
 #include "core/sha256.h"
 #include "core/utc_time.h"
@@ -56,10 +57,17 @@ RemoteIndex OffsiteStore::require_index() {
   return *index;
 }
 
+fs::path OffsiteStore::write_scratch(const std::string& name, std::string_view content) {
+  fs::path path = scratch_ / name;
+  auto file = file_system().open_writable(path, OpenMode::kTruncate);
+  file->append(content.data(), content.size());
+  file->close();
+  return path;
+}
+
 void OffsiteStore::write_index(RemoteIndex& index) {
   index.updated_at = format_iso8601(now_millis());
-  fs::path local = scratch_ / "index.json";
-  write_file_durably(local, index.to_json().dump(1) + "\n");
+  fs::path local = write_scratch("index.json", index.to_json().dump(1) + "\n");
   target_.put(RemoteIndex::kKey, local);
   std::error_code ec;
   fs::remove(local, ec);

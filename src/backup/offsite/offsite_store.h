@@ -8,12 +8,15 @@
 //   has a key id, and only then renames the result to `dest`: on any failure nothing is left at `dest`.
 //   An object encrypted but no keys given: Error(kUsage) saying which key it needs.
 // - The scratch folder (removed when the store is destroyed) sits beside the caller's files, so the final
-//   renames stay on one file system.
+//   renames stay on one file system. What write_scratch() puts there (the index and a ledger chunk on their
+//   way up) is written without fsync: it only exists to be uploaded and is deleted after, so a crash could
+//   never need it, and the two fsyncs of a durable write cost 2-15 ms of every push here.
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "backup/crypto/object_crypto.h"
 #include "backup/offsite/remote_index.h"
@@ -30,6 +33,8 @@ class OffsiteStore {
 
   BackupTarget& target() { return target_; }
   const fs::path& scratch() const { return scratch_; }
+  // Writes `content` to the scratch file `name` (not synced: see above) and returns its path.
+  fs::path write_scratch(const std::string& name, std::string_view content);
 
   // nullopt when the target has no index.json yet.
   std::optional<RemoteIndex> read_index();
