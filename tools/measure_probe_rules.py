@@ -12,9 +12,10 @@ for dlib and for faceres (--face-model faceres; only for the "dlib AND faceres" 
   held out            `evaluation` (the tests' photos and street_india strangers): reported only;
   confirmation        `confirmation_small_faces` (389 ShanghaiTech strangers; 114 found): reported only.
 
-Today (app/faces/match_policy.h): the nearest enrolled face decides; recognised when distance <= t(probe) and
-margin >= 0.07, t(probe) = 0.29 / 0.32 / 0.36 for chip sharpness < 20 / 20-40 / >= 40. A pair is judged by its
-softer face.
+The baseline ("before", app/faces/match_policy.h until this measurement): the nearest enrolled face decides;
+recognised when distance <= t(probe) and margin >= 0.07, t(probe) = 0.29 / 0.32 / 0.36 for chip sharpness < 20 /
+20-40 / >= 40. A pair is judged by its softer face. "softer side" below became the default
+(MatchPolicy::soft_enrolled_faces).
 
 The rules (a search: probe q, its nearest enrolled face j of the top person; a pair: both faces as the probe):
   softer side     the sharpness steps applied to the softer of the probe and the matched enrolled face (as pairs
@@ -34,9 +35,9 @@ The rules (a search: probe q, its nearest enrolled face j of the top person; a p
   dlib AND faceres  recognised only when faceres at its own defaults (0.80, margin 0.20) recognises the same
                   person too (information: faceres is opt-in).
 Figures per set: pair FAR / FRR (counts), rank-1, identified, strangers accepted, one photo identified; as in
-`eval faces --pairs` ("identification": the gallery is the set's enrollable faces). The baseline row must equal
-`eval faces`' own figures for today's defaults (it is checked against the --json reports when the tool runs
-facecrowd itself).
+`eval faces --pairs` ("identification": the gallery is the set's enrollable faces). The "softer side" row must
+equal `eval faces`' own figures at the defaults (checked against its --json reports when the tool runs facecrowd
+itself).
 
 Needs Debian's python3-numpy; the faces JSON needs a facecrowd whose --faces-out writes embeddingMirrored.
 """
@@ -308,8 +309,8 @@ def main():
             pools[name] = pool
     cal = pools["calibration"]
 
-    rules = [Rule("today: sharpness steps by the probe, margin 0.07")]
-    rules.append(Rule("softer side: the steps by the softer of probe and matched face", side="softer"))
+    rules = [Rule("before: sharpness steps by the probe, margin 0.07")]
+    rules.append(Rule("softer side: the steps by the softer of probe and matched face (the default now)", side="softer"))
 
     details = {}
     for label, measure, edges, lower in [("turned", "turn", [0, 15, 30, np.inf], False),
@@ -379,11 +380,11 @@ def main():
                           (fq["identity"], fq["label"], fq["sharpness"], fq["yaw"], fq["score"]))
         rows.append(row)
         sys.stdout.flush()
-    if reports:  # the baseline must be what eval faces itself reports
+    if reports:  # the default must be what eval faces itself reports
         for name, s in [("calibration", None), ("held out", "evaluation"), ("confirmation", "confirmation_small_faces")]:
             if s:
                 want = reports[("dlib", s)]["identification"]
-                got = rows[0][name]["identification"]
+                got = rows[1][name]["identification"]
                 if (want["strangerAccepted"], want["identified"], want["onePhotoIdentified"]) != (
                         got.get("stranger_accepted", 0), got.get("identified", 0), got.get("one_photo_identified", 0)):
                     print("MISMATCH with eval faces on %s: %s vs %s" % (s, want, got), file=sys.stderr)

@@ -15,7 +15,7 @@ namespace facecrowd {
 
 struct MatchFlags {
   std::optional<float> threshold, margin;
-  std::optional<std::string> soft_faces;
+  std::optional<std::string> soft_faces, soft_enrolled_faces;
   // soft: offer --soft-faces (recognition's searches; enroll's look-alike check uses --threshold only).
   void add_to(CLI::App* cmd, bool soft = true) {
     cmd->add_option("--threshold", threshold,
@@ -37,9 +37,15 @@ struct MatchFlags {
                         "--threshold. Small and soft faces in crowds embed close to each other: these steps cut "
                         "held-out pair false accepts from 0.67% to 0.08% with rank-1 unchanged. 'off': one threshold "
                         "for all (env FACECROWD_MATCH_SOFT_FACES; faceres: off; tools/calibrate_faces.md)");
+    cmd->add_option("--soft-enrolled-faces", soft_enrolled_faces,
+                    "on (the default): the --soft-faces steps apply by the softer of the face and the enrolled face "
+                    "it matched (enroll accepts faces down to sharpness 20), as pairs are judged; every stranger the "
+                    "defaults still accepted on the held-out sets matched a person enrolled from one soft crowd "
+                    "face. Such a face is unknown with reason enrolled-face-too-blurred: enrol a sharper photo of "
+                    "that person. off: by the face alone (env FACECROWD_MATCH_SOFT_ENROLLED_FACES)");
   }
   MatchPolicy resolve(vision::FaceModel model) const {
-    return resolve_match_policy(threshold, margin, model, soft_faces);
+    return resolve_match_policy(threshold, margin, model, soft_faces, soft_enrolled_faces);
   }
 };
 

@@ -131,6 +131,7 @@ FaceEvalReport evaluate_faces(const FaceEvalInput& input, const MatchPolicy& pol
   r.policy = policy;
   vision::Gallery gallery;
   std::map<std::string, std::vector<const vision::Embedding*>> enrolled;  // identity -> embeddings
+  std::map<std::string, float> enrolled_sharpness;  // gallery embedding id (its image) -> its chip sharpness
   for (const auto& g : input.gallery) {
     ++r.gallery_images;
     if (!g.embedding) {
@@ -138,6 +139,7 @@ FaceEvalReport evaluate_faces(const FaceEvalInput& input, const MatchPolicy& pol
       continue;
     }
     gallery.add(g.identity, g.image.string(), g.embedding->unit);
+    enrolled_sharpness[g.image.string()] = g.sharpness;
     enrolled[g.identity].push_back(&*g.embedding);
   }
   r.gallery_identities = enrolled.size();
@@ -150,7 +152,8 @@ FaceEvalReport evaluate_faces(const FaceEvalInput& input, const MatchPolicy& pol
         o.predicted = m->person_id;
         o.distance = m->distance;
         o.margin = m->margin;
-        o.accepted = is_recognised(*m, policy, face.sharpness);
+        auto e = enrolled_sharpness.find(m->embedding_id);
+        o.accepted = is_recognised(*m, policy, face.sharpness, e == enrolled_sharpness.end() ? kUnknownSharpness : e->second);
       }
     return o;
   };

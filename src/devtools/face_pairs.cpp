@@ -95,6 +95,11 @@ std::optional<vision::GalleryMatch> search_enrollable(const std::vector<PairFace
   return gallery.search(faces[probe].embedding->unit);
 }
 
+// The chip sharpness of the enrolled face a search matched (search_enrollable names each by its index).
+float enrolled_sharpness(const std::vector<PairFace>& faces, const vision::GalleryMatch& m) {
+  return faces[std::stoul(m.embedding_id)].blur_variance;
+}
+
 bool accepted(const Ranked& r, const MatchPolicy& p, float probe_sharpness) {
   if (r.best.empty()) return false;
   float margin = r.runner_up.empty() ? vision::kNoRunnerUp : r.runner_up_distance - r.distance;
@@ -179,7 +184,7 @@ IdentificationFigures identification_trials(const std::vector<PairFace>& faces, 
     if (others_of_own > 0) {
       ++r.genuine_searches;
       auto m = search_enrollable(faces, i, [](size_t) { return true; });
-      bool right = m && m->person_id == id, recognised = m && is_recognised(*m, policy, faces[i].blur_variance);
+      bool right = m && m->person_id == id, recognised = m && is_recognised(*m, policy, faces[i].blur_variance, enrolled_sharpness(faces, *m));
       r.rank1_correct += right;
       r.identified += right && recognised;
       r.misidentified += !right && recognised;
@@ -187,13 +192,14 @@ IdentificationFigures identification_trials(const std::vector<PairFace>& faces, 
         if (only == i) continue;
         ++r.one_photo_searches;
         auto one = search_enrollable(faces, i, [&](size_t j) { return faces[j].identity != id || j == only; });
-        r.one_photo_identified += one && one->person_id == id && is_recognised(*one, policy, faces[i].blur_variance);
+        r.one_photo_identified +=
+            one && one->person_id == id && is_recognised(*one, policy, faces[i].blur_variance, enrolled_sharpness(faces, *one));
       }
     }
     if (enrollable_of.size() - (own == enrollable_of.end() ? 0 : 1) > 0) {
       ++r.stranger_searches;
       auto m = search_enrollable(faces, i, [&](size_t j) { return faces[j].identity != id; });
-      r.stranger_accepted += m && is_recognised(*m, policy, faces[i].blur_variance);
+      r.stranger_accepted += m && is_recognised(*m, policy, faces[i].blur_variance, enrolled_sharpness(faces, *m));
     }
   }
   return r;
@@ -287,6 +293,7 @@ nlohmann::json PairEvalReport::to_json() const {
            {{"maxDistance", policy.max_distance},
             {"minMargin", policy.min_margin},
             {"softFaces", soft_face_steps_text(policy.soft_faces)},
+            {"softEnrolledFaces", policy.soft_enrolled_faces},
             {"kNearest", k_nearest}}},
           {"faces", faces},
           {"withoutFace", without_face},
@@ -335,6 +342,8 @@ std::string soft_text(const MatchPolicy& policy) {
   for (const auto& step : policy.soft_faces)
     s << (&step == &policy.soft_faces.front() ? " < " : ", < ") << step.below_sharpness << ": "
       << std::min(step.max_distance, policy.max_distance);
+  s << (policy.soft_enrolled_faces ? "; a search by the softer of the face and the enrolled face it matched"
+                                   : "; a search by the face alone");
   return s.str();
 }
 }  // namespace

@@ -89,7 +89,8 @@ Json ServerConfig::to_json() const {
           {"match", {{"threshold", match_threshold.value_or(faceres ? kFaceresMatchThreshold : kDefaultMatchThreshold)},
                      {"minMargin", match_min_margin.value_or(faceres ? kFaceresMatchMargin : kDefaultMatchMargin)},
                      {"softFaces", match_soft_faces.value_or(soft_face_steps_text(
-                                       faceres ? std::vector<SoftFaceStep>{} : default_soft_face_steps()))}}},
+                                       faceres ? std::vector<SoftFaceStep>{} : default_soft_face_steps()))},
+                     {"softEnrolledFaces", match_soft_enrolled_faces.value_or(MatchPolicy{}.soft_enrolled_faces)}}},
           {"limits",
            {{"maxBodyBytes", max_body_bytes},
             {"maxImageMegapixels", max_image_megapixels},
@@ -149,6 +150,10 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
                             std::string text;
                             w.text(v, k, text);
                             c.match_soft_faces = text;
+                          }},
+                         {"softEnrolledFaces", [&w, &c](const Json& v, const std::string& k) {
+                            if (!v.is_boolean()) w.fail(k, "must be true or false");
+                            c.match_soft_enrolled_faces = v.get<bool>();
                           }}});
              }},
             {"limits",
@@ -203,6 +208,8 @@ void apply_config_environment(ServerConfig& c) {
   env_optional_number("FACECROWD_MATCH_THRESHOLD", c.match_threshold);
   env_optional_number("FACECROWD_MATCH_MARGIN", c.match_min_margin);
   if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text) c.match_soft_faces = text;
+  if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_ENROLLED_FACES"); text && *text)
+    c.match_soft_enrolled_faces = parse_on_off(text, "$FACECROWD_MATCH_SOFT_ENROLLED_FACES");
   env_number("FACECROWD_MAX_BODY_BYTES", c.max_body_bytes);
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
   env_number("FACECROWD_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
@@ -218,6 +225,7 @@ MatchPolicy ServerConfig::match_policy() const {
   if (match_threshold) p.max_distance = float(*match_threshold);
   if (match_min_margin) p.min_margin = float(*match_min_margin);
   if (match_soft_faces) p.soft_faces = parse_soft_face_steps(*match_soft_faces, "match.softFaces");
+  if (match_soft_enrolled_faces) p.soft_enrolled_faces = *match_soft_enrolled_faces;
   return p;
 }
 

@@ -13,7 +13,9 @@
 //     "faceModel": "dlib",                            env FACECROWD_FACE_MODEL (or --face-model): dlib or faceres
 //                                                     (vision/face_model.h)
 //     "match": {"threshold": 0.36, "minMargin": 0.07,   env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
-//               "softFaces": "20:0.29,40:0.32"},      env FACECROWD_MATCH_SOFT_FACES: blurred faces' thresholds
+//               "softFaces": "20:0.29,40:0.32",       env FACECROWD_MATCH_SOFT_FACES: blurred faces' thresholds
+//               "softEnrolledFaces": true},           env FACECROWD_MATCH_SOFT_ENROLLED_FACES (on/off): the steps
+//                                                     by the softer of the face and the enrolled face it matched
 //                                                     (unset: the face model's calibrated defaults,
 //                                                     app/faces/match_policy.h; these are dlib's)
 //     "limits": {
@@ -75,6 +77,7 @@ struct ServerConfig {
   // CLI moved to 0.36).
   std::optional<double> match_threshold, match_min_margin;
   std::optional<std::string> match_soft_faces;  // "off" or SHARPNESS:THRESHOLD steps (app/faces/match_policy.h)
+  std::optional<bool> match_soft_enrolled_faces;  // MatchPolicy::soft_enrolled_faces
   // The policy serve decides matches with: the settings given, else the face model's defaults.
   MatchPolicy match_policy() const;
   int64_t max_body_bytes = 64ll << 20;

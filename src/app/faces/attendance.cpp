@@ -12,6 +12,7 @@
 #include "app/faces/gallery_models.h"
 #include "app/privacy/erasure_ledger.h"
 #include "app/faces/gallery_index.h"
+#include "app/faces/gallery_loader.h"
 #include "core/request_deadline.h"
 #include "app/photo_input.h"
 #include "app/faces/profiles.h"
@@ -237,8 +238,12 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
         r.closest_name = name_of(match->person_id);
         r.distance = match->distance;
         r.margin = match->margin;
-        r.confidence = match_confidence(match->distance, request.match, face.quality.blur_variance);
-        r.verdict = decide_match(*match, request.match, face.quality.blur_variance);
+        // The matched enrolled face's sharpness, from this snapshot (MatchPolicy::soft_enrolled_faces).
+        float enrolled = kUnknownSharpness;
+        if (request.match.soft_enrolled_faces && !request.match.soft_faces.empty())
+          if (auto doc = rtx.get("faceprofiles", match->person_id)) enrolled = enrolled_sharpness(*doc, match->embedding_id);
+        r.confidence = match_confidence(match->distance, request.match, face.quality.blur_variance, enrolled);
+        r.verdict = decide_match(*match, request.match, face.quality.blur_variance, enrolled);
         switch (r.verdict) {
           case MatchVerdict::kRecognised:
             r.known = true;
@@ -254,6 +259,13 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                             ": a face chip of sharpness " + fixed_decimals(face.quality.blur_variance, 0) +
                             " is recognised only at or below " +
                             fixed_decimals(threshold_for(request.match, face.quality.blur_variance), 3);
+            break;
+          case MatchVerdict::kEnrolledTooBlurred:
+            r.why_unknown = "closest profile at distance " + fixed_decimals(match->distance, 3) +
+                            ", but the enrolled face it matched is too blurred to identify by: a face chip of sharpness " +
+                            fixed_decimals(enrolled, 0) + " is matched only at or below " +
+                            fixed_decimals(threshold_for(request.match, face.quality.blur_variance, enrolled), 3) +
+                            "; enrol a sharper photo of " + (r.closest_name && !r.closest_name->empty() ? *r.closest_name : *r.closest_id);
             break;
           case MatchVerdict::kAmbiguous:
             r.why_unknown = "ambiguous: margin " + fixed_decimals(match->margin, 3) + " to the next person < " +

@@ -7,8 +7,10 @@
 //  - The photo is read and analysed (every face: vision/face_pipeline.h), and each face is searched in the
 //    gallery of all enrolled embeddings of the pipeline's model (app/faces/gallery_loader.h, one snapshot).
 //  - A face is recognised when the match passes the MatchPolicy (app/faces/match_policy.h) at the threshold
-//    for its chip's sharpness (a blurred face needs a closer match); confidence = match_confidence(distance).
-//    An unknown face says why ("why", and "unknownReason": no-match, too-blurred, ambiguous, no-one-enrolled,
+//    for its chip's sharpness, or the matched enrolled face's when that is softer (a blurred face needs a closer
+//    match); confidence = match_confidence(distance).
+//    An unknown face says why ("why", and "unknownReason": no-match, too-blurred, enrolled-face-too-blurred,
+//    ambiguous, no-one-enrolled,
 //    person-matched-another-face, erased-or-deleted). When two faces match the same person, the closer one is that person and
 //    the other is listed as unknown (a person is in a photo once).
 //  - One attendance record per (session, person): a new one is inserted; when one exists it is replaced by

@@ -56,11 +56,22 @@ std::vector<StoredEmbedding> profile_embeddings(const Document& profile) {
         else if (key == "modelVersion" && BSON_ITER_HOLDS_UTF8(&field)) e.model_version = bson_iter_utf8(&field, nullptr);
         else if (key == "sourceFileId" && BSON_ITER_HOLDS_OID(&field)) e.source_file_id = oid_hex(field);
         else if (key == "vector") e.vector = decode_embedding_vector(field);
+        else if (key == "quality" && BSON_ITER_HOLDS_DOCUMENT(&field)) {
+          bson_iter_t blur;
+          if (bson_iter_recurse(&field, &blur) && bson_iter_find(&blur, "blur") && BSON_ITER_HOLDS_NUMBER(&blur))
+            e.sharpness = float(bson_iter_as_double(&blur));
+        }
       }
     }
     out.push_back(std::move(e));
   }
   return out;
+}
+
+float enrolled_sharpness(const Document& profile, const std::string& embedding_id) {
+  for (const auto& e : profile_embeddings(profile))
+    if (e.id == embedding_id) return e.sharpness.value_or(kUnknownSharpness);
+  return kUnknownSharpness;
 }
 
 GalleryLoadReport load_gallery(Database::ReadTransaction& tx, const std::string& model_version,

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "app/faces/match_policy.h"
 #include "store/database.h"
 #include "vision/gallery.h"
 
@@ -63,7 +64,13 @@ struct StoredEmbedding {
   std::string model_version;
   std::optional<std::string> source_file_id;
   std::optional<EmbeddingVector> vector;
+  std::optional<float> sharpness;  // quality.blur: the chip sharpness enroll measured (app/faces/enrollment_face.h)
 };
 std::vector<StoredEmbedding> profile_embeddings(const Document& profile);
+
+// The chip sharpness stored with embedding `embedding_id` of `profile` (gallery id scheme), which a match with it
+// is judged by (MatchPolicy::soft_enrolled_faces); kUnknownSharpness (judged as sharp) when the profile has no such
+// embedding or it was stored without one.
+float enrolled_sharpness(const Document& profile, const std::string& embedding_id);
 
 }  // namespace facecrowd

@@ -49,28 +49,37 @@ MatchPolicy default_match_policy(vision::FaceModel model) {
 }
 
 MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag,
-                                 vision::FaceModel model, const std::optional<std::string>& soft_faces_flag) {
+                                 vision::FaceModel model, const std::optional<std::string>& soft_faces_flag,
+                                 const std::optional<std::string>& soft_enrolled_faces_flag) {
   MatchPolicy policy = default_match_policy(model);
   if (auto v = env_float("FACECROWD_MATCH_THRESHOLD")) policy.max_distance = *v;
   if (auto v = env_float("FACECROWD_MATCH_MARGIN")) policy.min_margin = *v;
   if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text)
     policy.soft_faces = parse_soft_face_steps(text, "$FACECROWD_MATCH_SOFT_FACES");
+  if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_ENROLLED_FACES"); text && *text)
+    policy.soft_enrolled_faces = parse_on_off(text, "$FACECROWD_MATCH_SOFT_ENROLLED_FACES");
   if (threshold_flag) policy.max_distance = *threshold_flag;
   if (margin_flag) policy.min_margin = *margin_flag;
   if (soft_faces_flag) policy.soft_faces = parse_soft_face_steps(*soft_faces_flag, "--soft-faces");
+  if (soft_enrolled_faces_flag)
+    policy.soft_enrolled_faces = parse_on_off(*soft_enrolled_faces_flag, "--soft-enrolled-faces");
   validate_match_policy(policy);
   return policy;
 }
 
-float threshold_for(const MatchPolicy& policy, float probe_sharpness) {
+float threshold_for(const MatchPolicy& policy, float probe_sharpness, float enrolled_sharpness) {
+  const float sharpness = policy.soft_enrolled_faces ? std::min(probe_sharpness, enrolled_sharpness) : probe_sharpness;
   for (const auto& step : policy.soft_faces)
-    if (probe_sharpness < step.below_sharpness) return std::min(step.max_distance, policy.max_distance);
+    if (sharpness < step.below_sharpness) return std::min(step.max_distance, policy.max_distance);
   return policy.max_distance;
 }
 
-MatchVerdict decide_match(const vision::GalleryMatch& match, const MatchPolicy& policy, float probe_sharpness) {
+MatchVerdict decide_match(const vision::GalleryMatch& match, const MatchPolicy& policy, float probe_sharpness,
+                          float enrolled_sharpness) {
   if (match.distance > policy.max_distance) return MatchVerdict::kNoMatch;
   if (match.distance > threshold_for(policy, probe_sharpness)) return MatchVerdict::kTooBlurred;
+  if (match.distance > threshold_for(policy, probe_sharpness, enrolled_sharpness))
+    return MatchVerdict::kEnrolledTooBlurred;
   if (match.margin < policy.min_margin) return MatchVerdict::kAmbiguous;
   return MatchVerdict::kRecognised;
 }
@@ -80,6 +89,7 @@ const char* verdict_name(MatchVerdict verdict) {
     case MatchVerdict::kRecognised: return "recognised";
     case MatchVerdict::kNoMatch: return "no-match";
     case MatchVerdict::kTooBlurred: return "too-blurred";
+    case MatchVerdict::kEnrolledTooBlurred: return "enrolled-face-too-blurred";
     case MatchVerdict::kAmbiguous: return "ambiguous";
   }
   return "no-match";
@@ -128,12 +138,20 @@ std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps) {
   return out;
 }
 
-bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy, float probe_sharpness) {
-  return decide_match(match, policy, probe_sharpness) == MatchVerdict::kRecognised;
+bool parse_on_off(const std::string& text, const std::string& setting) {
+  if (text == "on") return true;
+  if (text == "off") return false;
+  // Empty is refused rather than read as either: an unset shell variable must not change the policy quietly.
+  throw Error(ExitCode::kUsage, setting + " '" + text + "': expected 'on' (the default) or 'off'");
 }
 
-double match_confidence(float distance, const MatchPolicy& policy, float probe_sharpness) {
-  double c = 1.0 - double(distance) / (2.0 * double(threshold_for(policy, probe_sharpness)));
+bool is_recognised(const vision::GalleryMatch& match, const MatchPolicy& policy, float probe_sharpness,
+                   float enrolled_sharpness) {
+  return decide_match(match, policy, probe_sharpness, enrolled_sharpness) == MatchVerdict::kRecognised;
+}
+
+double match_confidence(float distance, const MatchPolicy& policy, float probe_sharpness, float enrolled_sharpness) {
+  double c = 1.0 - double(distance) / (2.0 * double(threshold_for(policy, probe_sharpness, enrolled_sharpness)));
   return std::clamp(c, 0.0, 1.0);
 }
 
