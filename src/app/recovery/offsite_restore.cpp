@@ -141,7 +141,18 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   const std::string db = options.restore.db.empty() ? std::string("face-recognition") : options.restore.db;
   if (progress) progress("downloading from " + result.target);
   FetchedBackup fetched = fetch_backup(store, index, which, db, options.restore.until, keys.get(), backup_dir);
-  auto merge = std::make_shared<LedgerMerge>(data_root, checked_ledger_lines(fetch_ledger(store, index, keys.get()), result.target));
+  std::string ledger = fetch_ledger(store, index, keys.get());
+  // Chunks the index does not name (an interrupted push, or an index rolled back to drop erasures): the
+  // erasures they hold are applied too, with a warning.
+  auto unindexed = fetch_unindexed_ledger(store, index, keys.get());
+  ledger += unindexed.text;
+  for (const auto& name : unindexed.applied)
+    result.warnings.push_back("erasure ledger object '" + name + "' is not named by the target's index (a push interrupted before it "
+                              "wrote the index, or an index rolled back or edited): its erasures were applied too");
+  for (const auto& why : unindexed.unusable)
+    result.warnings.push_back("erasure ledger object " + why + "; it is not named by the target's index and could not be applied: "
+                              "check that no erasure is missing (`facecrowd person erasures`)");
+  auto merge = std::make_shared<LedgerMerge>(data_root, checked_ledger_lines(ledger, result.target));
   result.download_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.archive = fetched.remote.name;
   result.downloaded_bytes = fetched.bytes;

@@ -1,5 +1,9 @@
 #include "backup/offsite/offsite_fetch.h"
 
+#include <map>
+#include <regex>
+#include <set>
+
 #include "backup/catalog.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
@@ -99,6 +103,49 @@ std::string fetch_ledger(OffsiteStore& store, const RemoteIndex& index, const Ke
                                          " bytes but its index records " + std::to_string(index.ledger_bytes) +
                                          " bytes and another sha256 (shortened or lost chunks); refusing to restore without it");
   return text;
+}
+
+UnindexedLedger fetch_unindexed_ledger(OffsiteStore& store, const RemoteIndex& index, const KeyRing* keys) {
+  UnindexedLedger out;
+  const std::string url = store.target().url();
+  std::set<std::string> named;
+  for (const auto& c : index.ledger) named.insert(c.object.key);
+  std::map<uint64_t, ObjectInfo> extra;  // by offset
+  static const std::regex key_re(R"(ledger/ledger-(\d{16})\.jsonl)");
+  for (const auto& o : store.target().list("ledger/")) {
+    std::smatch m;
+    if (named.count(o.key) || !std::regex_match(o.key, m, key_re)) continue;
+    extra.emplace(std::stoull(m[1].str()), o);
+  }
+  uint64_t end = index.ledger_bytes;
+  for (const auto& [offset, info] : extra) {
+    const std::string name = url + "/" + info.key;
+    if (offset != end) {
+      out.unusable.push_back(name + ": starts at byte " + std::to_string(offset) + ", but the ledger before it ends at " + std::to_string(end));
+      continue;
+    }
+    fs::path local = store.scratch() / "unindexed-ledger-chunk";
+    try {
+      // No digest to check it by (the index does not name it); on an encrypted target decryption proves it
+      // was written with the key, and every line must be an erasure record (checked by the restore).
+      RemoteObject object{info.key, info.size, "", index.encryption.empty() ? "" : "(not in the index)", "", ""};
+      store.download(object, local, keys);
+      std::string text = read_file(local);
+      std::error_code ec;
+      fs::remove(local, ec);
+      if (text.empty() || text.back() != '\n') {
+        out.unusable.push_back(name + ": does not end with a whole line");
+        continue;
+      }
+      out.text += text;
+      out.applied.push_back(name);
+      end += text.size();
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::kUsage) throw;  // no key given: the caller says which
+      out.unusable.push_back(name + ": " + e.what());
+    }
+  }
+  return out;
 }
 
 }  // namespace facecrowd

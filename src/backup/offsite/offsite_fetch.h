@@ -39,4 +39,17 @@ void require_archive_is(const RemoteArchive& remote, const Manifest& m, const st
 // or does not match its recorded sha256, or when the whole does not match the index.
 std::string fetch_ledger(OffsiteStore& store, const RemoteIndex& index, const KeyRing* keys);
 
+// Erasure ledger objects the target holds beyond its index's ledger (ledger/ledger-<offset>.jsonl with an
+// offset at or past the index's ledger bytes, or a chunk the index does not name): left by a push that was
+// interrupted between uploading the chunk and writing the index, or by an index rolled back or edited to drop
+// erasures. A restore may add erasures, never drop one: those that continue the ledger without a gap, decrypt
+// (on an encrypted target) and hold whole erasure lines come back in `text`, for the restore to apply too; the
+// others are named in `unusable` with the reason.
+struct UnindexedLedger {
+  std::string text;                  // appended to the index's ledger, in offset order
+  std::vector<std::string> applied;  // object URLs whose lines are in `text`
+  std::vector<std::string> unusable; // "<object URL>: <why>"
+};
+UnindexedLedger fetch_unindexed_ledger(OffsiteStore& store, const RemoteIndex& index, const KeyRing* keys);
+
 }  // namespace facecrowd

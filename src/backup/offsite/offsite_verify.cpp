@@ -1,5 +1,7 @@
 #include "backup/offsite/offsite_verify.h"
 
+#include <set>
+
 #include "backup/archive_manifest.h"
 #include "backup/offsite/offsite_fetch.h"
 #include "core/error.h"
@@ -55,6 +57,20 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
   chain = chain && expect == index.ledger_bytes;
   report.checks.push_back({"ledger chain", chain, chain ? std::to_string(index.ledger.size()) + " chunks cover bytes 0.." + std::to_string(index.ledger_bytes)
                                                         : "the chunks do not cover the ledger's " + std::to_string(index.ledger_bytes) + " bytes without a gap"});
+  {
+    // Ledger objects the index does not name: a push interrupted before it wrote the index, or an index
+    // rolled back or edited to drop erasures (offsite_fetch.h).
+    std::set<std::string> named;
+    for (const auto& c : index.ledger) named.insert(c.object.key);
+    std::string unnamed;
+    for (const auto& o : target.list("ledger/"))
+      if (!named.count(o.key)) unnamed += (unnamed.empty() ? "" : ", ") + o.key;
+    report.checks.push_back({"ledger objects", unnamed.empty(),
+                             unnamed.empty() ? "every ledger object in the target is named by its index"
+                                             : "not named by the index: " + unnamed + " (a push interrupted before it wrote the "
+                                               "index, which the next push repairs, or an index rolled back or edited to drop "
+                                               "erasures; a restore applies the erasures they hold)"});
+  }
   if (!options.read_data) return report;
 
   fs::path work = store.scratch() / "read-data";

@@ -9,6 +9,7 @@
 //     then decryption checks every chunk's MAC and the plaintext (crypto/sealed_upload.cpp says why an MD5
 //     is enough here);
 //   - "ledger chain": the ledger chunks are contiguous from byte 0 to the recorded length;
+//   - "ledger objects": the target holds no ledger object its index does not name (one LIST request);
 //   - with read_data: the archive (latest, or the one named), its slices and the whole ledger are
 //     downloaded into a scratch folder, checked against the index and decrypted (a key is needed for an
 //     encrypted target), then the archive is test-restored by backup/verify.h into a throwaway database and
