@@ -52,6 +52,8 @@ if [[ -z "$binary" ]]; then
   if [[ -x "$here/build/facecrowd" ]]; then binary="$here/build/facecrowd"; else binary="$(command -v facecrowd || true)"; fi
 fi
 [[ -n "$binary" && -x "$binary" ]] || die "facecrowd binary not found; give --binary PATH"
+keep_workdir=""
+[[ -z "$workdir" ]] || keep_workdir=1
 if [[ -z "$workdir" ]]; then
   workdir="$(mktemp -d -t facecrowd-dr-drill.XXXXXX)"
   [[ $keep -eq 1 ]] || trap 'rm -rf -- "$workdir"' EXIT
@@ -100,5 +102,9 @@ else
   echo "DR drill from ${target_url%/latest}: restored into an empty directory and $([[ $verify -eq 1 ]] && echo verified || echo 'did not verify')"
   echo "  RTO ${rto} s (empty directory to restored data; whole drill ${total} s)"
   echo "  RPO ${rpo} s (recovery point ${point}, ${point_iso})"
-  echo "  recorded in the audit log (action backup.dr_drill)"
+  if [[ $keep -eq 1 || -n "$keep_workdir" ]]; then
+    echo "  recorded in the audit log of the restored data in $data (action backup.dr_drill)"
+  else
+    echo "  recorded in the audit log of the restored data, which is removed with the temporary work directory (--keep or --workdir DIR keeps it)"
+  fi
 fi

@@ -239,6 +239,31 @@ TEST(OffsiteVerifyCli, ReadDataTakesTheArchiveNameAfterAKeyFileAndAMissingKeyIsA
   EXPECT_EQ(no_key.out.find("do not rely"), std::string::npos) << no_key.out;
 }
 
+TEST(HostileIndex, AnIndexEditedToDropTheLedgerStillRestoresTheErasuresFromTheLedgerObjectsLeftInTheBucket) {
+  Bucket b;
+  const std::string ledger_text = read_text(b.data / ErasureLedger::kFileName);
+  b.edit_index([](nlohmann::json& j) { j["ledger"] = {{"bytes", 0}, {"sha256", ""}, {"chunks", nlohmann::json::array()}}; });
+  auto v = run_facecrowd("verify --target " + b.remote.string());
+  EXPECT_EQ(v.exit_code, int(ExitCode::kBadInput)) << v.out << v.err;
+  EXPECT_NE(v.out.find("ledger/ledger-0000000000000000.jsonl"), std::string::npos) << v.out;
+  auto r = b.restore("--json");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["offsite"]["ledger_records_added"], 1) << r.out;
+  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
+  EXPECT_NE(j["offsite"]["warnings"][0].get<std::string>().find("not named by the target's index"), std::string::npos) << r.out;
+  EXPECT_EQ(read_text(b.machine / "data" / ErasureLedger::kFileName), ledger_text);
+}
+
+TEST(OffsiteRestoreCli, ARestoreOnAMachineWithoutATargetConfiguredSaysHowToSendNewBackupsOffSiteAgain) {
+  Bucket b;
+  const std::string no_config = "FACECROWD_BACKUP_TARGET= FACECROWD_BACKUP_TARGET_CONFIG=" + (b.tmp.path() / "none.json").string();
+  auto r = run_facecrowd("--data " + (b.machine / "data").string() + " --backup-dir " + (b.machine / "backup").string() +
+                             " restore latest --target " + b.remote.string(), no_config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("facecrowd target set " + b.remote.string()), std::string::npos) << r.out;
+}
+
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {
   Bucket b;
   // A machine with data of its own, and an erasure ledger of its own.

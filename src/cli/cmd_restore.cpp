@@ -4,6 +4,7 @@
 
 #include "app/recovery/offsite_restore.h"
 #include "app/recovery/restore_with_erasures.h"
+#include "backup/offsite/target_config.h"
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"
@@ -136,6 +137,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
       std::cout << "recovery point: " << oplog_position_text(r.recovery_point) << "; total " << std::fixed
                 << std::setprecision(1) << r.seconds << " s\n";
+      // After a disaster the target's configuration went with the data directory: cron's `backup` and
+      // `oplog ship` would keep working locally, silently no longer off-site.
+      if (!TargetConfig::load(globals.data_dir))
+        std::cout << "note: no backup target is configured here, so new backups stay on this machine; `facecrowd target set "
+                  << r.target << "` (with the --encryption and key it had) sends them off-site again\n";
       return;
     }
     if (!opts->key_files.empty()) throw Error(ExitCode::kUsage, "--key-file applies only to a restore from a backup target");
