@@ -5,6 +5,7 @@
 // refused restore from a target leaves the live erasure ledger as it was, and that a recovery point short of
 // what the target shipped is a warning.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <functional>
 
@@ -262,6 +263,32 @@ TEST(OffsiteRestoreCli, ARestoreOnAMachineWithoutATargetConfiguredSaysHowToSendN
                              " restore latest --target " + b.remote.string(), no_config);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("facecrowd target set " + b.remote.string()), std::string::npos) << r.out;
+}
+
+TEST(OffsiteRestoreCli, WhatARestoreKilledMidwayLeftInTheBackupDirectoryIsRemovedByTheNextOneAndNothingElse) {
+  Bucket b;
+  const fs::path dir = b.machine / "backup";
+  fs::create_directories(dir);
+  // A pid that ran and exited (SIGKILL leaves what a destructor would have removed).
+  auto sh = run_shell("sh -c 'echo $$'");
+  const std::string dead = sh.out.substr(0, sh.out.find('\n'));
+  ASSERT_FALSE(dead.empty());
+  const std::string archive = b.index()["archives"][0]["name"], slice = b.index()["slices"][0]["name"];
+  const std::vector<fs::path> leftovers = {dir / (".offsite-tmp-" + dead + "-0"), dir / (archive + ".partial-" + dead),
+                                           dir / (archive + ".manifest.json.partial-" + dead), dir / (slice + ".partial-" + dead),
+                                           dir / (slice + ".json.partial-" + dead)};
+  fs::create_directories(leftovers[0]);
+  write_text(leftovers[0] / "download.enc", std::string(1000, 'x'));
+  for (size_t i = 1; i < leftovers.size(); ++i) write_text(leftovers[i], "half");
+  const fs::path live = dir / (archive + ".partial-" + std::to_string(::getpid()));  // a live writer's
+  const fs::path other = dir / ("notes.partial-" + dead);                             // not a name we write
+  write_text(live, "x");
+  write_text(other, "x");
+  auto r = b.restore();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& l : leftovers) EXPECT_FALSE(fs::exists(l)) << l;
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(other));
 }
 
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {

@@ -1,8 +1,11 @@
 #include "backup/offsite/offsite_store.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <regex>
 
 #include "core/error.h"
 #include "core/file_system.h"
@@ -11,11 +14,39 @@
 #include "core/utc_time.h"
 
 namespace facecrowd {
+namespace {
+
+bool dead(const std::string& pid_digits) {
+  if (pid_digits.empty() || pid_digits.size() > 9) return false;
+  const long pid = std::stol(pid_digits);
+  return pid > 0 && pid != long(::getpid()) && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+std::vector<fs::path> remove_stale_offsite_leftovers(const fs::path& dir) {
+  // What a killed transfer leaves: its store's scratch folder, and a download's `<final name>.partial-<pid>`
+  // (archives, their manifest copies, slices and slice records: the names remote_index.h's layout gives).
+  static const std::regex scratch_re(R"(\.offsite-tmp-(\d+)-\d+)");
+  static const std::regex partial_re(
+      R"((backup_[A-Za-z0-9_-]+_\d{8}_\d{6}\.tar\.gz(\.manifest\.json)?|oplog_\d+-\d+_\d+-\d+\.bson\.gz(\.json)?)\.partial-(\d+))");
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename();
+    std::smatch m;
+    bool stale = (std::regex_match(name, m, scratch_re) && dead(m[1])) || (std::regex_match(name, m, partial_re) && dead(m[m.size() - 1]));
+    std::error_code rm;
+    if (stale && fs::remove_all(entry.path(), rm) > 0 && !rm) removed.push_back(entry.path());
+  }
+  return removed;
+}
 
 OffsiteStore::OffsiteStore(BackupTarget& target, const fs::path& scratch_parent) : target_(target) {
   std::error_code ec;
   fs::create_directories(scratch_parent, ec);
   if (ec) throw_io_error("cannot create folder", scratch_parent, ec.value());
+  remove_stale_offsite_leftovers(scratch_parent);  // a killed run never reached its destructor
   static std::atomic<int> counter{0};
   scratch_ = scratch_parent / (".offsite-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::remove_all(scratch_, ec);

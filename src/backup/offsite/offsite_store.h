@@ -7,7 +7,8 @@
 //   kBadInput naming the object on a mismatch: damaged, truncated or replaced), decrypts it when the entry
 //   has a key id, and only then renames the result to `dest`: on any failure nothing is left at `dest`.
 //   An object encrypted but no keys given: Error(kUsage) saying which key it needs.
-// - The scratch folder (removed when the store is destroyed) sits beside the caller's files, so the final
+// - The scratch folder (removed when the store is destroyed, or by the next store beside it when the process
+//   was killed) sits beside the caller's files, so the final
 //   renames stay on one file system. What write_scratch() puts there (the index and a ledger chunk on their
 //   way up) is written without fsync: it only exists to be uploaded and is deleted after, so a crash could
 //   never need it, and the two fsyncs of a durable write cost 2-15 ms of every push here.
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "backup/crypto/object_crypto.h"
@@ -23,6 +25,11 @@
 #include "backup/targets/backup_target.h"
 
 namespace facecrowd {
+
+// Removes from `dir` what a killed transfer left: `.offsite-tmp-<pid>-N` scratch folders and downloads
+// `<archive, manifest copy, slice or record name>.partial-<pid>`, where <pid> no longer runs. Nothing else.
+// Returns what was removed. The store's constructor runs it on its scratch parent.
+std::vector<fs::path> remove_stale_offsite_leftovers(const fs::path& dir);
 
 class OffsiteStore {
  public:
