@@ -18,6 +18,7 @@
 #include "core/files.h"
 #include "core/sha256.h"
 #include "restore_test_support.h"
+#include "s3_test_support.h"
 
 namespace facecrowd {
 namespace {
@@ -289,6 +290,38 @@ TEST(OffsiteRestoreCli, WhatARestoreKilledMidwayLeftInTheBackupDirectoryIsRemove
   for (const auto& l : leftovers) EXPECT_FALSE(fs::exists(l)) << l;
   EXPECT_TRUE(fs::exists(live));
   EXPECT_TRUE(fs::exists(other));
+}
+
+TEST(OffsiteRestoreCli, ADamagedArchiveAlreadyInTheBackupDirectoryIsNamedAsTheLocalCopyWithHowToGetTheTargetsOne) {
+  Bucket b;
+  ASSERT_EQ(b.restore().exit_code, 0);
+  const fs::path local = b.machine / "backup" / b.index()["archives"][0]["name"].get<std::string>();
+  flip_byte(local, std::streamoff(fs::file_size(local) / 2));
+  fs::remove_all(b.machine / "data");
+  auto r = b.restore();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.err;
+  EXPECT_NE(r.err.find("already in the backup directory, not the target's"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("move '" + local.string() + "' away"), std::string::npos) << r.err;
+  fs::rename(local, b.tmp.path() / "damaged.tar.gz");
+  EXPECT_EQ(b.restore().exit_code, 0);
+}
+
+TEST(OffsiteRestoreCli, AnS3SourceWithATrailingSlashIsTheSameSource) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  S3rver server;
+  TempDir tmp;
+  const std::string env = "AWS_ENDPOINT_URL=" + server.endpoint() + " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER "
+                          "AWS_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent";
+  fill(tmp.path() / "data", 3);
+  auto up = run_facecrowd("--data " + (tmp.path() / "data").string() + " --backup-dir " + (tmp.path() / "backup").string() +
+                              " backup --target s3://facecrowd-test/p",
+                          env);
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  auto r = run_facecrowd("--data " + (tmp.path() / "new").string() + " --backup-dir " + (tmp.path() / "newb").string() +
+                             " restore s3://facecrowd-test/p/latest/",
+                         env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(snapshot(tmp.path() / "new", "face-recognition"), snapshot(tmp.path() / "data", "face-recognition"));
 }
 
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {

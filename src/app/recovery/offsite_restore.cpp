@@ -19,7 +19,8 @@ namespace facecrowd {
 namespace {
 
 // Splits "s3://b/p/latest" into target "s3://b/p" and "latest" (or an archive name).
-std::pair<std::string, std::string> split_source(const std::string& input) {
+std::pair<std::string, std::string> split_source(std::string input) {
+  while (input.size() > 5 && input.back() == '/') input.pop_back();  // "s3://b/p/latest/" as "s3://b/p/latest"
   auto slash = input.rfind('/');
   std::string last = slash == std::string::npos ? input : input.substr(slash + 1);
   if (last == "latest" || (last.rfind("backup_", 0) == 0 && last.ends_with(".tar.gz"))) {
@@ -193,6 +194,15 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   });
   try {
     result.inner = restore_with_erasures(data_root, fetched.archive.string(), options.restore);
+  } catch (const Error& e) {
+    merge->undo();
+    // A damaged copy already in the backup directory is used instead of the target's: say so, or every
+    // retry fails the same way.
+    if (e.code() == ExitCode::kBadInput && fetched.archive_was_local)
+      throw Error(e.code(), std::string(e.what()) + " (that is the copy that was already in the backup directory, not the target's: " +
+                                "move '" + fetched.archive.string() + "' away and restore again to download it from '" +
+                                result.target + "')");
+    throw;
   } catch (...) {
     merge->undo();
     throw;

@@ -58,6 +58,8 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
     }
     store.download(chosen->object, out.archive, keys);
     out.bytes += chosen->object.size + chosen->manifest_object.size;
+  } else {
+    out.archive_was_local = true;
   }
 
   std::vector<SliceInfo> infos;

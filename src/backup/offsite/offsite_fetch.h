@@ -20,6 +20,7 @@ struct FetchedBackup {
   OplogWindow window;              // start .. reach over the downloaded slices
   std::vector<fs::path> slices;    // downloaded (or already present) slice files
   uint64_t bytes = 0;              // stored bytes downloaded
+  bool archive_was_local = false;  // the backup directory already held the archive: it was not downloaded
 };
 
 // `which` is "latest" (the newest archive of `db`; with `until`, the newest that starts before it) or an
