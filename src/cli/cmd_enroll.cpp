@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -30,7 +31,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "--profile ID, else the one with --external-id, else the one named --name; otherwise a new one.\n"
       "A photo already enrolled in the profile (same bytes) is reported, not added twice. A face that\n"
       "already matches another profile is refused (exit 5, naming that profile; nothing is written) unless\n"
-      "--force. Consent is recorded with --consent.\n\n"
+      "--force. Consent is recorded with --consent.\n"
+      "A soft face (sharpness below 40, by recognize's default --soft-faces) is enrolled with a warning\n"
+      "(exit 0, as --force's): recognition will match it only at a closer distance (0.32 instead of 0.36),\n"
+      "so about 1 search in 10 of a person enrolled only from such a photo comes back unknown\n"
+      "(enrolled-face-too-blurred); enrol a sharper photo of them. --json: \"sharpness\" and \"softFace\".\n\n"
       "Examples:\n"
       "  facecrowd enroll --name 'Ada Obi' --external-id EMP-0042 --meta class=7A \\\n"
       "      --consent 'I agree to attendance by face (form v2)' ada1.jpg ada2.jpg\n"
@@ -76,7 +81,13 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     }
     for (const auto& r : result.rejected) std::cerr << "rejected: " << r.path << ": " << r.reason << "\n";
     for (const auto& d : result.duplicates) std::cout << "not added: " << d.path << ": " << d.reason << "\n";
-    for (const auto& a : result.added) std::cout << "enrolled: " << a.path << " (embedding " << a.embedding_id << ")\n";
+    for (const auto& a : result.added) {
+      std::cout << "enrolled: " << a.path << " (embedding " << a.embedding_id;
+      if (a.soft)  // the warning above says what it costs and what to do
+        std::cout << "; soft face, sharpness " << fixed_decimals(a.soft->sharpness, 1) << ": matched only within "
+                  << fixed_decimals(a.soft->threshold, 3) << ", see the warning";
+      std::cout << ")\n";
+    }
     if (result.added.empty())
       std::cout << "nothing new to enrol for profile " << result.profile_id << " '" << result.name << "'\n";
     else

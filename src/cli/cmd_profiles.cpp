@@ -3,8 +3,11 @@
 #include <iostream>
 
 #include "app/faces/profiles.h"
+#include "app/faces/soft_enrolled_face.h"
 #include "cli/command.h"
 #include "core/display_text.h"
+#include "core/error.h"
+#include "core/number_text.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -39,13 +42,35 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       std::cout << rows.dump(2) << "\n";
       return;
     }
+    // Soft as recognition would judge it now (the selected model's steps and the FACECROWD_MATCH_* environment).
+    // A malformed variable is recognize's error to report; the list still shows, by the model's defaults.
+    MatchPolicy policy = default_match_policy(selected_face_model(globals));
+    try {
+      policy = resolve_match_policy(std::nullopt, std::nullopt, selected_face_model(globals));
+    } catch (const Error&) {
+    }
+    bool any_soft = false;
     std::cout << std::left << std::setw(26) << "id" << std::setw(28) << "name" << std::setw(16) << "external id"
-              << std::right << std::setw(11) << "embeddings" << std::setw(8) << "images" << "  consent\n";
-    for (const auto& r : rows)
+              << std::right << std::setw(11) << "embeddings" << std::setw(8) << "images" << "  consent"
+              << "  softest face\n";
+    for (const auto& r : rows) {
+      std::string softest = "-";
+      if (r["softestSharpness"].is_number()) {
+        float sharpness = r["softestSharpness"].get<float>();
+        softest = fixed_decimals(sharpness, 1);
+        if (auto soft = soft_enrolled_face(policy, sharpness, text(r["name"]))) {
+          softest += " (soft: matched within " + fixed_decimals(soft->threshold, 3) + ")";
+          any_soft = true;
+        }
+      }
       std::cout << std::left << std::setw(26) << text(r["id"]) << std::setw(28) << text(r["name"]) << std::setw(16)
                 << text(r["externalId"]) << std::right << std::setw(11) << r["embeddings"].get<int64_t>()
-                << std::setw(8) << r["facialImages"].get<int64_t>() << "  " << (r["consent"].get<bool>() ? "yes" : "no")
-                << "\n";
+                << std::setw(8) << r["facialImages"].get<int64_t>() << "  " << std::left << std::setw(7)
+                << (r["consent"].get<bool>() ? "yes" : "no") << "  " << softest << "\n";
+    }
+    if (any_soft)
+      std::cerr << "soft: a face enrolled from a soft photo is matched only at a closer distance, so some photos of "
+                   "that person come back unknown (enrolled-face-too-blurred); enrol a sharper photo of them\n";
     if (rows.empty()) std::cerr << "no profiles yet: enrol one with `facecrowd enroll --name NAME PHOTO`\n";
   });
 

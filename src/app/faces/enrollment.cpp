@@ -68,7 +68,9 @@ nlohmann::json EnrollResult::to_json() const {
   auto added_json = nlohmann::json::array();
   for (const auto& a : added)
     added_json.push_back({{"image", a.path}, {"sha256", a.sha256}, {"fileId", a.file_id},
-                          {"embeddingId", a.embedding_id}, {"quality", a.quality}});
+                          {"embeddingId", a.embedding_id}, {"quality", a.quality},
+                          {"sharpness", a.quality.value("blur", nlohmann::json(nullptr))},
+                          {"softFace", a.soft ? a.soft->to_json() : nlohmann::json(nullptr)}});
   return {{"profileId", profile_id}, {"name", name}, {"created", created}, {"added", added_json},
           {"duplicates", images(duplicates)}, {"rejected", images(rejected)}, {"warnings", warnings},
           {"auditId", audit_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(audit_id)}};
@@ -203,7 +205,10 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
       if (id.is_object() && id.value("$oid", "") == file_id) have_image = true;
     if (!have_image) doc["facialImageIds"].push_back({{"$oid", file_id}});
     own_sources.insert(file_id);
-    result.added.push_back({path, c.photo.sha256, file_id, embedding_id, c.quality});
+    // The sharpness as stored (rounded): recognition judges matches with this face by that value.
+    auto soft = soft_enrolled_face(request.match, c.quality.value("blur", kUnknownSharpness), result.name);
+    if (soft) result.warnings.push_back(soft_enrolled_face_warning(path, *soft));
+    result.added.push_back({path, c.photo.sha256, file_id, embedding_id, c.quality, soft});
   }
   if (result.added.empty()) {  // all duplicates: nothing to write (tx rolls back)
     if (model_warning) result.warnings.push_back(*model_warning);

@@ -16,6 +16,10 @@
 //  - A face that already matches a *different* profile (distance <= the match threshold) refuses the whole
 //    enrollment with Error(kConflict) naming that profile, nothing written: the operator may be enrolling one
 //    person under two names, or a look-alike. With `force` it is enrolled, with a warning.
+//  - A face soft enough that recognition will hold matches with it to a stricter threshold (request.match's
+//    soft steps, by the softer of the probe and the enrolled face: app/faces/soft_enrolled_face.h) is enrolled
+//    with a warning naming its sharpness, that threshold and the remedy (enrol a sharper photo), and its
+//    "added" entry carries "softFace"; every added entry carries "sharpness" (quality.blur, as recognition reads it).
 //  - Profiles whose embeddings are all of another face model cannot be compared (app/faces/gallery_models.h):
 //    a warning says so (in the result, not in the audit entry).
 //  - One write transaction: the facial images (fs.files kind facial_image, content-addressed), the
@@ -34,6 +38,7 @@
 
 #include "app/faces/enrollment_face.h"
 #include "app/faces/match_policy.h"
+#include "app/faces/soft_enrolled_face.h"
 #include "app/photo_input.h"
 #include "store/database.h"
 #include "vision/face_pipeline.h"
@@ -66,6 +71,8 @@ struct EnrollRequest {
 struct EnrolledImage {
   std::string path, sha256, file_id, embedding_id;
   nlohmann::json quality;
+  // Set when the face is soft enough that matches with it are held to a stricter threshold (soft_enrolled_face.h).
+  std::optional<SoftEnrolledFace> soft;
 };
 struct SkippedImage {
   std::string path, reason;

@@ -95,6 +95,12 @@ nlohmann::json list_profiles(Database::ReadTransaction& tx) {
     row["facialImages"] =
         doc.contains("facialImageIds") && doc["facialImageIds"].is_array() ? doc["facialImageIds"].size() : 0;
     row["consent"] = doc.contains("consent") && doc["consent"].is_object();
+    nlohmann::json softest = nullptr;  // the lowest quality.blur: recognition holds matches with it to its threshold
+    for (const auto& e : doc.contains("embeddings") && doc["embeddings"].is_array() ? doc["embeddings"] : nlohmann::json::array())
+      if (e.is_object() && e.contains("quality") && e["quality"].is_object() && e["quality"].contains("blur") &&
+          e["quality"]["blur"].is_number() && (softest.is_null() || e["quality"]["blur"].get<double>() < softest.get<double>()))
+        softest = e["quality"]["blur"];
+    row["softestSharpness"] = softest;
     row["createdAt"] = doc.contains("createdAt") ? doc["createdAt"] : nullptr;
     row["updatedAt"] = doc.contains("updatedAt") ? doc["updatedAt"] : nullptr;
     out.push_back(std::move(row));

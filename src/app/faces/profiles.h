@@ -39,7 +39,9 @@ std::optional<Document> find_profile_by_external_id(Tx& tx, const std::string& e
 // starts with '$' or contains '.'.
 std::pair<std::string, std::string> parse_meta_assignment(const std::string& text);
 
-// {id, name, externalId, embeddings, facialImages, consent: bool, createdAt, updatedAt}, sorted by name.
+// {id, name, externalId, embeddings, facialImages, consent: bool, softestSharpness, createdAt, updatedAt}, sorted
+// by name. softestSharpness: the lowest quality.blur of its embeddings (null when none has one); a soft one makes
+// recognition match that face only at a closer distance (app/faces/soft_enrolled_face.h).
 nlohmann::json list_profiles(Database::ReadTransaction& tx);
 // The whole document as relaxed Extended JSON with every vector replaced by "<128 float32>", plus
 // "attendances": the number of attendance records of the person.

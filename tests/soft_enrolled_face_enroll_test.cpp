@@ -1,0 +1,134 @@
+// enroll tells the operator when a face it enrols is soft enough that recognition will match it only at a closer
+// distance (issue 12, soft enrolled faces: app/faces/soft_enrolled_face.h), in the CLI's text and --json, in the
+// serve route's answer, and `profiles list` shows each profile's softest face. Real models, real photos: the
+// soft photo is obama.jpg scaled to 300 px and blurred (sigma 0.7), as in soft_face_policy_test.cpp (chip
+// sharpness about 25: enroll accepts it, >= 20, and it is below the 0.32 step's 40).
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "face_test_support.h"
+#include "server_test_support.h"
+
+namespace facecrowd {
+namespace {
+
+fs::path write_soft_obama(const fs::path& dir) {
+  cv::Mat image = cv::imread((faces_dir() / "identities/obama/obama.jpg").string(), cv::IMREAD_COLOR);
+  EXPECT_FALSE(image.empty());
+  double s = 300.0 / std::max(image.cols, image.rows);
+  cv::Mat small, soft;
+  cv::resize(image, small, cv::Size(), s, s, cv::INTER_AREA);
+  cv::GaussianBlur(small, soft, cv::Size(0, 0), 0.7);
+  fs::path out = dir / "obama_soft.png";
+  cv::imwrite(out.string(), soft);
+  return out;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class SoftEnrolledFaceEnroll : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    soft_photo = write_soft_obama(world.dir.path());
+  }
+  FaceWorld world;
+  fs::path soft_photo;
+};
+
+TEST_F(SoftEnrolledFaceEnroll, EnrollingASoftPhotoWarnsOfTheCloserMatchItWillNeedAndTheRemedyAndStillEnrolsIt) {
+  auto r = world.cli("enroll --name 'Barack Obama' " + q(soft_photo));
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // a warning, as enroll --force's: the face is enrolled
+  EXPECT_TRUE(has(r.err, "warning: " + soft_photo.string() + ": the face is soft (sharpness ")) << r.err;
+  EXPECT_TRUE(has(r.err, "40 or more counts as sharp")) << r.err;
+  EXPECT_TRUE(has(r.err, "(distance 0.320 instead of 0.360)")) << r.err;
+  EXPECT_TRUE(has(r.err, "enrolled-face-too-blurred")) << r.err;
+  EXPECT_TRUE(has(r.err, "enrol a sharper photo of Barack Obama")) << r.err;
+  EXPECT_TRUE(has(r.out, "enrolled: " + soft_photo.string())) << r.out;
+  EXPECT_TRUE(has(r.out, "soft face, sharpness ")) << r.out;
+  EXPECT_TRUE(has(r.out, "matched only within 0.320")) << r.out;
+  EXPECT_EQ(world.count("faceprofiles"), 1u);
+}
+
+TEST_F(SoftEnrolledFaceEnroll, EnrollJsonGivesEachFacesSharpnessAndASoftFaceEntryWithItsThresholdAndRemedy) {
+  auto j = world.cli_json("enroll --name 'Barack Obama' " + q(soft_photo) + " " + identity("obama", "obama.jpg"));
+  ASSERT_EQ(j["added"].size(), 2u) << j.dump(1);
+  const auto& soft = j["added"][0];
+  const auto& sharp = j["added"][1];
+  ASSERT_TRUE(soft.contains("sharpness")) << soft.dump();
+  EXPECT_GE(soft["sharpness"].get<double>(), 20.0);
+  EXPECT_LT(soft["sharpness"].get<double>(), 40.0);
+  EXPECT_EQ(soft["sharpness"], soft["quality"]["blur"]);  // the value recognition judges by
+  ASSERT_TRUE(soft["softFace"].is_object()) << soft.dump();
+  EXPECT_DOUBLE_EQ(soft["softFace"]["threshold"].get<double>(), 0.32);
+  EXPECT_DOUBLE_EQ(soft["softFace"]["sharpThreshold"].get<double>(), 0.36);
+  EXPECT_DOUBLE_EQ(soft["softFace"]["sharpFrom"].get<double>(), 40.0);
+  EXPECT_EQ(soft["softFace"]["remedy"], "enrol a sharper photo of Barack Obama");
+  // The sharp photo: its sharpness, no soft-face entry.
+  ASSERT_TRUE(sharp.contains("softFace"));
+  EXPECT_TRUE(sharp["softFace"].is_null()) << sharp.dump();
+  EXPECT_GE(sharp["sharpness"].get<double>(), 40.0);
+  // One warning, about the soft photo only.
+  ASSERT_EQ(j["warnings"].size(), 1u) << j.dump(1);
+  EXPECT_TRUE(has(j["warnings"][0].get<std::string>(), soft_photo.string() + ": the face is soft"));
+}
+
+TEST_F(SoftEnrolledFaceEnroll, ASharpPhotoOrSoftEnrolledFacesTurnedOffEnrolsWithoutTheWarning) {
+  auto sharp = world.cli("enroll --name 'Barack Obama' " + identity("obama", "obama.jpg"));
+  EXPECT_EQ(sharp.exit_code, 0) << sharp.err;
+  EXPECT_FALSE(has(sharp.err, "soft")) << sharp.err;
+  // Recognition would not hold the soft face to a closer match: nothing to warn of.
+  auto off = run_facecrowd("enroll --name 'Joe Biden' --json " + q(soft_photo),
+                           "FACECROWD_DATA=" + q(world.data()) + " FACECROWD_MODELS=" + q(face_models_dir()) +
+                               " FACECROWD_MATCH_SOFT_ENROLLED_FACES=off");
+  ASSERT_EQ(off.exit_code, 5) << "the blurred Obama matches Obama's profile: " << off.err;
+  auto forced = run_facecrowd("enroll --name 'Soft Copy' --force --json " + q(soft_photo),
+                              "FACECROWD_DATA=" + q(world.data()) + " FACECROWD_MODELS=" + q(face_models_dir()) +
+                                  " FACECROWD_MATCH_SOFT_ENROLLED_FACES=off");
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  auto j = nlohmann::json::parse(forced.out);
+  EXPECT_TRUE(j["added"][0]["softFace"].is_null()) << j.dump(1);
+  for (const auto& w : j["warnings"]) EXPECT_FALSE(has(w.get<std::string>(), "the face is soft")) << w;
+}
+
+TEST_F(SoftEnrolledFaceEnroll, ProfilesListShowsEachProfilesSoftestFaceAndMarksASoftOne) {
+  world.cli_json("enroll --name 'Barack Obama' " + q(soft_photo));
+  world.cli_json("enroll --name 'Joe Biden' " + identity("biden", "biden.jpg"));
+  auto list = world.cli_json("profiles list");
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["name"], "Barack Obama");
+  EXPECT_LT(list[0]["softestSharpness"].get<double>(), 40.0);
+  EXPECT_GE(list[1]["softestSharpness"].get<double>(), 40.0);
+  auto table = world.cli("profiles list");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_TRUE(has(table.out, "softest face")) << table.out;
+  auto obama_line = table.out.substr(table.out.find("Barack Obama"));
+  obama_line = obama_line.substr(0, obama_line.find('\n'));
+  EXPECT_TRUE(has(obama_line, "(soft: matched within 0.320)")) << table.out;
+  auto biden_line = table.out.substr(table.out.find("Joe Biden"));
+  EXPECT_FALSE(has(biden_line.substr(0, biden_line.find('\n')), "soft")) << table.out;
+  EXPECT_TRUE(has(table.err, "enrol a sharper photo")) << table.err;
+}
+
+TEST(SoftEnrolledFaceServeEnroll, ThePeopleRouteAnswersASoftFaceWithItsThresholdAndTheWarningAndStillEnrolsIt) {
+  if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  START_SERVER(server);
+  std::string admin = server.user_token("admin", "admin");
+  auto c = server.client();
+  TempDir photos;
+  auto soft_photo = write_soft_obama(photos.path());
+  auto r = http_multipart(c, "/api/v1/people", {text_part("name", "Barack Obama"), file_part("photos", soft_photo)}, admin);
+  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(r.json["added"].size(), 1u) << r.body;
+  EXPECT_DOUBLE_EQ(r.json["added"][0]["softFace"]["threshold"].get<double>(), 0.32) << r.body;
+  EXPECT_EQ(r.json["added"][0]["softFace"]["remedy"], "enrol a sharper photo of Barack Obama");
+  ASSERT_EQ(r.json["warnings"].size(), 1u) << r.body;
+  EXPECT_TRUE(has(r.json["warnings"][0].get<std::string>(), "enrol a sharper photo of Barack Obama")) << r.body;
+  auto people = http(c, "GET", "/api/v1/people", admin);
+  EXPECT_EQ(people.json["items"].size(), 1u) << people.body;
+}
+
+}  // namespace
+}  // namespace facecrowd
