@@ -324,6 +324,17 @@ TEST(OffsiteRestoreCli, AnS3SourceWithATrailingSlashIsTheSameSource) {
   EXPECT_EQ(snapshot(tmp.path() / "new", "face-recognition"), snapshot(tmp.path() / "data", "face-recognition"));
 }
 
+TEST(HostileIndex, AnArchiveObjectChangedInTheBucketIsRefusedByNameAndLeavesNoFileInTheBackupDirectory) {
+  Bucket b;
+  const fs::path object = b.remote / b.index()["archives"][0]["object"]["key"].get<std::string>();
+  flip_byte(object, std::streamoff(fs::file_size(object) / 2));
+  write_text(fs::path(object.string() + ".sha256"), *sha256_of_file(object));  // the target's own digest agrees
+  auto r = b.restore();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.err;
+  EXPECT_NE(r.err.find(b.index()["archives"][0]["object"]["key"].get<std::string>()), std::string::npos) << r.err;
+  EXPECT_TRUE(files_under(b.machine).empty()) << *files_under(b.machine).begin();
+}
+
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {
   Bucket b;
   // A machine with data of its own, and an erasure ledger of its own.

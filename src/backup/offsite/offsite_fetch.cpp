@@ -56,7 +56,12 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
       fs::remove(sidecar, ec);
       throw;
     }
-    store.download(chosen->object, out.archive, keys);
+    try {
+      store.download(chosen->object, out.archive, keys);
+    } catch (...) {
+      fs::remove(sidecar, ec);  // a refused archive leaves nothing behind, its manifest copy included
+      throw;
+    }
     out.bytes += chosen->object.size + chosen->manifest_object.size;
   } else {
     out.archive_was_local = true;
