@@ -184,6 +184,45 @@ TEST(FacePairs, APairIsJudgedByTheStricterThresholdOfItsSofterFace) {
   EXPECT_EQ(flat.at_policy.genuine_rejected, 0u);
 }
 
+// Issue 12, soft enrolled faces: recognition judges a search by the softer of the probe and the enrolled face it
+// matched; the leave-one-out figures judged by the probe alone and so counted a stranger that recognition turns
+// away (enrolled-face-too-blurred). Both figures now agree.
+TEST(FacePairs, LeaveOneOutSearchesAreJudgedByTheSofterOfTheProbeAndTheMatchedFaceAsRecognitionIs) {
+  PairFace soft_ann = at_angle("ann", 0), sharp_ann = at_angle("ann", -5), bob = at_angle("bob", 10),
+           cid = at_angle("cid", 100);
+  soft_ann.blur_variance = 25;  // enrollable (>= 20) but below the soft step's 40
+  sharp_ann.blur_variance = bob.blur_variance = cid.blur_variance = 500;
+  std::vector<PairFace> faces = {soft_ann, sharp_ann, bob, cid};
+  for (auto& f : faces) f.enrollable = true;
+  MatchPolicy policy;
+  policy.max_distance = float(chord(12));
+  policy.min_margin = 0;
+  policy.soft_faces = {{40.0f, float(chord(9))}};
+  // bob (sharp) is 10 degrees from the soft ann face: within 12, not within the soft face's 9.
+  auto r = evaluate_pairs(faces, policy);
+  EXPECT_EQ(r.stranger_searches, 4u);
+  EXPECT_EQ(r.stranger_accepted, 0u);
+  EXPECT_EQ(r.identification.stranger_accepted, 0u);  // recognition's own search agrees
+  EXPECT_EQ(r.genuine_searches, 2u);
+  EXPECT_EQ(r.identified, 2u);  // the two ann faces, 5 degrees apart: within the soft face's 9
+  EXPECT_EQ(r.to_json()["leaveOneOut"]["strangerAccepted"], 0);
+  // By the probe alone (--soft-enrolled-faces off) bob is accepted as ann, in both figures.
+  policy.soft_enrolled_faces = false;
+  auto probe_only = evaluate_pairs(faces, policy);
+  EXPECT_EQ(probe_only.stranger_accepted, 1u);
+  EXPECT_EQ(probe_only.identification.stranger_accepted, 1u);
+  // With the mean of the k nearest faces, the softest of those faces sets the threshold, even when it is not the
+  // nearest: bob is 9 degrees from a sharp ann face and 10 from the soft one (mean about 9.5, above the soft 9).
+  policy.soft_enrolled_faces = true;
+  policy.max_distance = float(chord(14));
+  PairFace near_ann = at_angle("ann", 19);
+  near_ann.blur_variance = 500;
+  std::vector<PairFace> three = {soft_ann, near_ann, bob, cid};
+  EXPECT_EQ(evaluate_pairs(three, policy, {}, 2).stranger_accepted, 1u);  // near ann as bob (9 degrees, both sharp)
+  policy.soft_enrolled_faces = false;
+  EXPECT_EQ(evaluate_pairs(three, policy, {}, 2).stranger_accepted, 2u);  // and bob as ann
+}
+
 TEST(FacePairs, MeanOfTheKNearestFacesOfAPersonOutvotesOneLookalikePhoto) {
   // The probe ann@0 is nearest to one stray bob photo (3 degrees), but ann's other photos are all close.
   std::vector<PairFace> faces = {at_angle("ann", 0), at_angle("ann", 5), at_angle("ann", 6), at_angle("ann", 7),

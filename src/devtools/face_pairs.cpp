@@ -56,27 +56,33 @@ bool enrollable(const vision::Face& f) {
 struct Ranked {
   std::string best, runner_up;
   float distance = 2.01f, runner_up_distance = 2.01f;
+  // The softest of the best identity's faces its distance was taken over (its k nearest): recognition judges a
+  // match by the softer of the probe and the enrolled face it matched (MatchPolicy::soft_enrolled_faces).
+  float best_sharpness = kUnknownSharpness;
 };
 
 // Distance of `query` to each identity (mean of its k nearest faces), skipping face `self` and, when
 // `without` is set, that whole identity; the best and the runner-up identity.
 Ranked rank_identities(const std::vector<PairFace>& faces, size_t self, const std::string* without, int k) {
-  std::map<std::string, std::vector<float>> per;
+  std::map<std::string, std::vector<std::pair<float, size_t>>> per;  // identity -> (distance, face index)
   const auto& q = *faces[self].embedding;
   for (size_t j = 0; j < faces.size(); ++j) {
     if (j == self || !faces[j].embedding || (without && faces[j].identity == *without)) continue;
-    per[faces[j].identity].push_back(vision::embedding_distance(q, *faces[j].embedding));
+    per[faces[j].identity].emplace_back(vision::embedding_distance(q, *faces[j].embedding), j);
   }
   Ranked r;
   for (auto& [identity, d] : per) {
     size_t n = std::min(d.size(), size_t(std::max(1, k)));
     std::partial_sort(d.begin(), d.begin() + long(n), d.end());
-    float mean = 0;
-    for (size_t i = 0; i < n; ++i) mean += d[i];
+    float mean = 0, softest = kUnknownSharpness;
+    for (size_t i = 0; i < n; ++i) {
+      mean += d[i].first;
+      softest = std::min(softest, faces[d[i].second].blur_variance);
+    }
     mean /= float(n);
     if (mean < r.distance) {
       r.runner_up = r.best, r.runner_up_distance = r.distance;
-      r.best = identity, r.distance = mean;
+      r.best = identity, r.distance = mean, r.best_sharpness = softest;
     } else if (mean < r.runner_up_distance) {
       r.runner_up = identity, r.runner_up_distance = mean;
     }
@@ -103,7 +109,7 @@ float enrolled_sharpness(const std::vector<PairFace>& faces, const vision::Galle
 bool accepted(const Ranked& r, const MatchPolicy& p, float probe_sharpness) {
   if (r.best.empty()) return false;
   float margin = r.runner_up.empty() ? vision::kNoRunnerUp : r.runner_up_distance - r.distance;
-  return r.distance <= threshold_for(p, probe_sharpness) && margin >= p.min_margin;
+  return r.distance <= threshold_for(p, probe_sharpness, r.best_sharpness) && margin >= p.min_margin;
 }
 
 // A pair's distance and the threshold the policy judges it by: that of its softer face (either face can be
@@ -371,7 +377,7 @@ std::string PairEvalReport::text() const {
   if (impostor_pairs && impostor_pairs < 1000)
     s << "  (with " << impostor_pairs << " impostor pairs a FAR below " << percent(1.0 / double(impostor_pairs))
       << " cannot be resolved)\n";
-  s << "leave-one-out search: rank-1 " << rank1_correct << "/" << genuine_searches << ", identified (right and accepted) "
+  s << "leave-one-out search (judged as recognition judges, " << soft_text(policy) << "): rank-1 " << rank1_correct << "/" << genuine_searches << ", identified (right and accepted) "
     << identified << "/" << genuine_searches << "; strangers accepted " << stranger_accepted << "/" << stranger_searches
     << "\n";
   const auto& id = identification;

@@ -10,7 +10,9 @@
 //    sharpness): a blurred face is judged by its stricter threshold, app/faces/match_policy.h)
 //      FAR = impostor pairs accepted / impostor pairs,  FRR = genuine pairs rejected / genuine pairs,
 //    with the pair counts, over all pairs and over the pairs with an enrollable face on at least one side; the same for each threshold of `curve_thresholds` (the FAR/FRR curve). Then the
-//    open-set figures with the full decision (app/faces/match_policy.h: distance, margin, k nearest):
+//    open-set figures with the full decision (app/faces/match_policy.h: distance, margin, k nearest; the
+//    threshold by the softer of the probe and the matched person's faces the distance was taken over, as
+//    recognition judges by the softer of the probe and the enrolled face it matched: soft_enrolled_faces):
 //      rank-1: each face whose identity has other faces, searched among all other faces: top person right;
 //      identified: right and accepted;
 //      stranger false accepts: each face searched with its whole identity left out: accepted as anyone.
