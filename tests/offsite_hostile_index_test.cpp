@@ -149,6 +149,22 @@ TEST(HostileIndex, SizesThatAreNotWholeNumbersDigestsThatAreNotHexOrAbsentAndKey
 
 // Objects are encrypted without their names in the ciphertext, so another backup's object (the same key)
 // copied over an archive decrypts, checks against an index patched to its size and sha256, and restores.
+TEST(HostileIndex, TheIndexsOwnFieldsThatTheListingPrintsOrKeysAreChosenByAreRefusedWhenNotWhatPushWrites) {
+  Bucket b;
+  const nlohmann::json original = b.index();
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"updated_at", "\x1b[2J"}, {"encryption", "\x1b[31mnone"}, {"passphrase_salt", "not hex"}}) {
+    b.edit_index([&](nlohmann::json& j) {
+      j = original;
+      j[field] = value;
+    });
+    auto l = run_facecrowd("backups list --target " + b.remote.string());
+    EXPECT_EQ(l.exit_code, int(ExitCode::kBadInput)) << field << ": " << l.out << l.err;
+    EXPECT_NE(l.err.find(field + " "), std::string::npos) << l.err;
+    EXPECT_EQ((l.out + l.err).find('\x1b'), std::string::npos) << "a control character reached the terminal";
+  }
+}
+
 TEST(HostileIndex, AnotherBackupsObjectCopiedOverAnArchiveDecryptsWithTheSameKeyButIsRefusedAsNotThatBackup) {
   TempDir tmp;
   const fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote",

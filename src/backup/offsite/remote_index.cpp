@@ -108,6 +108,12 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
     x.updated_at = j.value("updated_at", std::string());
     x.encryption = j.value("encryption", std::string());
     x.passphrase_salt = j.value("passphrase_salt", std::string());
+    // Printed by `backups list --target` and used to choose keys: only what push writes.
+    if (!x.updated_at.empty() && !parse_iso8601(x.updated_at)) refuse("updated_at", shown_value(x.updated_at) + " is not an ISO 8601 time");
+    if (x.encryption != "" && x.encryption != "key" && x.encryption != "passphrase" && x.encryption != "public-key")
+      refuse("encryption", shown_value(x.encryption) + " is not one of \"\", \"key\", \"passphrase\", \"public-key\"");
+    if (!x.passphrase_salt.empty() && !is_hex(x.passphrase_salt, 32))
+      refuse("passphrase_salt", shown_value(x.passphrase_salt) + " is not 32 hex digits");
     std::set<std::string> seen;
     for (size_t i = 0; i < j.at("archives").size(); ++i) {
       const auto& a = j.at("archives").at(i);
