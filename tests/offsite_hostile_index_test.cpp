@@ -351,6 +351,17 @@ TEST(HostileIndex, AnArchiveObjectChangedInTheBucketIsRefusedByNameAndLeavesNoFi
   EXPECT_TRUE(files_under(b.machine).empty()) << *files_under(b.machine).begin();
 }
 
+TEST(OffsiteRestoreRefused, ARestoreRefusedBeforeAnythingIsDownloadedLeavesNoBackupDirectoryBehind) {
+  Bucket b;
+  b.edit_index([](nlohmann::json& j) { j["archives"][0]["object"]["size"] = -1; });
+  EXPECT_EQ(b.restore().exit_code, int(ExitCode::kBadInput));
+  EXPECT_FALSE(fs::exists(b.machine / "backup"));
+  // One that existed before stays.
+  fs::create_directories(b.machine / "backup");
+  EXPECT_EQ(b.restore().exit_code, int(ExitCode::kBadInput));
+  EXPECT_TRUE(fs::is_directory(b.machine / "backup"));
+}
+
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {
   Bucket b;
   // A machine with data of its own, and an erasure ledger of its own.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -135,6 +136,17 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   result.target = target->url();
 
   const fs::path backup_dir = options.restore.backup_dir;
+  std::error_code ec;
+  // A backup directory this restore creates is taken away again when it fails before anything is in it
+  // (no key, a refused index, a missing archive): a refused restore leaves nothing behind. Declared before
+  // the store, so the store's scratch folder is gone by then.
+  struct RemoveIfLeftEmpty {
+    fs::path dir;
+    ~RemoveIfLeftEmpty() {
+      std::error_code ec;
+      if (!dir.empty() && std::uncaught_exceptions() > 0) fs::remove(dir, ec);  // only when empty
+    }
+  } created{fs::exists(backup_dir, ec) ? fs::path() : backup_dir};
   ensure_writable_dir(backup_dir, "backup directory");
   OffsiteStore store(*target, backup_dir);
   RemoteIndex index = store.require_index();
