@@ -132,3 +132,42 @@ TEST(SoftEnrolledFaceServeEnroll, ThePeopleRouteAnswersASoftFaceWithItsThreshold
 
 }  // namespace
 }  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// Issue 12, tried as a user: someone enrolled from a soft photo is in a group photo. The text says in plain words
+// who the face is closest to, why that is not enough, and the command that fixes it; following it works.
+TEST_F(SoftEnrolledFaceEnroll, RecognizeSaysInPlainWordsThatAPersonsEnrolledPhotoIsTooBlurredAndFollowingTheRemedyWorks) {
+  auto obama = world.cli_json("enroll --name 'Barack Obama' " + q(soft_photo));
+  world.cli_json("enroll --name 'Joe Biden' " + identity("biden", "biden.jpg"));
+  const std::string id = obama["profileId"];
+
+  auto r = world.cli("recognize " + group("obama_and_biden.jpg") + " --session before");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "recognised Joe Biden")) << r.out;
+  EXPECT_FALSE(has(r.out, "recognised Barack Obama")) << r.out;
+  EXPECT_TRUE(has(r.out, "closest to Barack Obama at distance 0.3")) << r.out;
+  EXPECT_TRUE(has(r.out, "but Barack Obama's enrolled photo is too blurred to be sure (sharpness ")) << r.out;
+  EXPECT_TRUE(has(r.out, "counts as a match only at 0.320 or closer); enrol a sharper photo of Barack Obama")) << r.out;
+  EXPECT_FALSE(has(r.out, "face chip")) << "jargon: " << r.out;
+  EXPECT_TRUE(has(r.err, "note: 1 unknown face is closest to Barack Obama, whose enrolled photo is too blurred to be "
+                         "sure; to recognise them, enrol a sharper photo: facecrowd enroll --profile " + id + " PHOTO"))
+      << r.err;
+  auto j = world.cli_json("recognize " + group("obama_and_biden.jpg") + " --session before-json");
+  size_t enrolled_too_blurred = 0;
+  for (const auto& u : j["unknown"]) enrolled_too_blurred += u["unknownReason"] == "enrolled-face-too-blurred";
+  EXPECT_EQ(enrolled_too_blurred, 1u) << j.dump(1);
+
+  // The remedy, as the note gives it.
+  auto sharper = world.cli("enroll --profile " + id + " " + identity("obama", "obama.jpg"));
+  ASSERT_EQ(sharper.exit_code, 0) << sharper.err;
+  auto after = world.cli("recognize " + group("obama_and_biden.jpg") + " --session after");
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_TRUE(has(after.out, "recognised Barack Obama")) << after.out;
+  EXPECT_TRUE(has(after.out, "recognised Joe Biden")) << after.out;
+  EXPECT_FALSE(has(after.err, "too blurred")) << after.err;
+}
+
+}  // namespace
+}  // namespace facecrowd

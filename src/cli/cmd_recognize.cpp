@@ -1,6 +1,7 @@
 // `facecrowd recognize PHOTO --session S`: attendance from a group photo (app/faces/attendance.h).
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 #include "app/faces/attendance.h"
 #include "app/faces/gallery_index.h"
@@ -82,10 +83,25 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                 << std::fixed << std::setprecision(2) << f.confidence << "  distance " << std::setprecision(3)
                 << f.distance << "  " << box_text(f.box) << "  record " << f.record << "\n";
     }
-    for (const auto& f : result.faces)
-      if (!f.known) std::cout << "unknown face  " << box_text(f.box) << "  (" << f.why_unknown << ")\n";
+    // Unknown faces a sharper enrolled photo would let through, per person (closest profile id -> faces, name).
+    std::map<std::string, std::pair<size_t, std::string>> blurred_enrolment;
+    for (const auto& f : result.faces) {
+      if (f.known) continue;
+      std::cout << "unknown face  " << box_text(f.box) << "  (" << for_terminal(f.why_unknown) << ")\n";
+      if (f.verdict == MatchVerdict::kEnrolledTooBlurred && f.closest_id) {
+        auto& [faces, name] = blurred_enrolment[*f.closest_id];
+        ++faces;
+        name = f.closest_name.value_or("");
+      }
+    }
     std::cout << "session " << result.session << ": " << known << " recognised, " << result.faces.size() - known
               << " unknown; photo stored as file " << result.photo_file_id << "\n";
+    for (const auto& [id, seen] : blurred_enrolment)
+      std::cerr << "note: " << seen.first << " unknown face" << (seen.first == 1 ? " is" : "s are") << " closest to "
+                << (seen.second.empty() ? "profile " + id : for_terminal(seen.second))
+                << ", whose enrolled photo is too blurred to be sure; to recognise them, enrol a sharper photo: "
+                   "facecrowd enroll --profile "
+                << id << " PHOTO\n";
     if (result.gallery_embeddings == 0)
       std::cerr << "note: no one is enrolled for this model yet (facecrowd enroll --name NAME PHOTO)\n";
     else if (result.gallery_search == "exact" && opts->search == "index")

@@ -255,18 +255,22 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                             fixed_decimals(request.match.max_distance, 3);
             break;
           case MatchVerdict::kTooBlurred:
-            r.why_unknown = "too blurred to identify at distance " + fixed_decimals(match->distance, 3) +
-                            ": a face chip of sharpness " + fixed_decimals(face.quality.blur_variance, 0) +
-                            " is recognised only at or below " +
-                            fixed_decimals(threshold_for(request.match, face.quality.blur_variance), 3);
+            // Worded for the operator who reads it (issue 12): what was seen, why it is not enough, what helps.
+            r.why_unknown = "too blurred to identify: closest profile at distance " + fixed_decimals(match->distance, 3) +
+                            ", but a face this blurred (sharpness " + fixed_decimals(face.quality.blur_variance, 0) +
+                            ") counts as a match only at " +
+                            fixed_decimals(threshold_for(request.match, face.quality.blur_variance), 3) +
+                            " or closer; a sharper or closer photo of the person would do";
             break;
-          case MatchVerdict::kEnrolledTooBlurred:
-            r.why_unknown = "closest profile at distance " + fixed_decimals(match->distance, 3) +
-                            ", but the enrolled face it matched is too blurred to identify by: a face chip of sharpness " +
-                            fixed_decimals(enrolled, 0) + " is matched only at or below " +
+          case MatchVerdict::kEnrolledTooBlurred: {
+            const std::string who = r.closest_name && !r.closest_name->empty() ? *r.closest_name : "profile " + *r.closest_id;
+            r.why_unknown = "closest to " + who + " at distance " + fixed_decimals(match->distance, 3) + ", but " + who +
+                            "'s enrolled photo is too blurred to be sure (sharpness " + fixed_decimals(enrolled, 0) +
+                            ": it counts as a match only at " +
                             fixed_decimals(threshold_for(request.match, face.quality.blur_variance, enrolled), 3) +
-                            "; enrol a sharper photo of " + (r.closest_name && !r.closest_name->empty() ? *r.closest_name : *r.closest_id);
+                            " or closer); enrol a sharper photo of " + who;
             break;
+          }
           case MatchVerdict::kAmbiguous:
             r.why_unknown = "ambiguous: margin " + fixed_decimals(match->margin, 3) + " to the next person < " +
                             fixed_decimals(request.match.min_margin, 3);
