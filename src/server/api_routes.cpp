@@ -338,7 +338,9 @@ std::vector<Route> api_routes() {
   r.push_back({"POST", "/api/v1/people",
                "Enroll: multipart name, optional externalId and consent, one or more photos. A face that already "
                "matches another profile is refused (409, naming that profile, nothing stored) unless force=true "
-               "(enrolled with a warning, as `enroll --force`; the audit entry records force)",
+               "(enrolled with a warning, as `enroll --force`; the audit entry records force). A soft face is enrolled "
+               "with a warning and, in its 'added' entry, 'softFace': the closer distance recognition will need and the "
+               "remedy (enrol a sharper photo); every entry gives its 'sharpness'",
                kStaff, true, {}, "multipart", {"name", "externalId", "consent", "force:boolean", "photos[]"}, "application/json", [](Call& c) {
                  audited_upload(c, "profile.enroll", "", [&] {
                    require_multipart(c);
