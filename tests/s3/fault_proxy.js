@@ -12,6 +12,8 @@
 //                                                      connection (dropped mid-download)
 //   {"delay_ms": 300, "count": 5}                      wait before forwarding each of the next 5 requests
 //   {"stall": true, "count": 1}                        accept the next request and never answer
+//   {"status": 400, "echo_token": true}                answer with an error whose message quotes the request's
+//                                                      x-amz-security-token (a server echoing a credential)
 //   {"flip_byte_at": 1000, "count": 1, "match": "PUT"} forward the next matching request with one bit of
 //                                                      its body's byte 1000 flipped (damaged in transit)
 //   {"clear": true}                                    no faults
@@ -85,6 +87,11 @@ const server = http.createServer((req, res) => {
     req.on('end', () => {
       res.statusCode = fault.status;
       res.setHeader('content-type', 'application/xml');
+      if (fault.echo_token) {  // an error document that quotes the session token it was sent
+        const token = req.headers['x-amz-security-token'] || '';
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidToken</Code><Message>The provided token is malformed or otherwise invalid: ${token}</Message></Error>`);
+        return;
+      }
       res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>InjectedFault</Code><Message>fault proxy answered ${fault.status}</Message></Error>`);
     });
     return;

@@ -43,6 +43,69 @@ uint64_t complete_ledger_bytes(const fs::path& file) {
   return last == std::string::npos ? 0 : last + 1;
 }
 
+// When `plan` deletes an archive or slice the index names, checks (one lookup each) that the index's archives
+// it keeps are in the target whole (object and manifest copy, at their recorded sizes), and removes from
+// `index` those that are not, with a warning each. True when it removed any.
+bool drop_missing_kept_archives(BackupTarget& target, RemoteIndex& index, const RetentionPlan& plan, std::vector<std::string>& warnings) {
+  const std::set<std::string> doomed_archives(plan.archives.begin(), plan.archives.end());
+  bool deletes = false;
+  for (const auto& a : index.archives) deletes = deletes || doomed_archives.count(a.name);
+  for (const auto& name : plan.slices) deletes = deletes || index.find_slice(name);
+  if (!deletes) return false;
+  auto gone = [&](const RemoteObject& o) -> std::string {
+    auto info = target.stat(o.key);
+    if (!info) return "'" + o.key + "' is missing";
+    if (info->size != o.size)
+      return "'" + o.key + "' has " + std::to_string(info->size) + " bytes, not the " + std::to_string(o.size) + " the index recorded";
+    return "";
+  };
+  const size_t before = index.archives.size();
+  std::erase_if(index.archives, [&](const RemoteArchive& a) {
+    if (doomed_archives.count(a.name)) return false;
+    std::string why = gone(a.object);
+    if (why.empty()) why = gone(a.manifest_object);
+    if (why.empty()) return false;
+    warnings.push_back("archive " + a.name + " in the index of '" + target.url() + "' is not whole in the target (" + why +
+                       "): it was taken out of the index (and sent again when the backup directory still holds it) "
+                       "before remote retention deleted anything in its favour");
+    return true;
+  });
+  return index.archives.size() != before;
+}
+
+// A target without index.json that holds archives, slices or ledger chunks this backup directory does not
+// have lost its index (deleted by hand or by an attacker, or a server answered 404 for it). A new index made
+// from the backup directory alone would forget every backup only the target still has, and the encryption
+// the lost index recorded (a configuration without a key would then upload plaintext): refused, kConflict.
+// Objects this push would send anyway (those a first push left when it was killed before writing the index)
+// are not a lost index.
+void refuse_new_index_over_lost_one(BackupTarget& target, BackupCatalog& catalog) {
+  std::set<std::string> ours{ledger_chunk_key(0)};
+  for (const auto& a : catalog.archives()) {
+    ours.insert(archive_key(a.path.filename().string()));
+    ours.insert(archive_key(a.path.filename().string()) + ".manifest.json");
+  }
+  for (const auto& sl : catalog.slices()) {
+    ours.insert(slice_key(sl.path.filename().string()));
+    ours.insert(slice_key(sl.path.filename().string()) + ".json");
+  }
+  for (const char* folder : {"archives/", "oplog/", "ledger/"}) {
+    size_t foreign = 0;
+    std::string example;
+    for (const auto& o : target.list(folder))
+      if (!ours.count(o.key) && foreign++ == 0) example = o.key;
+    if (foreign == 0) continue;
+    throw Error(ExitCode::kConflict,
+                "backup target '" + target.url() + "' has no " + RemoteIndex::kKey + " but holds " + std::to_string(foreign) +
+                    " objects under " + folder + " that this backup directory lacks (e.g. '" + example +
+                    "'): its index was lost (deleted, or the server answered 404 for it). A new index made from this "
+                    "machine's backups would forget every backup only the target still has (and whether the target is "
+                    "encrypted), so nothing was uploaded. Put " + RemoteIndex::kKey +
+                    " back (the bucket's object versioning keeps old versions), or send this deployment to a new prefix "
+                    "(`facecrowd target set s3://BUCKET/NEW-PREFIX`)");
+  }
+}
+
 }  // namespace
 
 nlohmann::json PushResult::to_json() const {
@@ -68,6 +131,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   OffsiteStore store(target, backup_dir);
   PushResult result;
   result.target = target.url();
+  // A push killed in a multipart upload left its parts in the bucket; this one aborts them first.
+  target.set_upload_journal(backup_dir / kUploadJournalFolder);
+  for (auto& line : target.abort_interrupted_uploads()) result.warnings.push_back(std::move(line));
   std::optional<RemoteIndex> read = store.read_index();
   const bool had_index = read.has_value();
   RemoteIndex index = read.value_or(RemoteIndex{});
@@ -81,6 +147,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   };
 
   BackupCatalog catalog(backup_dir);
+  if (!had_index) refuse_new_index_over_lost_one(target, catalog);
   // Archives written by earlier runs are read once on their way up too: their writer's sha256 is in the log.
   std::map<std::string, std::string> archive_sha256 = catalog.recorded_archive_sha256();
   for (const auto& [name, sha] : options.archive_sha256) archive_sha256[name] = sha;
@@ -88,7 +155,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   // What remote retention would delete at once is never sent: the local directory keeps archives longer
   // (its own --keep-days) than the target's one-a-day policy, and each push would upload them again.
   std::set<std::string> skip;
-  if (options.prune) {
+  // What retention would do with the index and what this push would add to it.
+  auto plan_with_local = [&] {
     RemoteIndex planned = index;
     for (const auto& a : catalog.archives())
       if (a.manifest && !planned.find_archive(a.path.filename().string()))
@@ -96,85 +164,114 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     for (const auto& s : catalog.slices())
       if (!planned.find_slice(s.path.filename().string()))
         planned.slices.push_back({{}, s.path.filename().string(), s.from, s.to, s.bytes});
-    auto plan = plan_remote_retention(planned, options.db, options.retention, now_millis());
+    return plan_remote_retention(planned, options.db, options.retention, now_millis());
+  };
+  if (options.prune) {
+    auto plan = plan_with_local();
+    // Before retention deletes anything, the archives it keeps in their place must really be in the bucket:
+    // an index that names an archive whose object is gone (deleted by hand or by a lifecycle rule, never
+    // uploaded whole) would otherwise have the last restorable backups deleted in favour of one that is not
+    // there. Such an archive leaves the index (and goes up again below when this machine still has it), and
+    // retention is planned again without it.
+    if (drop_missing_kept_archives(target, index, plan, result.warnings)) {
+      changed = true;
+      plan = plan_with_local();
+    }
     skip.insert(plan.archives.begin(), plan.archives.end());
     skip.insert(plan.slices.begin(), plan.slices.end());
   }
-  for (const auto& a : catalog.archives()) {
-    const std::string name = a.path.filename().string();
-    if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no sidecar: being written or damaged
-    fs::path sidecar = a.path;
-    sidecar += ".manifest.json";
-    RemoteArchive r;
-    r.name = name;
-    r.db = a.db;
-    r.created = a.created;
-    r.plain_bytes = a.bytes;
-    r.manifest = *a.manifest;
-    r.manifest_object = upload(archive_key(name) + ".manifest.json", sidecar);
-    auto known = archive_sha256.find(name);
-    r.object = upload(archive_key(name), a.path, known == archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
-    index.archives.push_back(std::move(r));
-    changed = true;
-  }
-  for (const auto& s : catalog.slices()) {
-    const std::string name = s.path.filename().string();
-    if (skip.count(name)) continue;
-    // The record goes first and with every slice, so a restore from the target checks the slice's entry
-    // count and its link to the slice before it; one pushed before records went off-site gets it now.
-    const fs::path record = slice_record_path(s.path);
-    const bool has_record = fs::exists(record);
-    RemoteSlice* pushed = index.find_slice(name);
-    if (pushed) {
-      if (pushed->record || !has_record) continue;
-      pushed->record = upload(slice_key(name) + ".json", record);
+  auto send_new = [&] {
+    for (const auto& a : catalog.archives()) {
+      const std::string name = a.path.filename().string();
+      if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no sidecar: being written or damaged
+      fs::path sidecar = a.path;
+      sidecar += ".manifest.json";
+      RemoteArchive r;
+      r.name = name;
+      r.db = a.db;
+      r.created = a.created;
+      r.plain_bytes = a.bytes;
+      r.manifest = *a.manifest;
+      r.manifest_object = upload(archive_key(name) + ".manifest.json", sidecar);
+      auto known = archive_sha256.find(name);
+      r.object = upload(archive_key(name), a.path, known == archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
+      index.archives.push_back(std::move(r));
       changed = true;
-      continue;
     }
-    RemoteSlice r;
-    // The record holds the slice's sha256 (written with it), so the slice is read once on its way up; a
-    // record that does not parse is the restore's to refuse, the slice is then hashed as it is read.
-    std::string slice_sha;
-    if (has_record) {
-      r.record = upload(slice_key(name) + ".json", record);
-      try {
-        if (auto parsed = read_slice_record(record); parsed && parsed->bytes == s.bytes) slice_sha = parsed->sha256;
-      } catch (const Error&) {
-      }
-    }
-    r.object = upload(slice_key(name), s.path, slice_sha);
-    r.name = name;
-    r.from = s.from;
-    r.to = s.to;
-    r.plain_bytes = s.bytes;
-    index.slices.push_back(std::move(r));
-    changed = true;
-  }
-
-  std::error_code ec;
-  if (!options.ledger_file.empty() && fs::exists(options.ledger_file, ec)) {
-    uint64_t local = complete_ledger_bytes(options.ledger_file);
-    if (local < index.ledger_bytes) {
-      result.warnings.push_back("the local erasure ledger (" + std::to_string(local) + " bytes) is shorter than the target's (" +
-                                std::to_string(index.ledger_bytes) + "): the target holds erasures this machine lacks; a "
-                                "restore from the target re-applies them");
-    } else {
-      if (index.ledger_bytes > 0 && sha_of_prefix(options.ledger_file, index.ledger_bytes) != index.ledger_sha256)
-        throw Error(ExitCode::kConflict, "the local erasure ledger '" + options.ledger_file.string() +
-                                             "' does not begin with the ledger target '" + target.url() +
-                                             "' holds; the target's ledger is never overwritten. Restore from the target "
-                                             "(which merges both ledgers) or investigate which one is wrong");
-      if (local > index.ledger_bytes) {
-        std::string text = read_file(options.ledger_file).substr(index.ledger_bytes, local - index.ledger_bytes);
-        fs::path chunk = store.write_scratch("ledger-chunk.jsonl", text);
-        RemoteLedgerChunk c{upload(ledger_chunk_key(index.ledger_bytes), chunk), index.ledger_bytes, local - index.ledger_bytes, sha256_hex(text)};
-        index.ledger.push_back(c);
-        result.ledger_bytes = c.length;
-        index.ledger_bytes = local;
-        index.ledger_sha256 = sha_of_prefix(options.ledger_file, local);
+    for (const auto& s : catalog.slices()) {
+      const std::string name = s.path.filename().string();
+      if (skip.count(name)) continue;
+      // The record goes first and with every slice, so a restore from the target checks the slice's entry
+      // count and its link to the slice before it; one pushed before records went off-site gets it now.
+      const fs::path record = slice_record_path(s.path);
+      const bool has_record = fs::exists(record);
+      RemoteSlice* pushed = index.find_slice(name);
+      if (pushed) {
+        if (pushed->record || !has_record) continue;
+        pushed->record = upload(slice_key(name) + ".json", record);
         changed = true;
+        continue;
+      }
+      RemoteSlice r;
+      // The record holds the slice's sha256 (written with it), so the slice is read once on its way up; a
+      // record that does not parse is the restore's to refuse, the slice is then hashed as it is read.
+      std::string slice_sha;
+      if (has_record) {
+        r.record = upload(slice_key(name) + ".json", record);
+        try {
+          if (auto parsed = read_slice_record(record); parsed && parsed->bytes == s.bytes) slice_sha = parsed->sha256;
+        } catch (const Error&) {
+        }
+      }
+      r.object = upload(slice_key(name), s.path, slice_sha);
+      r.name = name;
+      r.from = s.from;
+      r.to = s.to;
+      r.plain_bytes = s.bytes;
+      index.slices.push_back(std::move(r));
+      changed = true;
+    }
+
+    std::error_code ec;
+    if (!options.ledger_file.empty() && fs::exists(options.ledger_file, ec)) {
+      uint64_t local = complete_ledger_bytes(options.ledger_file);
+      if (local < index.ledger_bytes) {
+        result.warnings.push_back("the local erasure ledger (" + std::to_string(local) + " bytes) is shorter than the target's (" +
+                                  std::to_string(index.ledger_bytes) + "): the target holds erasures this machine lacks; a "
+                                  "restore from the target re-applies them");
+      } else {
+        if (index.ledger_bytes > 0 && sha_of_prefix(options.ledger_file, index.ledger_bytes) != index.ledger_sha256)
+          throw Error(ExitCode::kConflict, "the local erasure ledger '" + options.ledger_file.string() +
+                                               "' does not begin with the ledger target '" + target.url() +
+                                               "' holds; the target's ledger is never overwritten. Restore from the target "
+                                               "(which merges both ledgers) or investigate which one is wrong");
+        if (local > index.ledger_bytes) {
+          std::string text = read_file(options.ledger_file).substr(index.ledger_bytes, local - index.ledger_bytes);
+          fs::path chunk = store.write_scratch("ledger-chunk.jsonl", text);
+          RemoteLedgerChunk c{upload(ledger_chunk_key(index.ledger_bytes), chunk), index.ledger_bytes, local - index.ledger_bytes, sha256_hex(text)};
+          index.ledger.push_back(c);
+          result.ledger_bytes = c.length;
+          index.ledger_bytes = local;
+          index.ledger_sha256 = sha_of_prefix(options.ledger_file, local);
+          changed = true;
+        }
       }
     }
+
+  };
+  try {
+    send_new();
+  } catch (...) {
+    // What did go up is recorded (each entry joins the index only once its objects are whole in the target),
+    // so the next push sends only the rest instead of everything again: a push that keeps failing on one
+    // object (a refused key, a quota) would otherwise upload the same archive at every ship.
+    if (changed) {
+      try {
+        store.write_index(index);
+      } catch (const Error&) {  // the first failure is the one to report
+      }
+    }
+    throw;
   }
 
   RetentionPlan plan;

@@ -7,12 +7,18 @@
 //      ledger is the concatenation of its chunks, each recorded with offset, length and sha256, and the
 //      index records the whole length and sha256. A local ledger that does not start with what the target
 //      holds is a conflict (Error kConflict): it is never overwritten;
-//   3. the index, rewritten;
+//   3. the index, rewritten; a push that fails part-way still rewrites it with what went up whole, so the
+//      next push sends only the rest;
 //   4. remote retention (offsite_retention.h): the index is rewritten without the pruned objects first,
-//      then they are deleted.
+//      then they are deleted. Before it deletes anything, the archives it keeps are looked up in the target:
+//      one the index names but the target lost leaves the index (and goes up again when the backup directory
+//      still has it), so retention never deletes the last restorable archives in favour of a missing one.
+// A target with no index that holds objects this backup directory lacks lost its index: Error kConflict,
+// nothing uploaded (a new index would forget the backups only the target has, and its encryption).
 // Objects go up encrypted when `keys` is given (and must be when the target's index says it is encrypted:
 // target_config.h's keys_for_upload fails closed). Pushes are serialised by an flock on
-// `<backup_dir>/offsite-push.lock` (Error kBusy while another runs).
+// `<backup_dir>/offsite-push.lock` (Error kBusy while another runs). A push first aborts the multipart uploads
+// a killed push left (recorded under <backup_dir>/.offsite-uploads/), so their parts do not stay in the bucket.
 #pragma once
 
 #include <filesystem>
@@ -51,6 +57,10 @@ struct PushResult {
   nlohmann::json to_json() const;
   std::string summary() const;
 };
+
+// The folder under the backup directory where a push records its multipart uploads until they are
+// completed or aborted (targets/multipart_journal.h); the next push aborts what a killed one left there.
+inline constexpr const char* kUploadJournalFolder = ".offsite-uploads";
 
 PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, const TargetConfig& config,
                           const PushOptions& options);

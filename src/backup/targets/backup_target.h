@@ -104,6 +104,12 @@ class BackupTarget {
   virtual void remove(const std::string& key) = 0;
   // nullopt when there is no such object.
   virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
+  // Multipart uploads a killed run left behind (multipart_journal.h): a target given a journal folder
+  // records each multipart upload there until it is completed or aborted, and abort_interrupted_uploads()
+  // aborts the ones still recorded for this target, returning a line for each (aborted, or why not: a
+  // record whose abort fails stays for the next run). Targets without multipart uploads do nothing.
+  virtual void set_upload_journal(const fs::path& /*dir*/) {}
+  virtual std::vector<std::string> abort_interrupted_uploads() { return {}; }
 };
 
 // True for "s3://…" and "gs://…" names (a remote target); anything else is a local directory.

@@ -355,6 +355,19 @@ S3Response S3Connection::attempt(const S3Request& r, std::string& transport_erro
   return response;
 }
 
+namespace {
+
+// A server's answer to a failed request can echo what it was sent (a proxy's debug page, an error document
+// quoting the request): the secret access key and the session token never reach a message through it.
+void redact_credentials(std::string& text, const S3Credentials& c) {
+  for (const Secret* s : {&c.secret_access_key, &c.session_token}) {
+    if (s->size() < 4) continue;  // too short to tell from ordinary text (and no real credential is)
+    for (size_t pos; (pos = text.find(s->reveal())) != std::string::npos;) text.replace(pos, s->size(), Secret::kRedacted);
+  }
+}
+
+}  // namespace
+
 S3Response S3Connection::perform(const S3Request& request, const std::string& what) {
   thread_local std::mt19937 rng{std::random_device{}()};
   int wait_ms = settings_.backoff_ms;
@@ -365,6 +378,9 @@ S3Response S3Connection::perform(const S3Request& request, const std::string& wh
     std::string transport_error;
     S3Response response = attempt(request, transport_error, retryable);
     response.attempts = attempt_no;
+    // Only an error's body becomes text in a message; a success's is data (the index, an object's bytes).
+    if (response.status < 200 || response.status >= 300) redact_credentials(response.body, settings_.credentials);
+    redact_credentials(transport_error, settings_.credentials);
     if (transport_error.empty()) return response;
     last_error = transport_error;
     if (!retryable || attempt_no >= settings_.max_attempts) break;

@@ -263,6 +263,27 @@ ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadS
   const std::string upload_id = xml_tag(started.body, "UploadId");
   if (upload_id.empty()) throw Error(ExitCode::kIo, what + ": the server's answer to the start holds no UploadId");
   const std::string id_query = "uploadId=" + s3_query_encode(upload_id);
+  // Recorded before the first part goes, so that a run killed from here on leaves a record the next push
+  // aborts the upload by (multipart_journal.h); forgotten once the upload is completed or aborted.
+  std::optional<fs::path> recorded;
+  if (journal_) {
+    try {
+      recorded = journal_->record(url(), object, upload_id);
+    } catch (const Error&) {  // not recorded: abort it now rather than risk parts no run would abort
+      S3Request r;
+      r.method = "DELETE";
+      r.key = object;
+      r.query = id_query;
+      try {
+        control->perform(r, what + " (abort)");
+      } catch (const Error&) {
+      }
+      throw;
+    }
+  }
+  auto forget = [&] {
+    if (recorded) journal_->forget(*recorded);
+  };
 
   const uint64_t part_size = multipart_part_size(size, settings_.part_size);
   const size_t parts = size_t((size + part_size - 1) / part_size);
@@ -345,7 +366,9 @@ ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadS
     r.query = id_query;
     try {
       auto response = control->perform(r, what + " (abort)");
-      return ok_status(response.status) || response.status == 404;
+      const bool aborted = ok_status(response.status) || response.status == 404;
+      if (aborted) forget();
+      return aborted;
     } catch (const Error&) {
       return false;
     }
@@ -388,6 +411,7 @@ ObjectInfo S3Target::put_multipart(const std::string& key, int fd, const UploadS
     abort_upload();
     fail(what + " (complete)", done);
   }
+  forget();
   return {key, size, source ? produced.hex_digest() : sha256, unquoted(xml_tag(done.body, "ETag"))};
 }
 
@@ -496,6 +520,37 @@ std::optional<ObjectInfo> S3Target::stat(const std::string& key) {
   if (auto it = response.headers.find("x-amz-meta-sha256"); it != response.headers.end()) info.sha256 = it->second;
   info.etag = etag_of(response);
   return info;
+}
+
+std::vector<std::string> S3Target::abort_interrupted_uploads() {
+  std::vector<std::string> lines;
+  if (!journal_) return lines;
+  for (const auto& e : journal_->entries(lines)) {
+    if (e.target != url()) continue;  // another target's: its own next push aborts it
+    const std::string object = location_.scheme + "://" + location_.bucket + "/" + e.key;
+    if (!location_.prefix.empty() && e.key.rfind(location_.prefix + "/", 0) != 0) {
+      lines.push_back("the interrupted-upload record '" + e.file.string() + "' names '" + object + "', outside target '" + url() +
+                      "'; it was left as it is");
+      continue;
+    }
+    const std::string what = "abort of the multipart upload of '" + object + "' that an interrupted push left (upload " + e.upload_id + ")";
+    S3Request r;
+    r.method = "DELETE";
+    r.key = e.key;
+    r.query = "uploadId=" + s3_query_encode(e.upload_id);
+    try {
+      Lease c(*this);
+      auto response = c->perform(r, what);
+      // 404 (NoSuchUpload): completed or aborted already, or expired by a lifecycle rule; nothing is left.
+      if (!ok_status(response.status) && response.status != 404) fail(what, response);
+      journal_->forget(e.file);
+      lines.push_back("aborted the multipart upload of '" + object + "' that an interrupted push left (upload " + e.upload_id +
+                      "): its parts are deleted");
+    } catch (const Error& err) {
+      lines.push_back(std::string(err.what()) + "; the record is kept and the next push tries again");
+    }
+  }
+  return lines;
 }
 
 uint64_t multipart_part_size(uint64_t object_size, uint64_t configured) {

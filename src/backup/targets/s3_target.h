@@ -29,9 +29,11 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "backup/targets/backup_target.h"
+#include "backup/targets/multipart_journal.h"
 #include "backup/targets/s3_config.h"
 
 namespace facecrowd {
@@ -56,6 +58,8 @@ class S3Target : public BackupTarget {
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
+  void set_upload_journal(const fs::path& dir) override { journal_.emplace(dir); }
+  std::vector<std::string> abort_interrupted_uploads() override;
 
   const S3Settings& settings() const { return settings_; }
   S3Settings& settings() { return settings_; }
@@ -87,6 +91,7 @@ class S3Target : public BackupTarget {
   };
   BucketLocation location_;
   S3Settings settings_;
+  std::optional<MultipartJournal> journal_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<S3Connection>> idle_;
 };

@@ -1,0 +1,67 @@
+// Shared by the off-site push attack tests: a data directory with one archive and one shipped slice in its
+// backup directory (optionally made larger than a multipart part), pushed to a target.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backup/offsite/offsite_push.h"
+#include "backup/oplog_shipper.h"
+#include "random_bytes.h"
+#include "restore_test_support.h"
+
+namespace facecrowd::push_test {
+
+using namespace restore_test;
+
+inline std::string random_hex(size_t n, uint32_t seed) {
+  static const char* digits = "0123456789abcdef";
+  std::string bytes = random_bytes(n, seed + 1), out(n, '0');
+  for (size_t i = 0; i < n; ++i) out[i] = digits[uint8_t(bytes[i]) & 15];
+  return out;
+}
+
+// A data directory with one archive and one shipped slice in its backup directory.
+struct PushSite {
+  TempDir tmp;
+  fs::path data = tmp.path() / "data", backups = tmp.path() / "backup";
+  // `extra_bytes`: that many incompressible bytes more in users' notes, so the archive and the slice can be
+  // made larger than a multipart part (1 MiB at least).
+  explicit PushSite(int users = 20, size_t extra_bytes = 0) {
+    fill(data, users);
+    if (extra_bytes) {
+      auto db = Database::open(DataDir::open(data), "face-recognition");
+      auto w = db->write();
+      for (size_t i = 0, n = extra_bytes / 512 + 1; i < n; ++i)
+        w.insert("users", Document::from_json({{"_id", "bulk" + std::to_string(i)}, {"username", "bulk" + std::to_string(i)},
+                                               {"note", random_hex(512, uint32_t(i))}}));
+      w.commit();
+    }
+    backup(data, backups);
+    auto db = Database::open(DataDir::open(data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
+    w.commit();
+    ship_oplog(DataDir::open(data), backups, {});
+  }
+  PushResult push(BackupTarget& t, const TargetConfig& config = {}, bool prune = true) {
+    PushOptions o;
+    o.prune = prune;
+    return push_to_target(backups, t, config, o);
+  }
+  std::vector<fs::path> journal() const {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(backups / ".offsite-uploads", ec)) out.push_back(e.path());
+    return out;
+  }
+};
+
+inline bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
+  for (const auto& l : lines)
+    if (l.find(part) != std::string::npos) return true;
+  return false;
+}
+
+
+}  // namespace facecrowd::push_test
