@@ -77,7 +77,15 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     auto print = [opts, target, &globals](const ShipResult& r) {
       // Off-site after every ship, so the off-site RPO is the ship interval too.
       std::optional<PushResult> pushed;
-      if (target) pushed = push_backup_dir(globals, *target, opts->ship.db, true);
+      if (target) {
+        try {
+          pushed = push_backup_dir(globals, *target, opts->ship.db, true);
+        } catch (const Error& e) {
+          // The slices are safe on this disk and the next ship sends them: say so, not only what failed.
+          throw Error(e.code(), "the oplog ship is complete locally (" + r.summary() + "), but sending it to '" + target->target +
+                                    "' failed: " + e.what());
+        }
+      }
       if (opts->json) {
         auto j = r.to_json();
         if (pushed) j["offsite"] = pushed->to_json();

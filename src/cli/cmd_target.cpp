@@ -47,18 +47,24 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional TARGET
   set->add_option("--public-key", so->public_key, "write-only mode: the public key file (`target keygen --write-only` makes it)");
   set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(CLI::Range(1, TargetConfig::kMaxKeepDaily));
   set->add_option("--keep-monthly", so->config.keep_monthly, "remote retention: newest archive of each of the last N months")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(CLI::Range(0, TargetConfig::kMaxKeepMonthly));
   set->callback([so, &globals] {
     TargetConfig c = so->config;
+    if (c.target.empty()) throw Error(ExitCode::kUsage, "TARGET is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory");
     for (const auto& k : so->key_files) c.key_files.push_back(std::filesystem::absolute(k));
     if (!so->public_key.empty()) c.public_key_file = std::filesystem::absolute(so->public_key);
     if (c.encryption == "key" && c.key_files.empty()) throw Error(ExitCode::kUsage, "--encryption key needs --key-file");
     if (c.encryption == "public-key" && c.public_key_file.empty()) throw Error(ExitCode::kUsage, "--encryption public-key needs --public-key");
     // Prove the keys load now rather than at 01:00.
     KeyRing probe;
-    if (c.encryption == "key") probe.add_key_file(c.key_files.front());
+    // Every key file, not only the one that encrypts: a restore loads them all, so a missing or unreadable
+    // older key would otherwise surface only when the backups are needed.
+    for (const auto& k : c.key_files) {
+      if (c.encryption == "public-key") probe.add_box_secret_key_file(k);
+      else probe.add_key_file(k);
+    }
     if (c.encryption == "public-key") probe.add_public_key_file(c.public_key_file);
     if (!is_remote_target_name(c.target)) c.target = std::filesystem::absolute(c.target).string();
     open_backup_target(c.target);  // validates the name (and finds credentials for s3/gs)

@@ -50,6 +50,7 @@ void read_hex_key(const fs::path& file, unsigned char* out, bool require_private
     if (errno == ENOENT) throw Error(ExitCode::kNotFound, "key file '" + file.string() + "' does not exist");
     throw_io_error("cannot read key file", file, errno);
   }
+  if (S_ISDIR(st.st_mode)) throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' is a directory, not a key file");
   if (require_private && (st.st_mode & 077))
     throw Error(ExitCode::kUsage, "key file '" + file.string() + "' is readable by other users (mode " +
                                       [&] { char b[8]; std::snprintf(b, sizeof b, "%04o", st.st_mode & 07777); return std::string(b); }() +
@@ -61,6 +62,29 @@ void read_hex_key(const fs::path& file, unsigned char* out, bool require_private
   bool ok = rc == 0 && used == SecretKey::kSize && (end == text.data() + text.size() || std::strspn(end, " \t\r\n") == size_t(text.data() + text.size() - end));
   sodium_memzero(text.data(), text.size());
   if (!ok) throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' does not hold a key (64 hexadecimal characters)");
+}
+
+// True when `public_file` holds the public key of the secret key in `secret_file`: the two files of a pair
+// `target keygen --write-only` made. Only a proven pair counts; anything unreadable is not one.
+bool is_key_pair(const fs::path& secret_file, const fs::path& public_file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(secret_file, ec) || !fs::is_regular_file(public_file, ec)) return false;
+  try {
+    SecretKey secret;
+    unsigned char given[crypto_box_PUBLICKEYBYTES], derived[crypto_box_PUBLICKEYBYTES];
+    read_hex_key(secret_file, secret.data(), false);
+    read_hex_key(public_file, given, false);
+    crypto_scalarmult_base(derived, secret.data());
+    return sodium_memcmp(derived, given, sizeof given) == 0;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+fs::path with_pub_suffix(const fs::path& file) {
+  fs::path pub = file;
+  pub += ".pub";
+  return pub;
 }
 
 void write_private_file(const fs::path& file, const std::string& text, mode_t mode) {
@@ -166,6 +190,12 @@ struct KeyRing::Entry {
 };
 
 void KeyRing::add_key_file(const fs::path& file) {
+  // A write-only pair's public half is 64 hex characters too: used as a symmetric key it would encrypt with a
+  // key that is meant to be public.
+  if (file.extension() == ".pub" && is_key_pair(fs::path(file).replace_extension(), file))
+    throw Error(ExitCode::kUsage, "key file '" + file.string() + "' is the public key of a write-only key pair, not a key file: "
+                                  "for write-only backups use --encryption public-key --public-key '" + file.string() +
+                                  "'; for --encryption key make a key with `facecrowd target keygen FILE`");
   auto e = std::make_shared<Entry>();
   read_hex_key(file, e->key.data(), true);
   e->id = key_id_of(e->key.data(), SecretKey::kSize);
@@ -187,6 +217,12 @@ void KeyRing::add_passphrase(const std::string& passphrase, const std::array<uns
 }
 
 void KeyRing::add_public_key_file(const fs::path& file) {
+  // The private half given by mistake: every backup would be sealed to a key no one holds the secret of
+  // (unrestorable), and the key meant to stay offline would sit on the server.
+  if (is_key_pair(file, with_pub_suffix(file)))
+    throw Error(ExitCode::kUsage, "'" + file.string() + "' is the PRIVATE key of a write-only key pair: give its public key '" +
+                                  with_pub_suffix(file).string() + "' instead, and keep '" + file.string() +
+                                  "' off this machine (restores need it; backups sealed to it could never be restored)");
   auto e = std::make_shared<Entry>();
   e->kind = kKindSealed;
   e->has_secret = false;

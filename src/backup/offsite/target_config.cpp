@@ -70,16 +70,26 @@ std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
     auto j = nlohmann::json::parse(read_file(file));
     TargetConfig c;
     c.target = j.at("target").get<std::string>();
+    if (c.target.empty())
+      throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': \"target\" is empty; run `facecrowd target set`");
     c.encryption = j.value("encryption", std::string("none"));
     if (c.encryption != "none" && c.encryption != "key" && c.encryption != "passphrase" && c.encryption != "public-key")
       throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': encryption is '" + c.encryption +
                                            "'; use none, key, passphrase or public-key");
     for (const auto& k : j.value("key_files", nlohmann::json::array())) c.key_files.push_back(k.get<std::string>());
     c.public_key_file = j.value("public_key_file", std::string());
-    c.keep_daily = j.value("keep_daily", 30);
-    c.keep_monthly = j.value("keep_monthly", 24);
-    if (c.keep_daily < 1 || c.keep_monthly < 0)
-      throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': keep_daily must be >= 1 and keep_monthly >= 0");
+    // Whole numbers in range, read as they are written: 1.9 or 4294967297 must not quietly become 1 (a
+    // retention that deletes what the operator meant to keep), nor 2000000000 months a push that never ends.
+    auto whole = [&](const char* name, int fallback, int64_t low, int64_t high) {
+      if (!j.contains(name)) return fallback;
+      const auto& v = j.at(name);
+      if (!v.is_number_integer() || v.get<int64_t>() < low || v.get<int64_t>() > high)
+        throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': " + name + " is " + v.dump() +
+                                             "; it must be a whole number from " + std::to_string(low) + " to " + std::to_string(high));
+      return int(v.get<int64_t>());
+    };
+    c.keep_daily = whole("keep_daily", 30, 1, TargetConfig::kMaxKeepDaily);
+    c.keep_monthly = whole("keep_monthly", 24, 0, TargetConfig::kMaxKeepMonthly);
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "' is malformed: " + e.what());

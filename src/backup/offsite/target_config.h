@@ -35,6 +35,8 @@ struct TargetConfig {
   fs::path public_key_file;
   int keep_daily = 30;
   int keep_monthly = 24;
+  static constexpr int kMaxKeepDaily = 36500;    // a hundred years: more is a typo, not a policy
+  static constexpr int kMaxKeepMonthly = 1200;
 
   bool encrypted() const { return encryption != "none" && !encryption.empty(); }
   // The config file of `data_root` (or $FACECROWD_BACKUP_TARGET_CONFIG); nullopt when there is none and

@@ -1,0 +1,119 @@
+// Off-site configuration under attack, on the write side: keys that would make every backup unreadable or
+// put the offline key on the server, key files that do not load, retention numbers that are not what they
+// look like, an empty target, and what an oplog ship says when its upload fails.
+#include <gtest/gtest.h>
+
+#include "backup/crypto/object_crypto.h"
+#include "backup/offsite/target_config.h"
+#include "backup/targets/directory_target.h"
+#include "core/error.h"
+#include "offsite_push_site.h"
+#include "s3_test_support.h"
+
+namespace facecrowd {
+namespace {
+
+using namespace push_test;
+
+// Write-only mode seals every backup to a public key; `target keygen --write-only` writes the pair as FILE
+// (private) and FILE.pub, both 64 hex characters. The private half given as the public key would seal every
+// backup to a key whose secret no one holds (none could ever be restored) and put the offline key on the
+// server: refused by name, when the target is set and at every push (fail closed: nothing uploaded).
+TEST(OffsiteKeys, ThePrivateKeyOfAWriteOnlyPairGivenAsThePublicKeyIsRefusedByNameAndNothingIsUploaded) {
+  PushSite s;
+  const fs::path pair = s.tmp.path() / "restore.key";
+  generate_key_pair(pair);
+  TargetConfig config;
+  config.target = (s.tmp.path() / "remote").string();
+  config.encryption = "public-key";
+  config.public_key_file = pair;
+  DirectoryTarget t(s.tmp.path() / "remote");
+  expect_error([&] { s.push(t, config); }, ExitCode::kUsage, {"PRIVATE key", pair.string() + ".pub", "refusing to upload plaintext"});
+  EXPECT_TRUE(t.list("").empty());
+
+  auto set = run_facecrowd("target set " + config.target + " --encryption public-key --public-key " + pair.string(),
+                           "FACECROWD_DATA=" + s.data.string());
+  EXPECT_EQ(set.exit_code, int(ExitCode::kUsage)) << set.err;
+  EXPECT_NE(set.err.find("PRIVATE key"), std::string::npos) << set.err;
+  EXPECT_FALSE(fs::exists(s.data / "backup-target.json"));
+
+  // The right half works.
+  config.public_key_file = pair.string() + ".pub";
+  EXPECT_FALSE(s.push(t, config).uploaded.empty());
+}
+
+// The pair's public half is not a symmetric key file (it is meant to be public), and a directory is not a
+// key file at all: each refused with the reason, not as a permission problem to chmod away.
+TEST(OffsiteKeys, APublicKeyOrADirectoryGivenAsAKeyFileIsRefusedWithTheReason) {
+  TempDir tmp;
+  generate_key_pair(tmp.path() / "restore.key");
+  expect_error([&] { KeyRing().add_key_file(tmp.path() / "restore.key.pub"); }, ExitCode::kUsage,
+               {"restore.key.pub", "public key of a write-only key pair", "--encryption public-key"});
+  fs::create_directories(tmp.path() / "dir.key");
+  expect_error([&] { KeyRing().add_key_file(tmp.path() / "dir.key"); }, ExitCode::kBadInput, {"dir.key", "is a directory"});
+}
+
+// `target set` proves now, not at 01:00 or at the restore, that every key file loads: a restore loads them
+// all, so an older key that is missing would stop every restore from this configuration.
+TEST(OffsiteKeys, TargetSetRefusesAnOlderKeyFileThatDoesNotLoadAndAnEmptyTargetAndWritesNothing) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  generate_key_file(tmp.path() / "new.key");
+  auto r = run_facecrowd("target set " + (tmp.path() / "remote").string() + " --encryption key --key-file " +
+                             (tmp.path() / "new.key").string() + " --key-file " + (tmp.path() / "old.key").string(),
+                         "FACECROWD_DATA=" + data.string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kNotFound)) << r.err;
+  EXPECT_NE(r.err.find("old.key"), std::string::npos) << r.err;
+  auto empty = run_facecrowd("target set ''", "FACECROWD_DATA=" + data.string());
+  EXPECT_EQ(empty.exit_code, int(ExitCode::kUsage)) << empty.err;
+  EXPECT_NE(empty.err.find("TARGET is empty"), std::string::npos) << empty.err;
+  EXPECT_FALSE(fs::exists(data / "backup-target.json"));
+}
+
+// An oplog ship whose upload fails has still shipped locally: the error says so (and what was shipped), as a
+// backup's does, so an operator does not ship again by hand or think the slices lost.
+TEST(OffsitePushCli, AnOplogShipWhoseUploadFailsSaysTheSlicesAreSafeLocally) {
+  PushSite s;
+  {
+    auto db = Database::open(DataDir::open(s.data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "later"}, {"username", "later"}}));
+    w.commit();
+  }
+  const fs::path not_a_dir = s.tmp.path() / "remote-is-a-file";
+  write_text(not_a_dir, "x");
+  auto r = run_facecrowd("oplog ship --target " + not_a_dir.string(),
+                         "FACECROWD_DATA=" + s.data.string() + " FACECROWD_BACKUP_DIR=" + s.backups.string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("the oplog ship is complete locally (shipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("but sending it to '" + not_a_dir.string() + "' failed"), std::string::npos) << r.err;
+}
+
+// Remote retention numbers are read as written: 1.9 days or 4294967297 days must not quietly become 1 (a
+// retention that deletes the backups the operator meant to keep), nor 2000000000 months a plan that loops
+// for ever at every push. Refused by name, in the file and on the command line.
+TEST(OffsiteTargetConfig, RetentionThatIsNotAWholeNumberInRangeIsRefusedNamingTheSetting) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "backup-target.json";
+  ScopedEnv env({{"FACECROWD_BACKUP_TARGET_CONFIG", file.string()}});
+  for (const auto& [field, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"keep_daily", 1.9}, {"keep_daily", 4294967297LL}, {"keep_daily", 0}, {"keep_daily", "30"},
+           {"keep_monthly", 2000000000}, {"keep_monthly", -1}}) {
+    write_text(file, nlohmann::json{{"target", "s3://bucket/p"}, {field, value}}.dump());
+    expect_error([&] { TargetConfig::load(tmp.path()); }, ExitCode::kBadInput, {file.string(), field, value.dump()});
+  }
+  write_text(file, nlohmann::json{{"target", "s3://bucket/p"}, {"keep_daily", 365}, {"keep_monthly", 0}}.dump());
+  auto ok = TargetConfig::load(tmp.path());
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->keep_daily, 365);
+  EXPECT_EQ(ok->keep_monthly, 0);
+
+  fs::remove(file);
+  auto r = run_facecrowd("target set " + (tmp.path() / "remote").string() + " --keep-monthly 2000000000",
+                         "FACECROWD_BACKUP_TARGET_CONFIG=" + file.string() + " FACECROWD_DATA=" + (tmp.path() / "data").string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.err;
+  EXPECT_NE(r.err.find("--keep-monthly"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(file));
+}
+}  // namespace
+}  // namespace facecrowd
