@@ -115,5 +115,29 @@ TEST(OffsiteTargetConfig, RetentionThatIsNotAWholeNumberInRangeIsRefusedNamingTh
   EXPECT_NE(r.err.find("--keep-monthly"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(file));
 }
+// With --json a machine reads stdout: when the upload fails it still gets the report of what was written
+// locally (the archive, the slices shipped) with the failure as "offsite_error" (code and message), and the
+// exit code is the upload's, instead of an empty stdout that hides the archive that was made.
+TEST(OffsitePushCli, WithJsonABackupOrShipWhoseUploadFailsStillReportsWhatWasWrittenLocallyAndTheFailure) {
+  PushSite s;
+  const fs::path not_a_dir = s.tmp.path() / "remote-is-a-file";
+  write_text(not_a_dir, "x");
+  const std::string env = "FACECROWD_DATA=" + s.data.string() + " FACECROWD_BACKUP_DIR=" + s.backups.string();
+  auto b = run_facecrowd("backup --json --target " + not_a_dir.string(), env);
+  EXPECT_NE(b.exit_code, 0) << b.err;
+  auto report = nlohmann::json::parse(b.out);
+  const std::string archive = report.at("archive").get<std::string>();
+  EXPECT_TRUE(fs::exists(archive)) << b.out;
+  EXPECT_EQ(report.at("offsite_error").at("code").get<int>(), b.exit_code) << b.out;
+  EXPECT_NE(report["offsite_error"]["message"].get<std::string>().find("is complete, but sending it to"), std::string::npos) << b.out;
+  EXPECT_FALSE(report.contains("offsite")) << b.out;
+
+  auto o = run_facecrowd("oplog ship --json --target " + not_a_dir.string(), env);
+  EXPECT_NE(o.exit_code, 0) << o.err;
+  auto ship = nlohmann::json::parse(o.out);
+  EXPECT_TRUE(ship.contains("offsite_error")) << o.out;
+  EXPECT_EQ(ship["offsite_error"]["code"].get<int>(), o.exit_code) << o.out;
+}
+
 }  // namespace
 }  // namespace facecrowd

@@ -64,8 +64,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       try {
         pushed = push_backup_dir(g, *target, options.db, true, {{result.archive.filename().string(), result.sha256}});
       } catch (const Error& e) {
-        throw Error(e.code(), "the local backup " + result.archive.string() + " is complete, but sending it to '" +
-                                  target->target + "' failed: " + e.what());
+        Error failed(e.code(), "the local backup " + result.archive.string() + " is complete, but sending it to '" +
+                                   target->target + "' failed: " + e.what());
+        // A machine reading --json still learns which archive was written, and that it is not off-site.
+        if (opts->json) std::cout << offsite_failure_json(backup_report_json(result, std::nullopt), failed).dump(2) << "\n";
+        throw failed;
       }
     }
     for (const auto& w : result.warnings) std::cerr << "warning: " << w << "\n";

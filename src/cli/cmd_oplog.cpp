@@ -82,8 +82,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
           pushed = push_backup_dir(globals, *target, opts->ship.db, true);
         } catch (const Error& e) {
           // The slices are safe on this disk and the next ship sends them: say so, not only what failed.
-          throw Error(e.code(), "the oplog ship is complete locally (" + r.summary() + "), but sending it to '" + target->target +
-                                    "' failed: " + e.what());
+          Error failed(e.code(), "the oplog ship is complete locally (" + r.summary() + "), but sending it to '" + target->target +
+                                     "' failed: " + e.what());
+          if (opts->json) std::cout << offsite_failure_json(r.to_json(), failed).dump() << std::endl;
+          throw failed;
         }
       }
       if (opts->json) {

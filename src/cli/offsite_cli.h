@@ -15,6 +15,7 @@
 #include "backup/offsite/target_config.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
+#include "core/error.h"
 
 namespace facecrowd {
 
@@ -24,6 +25,14 @@ inline std::optional<TargetConfig> resolve_target(const GlobalOptions& globals, 
   if (!config) config.emplace();
   config->target = flag;
   return config;
+}
+
+// A command's --json report of what it did locally, with the push's failure added as "offsite_error"
+// ({code, message}) in place of "offsite": printed before the error itself, so that a machine reading stdout
+// learns what was written locally and that it is not off-site (the exit code is the push's).
+inline nlohmann::json offsite_failure_json(nlohmann::json report, const Error& e) {
+  report["offsite_error"] = {{"code", int(e.code())}, {"message", e.what()}};
+  return report;
 }
 
 // Pushes the backup directory to the target; prints one summary line (or nothing with json) and the
