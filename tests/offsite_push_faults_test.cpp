@@ -207,5 +207,27 @@ TEST(OffsitePushInterrupted, APushThatFailsPartWayRecordsWhatWentUpAndTheNextSen
   EXPECT_EQ(index.archives.size(), 1u);
   EXPECT_EQ(index.slices.size(), 1u);
 }
+// A push to a directory target copies each object to `<object>.partial-<pid>` and renames it. Killed during
+// the copy, it leaves that file (as large as the archive), which nothing lists: the next push deletes it
+// (its process no longer runs), says so, and leaves a live process's copy alone.
+TEST(OffsitePushInterrupted, ThePartialCopyAKilledPushLeftInADirectoryTargetIsRemovedByTheNextPush) {
+  PushSite s;
+  DirectoryTarget t(s.tmp.path() / "remote");
+  s.push(t);
+  pid_t gone = ::fork();
+  ASSERT_GE(gone, 0);
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);  // a pid that no longer runs
+  const std::string archive = BackupCatalog(s.backups).latest("face-recognition")->path.filename().string();
+  const fs::path left = s.tmp.path() / "remote" / "archives" / (archive + ".partial-" + std::to_string(gone));
+  const fs::path live = s.tmp.path() / "remote" / "oplog" / ("x.bson.gz.partial-" + std::to_string(::getpid()));
+  write_text(left, std::string(100000, 'a'));
+  write_text(live, "in progress");
+  auto r = s.push(t);
+  EXPECT_FALSE(fs::exists(left));
+  EXPECT_TRUE(any_contains(r.warnings, left.string())) << r.to_json().dump(2);
+  EXPECT_TRUE(fs::exists(live)) << "a running process's copy must be left alone";
+}
+
 }  // namespace
 }  // namespace facecrowd

@@ -1,10 +1,12 @@
 #include "backup/targets/directory_target.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <optional>
+#include <regex>
 #include <cerrno>
 #include <vector>
 
@@ -168,6 +170,25 @@ void DirectoryTarget::remove(const std::string& key) {
   fs::path sidecar = p;
   sidecar += kShaSuffix;
   fs::remove(sidecar, ec);
+}
+
+std::vector<std::string> DirectoryTarget::abort_interrupted_uploads() {
+  static const std::regex partial_re(R"(.+\.partial-(\d{1,9}))");
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() > 1) it.disable_recursion_pending();  // the layout is <dir>/<folder>/<object>
+    std::smatch m;
+    const std::string name = it->path().filename().string();
+    if (!it->is_regular_file(ec) || !std::regex_match(name, m, partial_re)) continue;
+    const pid_t pid = pid_t(std::stol(m[1]));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
+    std::error_code rm;
+    if (fs::remove(it->path(), rm))
+      lines.push_back("removed '" + it->path().string() + "', the partial copy of an interrupted push (process " + m[1].str() +
+                      " no longer runs)");
+  }
+  return lines;
 }
 
 std::optional<ObjectInfo> DirectoryTarget::stat(const std::string& key) {

@@ -22,6 +22,10 @@ class DirectoryTarget : public BackupTarget {
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
+  // A push killed while it copied an object leaves `<object>.partial-<pid>` (as large as the archive) that
+  // nothing lists or removes: those of a pid that no longer runs here are deleted, a line each. No journal
+  // is needed (set_upload_journal is ignored): the name says whose the file is.
+  std::vector<std::string> abort_interrupted_uploads() override;
 
  private:
   fs::path path_of(const std::string& key) const;
