@@ -229,5 +229,32 @@ TEST(OffsitePushInterrupted, ThePartialCopyAKilledPushLeftInADirectoryTargetIsRe
   EXPECT_TRUE(fs::exists(live)) << "a running process's copy must be left alone";
 }
 
+// An archive's manifest copy is written before the archive takes its final name, so an archive without a
+// readable copy lost it (deleted, damaged by a disk). Such an archive was skipped by every push without a
+// word: the newest backup never went off-site. The copy is rewritten from the archive's own manifest and
+// the archive goes up; one whose own manifest is unreadable too is named in a warning.
+TEST(OffsitePush, AnArchiveWhoseManifestCopyIsMissingOrDamagedStillGoesOffSiteAndTheCopyIsRewritten) {
+  PushSite s;
+  const fs::path archive = BackupCatalog(s.backups).latest("face-recognition")->path;
+  const fs::path sidecar = archive.string() + ".manifest.json";
+  const std::string original = read_text(sidecar);
+  write_text(sidecar, "{\"format\": \"facecrowd-backup\", ");  // torn
+  DirectoryTarget t(s.tmp.path() / "remote");
+  auto r = s.push(t);
+  EXPECT_TRUE(t.stat("archives/" + archive.filename().string())) << r.to_json().dump(2);
+  EXPECT_TRUE(any_contains(r.warnings, sidecar.string())) << r.to_json().dump(2);
+  EXPECT_EQ(nlohmann::json::parse(read_text(sidecar)), nlohmann::json::parse(original));
+  auto report = verify_target(t, nullptr, {});
+  EXPECT_TRUE(report.ok()) << report.to_json().dump(2);
+
+  // Missing altogether, and the archive itself damaged: not sent, and said so by name.
+  const fs::path second = backup(s.data, s.backups).archive;
+  fs::remove(second.string() + ".manifest.json");
+  write_text(second, "not a gzip archive");
+  auto damaged = s.push(t, {}, /*prune=*/false);
+  EXPECT_FALSE(t.stat("archives/" + second.filename().string()));
+  EXPECT_TRUE(any_contains(damaged.warnings, "archive '" + second.string() + "' was NOT sent off-site")) << damaged.to_json().dump(2);
+}
+
 }  // namespace
 }  // namespace facecrowd

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "backup/archive_manifest.h"
 #include "backup/catalog.h"
 #include "backup/offsite/offsite_store.h"
 #include "backup/slice_integrity.h"
@@ -148,6 +149,29 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
 
   BackupCatalog catalog(backup_dir);
   if (!had_index) refuse_new_index_over_lost_one(target, catalog);
+  // A backup writes an archive's manifest copy before the archive takes its final name, so an archive whose
+  // copy is missing or unreadable lost it (deleted, damaged): it was skipped here without a word and never
+  // went off-site. The copy is a cache of the archive's own manifest (manifest.h): it is rewritten from that
+  // (one decompression), and only an archive whose own manifest cannot be read either stays here, with a
+  // warning naming it.
+  std::vector<ArchiveInfo> archives = catalog.archives();
+  for (auto& a : archives) {
+    const std::string name = a.path.filename().string();
+    if (a.manifest || index.find_archive(name)) continue;
+    fs::path sidecar = a.path;
+    sidecar += ".manifest.json";
+    try {
+      Manifest own = read_archive_manifest(a.path);
+      write_file_durably(sidecar, own.to_json().dump(2));
+      a.manifest = std::move(own);
+      result.warnings.push_back("the manifest copy '" + sidecar.string() + "' was missing or damaged; it was rewritten from the "
+                                "archive's own manifest, and the archive goes off-site with it");
+    } catch (const Error& e) {
+      result.warnings.push_back("archive '" + a.path.string() + "' was NOT sent off-site: its manifest copy is missing or damaged "
+                                "and its own manifest cannot be read (" + std::string(e.what()) +
+                                "); check it with `facecrowd verify " + a.path.string() + "`");
+    }
+  }
   // Archives written by earlier runs are read once on their way up too: their writer's sha256 is in the log.
   std::map<std::string, std::string> archive_sha256 = catalog.recorded_archive_sha256();
   for (const auto& [name, sha] : options.archive_sha256) archive_sha256[name] = sha;
@@ -158,7 +182,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   // What retention would do with the index and what this push would add to it.
   auto plan_with_local = [&] {
     RemoteIndex planned = index;
-    for (const auto& a : catalog.archives())
+    for (const auto& a : archives)
       if (a.manifest && !planned.find_archive(a.path.filename().string()))
         planned.archives.push_back({{}, {}, a.path.filename().string(), a.db, a.created, a.bytes, *a.manifest});
     for (const auto& s : catalog.slices())
@@ -181,9 +205,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     skip.insert(plan.slices.begin(), plan.slices.end());
   }
   auto send_new = [&] {
-    for (const auto& a : catalog.archives()) {
+    for (const auto& a : archives) {
       const std::string name = a.path.filename().string();
-      if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no sidecar: being written or damaged
+      if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no manifest: warned above
       fs::path sidecar = a.path;
       sidecar += ".manifest.json";
       RemoteArchive r;
