@@ -3,6 +3,7 @@
 // look like, an empty target, and what an oplog ship says when its upload fails.
 #include <gtest/gtest.h>
 
+#include "backup/catalog.h"
 #include "backup/crypto/object_crypto.h"
 #include "backup/offsite/target_config.h"
 #include "backup/targets/directory_target.h"
@@ -137,6 +138,23 @@ TEST(OffsitePushCli, WithJsonABackupOrShipWhoseUploadFailsStillReportsWhatWasWri
   auto ship = nlohmann::json::parse(o.out);
   EXPECT_TRUE(ship.contains("offsite_error")) << o.out;
   EXPECT_EQ(ship["offsite_error"]["code"].get<int>(), o.exit_code) << o.out;
+}
+
+// A cron job reads the exit code: a push that could not send a local archive (its manifest copy and its
+// own manifest unreadable) leaves the target short of the backup directory, which is exit 1 (warning) with
+// the archive named, not 0.
+TEST(OffsitePushCli, AShipThatCouldNotSendALocalArchiveExitsWithAWarningNamingIt) {
+  PushSite s;
+  const fs::path archive = BackupCatalog(s.backups).latest("face-recognition")->path;
+  fs::remove(archive.string() + ".manifest.json");
+  write_text(archive, "not a gzip archive");
+  const fs::path remote = s.tmp.path() / "remote";
+  auto r = run_facecrowd("oplog ship --json --target " + remote.string(),
+                         "FACECROWD_DATA=" + s.data.string() + " FACECROWD_BACKUP_DIR=" + s.backups.string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.err;
+  EXPECT_NE(r.err.find(archive.string() + "' was NOT sent off-site"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["offsite"]["not_sent"], nlohmann::json::array({archive.filename().string()})) << r.out;
 }
 
 }  // namespace

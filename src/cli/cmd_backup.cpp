@@ -63,6 +63,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       g.backup_dir = dir.string();
       try {
         pushed = push_backup_dir(g, *target, options.db, true, {{result.archive.filename().string(), result.sha256}});
+        if (!pushed->not_sent.empty()) globals.exit_code = int(ExitCode::kWarning);  // the target is short of this directory
       } catch (const Error& e) {
         Error failed(e.code(), "the local backup " + result.archive.string() + " is complete, but sending it to '" +
                                    target->target + "' failed: " + e.what());

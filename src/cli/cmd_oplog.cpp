@@ -80,6 +80,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       if (target) {
         try {
           pushed = push_backup_dir(globals, *target, opts->ship.db, true);
+          if (!pushed->not_sent.empty()) globals.exit_code = int(ExitCode::kWarning);  // the target is short of this directory
         } catch (const Error& e) {
           // The slices are safe on this disk and the next ship sends them: say so, not only what failed.
           Error failed(e.code(), "the oplog ship is complete locally (" + r.summary() + "), but sending it to '" + target->target +

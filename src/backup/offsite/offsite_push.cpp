@@ -111,7 +111,7 @@ void refuse_new_index_over_lost_one(BackupTarget& target, BackupCatalog& catalog
 
 nlohmann::json PushResult::to_json() const {
   return {{"target", target}, {"uploaded", uploaded}, {"bytes", bytes}, {"ledger_bytes", ledger_bytes},
-          {"pruned", pruned}, {"encryption", encryption}, {"warnings", warnings}, {"seconds", seconds}};
+          {"pruned", pruned}, {"encryption", encryption}, {"warnings", warnings}, {"not_sent", not_sent}, {"seconds", seconds}};
 }
 
 std::string PushResult::summary() const {
@@ -167,6 +167,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       result.warnings.push_back("the manifest copy '" + sidecar.string() + "' was missing or damaged; it was rewritten from the "
                                 "archive's own manifest, and the archive goes off-site with it");
     } catch (const Error& e) {
+      result.not_sent.push_back(name);
       result.warnings.push_back("archive '" + a.path.string() + "' was NOT sent off-site: its manifest copy is missing or damaged "
                                 "and its own manifest cannot be read (" + std::string(e.what()) +
                                 "); check it with `facecrowd verify " + a.path.string() + "`");

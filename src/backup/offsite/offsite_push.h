@@ -17,7 +17,7 @@
 // nothing uploaded (a new index would forget the backups only the target has, and its encryption).
 // Objects go up encrypted when `keys` is given (and must be when the target's index says it is encrypted:
 // target_config.h's keys_for_upload fails closed). Pushes are serialised by an flock on
-// `<backup_dir>/offsite-push.lock` (Error kBusy while another runs). A push first aborts the multipart uploads
+// `<backup_dir>/offsite-push.lock` (a push waits for the one running). A push first aborts the multipart uploads
 // a killed push left (recorded under <backup_dir>/.offsite-uploads/), so their parts do not stay in the bucket.
 #pragma once
 
@@ -53,6 +53,9 @@ struct PushResult {
   std::vector<std::string> pruned;    // object keys deleted
   std::string encryption;             // "" plaintext, else the mode and key id
   std::vector<std::string> warnings;
+  // Local archives this push could not send (unreadable manifest): the target is short of the backup
+  // directory, so the command exits 1 (warning) rather than 0.
+  std::vector<std::string> not_sent;
   double seconds = 0;
   nlohmann::json to_json() const;
   std::string summary() const;
