@@ -8,6 +8,7 @@
 #include "backup/offsite/target_config.h"
 #include "backup/targets/directory_target.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "offsite_push_site.h"
 #include "s3_test_support.h"
 
@@ -41,6 +42,62 @@ TEST(OffsiteKeys, ThePrivateKeyOfAWriteOnlyPairGivenAsThePublicKeyIsRefusedByNam
   // The right half works.
   config.public_key_file = pair.string() + ".pub";
   EXPECT_FALSE(s.push(t, config).uploaded.empty());
+}
+
+// Write-only mode means the server holds nothing that reads its backups. `target set --encryption public-key`
+// used to take the PRIVATE key as --key-file and store its path in the server's configuration (read at every
+// push): refused now, naming the file and where the private key belongs, with nothing written.
+TEST(OffsiteKeys, TargetSetRefusesThePrivateKeyOfAWriteOnlyTargetAndWritesNothing) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data", pair = tmp.path() / "offline" / "restore.key";
+  fs::create_directories(pair.parent_path());
+  generate_key_pair(pair);
+  const std::string remote = (tmp.path() / "remote").string();
+  for (const std::string& args :
+       {"target set " + remote + " --encryption public-key --public-key " + pair.string() + ".pub --key-file " + pair.string(),
+        "target set " + remote + " --key-file " + pair.string() + " --encryption public-key --public-key " + pair.string() + ".pub"}) {
+    auto r = run_facecrowd(args, "FACECROWD_DATA=" + data.string());
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << args << "\n" << r.err;
+    for (const std::string& part : {"--key-file " + pair.string(), std::string("--public-key"), std::string("offline"),
+                                    std::string("restore"), std::string("--read-data"), std::string("nothing was written")})
+      EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(data / "backup-target.json"));
+  }
+  // Only the .pub: accepted, and the configuration names no private key.
+  auto ok = run_facecrowd("target set " + remote + " --encryption public-key --public-key " + pair.string() + ".pub",
+                          "FACECROWD_DATA=" + data.string());
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(read_file(data / "backup-target.json").find(pair.string() + "\""), std::string::npos);
+}
+
+// The same private key written into the configuration file by hand: every push refuses it (exit 3, naming
+// the file and the field) before anything is uploaded, and the push works once the field is gone.
+TEST(OffsiteKeys, AHandEditedConfigurationWithThePrivateKeyOfAWriteOnlyTargetIsRefusedAtPushAndNothingIsUploaded) {
+  PushSite s;
+  const fs::path pair = s.tmp.path() / "restore.key", remote = s.tmp.path() / "remote", file = s.data / "backup-target.json";
+  generate_key_pair(pair);
+  fs::create_directories(remote);
+  nlohmann::json j = {{"target", remote.string()}, {"encryption", "public-key"},
+                      {"public_key_file", pair.string() + ".pub"}, {"key_files", {pair.string()}}};
+  write_text(file, j.dump(2));
+
+  auto config = TargetConfig::load(s.data);
+  ASSERT_TRUE(config);
+  DirectoryTarget t(remote);
+  expect_error([&] { s.push(t, *config); }, ExitCode::kBadInput,
+               {file.string(), "\"key_files\"", pair.string(), "public_key_file", "offline", "--key-file"});
+  EXPECT_TRUE(t.list("").empty());
+
+  const std::string env = "FACECROWD_DATA=" + s.data.string() + " FACECROWD_BACKUP_DIR=" + s.backups.string();
+  auto r = run_facecrowd("oplog ship", env);
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.err;
+  EXPECT_NE(r.err.find(file.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"key_files\""), std::string::npos) << r.err;
+  EXPECT_TRUE(t.list("").empty());
+
+  j.erase("key_files");
+  write_text(file, j.dump(2));
+  EXPECT_FALSE(s.push(t, *TargetConfig::load(s.data)).uploaded.empty());
 }
 
 // The pair's public half is not a symmetric key file (it is meant to be public), and a directory is not a

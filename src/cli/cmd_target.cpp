@@ -30,7 +30,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "  facecrowd target set s3://my-bucket/facecrowd --encryption public-key \\\n"
       "      --public-key /root/offline/backup-restore.key.pub   # the server cannot read its own backups\n"
       "  FACECROWD_BACKUP_PASSPHRASE=... facecrowd backup   # with --encryption passphrase (argon2id)\n"
-      "Key rotation: `target set … --key-file NEW --key-file OLD`: new objects use NEW, OLD still decrypts.");
+      "Key rotation: `target set … --key-file NEW --key-file OLD`: new objects use NEW, OLD still decrypts.\n"
+      "Write-only mode takes only the .pub: the private key is never given to `target set` (refused); keep it\n"
+      "offline and give it only to `facecrowd restore … --key-file` or `facecrowd verify --read-data --key-file`.");
 
   struct SetOptions {
     TargetConfig config;
@@ -43,7 +45,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   set->add_option("--encryption", so->config.encryption, "none | key | passphrase | public-key")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "key", "passphrase", "public-key"}));
-  set->add_option("--key-file", so->key_files, "key file (0600); repeatable, the first encrypts (key mode) — older ones decrypt")
+  set->add_option("--key-file", so->key_files, "--encryption key: key file (0600); repeatable, the first encrypts, older ones decrypt. Not with public-key: its private key stays offline")
       ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional TARGET
   set->add_option("--public-key", so->public_key, "write-only mode: the public key file (`target keygen --write-only` makes it)");
   set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
@@ -56,15 +58,19 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     for (const auto& k : so->key_files) c.key_files.push_back(std::filesystem::absolute(k));
     if (!so->public_key.empty()) c.public_key_file = std::filesystem::absolute(so->public_key);
     if (c.encryption == "key" && c.key_files.empty()) throw Error(ExitCode::kUsage, "--encryption key needs --key-file");
+    // Write-only mode: the server must hold nothing that reads its backups, so the private key is never
+    // written into the server's configuration (where every push would read it).
+    if (c.encryption == "public-key" && !c.key_files.empty())
+      throw Error(ExitCode::kUsage, "--key-file " + c.key_files.front().string() +
+                                        " is not taken with --encryption public-key: give only the public key (the .pub) "
+                                        "with --public-key. The private key belongs offline, used only with `facecrowd "
+                                        "restore`/`verify --read-data` --key-file; nothing was written");
     if (c.encryption == "public-key" && c.public_key_file.empty()) throw Error(ExitCode::kUsage, "--encryption public-key needs --public-key");
     // Prove the keys load now rather than at 01:00.
     KeyRing probe;
     // Every key file, not only the one that encrypts: a restore loads them all, so a missing or unreadable
     // older key would otherwise surface only when the backups are needed.
-    for (const auto& k : c.key_files) {
-      if (c.encryption == "public-key") probe.add_box_secret_key_file(k);
-      else probe.add_key_file(k);
-    }
+    for (const auto& k : c.key_files) probe.add_key_file(k);
     if (c.encryption == "public-key") probe.add_public_key_file(c.public_key_file);
     if (!is_remote_target_name(c.target)) c.target = std::filesystem::absolute(c.target).string();
     open_backup_target(c.target);  // validates the name (and finds credentials for s3/gs)

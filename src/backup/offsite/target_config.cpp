@@ -69,6 +69,7 @@ std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
   try {
     auto j = nlohmann::json::parse(read_file(file));
     TargetConfig c;
+    c.file = file;
     c.target = j.at("target").get<std::string>();
     if (c.target.empty())
       throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': \"target\" is empty; run `facecrowd target set`");
@@ -113,6 +114,16 @@ std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex
                                         "\"encryption\" and its key in " + std::string("backup-target.json"));
     return nullptr;
   }
+  // Checked before any key is read: the point of write-only mode is that a compromised server holds nothing
+  // that decrypts its backups, and a private key named here is read at every push and sits beside the data.
+  if (config.encryption == "public-key" && !config.key_files.empty())
+    throw Error(ExitCode::kBadInput,
+                "backup target configuration '" + (config.file.empty() ? std::string("(not from a file)") : config.file.string()) +
+                    "': \"key_files\" names " + config.key_files.front().string() +
+                    " for a write-only (\"encryption\": \"public-key\") target; refusing to upload. Write-only mode "
+                    "needs only the .pub in \"public_key_file\": remove \"key_files\" (or run `facecrowd target set "
+                    "TARGET --encryption public-key --public-key FILE.pub`) and keep the private key offline, for "
+                    "`facecrowd restore`/`verify --read-data` with --key-file");
   auto ring = std::make_shared<KeyRing>();
   auto refuse = [&](const std::string& why) -> Error {
     return Error(ExitCode::kUsage, "backup target '" + config.target + "' is encrypted (" + config.encryption + ") but " + why +

@@ -6,12 +6,15 @@
 //    "encryption": "key",                     // "none" | "key" | "passphrase" | "public-key"
 //    "key_files": ["/etc/facecrowd/backup-2025.key", "/etc/facecrowd/backup-2024.key"],
 //                                             // "key": the first encrypts, every one decrypts (rotation);
-//                                             // "public-key": the private key files, for restores only
+//                                             // "public-key": must be absent or empty (below)
 //    "public_key_file": "/etc/facecrowd/backup.pub",   // "public-key" (write-only mode): encrypts
 //    "keep_daily": 30, "keep_monthly": 24}   // remote retention (offsite_retention.h)
 //
 // The passphrase never sits in a file or on a command line: $FACECROWD_BACKUP_PASSPHRASE. Without the file,
 // $FACECROWD_BACKUP_TARGET names the target (plaintext). No credential is ever stored here (s3_config.h).
+// Write-only mode keeps the private key off the server: a "public-key" target with key_files is refused by
+// `target set` (exit 2) and at every push (exit 3, naming the file and the field), before anything is sent;
+// the private key is given only to `restore`/`verify --read-data` with --key-file.
 #pragma once
 
 #include <filesystem>
@@ -33,6 +36,7 @@ struct TargetConfig {
   std::string encryption = "none";
   std::vector<fs::path> key_files;
   fs::path public_key_file;
+  fs::path file;  // where load() read it from; empty when built in code or from $FACECROWD_BACKUP_TARGET
   int keep_daily = 30;
   int keep_monthly = 24;
   static constexpr int kMaxKeepDaily = 36500;    // a hundred years: more is a typo, not a policy
@@ -48,7 +52,8 @@ struct TargetConfig {
 
 // The keys for uploading to a target whose index is `index` (created with a salt when "passphrase" and
 // the index has none). Fail closed: Error(kUsage) when the configuration or the index says the target is
-// encrypted and no usable key is found. nullptr: plaintext.
+// encrypted and no usable key is found; Error(kBadInput) naming the file and "key_files" when a "public-key"
+// target names private key files (write-only mode with the offline key on the server). nullptr: plaintext.
 std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex& index);
 // Every key that may decrypt objects of `index`: the config's key files, `extra_key_files` (--key-file),
 // $FACECROWD_BACKUP_KEY_FILE (':'-separated) and the passphrase.
