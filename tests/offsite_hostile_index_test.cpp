@@ -17,6 +17,7 @@
 #include "backup/targets/directory_target.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "offsite_push_site.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"
 
@@ -33,12 +34,7 @@ struct Bucket {
   fs::path machine = tmp.path() / "machine";  // the machine that restores: data/ and backup/ inside
   Bucket() {
     fill(data, 20);
-    backup(data, backups);
-    auto db = Database::open(DataDir::open(data), "face-recognition");
-    auto w = db->write();
-    w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
-    w.commit();
-    ship_oplog(DataDir::open(data), backups, {});
+    push_test::back_up_write_one_more_and_ship(data, backups);
     append_line_durably(data / ErasureLedger::kFileName,
                         nlohmann::json{{"person_id", "p1"}, {"erased_at", "2026-01-01T00:00:00.000Z"},
                                        {"db", "face-recognition"}, {"attendance_policy", "remove"},

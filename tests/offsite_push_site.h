@@ -1,4 +1,4 @@
-// Shared by the off-site push attack tests: a data directory with one archive and one shipped slice in its
+// Shared by the off-site tests: a data directory with one archive and one shipped slice in its
 // backup directory (optionally made larger than a multipart part), pushed to a target.
 #pragma once
 
@@ -21,6 +21,17 @@ inline std::string random_hex(size_t n, uint32_t seed) {
   return out;
 }
 
+// What every off-site fixture starts from: a backup of `data`, one user ("late") written after it, and the
+// oplog shipped, so `backups` holds one archive and a slice that continues it.
+inline void back_up_write_one_more_and_ship(const fs::path& data, const fs::path& backups) {
+  backup(data, backups);
+  auto db = Database::open(DataDir::open(data), "face-recognition");
+  auto w = db->write();
+  w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
+  w.commit();
+  ship_oplog(DataDir::open(data), backups, {});
+}
+
 // A data directory with one archive and one shipped slice in its backup directory.
 struct PushSite {
   TempDir tmp;
@@ -37,12 +48,7 @@ struct PushSite {
                                                {"note", random_hex(512, uint32_t(i))}}));
       w.commit();
     }
-    backup(data, backups);
-    auto db = Database::open(DataDir::open(data), "face-recognition");
-    auto w = db->write();
-    w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
-    w.commit();
-    ship_oplog(DataDir::open(data), backups, {});
+    back_up_write_one_more_and_ship(data, backups);
   }
   PushResult push(BackupTarget& t, const TargetConfig& config = {}, bool prune = true) {
     PushOptions o;

@@ -19,6 +19,7 @@
 #include "core/files.h"
 #include "core/sha256.h"
 #include "random_bytes.h"
+#include "offsite_push_site.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"
 
@@ -33,12 +34,7 @@ struct Site {
   fs::path ledger = data / "erasure-ledger.jsonl";
   Site() {
     fill(data, 20);
-    backup(data, backups);
-    auto db = Database::open(DataDir::open(data), "face-recognition");
-    auto w = db->write();
-    w.insert("users", Document::from_json({{"_id", "late"}, {"username", "late"}}));
-    w.commit();
-    ship_oplog(DataDir::open(data), backups, {});
+    push_test::back_up_write_one_more_and_ship(data, backups);
   }
   void erase(const std::string& id) {
     append_line_durably(ledger, nlohmann::json{{"person_id", id}, {"erased_at", "2026-01-01T00:00:00.000Z"},
