@@ -158,9 +158,31 @@ TEST(ObjectCrypto, APassphraseWithTheSameSaltDerivesTheSameKeyAndAnotherIsRefuse
   a.encrypt_file(d.path() / "plain", d.path() / "sealed");
   b.decrypt_file(d.path() / "sealed", d.path() / "out", "obj");
   EXPECT_EQ(read_text(d.path() / "out"), "slice");
-  expect_refused(wrong, d.path() / "sealed", d.path() / "out2", "not among the keys given");
+  expect_refused(wrong, d.path() / "sealed", d.path() / "out2", "wrong passphrase");
   KeyRing short_pass;
   EXPECT_THROW(short_pass.add_passphrase("short", salt), Error);
+}
+
+// A wrong passphrase (or one changed since the object was sealed) used to be reported only as "key X is not
+// among the keys given (Y)": two opaque ids. It is named as what it is, with the remedy; still exit 3.
+TEST(ObjectCrypto, AWrongPassphraseIsReportedAsAPassphraseThatDoesNotGiveTheObjectsKey) {
+  TempDir d;
+  std::array<unsigned char, 16> salt{};
+  salt.fill(9);
+  KeyRing sealer, wrong;
+  sealer.add_passphrase("the passphrase of January", salt);
+  wrong.add_passphrase("the passphrase of February", salt);
+  write_text(d.path() / "plain", "archive");
+  sealer.encrypt_file(d.path() / "plain", d.path() / "sealed");
+  for (const std::string& part : {std::string("passphrase given"), std::string("$FACECROWD_BACKUP_PASSPHRASE"),
+                                  std::string("wrong passphrase"), std::string("passphrase was changed"),
+                                  sealer.encrypting_key_id()})
+    expect_refused(wrong, d.path() / "sealed", d.path() / "out", part);
+  // A key file alone keeps the key-id message: no passphrase was given.
+  generate_key_file(d.path() / "k");
+  KeyRing by_file;
+  by_file.add_key_file(d.path() / "k");
+  expect_refused(by_file, d.path() / "sealed", d.path() / "out", "not among the keys given");
 }
 
 }  // namespace

@@ -187,6 +187,7 @@ struct KeyRing::Entry {
   SecretKey key;                                  // symmetric key, or the box secret key
   std::array<unsigned char, crypto_box_PUBLICKEYBYTES> public_key{};
   bool has_secret = true;                         // false: a public key only (encrypts, cannot decrypt)
+  bool from_passphrase = false;                   // derived from a passphrase: a miss means the wrong passphrase
 };
 
 void KeyRing::add_key_file(const fs::path& file) {
@@ -212,6 +213,7 @@ void KeyRing::add_passphrase(const std::string& passphrase, const std::array<uns
                     crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE, crypto_pwhash_ALG_ARGON2ID13) != 0)
     throw Error(ExitCode::kIo, "deriving the backup key from the passphrase ran out of memory (argon2id needs 256 MiB)");
   e->id = key_id_of(e->key.data(), SecretKey::kSize);
+  e->from_passphrase = true;
   entries_.push_back(e);
   if (!encrypting_) encrypting_ = e;
 }
@@ -298,6 +300,15 @@ void KeyRing::decrypt_file(const fs::path& sealed, const fs::path& plain, const 
   for (const auto& e : entries_)
     if (e->id == id && e->has_secret && e->kind == kind) key = e;
   if (!key) {
+    // A passphrase derives a key that cannot be told apart from any other: a miss means the passphrase given
+    // is not the one the object was sealed with, which a list of key ids does not say.
+    bool passphrase_given = false;
+    for (const auto& e : entries_) passphrase_given = passphrase_given || e->from_passphrase;
+    if (passphrase_given && kind == kKindSymmetric)
+      throw Error(ExitCode::kBadInput, "object '" + object + "' is encrypted with key " + hex(id.data(), kIdBytes) +
+                                           ", which the passphrase given ($FACECROWD_BACKUP_PASSPHRASE) does not derive: "
+                                           "wrong passphrase, or the target's passphrase was changed since (give the "
+                                           "passphrase it was sealed with, or its key file with --key-file); nothing was changed");
     std::string have;
     for (const auto& k : key_ids()) have += (have.empty() ? "" : ", ") + k;
     throw Error(ExitCode::kBadInput, "object '" + object + "' is encrypted with key " + hex(id.data(), kIdBytes) +
