@@ -100,6 +100,38 @@ TEST(OffsiteKeys, AHandEditedConfigurationWithThePrivateKeyOfAWriteOnlyTargetIsR
   EXPECT_FALSE(s.push(t, *TargetConfig::load(s.data)).uploaded.empty());
 }
 
+// A restore or `verify --read-data` of a write-only target without its private key used to suggest a key file
+// or $FACECROWD_BACKUP_PASSPHRASE, neither of which can open it: it says the target is write-only and that the
+// PRIVATE key (kept offline) is needed with --key-file, still exit 2, and with that key the restore runs.
+TEST(OffsiteKeys, ARestoreOfAWriteOnlyTargetWithoutThePrivateKeySaysThePrivateKeyIsNeededWithKeyFile) {
+  PushSite s;
+  const fs::path pair = s.tmp.path() / "offline" / "restore.key", remote = s.tmp.path() / "remote";
+  fs::create_directories(pair.parent_path());
+  generate_key_pair(pair);
+  TargetConfig config;
+  config.target = remote.string();
+  config.encryption = "public-key";
+  config.public_key_file = pair.string() + ".pub";
+  DirectoryTarget t(remote);
+  ASSERT_FALSE(s.push(t, config).uploaded.empty());
+
+  const std::string machine = "--data " + (s.tmp.path() / "m" / "data").string() + " --backup-dir " +
+                              (s.tmp.path() / "m" / "backup").string();
+  const std::string env = "FACECROWD_BACKUP_TARGET= FACECROWD_BACKUP_KEY_FILE= FACECROWD_BACKUP_PASSPHRASE= "
+                          "FACECROWD_BACKUP_TARGET_CONFIG=" + (s.tmp.path() / "none.json").string();
+  for (const std::string& cmd : {" restore latest --target " + remote.string(),
+                                 " verify latest --read-data --target " + remote.string()}) {
+    auto r = run_facecrowd(machine + cmd, env);
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << cmd << "\n" << r.err;
+    for (const std::string& part : {std::string("write-only"), std::string("PRIVATE key"), std::string("offline"),
+                                    std::string("--key-file")})
+      EXPECT_NE(r.err.find(part), std::string::npos) << cmd << ": " << part << "\n" << r.err;
+    EXPECT_EQ(r.err.find("PASSPHRASE"), std::string::npos) << cmd << "\n" << r.err;
+  }
+  auto ok = run_facecrowd(machine + " restore latest --target " + remote.string() + " --key-file " + pair.string(), env);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 // The pair's public half is not a symmetric key file (it is meant to be public), and a directory is not a
 // key file at all: each refused with the reason, not as a permission problem to chmod away.
 TEST(OffsiteKeys, APublicKeyOrADirectoryGivenAsAKeyFileIsRefusedWithTheReason) {

@@ -67,6 +67,11 @@ class KeyRing {
   // Decryption of write-only objects: the secret key file (0600) whose public key is `<file>.pub`.
   void add_box_secret_key_file(const fs::path& file);
 
+  // The target's "encryption" setting, as its index records it ("" when unknown): lets a refusal say what
+  // the target needs (write-only: the private key) instead of listing every kind of key.
+  void set_target_encryption(const std::string& encryption) { target_encryption_ = encryption; }
+  const std::string& target_encryption() const { return target_encryption_; }
+
   bool can_encrypt() const;            // a first key or public key exists
   std::string encrypting_key_id() const;  // hex; "" when none
   std::vector<std::string> key_ids() const;  // every key that can decrypt, hex
@@ -91,6 +96,7 @@ class KeyRing {
   std::string begin_object(SecretKey& data_key) const;
   std::vector<std::shared_ptr<Entry>> entries_;
   std::shared_ptr<Entry> encrypting_;
+  std::string target_encryption_;
 };
 
 // True when the file starts with the "FCRYPT01" magic.

@@ -157,6 +157,7 @@ std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex
 std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& config, const RemoteIndex& index,
                                            const std::vector<fs::path>& extra_key_files) {
   auto ring = std::make_shared<KeyRing>();
+  ring->set_target_encryption(index.encryption);
   std::vector<fs::path> files = extra_key_files;
   if (config)
     for (const auto& f : config->key_files) files.push_back(f);
