@@ -70,6 +70,26 @@ TEST(OffsiteKeys, TargetSetRefusesThePrivateKeyOfAWriteOnlyTargetAndWritesNothin
   EXPECT_EQ(read_file(data / "backup-target.json").find(pair.string() + "\""), std::string::npos);
 }
 
+// `target set --encryption none --key-file K` used to save K with the configuration, where nothing uses it
+// (the backups go up unencrypted): refused, exit 2, naming --key-file and where key files belong.
+TEST(OffsiteKeys, TargetSetRefusesAKeyFileWithEncryptionNoneAndWritesNothing) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data", key = tmp.path() / "k";
+  generate_key_file(key);
+  const std::string remote = (tmp.path() / "remote").string();
+  for (const std::string& args : {"target set " + remote + " --encryption none --key-file " + key.string(),
+                                  "target set " + remote + " --key-file " + key.string() + " --encryption none"}) {
+    auto r = run_facecrowd(args, "FACECROWD_DATA=" + data.string());
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << args << "\n" << r.err;
+    for (const std::string& part : {"--key-file " + key.string(), std::string("--encryption none"),
+                                    std::string("--encryption key"), std::string("--public-key"), std::string("nothing was written")})
+      EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(data / "backup-target.json"));
+  }
+  auto ok = run_facecrowd("target set " + remote + " --encryption none", "FACECROWD_DATA=" + data.string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 // The same private key written into the configuration file by hand: every push refuses it (exit 3, naming
 // the file and the field) before anything is uploaded, and the push works once the field is gone.
 TEST(OffsiteKeys, AHandEditedConfigurationWithThePrivateKeyOfAWriteOnlyTargetIsRefusedAtPushAndNothingIsUploaded) {

@@ -58,6 +58,12 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     for (const auto& k : so->key_files) c.key_files.push_back(std::filesystem::absolute(k));
     if (!so->public_key.empty()) c.public_key_file = std::filesystem::absolute(so->public_key);
     if (c.encryption == "key" && c.key_files.empty()) throw Error(ExitCode::kUsage, "--encryption key needs --key-file");
+    // Unencrypted backups use no key: a key file taken here was saved with the configuration and silently unused.
+    if (c.encryption == "none" && !c.key_files.empty())
+      throw Error(ExitCode::kUsage, "--key-file " + c.key_files.front().string() +
+                                        " is not taken with --encryption none: key files are only for --encryption key "
+                                        "(for write-only backups, give the .pub of `target keygen --write-only` with "
+                                        "--encryption public-key --public-key); nothing was written");
     // Write-only mode: the server must hold nothing that reads its backups, so the private key is never
     // written into the server's configuration (where every push would read it).
     if (c.encryption == "public-key" && !c.key_files.empty())
