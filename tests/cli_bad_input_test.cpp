@@ -230,6 +230,22 @@ TEST(CliBadInput, EmptyUntilIsAUsageErrorNotAFullRestore) {
   EXPECT_FALSE(fs::exists(data / "other"));
 }
 
+// A --backup-dir that is a regular file used to read "cannot create folder ...: File exists", which does not
+// say which is wrong: it says the path is a file, not a folder, naming it (exit 6), and leaves the file alone.
+TEST(CliBadInput, ABackupDirThatIsAFileIsNamedAsAFileNotAFolder) {
+  TempDir tmp;
+  fs::path data = tmp.path() / "data", file = tmp.path() / "backup";
+  fill(data, 3);
+  write_text(file, "not a folder");
+  for (const std::string& cmd : {std::string("backup"), std::string("oplog ship")}) {
+    auto r = run_facecrowd("--data '" + data.string() + "' --backup-dir '" + file.string() + "' " + cmd);
+    EXPECT_EQ(r.exit_code, int(ExitCode::kIo)) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find("'" + file.string() + "' is a file, not a folder"), std::string::npos) << cmd << "\n" << r.err;
+    EXPECT_EQ(r.err.find("File exists"), std::string::npos) << cmd << "\n" << r.err;
+  }
+  EXPECT_EQ(read_text(file), "not a folder");
+}
+
 TEST(CliBadInput, JpegWithCorruptDataIsRefusedBeforeItIsStored) {
   TempDir tmp;
   std::string good = noise_jpeg(320, 240);

@@ -33,6 +33,11 @@ std::string read_file(const fs::path& path) {
 }
 
 void ensure_writable_dir(const fs::path& dir, const std::string& purpose) {
+  // A file where the folder should be reads as "File exists" from mkdir, which hides which is wrong.
+  std::error_code exists_ec;
+  if (fs::exists(dir, exists_ec) && !fs::is_directory(dir, exists_ec))
+    throw Error(ExitCode::kIo, purpose + " '" + dir.string() + "' is a file, not a folder: give a folder there (or "
+                                   "move the file away); nothing was written");
   try {
     file_system().create_dirs(dir);
   } catch (const Error& e) {
