@@ -1,30 +1,16 @@
 #include "backup/backup_cleanup.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <regex>
 
 #include "backup/catalog.h"
+#include "core/leftover_owner.h"
 
 namespace facecrowd {
 namespace {
 
 namespace fs = std::filesystem;
-
-// kill(pid, 0) fails with ESRCH only when no such process exists; EPERM means it runs under another user.
-bool process_alive(long pid) {
-  if (pid <= 0) return false;
-  if (pid == long(::getpid())) return true;
-  return ::kill(pid_t(pid), 0) == 0 || errno != ESRCH;
-}
-
-// The pid in a file name; -1 when it does not fit (then the file is not ours to judge).
-long parse_pid(const std::string& digits) {
-  if (digits.empty() || digits.size() > 9) return -1;
-  return std::stol(digits);
-}
 
 bool remove_quietly(const fs::path& p) {
   std::error_code ec;
@@ -51,8 +37,7 @@ bool partial_in_progress(const fs::path& final_path) {
     std::string name = entry.path().filename();
     std::smatch m;
     if (name.rfind(prefix, 0) != 0 || !std::regex_match(name, m, partial_re())) continue;
-    long pid = parse_pid(m[2]);
-    if (pid != long(::getpid()) && process_alive(pid)) return true;
+    if (another_process_runs(pid_from_digits(m[2]))) return true;
   }
   return false;
 }
@@ -67,8 +52,7 @@ std::vector<fs::path> remove_stale_partials(const fs::path& backup_dir) {
     std::string name = entry.path().filename();
     std::smatch m;
     if (std::regex_match(name, m, partial_re()) || std::regex_match(name, m, sidecar_tmp_re)) {
-      long pid = parse_pid(m[m.size() - 1]);
-      if (pid > 0 && !process_alive(pid) && remove_quietly(entry.path())) removed.push_back(entry.path());
+      if (process_is_gone(pid_from_digits(m[m.size() - 1])) && remove_quietly(entry.path())) removed.push_back(entry.path());
     } else if (std::regex_match(name, m, sidecar_re)) {
       sidecars.push_back(entry.path());
     }

@@ -1,28 +1,18 @@
 #include "backup/offsite/offsite_store.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <regex>
 
 #include "core/error.h"
 #include "core/file_system.h"
 #include "core/files.h"
+#include "core/leftover_owner.h"
 #include "core/sha256.h"
 #include "core/utc_time.h"
 
 namespace facecrowd {
-namespace {
-
-bool dead(const std::string& pid_digits) {
-  if (pid_digits.empty() || pid_digits.size() > 9) return false;
-  const long pid = std::stol(pid_digits);
-  return pid > 0 && pid != long(::getpid()) && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH;
-}
-
-}  // namespace
 
 std::vector<fs::path> remove_stale_offsite_leftovers(const fs::path& dir) {
   // What a killed transfer leaves: its store's scratch folder, and a download's `<final name>.partial-<pid>`
@@ -35,7 +25,8 @@ std::vector<fs::path> remove_stale_offsite_leftovers(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename();
     std::smatch m;
-    bool stale = (std::regex_match(name, m, scratch_re) && dead(m[1])) || (std::regex_match(name, m, partial_re) && dead(m[m.size() - 1]));
+    bool stale = (std::regex_match(name, m, scratch_re) && process_is_gone(pid_from_digits(m[1]))) ||
+                 (std::regex_match(name, m, partial_re) && process_is_gone(pid_from_digits(m[m.size() - 1])));
     std::error_code rm;
     if (stale && fs::remove_all(entry.path(), rm) > 0 && !rm) removed.push_back(entry.path());
   }

@@ -1,7 +1,6 @@
 #include "backup/targets/directory_target.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/leftover_owner.h"
 #include "core/sha256.h"
 
 namespace facecrowd {
@@ -181,8 +181,7 @@ std::vector<std::string> DirectoryTarget::abort_interrupted_uploads() {
     std::smatch m;
     const std::string name = it->path().filename().string();
     if (!it->is_regular_file(ec) || !std::regex_match(name, m, partial_re)) continue;
-    const pid_t pid = pid_t(std::stol(m[1]));
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
+    if (!process_is_gone(pid_from_digits(m[1]))) continue;  // still running (or not ours to judge)
     std::error_code rm;
     if (fs::remove(it->path(), rm))
       lines.push_back("removed '" + it->path().string() + "', the partial copy of an interrupted push (process " + m[1].str() +
