@@ -20,9 +20,6 @@
 namespace facecrowd {
 namespace {
 
-std::string archive_key(const std::string& name) { return "archives/" + name; }
-std::string slice_key(const std::string& name) { return "oplog/" + name; }
-
 std::string sha_of_prefix(const fs::path& file, uint64_t bytes) {
   std::ifstream in(file, std::ios::binary);
   Sha256 sha;
@@ -84,11 +81,11 @@ void refuse_new_index_over_lost_one(BackupTarget& target, BackupCatalog& catalog
   std::set<std::string> ours{ledger_chunk_key(0)};
   for (const auto& a : catalog.archives()) {
     ours.insert(archive_key(a.path.filename().string()));
-    ours.insert(archive_key(a.path.filename().string()) + ".manifest.json");
+    ours.insert(archive_manifest_key(a.path.filename().string()));
   }
   for (const auto& sl : catalog.slices()) {
     ours.insert(slice_key(sl.path.filename().string()));
-    ours.insert(slice_key(sl.path.filename().string()) + ".json");
+    ours.insert(slice_record_key(sl.path.filename().string()));
   }
   for (const char* folder : {"archives/", "oplog/", "ledger/"}) {
     size_t foreign = 0;
@@ -217,7 +214,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       r.created = a.created;
       r.plain_bytes = a.bytes;
       r.manifest = *a.manifest;
-      r.manifest_object = upload(archive_key(name) + ".manifest.json", sidecar);
+      r.manifest_object = upload(archive_manifest_key(name), sidecar);
       auto known = archive_sha256.find(name);
       r.object = upload(archive_key(name), a.path, known == archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
       index.archives.push_back(std::move(r));
@@ -233,7 +230,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       RemoteSlice* pushed = index.find_slice(name);
       if (pushed) {
         if (pushed->record || !has_record) continue;
-        pushed->record = upload(slice_key(name) + ".json", record);
+        pushed->record = upload(slice_record_key(name), record);
         changed = true;
         continue;
       }
@@ -242,7 +239,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       // record that does not parse is the restore's to refuse, the slice is then hashed as it is read.
       std::string slice_sha;
       if (has_record) {
-        r.record = upload(slice_key(name) + ".json", record);
+        r.record = upload(slice_record_key(name), record);
         try {
           if (auto parsed = read_slice_record(record); parsed && parsed->bytes == s.bytes) slice_sha = parsed->sha256;
         } catch (const Error&) {

@@ -71,6 +71,11 @@ OplogTimestamp ts_from(const nlohmann::json& j, const char* name, const std::str
 
 }  // namespace
 
+std::string archive_key(const std::string& archive_name) { return "archives/" + archive_name; }
+std::string archive_manifest_key(const std::string& archive_name) { return archive_key(archive_name) + ".manifest.json"; }
+std::string slice_key(const std::string& slice_name) { return "oplog/" + slice_name; }
+std::string slice_record_key(const std::string& slice_name) { return slice_key(slice_name) + ".json"; }
+
 std::string ledger_chunk_key(uint64_t offset) {
   char name[40];
   std::snprintf(name, sizeof name, "ledger/ledger-%016llu.jsonl", static_cast<unsigned long long>(offset));
@@ -132,8 +137,8 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       r.created = *created;
       if (!seen.insert(r.name).second) refuse(field + ".name", shown_value(r.name) + " is listed twice");
       r.plain_bytes = a.contains("plain_bytes") ? unsigned_from(a, "plain_bytes", field, refuse) : 0;
-      r.object = object_from(a.at("object"), field + ".object", "archives/" + r.name, refuse);
-      r.manifest_object = object_from(a.at("manifest_object"), field + ".manifest_object", "archives/" + r.name + ".manifest.json", refuse);
+      r.object = object_from(a.at("object"), field + ".object", archive_key(r.name), refuse);
+      r.manifest_object = object_from(a.at("manifest_object"), field + ".manifest_object", archive_manifest_key(r.name), refuse);
       r.manifest = Manifest::from_json(a.at("manifest"), what + " archive " + r.name);
       x.archives.push_back(std::move(r));
     }
@@ -147,8 +152,8 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
                                     r.to.to_string() + " gives (" + (r.from < r.to ? slice_file_name(r.from, r.to) : "an empty range") + ")");
       if (!seen.insert(r.name).second) refuse(field + ".name", shown_value(r.name) + " is listed twice");
       r.plain_bytes = s.contains("plain_bytes") ? unsigned_from(s, "plain_bytes", field, refuse) : 0;
-      r.object = object_from(s.at("object"), field + ".object", "oplog/" + r.name, refuse);
-      if (s.contains("record")) r.record = object_from(s.at("record"), field + ".record", "oplog/" + r.name + ".json", refuse);
+      r.object = object_from(s.at("object"), field + ".object", slice_key(r.name), refuse);
+      if (s.contains("record")) r.record = object_from(s.at("record"), field + ".record", slice_record_key(r.name), refuse);
       x.slices.push_back(std::move(r));
     }
     const auto& l = j.at("ledger");

@@ -76,6 +76,13 @@ struct RemoteLedgerChunk {
   std::string plain_sha256;
 };
 
+// Where each object lies in a target: the layout push writes and reading an index checks every key against.
+// "archives/<archive name>", "archives/<archive name>.manifest.json"
+std::string archive_key(const std::string& archive_name);
+std::string archive_manifest_key(const std::string& archive_name);
+// "oplog/<slice name>", "oplog/<slice name>.json"
+std::string slice_key(const std::string& slice_name);
+std::string slice_record_key(const std::string& slice_name);
 // "ledger/ledger-<offset, 16 digits>.jsonl"
 std::string ledger_chunk_key(uint64_t offset);
 
