@@ -47,9 +47,14 @@ Manifest read_archive_manifest(const std::filesystem::path& archive) {
   return Manifest::parse(sink.text(), label + ", manifest.json");
 }
 
+std::filesystem::path manifest_copy_path(const std::filesystem::path& archive) {
+  std::filesystem::path copy = archive;
+  copy += ".manifest.json";
+  return copy;
+}
+
 std::optional<Manifest> read_sidecar_manifest(const std::filesystem::path& archive, std::string* problem) {
-  std::filesystem::path sidecar = archive;
-  sidecar += ".manifest.json";
+  const std::filesystem::path sidecar = manifest_copy_path(archive);
   std::error_code ec;
   auto status = std::filesystem::status(sidecar, ec);
   if (!std::filesystem::exists(status)) return std::nullopt;

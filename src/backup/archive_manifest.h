@@ -19,6 +19,9 @@ namespace facecrowd {
 
 Manifest read_archive_manifest(const std::filesystem::path& archive);
 
+// Where an archive's manifest copy lies: `<archive>.manifest.json`, beside it.
+std::filesystem::path manifest_copy_path(const std::filesystem::path& archive);
+
 // The sidecar `<archive>.manifest.json` parsed and checked like the member (size bound first). nullopt
 // when there is none; `problem` (when given) receives why a present copy was refused.
 std::optional<Manifest> read_sidecar_manifest(const std::filesystem::path& archive, std::string* problem = nullptr);

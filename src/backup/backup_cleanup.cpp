@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "backup/archive_manifest.h"
 #include "backup/catalog.h"
 #include "core/leftover_owner.h"
 
@@ -75,9 +76,7 @@ std::vector<fs::path> prune_archives(const fs::path& backup_dir, const std::stri
     if (info.created >= cutoff || fs::equivalent(info.path, keep, ec)) continue;
     if (!remove_quietly(info.path)) continue;
     removed.push_back(info.path);
-    fs::path sidecar = info.path;
-    sidecar += ".manifest.json";
-    remove_quietly(sidecar);
+    remove_quietly(manifest_copy_path(info.path));
   }
   return removed;
 }

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "backup/archive_manifest.h"
 #include "backup/archive_writer.h"
 #include "backup/backup_cleanup.h"
 #include "backup/catalog.h"
@@ -368,8 +369,7 @@ BackupResult run_backup(const DataDir& data, const fs::path& backup_dir, const B
     result.bytes = writer.compressed_bytes();
     result.sha256 = writer.file_sha256();
 
-    sidecar = final_path;
-    sidecar += ".manifest.json";
+    sidecar = manifest_copy_path(final_path);
     write_file_durably(sidecar, m.to_json().dump(2));  // before the rename: a final name always has its sidecar
     rename_no_replace_durably(partial, final_path);
     renamed = true;

@@ -1,5 +1,6 @@
 #include "app/recovery/backup_listing.h"
 
+#include "backup/archive_manifest.h"
 #include "backup/backup_window.h"
 #include "backup/oplog_slice.h"
 #include "core/utc_time.h"
@@ -17,8 +18,7 @@ nlohmann::json backup_listing(const BackupCatalog& catalog, const std::string& d
   out["archives"] = nlohmann::json::array();
   for (const auto& a : catalog.archives(db)) {
     nlohmann::json j = {{"name", a.path.filename().string()}, {"created", format_iso8601(a.created)}, {"bytes", a.bytes}};
-    fs::path sidecar = a.path;
-    sidecar += ".manifest.json";
+    const fs::path sidecar = manifest_copy_path(a.path);
     std::error_code ec;
     if (a.manifest) {
       j["collections"] = a.manifest->collections;

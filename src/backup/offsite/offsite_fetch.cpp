@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "backup/archive_manifest.h"
 #include "backup/catalog.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
@@ -44,8 +45,7 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
   FetchedBackup out;
   out.remote = *chosen;
   out.archive = backup_dir / chosen->name;
-  fs::path sidecar = out.archive;
-  sidecar += ".manifest.json";
+  const fs::path sidecar = manifest_copy_path(out.archive);
   std::error_code ec;
   if (!fs::exists(out.archive, ec)) {
     store.download(chosen->manifest_object, sidecar, keys);

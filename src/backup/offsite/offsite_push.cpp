@@ -155,8 +155,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   for (auto& a : archives) {
     const std::string name = a.path.filename().string();
     if (a.manifest || index.find_archive(name)) continue;
-    fs::path sidecar = a.path;
-    sidecar += ".manifest.json";
+    const fs::path sidecar = manifest_copy_path(a.path);
     try {
       Manifest own = read_archive_manifest(a.path);
       write_file_durably(sidecar, own.to_json().dump(2));
@@ -206,8 +205,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     for (const auto& a : archives) {
       const std::string name = a.path.filename().string();
       if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no manifest: warned above
-      fs::path sidecar = a.path;
-      sidecar += ".manifest.json";
+      const fs::path sidecar = manifest_copy_path(a.path);
       RemoteArchive r;
       r.name = name;
       r.db = a.db;
