@@ -10,20 +10,28 @@
 #      (skip with --no-verify), then `facecrowd stats` reads the restored database;
 #   4. reports RTO (seconds from the empty directory to restored data) and RPO (drill start minus the
 #      recovery point's time: what a loss at the start of the drill would have lost), prints them (--json
-#      for a machine), and records them with `facecrowd drill record` in the restored database's audit log.
+#      for a machine), and records the result (source, passed or failed, RTO, RPO, recovery point) with
+#      `facecrowd drill record` (action backup.dr_drill) in the audit log of the LIVE data directory, where
+#      an auditor looks. A failed drill is recorded there too, naming the step that failed. On a machine
+#      with no live data directory the result goes into the drill's restored data instead, and the output
+#      says so (that copy is removed with the work directory unless --keep or --workdir).
 #
 # Usage: scripts/dr-drill.sh --target s3://BUCKET/PREFIX [--key-file FILE]... [--binary PATH]
-#                            [--workdir DIR] [--keep] [--no-verify] [--json]
+#                            [--data DIR] [--workdir DIR] [--keep] [--no-verify] [--json]
 #   --target     the backup target (s3://, gs:// or a directory); default: $FACECROWD_BACKUP_TARGET
+#   --data       the live data directory whose audit log gets the result (never restored into or read);
+#                default: $FACECROWD_DATA, else ./data, as for every facecrowd command
 #   --key-file   key for an encrypted target (repeatable); $FACECROWD_BACKUP_KEY_FILE and
 #                $FACECROWD_BACKUP_PASSPHRASE work too
 #   --binary     the facecrowd binary (default: build/facecrowd beside this script, else `facecrowd`)
 #   --workdir    where to restore (default: a new temporary directory, removed afterwards unless --keep)
 # Credentials: the AWS_* environment or ~/.aws/credentials, as for every facecrowd target command.
-# Exit: 0 when the drill restored and verified, else the failing step's exit code.
+# Exit: 0 when the drill restored and verified, else the failing step's exit code; 1 when it passed but its
+# result could not be recorded in the live data directory's audit log (busy, not a facecrowd directory).
 set -euo pipefail
 
 target="${FACECROWD_BACKUP_TARGET:-}"
+live="${FACECROWD_DATA:-data}"
 binary=""
 workdir=""
 keep=0
@@ -37,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --target) [[ $# -ge 2 ]] || die "--target needs a value"; target="$2"; shift ;;
     --key-file) [[ $# -ge 2 ]] || die "--key-file needs a value"; keys+=(--key-file "$2"); shift ;;
     --binary) [[ $# -ge 2 ]] || die "--binary needs a value"; binary="$2"; shift ;;
+    --data) [[ $# -ge 2 ]] || die "--data needs a value"; live="$2"; shift ;;
     --workdir) [[ $# -ge 2 ]] || die "--workdir needs a value"; workdir="$2"; shift ;;
     --keep) keep=1 ;;
     --no-verify) verify=0 ;;
@@ -46,6 +55,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
+# The live data directory, made absolute so the output names it whatever the caller's working directory.
+[[ ! -d "$live" ]] || live="$(cd -- "$live" && pwd)"
 [[ -n "$target" ]] || die "no target: give --target s3://BUCKET/PREFIX (or set FACECROWD_BACKUP_TARGET)"
 if [[ -z "$binary" ]]; then
   here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -72,17 +83,51 @@ started="$(now)"
 target_url="${target%/}"
 [[ "$target_url" == */latest ]] || target_url="$target_url/latest"
 log="$workdir/restore.json"
+source_name="${target_url%/latest}"
+
+# The result goes into the live machine's audit log when it has a data directory; `drill record` exits 4
+# (creating nothing) when there is none. Sets recorded_in to the data directory that got the entry, or "".
+recorded_in=""
+record_failed_rc=0
+record() {
+  if [[ -d "$live" && -n "$(ls -A -- "$live" 2>/dev/null)" ]]; then
+    local rc=0
+    "$binary" --quiet --data "$live" drill record --target "$source_name" "$@" >/dev/null 2>"$workdir/record.err" || rc=$?
+    if [[ $rc -eq 0 ]]; then recorded_in="$live"; return 0; fi
+    if [[ $rc -ne 4 ]]; then
+      record_failed_rc=$rc
+      echo "dr-drill: WARNING: could not record the drill in the audit log of the live data directory '$live' (exit $rc): $(cat "$workdir/record.err")" >&2
+    fi
+  fi
+  return 1
+}
+# A failed step: recorded as a failed drill in the live audit log when there is one, then the drill stops.
+fail_step() {
+  local step="$1" rc="$2" what="$3"
+  if record --outcome failed --failed-step "$step" --exit-code "$rc"; then
+    what="$what (recorded as a failed drill in the audit log of $recorded_in, action backup.dr_drill)"
+  elif [[ $record_failed_rc -ne 0 ]]; then
+    what="$what (not recorded in the audit log: see the warning above)"
+  else
+    what="$what (not recorded in any audit log: no live facecrowd data at '$live'; --data DIR names it)"
+  fi
+  die "$what" "$rc"
+}
+
+rc=0
 if [[ "$target" == s3://* || "$target" == gs://* ]]; then
-  fc restore "$target_url" "${keys[@]}" --json > "$log"
+  fc restore "$target_url" "${keys[@]}" --json > "$log" || rc=$?
 else
-  fc restore latest --target "$target" "${keys[@]}" --json > "$log"
+  fc restore latest --target "$target" "${keys[@]}" --json > "$log" || rc=$?
 fi
+# Exit 1 is a restore that succeeded with a warning (a recovery point short of what was shipped).
+[[ $rc -le 1 ]] || fail_step restore "$rc" "restore from $source_name failed (exit $rc)"
 restored="$(now)"
 if [[ $verify -eq 1 ]]; then
-  fc verify --target "${target_url%/latest}" --read-data "${keys[@]}" > "$workdir/verify.txt" || {
-    cat "$workdir/verify.txt" >&2; die "verify of the target failed" 3; }
+  fc verify --target "$source_name" --read-data "${keys[@]}" > "$workdir/verify.txt" || {
+    rc=$?; cat "$workdir/verify.txt" >&2; fail_step verify "$rc" "verify of the target failed (exit $rc)"; }
 fi
-fc stats --json > "$workdir/stats.json"
+fc stats --json > "$workdir/stats.json" || { rc=$?; fail_step stats "$rc" "the restored database could not be read (exit $rc)"; }
 finished="$(now)"
 
 read -r rto rpo point point_iso total < <(python3 - "$log" "$started" "$restored" "$finished" <<'PY'
@@ -94,17 +139,35 @@ point_time = datetime.datetime.fromisoformat(o["recovery_point_iso"].replace("Z"
 print(f"{restored - started:.1f} {max(0.0, started - point_time):.0f} {o['recovery_point']} {o['recovery_point_iso']} {finished - started:.1f}")
 PY
 )
-fc drill record --target "${target_url%/latest}" --rto "$rto" --rpo "$rpo" --recovery-point "$point" >/dev/null
-if [[ $json -eq 1 ]]; then
-  printf '{"target": "%s", "rto_seconds": %s, "rpo_seconds": %s, "recovery_point": "%s", "recovery_point_iso": "%s", "drill_seconds": %s, "verified": %s, "workdir": "%s"}\n' \
-    "${target_url%/latest}" "$rto" "$rpo" "$point" "$point_iso" "$total" "$([[ $verify -eq 1 ]] && echo true || echo false)" "$workdir"
+figures=(--rto "$rto" --rpo "$rpo" --recovery-point "$point" --recovery-point-iso "$point_iso"
+         --verified "$([[ $verify -eq 1 ]] && echo yes || echo no)")
+recorded_live=true
+if ! record "${figures[@]}"; then
+  # No live data directory (a truly empty machine): the drill's own restore is the only audit log there is.
+  recorded_live=false
+  fc drill record --target "$source_name" "${figures[@]}" >/dev/null
+  recorded_in="$data"
+fi
+if [[ $record_failed_rc -ne 0 ]]; then
+  why="as recording it in the live data directory '$live' failed (see the warning above)"
 else
-  echo "DR drill from ${target_url%/latest}: restored into an empty directory and $([[ $verify -eq 1 ]] && echo verified || echo 'did not verify')"
+  why="as there is no live facecrowd data at '$live' (--data DIR names the live data directory)"
+fi
+if [[ $recorded_live == true ]]; then
+  where="the audit log of the live data directory $recorded_in (action backup.dr_drill)"
+elif [[ $keep -eq 1 || -n "$keep_workdir" ]]; then
+  where="the audit log of the restored data in $data (action backup.dr_drill), $why"
+else
+  where="the audit log of the restored data, which is removed with the temporary work directory (--keep or --workdir DIR keeps it), $why"
+fi
+if [[ $json -eq 1 ]]; then
+  printf '{"target": "%s", "rto_seconds": %s, "rpo_seconds": %s, "recovery_point": "%s", "recovery_point_iso": "%s", "drill_seconds": %s, "verified": %s, "workdir": "%s", "recorded_in": "%s", "recorded_live": %s}\n' \
+    "$source_name" "$rto" "$rpo" "$point" "$point_iso" "$total" "$([[ $verify -eq 1 ]] && echo true || echo false)" "$workdir" \
+    "$recorded_in" "$recorded_live"
+else
+  echo "DR drill from $source_name: restored into an empty directory and $([[ $verify -eq 1 ]] && echo verified || echo 'did not verify')"
   echo "  RTO ${rto} s (empty directory to restored data; whole drill ${total} s)"
   echo "  RPO ${rpo} s (recovery point ${point}, ${point_iso})"
-  if [[ $keep -eq 1 || -n "$keep_workdir" ]]; then
-    echo "  recorded in the audit log of the restored data in $data (action backup.dr_drill)"
-  else
-    echo "  recorded in the audit log of the restored data, which is removed with the temporary work directory (--keep or --workdir DIR keeps it)"
-  fi
+  echo "  recorded in $where"
 fi
+[[ $record_failed_rc -eq 0 ]] || exit 1

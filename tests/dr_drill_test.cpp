@@ -124,24 +124,109 @@ TEST(DisasterRecovery, APointInTimeFromTheBucketBeforeTheErasureStillKeepsThePer
   EXPECT_FALSE(name_anywhere(s, kErasedName));    // the erasure after it still applies
 }
 
-TEST(DisasterRecovery, TheDrillScriptRestoresIntoAnEmptyDirectoryAndRecordsRtoAndRpo) {
+CommandResult run_drill(const Deployment& d, const std::string& args, const std::string& env_after = "") {
+  return run_shell("env " + d.env + " " + env_after + " " + std::string(FACECROWD_SOURCE_DIR) + "/scripts/dr-drill.sh --binary " +
+                   FACECROWD_BINARY + " " + args);
+}
+
+// The backup.dr_drill entries in the audit log of the data directory `data`, newest first.
+nlohmann::json drill_entries(const fs::path& data) {
+  auto audit = run_facecrowd("--data " + data.string() + " audit list --action backup.dr_drill --json");
+  EXPECT_EQ(audit.exit_code, 0) << audit.err;
+  return audit.exit_code == 0 ? nlohmann::json::parse(audit.out) : nlohmann::json::array();
+}
+
+TEST(DisasterRecovery, TheDrillScriptRestoresIntoAnEmptyDirectoryAndRecordsItsResultInTheLiveMachinesAuditLog) {
   if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
   Deployment d;
   ASSERT_EQ(d.cli("backup --target " + d.target).exit_code, 0);
   d.write_users(0, 2);
   ASSERT_EQ(d.cli("oplog ship --target " + d.target).exit_code, 0);
   TempDir work;
-  auto r = run_shell("env " + d.env + " " + std::string(FACECROWD_SOURCE_DIR) + "/scripts/dr-drill.sh --target " + d.target +
-                     " --binary " + FACECROWD_BINARY + " --workdir " + (work.path() / "drill").string() + " --json");
+  auto r = run_drill(d, "--target " + d.target + " --workdir " + (work.path() / "drill").string() + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_GE(j["rto_seconds"].get<double>(), 0.0);
   EXPECT_GE(j["rpo_seconds"].get<double>(), 0.0);
   EXPECT_TRUE(j["verified"].get<bool>());
+  EXPECT_TRUE(j["recorded_live"].get<bool>()) << r.out;
+  EXPECT_EQ(fs::path(j["recorded_in"].get<std::string>()), d.data) << r.out;
   auto drilled = work.path() / "drill" / "data";
   EXPECT_EQ(snapshot(drilled, "face-recognition"), snapshot(d.data, "face-recognition"));
-  auto audit = run_facecrowd("--data " + drilled.string() + " audit list --action backup.dr_drill --json");
-  EXPECT_NE(audit.out.find("rto_seconds"), std::string::npos) << audit.out;
+
+  // The live machine's audit log (FACECROWD_DATA), where an auditor looks, holds the result; the drill's
+  // own restore, which is thrown away, is not where it went.
+  auto live = drill_entries(d.data);
+  ASSERT_EQ(live.size(), 1u) << live.dump();
+  const auto& e = live[0];
+  EXPECT_EQ(e["outcome"], "ok") << e.dump();
+  EXPECT_EQ(e["target"], d.target) << e.dump();
+  EXPECT_FALSE(e["actor"].get<std::string>().empty()) << e.dump();
+  EXPECT_EQ(e["details"]["source"], d.target) << e.dump();
+  EXPECT_DOUBLE_EQ(e["details"]["rto_seconds"].get<double>(), j["rto_seconds"].get<double>()) << e.dump();
+  EXPECT_DOUBLE_EQ(e["details"]["rpo_seconds"].get<double>(), j["rpo_seconds"].get<double>()) << e.dump();
+  EXPECT_EQ(e["details"]["recovery_point"], j["recovery_point"]) << e.dump();
+  EXPECT_EQ(e["details"]["recovery_point_iso"], j["recovery_point_iso"]) << e.dump();
+  EXPECT_EQ(e["details"]["verified"], true) << e.dump();
+  EXPECT_TRUE(drill_entries(drilled).empty());
+
+  // The text output says where it went; --data names the live directory as FACECROWD_DATA does.
+  auto text = run_drill(d, "--target " + d.target + " --data " + d.data.string(), "FACECROWD_DATA=/nonexistent-live");
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("recorded in the audit log of the live data directory " + d.data.string()), std::string::npos) << text.out;
+  EXPECT_EQ(drill_entries(d.data).size(), 2u);
+}
+
+TEST(DisasterRecovery, ADrillOnAMachineWithNoLiveDataSaysWhereItsFiguresWentAndCreatesNoDataDirectory) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  Deployment d;
+  ASSERT_EQ(d.cli("backup --target " + d.target).exit_code, 0);
+  fs::remove_all(d.data);  // a truly empty machine: FACECROWD_DATA names nothing
+  auto temporary = run_drill(d, "--target " + d.target + " --no-verify");
+  ASSERT_EQ(temporary.exit_code, 0) << temporary.out << temporary.err;
+  EXPECT_NE(temporary.out.find("removed with the temporary work directory"), std::string::npos) << temporary.out;
+  EXPECT_NE(temporary.out.find("no live facecrowd data at '" + d.data.string() + "'"), std::string::npos) << temporary.out;
+  EXPECT_FALSE(fs::exists(d.data));
+
+  TempDir work;
+  auto kept = run_drill(d, "--target " + d.target + " --no-verify --json --workdir " + (work.path() / "drill").string());
+  ASSERT_EQ(kept.exit_code, 0) << kept.out << kept.err;
+  auto j = nlohmann::json::parse(kept.out);
+  EXPECT_FALSE(j["recorded_live"].get<bool>());
+  auto drilled = work.path() / "drill" / "data";
+  EXPECT_EQ(fs::path(j["recorded_in"].get<std::string>()), drilled) << kept.out;
+  auto entries = drill_entries(drilled);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["details"]["verified"], false);
+  EXPECT_FALSE(fs::exists(d.data));
+}
+
+TEST(DisasterRecovery, AFailedDrillIsRecordedAsFailedInTheLiveAuditLogNamingTheStepAndItsExitCode) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  Deployment d;
+  const std::string empty = "s3://facecrowd-test/nothing-here";  // a target nothing was ever pushed to
+  auto r = run_drill(d, "--target " + empty);
+  EXPECT_EQ(r.exit_code, int(ExitCode::kNotFound)) << r.out << r.err;
+  EXPECT_NE(r.err.find("recorded as a failed drill in the audit log of " + d.data.string()), std::string::npos) << r.err;
+  auto live = drill_entries(d.data);
+  ASSERT_EQ(live.size(), 1u) << live.dump();
+  EXPECT_EQ(live[0]["outcome"], "failed") << live.dump();
+  EXPECT_EQ(live[0]["details"]["source"], empty) << live.dump();
+  EXPECT_EQ(live[0]["details"]["failed_step"], "restore") << live.dump();
+  EXPECT_EQ(live[0]["details"]["exit_code"], int(ExitCode::kNotFound)) << live.dump();
+}
+
+TEST(DrillRecord, APassedDrillWithoutItsFiguresOrAFailedOneWithoutItsStepIsAUsageErrorAndWritesNothing) {
+  TempDir tmp;
+  fill(tmp.path() / "data", 1);
+  const std::string data = "--data " + (tmp.path() / "data").string() + " drill record --target s3://b/p ";
+  EXPECT_EQ(run_facecrowd(data + "--rpo 5").exit_code, int(ExitCode::kUsage));
+  EXPECT_EQ(run_facecrowd(data + "--outcome failed").exit_code, int(ExitCode::kUsage));
+  EXPECT_TRUE(drill_entries(tmp.path() / "data").empty());
+  auto missing = run_facecrowd("--data " + (tmp.path() / "nowhere").string() + " drill record --target s3://b/p --rto 1 --rpo 2");
+  EXPECT_EQ(missing.exit_code, int(ExitCode::kNotFound)) << missing.err;
+  EXPECT_NE(missing.err.find("no data directory at"), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "nowhere"));
 }
 
 TEST(DisasterRecovery, CredentialsFromTheAwsFilesWorkAndNeverReachTheOutput) {

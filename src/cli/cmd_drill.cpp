@@ -1,8 +1,10 @@
-// `facecrowd drill record`: writes a disaster-recovery drill's figures (RTO, RPO) into the audit log of
-// the restored database, so the audit trail shows when recovery was last proven and how fast.
-// scripts/dr-drill.sh runs the drill and calls this.
+// `facecrowd drill record`: writes a disaster-recovery drill's result (source, pass/fail, RTO, RPO, recovery
+// point) into the audit log of the data directory given by --data / $FACECROWD_DATA. scripts/dr-drill.sh
+// runs the drill and calls this against the LIVE machine's data directory, so the figures outlive the drill's
+// scratch restore. A data directory or database that does not exist is never created for it: exit 4.
 #include <iostream>
 
+#include "app/recovery/dr_drill_record.h"
 #include "app/records/audit.h"
 #include "cli/command.h"
 #include "core/error.h"
@@ -16,32 +18,53 @@ namespace {
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
     std::string db{kDefaultDatabase};
-    std::string target, recovery_point;
+    std::string target, recovery_point, recovery_point_iso, failed_step;
     double rto = -1, rpo = -1;
-    std::string outcome = "ok";
+    std::string outcome = "ok", verified;
+    int exit_code = -1;
   };
   auto opts = std::make_shared<Options>();
-  auto* group = app.add_subcommand("drill", "Disaster-recovery drills: record their figures in the audit log");
+  auto* group = app.add_subcommand("drill", "Disaster-recovery drills: record their results in the audit log");
   group->require_subcommand(1);
   auto* cmd = group->add_subcommand("record", "Append a backup.dr_drill audit entry (scripts/dr-drill.sh calls this)");
-  cmd->footer("Example:\n  facecrowd drill record --target s3://my-bucket/facecrowd --rto 41.2 --rpo 58 --recovery-point 1704240000:3");
+  cmd->footer("Examples:\n"
+              "  facecrowd drill record --target s3://my-bucket/facecrowd --rto 41.2 --rpo 58 --recovery-point 1704240000:3\n"
+              "  facecrowd drill record --target s3://my-bucket/facecrowd --outcome failed --failed-step restore --exit-code 3\n"
+              "The entry goes into the audit log of --data (default $FACECROWD_DATA, else ./data); a data directory\n"
+              "or database that does not exist is not created (exit 4).");
   cmd->add_option("--db", opts->db, "database")->capture_default_str();
   cmd->add_option("--target", opts->target, "the backup target the drill restored from")->required();
-  cmd->add_option("--rto", opts->rto, "recovery time, seconds (empty directory to verified data)")->required()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--rpo", opts->rpo, "recovery point age, seconds (drill start minus the recovery point)")->required();
+  cmd->add_option("--rto", opts->rto, "recovery time, seconds (empty directory to restored data); required when ok")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--rpo", opts->rpo, "recovery point age, seconds (drill start minus the recovery point); required when ok")->check(CLI::NonNegativeNumber);
   cmd->add_option("--recovery-point", opts->recovery_point, "the restored oplog position (secs:inc)");
+  cmd->add_option("--recovery-point-iso", opts->recovery_point_iso, "the recovery point as an ISO 8601 time");
+  cmd->add_option("--verified", opts->verified, "whether verify --target --read-data ran and passed: yes | no")->check(CLI::IsMember({"yes", "no"}));
   cmd->add_option("--outcome", opts->outcome, "ok | failed")->capture_default_str()->check(CLI::IsMember({"ok", "failed"}));
+  cmd->add_option("--failed-step", opts->failed_step, "the step that failed (restore | verify | stats); required when failed");
+  cmd->add_option("--exit-code", opts->exit_code, "the failed step's exit code")->check(CLI::NonNegativeNumber);
   cmd->callback([opts, &globals] {
-    auto db = Database::open(DataDir::open(globals.data_dir), opts->db, {.create_if_missing = false});
-    auto tx = db->write();
-    AuditEntry e;
-    e.action = "backup.dr_drill";
-    e.target = opts->target;
-    e.outcome = opts->outcome;
-    e.details = {{"rto_seconds", opts->rto}, {"rpo_seconds", opts->rpo}, {"recovery_point", opts->recovery_point}};
-    auto id = append_audit(tx, e);
-    tx.commit();
-    std::cout << "recorded drill " << id << ": RTO " << opts->rto << " s, RPO " << opts->rpo << " s\n";
+    const fs::path root = globals.data_dir;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec) || fs::is_empty(root, ec))
+      throw Error(ExitCode::kNotFound, "recording a DR drill: no data directory at '" + root.string() +
+                                           "', so there is no audit log to record it in; give --data DIR of the live machine");
+    DrillResult r;
+    r.target = opts->target;
+    r.passed = opts->outcome == "ok";
+    if (opts->rto >= 0) r.rto_seconds = opts->rto;
+    if (opts->rpo >= 0) r.rpo_seconds = opts->rpo;
+    r.recovery_point = opts->recovery_point;
+    r.recovery_point_iso = opts->recovery_point_iso;
+    if (!opts->verified.empty()) r.verified = opts->verified == "yes";
+    r.failed_step = opts->failed_step;
+    if (opts->exit_code >= 0) r.failed_exit_code = opts->exit_code;
+    auto db = Database::open(DataDir::open(root), opts->db, {.create_if_missing = false});
+    auto id = record_dr_drill(*db, r, Actor{default_audit_actor(), "local"});
+    std::cout << "recorded drill " << id << " in the audit log of " << root.string() << ": "
+              << (r.passed ? "passed" : "FAILED at " + r.failed_step);
+    if (r.rto_seconds) std::cout << ", RTO " << *r.rto_seconds << " s";
+    if (r.rpo_seconds) std::cout << ", RPO " << *r.rpo_seconds << " s";
+    std::cout << "\n";
   });
 });
 

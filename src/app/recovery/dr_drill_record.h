@@ -1,0 +1,32 @@
+// A disaster-recovery drill's result as an audit entry (`backup.dr_drill`): which target the drill restored
+// from, whether it passed, how long the restore took (RTO), how much a loss at the drill's start would have
+// lost (RPO), and the recovery point it reached; a failed drill names the step that failed and its exit code.
+// scripts/dr-drill.sh writes it, through `facecrowd drill record`, into the LIVE machine's audit log, which is
+// where an auditor looks for when recovery was last proven (the drill's own restore is thrown away).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/users/users.h"
+#include "store/database.h"
+
+namespace facecrowd {
+
+struct DrillResult {
+  std::string target;                      // the backup target restored from (s3://, gs:// or a directory)
+  bool passed = true;
+  std::optional<double> rto_seconds;       // required when passed
+  std::optional<double> rpo_seconds;       // required when passed
+  std::string recovery_point;              // "secs:inc"; may be empty on failure
+  std::string recovery_point_iso;
+  std::optional<bool> verified;            // whether `verify --target --read-data` ran and passed
+  std::string failed_step;                 // restore | verify | stats; only when !passed
+  std::optional<int> failed_exit_code;
+};
+
+// Appends the entry in its own write transaction and returns its id. Error(kUsage) when a passed drill lacks
+// its RTO or RPO, a figure is negative, or a failed one names no step.
+std::string record_dr_drill(Database& db, const DrillResult& result, const Actor& actor);
+
+}  // namespace facecrowd
