@@ -93,6 +93,57 @@ TEST_F(SoftEnrolledFaceEnroll, ASharpPhotoOrSoftEnrolledFacesTurnedOffEnrolsWith
   for (const auto& w : j["warnings"]) EXPECT_FALSE(has(w.get<std::string>(), "the face is soft")) << w;
 }
 
+// enroll takes recognize's --soft-faces and --soft-enrolled-faces (cli/face_options.h, parsed by
+// resolve_match_policy as recognize's are), so its soft-photo warning names the threshold recognition will use.
+// Each case enrols the soft photo into a fresh data directory (it would match the profile of the case before).
+TEST_F(SoftEnrolledFaceEnroll, EnrollTakesRecognizesSoftFaceFlagsAndTheyDecideWhichPhotoItWarnsOfAndTheThresholdItNames) {
+  auto enrol_soft = [&](const std::string& flags, const std::string& env = "") {
+    FaceWorld fresh;
+    auto r = run_facecrowd("enroll --name 'Barack Obama' --json " + flags + " " + q(soft_photo),
+                           "FACECROWD_DATA=" + q(fresh.data()) + " FACECROWD_MODELS=" + q(face_models_dir()) + env);
+    EXPECT_EQ(r.exit_code, 0) << flags << "\n" << r.err;
+    EXPECT_EQ(fresh.count("faceprofiles"), 1u) << flags;
+    return r;
+  };
+  // Steps of the user's own: the photo (sharpness about 25) is below 30, so a match with it needs 0.30.
+  auto steps = enrol_soft("--soft-faces 30:0.30");
+  auto j = nlohmann::json::parse(steps.out);
+  ASSERT_TRUE(j["added"][0]["softFace"].is_object()) << j.dump(1);
+  EXPECT_DOUBLE_EQ(j["added"][0]["softFace"]["threshold"].get<double>(), 0.30) << j.dump(1);
+  EXPECT_DOUBLE_EQ(j["added"][0]["softFace"]["sharpFrom"].get<double>(), 30.0) << j.dump(1);
+  EXPECT_TRUE(has(steps.err, "30 or more counts as sharp")) << steps.err;
+  EXPECT_TRUE(has(steps.err, "(distance 0.300 instead of 0.360)")) << steps.err;
+  // A step below the photo's sharpness: not soft by these steps, no warning.
+  auto lower = enrol_soft("--soft-faces 20:0.29");
+  EXPECT_TRUE(nlohmann::json::parse(lower.out)["added"][0]["softFace"].is_null()) << lower.out;
+  EXPECT_FALSE(has(lower.err, "the face is soft")) << lower.err;
+  // Recognition told to judge by the probe alone, or to use one threshold: nothing to warn of.
+  for (const std::string off : {"--soft-enrolled-faces off", "--soft-faces off"}) {
+    auto r = enrol_soft(off);
+    EXPECT_TRUE(nlohmann::json::parse(r.out)["added"][0]["softFace"].is_null()) << off << "\n" << r.out;
+    EXPECT_FALSE(has(r.err, "the face is soft")) << off << "\n" << r.err;
+  }
+  // The flag wins over the environment, as in recognize.
+  auto flag_on = enrol_soft("--soft-enrolled-faces on", " FACECROWD_MATCH_SOFT_ENROLLED_FACES=off");
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(flag_on.out)["added"][0]["softFace"]["threshold"].get<double>(), 0.32)
+      << flag_on.out;
+  EXPECT_TRUE(has(flag_on.err, "(distance 0.320 instead of 0.360)")) << flag_on.err;
+}
+
+TEST_F(SoftEnrolledFaceEnroll, AMalformedSoftFaceFlagGivenToEnrollIsAUsageErrorNamingItAndItsFormAndEnrolsNothing) {
+  auto on_off = world.cli("enroll --name 'Barack Obama' --soft-enrolled-faces maybe " + q(soft_photo));
+  EXPECT_EQ(on_off.exit_code, 2) << on_off.err;
+  EXPECT_TRUE(has(on_off.err, "--soft-enrolled-faces 'maybe': expected 'on' (the default) or 'off'")) << on_off.err;
+  auto steps = world.cli("enroll --name 'Barack Obama' --soft-faces 40:0.32,20:0.29 " + q(soft_photo));
+  EXPECT_EQ(steps.exit_code, 2) << steps.err;
+  EXPECT_TRUE(has(steps.err, "--soft-faces '40:0.32,20:0.29': sharpness limits must be > 0 and ascend")) << steps.err;
+  EXPECT_EQ(world.count("faceprofiles"), 0u);
+  auto help = world.cli("enroll --help");
+  EXPECT_TRUE(has(help.out, "--soft-faces")) << help.out;
+  EXPECT_TRUE(has(help.out, "--soft-enrolled-faces")) << help.out;
+  EXPECT_TRUE(has(help.out, "no soft-photo warning")) << help.out;
+}
+
 TEST_F(SoftEnrolledFaceEnroll, ProfilesListShowsEachProfilesSoftestFaceAndMarksASoftOne) {
   world.cli_json("enroll --name 'Barack Obama' " + q(soft_photo));
   world.cli_json("enroll --name 'Joe Biden' " + identity("biden", "biden.jpg"));

@@ -32,10 +32,12 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "A photo already enrolled in the profile (same bytes) is reported, not added twice. A face that\n"
       "already matches another profile is refused (exit 5, naming that profile; nothing is written) unless\n"
       "--force. Consent is recorded with --consent.\n"
-      "A soft face (sharpness below 40, by recognize's default --soft-faces) is enrolled with a warning\n"
+      "A soft face (sharpness below 40, by the default --soft-faces) is enrolled with a warning\n"
       "(exit 0, as --force's): recognition will match it only at a closer distance (0.32 instead of 0.36),\n"
       "so about 1 search in 10 of a person enrolled only from such a photo comes back unknown\n"
-      "(enrolled-face-too-blurred); enrol a sharper photo of them. --json: \"sharpness\" and \"softFace\".\n\n"
+      "(enrolled-face-too-blurred); enrol a sharper photo of them. --json: \"sharpness\" and \"softFace\".\n"
+      "Give enroll the --threshold, --soft-faces and --soft-enrolled-faces (or FACECROWD_MATCH_*) that\n"
+      "recognize and serve use, so that its checks and warnings are the ones recognition will apply.\n\n"
       "Examples:\n"
       "  facecrowd enroll --name 'Ada Obi' --external-id EMP-0042 --meta class=7A \\\n"
       "      --consent 'I agree to attendance by face (form v2)' ada1.jpg ada2.jpg\n"
@@ -53,7 +55,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "reject faces with fewer pixels between the eyes")->capture_default_str();
   cmd->add_option("--min-sharpness", opts->quality.min_blur_variance,
                   "reject faces whose sharpness (Laplacian variance of the face chip) is lower")->capture_default_str();
-  opts->match.add_to(cmd, false);
+  opts->match.add_to(cmd, MatchFlagUse::kEnrollment);
   opts->detector.add_to(cmd);
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->add_option("IMAGE", opts->images, "photos of the person (JPEG, PNG, …)")->required();

@@ -1,4 +1,5 @@
-// Flags shared by the face commands (enroll, recognize): the models and the match policy.
+// Flags shared by the face commands (enroll, recognize, eval faces): the models and the match policy, each
+// parsed and resolved in one place (resolve_match_policy: a bad value is a usage error naming the flag).
 #pragma once
 
 #include <memory>
@@ -13,22 +14,29 @@
 
 namespace facecrowd {
 
+// What a command does with the match settings, for its --help: recognize and eval decide matches with all
+// four; enroll refuses a look-alike of another profile by --threshold, and warns of a soft photo by the steps
+// (app/faces/soft_enrolled_face.h), so that its warning names the threshold recognition will use.
+enum class MatchFlagUse { kRecognition, kEnrollment };
+
 struct MatchFlags {
   std::optional<float> threshold, margin;
   std::optional<std::string> soft_faces, soft_enrolled_faces;
-  // soft: offer --soft-faces (recognition's searches; enroll's look-alike check uses --threshold only).
-  void add_to(CLI::App* cmd, bool soft = true) {
+  void add_to(CLI::App* cmd, MatchFlagUse use = MatchFlagUse::kRecognition) {
+    const bool enrolling = use == MatchFlagUse::kEnrollment;
     cmd->add_option("--threshold", threshold,
                     "recognised at or below this unit-vector distance (env FACECROWD_MATCH_THRESHOLD; default " +
                         fixed_decimals(kDefaultMatchThreshold, 2) + " with --face-model dlib, " +
                         fixed_decimals(kFaceresMatchThreshold, 2) +
-                        " with faceres, each calibrated on photos no test uses: tools/calibrate_faces.md)");
+                        " with faceres, each calibrated on photos no test uses: tools/calibrate_faces.md)" +
+                        std::string(enrolling ? ". enroll: a face this close to another profile is refused "
+                                                "unless --force"
+                                              : ""));
     cmd->add_option("--min-margin", margin,
                     "and at least this much closer than the next person: a stranger tends to lie about as close to "
                     "several enrolled people (env FACECROWD_MATCH_MARGIN; default " +
                         fixed_decimals(kDefaultMatchMargin, 2) + " with dlib, " + fixed_decimals(kFaceresMatchMargin, 2) +
                         " with faceres)");
-    if (!soft) return;
     cmd->add_option("--soft-faces", soft_faces,
                     "stricter thresholds for blurred faces: SHARPNESS:THRESHOLD steps, e.g. '" +
                         soft_face_steps_text(default_soft_face_steps()) +
@@ -36,7 +44,11 @@ struct MatchFlags {
                         "below 20 is recognised only at distance <= 0.29, below 40 at <= 0.32, a sharper one at "
                         "--threshold. Small and soft faces in crowds embed close to each other: these steps cut "
                         "held-out pair false accepts from 0.67% to 0.08% with rank-1 unchanged. 'off': one threshold "
-                        "for all (env FACECROWD_MATCH_SOFT_FACES; faceres: off; tools/calibrate_faces.md)");
+                        "for all (env FACECROWD_MATCH_SOFT_FACES; faceres: off; tools/calibrate_faces.md)" +
+                        std::string(enrolling ? ". enroll: a photo below the last step is enrolled with a warning "
+                                                "naming the closer distance recognition will need; give enroll the "
+                                                "steps recognize and serve use ('off': no such warning)"
+                                              : ""));
     cmd->add_option("--soft-enrolled-faces", soft_enrolled_faces,
                     "on (the default): the --soft-faces steps apply by the softer of the face and the enrolled face "
                     "it matched (enroll accepts faces down to sharpness 20), as pairs are judged. Every stranger the "
@@ -44,7 +56,10 @@ struct MatchFlags {
                     "this turns away the one whose enrolled face was soft (confirmation set: 1/114 -> 0/114), and "
                     "costs about 1 in 10 searches of a person enrolled only from a soft photo. Such a face is "
                     "unknown with reason enrolled-face-too-blurred: enrol a sharper photo of that person. off: by "
-                    "the face alone (env FACECROWD_MATCH_SOFT_ENROLLED_FACES; tools/calibrate_faces.md)");
+                    "the face alone (env FACECROWD_MATCH_SOFT_ENROLLED_FACES; tools/calibrate_faces.md)" +
+                        std::string(enrolling ? ". enroll: off, as recognition would then not hold a soft enrolled "
+                                                "photo to a closer match: no soft-photo warning"
+                                              : ""));
   }
   MatchPolicy resolve(vision::FaceModel model) const {
     return resolve_match_policy(threshold, margin, model, soft_faces, soft_enrolled_faces);
