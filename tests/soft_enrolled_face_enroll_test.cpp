@@ -181,6 +181,67 @@ TEST(SoftEnrolledFaceServeEnroll, ThePeopleRouteAnswersASoftFaceWithItsThreshold
   EXPECT_EQ(people.json["items"].size(), 1u) << people.body;
 }
 
+// The other way a face is added to a person through serve: POST /api/v1/unknown-faces/{id}/assign enrols the
+// stored crop of a face recognition did not know (Service::assign_unknown_face -> enroll). A soft one is answered
+// as the people route answers it; a sharp one gets neither warning nor softFace.
+TEST(SoftEnrolledFaceServeAssign, AssigningASoftUnknownFaceToAnEnrolledPersonAnswersTheWarningAndSoftFaceAndASharpOneNeither) {
+  if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  START_SERVER(server);
+  std::string admin = server.user_token("admin", "admin");
+  auto c = server.client();
+  TempDir photos;
+  auto soft_photo = write_soft_obama(photos.path());
+  auto photo = [](const std::string& person, const std::string& file) { return faces_dir() / "identities" / person / file; };
+  ASSERT_EQ(http_multipart(c, "/api/v1/people", {text_part("name", "Joe Biden"), file_part("photos", photo("biden", "biden.jpg"))},
+                           admin).status, 201);
+  // Obama is not enrolled yet: both of his faces come back unknown, each with its crop stored.
+  auto unknown_face = [&](const std::string& session, const fs::path& photo) {
+    auto r = http_multipart(c, "/api/v1/recognize", {text_part("session", session), file_part("photo", photo)}, admin);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json["unknown"].size(), 1u) << r.body;
+    return r.json["unknown"].size() == 1 ? r.json["unknown"][0]["faceId"].get<std::string>() : std::string();
+  };
+  const std::string soft_face = unknown_face("soft", soft_photo);
+  const std::string sharp_face = unknown_face("sharp", photo("obama", "obama2.jpg"));
+  ASSERT_FALSE(soft_face.empty());
+  ASSERT_FALSE(sharp_face.empty());
+  auto obama = http_multipart(c, "/api/v1/people", {text_part("name", "Barack Obama"), file_part("photos", photo("obama", "obama1.jpg"))},
+                              admin);
+  ASSERT_EQ(obama.status, 201) << obama.body;
+  ASSERT_TRUE(obama.json["added"][0]["softFace"].is_null()) << obama.body;
+  const std::string obama_id = obama.json["profileId"];
+
+  auto soft = http(c, "POST", "/api/v1/unknown-faces/" + soft_face + "/assign", admin,
+                   nlohmann::json{{"personId", obama_id}}.dump());
+  ASSERT_EQ(soft.status, 201) << soft.body;
+  const auto& soft_enrolled = soft.json["enrollment"];
+  EXPECT_FALSE(soft_enrolled["created"].get<bool>()) << soft.body;
+  ASSERT_EQ(soft_enrolled["added"].size(), 1u) << soft.body;
+  const auto& added = soft_enrolled["added"][0];
+  EXPECT_LT(added["sharpness"].get<double>(), 40.0) << soft.body;
+  ASSERT_TRUE(added["softFace"].is_object()) << soft.body;
+  EXPECT_DOUBLE_EQ(added["softFace"]["threshold"].get<double>(), 0.32) << soft.body;
+  EXPECT_DOUBLE_EQ(added["softFace"]["sharpThreshold"].get<double>(), 0.36) << soft.body;
+  EXPECT_EQ(added["softFace"]["remedy"], "enrol a sharper photo of Barack Obama") << soft.body;
+  ASSERT_EQ(soft_enrolled["warnings"].size(), 1u) << soft.body;
+  const std::string warning = soft_enrolled["warnings"][0];
+  EXPECT_TRUE(has(warning, "unknown-face-" + soft_face + ".jpg: the face is soft (sharpness ")) << warning;
+  EXPECT_TRUE(has(warning, "(distance 0.320 instead of 0.360)")) << warning;
+  EXPECT_TRUE(has(warning, "Remedy: enrol a sharper photo of Barack Obama")) << warning;
+  EXPECT_EQ(soft.json["assignment"]["record"], "inserted") << soft.body;
+
+  auto sharp = http(c, "POST", "/api/v1/unknown-faces/" + sharp_face + "/assign", admin,
+                    nlohmann::json{{"personId", obama_id}}.dump());
+  ASSERT_EQ(sharp.status, 201) << sharp.body;
+  ASSERT_EQ(sharp.json["enrollment"]["added"].size(), 1u) << sharp.body;
+  EXPECT_GE(sharp.json["enrollment"]["added"][0]["sharpness"].get<double>(), 40.0) << sharp.body;
+  ASSERT_TRUE(sharp.json["enrollment"]["added"][0].contains("softFace")) << sharp.body;
+  EXPECT_TRUE(sharp.json["enrollment"]["added"][0]["softFace"].is_null()) << sharp.body;
+  EXPECT_TRUE(sharp.json["enrollment"]["warnings"].empty()) << sharp.body;
+  auto person = http(c, "GET", "/api/v1/people/" + obama_id, admin);
+  EXPECT_EQ(person.json["embeddings"].size(), 3u) << person.body;
+}
+
 }  // namespace
 }  // namespace facecrowd
 

@@ -463,7 +463,8 @@ std::vector<Route> api_routes() {
                }});
   r.push_back({"POST", "/api/v1/unknown-faces/{id}/assign",
                "Enroll an unknown face's crop into a person: {personId} (enrolled) or {name, externalId?} (new), "
-               "force?; the person gets the session's attendance record",
+               "force?; the person gets the session's attendance record. The answer's 'enrollment' is enroll's: a soft "
+               "crop is enrolled with a warning and 'softFace' (the closer distance recognition will need, the remedy)",
                kStaff, true, {}, "json", {"personId", "name", "externalId", "force:boolean"}, "application/json", [](Call& c) {
                  auto body = c.json_body();
                  Service::AssignUnknown a;
