@@ -61,7 +61,8 @@ TEST(OffsitePushInterrupted, AMultipartUploadOfAPushKilledMidwayIsAbortedByTheNe
   ::waitpid(child, &status, 0);
   ASSERT_TRUE(stalled) << "the push never reached part 2: " << proxy.log().dump();
   ASSERT_FALSE(server.upload_part_files().empty()) << "the killed push should have left part 1 in the bucket";
-  EXPECT_EQ(s.journal().size(), 1u);
+  // The archive's upload, and the slice's when it was still going (the two go up side by side).
+  EXPECT_GE(s.journal().size(), 1u);
 
   proxy.fault({{"clear", true}});
   S3Target t(location, settings);

@@ -4,9 +4,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "backup/archive_manifest.h"
 #include "backup/catalog.h"
@@ -137,8 +140,10 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   RemoteIndex index = read.value_or(RemoteIndex{});
   auto keys = keys_for_upload(config, index);  // fails closed before anything is uploaded
   if (keys) result.encryption = config.encryption + ", key " + keys->encrypting_key_id();
+  std::mutex tally;  // the result, which the two sending lanes below both add to
   auto upload = [&](const std::string& key, const fs::path& file, const std::string& known_sha256 = "") {
     auto object = store.upload(key, file, keys.get(), known_sha256);
+    std::lock_guard lock(tally);
     result.uploaded.push_back(key);
     result.bytes += object.size;
     return object;
@@ -172,7 +177,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   // Archives written by earlier runs are read once on their way up too: their writer's sha256 is in the log.
   std::map<std::string, std::string> archive_sha256 = catalog.recorded_archive_sha256();
   for (const auto& [name, sha] : options.archive_sha256) archive_sha256[name] = sha;
-  bool changed = false;
+  std::atomic<bool> changed = false;
   // What remote retention would delete at once is never sent: the local directory keeps archives longer
   // (its own --keep-days) than the target's one-a-day policy, and each push would upload them again.
   std::set<std::string> skip;
@@ -201,7 +206,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     skip.insert(plan.archives.begin(), plan.archives.end());
     skip.insert(plan.slices.begin(), plan.slices.end());
   }
-  auto send_new = [&] {
+  auto send_archives = [&] {
     for (const auto& a : archives) {
       const std::string name = a.path.filename().string();
       if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no manifest: warned above
@@ -218,6 +223,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       index.archives.push_back(std::move(r));
       changed = true;
     }
+  };
+  auto send_slices_and_ledger = [&] {
     for (const auto& s : catalog.slices()) {
       const std::string name = s.path.filename().string();
       if (skip.count(name)) continue;
@@ -256,6 +263,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     if (!options.ledger_file.empty() && fs::exists(options.ledger_file, ec)) {
       uint64_t local = complete_ledger_bytes(options.ledger_file);
       if (local < index.ledger_bytes) {
+        std::lock_guard lock(tally);
         result.warnings.push_back("the local erasure ledger (" + std::to_string(local) + " bytes) is shorter than the target's (" +
                                   std::to_string(index.ledger_bytes) + "): the target holds erasures this machine lacks; a "
                                   "restore from the target re-applies them");
@@ -277,11 +285,29 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
         }
       }
     }
-
   };
-  try {
-    send_new();
-  } catch (...) {
+  // Two lanes, each on a connection of its own: the archives with their manifest copies here, the slices with
+  // their records and the ledger's new bytes on a second thread. A push's small requests and its slices then
+  // go up while the archive does, instead of one round trip after another behind it (s3rver answers each
+  // small object in 6-9 ms, S3 in tens of ms). Each lane keeps its own order and adds only its own entries to
+  // the index (archives / slices and ledger), so neither waits for the other.
+  std::exception_ptr archives_failed, slices_failed;
+  {
+    std::thread second_lane([&] {
+      try {
+        send_slices_and_ledger();
+      } catch (...) {
+        slices_failed = std::current_exception();
+      }
+    });
+    try {
+      send_archives();
+    } catch (...) {
+      archives_failed = std::current_exception();
+    }
+    second_lane.join();
+  }
+  if (archives_failed || slices_failed) {
     // What did go up is recorded (each entry joins the index only once its objects are whole in the target),
     // so the next push sends only the rest instead of everything again: a push that keeps failing on one
     // object (a refused key, a quota) would otherwise upload the same archive at every ship.
@@ -291,7 +317,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       } catch (const Error&) {  // the first failure is the one to report
       }
     }
-    throw;
+    std::rethrow_exception(archives_failed ? archives_failed : slices_failed);
   }
 
   RetentionPlan plan;

@@ -2,7 +2,9 @@
 // (`facecrowd backup --target`, `facecrowd oplog ship --target`, and both from cron with a configured
 // target):
 //
-//   1. every archive with its manifest copy, and every oplog slice, that the target's index lacks;
+//   1. every archive with its manifest copy, and every oplog slice with its record, that the target's index
+//      lacks: the archives in one lane, the slices (then the ledger's chunk) in a second lane on a thread and
+//      connection of its own, at the same time;
 //   2. the erasure ledger's new bytes (whole lines only) as one more append-only object: the target's
 //      ledger is the concatenation of its chunks, each recorded with offset, length and sha256, and the
 //      index records the whole length and sha256. A local ledger that does not start with what the target
