@@ -14,6 +14,8 @@
 #include "backup/offsite/offsite_store.h"
 #include "backup/offsite/target_config.h"
 #include "backup/oplog_shipper.h"
+#include "backup/slice_integrity.h"
+#include "backup/catalog.h"
 #include "backup/targets/directory_target.h"
 #include "core/files.h"
 #include "core/sha256.h"
@@ -149,7 +151,8 @@ TEST(HostileIndex, TheIndexsOwnFieldsThatTheListingPrintsOrKeysAreChosenByAreRef
   Bucket b;
   const nlohmann::json original = b.index();
   for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
-           {"updated_at", "\x1b[2J"}, {"encryption", "\x1b[31mnone"}, {"passphrase_salt", "not hex"}}) {
+           {"updated_at", "\x1b[2J"}, {"encryption", "\x1b[31mnone"}, {"passphrase_salt", "not hex"},
+           {"slices_pruned_through", "\x1b[2J"}}) {
     b.edit_index([&](nlohmann::json& j) {
       j = original;
       j[field] = value;
@@ -416,6 +419,75 @@ TEST(OffsiteRestoreRefused, ARecoveryPointShortOfWhatTheTargetShippedIsAWarningN
   EXPECT_LT(*parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>()), *parse_oplog_timestamp(missing_to));
   auto s = snapshot(b.machine / "data", "face-recognition");
   EXPECT_FALSE(s["users"].count("later"));
+}
+
+// A target keeps oplog slices only for its point-in-time window (offsite_retention.h): an --until before it
+// restores the older archive to its own time, with a warning (exit 1) that says retention removed the
+// slices and names the recovery point, instead of a refusal that blames the window or a silent short restore.
+TEST(OffsiteRestore, AnUntilBeforeThePointInTimeWindowRestoresTheOlderBackupToItsOwnTimeAndSaysRetentionRemovedTheSlices) {
+  Bucket b;  // backup A, user "late" in slice S1, pushed
+  const std::string late_to = b.index()["slices"][0]["to"];
+  auto write_and_ship = [&](const std::string& id) {
+    {
+      auto db = Database::open(DataDir::open(b.data), "face-recognition");
+      auto w = db->write();
+      w.insert("users", Document::from_json({{"_id", id}, {"username", id}}));
+      w.commit();
+    }
+    ship_oplog(DataDir::open(b.data), b.backups, {});
+  };
+  write_and_ship("between");
+  backup(b.data, b.backups);  // backup B
+  write_and_ship("newest");
+  // Ten days on, with a one-day window: no backup was made inside it, so the slices kept are those the
+  // newest backup (B) needs; the slices after A go.
+  DirectoryTarget t(b.remote);
+  PushOptions o;
+  o.ledger_file = b.data / ErasureLedger::kFileName;
+  o.retention = {30, 24, 1};
+  o.now = now_millis() + 10 * 86400000LL;
+  auto pushed = push_to_target(b.backups, t, {}, o);
+  ASSERT_EQ(b.index()["slices"].size(), 1u) << b.index().dump(1);
+  // S1 and its record, and A (the older backup of the same day) with its manifest copy; the slice of
+  // "between" was never sent (retention would delete it at once).
+  ASSERT_EQ(pushed.pruned.size(), 4u) << pushed.to_json().dump();
+  EXPECT_EQ(b.index()["slices_pruned_through"], late_to);
+  // A backup of today cannot be older than the window, so A comes back by a push without retention (of
+  // this backup directory without the slices retention deleted): the target then holds what it holds months
+  // later, a monthly backup whose slices retention deleted.
+  const auto newest = BackupCatalog(b.backups).shipped_position();
+  for (const auto& sl : BackupCatalog(b.backups).slices())
+    if (sl.to != newest) {
+      fs::remove(sl.path);
+      fs::remove(slice_record_path(sl.path));
+    }
+  o.prune = false;
+  push_to_target(b.backups, t, {}, o);
+  ASSERT_EQ(b.index()["archives"].size(), 2u) << b.index().dump(1);
+  ASSERT_EQ(b.index()["slices"].size(), 1u) << b.index().dump(1);
+
+  const OplogTimestamp late = *parse_oplog_timestamp(late_to);
+  auto r = b.restore("--json --until " + OplogTimestamp{late.secs, late.inc + 1}.to_string());
+  ASSERT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
+  const std::string w = j["offsite"]["warnings"][0];
+  EXPECT_NE(w.find("remote retention deleted its oplog slices"), std::string::npos) << w;
+  EXPECT_NE(w.find("restored to its own time"), std::string::npos) << w;
+  EXPECT_NE(w.find("--pitr-days"), std::string::npos) << w;
+  const auto point = *parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>());
+  EXPECT_LT(point, late);
+  EXPECT_NE(w.find(point.to_string()), std::string::npos) << "names the recovery point: " << w;
+  auto s = snapshot(b.machine / "data", "face-recognition");
+  EXPECT_TRUE(s["users"].count("u0"));
+  EXPECT_FALSE(s["users"].count("late"));
+
+  // Inside the window (the default: the last shipped slice) nothing is short.
+  auto latest = b.restore("--drop --json");
+  ASSERT_EQ(latest.exit_code, 0) << latest.out << latest.err;
+  s = snapshot(b.machine / "data", "face-recognition");
+  EXPECT_TRUE(s["users"].count("between"));
+  EXPECT_TRUE(s["users"].count("newest"));
 }
 
 }  // namespace

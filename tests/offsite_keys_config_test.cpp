@@ -208,7 +208,7 @@ TEST(OffsiteTargetConfig, RetentionThatIsNotAWholeNumberInRangeIsRefusedNamingTh
   ScopedEnv env({{"FACECROWD_BACKUP_TARGET_CONFIG", file.string()}});
   for (const auto& [field, value] : std::vector<std::pair<std::string, nlohmann::json>>{
            {"keep_daily", 1.9}, {"keep_daily", 4294967297LL}, {"keep_daily", 0}, {"keep_daily", "30"},
-           {"keep_monthly", 2000000000}, {"keep_monthly", -1}}) {
+           {"keep_monthly", 2000000000}, {"keep_monthly", -1}, {"pitr_days", 0}, {"pitr_days", 1.5}, {"pitr_days", 36501}}) {
     write_text(file, nlohmann::json{{"target", "s3://bucket/p"}, {field, value}}.dump());
     expect_error([&] { TargetConfig::load(tmp.path()); }, ExitCode::kBadInput, {file.string(), field, value.dump()});
   }
@@ -225,6 +225,33 @@ TEST(OffsiteTargetConfig, RetentionThatIsNotAWholeNumberInRangeIsRefusedNamingTh
   EXPECT_NE(r.err.find("--keep-monthly"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(file));
 }
+// The point-in-time window (oplog slices kept off-site) is its own setting: `target set --pitr-days` stores
+// it, `target show` prints it, a push uses it, and a value out of range is refused before anything is written.
+TEST(OffsiteTargetConfig, ThePointInTimeWindowIsStoredShownAndRangeChecked) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "backup-target.json";
+  const std::string env = "FACECROWD_BACKUP_TARGET_CONFIG=" + file.string() + " FACECROWD_DATA=" + (tmp.path() / "data").string();
+  const std::string remote = (tmp.path() / "remote").string();
+  auto refused = run_facecrowd("target set " + remote + " --pitr-days 0", env);
+  EXPECT_EQ(refused.exit_code, int(ExitCode::kUsage)) << refused.err;
+  EXPECT_NE(refused.err.find("--pitr-days"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(file));
+
+  ASSERT_EQ(run_facecrowd("target set " + remote + " --pitr-days 3", env).exit_code, 0);
+  auto loaded = TargetConfig::load(tmp.path());
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->pitr_days, 3);
+  EXPECT_EQ(loaded->keep_daily, 30) << "the window does not change the daily archives";
+  auto shown = run_facecrowd("target show", env);
+  EXPECT_NE(shown.out.find("point-in-time window (oplog slices): 3 days"), std::string::npos) << shown.out;
+
+  // A configuration written before the setting existed gets the default window.
+  write_text(file, nlohmann::json{{"target", remote}, {"keep_daily", 30}}.dump());
+  EXPECT_EQ(TargetConfig::load(tmp.path())->pitr_days, 7);
+  auto help = run_facecrowd("target set --help", env);
+  EXPECT_NE(help.out.find("--pitr-days"), std::string::npos) << help.out;
+}
+
 // With --json a machine reads stdout: when the upload fails it still gets the report of what was written
 // locally (the archive, the slices shipped) with the failure as "offsite_error" (code and message), and the
 // exit code is the upload's, instead of an empty stdout that hides the archive that was made.

@@ -409,6 +409,112 @@ TEST(OffsitePush, TheSlicesGoUpWhileTheArchiveIsStillOnItsWay) {
   EXPECT_TRUE(verify_target(t, nullptr, {}).ok());
 }
 
+// A slice covering [from, to) of wall time (positions are seconds since the epoch, as the store's are).
+RemoteSlice slice_between(UnixMillis from, UnixMillis to) {
+  RemoteSlice s;
+  s.from = {uint32_t(from / 1000), 1};
+  s.to = {uint32_t(to / 1000), 1};
+  s.name = slice_file_name(s.from, s.to);
+  s.object = {slice_key(s.name), 1, std::string(64, 'a'), ""};
+  return s;
+}
+
+// Two backups a day (01:00 and 13:00) for the `days` days up to 2026-11-29, one a month (the 15th) for the 30
+// months before, and a slice every hour from the oldest backup on: what 60-s shipping leaves, only coarser.
+RemoteIndex two_years_of_backups_and_hourly_slices(int days = 60) {
+  RemoteIndex index;
+  const UnixMillis day0 = *parse_iso8601("2026-11-29T00:00:00Z");
+  for (int m = 32; m >= 2; --m) {
+    int year = 2026, month = 11 - m;
+    while (month < 1) month += 12, --year;
+    char iso[40];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-15T01:00:00Z", year, month);
+    if (*parse_iso8601(iso) < day0 - int64_t(days) * 86400000) index.archives.push_back(archive_at(iso));
+  }
+  for (int d = days - 1; d >= 0; --d)
+    for (int h : {1, 13}) index.archives.push_back(archive_at(format_iso8601(day0 - int64_t(d) * 86400000 + h * 3600000)));
+  for (UnixMillis t = index.archives.front().created; t < day0 + 20 * 3600000; t += 3600000)
+    index.slices.push_back(slice_between(t, t + 3600000));
+  return index;
+}
+
+std::set<std::string> kept_slices(const RemoteIndex& index, const RetentionPlan& plan) {
+  std::set<std::string> pruned(plan.slices.begin(), plan.slices.end()), kept;
+  for (const auto& s : index.slices)
+    if (!pruned.count(s.name)) kept.insert(s.name);
+  return kept;
+}
+
+// The oldest `from` of the slices kept (the start of what point-in-time recovery can reach).
+UnixMillis oldest_kept_slice(const RemoteIndex& index, const RetentionPlan& plan) {
+  std::set<std::string> pruned(plan.slices.begin(), plan.slices.end());
+  UnixMillis oldest = INT64_MAX;
+  for (const auto& s : index.slices)
+    if (!pruned.count(s.name)) oldest = std::min<UnixMillis>(oldest, int64_t(s.from.secs) * 1000);
+  return oldest;
+}
+
+TEST(OffsiteRetention, KeepsSlicesOnlyForThePointInTimeWindowNotForEveryMonthlyArchive) {
+  const auto index = two_years_of_backups_and_hourly_slices();
+  const UnixMillis now = *parse_iso8601("2026-11-29T20:00:00Z");
+  auto plan = plan_remote_retention(index, "face-recognition", {30, 24, 7}, now);
+  // The oldest archive kept inside the 7 days is the newest of 2026-11-23 (13:00): every slice that ends
+  // after its start stays, and none before (the hour that ends at its start goes too).
+  const UnixMillis window_start = *parse_iso8601("2026-11-23T13:00:00Z");
+  EXPECT_EQ(oldest_kept_slice(index, plan), window_start);
+  size_t expected = 0;
+  for (const auto& s : index.slices) expected += int64_t(s.to.secs) * 1000 > window_start;
+  EXPECT_EQ(kept_slices(index, plan).size(), expected);
+  EXPECT_LT(expected, 7u * 24 + 24) << "about 7 days of hourly slices, not two and a half years of them";
+  // The archives themselves are kept as before: 30 daily and 24 monthly.
+  std::set<std::string> months;
+  std::set<std::string> pruned(plan.archives.begin(), plan.archives.end());
+  for (const auto& a : index.archives)
+    if (!pruned.count(a.name)) months.insert(format_iso8601(a.created).substr(0, 7));
+  EXPECT_EQ(months.size(), 24u);
+}
+
+TEST(OffsiteRetention, ThePointInTimeWindowIsItsOwnSettingAndTheThirtyDailyArchivesStayWhenItIsShorter) {
+  const auto index = two_years_of_backups_and_hourly_slices();
+  const UnixMillis now = *parse_iso8601("2026-11-29T20:00:00Z");
+  auto one_day = plan_remote_retention(index, "face-recognition", {30, 24, 1}, now);
+  EXPECT_EQ(oldest_kept_slice(index, one_day), *parse_iso8601("2026-11-29T13:00:00Z")) << "only today's, from today's newest backup";
+  auto thirty = plan_remote_retention(index, "face-recognition", {30, 24, 30}, now);
+  EXPECT_EQ(oldest_kept_slice(index, thirty), *parse_iso8601("2026-10-31T13:00:00Z"));
+  EXPECT_EQ(one_day.archives, thirty.archives) << "the window prunes slices, never archives";
+}
+
+TEST(OffsiteRetention, TheSlicesTheNewestArchiveNeedsStayWhenNoBackupWasMadeInsideTheWindow) {
+  // Backups stopped 20 days ago; shipping went on.
+  auto index = two_years_of_backups_and_hourly_slices();
+  const UnixMillis now = *parse_iso8601("2026-12-19T20:00:00Z");
+  for (UnixMillis t = *parse_iso8601("2026-11-29T20:00:00Z"); t < now; t += 3600000) index.slices.push_back(slice_between(t, t + 3600000));
+  auto plan = plan_remote_retention(index, "face-recognition", {30, 24, 7}, now);
+  EXPECT_EQ(oldest_kept_slice(index, plan), *parse_iso8601("2026-11-29T13:00:00Z")) << "from the newest backup on, however old";
+}
+
+TEST(OffsiteRetention, TheSlicesTheNewestFullArchiveNeedsStayWhateverTheWindowAndTheNewestSliceAlways) {
+  // The newest full backup is 60 days old; the ones since hold one collection each.
+  RemoteIndex index;
+  index.archives.push_back(archive_at("2026-09-30T01:00:00Z"));
+  for (int d = 50; d >= 0; --d) index.archives.push_back(archive_at(format_iso8601(*parse_iso8601("2026-11-29T01:00:00Z") - int64_t(d) * 86400000), false));
+  for (UnixMillis t = *parse_iso8601("2026-09-29T00:00:00Z"); t < *parse_iso8601("2026-11-29T10:00:00Z"); t += 3600000)
+    index.slices.push_back(slice_between(t, t + 3600000));
+  auto plan = plan_remote_retention(index, "face-recognition", {30, 24, 1}, *parse_iso8601("2026-11-29T20:00:00Z"));
+  EXPECT_EQ(oldest_kept_slice(index, plan), *parse_iso8601("2026-09-30T01:00:00Z"));
+  std::set<std::string> pruned_archives(plan.archives.begin(), plan.archives.end());
+  EXPECT_FALSE(pruned_archives.count(index.archives.front().name));
+
+  // A target whose only archive is older than every slice (shipping went on after backups stopped, and
+  // the slices before were pruned): the newest slice is the shipped position and stays.
+  RemoteIndex stale;
+  stale.archives = {archive_at("2026-11-01T01:00:00Z")};
+  stale.slices = {slice_between(*parse_iso8601("2026-10-01T00:00:00Z"), *parse_iso8601("2026-10-01T01:00:00Z")),
+                  slice_between(*parse_iso8601("2026-10-01T01:00:00Z"), *parse_iso8601("2026-10-01T02:00:00Z"))};
+  auto p = plan_remote_retention(stale, "face-recognition", {30, 24, 7}, *parse_iso8601("2026-11-29T20:00:00Z"));
+  EXPECT_EQ(p.slices, std::vector<std::string>{stale.slices.front().name});
+}
+
 // The fixed cost of a push: the index is read with one request (a missing one is the download's 404, not a
 // lookup first), a push that changes nothing writes nothing, and the requests of a push go over kept-alive
 // connections instead of a new one each: at most two, one for each sending lane (the archives, and the

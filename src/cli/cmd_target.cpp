@@ -41,6 +41,14 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   };
   auto so = std::make_shared<SetOptions>();
   auto* set = group->add_subcommand("set", "Write <data>/backup-target.json");
+  set->footer(
+      "Remote retention, applied after every push: the newest backup of each of the last --keep-daily days and\n"
+      "of each of the last --keep-monthly months, and always the newest backup and the newest full backup.\n"
+      "Oplog slices (one a minute when `oplog ship` runs every minute) are kept for --pitr-days only: a restore\n"
+      "`--until T` reaches any moment since the oldest backup made in those days; a backup older than that\n"
+      "restores to its own time (the restore says so and exits 1). Every slice is an entry of the target's\n"
+      "index, which every push rewrites: a 7-day window is ~10,000 entries (~5 MB), 30 days ~43,000 (~22 MB).\n"
+      "Example: facecrowd target set s3://my-bucket/facecrowd --encryption key --key-file K --pitr-days 3");
   set->add_option("TARGET", so->config.target, "s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory")->required();
   set->add_option("--encryption", so->config.encryption, "none | key | passphrase | public-key")
       ->capture_default_str()
@@ -52,6 +60,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       ->capture_default_str()->check(CLI::Range(1, TargetConfig::kMaxKeepDaily));
   set->add_option("--keep-monthly", so->config.keep_monthly, "remote retention: newest archive of each of the last N months")
       ->capture_default_str()->check(CLI::Range(0, TargetConfig::kMaxKeepMonthly));
+  set->add_option("--pitr-days", so->config.pitr_days,
+                  "remote retention: keep the oplog slices of the last N days (point-in-time recovery to any moment "
+                  "since the oldest backup made in them); older backups restore to their own time only")
+      ->capture_default_str()->check(CLI::Range(1, TargetConfig::kMaxPitrDays));
   set->callback([so, &globals] {
     TargetConfig c = so->config;
     if (c.target.empty()) throw Error(ExitCode::kUsage, "TARGET is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory");
@@ -94,7 +106,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::cout << "target: " << c->target << "\nencryption: " << c->encryption << "\n";
     for (const auto& k : c->key_files) std::cout << "key file: " << k.string() << "\n";
     if (!c->public_key_file.empty()) std::cout << "public key: " << c->public_key_file.string() << "\n";
-    std::cout << "retention: " << c->keep_daily << " daily, " << c->keep_monthly << " monthly\n";
+    std::cout << "retention: " << c->keep_daily << " daily, " << c->keep_monthly << " monthly; point-in-time window (oplog slices): "
+              << c->pitr_days << " days\n";
   });
 
   struct KeygenOptions {

@@ -186,6 +186,20 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   // Default recovery point: everything the archive and the shipped slices hold (the limit is exclusive).
   const OplogTimestamp reach = fetched.window.reach;
   const bool user_until = options.restore.until.has_value();
+  // --until before the target's point-in-time window: the slices that would bring the archive (a monthly
+  // one, kept beyond the window) forward to T were deleted by remote retention. The archive still restores
+  // to its own time: done, and said plainly (exit 1), instead of refusing T as outside a window that
+  // retention itself cut short, or stopping short of T without a word.
+  const OplogTimestamp past_reach{reach.secs, reach.inc + 1};
+  if (user_until && past_reach < *options.restore.until && reach < index.slices_pruned_through) {
+    result.warnings.push_back(
+        "--until " + oplog_position_text(*options.restore.until) + " is before the point-in-time window of target '" + result.target +
+        "': remote retention deleted its oplog slices up to " + oplog_position_text(index.slices_pruned_through) +
+        " (a target keeps slices only for its point-in-time window: `facecrowd target set --pitr-days`), so backup '" + fetched.remote.name +
+        "' was restored to its own time, " + oplog_position_text(reach) + ", not to " + oplog_position_text(*options.restore.until) +
+        ": the changes after that are not in the restored data");
+    options.restore.until = past_reach;
+  }
   if (!user_until) options.restore.until = OplogTimestamp{reach.secs, reach.inc + 1};
   result.recovery_point = user_until ? std::min(*options.restore.until, reach) : reach;
   const OplogTimestamp shipped = index.shipped_position();

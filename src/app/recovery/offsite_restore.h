@@ -13,7 +13,9 @@
 //   4. an audit entry "backup.restore.offsite" records the target, the archive and the recovery point.
 // A warning (the CLI exits 1) when the recovery point falls short of what the target shipped: the slices that
 // continue the archive stop before the newest shipped slice ends (one is missing), so the changes after the
-// recovery point are not restored.
+// recovery point are not restored; or when --until T lies before the target's point-in-time window (remote
+// retention deleted the slices that would bring the chosen archive forward to T: offsite_retention.h): the
+// archive is restored to its own time, and the warning says so and names the recovery point.
 //
 // Sources: "s3://B/P/latest", "s3://B/P/<archive name>", "s3://B/P/archives/<archive name>", "s3://B/P"
 // (latest); gs:// alike; a directory target through `target_dir` with "latest" or an archive name.

@@ -126,6 +126,7 @@ std::string PushResult::summary() const {
 PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, const TargetConfig& config,
                           const PushOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const UnixMillis now = options.now ? options.now : now_millis();
   ensure_writable_dir(backup_dir, "backup directory");
   // Waits: a ship and a backup both push, one after the other.
   FileLock lock = FileLock::wait(backup_dir / "offsite-push.lock");
@@ -190,7 +191,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     for (const auto& s : catalog.slices())
       if (!planned.find_slice(s.path.filename().string()))
         planned.slices.push_back({{}, s.path.filename().string(), s.from, s.to, s.bytes});
-    return plan_remote_retention(planned, options.db, options.retention, now_millis());
+    return plan_remote_retention(planned, options.db, options.retention, now);
   };
   if (options.prune) {
     auto plan = plan_with_local();
@@ -321,7 +322,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   }
 
   RetentionPlan plan;
-  if (options.prune) plan = plan_remote_retention(index, options.db, options.retention, now_millis());
+  if (options.prune) plan = plan_remote_retention(index, options.db, options.retention, now);
   std::vector<std::string> doomed;
   if (!plan.archives.empty() || !plan.slices.empty()) {
     std::set<std::string> a(plan.archives.begin(), plan.archives.end()), s(plan.slices.begin(), plan.slices.end());
@@ -333,6 +334,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     });
     std::erase_if(index.slices, [&](const RemoteSlice& x) {
       if (!s.count(x.name)) return false;
+      index.slices_pruned_through = std::max(index.slices_pruned_through, x.to);
       doomed.push_back(x.object.key);
       if (x.record) doomed.push_back(x.record->key);
       return true;

@@ -41,6 +41,7 @@ struct PushOptions {
   fs::path ledger_file;              // <data>/erasure-ledger.jsonl; empty: none
   RemoteRetention retention;
   bool prune = true;
+  UnixMillis now = 0;                // the time retention counts days from; 0: the clock (tests set it)
   // sha256 of archives by file name, as their writer computed it (a backup that pushes its own new
   // archive): that archive is then read once on its way up instead of twice (BackupTarget::put). Archives
   // not named here use the sha256 their run recorded in the backup log (catalog.h), when there is one.

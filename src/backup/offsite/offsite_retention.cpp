@@ -33,8 +33,10 @@ RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string&
   if (mine.empty()) return plan;
 
   std::set<const RemoteArchive*> keep{mine.back()};
+  const RemoteArchive* newest_full = nullptr;
   for (auto it = mine.rbegin(); it != mine.rend(); ++it)
     if (is_full((*it)->manifest)) {
+      newest_full = *it;
       keep.insert(*it);
       break;
     }
@@ -61,11 +63,14 @@ RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string&
   for (const auto& [m, a] : newest_of_month)
     if (months.count(m)) keep.insert(a);
 
-  OplogTimestamp oldest_need = OplogTimestamp::from_packed(UINT64_MAX);
-  for (auto* a : mine) {
-    if (keep.count(a)) oldest_need = std::min(oldest_need, a->manifest.oplog_start);
-    else plan.archives.push_back(a->name);
-  }
+  for (auto* a : mine)
+    if (!keep.count(a)) plan.archives.push_back(a->name);
+  // The slices the point-in-time window needs: since the oldest kept archive made inside it, and whatever
+  // the newest archive and the newest full archive need (never fewer than the latest restore uses).
+  OplogTimestamp oldest_need = mine.back()->manifest.oplog_start;
+  if (newest_full) oldest_need = std::min(oldest_need, newest_full->manifest.oplog_start);
+  for (auto* a : keep)
+    if (a->created / kDayMillis > today - policy.pitr_days) oldest_need = std::min(oldest_need, a->manifest.oplog_start);
   OplogTimestamp newest = index.shipped_position();
   for (const auto& s : index.slices)
     if (s.to <= oldest_need && s.to != newest) plan.slices.push_back(s.name);

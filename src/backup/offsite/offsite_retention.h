@@ -5,8 +5,16 @@
 //   - the newest archive of each of the last `keep_monthly` calendar months (default 24: long enough for
 //     the 12/12/24-month data retention policy's oldest horizon, the 24 months of audit logs);
 //   - always the newest archive, and always the newest FULL archive (all collections), whatever its age.
-// Slices: every slice a kept archive may need stays: those with `to` > the oldest kept archive's oplog
-// start; and the newest slice always (it is the shipped position). The ledger is never pruned.
+// Slices serve point-in-time recovery over a window of `pitr_days` days (default 7), not over every kept
+// archive: a slice stays when its `to` is after the oplog start of the oldest kept archive made in the last
+// `pitr_days` days (counted as keep_daily counts), or after the oplog start of the newest archive or of the
+// newest FULL archive (what those need, whatever their age, even with no archive in the window); and the
+// newest slice always (it is the shipped position). Archives kept beyond the window (monthly ones) stay
+// restorable to their own time (their own oplog), not to any moment after it. The ledger is never pruned.
+//
+// Why a window: with a slice shipped every minute, keeping the slices of every kept archive (24 monthly)
+// would keep up to a million slice entries in index.json, which every push reads and rewrites whole
+// (bench/offsite_index_growth.sh measures it).
 #pragma once
 
 #include <string>
@@ -20,6 +28,7 @@ namespace facecrowd {
 struct RemoteRetention {
   int keep_daily = 30;
   int keep_monthly = 24;
+  int pitr_days = 7;  // point-in-time window: slices older than it go (see above)
 };
 
 struct RetentionPlan {

@@ -95,9 +95,11 @@ nlohmann::json RemoteIndex::to_json() const {
   }
   for (const auto& x : ledger)
     l.push_back({{"offset", x.offset}, {"length", x.length}, {"plain_sha256", x.plain_sha256}, {"object", object_json(x.object)}});
-  return {{"format", "facecrowd-backup-target"}, {"format_version", format_version}, {"updated_at", updated_at},
-          {"encryption", encryption}, {"passphrase_salt", passphrase_salt}, {"archives", a}, {"slices", s},
-          {"ledger", {{"bytes", ledger_bytes}, {"sha256", ledger_sha256}, {"chunks", l}}}};
+  nlohmann::json j = {{"format", "facecrowd-backup-target"}, {"format_version", format_version}, {"updated_at", updated_at},
+                      {"encryption", encryption}, {"passphrase_salt", passphrase_salt}, {"archives", a}, {"slices", s},
+                      {"ledger", {{"bytes", ledger_bytes}, {"sha256", ledger_sha256}, {"chunks", l}}}};
+  if (!slices_pruned_through.is_null()) j["slices_pruned_through"] = slices_pruned_through.to_string();
+  return j;
 }
 
 RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& what) {
@@ -155,6 +157,12 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       r.object = object_from(s.at("object"), field + ".object", slice_key(r.name), refuse);
       if (s.contains("record")) r.record = object_from(s.at("record"), field + ".record", slice_record_key(r.name), refuse);
       x.slices.push_back(std::move(r));
+    }
+    if (j.contains("slices_pruned_through")) {
+      const std::string text = j.at("slices_pruned_through").get<std::string>();
+      auto ts = parse_oplog_timestamp(text);
+      if (!ts) refuse("slices_pruned_through", shown_value(text) + " is not an oplog position (SECS:INC)");
+      x.slices_pruned_through = *ts;
     }
     const auto& l = j.at("ledger");
     x.ledger_bytes = unsigned_from(l, "bytes", "ledger", refuse);

@@ -21,7 +21,7 @@
 // (crypto/sealed_upload.cpp says why not a sha256; entries written before hold a sha256 and are checked by
 // it). It records the ETag of such an object (what verify compares without a key or a download), the key id
 // when encrypted, and what facecrowd needs without downloading anything: archive positions, slice
-// ranges, the ledger's length and sha256. It is rewritten after new objects are uploaded and before old
+// ranges, the ledger's length and sha256, how far retention pruned slices. It is rewritten after new objects are uploaded and before old
 // ones are deleted, so every object it names exists.
 #pragma once
 
@@ -97,6 +97,10 @@ struct RemoteIndex {
   std::vector<RemoteLedgerChunk> ledger;       // by offset, contiguous from 0
   uint64_t ledger_bytes = 0;
   std::string ledger_sha256;                   // of the ledger's first ledger_bytes bytes
+  // The highest `to` of the slices remote retention deleted (null: none yet): a restore --until before it
+  // says that retention removed the slices it would need (offsite_retention.h's point-in-time window),
+  // instead of reporting them as missing. Written only when set, so older readers see the index unchanged.
+  OplogTimestamp slices_pruned_through;
 
   nlohmann::json to_json() const;
   // Error(kBadInput) naming `what` (and the field) when malformed, off the layout above, or of a newer format.

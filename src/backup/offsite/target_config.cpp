@@ -91,6 +91,7 @@ std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
     };
     c.keep_daily = whole("keep_daily", 30, 1, TargetConfig::kMaxKeepDaily);
     c.keep_monthly = whole("keep_monthly", 24, 0, TargetConfig::kMaxKeepMonthly);
+    c.pitr_days = whole("pitr_days", 7, 1, TargetConfig::kMaxPitrDays);
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "' is malformed: " + e.what());
@@ -101,7 +102,8 @@ void TargetConfig::save(const fs::path& file) const {
   nlohmann::json keys = nlohmann::json::array();
   for (const auto& k : key_files) keys.push_back(k.string());
   nlohmann::json j = {{"target", target}, {"encryption", encryption}, {"key_files", keys},
-                      {"public_key_file", public_key_file.string()}, {"keep_daily", keep_daily}, {"keep_monthly", keep_monthly}};
+                      {"public_key_file", public_key_file.string()}, {"keep_daily", keep_daily}, {"keep_monthly", keep_monthly},
+                      {"pitr_days", pitr_days}};
   write_file_durably(file, j.dump(2) + "\n");
 }
 

@@ -8,7 +8,8 @@
 //                                             // "key": the first encrypts, every one decrypts (rotation);
 //                                             // "public-key": must be absent or empty (below)
 //    "public_key_file": "/etc/facecrowd/backup.pub",   // "public-key" (write-only mode): encrypts
-//    "keep_daily": 30, "keep_monthly": 24}   // remote retention (offsite_retention.h)
+//    "keep_daily": 30, "keep_monthly": 24,   // remote retention (offsite_retention.h)
+//    "pitr_days": 7}                          // its point-in-time window: oplog slices kept this many days
 //
 // The passphrase never sits in a file or on a command line: $FACECROWD_BACKUP_PASSPHRASE. Without the file,
 // $FACECROWD_BACKUP_TARGET names the target (plaintext). No credential is ever stored here (s3_config.h).
@@ -39,7 +40,9 @@ struct TargetConfig {
   fs::path file;  // where load() read it from; empty when built in code or from $FACECROWD_BACKUP_TARGET
   int keep_daily = 30;
   int keep_monthly = 24;
+  int pitr_days = 7;
   static constexpr int kMaxKeepDaily = 36500;    // a hundred years: more is a typo, not a policy
+  static constexpr int kMaxPitrDays = kMaxKeepDaily;
   static constexpr int kMaxKeepMonthly = 1200;
 
   bool encrypted() const { return encryption != "none" && !encryption.empty(); }
