@@ -3,6 +3,7 @@
 
 #include "app/faces/enrollment.h"
 #include "app/faces/profiles.h"
+#include "app/faces/soft_enrolled_face.h"
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "core/error.h"
@@ -34,8 +35,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "--force. Consent is recorded with --consent.\n"
       "A soft face (sharpness below 40, by the default --soft-faces) is enrolled with a warning\n"
       "(exit 0, as --force's): recognition will match it only at a closer distance (0.32 instead of 0.36),\n"
-      "so about 1 search in 10 of a person enrolled only from such a photo comes back unknown\n"
-      "(enrolled-face-too-blurred); enrol a sharper photo of them. --json: \"sharpness\" and \"softFace\".\n"
+      "so a person enrolled only from such a photo comes back unknown (enrolled-face-too-blurred) in\n" +
+          std::string(kSoftEnrolledFaceLoss) + "; enrol a sharper photo of them.\n"
+      "--json: \"sharpness\" and \"softFace\".\n"
       "Give enroll the --threshold, --soft-faces and --soft-enrolled-faces (or FACECROWD_MATCH_*) that\n"
       "recognize and serve use, so that its checks and warnings are the ones recognition will apply.\n\n"
       "Examples:\n"

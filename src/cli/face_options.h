@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/faces/match_policy.h"
+#include "app/faces/soft_enrolled_face.h"
 #include "cli/command.h"
 #include "core/number_text.h"
 #include "vision/face_pipeline.h"
@@ -53,10 +54,11 @@ struct MatchFlags {
                     "on (the default): the --soft-faces steps apply by the softer of the face and the enrolled face "
                     "it matched (enroll accepts faces down to sharpness 20), as pairs are judged. Every stranger the "
                     "defaults still accepted on the held-out sets matched a person enrolled from one crowd face; "
-                    "this turns away the one whose enrolled face was soft (confirmation set: 1/114 -> 0/114), and "
-                    "costs about 1 in 10 searches of a person enrolled only from a soft photo. Such a face is "
-                    "unknown with reason enrolled-face-too-blurred: enrol a sharper photo of that person. off: by "
-                    "the face alone (env FACECROWD_MATCH_SOFT_ENROLLED_FACES; tools/calibrate_faces.md)" +
+                    "this turns away the one whose enrolled face was soft (confirmation set: 1/114 -> 0/114). A person "
+                    "enrolled only from a soft photo loses " + std::string(kSoftEnrolledFaceLoss) +
+                        ": such a face is unknown with reason enrolled-face-too-blurred; enrol a "
+                        "sharper photo of that person. off: by the face alone (env "
+                        "FACECROWD_MATCH_SOFT_ENROLLED_FACES; tools/calibrate_faces.md)" +
                         std::string(enrolling ? ". enroll: off, as recognition would then not hold a soft enrolled "
                                                 "photo to a closer match: no soft-photo warning"
                                               : ""));

@@ -20,7 +20,8 @@ std::string soft_enrolled_face_warning(const std::string& image, const SoftEnrol
          fixed_decimals(soft.sharp_from, 0) + " or more counts as sharp). Enrolled, but a face matched to this photo " +
          "must be closer to count as " + who + " (distance " + fixed_decimals(soft.threshold, 3) + " instead of " +
          fixed_decimals(soft.sharp_threshold, 3) + "), so some photos of " + who +
-         " may come back unknown (\"enrolled-face-too-blurred\"; about 1 in 10 when this is their only photo). " +
+         " may come back unknown (\"enrolled-face-too-blurred\"; " + kSoftEnrolledFaceLoss +
+         ", when this is their only photo). " +
          "Remedy: enrol a sharper photo of " + who;
 }
 

@@ -20,6 +20,14 @@
 
 namespace facecrowd {
 
+// What it costs a person enrolled only from a soft photo (sharpness 20-40): the share of their searches by sharp
+// photos of them that come back unknown (enrolled-face-too-blurred) and would be recognised by the probe alone.
+// tools/measure_soft_enrolled_cost.py on the `calibration` people (no test asserts on them), 2026-11-30: enrolled
+// from a copy scaled to 16-32 px between the eyes, 66 of 1,640 searches (4.0%; per person 0% to 14.5%); from a
+// blurred copy, 18 of 840 (2.1%); the earlier trial on the tests' Obama photos, 4 of 39 (tools/calibrate_faces.md,
+// "Softer side, the default"). enroll's warning and the --help texts quote it.
+inline constexpr const char* kSoftEnrolledFaceLoss = "about 1 search in 25, up to 1 in 7 for some people";
+
 struct SoftEnrolledFace {
   float sharpness = 0;        // the face chip's, as stored with the embedding
   float threshold = 0;        // what a match with it must be at or below
