@@ -30,7 +30,7 @@ The rules (a search: probe q, its nearest enrolled face j of the top person; a p
   mirror AND      also the probe's mirrored chip must lie within the threshold of the matched face
                   (distance(mirror(q), j) <= t; a pair: both faces' mirrors). Today's steps, and the steps
                   re-chosen by the pair rule with the AND in place (cap 0.36); and with "softer side".
-  one-photo margin  a larger margin when the top person is enrolled from one photo only: the smallest (0.01 steps)
+  one-photo margin  a larger margin when the top person has one photo in the search's gallery: the smallest (0.01 steps)
                   with no calibration stranger accepted and calibration identification unchanged.
   dlib AND faceres  recognised only when faceres at its own defaults (0.80, margin 0.20) recognises the same
                   person too (information: faceres is opt-in).
@@ -187,7 +187,9 @@ def recognised(pool, rule, T, ok, q, admitted):
     if top is None:
         return None, None
     p, j, d, second = top
-    margin = rule.one_photo_margin if pool.photos[p] == 1 else MARGIN
+    # One photo in THIS search's gallery: a person reduced to one photo (the one-photo trials) counts, as at runtime
+    # (until 2026-11-30 late evening the pool's count was used, so those trials never got the one-photo margin).
+    margin = rule.one_photo_margin if int((admitted & (pool.person == p)).sum()) == 1 else MARGIN
     yes = d <= T[q, j] and ok[q, j] and second - d >= margin
     if yes and rule.faceres:
         f = top_two(pool.DF, q, pool.person, admitted)
