@@ -431,6 +431,71 @@ TEST(Restore, KilledMidRestoreLeavesLiveDataAndTheNextOpenRemovesTheStaleGenerat
     EXPECT_EQ(name.rfind("gen-000002", 0), std::string::npos) << name;
 }
 
+// Starts `facecrowd --data DATA restore ARCHIVE`, freezes it as soon as its first generation file appears in
+// DATA/face-recognition (while CURRENT does not exist yet), and kills it there.
+void kill_a_first_restore_while_it_builds(const fs::path& data, const fs::path& archive) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl(FACECROWD_BINARY, FACECROWD_BINARY, "--data", data.c_str(), "restore", archive.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool building = false;
+  for (int i = 0; i < 600000 && !building; ++i) {
+    building = !generation_files(data / "face-recognition").empty();
+    if (!building) {
+      ASSERT_EQ(::waitpid(child, nullptr, WNOHANG), 0) << "the restore exited before it was seen building";
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  ::kill(child, SIGSTOP);
+  ASSERT_TRUE(building) << "the restore never started building";
+  ASSERT_FALSE(fs::exists(data / "face-recognition" / "CURRENT")) << "the restore swapped before it could be stopped; make the archive larger";
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+}
+
+TEST(Restore, AFirstRestoreKilledWhileBuildingIsNotTakenForDamageByTheRerunWhichRemovesWhatItLeftAndSaysSo) {
+  TempDir tmp;
+  fs::path data = tmp.path() / "data";  // an empty machine: the restore builds the database's first generation
+  fs::path src = tmp.path() / "src";
+  fill(src, 20000);
+  auto archive = backup(src, tmp.path() / "backup").archive;
+  const auto expected = snapshot(src, "face-recognition");
+  kill_a_first_restore_while_it_builds(data, archive);
+  ASSERT_EQ(generation_files(data / "face-recognition"), std::vector<std::string>{"gen-000001.sqlite"});
+
+  auto rerun = run_facecrowd("--data " + data.string() + " restore " + archive.string());
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_EQ(rerun.out.find("damaged"), std::string::npos) << rerun.out;
+  EXPECT_NE(rerun.out.find("removed gen-000001.sqlite, the unfinished generation of an earlier restore that was killed"),
+            std::string::npos) << rerun.out;
+  EXPECT_FALSE(fs::exists(data / "damaged")) << "the leftover of a killed build was kept as if it were damage";
+  EXPECT_EQ(generation_files(data / "face-recognition"), std::vector<std::string>{"gen-000002.sqlite"});
+  EXPECT_EQ(snapshot(data, "face-recognition"), expected);
+}
+
+TEST(Restore, ALostCurrentBesideALiveGenerationIsStillDamageEvenWithADeadClaimNamingAnotherGeneration) {
+  Fixture f;
+  // The live generation lost its CURRENT, and a killed restore's claim (no one holds it) names another one.
+  fs::remove(f.db_dir() / "CURRENT");
+  write_text(f.db_dir() / "BUILDING", "gen-000002.sqlite\n");
+  write_text(f.db_dir() / "gen-000002.sqlite", "half built");
+  auto stats = run_facecrowd("--data " + f.data.string() + " stats");
+  EXPECT_EQ(stats.exit_code, 9) << stats.out << stats.err;
+  auto r = run_facecrowd("--data " + f.data.string() + " restore " + f.archive.string() + " --drop");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("the damaged database was replaced"), std::string::npos) << r.out;
+  bool kept = false;
+  for (const auto& e : fs::recursive_directory_iterator(f.data / "damaged"))
+    kept = kept || e.path().filename() == "gen-000001.sqlite";
+  EXPECT_TRUE(kept) << "the live generation whose CURRENT was lost must be kept";
+}
+
 TEST(Restore, FifoGivenAsTheBackupIsRefusedAtOnceInsteadOfHanging) {
   Fixture f;
   fs::path fifo = f.tmp.path() / "backup_face-recognition_20240103_010000.tar.gz";

@@ -255,6 +255,7 @@ nlohmann::json RestoreResult::to_json() const {
                       {"copied_live", copied_live},
                       {"live_damage", live_damage},
                       {"damaged_kept", damaged_kept.string()},
+                      {"killed_build_removed", killed_build_removed},
                       {"seconds", seconds},
                       {"warnings", warnings}};
   if (manifest) j["manifest"] = manifest->to_json();
@@ -356,6 +357,9 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     data = DataDir::open(data_root);
     lock = beside_live ? data->lock(LockMode::kShared, 30'000) : data->lock(LockMode::kExclusive);
     if (data->database_exists(result.db)) read_live_or_damage(*data, true);
+    // Not damage: an earlier restore killed while building the first generation (no one holds its claim).
+    // install_generation removes it as a stale generation at the swap.
+    else result.killed_build_removed = data->killed_first_build(result.db);
   } else if (fs::exists(data_root / "facecrowd-data.json", ec)) {  // DataDir::open would create a missing one
     auto dir = DataDir::open(data_root);
     if (dir.database_exists(result.db)) read_live_or_damage(dir, false);

@@ -37,7 +37,10 @@
 //
 // Any failure before the swap (truncated archive, bad checksum, conflict, disk full) deletes the new
 // generation and rethrows; the live data is exactly as before. A killed restore leaves a generation that
-// CURRENT does not name, which the next open removes. The restored database's oplog position continues
+// CURRENT does not name, which the next open removes. A restore killed while building a database's FIRST
+// generation leaves no CURRENT at all; its claim, which no one holds, names that generation, so it is not
+// damage (DataDir::killed_first_build): the rerun builds beside it, removes it at the swap and says so
+// (`killed_build_removed`), and nothing goes to <data>/damaged/. The restored database's oplog position continues
 // after the highest position the live database, the backup and the replayed oplog have seen.
 //
 // A damaged live database (Error kExitDamaged, store/store_damage.h, or SQLite finding it corrupt) does not stop a full
@@ -135,6 +138,7 @@ struct RestoreResult {
   bool copied_live = false;        // built on a copy of the live generation (other collections kept)
   std::string live_damage;         // why the live database could not be read ("" when it could)
   fs::path damaged_kept;           // where its damaged files were moved (not for a dry run)
+  std::string killed_build_removed;  // the unfinished first generation of a killed restore, removed at the swap
   int64_t live_entries_carried = 0;  // live oplog entries of kept collections replayed at the swap
   double swap_seconds = 0;         // how long the exclusive lock was held (with quiesce: the wait for it too)
   double seconds = 0;

@@ -41,6 +41,9 @@ void print_result(const RestoreResult& r) {
   if (r.dry_run) {
     std::cout << "  nothing was written\n";
   } else {
+    if (!r.killed_build_removed.empty())
+      std::cout << "  removed " << r.killed_build_removed << ", the unfinished generation of an earlier restore that was "
+                << "killed before it finished (no process held it; it was never live data)\n";
     if (!r.damaged_kept.empty())
       std::cout << "  the damaged database was replaced; its files were kept at " << r.damaged_kept.string()
                 << " (delete them once the restored data is checked)\n";

@@ -234,8 +234,28 @@ bool DataDir::database_exists(const std::string& db) const {
   std::error_code ec;
   if (fs::exists(root_ / db / "CURRENT", ec)) return true;
   for (const auto& entry : fs::directory_iterator(root_ / db, ec))
-    if (is_generation_file(entry.path().filename().string())) return true;
+    if (is_generation_file(entry.path().filename().string())) return killed_first_build(db).empty();
   return false;
+}
+
+std::string DataDir::killed_first_build(const std::string& db) const {
+  std::error_code ec;
+  const fs::path folder = root_ / db;
+  if (fs::exists(folder / "CURRENT", ec)) return "";
+  std::vector<std::string> generation_files;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    std::string name = entry.path().filename().string();
+    if (is_generation_file(name)) generation_files.push_back(name);
+  }
+  if (ec || generation_files.empty()) return "";
+  // Asked after the listing (as remove_stale_generations does): a build that finished meanwhile wrote
+  // CURRENT and removed its claim, so its files are not taken for a dead build's.
+  const std::string dead = generation_of_dead_claim(folder);
+  if (dead.empty() || !is_generation_name(dead)) return "";
+  for (const auto& name : generation_files)
+    if (name.rfind(dead, 0) != 0) return "";
+  if (fs::exists(folder / "CURRENT", ec)) return "";
+  return dead;
 }
 
 std::vector<std::string> DataDir::databases() const {

@@ -51,7 +51,14 @@ class DataDir {
 
   // True when <root>/<db> holds a CURRENT or any generation file: a database whose CURRENT was lost
   // still exists (and is reported damaged by live_file), so it is never silently created afresh.
+  // Except the leftover of a killed FIRST build (killed_first_build): that database never existed.
   bool database_exists(const std::string& db) const;
+  // The generation file name of a restore killed while building the FIRST generation of `db`: there is no
+  // CURRENT, a claim that no process holds (store/generation_claim.h) names that generation, and every
+  // generation file in the folder is that generation's. It never held data anyone wrote, so it is not damage:
+  // the next install removes it as a stale generation. "" otherwise (a CURRENT, a live claim, or any other
+  // generation file: a lost CURRENT beside real generations is still damage).
+  std::string killed_first_build(const std::string& db) const;
   std::vector<std::string> databases() const;
   // The live generation's file, proven to start like an SQLite database (read through SQLite's VFS, so
   // no connection of this process loses its locks); Error(kNotFound) when the database does not exist,

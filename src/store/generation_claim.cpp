@@ -55,23 +55,42 @@ void GenerationClaim::name(const std::string& generation_file_name) {
     throw_io_error("cannot record the generation being built in", file_.string(), errno);
 }
 
-std::string generation_being_built(const std::filesystem::path& db_folder) {
+namespace {
+
+// The generation name recorded in the claim file open at `fd` ("" when none).
+std::string recorded_name(int fd) {
+  std::string name;
+  char buf[128];
+  ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  if (n > 0) name.assign(buf, size_t(n));
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  return name;
+}
+
+// The name in `db_folder`'s claim file when it is held (`held` true) or when nobody holds it (false).
+std::string claim_name(const std::filesystem::path& db_folder, bool held) {
   const auto file = db_folder / GenerationClaim::kFileName;
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";  // never claimed
   std::string name;
   if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
     // Held: a restore is building. Its name was written before the generation file was created.
-    char buf[128];
-    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-    if (n > 0) name.assign(buf, size_t(n));
-    while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
     // Held but not yet named: no file of this build exists yet, so none can have been listed.
+    if (held) name = recorded_name(fd);
   } else {
+    // Nobody holds it: read under our shared lock, so a restore claiming it meanwhile (and renaming it)
+    // waits until we have read the dead build's name.
+    if (!held) name = recorded_name(fd);
     ::flock(fd, LOCK_UN);
   }
   ::close(fd);
   return name;
 }
+
+}  // namespace
+
+std::string generation_being_built(const std::filesystem::path& db_folder) { return claim_name(db_folder, true); }
+
+std::string generation_of_dead_claim(const std::filesystem::path& db_folder) { return claim_name(db_folder, false); }
 
 }  // namespace facecrowd

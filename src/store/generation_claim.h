@@ -51,4 +51,9 @@ class GenerationClaim {
 // (no BUILDING file, or nobody holds it: a crashed build's claim).
 std::string generation_being_built(const std::filesystem::path& db_folder);
 
+// The generation file name that a DEAD claim in `db_folder` names: a BUILDING file that no process holds
+// (its restore was killed, so the flock went with it) and that names a generation. "" when there is no
+// BUILDING file, a restore holds it, or it names nothing (killed before naming: no file of it exists).
+std::string generation_of_dead_claim(const std::filesystem::path& db_folder);
+
 }  // namespace facecrowd
