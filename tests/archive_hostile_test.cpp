@@ -11,6 +11,7 @@
 #include "backup/manifest.h"
 #include "backup/restore.h"
 #include "backup/verify.h"
+#include "core/display_text.h"
 #include "core/sha256.h"
 #include "store/oplog_entry.h"
 #include "restore_test_support.h"
@@ -333,6 +334,55 @@ TEST(ArchiveHostile, ManifestEntryCountsAreBoundedAndNamesChecked) {
   expect_bad([](auto& j) { j["oplog"]["entries"] = 1.5; }, "entries");
   expect_bad([](auto& j) { j["oplog"]["start"] = "1704240001:1"; }, "runs backwards");
   expect_bad([](auto& j) { j["created_at"] = "yesterday"; }, "created_at");
+}
+
+// A hostile manifest's strings reach the operator's terminal in refusals: an ESC sequence in a field would
+// recolour or rewrite the screen ("\x1b[2J" clears it), a newline would forge a second line. Every value the
+// manifest's checks quote is shown escaped (\x1b), never raw.
+TEST(ArchiveHostile, ControlCharactersInAHostileManifestAreShownEscapedInItsRefusals) {
+  auto base = nlohmann::json::parse(R"({"format": "facecrowd-backup", "format_version": 1,
+      "created_at": "2024-01-03T01:00:00.000Z", "db": "face-recognition", "collections": ["users"],
+      "oplog": {"start": "1704240000:1", "end": "1704240000:1", "entries": 0},
+      "files": [{"path": "face-recognition/users.bson", "sha256": "%", "bytes": 5, "documents": 0}]})");
+  base["files"][0]["sha256"] = std::string(64, 'a');
+  const std::string esc = "\x1b[2J\x1b]0;owned\x07\nerror: forged";
+  auto expect_escaped = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& part) {
+    auto j = base;
+    edit(j);
+    try {
+      Manifest::from_json(j, "m");
+      ADD_FAILURE() << "accepted: " << part;
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << message;
+      EXPECT_NE(message.find(part), std::string::npos) << message;
+      EXPECT_EQ(message.find('\x1b'), std::string::npos) << "raw ESC in: " << for_terminal(message);
+      EXPECT_EQ(message.find('\n'), std::string::npos) << "raw newline in: " << for_terminal(message);
+      EXPECT_EQ(message.find('\x07'), std::string::npos) << "raw BEL in: " << for_terminal(message);
+      EXPECT_NE(message.find("\\x1b[2J"), std::string::npos) << "not shown escaped: " << for_terminal(message);
+    }
+  };
+  expect_escaped([&](auto& j) { j["created_at"] = "2024" + esc; }, "created_at");
+  expect_escaped([&](auto& j) { j["db"] = "face" + esc; }, "db: invalid database name");
+  expect_escaped([&](auto& j) { j["collections"].push_back("users" + esc); }, "not a collection");
+  expect_escaped([&](auto& j) { j["files"][0]["path"] = "face-recognition/" + esc + "/../x.bson"; }, "unsafe member name");
+  expect_escaped([&](auto& j) { j["files"][0]["path"] = "face-recognition/" + esc + ".bson"; j["files"][0]["sha256"] = "x"; },
+                 "malformed sha256");
+  expect_escaped([&](auto& j) { j["files"][0]["path"] = "face-recognition/" + esc + ".bson"; j["files"][0].erase("documents"); },
+                 "no document count");
+  expect_escaped([&](auto& j) { j["files"][0]["path"] = "face-recognition/" + esc + ".json"; }, "not a .bson file");
+  expect_escaped([&](auto& j) { j["files"][0]["path"] = "face-recognition/" + esc + ".bson"; j["files"].push_back(j["files"][0]); },
+                 "twice");
+
+  // Through the binary, as an operator sees it: restore and verify of such an archive.
+  Hostile h;
+  fs::path p = h.with_manifest([&](nlohmann::json& m) { m["created_at"] = "2024" + esc; });
+  for (const std::string& cmd : {"restore --dry-run '" + p.string() + "'", "verify '" + p.string() + "'"}) {
+    auto r = h.cli(cmd);
+    EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << cmd << "\n" << for_terminal(r.out + r.err);
+    EXPECT_EQ((r.out + r.err).find('\x1b'), std::string::npos) << cmd << ": raw ESC in: " << for_terminal(r.out + r.err);
+    EXPECT_NE((r.out + r.err).find("\\x1b[2J"), std::string::npos) << cmd << ": " << for_terminal(r.out + r.err);
+  }
 }
 
 // ---- item 15: restore and verify agree ----

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backup/strict_gzip_reader.h"
+#include "core/display_text.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -151,7 +152,7 @@ const char* shape_name(BackupShape shape) {
 
 void require_safe_member_path(const std::string& path, const std::string& where) {
   auto refuse = [&](const std::string& why) {
-    throw Error(ExitCode::kBadInput, where + ": unsafe member name '" + path + "' (" + why + ")");
+    throw Error(ExitCode::kBadInput, where + ": unsafe member name '" + shortened(path, 120) + "' (" + why + ")");
   };
   if (path.empty()) refuse("empty");
   if (path.front() == '/') refuse("absolute path");
@@ -195,27 +196,27 @@ ReadSummary read_archive(const fs::path& archive_path, MemberSink& sink) {
     std::string top = name.substr(0, name.find('/'));
     if (summary.top_folder.empty()) {
       if (top.rfind("backup_", 0) != 0)
-        throw bad(archive_path, "member '" + name + "' is not under a backup_<db>_<time>/ top folder");
+        throw bad(archive_path, "member '" + shortened(name, 120) + "' is not under a backup_<db>_<time>/ top folder");
       summary.top_folder = top;
     } else if (top != summary.top_folder) {
-      throw bad(archive_path, "member '" + name + "' is outside the top folder '" + summary.top_folder + "/'");
+      throw bad(archive_path, "member '" + shortened(name, 120) + "' is outside the top folder '" + shortened(summary.top_folder, 120) + "/'");
     }
     auto type = archive_entry_filetype(entry);
     if (type == AE_IFDIR) continue;
-    if (type != AE_IFREG) throw bad(archive_path, "member '" + name + "' is not a regular file (links are refused)");
+    if (type != AE_IFREG) throw bad(archive_path, "member '" + shortened(name, 120) + "' is not a regular file (links are refused)");
     if (name.size() <= top.size() + 1)
-      throw bad(archive_path, "member '" + name + "' is a file where the top folder should be");
+      throw bad(archive_path, "member '" + shortened(name, 120) + "' is a file where the top folder should be");
     if (manifest_seen)
-      throw bad(archive_path, "member '" + name + "' follows manifest.json, which must be the last member");
+      throw bad(archive_path, "member '" + shortened(name, 120) + "' follows manifest.json, which must be the last member");
     if (archive_entry_size_is_set(entry) && archive_entry_size(entry) < 0)
-      throw bad(archive_path, "member '" + name + "' has a negative size in its tar header");
+      throw bad(archive_path, "member '" + shortened(name, 120) + "' has a negative size in its tar header");
     std::string member = name.substr(top.size() + 1);
     if (member == "manifest.json") manifest_seen = true;
     last_member = name;
     sink.begin_member(member, archive_entry_size_is_set(entry) ? uint64_t(archive_entry_size(entry)) : 0);
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-      if (n < 0) throw source.failure(a.get(), "truncated or corrupt inside member '" + name + "'");
+      if (n < 0) throw source.failure(a.get(), "truncated or corrupt inside member '" + shortened(name, 120) + "'");
       if (n == 0) break;
       sink.member_data(buf.data(), size_t(n));
       summary.bytes += uint64_t(n);

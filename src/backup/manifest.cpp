@@ -3,6 +3,7 @@
 #include <set>
 
 #include "backup/archive_reader.h"
+#include "core/display_text.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 #include "store/data_dir.h"
@@ -14,6 +15,11 @@ namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
+
+// A value from the manifest, quoted for a message: a hostile manifest's control characters (an ESC sequence
+// that would recolour or rewrite the operator's terminal, a newline that forges a second line) are escaped and
+// a long value is cut (core/display_text.h, as the off-site index's checks show theirs).
+std::string shown(const std::string& value) { return "'" + shortened(value, 120) + "'"; }
 
 bool is_lower_hex(const std::string& s) {
   for (char c : s)
@@ -100,7 +106,7 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
   if (top.has("tool_version")) m.tool_version = top.text("tool_version", 64);
   m.created_at = top.text("created_at", 64);
   auto created = parse_iso8601(m.created_at);
-  if (!created) top.fail("created_at", "'" + m.created_at + "' is not an ISO 8601 time");
+  if (!created) top.fail("created_at", shown(m.created_at) + " is not an ISO 8601 time");
   m.db = top.text("db", 64);
   try {
     validate_database_name(m.db);
@@ -118,8 +124,8 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
     if (!c.is_string()) top.fail("collections", "holds a value that is not a string");
     auto name = c.get<std::string>();
     if (!find_collection_spec(name))
-      top.fail("collections", "names '" + name.substr(0, 64) + "', not a collection (" + collection_names_joined() + ")");
-    if (!seen_collections.insert(name).second) top.fail("collections", "names '" + name + "' twice");
+      top.fail("collections", "names " + shown(name) + ", not a collection (" + collection_names_joined() + ")");
+    if (!seen_collections.insert(name).second) top.fail("collections", "names " + shown(name) + " twice");
     m.collections.push_back(name);
   }
 
@@ -152,16 +158,16 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& what) {
     ManifestFile file;
     file.path = f.text("path", 512);
     require_safe_member_path(file.path, what);
-    if (!seen_paths.insert(file.path).second) throw bad("files lists '" + file.path + "' twice");
+    if (!seen_paths.insert(file.path).second) throw bad("files lists " + shown(file.path) + " twice");
     file.sha256 = f.text("sha256", 64);
-    if (file.sha256.size() != 64 || !is_lower_hex(file.sha256)) throw bad("malformed sha256 for " + file.path);
+    if (file.sha256.size() != 64 || !is_lower_hex(file.sha256)) throw bad("malformed sha256 for " + shown(file.path));
     file.bytes = uint64_t(f.integer("bytes", 0, INT64_MAX));
     bool is_bson = ends_with(file.path, ".bson");
     file.documents = f.has("documents") ? f.integer("documents", -1, INT64_MAX) : -1;
     if (is_bson && file.documents < 0)
-      throw bad("'" + file.path + "' has no document count (a .bson file's count must be recorded)");
+      throw bad(shown(file.path) + " has no document count (a .bson file's count must be recorded)");
     if (!is_bson && file.documents != -1)
-      throw bad("'" + file.path + "' is not a .bson file but has a document count");
+      throw bad(shown(file.path) + " is not a .bson file but has a document count");
     m.files.push_back(std::move(file));
   }
   if (j.contains("erasure_ledger")) {

@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "core/display_text.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "store/generation_claim.h"
@@ -146,7 +147,7 @@ void validate_database_name(const std::string& db) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
   if (!ok)
-    throw Error(ExitCode::kUsage, "invalid database name '" + db + "': use 1-64 letters, digits, '-' or '_'");
+    throw Error(ExitCode::kUsage, "invalid database name '" + shortened(db, 64) + "': use 1-64 letters, digits, '-' or '_'");
 }
 
 fs::path DataDir::default_root() {
