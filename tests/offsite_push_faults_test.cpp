@@ -208,6 +208,68 @@ TEST(OffsitePushInterrupted, APushThatFailsPartWayRecordsWhatWentUpAndTheNextSen
   EXPECT_EQ(index.archives.size(), 1u);
   EXPECT_EQ(index.slices.size(), 1u);
 }
+// The index is written at the end of a push. A push killed (SIGKILL: no handler records anything) after its
+// archive went up, while its slice was still on its way, sent the whole archive again next time: nothing
+// said it was there. The push now writes the index after a large archive (here about 3 MiB) when more of the
+// push follows, so the rerun sends only what is missing (the slice and its record), counted in the requests
+// the server saw.
+TEST(OffsitePushInterrupted, APushKilledAfterItsArchiveWentUpDoesNotSendTheArchiveAgain) {
+  if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+  S3rver server;
+  FaultProxy proxy(server.port(), server.store());
+  PushSite s(20, 6 << 20);
+  S3Settings settings = S3rver::settings_for(proxy.endpoint());
+  settings.stall_timeout_s = 60;  // the stalled slice keeps the push going until it is killed
+  const auto location = parse_bucket_location("s3://facecrowd-test/site");
+  // Every request for the slices' lane stalls, so the push is still running when the archive is up.
+  proxy.fault({{"stall", true}, {"count", 100}, {"match", "PUT /facecrowd-test/site/oplog/"}});
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      S3Target t(location, settings);
+      s.push(t);
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  // Waits (straight to the server, not through the proxy) until the archive is in the bucket and, with the
+  // fix, named by an index; the code before the fix never writes one until the push ends, so the wait then
+  // runs out and the push is killed all the same.
+  S3Target direct(location, S3rver::settings_for(server.endpoint()));
+  OffsiteStore direct_store(direct, s.tmp.path());
+  const std::string archive = BackupCatalog(s.backups).latest("face-recognition")->path.filename().string();
+  bool recorded = false, archive_up = false;
+  for (int i = 0; i < 300 && !recorded; ++i) {
+    archive_up = archive_up || direct.stat(archive_key(archive)).has_value();
+    auto index = direct_store.read_index();
+    recorded = index && index->find_archive(archive);
+    if (!recorded) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(archive_up) << "the killed push never got its archive up: " << proxy.log().dump();
+  ASSERT_GE(direct.stat(archive_key(archive))->size, uint64_t(1) << 20) << "make the archive larger";
+
+  proxy.fault({{"clear", true}});
+  const size_t seen_before = proxy.log().size();
+  S3Target t(location, settings);
+  auto rerun = s.push(t);
+  for (const auto& key : rerun.uploaded) EXPECT_EQ(key.rfind("oplog/", 0), 0u) << "sent again: " << key;
+  EXPECT_EQ(rerun.uploaded.size(), 2u) << rerun.to_json().dump(2);  // the slice and its record
+  auto log = proxy.log();
+  int archive_puts = 0;
+  for (size_t i = seen_before; i < log.size(); ++i)
+    if (log[i]["method"] == "PUT" && log[i]["url"].get<std::string>().find("/archives/") != std::string::npos) ++archive_puts;
+  EXPECT_EQ(archive_puts, 0) << "the rerun sent the archive or its manifest copy again";
+  auto report = verify_target(t, nullptr, {});
+  EXPECT_TRUE(report.ok()) << report.to_json().dump(2);
+  auto index = direct_store.require_index();
+  EXPECT_EQ(index.archives.size(), 1u);
+  EXPECT_EQ(index.slices.size(), 1u);
+}
+
 // A push to a directory target copies each object to `<object>.partial-<pid>` and renames it. Killed during
 // the copy, it leaves that file (as large as the archive), which nothing lists: the next push deletes it
 // (its process no longer runs), says so, and leaves a live process's copy alone.

@@ -223,10 +223,42 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     skip.insert(plan.archives.begin(), plan.archives.end());
     skip.insert(plan.slices.begin(), plan.slices.end());
   }
+  // The index is written once, at the end of the push; the lanes below add their entries to it as their
+  // objects are whole in the target. A push killed after a large archive went up but before that write
+  // (while its slices still go up, or before the next archive) would send the archive whole again next time.
+  // So after an archive, when more of this push follows, the index as it stands is written too, when that is
+  // the cheaper of the two: the archive is at least 1 MiB and twice the index's size (an index holding a week
+  // of minute slices is a few MB; a small archive is cheaper to send again than such an index). Asking the
+  // bucket instead whether an object of the right size is there would cost a request per archive on every
+  // push and could not prove it whole: an encrypted object's digest is known only from its upload, and a
+  // killed PUT can leave a truncated object on some servers. Any index written is one the push may leave:
+  // every entry in it names objects that are whole (as when a push fails part-way, below).
+  std::mutex index_mutex;  // the index: both lanes add to it, the archive lane writes it part-way
+  std::atomic<bool> second_lane_done = false;
+  auto record_progress = [&](uint64_t archive_bytes) {
+    constexpr uint64_t kWorthRecordingFrom = uint64_t(1) << 20;
+    if (archive_bytes < kWorthRecordingFrom) return;
+    RemoteIndex now_recorded;
+    {
+      std::lock_guard guard(index_mutex);
+      now_recorded = index;
+    }
+    if (archive_bytes < 2 * uint64_t(now_recorded.to_json().dump(1).size())) return;
+    try {
+      store.write_index(now_recorded);
+    } catch (const Error&) {  // only progress: the write at the end of the push reports a lasting failure
+    }
+  };
   auto send_archives = [&] {
+    std::vector<const ArchiveInfo*> sending;
     for (const auto& a : archives) {
       const std::string name = a.path.filename().string();
       if (index.find_archive(name) || !a.manifest || skip.count(name)) continue;  // no manifest: warned above
+      sending.push_back(&a);
+    }
+    for (size_t i = 0; i < sending.size(); ++i) {
+      const ArchiveInfo& a = *sending[i];
+      const std::string name = a.path.filename().string();
       const fs::path sidecar = manifest_copy_path(a.path);
       RemoteArchive r;
       r.name = name;
@@ -237,8 +269,13 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       r.manifest_object = upload(archive_manifest_key(name), sidecar);
       auto known = archive_sha256.find(name);
       r.object = upload(archive_key(name), a.path, known == archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
-      index.archives.push_back(std::move(r));
+      const uint64_t archive_bytes = r.object.size;
+      {
+        std::lock_guard guard(index_mutex);
+        index.archives.push_back(std::move(r));
+      }
       changed = true;
+      if (i + 1 < sending.size() || !second_lane_done) record_progress(archive_bytes);
     }
   };
   auto send_slices_and_ledger = [&] {
@@ -256,7 +293,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       if (at != pushed_at.end()) {
         RemoteSlice* pushed = &index.slices[at->second];
         if (pushed->record || !has_record) continue;
-        pushed->record = upload(slice_record_key(name), record);
+        auto uploaded_record = upload(slice_record_key(name), record);
+        std::lock_guard guard(index_mutex);
+        pushed->record = std::move(uploaded_record);
         changed = true;
         continue;
       }
@@ -276,7 +315,10 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       r.from = s.from;
       r.to = s.to;
       r.plain_bytes = s.bytes;
-      index.slices.push_back(std::move(r));
+      {
+        std::lock_guard guard(index_mutex);
+        index.slices.push_back(std::move(r));
+      }
       changed = true;
     }
 
@@ -298,10 +340,12 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
           std::string text = read_file(options.ledger_file).substr(index.ledger_bytes, local - index.ledger_bytes);
           fs::path chunk = store.write_scratch("ledger-chunk.jsonl", text);
           RemoteLedgerChunk c{upload(ledger_chunk_key(index.ledger_bytes), chunk), index.ledger_bytes, local - index.ledger_bytes, sha256_hex(text)};
+          const std::string ledger_sha256 = sha_of_prefix(options.ledger_file, local);
+          std::lock_guard guard(index_mutex);
           index.ledger.push_back(c);
           result.ledger_bytes = c.length;
           index.ledger_bytes = local;
-          index.ledger_sha256 = sha_of_prefix(options.ledger_file, local);
+          index.ledger_sha256 = ledger_sha256;
           changed = true;
         }
       }
@@ -320,6 +364,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       } catch (...) {
         slices_failed = std::current_exception();
       }
+      second_lane_done = true;
     });
     try {
       send_archives();
