@@ -20,7 +20,8 @@
 #                            [--data DIR] [--workdir DIR] [--keep] [--no-verify] [--json]
 #   --target     the backup target (s3://, gs:// or a directory); default: $FACECROWD_BACKUP_TARGET
 #   --data       the live data directory whose audit log gets the result (never restored into or read);
-#                default: $FACECROWD_DATA, else ./data, as for every facecrowd command
+#                default: $FACECROWD_DATA, else ./data, as for every facecrowd command. Given here, it must
+#                be facecrowd data (else exit 4 or 8 before the drill starts)
 #   --key-file   key for an encrypted target (repeatable); $FACECROWD_BACKUP_KEY_FILE and
 #                $FACECROWD_BACKUP_PASSPHRASE work too
 #   --binary     the facecrowd binary (default: build/facecrowd beside this script, else `facecrowd`)
@@ -32,6 +33,7 @@ set -euo pipefail
 
 target="${FACECROWD_BACKUP_TARGET:-}"
 live="${FACECROWD_DATA:-data}"
+live_given=0
 binary=""
 workdir=""
 keep=0
@@ -39,13 +41,13 @@ verify=1
 json=0
 keys=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
-die() { echo "dr-drill: $*" >&2; exit "${2:-2}"; }
+die() { echo "dr-drill: $1" >&2; exit "${2:-2}"; }  # $1 only: the exit code is not part of the message
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --target) [[ $# -ge 2 ]] || die "--target needs a value"; target="$2"; shift ;;
     --key-file) [[ $# -ge 2 ]] || die "--key-file needs a value"; keys+=(--key-file "$2"); shift ;;
     --binary) [[ $# -ge 2 ]] || die "--binary needs a value"; binary="$2"; shift ;;
-    --data) [[ $# -ge 2 ]] || die "--data needs a value"; live="$2"; shift ;;
+    --data) [[ $# -ge 2 ]] || die "--data needs a value"; live="$2"; live_given=1; shift ;;
     --workdir) [[ $# -ge 2 ]] || die "--workdir needs a value"; workdir="$2"; shift ;;
     --keep) keep=1 ;;
     --no-verify) verify=0 ;;
@@ -55,6 +57,18 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
+# A --data given on the command line must name live facecrowd data, checked before the drill starts: a typo
+# would otherwise send the result into the drill's scratch restore (removed afterwards) after a whole drill.
+# Only $FACECROWD_DATA or the default may name nothing (a replacement machine with no live data yet).
+if [[ $live_given -eq 1 ]]; then
+  [[ -n "$live" ]] || die "--data is empty; give the live data directory whose audit log gets the result"
+  if [[ -e "$live" && ! -d "$live" ]]; then
+    die "--data '$live' is a file, not a facecrowd data directory; give the live data directory (nothing was done)" 8
+  fi
+  [[ -d "$live" ]] || die "--data '$live' does not exist; give the live data directory whose audit log gets the result, or leave --data out on a machine with no live data (nothing was done)" 4
+  [[ -n "$(ls -A -- "$live" 2>/dev/null)" ]] || die "--data '$live' is empty: there is no audit log there to record the drill in; give the live data directory, or leave --data out on a machine with no live data (nothing was done)" 4
+  [[ -f "$live/facecrowd-data.json" ]] || die "--data '$live' is not a facecrowd data directory (it has no facecrowd-data.json); give the live data directory (nothing was done)" 8
+fi
 # The live data directory, made absolute so the output names it whatever the caller's working directory.
 [[ ! -d "$live" ]] || live="$(cd -- "$live" && pwd)"
 [[ -n "$target" ]] || die "no target: give --target s3://BUCKET/PREFIX (or set FACECROWD_BACKUP_TARGET)"

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "app/privacy/erasure_ledger.h"
+#include "core/files.h"
 #include "core/object_id.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"
@@ -227,6 +228,75 @@ TEST(DrillRecord, APassedDrillWithoutItsFiguresOrAFailedOneWithoutItsStepIsAUsag
   EXPECT_EQ(missing.exit_code, int(ExitCode::kNotFound)) << missing.err;
   EXPECT_NE(missing.err.find("no data directory at"), std::string::npos) << missing.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "nowhere"));
+}
+
+TEST(DrillRecord, AnAbsurdMalformedOrContradictoryValueIsAUsageErrorNamingItsFlagAndWritesNothing) {
+  TempDir tmp;
+  fill(tmp.path() / "data", 1);
+  const std::string data = "--data " + (tmp.path() / "data").string() + " drill record --target s3://b/p ";
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"--rto nan --rpo 5", "--rto nan"},
+      {"--rto 5 --rpo inf", "--rpo inf"},
+      {"--rto 1e300 --rpo 5", "--rto 1e+300"},
+      {"--rto -1 --rpo 5", "--rto -1"},
+      {"--rto 5 --rpo 5 --recovery-point garbage", "--recovery-point 'garbage'"},
+      {"--rto 5 --rpo 5 --recovery-point-iso yesterday", "--recovery-point-iso 'yesterday'"},
+      {"--rto 5 --rpo 5 --failed-step restore", "--failed-step and --exit-code"},
+      {"--rto 5 --rpo 5 --exit-code 3", "--failed-step and --exit-code"},
+      {"--outcome failed --failed-step 'rm -rf'", "--failed-step 'rm -rf'"},
+      {"--outcome failed --failed-step restore --exit-code 0", "--exit-code 0"},
+  };
+  for (const auto& [args, named] : refused) {
+    auto r = run_facecrowd(data + args);
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(named), std::string::npos) << args << ": " << r.err;
+  }
+  EXPECT_TRUE(drill_entries(tmp.path() / "data").empty());
+  // What the drill script writes is still taken.
+  auto ok = run_facecrowd(data + "--rto 41.2 --rpo 58 --recovery-point 1704240000:3 --recovery-point-iso 2024-01-03T00:00:00Z --verified yes");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto failed = run_facecrowd(data + "--outcome failed --failed-step verify --exit-code 3");
+  EXPECT_EQ(failed.exit_code, 0) << failed.err;
+  EXPECT_EQ(drill_entries(tmp.path() / "data").size(), 2u);
+}
+
+TEST(DrillRecord, ADataPathThatIsAFileIsRefusedAsNotADataDirectoryNotAsMissing) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "data";
+  write_file_durably(file, "not a directory\n");
+  auto r = run_facecrowd("--data " + file.string() + " drill record --target s3://b/p --rto 1 --rpo 2");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kNotOurs)) << r.err;
+  EXPECT_NE(r.err.find("'" + file.string() + "' is a file"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(file), "not a directory\n");
+}
+
+TEST(DisasterRecovery, ADataOptionNamingNoLiveDataIsRefusedBeforeTheDrillStarts) {
+  TempDir tmp;
+  fill(tmp.path() / "live", 1);
+  fs::create_directories(tmp.path() / "target");
+  fs::create_directories(tmp.path() / "empty");
+  fs::create_directories(tmp.path() / "other");
+  write_file_durably(tmp.path() / "other" / "notes.txt", "x\n");
+  write_file_durably(tmp.path() / "afile", "x\n");
+  const std::vector<std::pair<std::string, int>> cases = {
+      {(tmp.path() / "typo").string(), int(ExitCode::kNotFound)},
+      {(tmp.path() / "empty").string(), int(ExitCode::kNotFound)},
+      {(tmp.path() / "afile").string(), int(ExitCode::kNotOurs)},
+      {(tmp.path() / "other").string(), int(ExitCode::kNotOurs)},
+  };
+  int n = 0;
+  for (const auto& [live, code] : cases) {
+    const fs::path work = tmp.path() / ("drill" + std::to_string(n++));
+    auto r = run_shell("env FACECROWD_DATA=" + (tmp.path() / "live").string() + " " + std::string(FACECROWD_SOURCE_DIR) +
+                       "/scripts/dr-drill.sh --binary " + FACECROWD_BINARY + " --target " + (tmp.path() / "target").string() +
+                       " --data " + live + " --workdir " + work.string());
+    EXPECT_EQ(r.exit_code, code) << live << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("--data '" + live + "'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("done) " + std::to_string(code)), std::string::npos) << r.err;  // the exit code is not echoed
+    EXPECT_FALSE(fs::exists(work)) << live << ": the drill started";  // refused before any restore
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "typo"));
+  EXPECT_TRUE(drill_entries(tmp.path() / "live").empty());
 }
 
 TEST(DisasterRecovery, CredentialsFromTheAwsFilesWorkAndNeverReachTheOutput) {

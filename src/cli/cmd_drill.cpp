@@ -3,6 +3,7 @@
 // runs the drill and calls this against the LIVE machine's data directory, so the figures outlive the drill's
 // scratch restore. A data directory or database that does not exist is never created for it: exit 4.
 #include <iostream>
+#include <optional>
 
 #include "app/recovery/dr_drill_record.h"
 #include "app/records/audit.h"
@@ -19,9 +20,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
     std::string db{kDefaultDatabase};
     std::string target, recovery_point, recovery_point_iso, failed_step;
-    double rto = -1, rpo = -1;
+    std::optional<double> rto, rpo;  // checked by record_dr_drill: NaN, inf and beyond a century are refused there
     std::string outcome = "ok", verified;
-    int exit_code = -1;
+    std::optional<int> exit_code;
   };
   auto opts = std::make_shared<Options>();
   auto* group = app.add_subcommand("drill", "Disaster-recovery drills: record their results in the audit log");
@@ -34,30 +35,34 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
               "or database that does not exist is not created (exit 4).");
   cmd->add_option("--db", opts->db, "database")->capture_default_str();
   cmd->add_option("--target", opts->target, "the backup target the drill restored from")->required();
-  cmd->add_option("--rto", opts->rto, "recovery time, seconds (empty directory to restored data); required when ok")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--rpo", opts->rpo, "recovery point age, seconds (drill start minus the recovery point); required when ok")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--rto", opts->rto, "recovery time, seconds (empty directory to restored data); required when ok");
+  cmd->add_option("--rpo", opts->rpo, "recovery point age, seconds (drill start minus the recovery point); required when ok");
   cmd->add_option("--recovery-point", opts->recovery_point, "the restored oplog position (secs:inc)");
   cmd->add_option("--recovery-point-iso", opts->recovery_point_iso, "the recovery point as an ISO 8601 time");
   cmd->add_option("--verified", opts->verified, "whether verify --target --read-data ran and passed: yes | no")->check(CLI::IsMember({"yes", "no"}));
   cmd->add_option("--outcome", opts->outcome, "ok | failed")->capture_default_str()->check(CLI::IsMember({"ok", "failed"}));
-  cmd->add_option("--failed-step", opts->failed_step, "the step that failed (restore | verify | stats); required when failed");
-  cmd->add_option("--exit-code", opts->exit_code, "the failed step's exit code")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--failed-step", opts->failed_step, "the step that failed: restore | verify | stats; required when failed");
+  cmd->add_option("--exit-code", opts->exit_code, "the failed step's exit code (1-255)")->check(CLI::Range(0, 255));
   cmd->callback([opts, &globals] {
     const fs::path root = globals.data_dir;
     std::error_code ec;
+    // A file is not a missing directory: exit 8, naming it, so the caller sees the path is wrong, not absent.
+    if (fs::exists(root, ec) && !fs::is_directory(root, ec))
+      throw Error(ExitCode::kNotOurs, "recording a DR drill: '" + root.string() +
+                                             "' is a file, not a facecrowd data directory; give --data DIR of the live machine");
     if (!fs::is_directory(root, ec) || fs::is_empty(root, ec))
       throw Error(ExitCode::kNotFound, "recording a DR drill: no data directory at '" + root.string() +
                                            "', so there is no audit log to record it in; give --data DIR of the live machine");
     DrillResult r;
     r.target = opts->target;
     r.passed = opts->outcome == "ok";
-    if (opts->rto >= 0) r.rto_seconds = opts->rto;
-    if (opts->rpo >= 0) r.rpo_seconds = opts->rpo;
+    r.rto_seconds = opts->rto;
+    r.rpo_seconds = opts->rpo;
     r.recovery_point = opts->recovery_point;
     r.recovery_point_iso = opts->recovery_point_iso;
     if (!opts->verified.empty()) r.verified = opts->verified == "yes";
     r.failed_step = opts->failed_step;
-    if (opts->exit_code >= 0) r.failed_exit_code = opts->exit_code;
+    r.failed_exit_code = opts->exit_code;
     auto db = Database::open(DataDir::open(root), opts->db, {.create_if_missing = false});
     auto id = record_dr_drill(*db, r, Actor{default_audit_actor(), "local"});
     std::cout << "recorded drill " << id << " in the audit log of " << root.string() << ": "

@@ -1,7 +1,12 @@
 #include "app/recovery/dr_drill_record.h"
 
+#include <sstream>
+
 #include "app/records/audit.h"
+#include "core/display_text.h"
 #include "core/error.h"
+#include "core/oplog_timestamp.h"
+#include "core/utc_time.h"
 
 namespace facecrowd {
 
@@ -11,8 +16,28 @@ std::string record_dr_drill(Database& db, const DrillResult& result, const Actor
     throw Error(ExitCode::kUsage, "recording a passed DR drill: give both its RTO and RPO (--rto, --rpo)");
   if (!result.passed && result.failed_step.empty())
     throw Error(ExitCode::kUsage, "recording a failed DR drill: name the step that failed (--failed-step)");
-  for (const auto& [name, figure] : {std::pair{"RTO", result.rto_seconds}, std::pair{"RPO", result.rpo_seconds}})
-    if (figure && *figure < 0) throw Error(ExitCode::kUsage, std::string("recording a DR drill: the ") + name + " cannot be negative");
+  // Figures an auditor reads as facts: a NaN or infinite one (stored as JSON null) or one beyond a century
+  // is a script's bug, not a measurement, and would sit in the audit log for good.
+  for (const auto& [name, figure] : {std::pair{"--rto", result.rto_seconds}, std::pair{"--rpo", result.rpo_seconds}})
+    if (figure && !(*figure >= 0 && *figure <= kMaxDrillFigureSeconds))
+      throw Error(ExitCode::kUsage, std::string("recording a DR drill: ") + name + " " + (std::ostringstream() << *figure).str() +
+                                        " is not a number of seconds from 0 to " + std::to_string(int64_t(kMaxDrillFigureSeconds)) +
+                                        " (a century); nothing was recorded");
+  if (!result.recovery_point.empty() && !parse_oplog_timestamp(result.recovery_point))
+    throw Error(ExitCode::kUsage, "recording a DR drill: --recovery-point '" + shortened(result.recovery_point) +
+                                      "' is not an oplog position (SECS:INC, as the restore's recovery_point); nothing was recorded");
+  if (!result.recovery_point_iso.empty() && !parse_iso8601(result.recovery_point_iso))
+    throw Error(ExitCode::kUsage, "recording a DR drill: --recovery-point-iso '" + shortened(result.recovery_point_iso) +
+                                      "' is not an ISO 8601 time (2024-01-03T00:00:00Z); nothing was recorded");
+  if (result.passed && (!result.failed_step.empty() || result.failed_exit_code))
+    throw Error(ExitCode::kUsage, "recording a DR drill: --failed-step and --exit-code describe a failed drill; add --outcome "
+                                  "failed or leave them out; nothing was recorded");
+  if (!result.passed && result.failed_step != "restore" && result.failed_step != "verify" && result.failed_step != "stats")
+    throw Error(ExitCode::kUsage, "recording a DR drill: --failed-step '" + shortened(result.failed_step) +
+                                      "' is not a step of the drill (restore, verify or stats); nothing was recorded");
+  if (!result.passed && result.failed_exit_code && *result.failed_exit_code == 0)
+    throw Error(ExitCode::kUsage, "recording a failed DR drill: --exit-code 0 is a step that succeeded; give the failed step's "
+                                  "exit code (or leave it out); nothing was recorded");
 
   AuditEntry e;
   e.action = "backup.dr_drill";
