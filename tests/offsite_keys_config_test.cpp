@@ -252,6 +252,25 @@ TEST(OffsiteTargetConfig, ThePointInTimeWindowIsStoredShownAndRangeChecked) {
   EXPECT_NE(help.out.find("--pitr-days"), std::string::npos) << help.out;
 }
 
+// A count is taken only as plain decimal digits in range: CLI11's Range converted first, so '0x10' was
+// stored as 16 days and ' 3' as 3, and 'abc' or '' were reported as "not in range".
+TEST(OffsiteTargetConfig, ARetentionCountThatIsNotPlainDigitsInRangeIsRefusedNamingWhatWasGivenAndWritesNothing) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "backup-target.json";
+  const std::string env = "FACECROWD_BACKUP_TARGET_CONFIG=" + file.string() + " FACECROWD_DATA=" + (tmp.path() / "data").string();
+  const std::string remote = (tmp.path() / "remote").string();
+  for (const std::string flag : {"--pitr-days", "--keep-daily", "--keep-monthly"})
+    for (const std::string value : {"abc", "", "0x10", " 3", "3.5", "1e9", "-1", "99999999999999999999", "+3"}) {
+      auto r = run_facecrowd("target set " + remote + " " + flag + " '" + value + "'", env);
+      EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << flag << " '" << value << "': " << r.err;
+      EXPECT_NE(r.err.find(flag + ": '" + value + "' is not a whole number of"), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(file)) << flag << " '" << value << "'";
+    }
+  ASSERT_EQ(run_facecrowd("target set " + remote + " --pitr-days 36500 --keep-daily 3 --keep-monthly 0", env).exit_code, 0);
+  EXPECT_EQ(TargetConfig::load(tmp.path())->pitr_days, 36500);
+  EXPECT_EQ(TargetConfig::load(tmp.path())->keep_monthly, 0);
+}
+
 // With --json a machine reads stdout: when the upload fails it still gets the report of what was written
 // locally (the archive, the slices shipped) with the failure as "offsite_error" (code and message), and the
 // exit code is the upload's, instead of an empty stdout that hides the archive that was made.

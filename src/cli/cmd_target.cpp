@@ -6,6 +6,7 @@
 #include "backup/offsite/target_config.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
+#include "cli/whole_number_check.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -57,13 +58,13 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional TARGET
   set->add_option("--public-key", so->public_key, "write-only mode: the public key file (`target keygen --write-only` makes it)");
   set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
-      ->capture_default_str()->check(CLI::Range(1, TargetConfig::kMaxKeepDaily));
+      ->capture_default_str()->check(whole_number_in(1, TargetConfig::kMaxKeepDaily, "days"));
   set->add_option("--keep-monthly", so->config.keep_monthly, "remote retention: newest archive of each of the last N months")
-      ->capture_default_str()->check(CLI::Range(0, TargetConfig::kMaxKeepMonthly));
+      ->capture_default_str()->check(whole_number_in(0, TargetConfig::kMaxKeepMonthly, "months"));
   set->add_option("--pitr-days", so->config.pitr_days,
                   "remote retention: keep the oplog slices of the last N days (point-in-time recovery to any moment "
                   "since the oldest backup made in them); older backups restore to their own time only")
-      ->capture_default_str()->check(CLI::Range(1, TargetConfig::kMaxPitrDays));
+      ->capture_default_str()->check(whole_number_in(1, TargetConfig::kMaxPitrDays, "days"));
   set->callback([so, &globals] {
     TargetConfig c = so->config;
     if (c.target.empty()) throw Error(ExitCode::kUsage, "TARGET is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory");
