@@ -492,3 +492,31 @@ TEST(OffsiteRestore, AnUntilBeforeThePointInTimeWindowRestoresTheOlderBackupToIt
 
 }  // namespace
 }  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// A directory target's '<object>.sha256' sidecar is the target's text, not ours: a hostile one holding ESC
+// sequences or a newline reached the terminal raw in the 'is damaged' refusal (and forged a line).
+TEST(HostileIndex, ADirectoryTargetsShaSidecarWithControlCharactersIsShownEscapedInTheDamageRefusal) {
+  TempDir tmp;
+  DirectoryTarget target(tmp.path() / "target");
+  const fs::path object = tmp.path() / "object";
+  write_file_durably(object, "the object's bytes\n");
+  target.put("archives/a.tar.gz", object);
+  write_file_durably(tmp.path() / "target" / "archives" / "a.tar.gz.sha256", std::string(64, 'a') + "\x1b[2J\nforged line");
+  try {
+    target.get("archives/a.tar.gz", tmp.path() / "copy");
+    FAIL() << "a sidecar that does not match was taken";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << what;
+    EXPECT_EQ(what.find('\x1b'), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_NE(what.find("\\x1b[2J\\nforged line"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "copy"));
+}
+
+}  // namespace
+}  // namespace facecrowd

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "core/display_text.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/leftover_owner.h"
@@ -135,7 +136,7 @@ ObjectInfo DirectoryTarget::get(const std::string& key, const fs::path& file, co
   auto recorded = stat(key);
   auto refuse = [&](const char* digest, const std::string& got, const std::string& was) {
     throw Error(ExitCode::kBadInput, "object '" + key + "' in backup target '" + url() + "' is damaged: its " + digest + " is " + got +
-                                         " but " + was + " was recorded when it was uploaded");
+                                         " but " + shortened(was, 80) + " was recorded when it was uploaded");  // the sidecar is the target's: escaped
   };
   // Checked before the copy is renamed to `file`: a damaged object never appears there.
   auto copied = copy_file_durably(from, file, "download of '" + key + "' from '" + url() + "'", !expected.md5.empty(),
