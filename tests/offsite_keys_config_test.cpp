@@ -314,3 +314,39 @@ TEST(OffsitePushCli, AShipThatCouldNotSendALocalArchiveExitsWithAWarningNamingIt
 
 }  // namespace
 }  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// `target set` on a new machine before any data exists: the folder it wrote backup-target.json into was then
+// refused by every command (exit 8, "not empty ... point --data at an empty or new folder"), the restore of a
+// disaster included; and a folder that is not facecrowd's got the file written into it.
+TEST(OffsiteTargetConfig, TargetSetBeforeAnyDataLeavesAFolderThatEveryCommandStillOpensAndRefusesAForeignFolder) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  const std::string remote = (tmp.path() / "remote").string();
+  ASSERT_EQ(run_facecrowd("--data " + data.string() + " target set " + remote).exit_code, 0);
+  auto stats = run_facecrowd("--data " + data.string() + " stats");
+  EXPECT_NE(stats.exit_code, int(ExitCode::kNotOurs)) << stats.err;
+  EXPECT_EQ(stats.err.find("is not a facecrowd data directory"), std::string::npos) << stats.err;
+  EXPECT_TRUE(fs::exists(data / "backup-target.json"));
+
+  // A folder left with only backup-target.json by the older `target set` opens too.
+  const fs::path left = tmp.path() / "left";
+  fs::create_directories(left);
+  write_text(left / "backup-target.json", nlohmann::json{{"target", remote}}.dump());
+  auto opened = run_facecrowd("--data " + left.string() + " stats");
+  EXPECT_EQ(opened.err.find("is not a facecrowd data directory"), std::string::npos) << opened.err;
+
+  // A folder that is somebody else's is refused, and nothing is written into it.
+  const fs::path foreign = tmp.path() / "foreign";
+  fs::create_directories(foreign);
+  write_text(foreign / "notes.txt", "mine\n");
+  auto refused = run_facecrowd("--data " + foreign.string() + " target set " + remote);
+  EXPECT_EQ(refused.exit_code, int(ExitCode::kNotOurs)) << refused.err;
+  EXPECT_FALSE(fs::exists(foreign / "backup-target.json"));
+  EXPECT_FALSE(fs::exists(foreign / "facecrowd-data.json"));
+}
+
+}  // namespace
+}  // namespace facecrowd

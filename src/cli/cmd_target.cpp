@@ -1,5 +1,6 @@
 // `facecrowd target`: the configured default backup target and its encryption keys
 // (backup/offsite/target_config.h), so the scheduled backup and oplog ship need no flags.
+#include <cstdlib>
 #include <iostream>
 
 #include "backup/crypto/object_crypto.h"
@@ -8,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/whole_number_check.h"
 #include "core/error.h"
+#include "store/data_dir.h"
 
 namespace facecrowd {
 namespace {
@@ -94,6 +96,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     if (!is_remote_target_name(c.target)) c.target = std::filesystem::absolute(c.target).string();
     open_backup_target(c.target);  // validates the name (and finds credentials for s3/gs)
     auto file = TargetConfig::file_of(globals.data_dir);
+    // The file goes into the data directory: make it one (or refuse a folder that is not, exit 8) first. A
+    // bare folder holding only backup-target.json was refused by every later command as "not empty and not
+    // a facecrowd data directory", and any folder (--data /etc) got the file written into it.
+    if (std::getenv("FACECROWD_BACKUP_TARGET_CONFIG") == nullptr || !*std::getenv("FACECROWD_BACKUP_TARGET_CONFIG"))
+      DataDir::open(globals.data_dir);
     std::filesystem::create_directories(file.parent_path());
     c.save(file);
     std::cout << "backup target " << c.target << " (encryption: " << c.encryption << ") written to " << file.string() << "\n";

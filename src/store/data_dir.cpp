@@ -155,6 +155,17 @@ fs::path DataDir::default_root() {
   return env && *env ? fs::path(env) : fs::path("data");
 }
 
+namespace {
+// Empty, or holding only backup-target.json: `facecrowd target set` run before any data was written (before
+// it made the folder a data directory first) left exactly that, and every command then refused the folder.
+bool is_empty_but_for_a_target_config(const fs::path& root) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec))
+    if (entry.path().filename() != "backup-target.json") return false;
+  return !ec;
+}
+}  // namespace
+
 DataDir DataDir::open(const fs::path& root) {
   std::error_code ec;
   bool exists = fs::exists(root, ec);
@@ -169,7 +180,7 @@ DataDir DataDir::open(const fs::path& root) {
                                           std::to_string(marker.value("version", 0)));
     return DataDir(root);
   }
-  if (exists && !fs::is_empty(root, ec))
+  if (exists && !is_empty_but_for_a_target_config(root))
     throw Error(ExitCode::kNotOurs, "'" + root.string() +
                                         "' is not a facecrowd data directory (it is not empty and has no " +
                                         kMarker + "); refusing to touch it. Point --data at an empty or new folder.");

@@ -39,7 +39,7 @@ class DataDirLock {
 
 class DataDir {
  public:
-  // Opens `root`, creating it (and the marker) when missing or empty.
+  // Opens `root`, creating it (and the marker) when missing or empty (or holding only backup-target.json).
   static DataDir open(const fs::path& root);
   // The directory named by --data, else $FACECROWD_DATA, else ./data.
   static fs::path default_root();
