@@ -348,5 +348,17 @@ TEST(OffsiteTargetConfig, TargetSetBeforeAnyDataLeavesAFolderThatEveryCommandSti
   EXPECT_FALSE(fs::exists(foreign / "facecrowd-data.json"));
 }
 
+// A file:// URL was made absolute before it was checked, so the refusal named '<cwd>/file:///srv/x', a path
+// nobody typed, and did not say how a directory target is given.
+TEST(OffsiteTargetConfig, AFileUrlIsRefusedAsTypedWithHowToGiveTheDirectory) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  auto r = run_facecrowd("--data " + data.string() + " target set file:///srv/backups");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.err;
+  EXPECT_NE(r.err.find("backup target 'file:///srv/backups'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a directory target is given as its path: /srv/backups"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(data));
+}
+
 }  // namespace
 }  // namespace facecrowd

@@ -93,8 +93,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     // older key would otherwise surface only when the backups are needed.
     for (const auto& k : c.key_files) probe.add_key_file(k);
     if (c.encryption == "public-key") probe.add_public_key_file(c.public_key_file);
+    open_backup_target(c.target);  // validates the name as given (and finds credentials for s3/gs)
     if (!is_remote_target_name(c.target)) c.target = std::filesystem::absolute(c.target).string();
-    open_backup_target(c.target);  // validates the name (and finds credentials for s3/gs)
     auto file = TargetConfig::file_of(globals.data_dir);
     // The file goes into the data directory: make it one (or refuse a folder that is not, exit 8) first. A
     // bare folder holding only backup-target.json was refused by every later command as "not empty and not

@@ -2,6 +2,7 @@
 
 #include "backup/targets/directory_target.h"
 #include "backup/targets/s3_target.h"
+#include "core/display_text.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -12,8 +13,11 @@ std::unique_ptr<BackupTarget> open_backup_target(const std::string& name) {
     auto location = parse_bucket_location(name);
     return std::make_unique<S3Target>(location, load_s3_settings(location));
   }
-  if (name.find("://") != std::string::npos)
-    throw Error(ExitCode::kUsage, "backup target '" + name + "': only s3:// and gs:// targets (or a directory) are supported");
+  if (name.find("://") != std::string::npos) {
+    // file:// is the one other scheme people reach for: say how a directory is given.
+    const std::string hint = name.starts_with("file://") ? "; a directory target is given as its path: " + shortened(name.substr(7)) : "";
+    throw Error(ExitCode::kUsage, "backup target '" + shortened(name) + "': only s3:// and gs:// targets (or a directory) are supported" + hint);
+  }
   return std::make_unique<DirectoryTarget>(name);
 }
 
