@@ -225,6 +225,18 @@ TEST(OffsiteTargetConfig, RetentionThatIsNotAWholeNumberInRangeIsRefusedNamingTh
   EXPECT_NE(r.err.find("--keep-monthly"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(file));
 }
+// A hand-edited value that is refused says how to set it right: the flag that writes it, not only the range.
+TEST(OffsiteTargetConfig, AHandEditedRetentionValueThatIsRefusedSaysWhichTargetSetFlagWritesIt) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "backup-target.json";
+  ScopedEnv env({{"FACECROWD_BACKUP_TARGET_CONFIG", file.string()}});
+  for (const auto& [field, flag] : std::vector<std::pair<std::string, std::string>>{
+           {"pitr_days", "--pitr-days"}, {"keep_daily", "--keep-daily"}, {"keep_monthly", "--keep-monthly"}}) {
+    write_text(file, nlohmann::json{{"target", "s3://bucket/p"}, {field, "7"}}.dump());
+    expect_error([&] { TargetConfig::load(tmp.path()); }, ExitCode::kBadInput,
+                 {file.string(), field + " is \"7\"", "`facecrowd target set TARGET " + flag + " N`"});
+  }
+}
 // The point-in-time window (oplog slices kept off-site) is its own setting: `target set --pitr-days` stores
 // it, `target show` prints it, a push uses it, and a value out of range is refused before anything is written.
 TEST(OffsiteTargetConfig, ThePointInTimeWindowIsStoredShownAndRangeChecked) {

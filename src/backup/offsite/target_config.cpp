@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -81,12 +82,17 @@ std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
     c.public_key_file = j.value("public_key_file", std::string());
     // Whole numbers in range, read as they are written: 1.9 or 4294967297 must not quietly become 1 (a
     // retention that deletes what the operator meant to keep), nor 2000000000 months a push that never ends.
+    auto flag_of = [](std::string name) {
+      std::replace(name.begin(), name.end(), '_', '-');
+      return name;
+    };
     auto whole = [&](const char* name, int fallback, int64_t low, int64_t high) {
       if (!j.contains(name)) return fallback;
       const auto& v = j.at(name);
       if (!v.is_number_integer() || v.get<int64_t>() < low || v.get<int64_t>() > high)
         throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "': " + name + " is " + v.dump() +
-                                             "; it must be a whole number from " + std::to_string(low) + " to " + std::to_string(high));
+                                             "; it must be a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
+                                             ": correct it there, or run `facecrowd target set TARGET --" + flag_of(name) + " N`");
       return int(v.get<int64_t>());
     };
     c.keep_daily = whole("keep_daily", 30, 1, TargetConfig::kMaxKeepDaily);
