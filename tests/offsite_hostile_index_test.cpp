@@ -321,6 +321,20 @@ TEST(OffsiteRestoreCli, ADamagedArchiveAlreadyInTheBackupDirectoryIsNamedAsTheLo
   EXPECT_EQ(b.restore().exit_code, 0);
 }
 
+// A directory target named like an S3 source, DIR/latest, was answered "not found" with no hint of the form
+// a directory target takes.
+TEST(OffsiteRestoreCli, ADirectoryTargetGivenAsDirSlashLatestIsAnsweredWithTheTargetForm) {
+  TempDir tmp;
+  const fs::path target = tmp.path() / "offsite";
+  fs::create_directories(target);
+  write_text(target / "index.json", "{}");
+  auto r = run_facecrowd("--data " + (tmp.path() / "data").string() + " --backup-dir " + (tmp.path() / "backup").string() +
+                         " restore " + (target / "latest").string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kNotFound)) << r.err;
+  EXPECT_NE(r.err.find("`facecrowd restore latest --target " + target.string() + "`"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "data"));
+}
+
 TEST(OffsiteRestoreCli, AnS3SourceWithATrailingSlashIsTheSameSource) {
   if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
   S3rver server;

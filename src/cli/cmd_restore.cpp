@@ -8,6 +8,7 @@
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"
+#include "core/display_text.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 #include "store/schema.h"
@@ -146,6 +147,17 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
         std::cout << "note: no backup target is configured here, so new backups stay on this machine; `facecrowd target set "
                   << r.target << "` (with the --encryption and key it had) sends them off-site again\n";
       return;
+    }
+    // DIR/latest, by analogy with s3://BUCKET/PREFIX/latest, where DIR is a directory target: say how that
+    // is written instead of only "not found".
+    {
+      const fs::path given(opts->input);
+      std::error_code ec;
+      if (given.filename() == "latest" && given.has_parent_path() && !fs::exists(given, ec) &&
+          fs::exists(given.parent_path() / "index.json", ec))
+        throw Error(ExitCode::kNotFound, "backup '" + shortened(opts->input) + "' not found: '" + shortened(given.parent_path().string()) +
+                                             "' is a directory backup target; restore its newest backup with `facecrowd restore latest "
+                                             "--target " + shortened(given.parent_path().string()) + "`");
     }
     if (!opts->key_files.empty()) throw Error(ExitCode::kUsage, "--key-file applies only to a restore from a backup target");
     // Through the app layer, so the erasure ledger is re-applied before the swap (DESIGN invariant 5).
