@@ -2,12 +2,17 @@
 // independent BSON writer (tests/fixtures/make_mongodump.py: Debian's python3-bson and python3-bcrypt), comes
 // into facecrowd through the real binary; and the other direction: facecrowd's own archives decode with
 // python3-bson, with the manifest's counts.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "app/faces/gallery_loader.h"
 #include "app/import/import_mapping.h"
@@ -16,6 +21,7 @@
 #include "face_test_support.h"
 #include "core/error.h"
 #include "store/file_store.h"
+#include "store/store_damage.h"
 #include "test_support.h"
 
 namespace facecrowd {
@@ -332,6 +338,75 @@ TEST_F(ImportTest, ADataDirectoryThatHoldsDataIsRefusedWithExit5) {
   auto e = run_facecrowd("import " + q(d.archive), "FACECROWD_DATA=" + q(world.dir.path() / "empty") +
                                                        " FACECROWD_MODELS=" + q(face_models_dir()));
   EXPECT_EQ(e.exit_code, 0) << e.err;
+}
+
+std::vector<std::string> generation_files(const fs::path& db_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(db_dir, ec)) {
+    std::string name = e.path().filename();
+    if (name.rfind("gen-", 0) == 0 && name.size() > 7 && name.substr(name.size() - 7) == ".sqlite") out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(ImportTest, AFirstImportKilledWhileBuildingIsNotTakenForDamageByTheRerunWhichRemovesWhatItLeftAndSaysSo) {
+  Dump d = make_dump("--attendances 3000 --crowdcounts 500");
+  const fs::path db_dir = world.data() / "face-recognition";
+  // Start the import, freeze it as soon as its first generation file appears (no CURRENT yet), kill it there.
+  pid_t child = ::fork();
+  if (child == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::setenv("FACECROWD_MODELS", face_models_dir().c_str(), 1);
+    ::execl(FACECROWD_BINARY, FACECROWD_BINARY, "--data", world.data().c_str(), "import", d.archive.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool building = false;
+  for (int i = 0; i < 600000 && !building; ++i) {
+    building = !generation_files(db_dir).empty();
+    if (!building) {
+      ASSERT_EQ(::waitpid(child, nullptr, WNOHANG), 0) << "the import exited before it was seen building";
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  ::kill(child, SIGSTOP);
+  ASSERT_TRUE(building) << "the import never started building";
+  ASSERT_FALSE(fs::exists(db_dir / "CURRENT")) << "the import swapped before it could be stopped; make the dump larger";
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_EQ(generation_files(db_dir), std::vector<std::string>{"gen-000001.sqlite"});
+
+  auto rerun = world.cli("import " + q(d.archive));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_EQ(rerun.out.find("damaged"), std::string::npos) << rerun.out;
+  EXPECT_NE(rerun.out.find("removed gen-000001.sqlite, the unfinished generation of an earlier import or restore that was killed"),
+            std::string::npos) << rerun.out;
+  EXPECT_FALSE(fs::exists(world.data() / "damaged")) << "the leftover of a killed import was kept as if it were damage";
+  EXPECT_FALSE(fs::exists(db_dir / "BUILDING")) << "the dead claim was left behind";
+  EXPECT_EQ(generation_files(db_dir), std::vector<std::string>{"gen-000002.sqlite"});
+  EXPECT_EQ(world.count("attendances"), 3000u);
+  EXPECT_EQ(world.count("crowdcounts"), 500u);
+  EXPECT_EQ(world.cli("check").exit_code, 0);
+}
+
+TEST_F(ImportTest, ALostCurrentBesideAGenerationIsStillDamageForImportEvenWithADeadClaimNamingAnotherGeneration) {
+  Dump d = make_dump("");
+  DataDir::open(world.data());
+  const fs::path db_dir = world.data() / "face-recognition";
+  fs::create_directories(db_dir);
+  write_text(db_dir / "gen-000001.sqlite", "a live generation whose CURRENT was lost");
+  write_text(db_dir / "BUILDING", "gen-000002.sqlite\n");  // a killed build's claim: no one holds it
+  write_text(db_dir / "gen-000002.sqlite", "half built");
+  auto r = world.cli("import " + q(d.archive));
+  EXPECT_EQ(r.exit_code, int(kExitDamaged)) << r.out << r.err;
+  EXPECT_EQ(generation_files(db_dir), (std::vector<std::string>{"gen-000001.sqlite", "gen-000002.sqlite"}));
+  EXPECT_FALSE(fs::exists(db_dir / "CURRENT"));
 }
 
 TEST_F(ImportTest, TheSingleFileArchiveFormatPlainOrGzippedImportsLikeTheFolder) {

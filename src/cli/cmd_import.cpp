@@ -57,6 +57,9 @@ void print_report(const ImportReport& r) {
   if (r.dry_run) {
     std::cout << "  nothing was written\n";
   } else {
+    if (!r.killed_build_removed.empty())
+      std::cout << "  removed " << r.killed_build_removed << ", the unfinished generation of an earlier import or restore that was "
+                << "killed before it finished (no process held it; it was never live data)\n";
     std::cout << "  audit entry " << r.audit_id << "; now:";
     for (const auto& [c, n] : r.counts_after) std::cout << " " << c << " " << n;
     std::cout << "\n";

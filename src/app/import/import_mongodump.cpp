@@ -13,6 +13,7 @@
 #include "core/input_files.h"
 #include "store/data_dir.h"
 #include "store/file_store.h"
+#include "store/generation_claim.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -35,16 +36,22 @@ struct Staging {
   }
 };
 
+// Built under a BUILDING claim (store/generation_claim.h), as restore builds: an import killed while building
+// the database's FIRST generation then leaves a claim no one holds naming that generation, which the rerun
+// recognises (DataDir::killed_first_build) instead of taking it for a damaged database. The claim is released
+// only after the generation was installed or deleted; the folder it created is removed after the claim.
 struct Generation {
   fs::path file, created_folder;
+  std::unique_ptr<GenerationClaim> claim;
   std::unique_ptr<Database> db;
   bool installed = false;
   ~Generation() {
-    if (installed || file.empty()) return;
     db.reset();
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(file.string() + suffix), ec);
-    if (!created_folder.empty()) fs::remove(created_folder, ec);
+    if (!installed && !file.empty())
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(file.string() + suffix), ec);
+    claim.reset();  // removes its BUILDING file
+    if (!installed && !created_folder.empty()) fs::remove(created_folder, ec);  // only when empty
   }
 };
 
@@ -177,8 +184,16 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
     lock = data->lock(LockMode::kExclusive);
     auto live = live_documents(*data, db_name);
     if (live.first > 0) throw not_empty(data_root, live);
+    // Not damage: an earlier import (or restore) killed while building the first generation; its claim is
+    // dead. install_generation removes that generation as a stale one at the swap.
+    report.killed_build_removed = data->killed_first_build(db_name);
     if (!fs::exists(data->root() / db_name, ec)) gen.created_folder = data->root() / db_name;
-    gen.file = data->next_generation_file(db_name);
+    gen.file = data->next_generation_file(db_name);  // creates the database folder
+    // Claimed and named before the file exists (generation_claim.h), as restore does.
+    gen.claim = GenerationClaim::acquire(gen.file.parent_path());
+    if (fs::exists(gen.file, ec))
+      throw Error(ExitCode::kBusy, "another process created '" + gen.file.string() + "' meanwhile; try again");
+    gen.claim->name(gen.file.filename().string());
     gen.db = Database::open_generation(gen.file, db_name, false);
   }
   ImportWriter writer(gen.db.get());

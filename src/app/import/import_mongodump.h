@@ -31,6 +31,10 @@
 //    Database::WriteTransaction (oplog entries) and the audit chain; after the load the counts and every
 //    stored file (sha256) are re-checked; an "import" audit entry records the source, mapping (sha256),
 //    options and counts; only then is the generation swapped in. Any failure leaves the target as it was.
+//    The generation is built under a BUILDING claim (store/generation_claim.h), as restore builds it: an
+//    import killed while building the database's FIRST generation is recognised by the rerun as a killed
+//    build, not as damage (DataDir::killed_first_build); the rerun removes it at the swap and says so
+//    (`killed_build_removed`). A lost CURRENT beside any other generation is still damage (exit 9).
 //  - dry_run: everything above is read, decoded, mapped and checked (embeddings included); nothing is written
 //    and no data directory is created.
 #pragma once
@@ -91,6 +95,7 @@ struct ImportReport {
   int64_t documents_read = 0, documents_imported = 0;
   double seconds = 0;
   std::string audit_id;
+  std::string killed_build_removed;        // the unfinished first generation of a killed import, removed at the swap
   std::map<std::string, int64_t> counts_after;  // per facecrowd collection, after the import (not dry run)
 
   // 0 when every document came across and no profile is flagged, else 1 (a warning the operator must read).

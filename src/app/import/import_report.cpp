@@ -30,6 +30,7 @@ nlohmann::json ImportReport::to_json() const {
         {"embeddingsComputed", embeddings_computed}}},
       {"flaggedProfiles", flagged_json}, {"warnings", warnings},
       {"documentsRead", documents_read}, {"documentsImported", documents_imported}, {"seconds", seconds},
+      {"killedBuildRemoved", killed_build_removed},
       {"documentsPerSecond", seconds > 0 ? double(documents_read) / seconds : 0.0},
       {"exitCode", exit_code()}};
   if (!dry_run) {
