@@ -27,8 +27,12 @@
 #   --binary     the facecrowd binary (default: build/facecrowd beside this script, else `facecrowd`)
 #   --workdir    where to restore (default: a new temporary directory, removed afterwards unless --keep)
 # Credentials: the AWS_* environment or ~/.aws/credentials, as for every facecrowd target command.
-# Exit: 0 when the drill restored and verified, else the failing step's exit code; 1 when it passed but its
-# result could not be recorded in the live data directory's audit log (busy, not a facecrowd directory).
+# A restore that succeeds with a warning (exit 1: e.g. its recovery point is short of what the target shipped,
+# because a slice is missing) does not stop the drill: it carries on, prints the warning beside the recovery
+# point really reached (--json: "warnings"), and records it as passed with that warning (details.warnings).
+# Exit: 0 when the drill restored and verified with no warning, else the failing step's exit code; 1 when it
+# passed with a warning (the restore's, above) or its result could not be recorded in the live data
+# directory's audit log (busy, not a facecrowd directory).
 set -euo pipefail
 
 target="${FACECROWD_BACKUP_TARGET:-}"
@@ -134,8 +138,20 @@ if [[ "$target" == s3://* || "$target" == gs://* ]]; then
 else
   fc restore latest --target "$target" "${keys[@]}" --json > "$log" || rc=$?
 fi
-# Exit 1 is a restore that succeeded with a warning (a recovery point short of what was shipped).
+# Exit 1 is a restore that succeeded with a warning (a recovery point short of what was shipped): the drill
+# goes on, and the warning is reported, recorded, and makes the drill's own exit 1.
 [[ $rc -le 1 ]] || fail_step restore "$rc" "restore from $source_name failed (exit $rc)"
+warnings=()
+if [[ $rc -eq 1 ]]; then
+  mapfile -t warnings < <(python3 - "$log" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for w in r.get("offsite", {}).get("warnings", []) + r.get("warnings", []):
+    print(" ".join(str(w).split()))
+PY
+  )
+  [[ ${#warnings[@]} -gt 0 ]] || warnings=("the restore exited 1 (a warning) without naming it; its report is $log")
+fi
 restored="$(now)"
 if [[ $verify -eq 1 ]]; then
   fc verify --target "$source_name" --read-data "${keys[@]}" > "$workdir/verify.txt" || {
@@ -155,6 +171,7 @@ PY
 )
 figures=(--rto "$rto" --rpo "$rpo" --recovery-point "$point" --recovery-point-iso "$point_iso"
          --verified "$([[ $verify -eq 1 ]] && echo yes || echo no)")
+for w in "${warnings[@]}"; do figures+=(--warning "$w"); done
 recorded_live=true
 if ! record "${figures[@]}"; then
   # No live data directory (a truly empty machine): the drill's own restore is the only audit log there is.
@@ -175,13 +192,17 @@ else
   where="the audit log of the restored data, which is removed with the temporary work directory (--keep or --workdir DIR keeps it), $why"
 fi
 if [[ $json -eq 1 ]]; then
-  printf '{"target": "%s", "rto_seconds": %s, "rpo_seconds": %s, "recovery_point": "%s", "recovery_point_iso": "%s", "drill_seconds": %s, "verified": %s, "workdir": "%s", "recorded_in": "%s", "recorded_live": %s}\n' \
-    "$source_name" "$rto" "$rpo" "$point" "$point_iso" "$total" "$([[ $verify -eq 1 ]] && echo true || echo false)" "$workdir" \
-    "$recorded_in" "$recorded_live"
+  warnings_json="$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${warnings[@]}")"
+  printf '{"target": "%s", "rto_seconds": %s, "rpo_seconds": %s, "recovery_point": "%s", "recovery_point_iso": "%s", "drill_seconds": %s, "verified": %s, "warnings": %s, "workdir": "%s", "recorded_in": "%s", "recorded_live": %s}\n' \
+    "$source_name" "$rto" "$rpo" "$point" "$point_iso" "$total" "$([[ $verify -eq 1 ]] && echo true || echo false)" "$warnings_json" \
+    "$workdir" "$recorded_in" "$recorded_live"
 else
-  echo "DR drill from $source_name: restored into an empty directory and $([[ $verify -eq 1 ]] && echo verified || echo 'did not verify')"
+  outcome=""
+  [[ ${#warnings[@]} -eq 0 ]] || outcome=", with ${#warnings[@]} warning(s)"
+  echo "DR drill from $source_name: restored into an empty directory and $([[ $verify -eq 1 ]] && echo verified || echo 'did not verify')$outcome"
   echo "  RTO ${rto} s (empty directory to restored data; whole drill ${total} s)"
   echo "  RPO ${rpo} s (recovery point ${point}, ${point_iso})"
+  for w in "${warnings[@]}"; do echo "  WARNING: $w"; done
   echo "  recorded in $where"
 fi
-[[ $record_failed_rc -eq 0 ]] || exit 1
+[[ $record_failed_rc -eq 0 && ${#warnings[@]} -eq 0 ]] || exit 1

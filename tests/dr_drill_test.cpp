@@ -6,7 +6,13 @@
 
 #include "app/privacy/erasure_ledger.h"
 #include "core/files.h"
+#include "backup/offsite/offsite_push.h"
+#include "backup/oplog_shipper.h"
+#include "backup/targets/directory_target.h"
 #include "core/object_id.h"
+#include "core/oplog_timestamp.h"
+#include "core/sha256.h"
+#include "offsite_push_site.h"
 #include "restore_test_support.h"
 #include "s3_test_support.h"
 
@@ -215,6 +221,64 @@ TEST(DisasterRecovery, AFailedDrillIsRecordedAsFailedInTheLiveAuditLogNamingTheS
   EXPECT_EQ(live[0]["details"]["source"], empty) << live.dump();
   EXPECT_EQ(live[0]["details"]["failed_step"], "restore") << live.dump();
   EXPECT_EQ(live[0]["details"]["exit_code"], int(ExitCode::kNotFound)) << live.dump();
+}
+
+// A restore that succeeds with a warning (exit 1) does not stop the drill: here the target's first slice after
+// the archive is lost (from the bucket's index too), so the restore stops at the archive, short of what was shipped.
+TEST(DisasterRecovery, ADrillWhoseRestoreStopsShortAtAMissingSliceCompletesReportsThePointItReachedRecordsTheWarningAndExits1) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote";
+  fill(data, 20);
+  push_test::back_up_write_one_more_and_ship(data, backups);  // the archive, then slice 1 (user "late")
+  {
+    auto db = Database::open(DataDir::open(data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "later"}, {"username", "later"}}));
+    w.commit();
+  }
+  ship_oplog(DataDir::open(data), backups, {});  // slice 2 (user "later")
+  DirectoryTarget t(remote);
+  push_to_target(backups, t, {}, PushOptions{});
+  auto index = nlohmann::json::parse(read_text(remote / "index.json"));
+  ASSERT_EQ(index["slices"].size(), 2u) << index.dump();
+  const std::string missing_to = index["slices"][0]["to"], shipped = index["slices"][1]["to"];
+  index["slices"].erase(0);
+  const std::string text = index.dump(1);
+  write_text(remote / "index.json", text);
+  write_text(remote / "index.json.sha256", sha256_hex(text));
+
+  const std::string drill = std::string(FACECROWD_SOURCE_DIR) + "/scripts/dr-drill.sh --binary " + FACECROWD_BINARY +
+                            " --target " + remote.string() + " --data " + data.string();
+  auto r = run_shell(drill + " --json");
+  ASSERT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;  // the header's exit for a drill that passed with a warning
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["warnings"].size(), 1u) << r.out;
+  const std::string warning = j["warnings"][0];
+  EXPECT_NE(warning.find("missing"), std::string::npos) << warning;
+  EXPECT_NE(warning.find(shipped), std::string::npos) << warning;
+  // The recovery point it really reached: the archive's, before the lost slice, not the shipped one.
+  const auto point = parse_oplog_timestamp(j["recovery_point"].get<std::string>());
+  ASSERT_TRUE(point.has_value()) << r.out;
+  EXPECT_LT(*point, *parse_oplog_timestamp(missing_to)) << r.out;
+  EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
+  EXPECT_TRUE(j["recorded_live"].get<bool>()) << r.out;
+
+  // Recorded in the live audit log as passed, with the warning and the point reached.
+  auto live = drill_entries(data);
+  ASSERT_EQ(live.size(), 1u) << live.dump();
+  EXPECT_EQ(live[0]["outcome"], "ok") << live[0].dump();
+  EXPECT_EQ(live[0]["details"]["recovery_point"], j["recovery_point"]) << live[0].dump();
+  ASSERT_EQ(live[0]["details"]["warnings"].size(), 1u) << live[0].dump();
+  EXPECT_EQ(live[0]["details"]["warnings"][0], warning) << live[0].dump();
+
+  // The text report says it too.
+  auto plain = run_shell(drill);
+  EXPECT_EQ(plain.exit_code, int(ExitCode::kWarning)) << plain.out << plain.err;
+  EXPECT_NE(plain.out.find("verified, with 1 warning(s)"), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("RPO"), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("recovery point " + j["recovery_point"].get<std::string>()), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("WARNING: " + warning.substr(0, 40)), std::string::npos) << plain.out;
+  EXPECT_EQ(drill_entries(data).size(), 2u);
 }
 
 TEST(DrillRecord, APassedDrillWithoutItsFiguresOrAFailedOneWithoutItsStepIsAUsageErrorAndWritesNothing) {

@@ -23,6 +23,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::optional<double> rto, rpo;  // checked by record_dr_drill: NaN, inf and beyond a century are refused there
     std::string outcome = "ok", verified;
     std::optional<int> exit_code;
+    std::vector<std::string> warnings;
   };
   auto opts = std::make_shared<Options>();
   auto* group = app.add_subcommand("drill", "Disaster-recovery drills: record their results in the audit log");
@@ -30,6 +31,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   auto* cmd = group->add_subcommand("record", "Append a backup.dr_drill audit entry (scripts/dr-drill.sh calls this)");
   cmd->footer("Examples:\n"
               "  facecrowd drill record --target s3://my-bucket/facecrowd --rto 41.2 --rpo 58 --recovery-point 1704240000:3\n"
+              "  facecrowd drill record --target s3://my-bucket/facecrowd --rto 40 --rpo 900 --warning 'slices stop at ...'\n"
               "  facecrowd drill record --target s3://my-bucket/facecrowd --outcome failed --failed-step restore --exit-code 3\n"
               "The entry goes into the audit log of --data (default $FACECROWD_DATA, else ./data); a data directory\n"
               "or database that does not exist is not created (exit 4).");
@@ -43,6 +45,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_option("--outcome", opts->outcome, "ok | failed")->capture_default_str()->check(CLI::IsMember({"ok", "failed"}));
   cmd->add_option("--failed-step", opts->failed_step, "the step that failed: restore | verify | stats; required when failed");
   cmd->add_option("--exit-code", opts->exit_code, "the failed step's exit code (1-255)")->check(CLI::Range(0, 255));
+  cmd->add_option("--warning", opts->warnings,
+                  "a warning the drill passed with (repeatable), e.g. the restore's recovery point short of what the "
+                  "target shipped; recorded under details.warnings")
+      ->allow_extra_args(false);
   cmd->callback([opts, &globals] {
     const fs::path root = globals.data_dir;
     std::error_code ec;
@@ -63,10 +69,12 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     if (!opts->verified.empty()) r.verified = opts->verified == "yes";
     r.failed_step = opts->failed_step;
     r.failed_exit_code = opts->exit_code;
+    r.warnings = opts->warnings;
     auto db = Database::open(DataDir::open(root), opts->db, {.create_if_missing = false});
     auto id = record_dr_drill(*db, r, Actor{default_audit_actor(), "local"});
     std::cout << "recorded drill " << id << " in the audit log of " << root.string() << ": "
-              << (r.passed ? "passed" : "FAILED at " + r.failed_step);
+              << (r.passed ? (r.warnings.empty() ? "passed" : "passed with " + std::to_string(r.warnings.size()) + " warning(s)")
+                           : "FAILED at " + r.failed_step);
     if (r.rto_seconds) std::cout << ", RTO " << *r.rto_seconds << " s";
     if (r.rpo_seconds) std::cout << ", RPO " << *r.rpo_seconds << " s";
     std::cout << "\n";

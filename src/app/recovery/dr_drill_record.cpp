@@ -52,6 +52,7 @@ std::string record_dr_drill(Database& db, const DrillResult& result, const Actor
   d["recovery_point"] = result.recovery_point;
   if (!result.recovery_point_iso.empty()) d["recovery_point_iso"] = result.recovery_point_iso;
   if (result.verified) d["verified"] = *result.verified;
+  if (!result.warnings.empty()) d["warnings"] = result.warnings;
   if (!result.passed) {
     d["failed_step"] = result.failed_step;
     if (result.failed_exit_code) d["exit_code"] = *result.failed_exit_code;

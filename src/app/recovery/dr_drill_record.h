@@ -1,12 +1,15 @@
 // A disaster-recovery drill's result as an audit entry (`backup.dr_drill`): which target the drill restored
 // from, whether it passed, how long the restore took (RTO), how much a loss at the drill's start would have
-// lost (RPO), and the recovery point it reached; a failed drill names the step that failed and its exit code.
+// lost (RPO), and the recovery point it reached; a failed drill names the step that failed and its exit code;
+// a drill that passed with warnings (a restore short of what the target shipped) lists them (details.warnings),
+// outcome still "ok" since the audit log's outcomes are ok | failed.
 // scripts/dr-drill.sh writes it, through `facecrowd drill record`, into the LIVE machine's audit log, which is
 // where an auditor looks for when recovery was last proven (the drill's own restore is thrown away).
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/users/users.h"
 #include "store/database.h"
@@ -23,6 +26,7 @@ struct DrillResult {
   std::optional<bool> verified;            // whether `verify --target --read-data` ran and passed
   std::string failed_step;                 // restore | verify | stats; only when !passed
   std::optional<int> failed_exit_code;
+  std::vector<std::string> warnings;       // what a passed drill warned about (details.warnings when any)
 };
 
 // The largest RTO or RPO taken, in seconds (a century).
