@@ -334,6 +334,23 @@ TEST(DrillRecord, ADataPathThatIsAFileIsRefusedAsNotADataDirectoryNotAsMissing) 
   EXPECT_EQ(read_file(file), "not a directory\n");
 }
 
+// A live data directory the record cannot be written to (read-only, or here a LOCK that is a directory) said
+// only "cannot open lock file ...", which dr-drill.sh printed as its warning: not what was being done, nor how
+// to fix it.
+TEST(DrillRecord, ADataDirectoryThatCannotBeWrittenIsAFileSystemErrorSayingTheDrillWasNotRecordedAndWhatToDo) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  fill(data, 1);
+  fs::remove(data / "LOCK");
+  fs::create_directory(data / "LOCK");
+  auto r = run_facecrowd("--data " + data.string() + " drill record --target s3://b/p --rto 1 --rpo 2");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kIo)) << r.err;
+  EXPECT_NE(r.err.find("recording a DR drill in the audit log of '" + data.string() + "'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was recorded. Make the data directory writable"), std::string::npos) << r.err;
+  fs::remove(data / "LOCK");
+  EXPECT_TRUE(drill_entries(data).empty());
+}
+
 TEST(DisasterRecovery, ADataOptionNamingNoLiveDataIsRefusedBeforeTheDrillStarts) {
   TempDir tmp;
   fill(tmp.path() / "live", 1);

@@ -70,8 +70,18 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     r.failed_step = opts->failed_step;
     r.failed_exit_code = opts->exit_code;
     r.warnings = opts->warnings;
-    auto db = Database::open(DataDir::open(root), opts->db, {.create_if_missing = false});
-    auto id = record_dr_drill(*db, r, Actor{default_audit_actor(), "local"});
+    std::string id;
+    try {
+      auto db = Database::open(DataDir::open(root), opts->db, {.create_if_missing = false});
+      id = record_dr_drill(*db, r, Actor{default_audit_actor(), "local"});
+    } catch (const Error& e) {
+      // A store error ("cannot open lock file ...: Read-only file system") names a file, not what was being
+      // done: dr-drill.sh shows it as its warning, so say it was the drill's record, and what to do.
+      if (e.code() != ExitCode::kIo) throw;
+      throw Error(e.code(), "recording a DR drill in the audit log of '" + root.string() + "': " + e.what() +
+                                "; nothing was recorded. Make the data directory writable for this user (or run as "
+                                "the user that runs facecrowd), or give --data DIR of the live machine");
+    }
     std::cout << "recorded drill " << id << " in the audit log of " << root.string() << ": "
               << (r.passed ? (r.warnings.empty() ? "passed" : "passed with " + std::to_string(r.warnings.size()) + " warning(s)")
                            : "FAILED at " + r.failed_step);
