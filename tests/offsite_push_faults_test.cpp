@@ -26,6 +26,27 @@ namespace {
 
 using namespace push_test;
 
+// A push of `s` to the S3 target in a child process, for a test to kill it mid-way (SIGKILL: no handler
+// runs, nothing is aborted, as when the machine goes down). Returns the child's pid (-1 when fork fails).
+pid_t push_in_child(PushSite& s, const BucketLocation& location, const S3Settings& settings) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    try {
+      S3Target t(location, settings);
+      s.push(t);
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  return child;
+}
+
+void kill_and_reap(pid_t child) {
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+}
+
 // A push killed (SIGKILL: no handler runs, nothing is aborted) while a multipart upload has stored its first
 // part leaves that upload's parts in the bucket; S3 keeps and bills them until the upload is aborted, and no
 // index names them. The next push aborts it before it uploads anything, says so, and no part is left.
@@ -41,24 +62,14 @@ TEST(OffsitePushInterrupted, AMultipartUploadOfAPushKilledMidwayIsAbortedByTheNe
   settings.stall_timeout_s = 60;
   const auto location = parse_bucket_location("s3://facecrowd-test/site");
   proxy.fault({{"stall", true}, {"count", 1}, {"match", "partNumber=2&"}});
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    try {
-      S3Target t(location, settings);
-      s.push(t);
-    } catch (...) {
-    }
-    ::_exit(0);
-  }
+  const pid_t child = push_in_child(s, location, settings);
+  ASSERT_GT(child, 0);
   bool stalled = false;
   for (int i = 0; i < 400 && !stalled; ++i) {
     for (const auto& r : proxy.log()) stalled = stalled || r["url"].get<std::string>().find("partNumber=2&") != std::string::npos;
     if (!stalled) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  kill_and_reap(child);
   ASSERT_TRUE(stalled) << "the push never reached part 2: " << proxy.log().dump();
   ASSERT_FALSE(server.upload_part_files().empty()) << "the killed push should have left part 1 in the bucket";
   // The archive's upload, and the slice's when it was still going (the two go up side by side).
@@ -223,16 +234,8 @@ TEST(OffsitePushInterrupted, APushKilledAfterItsArchiveWentUpDoesNotSendTheArchi
   const auto location = parse_bucket_location("s3://facecrowd-test/site");
   // Every request for the slices' lane stalls, so the push is still running when the archive is up.
   proxy.fault({{"stall", true}, {"count", 100}, {"match", "PUT /facecrowd-test/site/oplog/"}});
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    try {
-      S3Target t(location, settings);
-      s.push(t);
-    } catch (...) {
-    }
-    ::_exit(0);
-  }
+  const pid_t child = push_in_child(s, location, settings);
+  ASSERT_GT(child, 0);
   // Waits (straight to the server, not through the proxy) until the archive is in the bucket and, with the
   // fix, named by an index; the code before the fix never writes one until the push ends, so the wait then
   // runs out and the push is killed all the same.
@@ -246,9 +249,7 @@ TEST(OffsitePushInterrupted, APushKilledAfterItsArchiveWentUpDoesNotSendTheArchi
     recorded = index && index->find_archive(archive);
     if (!recorded) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  kill_and_reap(child);
   ASSERT_TRUE(archive_up) << "the killed push never got its archive up: " << proxy.log().dump();
   ASSERT_GE(direct.stat(archive_key(archive))->size, uint64_t(1) << 20) << "make the archive larger";
 
