@@ -309,6 +309,8 @@ TEST(DrillRecord, AnAbsurdMalformedOrContradictoryValueIsAUsageErrorNamingItsFla
       {"--rto 5 --rpo 5 --exit-code 3", "--failed-step and --exit-code"},
       {"--outcome failed --failed-step 'rm -rf'", "--failed-step 'rm -rf'"},
       {"--outcome failed --failed-step restore --exit-code 0", "--exit-code 0"},
+      {"--rto 5 --rpo 5 --warning ''", "a --warning is empty"},
+      {"--rto 5 --rpo 5 --warning 'slices stop at 1:1' --warning ' '", "a --warning is empty"},
   };
   for (const auto& [args, named] : refused) {
     auto r = run_facecrowd(data + args);

@@ -35,6 +35,10 @@ std::string record_dr_drill(Database& db, const DrillResult& result, const Actor
   if (!result.passed && result.failed_step != "restore" && result.failed_step != "verify" && result.failed_step != "stats")
     throw Error(ExitCode::kUsage, "recording a DR drill: --failed-step '" + shortened(result.failed_step) +
                                       "' is not a step of the drill (restore, verify or stats); nothing was recorded");
+  for (const auto& w : result.warnings)
+    if (w.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw Error(ExitCode::kUsage, "recording a DR drill: a --warning is empty; give the warning's text (or leave --warning out); "
+                                    "nothing was recorded");
   if (!result.passed && result.failed_exit_code && *result.failed_exit_code == 0)
     throw Error(ExitCode::kUsage, "recording a failed DR drill: --exit-code 0 is a step that succeeded; give the failed step's "
                                   "exit code (or leave it out); nothing was recorded");

@@ -35,7 +35,7 @@ inline constexpr double kMaxDrillFigureSeconds = 100.0 * 365 * 86400;
 // Appends the entry in its own write transaction and returns its id. Error(kUsage), recording nothing, when a
 // passed drill lacks its RTO or RPO or names a failed step or exit code, a figure is not a number from 0 to
 // kMaxDrillFigureSeconds, the recovery point is not SECS:INC or its ISO time not ISO 8601, or a failed one
-// names no step of the drill (restore, verify, stats) or exit code 0.
+// names no step of the drill (restore, verify, stats) or exit code 0, or a warning is empty.
 std::string record_dr_drill(Database& db, const DrillResult& result, const Actor& actor);
 
 }  // namespace facecrowd
