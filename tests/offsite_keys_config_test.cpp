@@ -374,3 +374,27 @@ TEST(OffsiteTargetConfig, AFileUrlIsRefusedAsTypedWithHowToGiveTheDirectory) {
 
 }  // namespace
 }  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// `target set` run again (the key rotation its help describes) put the retention it was not given back to the
+// defaults: a 30-day point-in-time window became 7 days, and the next push deleted the slices of the other 23.
+TEST(OffsiteTargetConfig, RunningTargetSetAgainKeepsTheRetentionItIsNotGiven) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  const std::string remote = (tmp.path() / "remote").string();
+  ASSERT_EQ(run_facecrowd("--data " + data.string() + " target set " + remote + " --pitr-days 30 --keep-daily 90 --keep-monthly 6").exit_code, 0);
+  auto again = run_facecrowd("--data " + data.string() + " target set " + remote + " --keep-monthly 12");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("retention: 90 daily, 12 monthly; point-in-time window (oplog slices): 30 days (--keep-daily, "
+                           "--pitr-days as configured before)"), std::string::npos) << again.out;
+  auto c = TargetConfig::load(data);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pitr_days, 30);
+  EXPECT_EQ(c->keep_daily, 90);
+  EXPECT_EQ(c->keep_monthly, 12);
+}
+
+}  // namespace
+}  // namespace facecrowd

@@ -2,6 +2,8 @@
 // (backup/offsite/target_config.h), so the scheduled backup and oplog ship need no flags.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include "backup/crypto/object_crypto.h"
 #include "backup/offsite/target_config.h"
@@ -51,6 +53,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "`--until T` reaches any moment since the oldest backup made in those days; a backup older than that\n"
       "restores to its own time (the restore says so and exits 1). Every slice is an entry of the target's\n"
       "index, which every push rewrites: a 7-day window is ~10,000 entries (~5 MB), 30 days ~43,000 (~22 MB).\n"
+      "Run again (to rotate keys, say), a retention flag left out keeps the value already configured.\n"
       "Example: facecrowd target set s3://my-bucket/facecrowd --encryption key --key-file K --pitr-days 3");
   set->add_option("TARGET", so->config.target, "s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory")->required();
   set->add_option("--encryption", so->config.encryption, "none | key | passphrase | public-key")
@@ -59,16 +62,35 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   set->add_option("--key-file", so->key_files, "--encryption key: key file (0600); repeatable, the first encrypts, older ones decrypt. Not with public-key: its private key stays offline")
       ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional TARGET
   set->add_option("--public-key", so->public_key, "write-only mode: the public key file (`target keygen --write-only` makes it)");
-  set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
+  auto* keep_daily = set->add_option("--keep-daily", so->config.keep_daily, "remote retention: newest archive of each of the last N days")
       ->capture_default_str()->check(whole_number_in(1, TargetConfig::kMaxKeepDaily, "days"));
-  set->add_option("--keep-monthly", so->config.keep_monthly, "remote retention: newest archive of each of the last N months")
+  auto* keep_monthly = set->add_option("--keep-monthly", so->config.keep_monthly, "remote retention: newest archive of each of the last N months")
       ->capture_default_str()->check(whole_number_in(0, TargetConfig::kMaxKeepMonthly, "months"));
-  set->add_option("--pitr-days", so->config.pitr_days,
+  auto* pitr_days = set->add_option("--pitr-days", so->config.pitr_days,
                   "remote retention: keep the oplog slices of the last N days (point-in-time recovery to any moment "
                   "since the oldest backup made in them); older backups restore to their own time only")
       ->capture_default_str()->check(whole_number_in(1, TargetConfig::kMaxPitrDays, "days"));
-  set->callback([so, &globals] {
+  set->callback([so, &globals, keep_daily, keep_monthly, pitr_days] {
     TargetConfig c = so->config;
+    // Re-running `target set` (a key rotation, a new encryption) must not quietly put the retention back to
+    // its defaults: a 30-day window became 7 and the next push deleted 23 days of slices for good. A flag
+    // left out keeps the value the existing file has; a malformed file is being replaced, so it has none.
+    std::optional<TargetConfig> before;
+    try {
+      before = TargetConfig::load(globals.data_dir);
+    } catch (const Error&) {
+    }
+    std::vector<std::string> kept;
+    if (before && !before->file.empty()) {
+      auto keep = [&](CLI::Option* flag, int& value, int previous) {
+        if (flag->count() > 0) return;
+        value = previous;
+        kept.push_back(flag->get_name());
+      };
+      keep(keep_daily, c.keep_daily, before->keep_daily);
+      keep(keep_monthly, c.keep_monthly, before->keep_monthly);
+      keep(pitr_days, c.pitr_days, before->pitr_days);
+    }
     if (c.target.empty()) throw Error(ExitCode::kUsage, "TARGET is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory");
     for (const auto& k : so->key_files) c.key_files.push_back(std::filesystem::absolute(k));
     if (!so->public_key.empty()) c.public_key_file = std::filesystem::absolute(so->public_key);
@@ -103,7 +125,15 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       DataDir::open(globals.data_dir);
     std::filesystem::create_directories(file.parent_path());
     c.save(file);
-    std::cout << "backup target " << c.target << " (encryption: " << c.encryption << ") written to " << file.string() << "\n";
+    std::cout << "backup target " << c.target << " (encryption: " << c.encryption << ") written to " << file.string() << "\n"
+              << "retention: " << c.keep_daily << " daily, " << c.keep_monthly << " monthly; point-in-time window (oplog slices): "
+              << c.pitr_days << " days";
+    if (!kept.empty()) {
+      std::cout << " (";
+      for (size_t i = 0; i < kept.size(); ++i) std::cout << (i ? ", " : "") << kept[i];
+      std::cout << " as configured before)";
+    }
+    std::cout << "\n";
   });
 
   auto* show = group->add_subcommand("show", "Print the configured target");
