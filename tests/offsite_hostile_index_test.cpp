@@ -364,6 +364,18 @@ TEST(HostileIndex, AnArchiveObjectChangedInTheBucketIsRefusedByNameAndLeavesNoFi
   EXPECT_TRUE(files_under(b.machine).empty()) << *files_under(b.machine).begin();
 }
 
+// slices_pruned_through edited to the far future: an --until past everything shipped was answered by
+// restoring the backup to its own time with a warning that retention deleted slices up to 2106 (exit 1),
+// instead of being refused as outside the window.
+TEST(HostileIndex, ASlicesPrunedThroughBeyondTheNewestSliceIsNotBelievedAndAnUntilPastTheWindowIsStillRefused) {
+  Bucket b;
+  b.edit_index([](nlohmann::json& j) { j["slices_pruned_through"] = "4294967295:4294967295"; });
+  auto r = b.restore("--until 2099-01-01T00:00:00Z");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.out << r.err;
+  EXPECT_EQ((r.out + r.err).find("remote retention deleted"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("outside the window"), std::string::npos) << r.err;
+}
+
 TEST(OffsiteRestoreRefused, ARestoreRefusedBeforeAnythingIsDownloadedLeavesNoBackupDirectoryBehind) {
   Bucket b;
   b.edit_index([](nlohmann::json& j) { j["archives"][0]["object"]["size"] = -1; });

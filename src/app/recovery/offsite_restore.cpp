@@ -191,7 +191,11 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   // to its own time: done, and said plainly (exit 1), instead of refusing T as outside a window that
   // retention itself cut short, or stopping short of T without a word.
   const OplogTimestamp past_reach{reach.secs, reach.inc + 1};
-  if (user_until && past_reach < *options.restore.until && reach < index.slices_pruned_through) {
+  // Believed only as a push writes it: retention always keeps the newest slice, so what it pruned ends before
+  // the newest slice does. An edited index's far-future value would otherwise turn any --until past the
+  // shipped oplog into an old backup restored with exit 1, instead of the refusal below.
+  const bool pruned_as_pushed = index.slices_pruned_through < index.shipped_position();
+  if (user_until && past_reach < *options.restore.until && pruned_as_pushed && reach < index.slices_pruned_through) {
     result.warnings.push_back(
         "--until " + oplog_position_text(*options.restore.until) + " is before the point-in-time window of target '" + result.target +
         "': remote retention deleted its oplog slices up to " + oplog_position_text(index.slices_pruned_through) +
