@@ -147,6 +147,22 @@ TEST(HostileIndex, SizesThatAreNotWholeNumbersDigestsThatAreNotHexOrAbsentAndKey
 
 // Objects are encrypted without their names in the ciphertext, so another backup's object (the same key)
 // copied over an archive decrypts, checks against an index patched to its size and sha256, and restores.
+// A slices_pruned_through that is not a string was refused as "malformed: type must be string, but is
+// number", naming no field.
+TEST(HostileIndex, ASlicesPrunedThroughThatIsNotAStringIsRefusedNamingTheField) {
+  Bucket b;
+  const nlohmann::json original = b.index();
+  for (const nlohmann::json& value : {nlohmann::json(5), nlohmann::json(nullptr), nlohmann::json::array()}) {
+    b.edit_index([&](nlohmann::json& j) {
+      j = original;
+      j["slices_pruned_through"] = value;
+    });
+    auto l = run_facecrowd("backups list --target " + b.remote.string());
+    EXPECT_EQ(l.exit_code, int(ExitCode::kBadInput)) << value.dump() << ": " << l.out << l.err;
+    EXPECT_NE(l.err.find("slices_pruned_through " + value.dump()), std::string::npos) << l.err;
+  }
+}
+
 TEST(HostileIndex, TheIndexsOwnFieldsThatTheListingPrintsOrKeysAreChosenByAreRefusedWhenNotWhatPushWrites) {
   Bucket b;
   const nlohmann::json original = b.index();

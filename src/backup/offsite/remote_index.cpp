@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "backup/catalog.h"
+#include "core/display_text.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -159,6 +160,9 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       x.slices.push_back(std::move(r));
     }
     if (j.contains("slices_pruned_through")) {
+      // Named, not "type must be string": a push writes "SECS:INC".
+      if (!j.at("slices_pruned_through").is_string())
+        refuse("slices_pruned_through", shortened(j.at("slices_pruned_through").dump(), 80) + " is not an oplog position (SECS:INC)");
       const std::string text = j.at("slices_pruned_through").get<std::string>();
       auto ts = parse_oplog_timestamp(text);
       if (!ts) refuse("slices_pruned_through", shown_value(text) + " is not an oplog position (SECS:INC)");
