@@ -59,8 +59,8 @@ struct MatchFlags {
                         ": such a face is unknown with reason enrolled-face-too-blurred; enrol a "
                         "sharper photo of that person. off: by the face alone (env "
                         "FACECROWD_MATCH_SOFT_ENROLLED_FACES; tools/calibrate_faces.md)" +
-                        std::string(enrolling ? ". enroll: off, as recognition would then not hold a soft enrolled "
-                                                "photo to a closer match: no soft-photo warning"
+                        std::string(enrolling ? ". With off, enroll gives no soft-photo warning (recognition "
+                                                "then holds no enrolled photo to a closer match)"
                                               : ""));
   }
   MatchPolicy resolve(vision::FaceModel model) const {
