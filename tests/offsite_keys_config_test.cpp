@@ -264,6 +264,28 @@ TEST(OffsiteTargetConfig, ThePointInTimeWindowIsStoredShownAndRangeChecked) {
   EXPECT_NE(help.out.find("--pitr-days"), std::string::npos) << help.out;
 }
 
+// `target show --json` gives a machine (a dashboard, a monitoring check) the configuration as the config file
+// holds it, and where it was read from; with no target configured it is the same exit 4 as the text form.
+TEST(OffsiteTargetConfig, TargetShowJsonGivesTheConfigFilesFieldsAndWhereTheyWereRead) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "backup-target.json";
+  const std::string env = "FACECROWD_BACKUP_TARGET_CONFIG=" + file.string() + " FACECROWD_DATA=" + (tmp.path() / "data").string();
+  EXPECT_EQ(run_facecrowd("target show --json", env).exit_code, int(ExitCode::kNotFound));
+  const std::string remote = (tmp.path() / "remote").string();
+  ASSERT_EQ(run_facecrowd("target set " + remote + " --pitr-days 3 --keep-monthly 12", env).exit_code, 0);
+  auto shown = run_facecrowd("target show --json", env);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["target"], remote);
+  EXPECT_EQ(j["encryption"], "none");
+  EXPECT_EQ(j["keep_daily"], 30);
+  EXPECT_EQ(j["keep_monthly"], 12);
+  EXPECT_EQ(j["pitr_days"], 3);
+  EXPECT_TRUE(j["key_files"].empty());
+  EXPECT_EQ(j["config_file"], file.string());
+  EXPECT_EQ(j.size(), 8u) << "the config file's seven fields and config_file: " << shown.out;
+}
+
 // A count is taken only as plain decimal digits in range: CLI11's Range converted first, so '0x10' was
 // stored as 16 days and ' 3' as 3, and 'abc' or '' were reported as "not in range".
 TEST(OffsiteTargetConfig, ARetentionCountThatIsNotPlainDigitsInRangeIsRefusedNamingWhatWasGivenAndWritesNothing) {

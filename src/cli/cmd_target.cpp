@@ -137,10 +137,20 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   });
 
   auto* show = group->add_subcommand("show", "Print the configured target");
-  show->callback([&globals] {
+  auto show_json = std::make_shared<bool>(false);
+  show->add_flag("--json", *show_json,
+                 "print it as JSON: the config file's fields (target, encryption, key_files, public_key_file, keep_daily, "
+                 "keep_monthly, pitr_days) and config_file, where they were read from (empty: $FACECROWD_BACKUP_TARGET)");
+  show->callback([&globals, show_json] {
     auto c = TargetConfig::load(globals.data_dir);
     if (!c) throw Error(ExitCode::kNotFound, "no backup target is configured (" + TargetConfig::file_of(globals.data_dir).string() +
                                                  " is missing and $FACECROWD_BACKUP_TARGET is unset); see `facecrowd target set --help`");
+    if (*show_json) {
+      auto j = c->to_json();
+      j["config_file"] = c->file.string();
+      std::cout << j.dump() << "\n";
+      return;
+    }
     std::cout << "target: " << c->target << "\nencryption: " << c->encryption << "\n";
     for (const auto& k : c->key_files) std::cout << "key file: " << k.string() << "\n";
     if (!c->public_key_file.empty()) std::cout << "public key: " << c->public_key_file.string() << "\n";

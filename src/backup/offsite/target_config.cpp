@@ -104,14 +104,14 @@ std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
   }
 }
 
-void TargetConfig::save(const fs::path& file) const {
+nlohmann::json TargetConfig::to_json() const {
   nlohmann::json keys = nlohmann::json::array();
   for (const auto& k : key_files) keys.push_back(k.string());
-  nlohmann::json j = {{"target", target}, {"encryption", encryption}, {"key_files", keys},
-                      {"public_key_file", public_key_file.string()}, {"keep_daily", keep_daily}, {"keep_monthly", keep_monthly},
-                      {"pitr_days", pitr_days}};
-  write_file_durably(file, j.dump(2) + "\n");
+  return {{"target", target}, {"encryption", encryption}, {"key_files", keys}, {"public_key_file", public_key_file.string()},
+          {"keep_daily", keep_daily}, {"keep_monthly", keep_monthly}, {"pitr_days", pitr_days}};
 }
+
+void TargetConfig::save(const fs::path& file) const { write_file_durably(file, to_json().dump(2) + "\n"); }
 
 std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex& index) {
   const bool index_encrypted = !index.encryption.empty();

@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct TargetConfig {
   // $FACECROWD_BACKUP_TARGET is unset. Error(kBadInput) naming the file when malformed.
   static std::optional<TargetConfig> load(const fs::path& data_root);
   static fs::path file_of(const fs::path& data_root);
+  // The fields as the config file holds them (what save() writes and `target show --json` prints).
+  nlohmann::json to_json() const;
   void save(const fs::path& file) const;
 };
 
