@@ -17,7 +17,7 @@
 #include "core/files.h"
 #include "core/input_files.h"
 #include "core/utc_time.h"
-#include "store/generation_claim.h"
+#include "store/generation_build.h"
 #include "store/schema.h"
 #include "store/store_damage.h"
 #include "store/sqlite_util.h"
@@ -118,24 +118,6 @@ Source locate(const std::string& input, const RestoreOptions& options) {
   }
   return src;
 }
-
-// The new generation being built, under its claim; deleted with its side files unless it was installed,
-// and only then is the claim released (so no open sees it unclaimed while it still exists).
-struct Generation {
-  fs::path file;
-  fs::path created_folder;  // the database folder, when this restore created it
-  std::unique_ptr<GenerationClaim> claim;
-  std::unique_ptr<Database> db;
-  bool installed = false;
-  ~Generation() {
-    db.reset();
-    std::error_code ec;
-    if (!installed && !file.empty())
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(file.string() + suffix), ec);
-    claim.reset();  // removes its BUILDING file
-    if (!installed && !created_folder.empty()) fs::remove(created_folder, ec);  // only when empty
-  }
-};
 
 // Loads documents in large transactions: one per batch, not one per document.
 class BatchWriter {
@@ -391,16 +373,10 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
     for (const auto& c : *known_set)
       if (live_state.counts[c] > 0) throw conflict(*known_set);
 
-  Generation gen;
+  GenerationBuild gen;
   std::optional<BatchWriter> writer;
   if (!options.dry_run) {
-    if (!fs::exists(data->root() / result.db, ec)) gen.created_folder = data->root() / result.db;
-    gen.file = data->next_generation_file(result.db);  // creates the database folder
-    // Claimed and named before the file exists (generation_claim.h): no open may take it for a leftover.
-    gen.claim = GenerationClaim::acquire(gen.file.parent_path());
-    if (fs::exists(gen.file, ec))  // another restore's, finished or failed between our look and our claim
-      throw Error(ExitCode::kBusy, "another restore created '" + gen.file.string() + "' meanwhile; try again");
-    gen.claim->name(gen.file.filename().string());
+    gen.begin(*data, result.db, "restore");
     report(options, "building " + gen.file.string());
     if (keep_others) {
       copy_generation(*live, gen.file);

@@ -13,7 +13,7 @@
 #include "core/input_files.h"
 #include "store/data_dir.h"
 #include "store/file_store.h"
-#include "store/generation_claim.h"
+#include "store/generation_build.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -33,25 +33,6 @@ struct Staging {
   ~Staging() {
     std::error_code ec;
     fs::remove_all(dir, ec);
-  }
-};
-
-// Built under a BUILDING claim (store/generation_claim.h), as restore builds: an import killed while building
-// the database's FIRST generation then leaves a claim no one holds naming that generation, which the rerun
-// recognises (DataDir::killed_first_build) instead of taking it for a damaged database. The claim is released
-// only after the generation was installed or deleted; the folder it created is removed after the claim.
-struct Generation {
-  fs::path file, created_folder;
-  std::unique_ptr<GenerationClaim> claim;
-  std::unique_ptr<Database> db;
-  bool installed = false;
-  ~Generation() {
-    db.reset();
-    std::error_code ec;
-    if (!installed && !file.empty())
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(fs::path(file.string() + suffix), ec);
-    claim.reset();  // removes its BUILDING file
-    if (!installed && !created_folder.empty()) fs::remove(created_folder, ec);  // only when empty
   }
 };
 
@@ -79,7 +60,7 @@ Error not_empty(const fs::path& data_root, const std::pair<int64_t, std::string>
 }
 
 // Check what was written, record the import, swap.
-void check_record_and_install(Generation& gen, DataDir& data, const ImportMapping& mapping, const ImportOptions& options,
+void check_record_and_install(GenerationBuild& gen, DataDir& data, const ImportMapping& mapping, const ImportOptions& options,
                               ImportReport& report, const std::chrono::steady_clock::time_point started) {
   const std::string db_name(kDefaultDatabase);
   {
@@ -178,7 +159,7 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
   ImportSourcesByTarget by_as = plan_import_sources(dump, mapping, options, report, unknown);
 
   // The generation the import builds (not in a dry run).
-  Generation gen;
+  GenerationBuild gen;
   if (!options.dry_run) {
     data = DataDir::open(data_root);
     lock = data->lock(LockMode::kExclusive);
@@ -187,13 +168,9 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
     // Not damage: an earlier import (or restore) killed while building the first generation; its claim is
     // dead. install_generation removes that generation as a stale one at the swap.
     report.killed_build_removed = data->killed_first_build(db_name);
-    if (!fs::exists(data->root() / db_name, ec)) gen.created_folder = data->root() / db_name;
-    gen.file = data->next_generation_file(db_name);  // creates the database folder
-    // Claimed and named before the file exists (generation_claim.h), as restore does.
-    gen.claim = GenerationClaim::acquire(gen.file.parent_path());
-    if (fs::exists(gen.file, ec))
-      throw Error(ExitCode::kBusy, "another process created '" + gen.file.string() + "' meanwhile; try again");
-    gen.claim->name(gen.file.filename().string());
+    // Built under a BUILDING claim, as restore builds: an import killed while building the database's FIRST
+    // generation is then recognised by the rerun (DataDir::killed_first_build), not taken for damage.
+    gen.begin(*data, db_name, "process");
     gen.db = Database::open_generation(gen.file, db_name, false);
   }
   ImportWriter writer(gen.db.get());
