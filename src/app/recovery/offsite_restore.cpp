@@ -204,7 +204,7 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
         ": the changes after that are not in the restored data");
     options.restore.until = past_reach;
   }
-  if (!user_until) options.restore.until = OplogTimestamp{reach.secs, reach.inc + 1};
+  if (!user_until) options.restore.until = past_reach;
   result.recovery_point = user_until ? std::min(*options.restore.until, reach) : reach;
   const OplogTimestamp shipped = index.shipped_position();
   if (!user_until && reach < shipped)

@@ -3,7 +3,6 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <unordered_map>
 
 #include "backup/archive_manifest.h"
 #include "backup/catalog.h"
@@ -71,14 +70,12 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
   std::vector<SliceInfo> infos;
   for (const auto& s : index.slices) infos.push_back({backup_dir / s.name, s.from, s.to, s.plain_bytes});
   out.window = plan_oplog_window(chosen->manifest, infos);
-  std::unordered_map<std::string, const RemoteSlice*> by_name;  // find_slice scans: once per slice of a long window
-  by_name.reserve(index.slices.size());
-  for (const auto& s : index.slices) by_name.emplace(s.name, &s);
+  const auto by_name = slice_positions(index);
   for (const auto& s : out.window.slices) {
     if (until && s.from >= *until) break;
     if (!fs::exists(s.path, ec)) {
       auto found = by_name.find(s.path.filename().string());
-      const RemoteSlice* r = found == by_name.end() ? nullptr : found->second;
+      const RemoteSlice* r = found == by_name.end() ? nullptr : &index.slices[found->second];
       if (!r)  // the index's names are file names (remote_index.h), so the plan's slices are all in it
         throw Error(ExitCode::kInternal, "slice '" + s.path.filename().string() + "' of the plan is not in the index of '" + url + "'");
       if (r->record) {  // first: a slice under its final name always has its record (slice_integrity.h)

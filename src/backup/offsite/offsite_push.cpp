@@ -10,8 +10,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "backup/archive_manifest.h"
 #include "backup/catalog.h"
@@ -24,16 +22,6 @@
 
 namespace facecrowd {
 namespace {
-
-// The names of the index's slices, looked up once per local slice: RemoteIndex::find_slice scans the list,
-// and a push compares every slice of the backup directory (a minute's each, for its --keep-days) with every
-// slice of the index, which made a push's CPU grow with the square of the slices.
-std::unordered_set<std::string> slice_names(const RemoteIndex& index) {
-  std::unordered_set<std::string> names;
-  names.reserve(index.slices.size());
-  for (const auto& s : index.slices) names.insert(s.name);
-  return names;
-}
 
 std::string sha_of_prefix(const fs::path& file, uint64_t bytes) {
   std::ifstream in(file, std::ios::binary);
@@ -64,7 +52,7 @@ bool drop_missing_kept_archives(BackupTarget& target, RemoteIndex& index, const 
   bool deletes = false;
   for (const auto& a : index.archives) deletes = deletes || doomed_archives.count(a.name);
   if (!deletes && !plan.slices.empty()) {
-    const auto named = slice_names(index);
+    const auto named = slice_positions(index);
     for (const auto& name : plan.slices) deletes = deletes || named.count(name);
   }
   if (!deletes) return false;
@@ -203,7 +191,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     for (const auto& a : archives)
       if (a.manifest && !planned.find_archive(a.path.filename().string()))
         planned.archives.push_back({{}, {}, a.path.filename().string(), a.db, a.created, a.bytes, *a.manifest});
-    const auto named = slice_names(planned);
+    const auto named = slice_positions(planned);
     for (const auto& s : catalog.slices())
       if (!named.count(s.path.filename().string()))
         planned.slices.push_back({{}, s.path.filename().string(), s.from, s.to, s.bytes});
@@ -279,9 +267,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     }
   };
   auto send_slices_and_ledger = [&] {
-    std::unordered_map<std::string, size_t> pushed_at;  // index.slices position by name (this lane alone adds slices)
-    pushed_at.reserve(index.slices.size());
-    for (size_t i = 0; i < index.slices.size(); ++i) pushed_at.emplace(index.slices[i].name, i);
+    const auto pushed_at = slice_positions(index);  // this lane alone adds slices, after these
     for (const auto& s : catalog.slices()) {
       const std::string name = s.path.filename().string();
       if (skip.count(name)) continue;

@@ -112,7 +112,7 @@ RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain,
 void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys) {
   const std::string name = target_.url() + "/" + object.key;
   fs::path fetched = object.key_id.empty() ? dest : scratch_ / "download.enc";
-  if (!object.key_id.empty() && (!keys || keys->key_ids().empty()) && keys && keys->target_encryption() == "public-key")
+  if (!object.key_id.empty() && keys && keys->key_ids().empty() && keys->target_encryption() == "public-key")
     throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
                                       ": the target is write-only (encryption public-key), so only its PRIVATE key "
                                       "(the one kept offline, beside the .pub `target keygen --write-only` made) "

@@ -77,6 +77,13 @@ std::string archive_manifest_key(const std::string& archive_name) { return archi
 std::string slice_key(const std::string& slice_name) { return "oplog/" + slice_name; }
 std::string slice_record_key(const std::string& slice_name) { return slice_key(slice_name) + ".json"; }
 
+std::unordered_map<std::string, size_t> slice_positions(const RemoteIndex& index) {
+  std::unordered_map<std::string, size_t> at;
+  at.reserve(index.slices.size());
+  for (size_t i = 0; i < index.slices.size(); ++i) at.emplace(index.slices[i].name, i);
+  return at;
+}
+
 std::string ledger_chunk_key(uint64_t offset) {
   char name[40];
   std::snprintf(name, sizeof name, "ledger/ledger-%016llu.jsonl", static_cast<unsigned long long>(offset));

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backup/manifest.h"
@@ -114,5 +115,10 @@ struct RemoteIndex {
   // The highest slice `to` (null when none).
   OplogTimestamp shipped_position() const;
 };
+
+// Each slice's position in `index.slices`, by name. find_slice scans the list; a push (every local slice) or
+// a restore (every slice of its window) that looked each one up that way took time growing with the square
+// of the slices, a minute's each.
+std::unordered_map<std::string, size_t> slice_positions(const RemoteIndex& index);
 
 }  // namespace facecrowd
