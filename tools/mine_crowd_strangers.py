@@ -11,6 +11,8 @@ production pipeline in a crop around its box. Prints the split entries (JSON lis
 
   tools/mine_crowd_strangers.py --dir ../shared/data/crowd/shanghaitech/part_B/train --root-path \\
       shanghaitech/part_B/train --prefix sb --step 10 --models-dir models > strangers.json
+  tools/mine_crowd_strangers.py --dir ../shared/data/crowd/shanghaitech/part_A/train --root-path \
+      shanghaitech/part_A/train --prefix sa --step 1 --keep-photos 30 --models-dir models > part_a.json
 """
 import argparse
 import json
@@ -30,6 +32,15 @@ def number(name):
     return int(m.group(1)) if m else 0
 
 
+def keep_photos(entries, n, large_px):
+    """The entries of the n photos with the most faces at least large_px wide (ties: the lower photo number)."""
+    large = {}
+    for e in entries:
+        large[e["image"]] = large.get(e["image"], 0) + int(e["box"][2] >= large_px)
+    keep = set(sorted(large, key=lambda image: (-large[image], number(os.path.basename(image))))[:n])
+    return [e for e in entries if e["image"] in keep]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", required=True, help="crowd folder with images/ and points/")
@@ -41,6 +52,8 @@ def main(argv=None):
                          "photos half-way between those of offset 0)")
     ap.add_argument("--min-px", type=float, default=16)
     ap.add_argument("--min-score", type=float, default=0.5)
+    ap.add_argument("--keep-photos", type=int, default=0, help="keep the N photos with the most wide faces (0: all)")
+    ap.add_argument("--large-px", type=float, default=40, help="a wide face for --keep-photos (box width, px)")
     ap.add_argument("--models-dir", default="models")
     args = ap.parse_args(argv)
     M = Models(args.models_dir)
@@ -62,6 +75,8 @@ def main(argv=None):
                             "box": [int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))]})
             kept += 1
         print(f"{name}: {kept} faces", file=sys.stderr, flush=True)
+    if args.keep_photos:
+        entries = keep_photos(entries, args.keep_photos, args.large_px)
     json.dump(entries, sys.stdout, indent=0)
     print()
     return 0
