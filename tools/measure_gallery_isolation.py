@@ -1,75 +1,143 @@
 #!/usr/bin/python3
-"""A decision rule not yet tried for issue 12's stranger false accepts, measured only (not adopted): GALLERY
-ISOLATION. A search q whose nearest enrolled face j (of the top person) is accepted only when, on top of today's rule
-(the sharpness steps by the softer of q and j, margin 0.07),
+"""GALLERY ISOLATION against issue 12's stranger false accepts: a search q whose nearest enrolled face j (of the top
+person) is accepted only when, on top of today's rule (the sharpness steps by the softer of q and j, margin 0.07),
 
     d(q, j) <= f * (distance from j to the nearest enrolled face of ANOTHER person in the same gallery)
 
 A face enrolled in a crowded part of the embedding space (many other people near it, as small crowd faces are)
-needs a probe closer than its neighbours are; an isolated one keeps today's threshold. Every stranger the defaults
-still accept matched a person enrolled from one crowd face.
+needs a probe closer than its neighbours are; an isolated one keeps today's threshold.
+
+f is chosen by the rule declared in tools/calibrate_faces.md ("Gallery isolation, chosen fairly") on the calibration
+pool (`calibration` + `calibration_small_faces` + `calibration_part_a`) only: the largest f (0.01 steps, 1.00-0.50)
+at which the pool's strangers accepted are fewest, among the f that keep the calibration probes identified and lose
+at most 1% of the calibration one-photo identifications; none when no f accepts fewer calibration strangers than
+off. The held-out `evaluation` and `confirmation_small_faces` figures are printed for off and the chosen f.
 
 Reads the `eval faces --pairs tools/face_split.json --set SET --faces-out DIR/dlib_SET.json` files that
-tools/measure_probe_rules.py reads, and decides with its code (identification: the gallery is the set's enrollable
+tools/measure_probe_rules.py reads, and decides with its code (identification: the gallery is the pool's enrollable
 faces; "one photo": a person reduced to each one of their enrollable photos).
 
-  for s in calibration calibration_small_faces evaluation confirmation_small_faces; do
+  for s in calibration calibration_small_faces calibration_part_a evaluation confirmation_small_faces; do
     nice build/facecrowd eval faces --pairs tools/face_split.json --set $s --faces-out DIR/dlib_$s.json; done
-  nice tools/measure_gallery_isolation.py --faces-dir DIR [--f 1.0,0.9,...]     # seconds
+  nice tools/measure_gallery_isolation.py --faces-dir DIR [--grid] [--show-accepted calibration_part_a]
 """
 import argparse
+import collections
 import os
 import sys
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure_probe_rules as mpr  # noqa: E402
 
-SETS = {"calibration": ["calibration", "calibration_small_faces"], "held out": ["evaluation"],
-        "confirmation": ["confirmation_small_faces"]}
+POOLS = {"calibration": ["calibration", "calibration_small_faces", "calibration_part_a"],
+         "calibration before part_a": ["calibration", "calibration_small_faces"],
+         "part_a alone": ["calibration_part_a"],
+         "held out": ["evaluation"], "confirmation": ["confirmation_small_faces"]}
+GRID = [round(1.0 - 0.01 * k, 2) for k in range(51)]  # 1.00 ... 0.50
+ONE_PHOTO_LOSS = 0.01  # at most 1% of the calibration one-photo identifications
 
 
-def identification(pool, f):
-    def recognised(pool, rule, T, ok, q, admitted):
+def searches(pool):
+    """Every search of the identification figures, once: (kind, right person on top, accepted today, isolation
+    ratio d(q, j) / distance from j to its nearest enrolled face of another person, probe, enrolled face j)."""
+    rule = mpr.Rule("", side="softer")
+    T = rule.T(pool)
+    out = []
+
+    def search(kind, q, admitted):
         top = mpr.top_two(pool.D, q, pool.person, admitted)
         if top is None:
-            return None, None
+            return
         person, j, d, second = top
         others = admitted & (pool.person != person)
         isolation = pool.D[j, others].min() if others.any() else 4.0
-        yes = d <= T[q, j] and second - d >= mpr.MARGIN and (f is None or d <= f * isolation)
-        return person, (person if yes else None)
-    saved, mpr.recognised = mpr.recognised, recognised
-    try:
-        return mpr.identification(pool, mpr.Rule("", side="softer"))
-    finally:
-        mpr.recognised = saved
+        today = bool(d <= T[q, j] and second - d >= mpr.MARGIN)
+        out.append((kind, person == pool.person[q], today, d / max(isolation, 1e-9), q, j))
+
+    for q in range(pool.n):
+        me = pool.person[q]
+        base = pool.enrollable.copy()
+        base[q] = False
+        if q in pool.genuine_set:
+            search("genuine", q, base)
+            for only in np.flatnonzero(base & (pool.person == me)):
+                one = base & (pool.person != me)
+                one[only] = True
+                search("one_photo", q, one)
+        stranger = base & (pool.person != me)
+        if stranger.any():
+            search("stranger", q, stranger)
+    return out
+
+
+def figures(rows, f):
+    r = collections.Counter()
+    for kind, right, today, ratio, _, _ in rows:
+        accepted = today and (f is None or ratio <= f)
+        r[kind] += 1
+        if kind == "stranger":
+            r["stranger_accepted"] += int(accepted)
+        else:
+            r[kind + "_identified"] += int(accepted and right)
+            r[kind + "_rank1"] += int(right)
+            r[kind + "_misidentified"] += int(accepted and not right)
+    return r
+
+
+def text(r):
+    s = "%d/%d" % (r["stranger_accepted"], r["stranger"])
+    if r["genuine"]:
+        s += ", rank-1 %d/%d, identified %d/%d, one photo %d/%d" % (
+            r["genuine_rank1"], r["genuine"], r["genuine_identified"], r["genuine"], r["one_photo_identified"],
+            r["one_photo"])
+    if r["genuine_misidentified"] or r["one_photo_misidentified"]:
+        s += ", MISIDENTIFIED %d + %d" % (r["genuine_misidentified"], r["one_photo_misidentified"])
+    return s
+
+
+def choose(rows):
+    """The declared rule (tools/calibrate_faces.md): f or None."""
+    off = figures(rows, None)
+    allowed = []
+    for f in GRID:
+        r = figures(rows, f)
+        if r["genuine_identified"] == off["genuine_identified"] and \
+                off["one_photo_identified"] - r["one_photo_identified"] <= ONE_PHOTO_LOSS * off["one_photo"]:
+            allowed.append((f, r["stranger_accepted"]))
+    if not allowed:
+        return None
+    fewest = min(s for _, s in allowed)
+    if fewest >= off["stranger_accepted"]:
+        return None
+    return max(f for f, s in allowed if s == fewest)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces-dir", required=True)
-    ap.add_argument("--f", default="1.0,0.95,0.9,0.85,0.82,0.8,0.78,0.77,0.76,0.75,0.7")
+    ap.add_argument("--grid", action="store_true", help="also print every pool at every f of the grid")
+    ap.add_argument("--show-accepted", metavar="POOL", help="list the strangers POOL accepts today (probe, face)")
     a = ap.parse_args()
-    pools = {}
-    for name, sets in SETS.items():
-        pools[name] = mpr.Pool(mpr.load([os.path.join(a.faces_dir, "dlib_%s.json" % s) for s in sets]))
-        pools[name].genuine_set = set(pools[name].genuine)
-    print("| f | calibration: strangers, identified, one photo | held out: strangers, identified, one photo "
-          "| confirmation: strangers |")
-    print("|---|---|---|---|")
-    base = {n: identification(p, None) for n, p in pools.items()}
-    chosen = None
-    for f in [None] + [float(x) for x in a.f.split(",")]:
-        r = {n: identification(p, f) for n, p in pools.items()} if f is not None else base
-        c, h, k = r["calibration"], r["held out"], r["confirmation"]
-        if f is not None and c["stranger_accepted"] == 0 and c["identified"] == base["calibration"]["identified"] and \
-                c["one_photo_identified"] == base["calibration"]["one_photo_identified"]:
-            chosen = f  # the strictest so far that changes nothing on calibration
-        print("| %s | %d/%d, %d/%d, %d/%d | %d/%d, %d/%d, %d/%d | %d/%d |" % (
-            "off (today)" if f is None else f, c["stranger_accepted"], c["strangers"], c["identified"], c["genuine"],
-            c["one_photo_identified"], c["one_photo"], h["stranger_accepted"], h["strangers"], h["identified"],
-            h["genuine"], h["one_photo_identified"], h["one_photo"], k["stranger_accepted"], k["strangers"]))
-    print("strictest f of the list that changes nothing on calibration: %s" % chosen)
+    rows = {}
+    for name, sets in POOLS.items():
+        pool = mpr.Pool(mpr.load([os.path.join(a.faces_dir, "dlib_%s.json" % s) for s in sets]))
+        pool.genuine_set = set(pool.genuine)
+        rows[name] = (pool, searches(pool))
+        print("%s: %d faces, %d enrollable" % (name, pool.n, int(pool.enrollable.sum())), flush=True)
+    if a.show_accepted:
+        pool, rs = rows[a.show_accepted]
+        for kind, _, today, ratio, q, j in sorted(rs, key=lambda r: pool.D[r[4], r[5]]):
+            if kind == "stranger" and today:
+                print("accepted %s -> %s: d %.3f, isolation ratio %.3f" % (
+                    pool.faces[q]["label"], pool.faces[j]["label"], pool.D[q, j], ratio))
+    chosen = choose(rows["calibration"][1])
+    print("chosen by the declared rule on the calibration pool: f = %s" % chosen)
+    grid = [None] + (GRID if a.grid else sorted({chosen} - {None}, reverse=True))
+    for name, (_, rs) in rows.items():
+        for f in grid:
+            print("| %s | %s | %s |" % (name, "off" if f is None else "%.2f" % f, text(figures(rs, f))))
 
 
 if __name__ == "__main__":
