@@ -47,7 +47,11 @@ struct Bucket {
     o.ledger_file = data / ErasureLedger::kFileName;
     push_to_target(backups, t, {}, o);
   }
-  nlohmann::json index() const { return nlohmann::json::parse(read_text(remote / "index.json")); }
+  // The target's index with every slice inline (format 1, still read): edit_index writes it back as such.
+  nlohmann::json index() const {
+    const auto j = nlohmann::json::parse(read_text(remote / "index.json"));
+    return j["format_version"] == 1 ? j : push_test::format1_index(remote);
+  }
   // Rewrites index.json as an attacker would: the directory target's sha256 sidecar made to match.
   void edit_index(const std::function<void(nlohmann::json&)>& edit) const {
     auto j = index();

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "backup/offsite/offsite_push.h"
+#include "backup/offsite/offsite_store.h"
+#include "backup/targets/directory_target.h"
 #include "backup/oplog_shipper.h"
 #include "random_bytes.h"
 #include "restore_test_support.h"
@@ -69,5 +71,13 @@ inline bool any_contains(const std::vector<std::string>& lines, const std::strin
   return false;
 }
 
+// The index of directory target `remote` in format 1's shape: every slice inline in index.json, as targets
+// written before slice segments hold it (still read). A test that edits slice entries as an attacker would
+// edits this and writes it as the target's index.json, instead of editing a segment and its summary.
+inline nlohmann::json format1_index(const fs::path& remote) {
+  DirectoryTarget t(remote);
+  OffsiteStore store(t, remote.parent_path());
+  return store.require_index().to_json_with_slices();
+}
 
 }  // namespace facecrowd::push_test

@@ -16,6 +16,7 @@
 #include "backup/verify.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "offsite_push_site.h"
 #include "restore_test_support.h"
 
 namespace facecrowd {
@@ -223,7 +224,7 @@ TEST(SliceIntegrity, ASliceShortenedInTheBucketIsRefusedByARestoreFromTheBucket)
 
   s.rewrite(s.slice, {1, 2, 8});  // an attacker with write access to the bucket keeps the last entry
   target.put("oplog/" + name, s.slice);
-  auto index = nlohmann::json::parse(read_file(remote / "index.json"));
+  auto index = push_test::format1_index(remote);
   for (auto& slice : index["slices"])
     if (slice["name"] == name) {
       slice["object"]["size"] = fs::file_size(s.slice);

@@ -86,7 +86,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       OffsiteStore store(*target, fs::temp_directory_path());
       RemoteIndex index = store.require_index();
       if (lo->json) {
-        std::cout << index.to_json().dump(2) << "\n";
+        std::cout << index.to_json_with_slices().dump(2) << "\n";
         return;
       }
       std::cout << "target " << target->url() << " (index updated " << index.updated_at << ", "

@@ -181,21 +181,28 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   // Archives written by earlier runs are read once on their way up too: their writer's sha256 is in the log.
   std::map<std::string, std::string> archive_sha256 = catalog.recorded_archive_sha256();
   for (const auto& [name, sha] : options.archive_sha256) archive_sha256[name] = sha;
-  std::atomic<bool> changed = false;
+  // A format 1 index (slices inline) is rewritten as format 2 by this push, whatever else it sends.
+  std::atomic<bool> changed = had_index && index.format_version != RemoteIndex::kFormatVersion;
+  const std::vector<SliceInfo> local_slices = catalog.slices();
   // What remote retention would delete at once is never sent: the local directory keeps archives longer
   // (its own --keep-days) than the target's one-a-day policy, and each push would upload them again.
   std::set<std::string> skip;
-  // What retention would do with the index and what this push would add to it.
+  // What retention would do with the index and what this push would add to it. The segments that may hold
+  // slices it deletes are loaded first (deleting a slice takes its keys): normally none, and those a new
+  // archive moved the point-in-time window past.
   auto plan_with_local = [&] {
-    RemoteIndex planned = index;
-    for (const auto& a : archives)
-      if (a.manifest && !planned.find_archive(a.path.filename().string()))
-        planned.archives.push_back({{}, {}, a.path.filename().string(), a.db, a.created, a.bytes, *a.manifest});
-    const auto named = slice_positions(planned);
-    for (const auto& s : catalog.slices())
-      if (!named.count(s.path.filename().string()))
-        planned.slices.push_back({{}, s.path.filename().string(), s.from, s.to, s.bytes});
-    return plan_remote_retention(planned, options.db, options.retention, now);
+    for (;;) {
+      RemoteIndex planned = index;
+      for (const auto& a : archives)
+        if (a.manifest && !planned.find_archive(a.path.filename().string()))
+          planned.archives.push_back({{}, {}, a.path.filename().string(), a.db, a.created, a.bytes, *a.manifest});
+      const auto named = slice_positions(planned);
+      for (const auto& s : local_slices)
+        if (!named.count(s.path.filename().string()))
+          planned.slices.push_back({{}, s.path.filename().string(), s.from, s.to, s.bytes});
+      auto plan = plan_remote_retention(planned, options.db, options.retention, now);
+      if (!store.load_segments(index, [&](const SliceSegment& g) { return g.first_to <= plan.slices_through; })) return plan;
+    }
   };
   if (options.prune) {
     auto plan = plan_with_local();
@@ -210,6 +217,24 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     }
     skip.insert(plan.archives.begin(), plan.archives.end());
     skip.insert(plan.slices.begin(), plan.slices.end());
+  }
+  // Which local slices the target has, without downloading every segment: an hour whose local slices (and
+  // whether each has a record) give the digest index.json records for its segment is there whole; the
+  // segments of the other hours with slices to send are loaded (normally the current hour's alone, whose
+  // new slice joins it). A segment loaded above for retention is looked up by name instead.
+  std::set<std::string> hours_in_target;
+  {
+    std::map<std::string, std::vector<SliceName>> local_by_hour;
+    for (const auto& s : local_slices)
+      if (!skip.count(s.path.filename().string()))
+        local_by_hour[slice_hour(s.to)].push_back({s.path.filename().string(), fs::exists(slice_record_path(s.path))});
+    store.load_segments(index, [&](const SliceSegment& g) {
+      auto local = local_by_hour.find(g.hour);
+      if (local == local_by_hour.end()) return false;
+      if (slice_names_digest(local->second) != g.names_sha256) return true;
+      hours_in_target.insert(g.hour);
+      return false;
+    });
   }
   // The index is written once, at the end of the push; the lanes below add their entries to it as their
   // objects are whole in the target. A push killed after a large archive went up but before that write
@@ -268,9 +293,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   };
   auto send_slices_and_ledger = [&] {
     const auto pushed_at = slice_positions(index);  // this lane alone adds slices, after these
-    for (const auto& s : catalog.slices()) {
+    for (const auto& s : local_slices) {
       const std::string name = s.path.filename().string();
-      if (skip.count(name)) continue;
+      if (skip.count(name) || hours_in_target.count(slice_hour(s.to))) continue;
       // The record goes first and with every slice, so a restore from the target checks the slice's entry
       // count and its link to the slice before it; one pushed before records went off-site gets it now.
       const fs::path record = slice_record_path(s.path);
@@ -373,7 +398,11 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   }
 
   RetentionPlan plan;
-  if (options.prune) plan = plan_remote_retention(index, options.db, options.retention, now);
+  if (options.prune) {
+    plan = plan_remote_retention(index, options.db, options.retention, now);
+    if (store.load_segments(index, [&](const SliceSegment& g) { return g.first_to <= plan.slices_through; }))
+      plan = plan_remote_retention(index, options.db, options.retention, now);
+  }
   std::vector<std::string> doomed;
   if (!plan.archives.empty() || !plan.slices.empty()) {
     std::set<std::string> a(plan.archives.begin(), plan.archives.end()), s(plan.slices.begin(), plan.slices.end());
@@ -392,7 +421,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     });
     changed = true;
   }
-  if (changed || !had_index) store.write_index(index);
+  if (changed || !had_index)
+    for (auto& warning : store.write_index(index)) result.warnings.push_back(std::move(warning));
   for (const auto& key : doomed) {
     try {
       target.remove(key);

@@ -9,7 +9,9 @@
 //      ledger is the concatenation of its chunks, each recorded with offset, length and sha256, and the
 //      index records the whole length and sha256. A local ledger that does not start with what the target
 //      holds is a conflict (Error kConflict): it is never overwritten;
-//   3. the index, rewritten; a push that fails part-way still rewrites it with what went up whole, so the
+//   3. the index, rewritten: index.json and the slice segments whose entries changed (remote_index.h; the
+//      segments of hours whose local slices the index already has, by their digest, are not even read);
+//      a push that fails part-way still rewrites it with what went up whole, so the
 //      next push sends only the rest;
 //   4. remote retention (offsite_retention.h): the index is rewritten without the pruned objects first,
 //      then they are deleted. Before it deletes anything, the archives it keeps are looked up in the target:

@@ -72,6 +72,7 @@ RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string&
   for (auto* a : keep)
     if (a->created / kDayMillis > today - policy.pitr_days) oldest_need = std::min(oldest_need, a->manifest.oplog_start);
   OplogTimestamp newest = index.shipped_position();
+  plan.slices_through = oldest_need;
   for (const auto& s : index.slices)
     if (s.to <= oldest_need && s.to != newest) plan.slices.push_back(s.name);
   return plan;

@@ -13,8 +13,8 @@
 // restorable to their own time (their own oplog), not to any moment after it. The ledger is never pruned.
 //
 // Why a window: with a slice shipped every minute, keeping the slices of every kept archive (24 monthly)
-// would keep up to a million slice entries in index.json, which every push reads and rewrites whole
-// (bench/offsite_index_growth.sh measures it).
+// would keep up to a million slice entries in the index (remote_index.h), and a restore reads them all
+// (bench/offsite_index_growth.sh measures what a push costs as they grow).
 #pragma once
 
 #include <string>
@@ -33,9 +33,13 @@ struct RemoteRetention {
 
 struct RetentionPlan {
   std::vector<std::string> archives;  // names to delete
-  std::vector<std::string> slices;    // names to delete
+  std::vector<std::string> slices;    // names to delete, of the index's loaded slices
+  // Slices whose `to` is at or before it go, but the newest (null: none go). A segment whose first_to is
+  // at or before it holds slices to delete: the caller loads it and plans again.
+  OplogTimestamp slices_through;
 };
 
+// Over the index's archives and loaded slices (its unloaded segments count for the newest slice only).
 RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string& db, const RemoteRetention& policy,
                                     UnixMillis now);
 

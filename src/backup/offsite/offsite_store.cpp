@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <regex>
 
@@ -68,7 +69,9 @@ std::optional<RemoteIndex> OffsiteStore::read_index() {
   }
   std::error_code ec;
   fs::remove(local, ec);
-  return RemoteIndex::from_json(j, what);
+  RemoteIndex index = RemoteIndex::from_json(j, what);
+  for (const auto& g : index.segments) segments_in_target_.insert(g.object.key);
+  return index;
 }
 
 RemoteIndex OffsiteStore::require_index() {
@@ -76,7 +79,34 @@ RemoteIndex OffsiteStore::require_index() {
   if (!index)
     throw Error(ExitCode::kNotFound, "no facecrowd backups in target '" + target_.url() + "' (it has no " +
                                          RemoteIndex::kKey + "; run `facecrowd backup --target " + target_.url() + "` first)");
+  load_segments(*index, [](const SliceSegment&) { return true; });
   return *index;
+}
+
+bool OffsiteStore::load_segments(RemoteIndex& index, const std::function<bool(const SliceSegment&)>& wanted) {
+  std::set<std::string> seen;
+  bool loaded = false;
+  for (auto& g : index.segments) {
+    if (g.loaded || !wanted(g)) continue;
+    if (!loaded)
+      for (const auto& s : index.slices) seen.insert(s.name);
+    loaded = true;
+    const std::string what = "slice segment '" + target_.url() + "/" + g.object.key + "'";
+    fs::path local = scratch_ / "segment.json";
+    try {
+      download(g.object, local, nullptr);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kNotFound) throw;
+      throw Error(ExitCode::kBadInput, what + ", which index.json lists, is missing from the target (deleted, or a push's index "
+                                              "was rolled back); nothing was downloaded or changed");
+    }
+    const std::string content = read_file(local);
+    std::error_code ec;
+    fs::remove(local, ec);
+    index.add_segment(g, content, what, seen);
+  }
+  if (loaded) std::sort(index.slices.begin(), index.slices.end(), [](const auto& a, const auto& b) { return a.from < b.from; });
+  return loaded;
 }
 
 fs::path OffsiteStore::write_scratch(const std::string& name, std::string_view content) {
@@ -87,12 +117,33 @@ fs::path OffsiteStore::write_scratch(const std::string& name, std::string_view c
   return path;
 }
 
-void OffsiteStore::write_index(RemoteIndex& index) {
+std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index) {
+  for (const auto& [key, content] : index.rebuild_segments()) {
+    if (segments_in_target_.count(key)) continue;  // the same content is there under the same key
+    fs::path local = write_scratch("segment.json", content);
+    target_.put(key, local);
+    segments_in_target_.insert(key);
+    std::error_code ec;
+    fs::remove(local, ec);
+  }
   index.updated_at = format_iso8601(now_millis());
   fs::path local = write_scratch("index.json", index.to_json().dump(1) + "\n");
   target_.put(RemoteIndex::kKey, local);
   std::error_code ec;
   fs::remove(local, ec);
+  std::set<std::string> named;
+  for (const auto& g : index.segments) named.insert(g.object.key);
+  std::vector<std::string> warnings;
+  for (const auto& key : segments_in_target_) {
+    if (named.count(key)) continue;
+    try {
+      target_.remove(key);
+    } catch (const Error& e) {
+      warnings.push_back("could not delete the replaced slice segment '" + key + "' (named by nothing now): " + e.what());
+    }
+  }
+  segments_in_target_ = std::move(named);
+  return warnings;
 }
 
 RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain, const KeyRing* keys,

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 #include <string_view>
@@ -43,11 +45,21 @@ class OffsiteStore {
   // Writes `content` to the scratch file `name` (not synced: see above) and returns its path.
   fs::path write_scratch(const std::string& name, std::string_view content);
 
-  // nullopt when the target has no index.json yet.
+  // index.json alone (its segments not loaded: a push loads those it needs); nullopt when the target has
+  // no index.json yet.
   std::optional<RemoteIndex> read_index();
-  // Error(kNotFound) "no facecrowd backups in target …" when there is none.
+  // index.json and every segment it lists, for a reader (restore, verify, listing). Error(kNotFound) "no
+  // facecrowd backups in target …" when there is none.
   RemoteIndex require_index();
-  void write_index(RemoteIndex& index);
+  // Downloads the segments of `index` for which `wanted` is true and that are not loaded yet, each checked
+  // against its size and sha256 before it is parsed (Error kBadInput naming the object: missing, damaged,
+  // replaced, or not what index.json says). Nothing local changes. True when it loaded any.
+  bool load_segments(RemoteIndex& index, const std::function<bool(const SliceSegment&)>& wanted);
+  // Uploads the segments whose content changed (RemoteIndex::rebuild_segments), then index.json (format 2),
+  // then deletes the segment objects the index no longer names (written earlier by this store, or named by
+  // the index it read): every object index.json names exists whenever it is read. Returns a warning for
+  // each old segment it could not delete (left in the target, named by nothing).
+  std::vector<std::string> write_index(RemoteIndex& index);
 
   // `plain_sha256`: the file's sha256 when known (recorded when it was written): a plaintext upload reads the
   // file once (BackupTarget::put), an encrypted one checks it while the sealed object is made and sent;
@@ -59,6 +71,9 @@ class OffsiteStore {
  private:
   BackupTarget& target_;
   fs::path scratch_;
+  // Segment keys in the target that an index.json may name: those the last index.json read or written
+  // names, and those uploaded since. write_index deletes the ones its index no longer names.
+  std::set<std::string> segments_in_target_;
 };
 
 }  // namespace facecrowd

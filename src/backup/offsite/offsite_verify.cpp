@@ -15,7 +15,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
   OffsiteStore store(target, scratch_parent);
   RemoteIndex index = store.require_index();
   report.checks.push_back({"index", true, std::to_string(index.archives.size()) + " archives, " + std::to_string(index.slices.size()) +
-                                              " oplog slices, " + std::to_string(index.ledger.size()) + " ledger chunks (" +
+                                              " oplog slices (in " + std::to_string(index.segments.size()) + " segments), " + std::to_string(index.ledger.size()) + " ledger chunks (" +
                                               std::to_string(index.ledger_bytes) + " bytes)" +
                                               (index.encryption.empty() ? "" : ", encrypted: " + index.encryption)});
   std::vector<const RemoteObject*> objects;
@@ -25,6 +25,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     if (s.record) objects.push_back(&*s.record);
   }
   for (const auto& c : index.ledger) objects.push_back(&c.object);
+  for (const auto& g : index.segments) objects.push_back(&g.object);
   std::vector<std::string> problems;
   uint64_t bytes = 0;
   for (const auto* o : objects) {

@@ -1,7 +1,7 @@
 // `facecrowd verify --target`: is what the target holds complete and intact, without trusting this
 // machine's copies?
-//   - "index": the target's index.json reads;
-//   - "objects": every object it names exists with the recorded size and sha256 (x-amz-meta-sha256 /
+//   - "index": the target's index.json and its slice segments read (remote_index.h);
+//   - "objects": every object it names (segments included) exists with the recorded size and sha256 (x-amz-meta-sha256 /
 //     the directory target's .sha256), read by stat: no download, no key needed. An object encrypted in
 //     one pass carries no sha256 on S3 (the index records its MD5, or, for one uploaded before, its
 //     sha256): its ETag, which S3 computed from the bytes it stored, is compared with the one the index

@@ -7,70 +7,13 @@
 #include <utility>
 
 #include "backup/catalog.h"
+#include "backup/offsite/index_entry_json.h"
 #include "core/display_text.h"
 #include "core/error.h"
 
 namespace facecrowd {
-namespace {
 
-nlohmann::json object_json(const RemoteObject& o) {
-  nlohmann::json j = {{"key", o.key}, {"size", o.size}, {"sha256", o.sha256}};
-  if (!o.key_id.empty()) j["key_id"] = o.key_id;
-  if (!o.etag.empty()) j["etag"] = o.etag;
-  if (!o.md5.empty()) j["md5"] = o.md5;
-  return j;
-}
-
-// An index is read from a bucket that others may write to: every name in it becomes a local file name or an
-// object key, every size and digest a check. So nothing is taken as it comes (the refusals say why).
-struct IndexRefusal {
-  std::string what;
-  [[noreturn]] void operator()(const std::string& field, const std::string& why) const {
-    throw Error(ExitCode::kBadInput, what + " is not a valid facecrowd index: " + field + " " + why +
-                                         "; it was damaged or edited, so nothing was downloaded or changed");
-  }
-};
-
-// A value from the index, quoted for a message: control characters escaped, long values cut.
-std::string shown_value(const std::string& value) {
-  std::string shown = value.size() > 120 ? value.substr(0, 120) + "..." : value;
-  return nlohmann::json(shown).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-bool is_hex(const std::string& s, size_t length) {
-  return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-uint64_t unsigned_from(const nlohmann::json& j, const char* name, const std::string& field, const IndexRefusal& refuse) {
-  if (!j.contains(name)) refuse(field + "." + name, "is missing");
-  const auto& v = j.at(name);
-  if (!v.is_number_unsigned()) refuse(field + "." + name, "is " + v.dump() + ", not a whole number of bytes >= 0");
-  return v.get<uint64_t>();
-}
-
-RemoteObject object_from(const nlohmann::json& j, const std::string& field, const std::string& expected_key,
-                         const IndexRefusal& refuse) {
-  RemoteObject o{j.at("key").get<std::string>(), unsigned_from(j, "size", field, refuse), j.at("sha256").get<std::string>(),
-                 j.value("key_id", std::string()), j.value("etag", std::string()), j.value("md5", std::string())};
-  // Where remote_index.h's layout puts it, and nowhere else: the key is a path on a directory target and
-  // part of a URL on S3.
-  if (o.key != expected_key) refuse(field + ".key", shown_value(o.key) + " is not where the layout puts it (" + expected_key + ")");
-  if (!o.sha256.empty() && !is_hex(o.sha256, 64)) refuse(field + ".sha256", shown_value(o.sha256) + " is not 64 hex digits");
-  if (!o.md5.empty() && !is_hex(o.md5, 32)) refuse(field + ".md5", shown_value(o.md5) + " is not 32 hex digits");
-  if (o.sha256.empty() && o.md5.empty()) refuse(field, "records neither a sha256 nor an MD5, so its download could not be checked");
-  if (!o.key_id.empty() && !is_hex(o.key_id, 32)) refuse(field + ".key_id", shown_value(o.key_id) + " is not a key id (32 hex digits)");
-  if (o.etag.size() > 200 || std::any_of(o.etag.begin(), o.etag.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-    refuse(field + ".etag", shown_value(o.etag) + " is not an ETag");
-  return o;
-}
-
-OplogTimestamp ts_from(const nlohmann::json& j, const char* name, const std::string& field, const IndexRefusal& refuse) {
-  auto ts = parse_oplog_timestamp(j.at(name).get<std::string>());
-  if (!ts) refuse(field + "." + name, shown_value(j.at(name).get<std::string>()) + " is not an oplog position (SECS:INC)");
-  return *ts;
-}
-
-}  // namespace
+using namespace index_entries;
 
 std::string archive_key(const std::string& archive_name) { return "archives/" + archive_name; }
 std::string archive_manifest_key(const std::string& archive_name) { return archive_key(archive_name) + ".manifest.json"; }
@@ -91,22 +34,30 @@ std::string ledger_chunk_key(uint64_t offset) {
 }
 
 nlohmann::json RemoteIndex::to_json() const {
-  nlohmann::json a = nlohmann::json::array(), s = nlohmann::json::array(), l = nlohmann::json::array();
+  nlohmann::json a = nlohmann::json::array(), g = nlohmann::json::array(), l = nlohmann::json::array();
   for (const auto& x : archives)
     a.push_back({{"name", x.name}, {"db", x.db}, {"created", format_iso8601(x.created)}, {"plain_bytes", x.plain_bytes},
                  {"object", object_json(x.object)}, {"manifest_object", object_json(x.manifest_object)},
                  {"manifest", x.manifest.to_json()}});
-  for (const auto& x : slices) {
-    s.push_back({{"name", x.name}, {"from", x.from.to_string()}, {"to", x.to.to_string()}, {"plain_bytes", x.plain_bytes},
-                 {"object", object_json(x.object)}});
-    if (x.record) s.back()["record"] = object_json(*x.record);
-  }
+  for (const auto& x : segments)
+    g.push_back({{"hour", x.hour}, {"count", x.count}, {"first_to", x.first_to.to_string()}, {"last_to", x.last_to.to_string()},
+                 {"names_sha256", x.names_sha256}, {"object", object_json(x.object)}});
   for (const auto& x : ledger)
     l.push_back({{"offset", x.offset}, {"length", x.length}, {"plain_sha256", x.plain_sha256}, {"object", object_json(x.object)}});
-  nlohmann::json j = {{"format", "facecrowd-backup-target"}, {"format_version", format_version}, {"updated_at", updated_at},
-                      {"encryption", encryption}, {"passphrase_salt", passphrase_salt}, {"archives", a}, {"slices", s},
+  nlohmann::json j = {{"format", "facecrowd-backup-target"}, {"format_version", kFormatVersion}, {"updated_at", updated_at},
+                      {"encryption", encryption}, {"passphrase_salt", passphrase_salt}, {"archives", a}, {"slice_segments", g},
                       {"ledger", {{"bytes", ledger_bytes}, {"sha256", ledger_sha256}, {"chunks", l}}}};
   if (!slices_pruned_through.is_null()) j["slices_pruned_through"] = slices_pruned_through.to_string();
+  return j;
+}
+
+nlohmann::json RemoteIndex::to_json_with_slices() const {
+  for (const auto& g : segments)
+    if (!g.loaded) throw Error(ExitCode::kInternal, "segment " + g.object.key + " is not loaded");
+  nlohmann::json j = to_json();
+  j.erase("slice_segments");
+  j["format_version"] = 1;
+  j["slices"] = slices_json(slices);
   return j;
 }
 
@@ -118,8 +69,9 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
     if (j.at("format").get<std::string>() != "facecrowd-backup-target")
       throw Error(ExitCode::kBadInput, what + " is not a facecrowd backup target index");
     x.format_version = j.at("format_version").get<int>();
-    if (x.format_version != 1)
-      throw Error(ExitCode::kBadInput, what + " has format version " + std::to_string(x.format_version) + " (this facecrowd reads 1)");
+    if (x.format_version != 1 && x.format_version != kFormatVersion)
+      throw Error(ExitCode::kBadInput, what + " has format version " + std::to_string(x.format_version) + " (this facecrowd reads 1 and " +
+                                           std::to_string(kFormatVersion) + ")");
     x.updated_at = j.value("updated_at", std::string());
     x.encryption = j.value("encryption", std::string());
     x.passphrase_salt = j.value("passphrase_salt", std::string());
@@ -152,19 +104,14 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       r.manifest = Manifest::from_json(a.at("manifest"), what + " archive " + r.name);
       x.archives.push_back(std::move(r));
     }
-    for (size_t i = 0; i < j.at("slices").size(); ++i) {
-      const auto& s = j.at("slices").at(i);
-      const std::string field = "slices[" + std::to_string(i) + "]";
-      RemoteSlice r{{}, s.at("name").get<std::string>(), ts_from(s, "from", field, refuse), ts_from(s, "to", field, refuse), 0, std::nullopt};
-      // The name becomes a file in the local backup directory, and the chain is read from it there.
-      if (!(r.from < r.to) || r.name != slice_file_name(r.from, r.to))
-        refuse(field + ".name", shown_value(r.name) + " is not the slice name its range " + r.from.to_string() + " .. " +
-                                    r.to.to_string() + " gives (" + (r.from < r.to ? slice_file_name(r.from, r.to) : "an empty range") + ")");
-      if (!seen.insert(r.name).second) refuse(field + ".name", shown_value(r.name) + " is listed twice");
-      r.plain_bytes = s.contains("plain_bytes") ? unsigned_from(s, "plain_bytes", field, refuse) : 0;
-      r.object = object_from(s.at("object"), field + ".object", slice_key(r.name), refuse);
-      if (s.contains("record")) r.record = object_from(s.at("record"), field + ".record", slice_record_key(r.name), refuse);
-      x.slices.push_back(std::move(r));
+    if (x.format_version == 1) {
+      for (size_t i = 0; i < j.at("slices").size(); ++i)
+        x.slices.push_back(slice_from(j.at("slices").at(i), "slices[" + std::to_string(i) + "]", seen, refuse));
+    } else {
+      std::set<std::string> hours;
+      for (size_t i = 0; i < j.at("slice_segments").size(); ++i)
+        x.segments.push_back(segment_summary_from(j.at("slice_segments").at(i), "slice_segments[" + std::to_string(i) + "]", hours, refuse));
+      std::sort(x.segments.begin(), x.segments.end(), [](const auto& a, const auto& b) { return a.hour < b.hour; });
     }
     if (j.contains("slices_pruned_through")) {
       // Named, not "type must be string": a push writes "SECS:INC".
@@ -231,6 +178,7 @@ const RemoteArchive* RemoteIndex::latest(const std::string& db, std::optional<Op
 OplogTimestamp RemoteIndex::shipped_position() const {
   OplogTimestamp best;
   for (const auto& s : slices) best = std::max(best, s.to);
+  for (const auto& g : segments) best = std::max(best, g.last_to);
   return best;
 }
 

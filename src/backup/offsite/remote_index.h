@@ -1,6 +1,9 @@
 // What a backup target holds, as facecrowd lays it out under the target's prefix:
 //
 //   index.json                                 this index (plaintext; no personal data)
+//   oplog-index/YYYY-MM-DDTHH-<16 hex>.json    a slice segment: the entries of the slices whose `to` lies in
+//                                              that UTC hour (plaintext, like index.json; at most ~60 a
+//                                              segment with a slice shipped every minute)
 //   archives/backup_<db>_YYYYMMDD_HHMMSS.tar.gz             each archive
 //   archives/backup_<db>_YYYYMMDD_HHMMSS.tar.gz.manifest.json  its manifest copy
 //   oplog/oplog_<from>_<to>.bson.gz            each shipped oplog slice
@@ -9,12 +12,27 @@
 //   ledger/ledger-<offset, 16 digits>.jsonl    the erasure ledger, append-only: each object holds the
 //                                              ledger's bytes [offset, offset + length), whole lines only
 //
+// Why segments (format version 2): with a slice shipped every minute and a 7-day point-in-time window, the
+// slice entries are ~10,000 (~5.6 MB). In format 1 they sat in index.json, which every push read, parsed,
+// rewrote and uploaded whole. Now index.json lists each segment (hour, key, size, sha256, entry count, the
+// lowest and highest `to`, and a digest of its slice names: slice_names_digest) and a push reads and
+// rewrites only the segments it changes (normally the current hour's) and index.json (~75 KB for 7 days).
+// A segment's key ends with 16 hex digits of its content's sha256: a changed segment goes up under a new
+// key before index.json names it, and the old object is deleted only after, so a push killed at any point
+// leaves an index.json whose every segment exists as recorded (never one overwritten in place). Format 1
+// (slices inline in index.json) is still read; the next push writes format 2. An older facecrowd refuses a
+// format 2 index by its version instead of seeing no slices.
+//
 // from_json refuses (kBadInput, naming the field) an index that strays from this layout: an archive or slice
 // name that is not one `facecrowd backup` / `oplog ship` writes (it becomes a local file name), an object key
 // elsewhere than the layout puts it, a size that is not a whole number, a digest that is not hex or absent,
-// an entry listed twice. A bucket others can write to cannot steer a restore outside its backup directory.
+// an entry listed twice. A segment is checked by its size and sha256 against index.json before it is
+// parsed, then entry by entry as format 1's entries are, and each entry's `to` must lie in the segment's
+// hour, no slice may be in two segments, and the summary must be what the entries give. A bucket others can
+// write to cannot steer a restore outside its backup directory.
 //
-// Each object is stored encrypted when the target is (crypto/object_crypto.h), under the same name. The
+// Each object but index.json and the segments is stored encrypted when the target is
+// (crypto/object_crypto.h), under the same name. The
 // index records for every object its stored size and a digest of the stored bytes, which downloads check as
 // the bytes arrive: the sha256, or, for an object encrypted in one pass to S3 (which goes up without
 // x-amz-meta-sha256, its digest known only at the end), the MD5 that S3's ETag was checked against
@@ -28,7 +46,9 @@
 #include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,6 +91,18 @@ struct RemoteSlice {
   std::optional<RemoteObject> record;
 };
 
+// One segment of the slice list, as index.json summarises it (see above).
+struct SliceSegment {
+  std::string hour;                  // "YYYY-MM-DDTHH" (UTC): the hour of its slices' `to`
+  RemoteObject object;               // slice_segment_key(hour, sha256 of the content); plaintext
+  uint64_t count = 0;                // entries
+  OplogTimestamp first_to, last_to;  // the lowest and highest `to` of its slices
+  std::string names_sha256;          // slice_names_digest of its slices
+  // Its slices are in RemoteIndex::slices (a reader loads every segment, a push only those it needs).
+  // Not written.
+  bool loaded = false;
+};
+
 struct RemoteLedgerChunk {
   RemoteObject object;
   uint64_t offset = 0, length = 0;
@@ -86,15 +118,29 @@ std::string slice_key(const std::string& slice_name);
 std::string slice_record_key(const std::string& slice_name);
 // "ledger/ledger-<offset, 16 digits>.jsonl"
 std::string ledger_chunk_key(uint64_t offset);
+// "YYYY-MM-DDTHH" (UTC) of a slice's `to`: the segment its entry belongs to.
+std::string slice_hour(OplogTimestamp to);
+// "oplog-index/<hour>-<the first 16 hex digits of content_sha256>.json"
+std::string slice_segment_key(const std::string& hour, const std::string& content_sha256);
+// A digest of a set of slices by name and whether each has a record (order does not matter): a push
+// compares its local slices of an hour with a segment's without downloading the segment.
+struct SliceName {
+  std::string name;
+  bool has_record = false;
+};
+std::string slice_names_digest(std::vector<SliceName> names);
 
 struct RemoteIndex {
   static constexpr const char* kKey = "index.json";
-  int format_version = 1;
+  static constexpr int kFormatVersion = 2;
+  int format_version = kFormatVersion;         // as read; written: always kFormatVersion
   std::string updated_at;
   std::string encryption;                      // "" (plaintext) | "key" | "passphrase" | "public-key"
   std::string passphrase_salt;                 // hex, for "passphrase"
   std::vector<RemoteArchive> archives;         // oldest first
-  std::vector<RemoteSlice> slices;             // by from
+  // The slices of the loaded segments (every slice, for a reader and for a format 1 index), by from.
+  std::vector<RemoteSlice> slices;
+  std::vector<SliceSegment> segments;          // by hour; empty for a format 1 index until it is written
   std::vector<RemoteLedgerChunk> ledger;       // by offset, contiguous from 0
   uint64_t ledger_bytes = 0;
   std::string ledger_sha256;                   // of the ledger's first ledger_bytes bytes
@@ -103,16 +149,33 @@ struct RemoteIndex {
   // instead of reporting them as missing. Written only when set, so older readers see the index unchanged.
   OplogTimestamp slices_pruned_through;
 
+  // index.json's content, format 2 (the segments' summaries, not the slices): the one serialisation of it.
+  // Call rebuild_segments first when `slices` changed.
   nlohmann::json to_json() const;
+  // The whole index with every slice inline, in format 1's shape (`backups list --target --json`); every
+  // segment must be loaded.
+  nlohmann::json to_json_with_slices() const;
   // Error(kBadInput) naming `what` (and the field) when malformed, off the layout above, or of a newer format.
+  // Format 2's segments come back unloaded (OffsiteStore loads them).
   static RemoteIndex from_json(const nlohmann::json& json, const std::string& what);
+
+  // Regroups `slices` into segments: each loaded segment and each hour with no segment yet gets its content
+  // and summary anew (a loaded segment left without slices is dropped). Returns the content of each of
+  // them by key, for the caller to upload those the target does not hold yet. Error(kInternal) when a slice
+  // belongs to a segment that is not loaded (its other entries would be lost).
+  std::map<std::string, std::string> rebuild_segments();
+  // Checks a downloaded segment's content against `segment`'s summary and appends its slices to `slices`
+  // (the caller sorts them), kBadInput naming `what` and the field; `seen`: the names already in `slices`,
+  // which it extends.
+  void add_segment(SliceSegment& segment, const std::string& content, const std::string& what,
+                   std::set<std::string>& seen);
 
   const RemoteArchive* find_archive(const std::string& name) const;
   const RemoteSlice* find_slice(const std::string& name) const;
   RemoteSlice* find_slice(const std::string& name);
   // The newest archive of `db` (whose manifest starts before `until` when given).
   const RemoteArchive* latest(const std::string& db, std::optional<OplogTimestamp> until = std::nullopt) const;
-  // The highest slice `to` (null when none).
+  // The highest slice `to` (null when none), loaded or not.
   OplogTimestamp shipped_position() const;
 };
 
