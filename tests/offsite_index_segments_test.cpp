@@ -1,8 +1,10 @@
 // The slice entries of a target's index live in one segment object per UTC hour (remote_index.h): a push
 // rewrites index.json and the segments it changed, not every entry; a format 1 index is migrated; a
 // segment is checked against index.json and entry by entry before anything is downloaded by it; retention
-// deletes the segments of the slices it pruned. History of past hours is made by adding slice entries
-// shaped like the real one (their objects are not in the bucket: a push never reads a slice object).
+// deletes the segments of the slices it pruned; a restore --until reads the slices of every segment before
+// T. History of past hours is made by adding slice entries shaped like the real one (their objects are not
+// in the bucket: a push never reads a slice object); real slices of later hours by writes replayed at
+// those hours' oplog positions.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -12,6 +14,7 @@
 #include "backup/targets/s3_target.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "store/oplog_entry.h"
 #include "offsite_push_site.h"
 #include "s3_test_support.h"
 
@@ -158,6 +161,40 @@ TEST(OffsiteIndexSegments, RetentionDeletesTheSegmentsOfTheSlicesItPrunedAndName
   EXPECT_LE(listed.size(), 2u);
   EXPECT_LT(index.slices_pruned_through, archive_start);
   EXPECT_FALSE(index.slices_pruned_through.is_null());
+}
+
+// Writes user `id` with oplog position `ts` (a replayed entry keeps its position: later writes continue after
+// it), then ships it: a slice whose `to` lies in the hour of `ts`.
+void write_at_and_ship(PushSite& site, const std::string& id, OplogTimestamp ts) {
+  auto db = Database::open(DataDir::open(site.data), "face-recognition");
+  auto w = db->write();
+  w.replay(OplogEntry{ts, 'i', "face-recognition.users", Document::from_json({{"_id", id}, {"username", id}})});
+  w.commit();
+  ship_oplog(DataDir::open(site.data), site.backups, {});
+}
+
+// Slices in three hours' segments: a restore --until in the last hour reads the slices of all of them, in
+// order, up to T and no further.
+TEST(OffsiteRestore, AnUntilInALaterHourReplaysTheSlicesOfEverySegmentBeforeIt) {
+  PushSite site;  // the archive, and user "late" in a slice of this hour
+  const uint32_t next_hour = uint32_t(now_millis() / 3600000 + 1) * 3600;
+  write_at_and_ship(site, "next-hour", {next_hour + 60, 1});
+  write_at_and_ship(site, "two-hours-on", {next_hour + 3600 + 60, 1});
+  write_at_and_ship(site, "after-until", {next_hour + 3600 + 180, 1});
+  const fs::path remote = site.tmp.path() / "remote", machine = site.tmp.path() / "machine";
+  DirectoryTarget t(remote);
+  site.push(t);
+  ASSERT_EQ(nlohmann::json::parse(read_file(remote / "index.json"))["slice_segments"].size(), 3u);
+
+  const OplogTimestamp until{next_hour + 3600 + 120, 1};
+  auto r = run_facecrowd("--data " + (machine / "data").string() + " --backup-dir " + (machine / "backup").string() +
+                         " restore latest --target " + remote.string() + " --json --until " + until.to_string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto users = snapshot(machine / "data", "face-recognition")["users"];
+  EXPECT_TRUE(users.count("late"));
+  EXPECT_TRUE(users.count("next-hour"));
+  EXPECT_TRUE(users.count("two-hours-on"));
+  EXPECT_FALSE(users.count("after-until"));
 }
 
 // An attacker with write access to a directory target, or a damaged copy: the segments are checked against
