@@ -472,7 +472,7 @@ TEST(Restore, AFirstRestoreKilledWhileBuildingIsNotTakenForDamageByTheRerunWhich
   auto rerun = run_facecrowd("--data " + data.string() + " restore " + archive.string());
   ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
   EXPECT_EQ(rerun.out.find("damaged"), std::string::npos) << rerun.out;
-  EXPECT_NE(rerun.out.find("removed gen-000001.sqlite, the unfinished generation of an earlier restore that was killed"),
+  EXPECT_NE(rerun.out.find("removed gen-000001.sqlite, the unfinished generation of an earlier import or restore that was killed"),
             std::string::npos) << rerun.out;
   EXPECT_FALSE(fs::exists(data / "damaged")) << "the leftover of a killed build was kept as if it were damage";
   EXPECT_EQ(generation_files(data / "face-recognition"), std::vector<std::string>{"gen-000002.sqlite"});

@@ -376,7 +376,7 @@ RestoreResult restore_backup(const fs::path& data_root, const std::string& input
   GenerationBuild gen;
   std::optional<BatchWriter> writer;
   if (!options.dry_run) {
-    gen.begin(*data, result.db, "restore");
+    gen.begin(*data, result.db);
     report(options, "building " + gen.file.string());
     if (keep_others) {
       copy_generation(*live, gen.file);

@@ -138,7 +138,7 @@ struct RestoreResult {
   bool copied_live = false;        // built on a copy of the live generation (other collections kept)
   std::string live_damage;         // why the live database could not be read ("" when it could)
   fs::path damaged_kept;           // where its damaged files were moved (not for a dry run)
-  std::string killed_build_removed;  // the unfinished first generation of a killed restore, removed at the swap
+  std::string killed_build_removed;  // the unfinished first generation of a killed restore or import, removed at the swap
   int64_t live_entries_carried = 0;  // live oplog entries of kept collections replayed at the swap
   double swap_seconds = 0;         // how long the exclusive lock was held (with quiesce: the wait for it too)
   double seconds = 0;

@@ -7,6 +7,7 @@
 #include "app/import/import_mongodump.h"
 #include "cli/command.h"
 #include "core/error.h"
+#include "store/generation_build.h"
 
 namespace facecrowd {
 namespace {
@@ -58,8 +59,7 @@ void print_report(const ImportReport& r) {
     std::cout << "  nothing was written\n";
   } else {
     if (!r.killed_build_removed.empty())
-      std::cout << "  removed " << r.killed_build_removed << ", the unfinished generation of an earlier import or restore that was "
-                << "killed before it finished (no process held it; it was never live data)\n";
+      std::cout << "  " << killed_build_removed_note(r.killed_build_removed) << "\n";
     std::cout << "  audit entry " << r.audit_id << "; now:";
     for (const auto& [c, n] : r.counts_after) std::cout << " " << c << " " << n;
     std::cout << "\n";

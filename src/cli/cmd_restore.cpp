@@ -11,6 +11,7 @@
 #include "core/display_text.h"
 #include "core/error.h"
 #include "core/utc_time.h"
+#include "store/generation_build.h"
 #include "store/schema.h"
 
 namespace facecrowd {
@@ -43,8 +44,7 @@ void print_result(const RestoreResult& r) {
     std::cout << "  nothing was written\n";
   } else {
     if (!r.killed_build_removed.empty())
-      std::cout << "  removed " << r.killed_build_removed << ", the unfinished generation of an earlier restore that was "
-                << "killed before it finished (no process held it; it was never live data)\n";
+      std::cout << "  " << killed_build_removed_note(r.killed_build_removed) << "\n";
     if (!r.damaged_kept.empty())
       std::cout << "  the damaged database was replaced; its files were kept at " << r.damaged_kept.string()
                 << " (delete them once the restored data is checked)\n";

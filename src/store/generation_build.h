@@ -4,7 +4,7 @@
 // begin() picks the next generation file and claims it BEFORE the file exists, so no open takes it for a
 // leftover, and a build killed while building a database's first generation leaves a claim that no one holds
 // naming it (DataDir::killed_first_build) instead of what looks like damage. Error(kBusy) when another
-// builder created that file between the look and the claim (`builder` names who in the message).
+// builder (a restore or an import) created that file between the look and the claim.
 // Not installed when it goes out of scope (a failure, an exception): its files are deleted, then the claim is
 // released (removing BUILDING), then the database folder begin() created, when it is empty again.
 #pragma once
@@ -26,11 +26,15 @@ struct GenerationBuild {
   std::unique_ptr<Database> db;
   bool installed = false;
 
-  void begin(DataDir& data, const std::string& db_name, const std::string& builder);
+  void begin(DataDir& data, const std::string& db_name);
   GenerationBuild() = default;
   GenerationBuild(const GenerationBuild&) = delete;
   GenerationBuild& operator=(const GenerationBuild&) = delete;
   ~GenerationBuild();
 };
+
+// What a rerun says of the generation a killed first build left (`generation`, DataDir::killed_first_build),
+// removed at its swap. Restore and import build the same way and either may have left it, so both say this.
+std::string killed_build_removed_note(const std::string& generation);
 
 }  // namespace facecrowd

@@ -170,7 +170,7 @@ ImportReport import_mongodump(const fs::path& data_root, const ImportOptions& op
     report.killed_build_removed = data->killed_first_build(db_name);
     // Built under a BUILDING claim, as restore builds: an import killed while building the database's FIRST
     // generation is then recognised by the rerun (DataDir::killed_first_build), not taken for damage.
-    gen.begin(*data, db_name, "process");
+    gen.begin(*data, db_name);
     gen.db = Database::open_generation(gen.file, db_name, false);
   }
   ImportWriter writer(gen.db.get());

@@ -95,7 +95,7 @@ struct ImportReport {
   int64_t documents_read = 0, documents_imported = 0;
   double seconds = 0;
   std::string audit_id;
-  std::string killed_build_removed;        // the unfinished first generation of a killed import, removed at the swap
+  std::string killed_build_removed;        // the unfinished first generation of a killed import or restore, removed at the swap
   std::map<std::string, int64_t> counts_after;  // per facecrowd collection, after the import (not dry run)
 
   // 0 when every document came across and no profile is flagged, else 1 (a warning the operator must read).
