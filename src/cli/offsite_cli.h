@@ -43,7 +43,7 @@ inline PushResult push_backup_dir(const GlobalOptions& globals, const TargetConf
   PushOptions options;
   options.db = db;
   options.ledger_file = std::filesystem::path(globals.data_dir) / "erasure-ledger.jsonl";
-  options.retention = {config.keep_daily, config.keep_monthly, config.pitr_days};
+  options.retention = config.retention();
   options.archive_sha256 = std::move(archive_sha256);
   auto result = push_to_target(globals.backup_dir, *target, config, options);
   if (!quiet) std::cout << result.summary() << "\n";

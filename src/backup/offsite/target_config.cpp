@@ -95,9 +95,9 @@ std::optional<TargetConfig> TargetConfig::load(const fs::path& data_root) {
                                              ": correct it there, or run `facecrowd target set TARGET --" + flag_of(name) + " N`");
       return int(v.get<int64_t>());
     };
-    c.keep_daily = whole("keep_daily", 30, 1, TargetConfig::kMaxKeepDaily);
-    c.keep_monthly = whole("keep_monthly", 24, 0, TargetConfig::kMaxKeepMonthly);
-    c.pitr_days = whole("pitr_days", 7, 1, TargetConfig::kMaxPitrDays);
+    c.keep_daily = whole("keep_daily", c.keep_daily, 1, TargetConfig::kMaxKeepDaily);  // absent: the default
+    c.keep_monthly = whole("keep_monthly", c.keep_monthly, 0, TargetConfig::kMaxKeepMonthly);
+    c.pitr_days = whole("pitr_days", c.pitr_days, 1, TargetConfig::kMaxPitrDays);
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ExitCode::kBadInput, "backup target configuration '" + file.string() + "' is malformed: " + e.what());

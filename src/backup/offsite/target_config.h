@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "backup/crypto/object_crypto.h"
+#include "backup/offsite/offsite_retention.h"
 
 namespace facecrowd {
 
@@ -39,14 +40,16 @@ struct TargetConfig {
   std::vector<fs::path> key_files;
   fs::path public_key_file;
   fs::path file;  // where load() read it from; empty when built in code or from $FACECROWD_BACKUP_TARGET
-  int keep_daily = 30;
-  int keep_monthly = 24;
-  int pitr_days = 7;
+  // Remote retention; the defaults are RemoteRetention's (offsite_retention.h), the one place they are set.
+  int keep_daily = RemoteRetention{}.keep_daily;
+  int keep_monthly = RemoteRetention{}.keep_monthly;
+  int pitr_days = RemoteRetention{}.pitr_days;
   static constexpr int kMaxKeepDaily = 36500;    // a hundred years: more is a typo, not a policy
   static constexpr int kMaxPitrDays = kMaxKeepDaily;
   static constexpr int kMaxKeepMonthly = 1200;
 
   bool encrypted() const { return encryption != "none" && !encryption.empty(); }
+  RemoteRetention retention() const { return {keep_daily, keep_monthly, pitr_days}; }
   // The config file of `data_root` (or $FACECROWD_BACKUP_TARGET_CONFIG); nullopt when there is none and
   // $FACECROWD_BACKUP_TARGET is unset. Error(kBadInput) naming the file when malformed.
   static std::optional<TargetConfig> load(const fs::path& data_root);
