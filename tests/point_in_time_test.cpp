@@ -119,6 +119,20 @@ TEST(PointInTime, LimitOutsideTheWindowIsRefusedNamingIt) {
   EXPECT_NE(cli.err.find(iso_start), std::string::npos) << cli.err;
 }
 
+// An --until past everything shipped was refused naming only the window (exit 2), leaving the operator to
+// work out which limit would do. The refusal names the newest recovery point, the --until that restores to
+// it and why nothing later is there; that --until then restores the newest state.
+TEST(PointInTime, AnUntilPastTheShippedOplogNamesTheNewestRecoveryPointAndTheUntilThatReachesIt) {
+  History h;
+  const OplogTimestamp newest_limit = after(h.t3);
+  expect_error([&] { h.restore_until({h.t3.secs + 3600, 0}, "x"); }, ExitCode::kUsage,
+               {"outside the window", "newest recovery point is " + oplog_position_text(h.t3),
+                "--until " + newest_limit.to_string(), "facecrowd oplog ship"});
+  EXPECT_FALSE(DataDir::open(h.data).database_exists("x"));
+  h.restore_until(newest_limit, "newest");
+  EXPECT_EQ(snapshot(h.data, "newest"), h.s3);
+}
+
 TEST(PointInTime, AGapInTheShippedSlicesEndsTheWindow) {
   History h;
   fs::remove(h.slice1);

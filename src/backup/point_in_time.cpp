@@ -52,11 +52,16 @@ OplogWindow plan_oplog_window(const Manifest& manifest, std::vector<SliceInfo> s
 
 void require_inside_window(const OplogWindow& window, OplogTimestamp until) {
   if (until > window.start && covers(window.reach, until)) return;
-  throw Error(ExitCode::kUsage, "--until " + oplog_position_text(until) +
-                                    " is outside the window this backup and the shipped oplog cover: " +
-                                    oplog_position_text(window.start) + " .. " + oplog_position_text(window.reach) +
-                                    (until <= window.start ? " (choose an older backup, or a later time)"
-                                                           : " (no shipped oplog slice continues it further)"));
+  const std::string outside = "--until " + oplog_position_text(until) + " is outside the window this backup and the shipped oplog cover: " +
+                              oplog_position_text(window.start) + " .. " + oplog_position_text(window.reach);
+  if (until <= window.start) throw Error(ExitCode::kUsage, outside + " (choose an older backup, or a later time)");
+  // Past the reach: name the newest point there is and the limit that restores to it (exclusive, so the
+  // position after it), and why nothing later is here, instead of leaving the operator to guess one.
+  const OplogTimestamp newest_limit{window.reach.secs, window.reach.inc + 1};
+  throw Error(ExitCode::kUsage, outside + ". No shipped oplog slice continues it further: its newest recovery point is " +
+                                    oplog_position_text(window.reach) + ". Restore to that with --until " + newest_limit.to_string() +
+                                    " (every change up to and including it), or give an earlier time; changes made after it were "
+                                    "never shipped (`facecrowd oplog ship` ships them while the live data still holds them)");
 }
 
 std::filesystem::path choose_archive_before(const BackupCatalog& catalog, const std::string& db, OplogTimestamp until) {

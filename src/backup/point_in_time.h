@@ -37,7 +37,8 @@ struct OplogWindow {
 // as far as they reach (from names only; collect_replay_entries reads only the slices `until` needs).
 OplogWindow plan_oplog_window(const Manifest& manifest, std::vector<SliceInfo> slices);
 
-// Error(kUsage) naming the limit and the window (secs:inc and ISO times) when `until` is outside it.
+// Error(kUsage) naming the limit and the window (secs:inc and ISO times) when `until` is outside it; past
+// the window's reach, also the newest recovery point and the --until that restores to it.
 void require_inside_window(const OplogWindow& window, OplogTimestamp until);
 
 // The newest archive of `db` in `catalog` whose manifest starts before `until`: the copy beside it, or,
