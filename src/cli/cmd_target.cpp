@@ -16,6 +16,12 @@
 namespace facecrowd {
 namespace {
 
+// The retention line `target set` (what it wrote) and `target show` both print.
+std::string retention_line(const TargetConfig& c) {
+  return "retention: " + std::to_string(c.keep_daily) + " daily, " + std::to_string(c.keep_monthly) +
+         " monthly; point-in-time window (oplog slices): " + std::to_string(c.pitr_days) + " days";
+}
+
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   auto* group = app.add_subcommand("target", "Configure the off-site backup target (S3, GCS or a directory) and its keys");
   group->require_subcommand(1);
@@ -126,8 +132,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::filesystem::create_directories(file.parent_path());
     c.save(file);
     std::cout << "backup target " << c.target << " (encryption: " << c.encryption << ") written to " << file.string() << "\n"
-              << "retention: " << c.keep_daily << " daily, " << c.keep_monthly << " monthly; point-in-time window (oplog slices): "
-              << c.pitr_days << " days";
+              << retention_line(c);
     if (!kept.empty()) {
       std::cout << " (";
       for (size_t i = 0; i < kept.size(); ++i) std::cout << (i ? ", " : "") << kept[i];
@@ -154,8 +159,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::cout << "target: " << c->target << "\nencryption: " << c->encryption << "\n";
     for (const auto& k : c->key_files) std::cout << "key file: " << k.string() << "\n";
     if (!c->public_key_file.empty()) std::cout << "public key: " << c->public_key_file.string() << "\n";
-    std::cout << "retention: " << c->keep_daily << " daily, " << c->keep_monthly << " monthly; point-in-time window (oplog slices): "
-              << c->pitr_days << " days\n";
+    std::cout << retention_line(*c) << "\n";
   });
 
   struct KeygenOptions {
