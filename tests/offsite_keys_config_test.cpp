@@ -163,6 +163,24 @@ TEST(OffsiteKeys, APublicKeyOrADirectoryGivenAsAKeyFileIsRefusedWithTheReason) {
   expect_error([&] { KeyRing().add_key_file(tmp.path() / "dir.key"); }, ExitCode::kBadInput, {"dir.key", "is a directory"});
 }
 
+// The README's first off-site step, `target keygen /etc/facecrowd/backup.key`, failed on a fresh machine
+// with only "No such file or directory": no such folder yet. keygen makes the missing folders, private
+// (0700) as the key is, says so, and a key pair goes there too.
+TEST(OffsiteKeys, KeygenIntoAFolderThatDoesNotExistYetMakesItPrivateAndWritesTheKey) {
+  TempDir tmp;
+  const fs::path folder = tmp.path() / "etc" / "facecrowd";
+  auto r = run_facecrowd("target keygen " + (folder / "backup.key").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("created folder " + folder.string() + " (mode 0700)"), std::string::npos) << r.out;
+  for (const fs::path& f : {folder, folder.parent_path()})
+    EXPECT_EQ(fs::status(f).permissions() & fs::perms::all, fs::perms::owner_all) << f;
+  EXPECT_EQ(fs::status(folder / "backup.key").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  KeyRing().add_key_file(folder / "backup.key");
+  auto pair = run_facecrowd("target keygen --write-only " + (tmp.path() / "offline" / "restore.key").string());
+  ASSERT_EQ(pair.exit_code, 0) << pair.out << pair.err;
+  EXPECT_TRUE(fs::exists(tmp.path() / "offline" / "restore.key.pub"));
+}
+
 // `target set` proves now, not at 01:00 or at the restore, that every key file loads: a restore loads them
 // all, so an older key that is missing would stop every restore from this configuration.
 TEST(OffsiteKeys, TargetSetRefusesAnOlderKeyFileThatDoesNotLoadAndAnEmptyTargetAndWritesNothing) {

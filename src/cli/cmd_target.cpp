@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/whole_number_check.h"
 #include "core/error.h"
+#include "core/file_system.h"
 #include "store/data_dir.h"
 
 namespace facecrowd {
@@ -171,6 +172,14 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   keygen->add_option("FILE", ko->file, "where to write the key (never overwritten)")->required();
   keygen->add_flag("--write-only", ko->write_only, "a key pair: FILE (private, keep it offline) and FILE.pub (for the server)");
   keygen->callback([ko] {
+    // The README's first step writes /etc/facecrowd/backup.key, a folder no fresh machine has: it failed
+    // with only "No such file or directory". A missing folder is made, private (0700) as the key is.
+    const fs::path folder = fs::absolute(ko->file).parent_path();
+    std::error_code ec;
+    if (!fs::exists(folder, ec)) {
+      file_system().create_dirs(folder);
+      std::cout << "created folder " << folder.string() << " (mode 0700)\n";
+    }
     if (ko->write_only) {
       generate_key_pair(ko->file);
       std::cout << "wrote private key " << ko->file << " (mode 0600: keep it offline; restores need it) and public key "
