@@ -412,6 +412,29 @@ TEST(OffsiteTargetConfig, AFileUrlIsRefusedAsTypedWithHowToGiveTheDirectory) {
   EXPECT_FALSE(fs::exists(data));
 }
 
+// A mistyped URL (one slash, none, upper case) was taken for a directory: `target set s3:/my-bucket/fc` wrote
+// the target '<cwd>/s3:/my-bucket/fc' and every backup went into that folder without a word. A name holding
+// a control character was echoed raw to the terminal (an ESC recoloured it). Each is refused (exit 2) as
+// typed, escaped, and nothing is written.
+TEST(OffsiteTargetConfig, AMistypedBucketUrlIsRefusedInsteadOfBecomingADirectoryAndControlCharactersAreShownEscaped) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  for (const std::string name : {"s3:/my-bucket/fc", "s3:my-bucket/fc", "gs:/my-bucket/fc", "S3://my-bucket/fc"}) {
+    auto r = run_shell("cd '" + tmp.path().string() + "' && " + FACECROWD_BINARY + " --data data target set '" + name + "'");
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << name << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("backup target '" + name + "' is not a bucket: write s3://BUCKET/PREFIX"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(data)) << name;
+    EXPECT_FALSE(fs::exists(tmp.path() / name.substr(0, 3))) << name;
+  }
+  for (const std::string name : {"s3://my-bucket/fc\\033[31mred", "s3://my-bucket/fc\\nforged line"}) {
+    auto r = run_facecrowd("--data " + data.string() + " target set \"$(printf '" + name + "')\"");
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << name << ": " << r.err;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(data)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace facecrowd
 

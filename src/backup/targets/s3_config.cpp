@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 
+#include "core/display_text.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -162,14 +163,18 @@ std::string BucketLocation::url() const { return scheme + "://" + bucket + (pref
 BucketLocation parse_bucket_location(const std::string& text) {
   static const std::regex re(R"(^(s3|gs)://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(/.*)?$)");
   std::smatch m;
+  // Shown escaped: the text is the operator's (or a config file's) and may hold a newline or an ESC.
   if (!std::regex_match(text, m, re))
-    throw Error(ExitCode::kUsage, "backup target '" + text + "' is not s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX] "
+    throw Error(ExitCode::kUsage, "backup target '" + shortened(text) + "' is not s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX] "
                                   "(bucket names are 3-63 lower-case letters, digits, '.' and '-')");
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f)
+      throw Error(ExitCode::kUsage, "backup target '" + shortened(text) + "': the prefix may not contain control characters");
   BucketLocation loc{m[1], m[2], m[3]};
   while (!loc.prefix.empty() && loc.prefix.front() == '/') loc.prefix.erase(0, 1);
   while (!loc.prefix.empty() && loc.prefix.back() == '/') loc.prefix.pop_back();
   if (loc.prefix.find("//") != std::string::npos || loc.prefix.find("..") != std::string::npos)
-    throw Error(ExitCode::kUsage, "backup target '" + text + "': the prefix may not contain '//' or '..'");
+    throw Error(ExitCode::kUsage, "backup target '" + shortened(text) + "': the prefix may not contain '//' or '..'");
   return loc;
 }
 
