@@ -504,3 +504,55 @@ TEST_F(S3TargetTest, CredentialsNeverAppearInAnErrorMessage) {
 
 }  // namespace
 }  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// A bucket that does not exist, and an endpoint that is not S3 (a web server's HTML 404), were both read as
+// "no facecrowd backups in target ... run `facecrowd backup` first" (exit 4): the missing index.json's 404.
+// Each now says what it is and what to do (exit 2), for reading the index and for a push alike.
+class S3TargetEndpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!s3_tools_available()) GTEST_SKIP() << s3_tools_missing_message();
+    server_.emplace();
+    proxy_.emplace(server_->port(), server_->store());
+  }
+  CommandResult cli(const std::string& endpoint, const std::string& args) {
+    return run_facecrowd("--data " + (dir.path() / "data").string() + " --backup-dir " + (dir.path() / "backup").string() + " " + args,
+                         "AWS_ENDPOINT_URL=" + endpoint + " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1");
+  }
+  TempDir dir;
+  std::optional<S3rver> server_;
+  std::optional<FaultProxy> proxy_;
+};
+
+TEST_F(S3TargetEndpointTest, ABucketThatDoesNotExistIsNamedAsSuchWithTheRemedyNotAsABucketWithNoBackups) {
+  for (const std::string cmd : {"backups list --target s3://no-such-bucket/p", "restore s3://no-such-bucket/p/latest"}) {
+    auto r = cli(server_->endpoint(), cmd);
+    EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("NoSuchBucket"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("facecrowd never creates a bucket: create it"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("no facecrowd backups"), std::string::npos) << r.err;
+  }
+  ASSERT_EQ(cli(server_->endpoint(), "demo-data --profiles 2 --attendances 5 --crowdcounts 1 --auditlogs 1 --image-mb 1").exit_code, 0);
+  auto b = cli(server_->endpoint(), "backup --target s3://no-such-bucket/p");
+  EXPECT_EQ(b.exit_code, int(ExitCode::kUsage)) << b.err;
+  EXPECT_NE(b.err.find("facecrowd never creates a bucket"), std::string::npos) << b.err;
+}
+
+TEST_F(S3TargetEndpointTest, AnEndpointThatAnswersAsNoS3ServerDoesIsSaidToBeNotS3) {
+  proxy_->fault({{"status", 404}, {"count", 100}, {"body", "<!DOCTYPE HTML><html><body><h1>Error response</h1></body></html>"}});
+  auto r = cli(proxy_->endpoint(), "backups list --target s3://facecrowd-test/p");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.err;
+  EXPECT_NE(r.err.find("not an S3 error: the endpoint does not answer as S3 does"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("AWS_ENDPOINT_URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no facecrowd backups"), std::string::npos) << r.err;
+  proxy_->fault({{"clear", true}});
+  auto fine = cli(proxy_->endpoint(), "backups list --target s3://facecrowd-test/p");
+  EXPECT_EQ(fine.exit_code, int(ExitCode::kNotFound)) << fine.err;  // a real S3 without the index: no backups yet
+  EXPECT_NE(fine.err.find("no facecrowd backups"), std::string::npos) << fine.err;
+}
+
+}  // namespace
+}  // namespace facecrowd

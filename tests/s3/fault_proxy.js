@@ -16,6 +16,8 @@
 //                                                      x-amz-security-token (a server echoing a credential)
 //   {"flip_byte_at": 1000, "count": 1, "match": "PUT"} forward the next matching request with one bit of
 //                                                      its body's byte 1000 flipped (damaged in transit)
+//   {"status": 404, "body": "<html>…</html>"}          answer with that body instead of an S3 error document
+//                                                      (a web server that is not S3, e.g. a wrong port)
 //   {"clear": true}                                    no faults
 // "match" is a substring of "METHOD URL" (e.g. "partNumber=2"); absent: every request.
 //
@@ -86,6 +88,11 @@ const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       res.statusCode = fault.status;
+      if (fault.body !== undefined) {
+        res.setHeader('content-type', 'text/html');
+        res.end(fault.body);
+        return;
+      }
       res.setHeader('content-type', 'application/xml');
       if (fault.echo_token) {  // an error document that quotes the session token it was sent
         const token = req.headers['x-amz-security-token'] || '';

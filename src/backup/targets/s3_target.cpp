@@ -62,10 +62,19 @@ std::vector<std::string> object_lock_headers(const S3Settings& s) {
   return {"x-amz-object-lock-mode: " + s.object_lock_mode, "x-amz-object-lock-retain-until-date: " + format_iso8601(until)};
 }
 
-// Error for an unexpected answer: 404 is kNotFound, anything else kIo, with S3's code and message.
+// Error for an unexpected answer: 404 is kNotFound (the object or upload is not there), anything else kIo,
+// with S3's code and message. Two 404s are not about the object, and say what to do (kUsage, so that no
+// caller takes them for a missing object: a missing index.json reads as "no backups here yet"): the bucket
+// does not exist (NoSuchBucket), and a 404 that carries no S3 error at all (a web server, a wrong port).
 [[noreturn]] void fail(const std::string& what, const S3Response& r) {
-  throw Error(r.status == 404 ? ExitCode::kNotFound : ExitCode::kIo,
-              what + ": HTTP " + std::to_string(r.status) + " " + s3_error_text(r.body));
+  const std::string answer = what + ": HTTP " + std::to_string(r.status) + " " + s3_error_text(r.body);
+  if (r.status == 404 && r.body.find("<Code>NoSuchBucket</Code>") != std::string::npos)
+    throw Error(ExitCode::kUsage, answer + ". facecrowd never creates a bucket: create it (e.g. `aws s3 mb s3://BUCKET`, or the "
+                                           "store's console), or correct the target (`facecrowd target set`) or $AWS_ENDPOINT_URL");
+  if (r.status == 404 && !r.body.empty() && r.body.find("<Code>") == std::string::npos)
+    throw Error(ExitCode::kUsage, answer + " (not an S3 error: the endpoint does not answer as S3 does). Check $AWS_ENDPOINT_URL "
+                                           "(or endpoint_url in ~/.aws/config): it must be the S3-compatible server's URL");
+  throw Error(r.status == 404 ? ExitCode::kNotFound : ExitCode::kIo, answer);
 }
 
 // The sha256 of `length` bytes of `fd` from `offset`.
