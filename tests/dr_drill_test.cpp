@@ -107,6 +107,10 @@ TEST(DisasterRecovery, TheBucketAloneBringsEveryRecordBackAndErasedPeopleStayEra
   EXPECT_EQ(read_text(d.data / ErasureLedger::kFileName), ledger_before);
   auto audit = d.cli("audit list --action backup.restore.offsite --json");
   EXPECT_NE(audit.out.find(d.target), std::string::npos) << audit.out;
+  // The audit entry records what the run did: it said 0 erasures added from the target here.
+  auto entries = nlohmann::json::parse(audit.out);
+  ASSERT_EQ(entries.size(), 1u) << audit.out;
+  EXPECT_EQ(entries[0]["details"]["ledger_records_added"], 1) << audit.out;
 }
 
 TEST(DisasterRecovery, APointInTimeFromTheBucketBeforeTheErasureStillKeepsThePersonErased) {

@@ -213,13 +213,16 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
                               " (the slice after it is missing from the target): the changes after that are not in the restored data");
   auto details = nlohmann::json{{"target", result.target}, {"archive", result.archive},
                                 {"recovery_point", result.recovery_point.to_string()}, {"slices", result.slices},
-                                {"downloaded_bytes", result.downloaded_bytes}, {"ledger_records_added", result.ledger_records_added}};
+                                {"downloaded_bytes", result.downloaded_bytes}};
   const std::string target_url = result.target;
-  options.restore.after_load.push_back([details, target_url](Database::WriteTransaction& tx) {
+  options.restore.after_load.push_back([details, target_url, merge](Database::WriteTransaction& tx) {
     AuditEntry e;
     e.action = "backup.restore.offsite";
     e.target = target_url;
     e.details = details;
+    // Known only now: the ledger is merged once the archive is scanned (on_scanned, above). The entry said 0
+    // when the run added erasures from the target.
+    e.details["ledger_records_added"] = merge->added();
     append_audit(tx, e);
   });
   try {
