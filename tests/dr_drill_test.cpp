@@ -111,6 +111,15 @@ TEST(DisasterRecovery, TheBucketAloneBringsEveryRecordBackAndErasedPeopleStayEra
   auto entries = nlohmann::json::parse(audit.out);
   ASSERT_EQ(entries.size(), 1u) << audit.out;
   EXPECT_EQ(entries[0]["details"]["ledger_records_added"], 1) << audit.out;
+
+  // The configuration went with the disk: the restore's note gives the `target set` that sends new backups
+  // off-site again, encrypted as the target is (it said only "with the --encryption and key it had").
+  const fs::path second = d.tmp.path() / "second-machine";
+  auto again = d.cli("--data " + (second / "data").string() + " --backup-dir " + (second / "backup").string() + " restore " +
+                     d.target + "/latest --key-file " + d.key.string());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("`facecrowd target set " + d.target + " --encryption key --key-file " + d.key.string() +
+                           "` sends them off-site again"), std::string::npos) << again.out;
 }
 
 TEST(DisasterRecovery, APointInTimeFromTheBucketBeforeTheErasureStillKeepsThePersonErased) {

@@ -53,6 +53,23 @@ void print_result(const RestoreResult& r) {
   }
 }
 
+// The `target set` that sends new backups to the target restored from, encrypted as it is: written out
+// whole, as the target's index records its encryption, so the operator after a disaster need not work out
+// the flags (the configuration was lost with the data directory).
+std::string target_set_again(const OffsiteRestoreResult& r, const std::vector<std::string>& key_files) {
+  std::string command = "facecrowd target set " + r.target;
+  if (r.encryption == "key") {
+    command += " --encryption key";
+    for (const auto& k : key_files) command += " --key-file " + fs::absolute(k).string();
+    if (key_files.empty()) command += " --key-file KEY";
+  } else if (r.encryption == "passphrase") {
+    command += " --encryption passphrase";  // the passphrase itself: $FACECROWD_BACKUP_PASSPHRASE
+  } else if (r.encryption == "public-key") {
+    command += " --encryption public-key --public-key RESTORE-KEY.pub";  // never the private key given here
+  }
+  return command;
+}
+
 CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct Options {
     std::string input;
@@ -144,8 +161,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       // After a disaster the target's configuration went with the data directory: cron's `backup` and
       // `oplog ship` would keep working locally, silently no longer off-site.
       if (!TargetConfig::load(globals.data_dir))
-        std::cout << "note: no backup target is configured here, so new backups stay on this machine; `facecrowd target set "
-                  << r.target << "` (with the --encryption and key it had) sends them off-site again\n";
+        std::cout << "note: no backup target is configured here, so new backups stay on this machine; `"
+                  << target_set_again(r, opts->key_files) << "` sends them off-site again\n";
       return;
     }
     // DIR/latest, by analogy with s3://BUCKET/PREFIX/latest, where DIR is a directory target: say how that

@@ -122,7 +122,8 @@ nlohmann::json OffsiteRestoreResult::to_json() const {
                   {"ledger_records_added", ledger_records_added},
                   {"download_seconds", download_seconds},
                   {"seconds", seconds},
-                  {"warnings", warnings}};
+                  {"warnings", warnings},
+                  {"encryption", encryption}};
   return j;
 }
 
@@ -150,6 +151,7 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   ensure_writable_dir(backup_dir, "backup directory");
   OffsiteStore store(*target, backup_dir);
   RemoteIndex index = store.require_index();
+  result.encryption = index.encryption;
   auto keys = keys_for_download(TargetConfig::load(data_root), index, options.key_files);
   const std::string db = options.restore.db.empty() ? std::string("face-recognition") : options.restore.db;
   if (progress) progress("downloading from " + result.target);

@@ -46,6 +46,7 @@ struct OffsiteRestoreResult {
   double download_seconds = 0;
   double seconds = 0;
   std::vector<std::string> warnings;       // e.g. a gap in the target's slices before its shipped position
+  std::string encryption;                  // the target's, as its index records it ("" plaintext)
   nlohmann::json to_json() const;
 };
 
