@@ -121,7 +121,8 @@ std::string PushResult::summary() const {
   std::string s = "off-site '" + target + "': uploaded " + std::to_string(uploaded.size()) + " objects (" +
                   std::to_string(bytes) + " bytes)";
   if (ledger_bytes) s += ", " + std::to_string(ledger_bytes) + " new erasure ledger bytes";
-  if (!pruned.empty()) s += ", pruned " + std::to_string(pruned.size());
+  // Objects, not backups: an archive goes with its manifest copy, a slice with its record.
+  if (!pruned.empty()) s += ", remote retention deleted " + std::to_string(pruned.size()) + " objects";
   s += encryption.empty() ? ", plaintext" : ", encrypted (" + encryption + ")";
   return s;
 }
