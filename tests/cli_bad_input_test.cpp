@@ -316,3 +316,22 @@ TEST(DisplayText, EscapesControlCharactersAndInvalidBytesAndShortensLongText) {
 
 }  // namespace
 }  // namespace facecrowd
+
+namespace facecrowd {
+namespace {
+
+// The command list shows each command's first sentence. It was cut at the first '.', ':' or line break,
+// so it read "Fill an empty database ... for trying facecrowd out, tests and" and "The prepared face and
+// crowd models (made by tools/prepare_models", and each command's own --help began with that fragment.
+TEST(CliHelp, TheCommandListGivesEachCommandsFirstSentenceWholeOnOneLine) {
+  auto r = run_facecrowd("--help");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("for trying facecrowd out, tests and benchmarks\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("The prepared face and crowd models (made by tools/prepare_models.sh)\n"), std::string::npos) << r.out;
+  auto own = run_facecrowd("demo-data --help");
+  EXPECT_EQ(own.out.rfind("Fill an empty database with a realistic synthetic deployment, for trying facecrowd out, tests and benchmarks\n", 0), 0u)
+      << own.out;
+}
+
+}  // namespace
+}  // namespace facecrowd

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <vector>
@@ -59,14 +60,20 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", globals.quiet, "no progress output");
   for (auto& setup : registry()) setup(app, globals);
   // Commands describe themselves at length; the command list shows only the first sentence, and the
-  // rest follows the options in the command's own --help.
+  // rest follows the options in the command's own --help. A sentence ends at a '.' or ':' before a space or
+  // a line break: not at a line break inside it, nor at the '.' of a name (it cut "... tests and" and
+  // "(made by tools/prepare_models").
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     std::string text = sub->get_description();
-    auto end = text.find_first_of(":.\n");
+    size_t end = std::string::npos;
+    for (size_t i = 0; i + 1 < text.size() && end == std::string::npos; ++i)
+      if ((text[i] == '.' || text[i] == ':') && (text[i + 1] == ' ' || text[i + 1] == '\n')) end = i;
     if (end == std::string::npos || text.size() - end < 3) continue;
     std::string rest = text.substr(end + 1);
     rest.erase(0, rest.find_first_not_of(" \n"));
-    sub->description(text.substr(0, end));
+    std::string first = text.substr(0, end);
+    std::replace(first.begin(), first.end(), '\n', ' ');
+    sub->description(first);
     std::string own_footer = sub->get_footer();
     sub->footer("\n" + text.substr(0, end + 1) + " " + rest + (own_footer.empty() ? "" : "\n" + own_footer));
   }
