@@ -231,7 +231,7 @@ fs::path make_listed_archive(const fs::path& dir, UnixMillis created, std::optio
 // A real slice holding one note entry at `to`.
 fs::path make_slice(const fs::path& dir, OplogTimestamp from, OplogTimestamp to) {
   fs::create_directories(dir);
-  OplogSliceWriter w(dir, from);
+  OplogSliceWriter w(dir, from, "face-recognition");
   Document note = Document::from_json({{"msg", "test"}});
   w.add(to, encode_oplog_entry(to, 'n', kDb + ".users", note.get()).bytes());
   return w.finish();

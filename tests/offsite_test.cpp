@@ -493,6 +493,24 @@ TEST(OffsiteRetention, TheSlicesTheNewestArchiveNeedsStayWhenNoBackupWasMadeInsi
   EXPECT_EQ(oldest_kept_slice(index, plan), *parse_iso8601("2026-11-29T13:00:00Z")) << "from the newest backup on, however old";
 }
 
+TEST(OffsiteRetention, APushOfAnotherDatabasesBackupPrunesTheSlicesByTheirOwnDatabasesArchives) {
+  // The main database's two years of backups and slices, and today one backup of a test database
+  // (`backup --db face-recognition-test --target`, the README's test restore backed up).
+  auto index = two_years_of_backups_and_hourly_slices();
+  const UnixMillis now = *parse_iso8601("2026-11-29T20:00:00Z");
+  RemoteArchive test = archive_at("2026-11-29T19:00:00Z");
+  test.db = "face-recognition-test";
+  test.name = "backup_face-recognition-test_" + format_compact(test.created) + ".tar.gz";
+  index.archives.push_back(test);
+  const auto own = plan_remote_retention(index, "face-recognition", {30, 24, 7}, now);
+
+  auto plan = plan_remote_retention(index, "face-recognition-test", {30, 24, 7}, now, "face-recognition");
+  EXPECT_EQ(kept_slices(index, plan), kept_slices(index, own)) << "the main database's 7-day window stays";
+  EXPECT_TRUE(plan.archives.empty()) << "and its archives are not the test database's to prune";
+  // Planned by the test database's own archive (the old rule), the window shrank to an hour.
+  EXPECT_LT(kept_slices(index, plan_remote_retention(index, "face-recognition-test", {30, 24, 7}, now)).size(), 3u);
+}
+
 TEST(OffsiteRetention, TheSlicesTheNewestFullArchiveNeedsStayWhateverTheWindowAndTheNewestSliceAlways) {
   // The newest full backup is 60 days old; the ones since hold one collection each.
   RemoteIndex index;

@@ -22,8 +22,8 @@ namespace {
 
 const std::string kDb{kDefaultDatabase};
 
-OplogTimestamp insert_attendances(const DataDir& data, int n) {
-  auto db = Database::open(data, kDb);
+OplogTimestamp insert_attendances(const DataDir& data, int n, const std::string& db_name = kDb) {
+  auto db = Database::open(data, db_name);
   auto w = db->write();
   for (int i = 0; i < n; ++i) w.insert("attendances", Document::from_json({{"personId", "p" + std::to_string(i)}, {"session", "s"}}));
   auto last = w.last_position();
@@ -32,12 +32,13 @@ OplogTimestamp insert_attendances(const DataDir& data, int n) {
 }
 
 // An archive file plus its sidecar manifest, as the backup job leaves them; the catalog reads only these.
-fs::path make_archive(const fs::path& dir, UnixMillis created, OplogTimestamp start, OplogTimestamp end) {
-  fs::path archive = dir / archive_file_name(kDb, created);
+fs::path make_archive(const fs::path& dir, UnixMillis created, OplogTimestamp start, OplogTimestamp end,
+                      const std::string& db = kDb) {
+  fs::path archive = dir / archive_file_name(db, created);
   write_text(archive, "not really a tar.gz");
   Manifest m;
   m.created_at = format_iso8601(created);
-  m.db = kDb;
+  m.db = db;
   m.collections = {"attendances"};
   m.oplog_start = start;
   m.oplog_end = end;
@@ -177,6 +178,66 @@ TEST(OplogShip, PrunesSlicesThatNoKeptArchiveNeeds) {
   EXPECT_EQ(left[0].to, c);
   auto window = pitr_window(catalog, catalog.archives(kDb).front());
   EXPECT_EQ(window.end, c);
+}
+
+// Found 2026-12-01: `oplog ship --db face-recognition-test` into the main database's backup directory (the
+// README's test restore goes to that database) continued the main chain with the test database's entries. The
+// main database's next ship then started after them, trimmed its own unshipped entries from the live oplog and
+// said "nothing to ship": its point-in-time recovery lost them, exit 0.
+TEST(OplogShip, ASecondDatabaseIsRefusedInADirectoryThatShipsAnotherOnesOplogAndTheFirstLosesNothing) {
+  TempDir tmp;
+  auto data = DataDir::open(tmp.path() / "data");
+  fs::path backups = tmp.path() / "backup";
+  insert_attendances(data, 2);
+  ship_oplog(data, backups, no_keep());
+  EXPECT_EQ(shipped_database(BackupCatalog(backups)), kDb) << "each slice's record names its database";
+  auto unshipped = insert_attendances(data, 3);  // the main database's, not shipped yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the test database's entries come later
+  insert_attendances(data, 4, "face-recognition-test");
+  const auto before = BackupCatalog(backups).slices().size();
+
+  ShipOptions other = no_keep();
+  other.db = "face-recognition-test";
+  try {
+    ship_oplog(data, backups, other);
+    FAIL() << "shipping a second database into the directory was not refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kConflict);
+    EXPECT_NE(std::string(e.what()).find("holds the shipped oplog of database 'face-recognition'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--backup-dir"), std::string::npos) << "the remedy: " << e.what();
+  }
+  EXPECT_EQ(BackupCatalog(backups).slices().size(), before) << "nothing was shipped";
+
+  auto r = ship_oplog(data, backups, no_keep());
+  EXPECT_EQ(r.entries, 3) << "the main database ships every entry of its own";
+  EXPECT_EQ(r.to, unshipped);
+  // A directory of its own ships the test database.
+  EXPECT_EQ(ship_oplog(data, tmp.path() / "backup-test", other).entries, 4);
+}
+
+TEST(OplogShip, ABackupOfAnotherDatabaseInTheDirectoryPrunesSlicesByTheShippedDatabasesArchivesNotItsOwn) {
+  TempDir tmp;
+  auto data = DataDir::open(tmp.path() / "data");
+  fs::path backups = tmp.path() / "backup";
+  auto a = insert_attendances(data, 1);
+  make_archive(backups, now_millis() - 3600000, a, a);  // the main database's backup, at a
+  insert_attendances(data, 1);
+  ship_oplog(data, backups, {});
+  insert_attendances(data, 1);
+  ship_oplog(data, backups, {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto t = insert_attendances(data, 1, "face-recognition-test");
+  make_archive(backups, now_millis(), t, t, "face-recognition-test");  // newer than every slice
+  const BackupCatalog catalog(backups);
+  const auto slices = catalog.slices().size();
+  // The backup job prunes with its own database after pruning its archives (backup_job.cpp).
+  EXPECT_TRUE(prune_unneeded_slices(catalog, "face-recognition-test").empty())
+      << "the main database's backup at a still needs every slice after it";
+  EXPECT_EQ(catalog.slices().size(), slices);
+  // Nor do the main database's slices reach past the test database's backup: its window is its own.
+  const auto test_window = pitr_window(catalog, catalog.archives("face-recognition-test").front());
+  EXPECT_EQ(test_window.end, t);
+  EXPECT_TRUE(test_window.slices.empty());
 }
 
 TEST(OplogShip, NeverPrunesTheNewestSliceSoTheShippedPositionHolds) {

@@ -54,7 +54,7 @@ struct History {
   }
 
   fs::path ship(Database& db, OplogTimestamp from, OplogTimestamp to) {
-    OplogSliceWriter writer(backups, from);
+    OplogSliceWriter writer(backups, from, "face-recognition");
     db.read().scan_oplog(from, to, [&](OplogTimestamp ts, std::string_view e) { writer.add(ts, e); });
     return writer.finish();
   }

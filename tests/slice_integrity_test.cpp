@@ -80,7 +80,7 @@ struct Shipped {
     OplogTimestamp from;
     for (const auto& info : BackupCatalog(backups).slices())
       if (info.path == path) from = info.from;
-    OplogSliceWriter w(scratch.path(), from);
+    OplogSliceWriter w(scratch.path(), from, "face-recognition");
     for (int i = 1; i <= 8; ++i)
       if (keep.count(i)) w.add(entries[size_t(i - 1)].first, entries[size_t(i - 1)].second);
     fs::rename(w.finish(), path);  // the name still claims the whole range

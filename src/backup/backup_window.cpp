@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 
@@ -53,14 +54,14 @@ PitrWindow pitr_window(const BackupCatalog& catalog, const ArchiveInfo& archive)
     throw Error(ExitCode::kBadInput, "archive '" + archive.path.string() +
                                          "' has no readable sidecar manifest (" + archive.path.filename().string() +
                                          ".manifest.json); its oplog position is unknown");
-  auto w = follow_slice_chain(catalog.slices(), archive.manifest->oplog_start, archive.manifest->oplog_end);
+  auto w = follow_slice_chain(slices_of_database(catalog, archive.db), archive.manifest->oplog_start, archive.manifest->oplog_end);
   w.archive = archive.path;
   return w;
 }
 
 OverallPitrWindow overall_pitr_window(const BackupCatalog& catalog, const std::string& db) {
   OverallPitrWindow out;
-  auto slices = catalog.slices();
+  auto slices = slices_of_database(catalog, db);
   auto archives = catalog.archives(db);
   for (const auto& a : archives) {
     if (!a.manifest) {
@@ -88,7 +89,7 @@ OverallPitrWindow overall_pitr_window(const BackupCatalog& catalog, const std::s
 }
 
 std::optional<PitrBase> pitr_base(const BackupCatalog& catalog, const std::string& db, OplogTimestamp target) {
-  auto slices = catalog.slices();
+  auto slices = slices_of_database(catalog, db);
   auto archives = catalog.archives(db);
   for (auto it = archives.rbegin(); it != archives.rend(); ++it) {
     if (!it->manifest || it->manifest->oplog_start > target) continue;

@@ -97,7 +97,7 @@ std::string ShipResult::summary() const {
 }
 
 std::vector<fs::path> prune_unneeded_slices(const BackupCatalog& catalog, const std::string& db) {
-  auto archives = catalog.archives(db);
+  auto archives = catalog.archives(shipped_database(catalog).value_or(db));
   if (archives.empty()) return {};
   OplogTimestamp oldest_need = OplogTimestamp::from_packed(UINT64_MAX);
   for (const auto& a : archives) {
@@ -125,6 +125,13 @@ ShipResult ship_oplog(const DataDir& data, const fs::path& backup_dir, const Shi
   FileLock lock = lock_ship(backup_dir);
   remove_stale_partial_slices(backup_dir);
   BackupCatalog catalog(backup_dir);
+  if (auto owner = shipped_database(catalog); owner && *owner != options.db)
+    throw Error(ExitCode::kConflict,
+                "backup directory '" + backup_dir.string() + "' holds the shipped oplog of database '" + *owner +
+                    "'; shipping database '" + options.db + "' there would continue that chain with its entries, "
+                    "and the next ship of '" + *owner + "' would skip (and trim) its own unshipped ones. Nothing "
+                    "was shipped. Ship '" + options.db + "' to a directory of its own: `facecrowd oplog ship --db " +
+                    options.db + " --backup-dir DIR`");
   ShipResult result;
   OplogTimestamp shipped = catalog.shipped_position();
   result.from = result.to = shipped;
@@ -153,7 +160,7 @@ ShipResult ship_oplog(const DataDir& data, const fs::path& backup_dir, const Shi
       };
       txn.scan_oplog(from, position, [&](OplogTimestamp ts, std::string_view entry) {
         if (result.entries == 0) result.lag_seconds = std::max<int64_t>(0, int64_t(now_secs()) - ts.secs);
-        if (!writer) writer.emplace(backup_dir, slice_from);
+        if (!writer) writer.emplace(backup_dir, slice_from, options.db);
         writer->add(ts, entry);
         slice_bytes += entry.size();
         ++result.entries;

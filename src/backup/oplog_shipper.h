@@ -2,7 +2,8 @@
 // beside the backups, so a point-in-time restore reaches any moment between two backups (RPO = one ship
 // interval), then trims what is no longer needed.
 //
-// One ship:
+// One ship (of one database: a directory whose slices hold another database's oplog is refused, see
+// shipped_database()):
 //   1. from = the shipped position (the highest slice `to`, BackupCatalog::shipped_position()).
 //   2. In one read transaction, every live entry from < ts <= the current position goes into slices of at
 //      most `max_slice_entries` entries / `max_slice_bytes` BSON bytes; each slice starts where the previous
@@ -22,10 +23,12 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backup/catalog.h"
+#include "backup/slice_integrity.h"
 #include "store/data_dir.h"
 #include "store/schema.h"
 
@@ -58,10 +61,12 @@ struct ShipResult {
 
 ShipResult ship_oplog(const DataDir& data, const fs::path& backup_dir, const ShipOptions& options);
 
-// Deletes the slice files that no kept archive of `db` needs: those whose `to` <= the oldest archive's
-// manifest oplog.start. Deletes nothing when an archive of `db` has no readable sidecar manifest or when
-// there is no archive, and never the slice with the highest `to` (it is the shipped position). Returns the
-// deleted paths. The backup job calls this after pruning archives.
+// Deletes the slice files that no kept archive of the database whose oplog they hold (shipped_database(),
+// else `db`) needs: those whose `to` <= the oldest such archive's manifest oplog.start. So a backup of
+// another database into the same directory prunes by the slices' own database, never by its own archives.
+// Deletes nothing when one of those archives has no readable sidecar manifest or when there is none, and
+// never the slice with the highest `to` (it is the shipped position). Returns the deleted paths. The backup
+// job calls this after pruning archives.
 std::vector<fs::path> prune_unneeded_slices(const BackupCatalog& catalog, const std::string& db = std::string(kDefaultDatabase));
 
 // Ships every `interval_seconds` until `should_stop()` returns true (checked between ships and while

@@ -15,7 +15,8 @@
 
 namespace facecrowd {
 
-OplogSliceWriter::OplogSliceWriter(const std::filesystem::path& dir, OplogTimestamp from) : dir_(dir), from_(from) {
+OplogSliceWriter::OplogSliceWriter(const std::filesystem::path& dir, OplogTimestamp from, std::string db)
+    : dir_(dir), from_(from), db_(std::move(db)) {
   partial_ = dir / ("oplog_slice.partial-" + std::to_string(::getpid()));
   gz_ = gzopen(partial_.c_str(), "wb6");
   if (!gz_) throw_io_error("cannot create oplog slice", partial_, errno ? errno : EIO);
@@ -54,7 +55,7 @@ std::filesystem::path OplogSliceWriter::finish() {
   fsync_path(partial_);
   auto final_path = dir_ / slice_file_name(from_, last_);
   // The record goes first: a slice under its final name always has one (slice_integrity.h).
-  SliceRecord record{from_, last_, entries_, 0, "", std::nullopt};
+  SliceRecord record{from_, last_, entries_, 0, "", std::nullopt, db_};
   std::error_code ec;
   record.bytes = std::filesystem::file_size(partial_, ec);
   auto sha = sha256_of_file(partial_);

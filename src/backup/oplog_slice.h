@@ -18,8 +18,9 @@ namespace facecrowd {
 
 class OplogSliceWriter {
  public:
-  // Starts `<dir>/<partial name>` for entries after `from`; nothing appears under a final name until finish().
-  OplogSliceWriter(const std::filesystem::path& dir, OplogTimestamp from);
+  // Starts `<dir>/<partial name>` for entries after `from` of database `db`'s oplog (named in the slice's
+  // record); nothing appears under a final name until finish().
+  OplogSliceWriter(const std::filesystem::path& dir, OplogTimestamp from, std::string db);
   ~OplogSliceWriter();  // removes the partial file unless finished
   void add(OplogTimestamp ts, std::string_view entry_bson);
   int64_t entries() const { return entries_; }
@@ -30,6 +31,7 @@ class OplogSliceWriter {
   std::filesystem::path dir_, partial_;
   void* gz_ = nullptr;
   OplogTimestamp from_, last_;
+  std::string db_;
   int64_t entries_ = 0;
 };
 

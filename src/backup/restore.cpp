@@ -196,7 +196,10 @@ std::vector<SliceInfo> find_slices(const RestoreOptions& options, const Source& 
   std::error_code ec;
   for (const fs::path& dir : {options.backup_dir, src.path.parent_path()}) {
     if (dir.empty() || !fs::is_directory(dir, ec)) continue;
-    for (auto& s : BackupCatalog(dir).slices())
+    // Only slices of the backup's own database: another database's chain would claim a reach its entries
+    // (skipped on replay: they are not this database's) do not give.
+    BackupCatalog catalog(dir);
+    for (auto& s : src.db.empty() ? catalog.slices() : slices_of_database(catalog, src.db))
       if (seen.insert(fs::weakly_canonical(s.path, ec)).second) out.push_back(s);
   }
   return out;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "store/data_dir.h"
 #include "store/oplog_entry.h"
 
 namespace facecrowd {
@@ -53,6 +54,7 @@ void write_slice_record(const fs::path& record_path, const SliceRecord& r) {
   nlohmann::json j = {{"format", kRecordFormat}, {"from", r.from.to_string()}, {"to", r.to.to_string()},
                       {"entries", r.entries},   {"bytes", r.bytes},            {"sha256", r.sha256},
                       {"previous_sha256", r.previous_sha256 ? nlohmann::json(*r.previous_sha256) : nlohmann::json()}};
+  if (!r.db.empty()) j["db"] = r.db;
   write_file_durably(record_path, j.dump() + "\n");
 }
 
@@ -76,10 +78,18 @@ std::optional<SliceRecord> read_slice_record(const fs::path& record_path) {
     r.bytes = j.at("bytes").get<uint64_t>();
     r.sha256 = j.at("sha256").get<std::string>();
     if (j.contains("previous_sha256") && j["previous_sha256"].is_string()) r.previous_sha256 = j["previous_sha256"].get<std::string>();
+    if (j.contains("db")) r.db = j.at("db").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw bad(std::string("malformed: ") + e.what());
   }
   if (r.sha256.size() != 64 || r.entries < 1) throw bad("malformed sha256 or entry count");
+  if (j.contains("db")) {
+    try {
+      validate_database_name(r.db);
+    } catch (const Error&) {
+      throw bad("'db' is not a database name");
+    }
+  }
   return r;
 }
 
@@ -175,6 +185,26 @@ void require_intact_slices(const std::vector<SliceInfo>& needed, const std::vect
               "point-in-time recovery would silently drop changes: " + broken +
                   ". Nothing was changed. Put back an intact copy of the slice (from another backup target), or "
                   "recover to a point up to " + first_broken.to_string() + " (the last position before the broken slice)");
+}
+
+std::optional<std::string> shipped_database(const BackupCatalog& catalog) {
+  auto slices = catalog.slices();
+  std::sort(slices.begin(), slices.end(), [](const SliceInfo& a, const SliceInfo& b) { return a.to > b.to; });
+  for (const auto& s : slices) {
+    std::optional<SliceRecord> record;
+    try {
+      record = read_slice_record(slice_record_path(s.path));
+    } catch (const Error&) {  // a damaged record names no database; check_slices reports it
+      continue;
+    }
+    if (record && !record->db.empty()) return record->db;
+  }
+  return std::nullopt;
+}
+
+std::vector<SliceInfo> slices_of_database(const BackupCatalog& catalog, const std::string& db) {
+  if (shipped_database(catalog).value_or(db) != db) return {};
+  return catalog.slices();
 }
 
 }  // namespace facecrowd

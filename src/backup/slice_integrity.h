@@ -6,7 +6,8 @@
 //
 //   oplog_<from>_<to>.bson.gz.json
 //   {"format": "facecrowd-oplog-slice", "from": "S:I", "to": "S:I", "entries": 8, "bytes": 1234,
-//    "sha256": "<of the .bson.gz file>", "previous_sha256": "<sha256 of the slice ending at `from`>"|null}
+//    "sha256": "<of the .bson.gz file>", "previous_sha256": "<sha256 of the slice ending at `from`>"|null,
+//    "db": "face-recognition"}   (absent in records written before it was recorded)
 //
 // `previous_sha256` links each slice to the one it follows, so a slice rewritten together with its own
 // record still breaks its successor's link.
@@ -37,6 +38,9 @@ struct SliceRecord {
   uint64_t bytes = 0;
   std::string sha256;
   std::optional<std::string> previous_sha256;
+  // The database whose oplog the slice holds; empty in records written before it was recorded. A backup
+  // directory's slices are one database's chain (oplog_shipper.h: shipped_database()).
+  std::string db;
 };
 
 // "<slice>.json"
@@ -62,5 +66,17 @@ std::vector<SliceCheck> check_slices(std::vector<SliceInfo> slices);
 // Checks `needed` (in the context of `all`, which decides legacy status and links) and throws
 // Error(kBadInput) naming every broken slice, what is wrong with it, and the remedy, when any is broken.
 void require_intact_slices(const std::vector<SliceInfo>& needed, const std::vector<SliceInfo>& all);
+
+// The database whose oplog the slices in `catalog`'s directory hold: the one the newest slice record that
+// names a database names (records name it since 2026-12-01); nullopt when none does. A backup directory's
+// slices are ONE database's chain: ship_oplog (oplog_shipper.h) refuses to continue it with another database's entries
+// (Error(kConflict)), because their positions would interleave: the shipped position would jump past the
+// first database's unshipped entries, its live oplog would then be trimmed of them, and its point-in-time
+// recovery would lose them without a word.
+std::optional<std::string> shipped_database(const BackupCatalog& catalog);
+
+// `catalog`'s slices when they hold `db`'s oplog (or name no database), else none: what a point-in-time
+// restore of `db` may replay (backup_window.h).
+std::vector<SliceInfo> slices_of_database(const BackupCatalog& catalog, const std::string& db);
 
 }  // namespace facecrowd

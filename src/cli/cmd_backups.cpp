@@ -46,6 +46,8 @@ void print_listing(const nlohmann::json& l) {
   std::cout << "oplog slices: " << s["count"].get<size_t>() << " (" << human_bytes(s["bytes"].get<uint64_t>()) << ")";
   if (s.contains("first_from"))
     std::cout << ", " << s["first_from"].get<std::string>() << " .. " << s["last_to"].get<std::string>();
+  if (s.contains("database") && s["database"] != l["db"])
+    std::cout << " (the oplog of database '" << s["database"].get<std::string>() << "': they do not extend this database's backups)";
   std::cout << "\n";
   for (const auto& d : s["damaged"]) std::cout << "  damaged slice: " << d.get<std::string>() << "\n";
   const auto& w = l["window"];

@@ -3,6 +3,7 @@
 #include "backup/archive_manifest.h"
 #include "backup/backup_window.h"
 #include "backup/oplog_slice.h"
+#include "backup/slice_integrity.h"
 #include "core/utc_time.h"
 
 namespace facecrowd {
@@ -41,6 +42,7 @@ nlohmann::json backup_listing(const BackupCatalog& catalog, const std::string& d
     s["first_from"] = slices.front().from.to_string();
     s["last_to"] = catalog.shipped_position().to_string();
   }
+  if (auto shipped = shipped_database(catalog)) s["database"] = *shipped;  // whose oplog they hold
   out["slices"] = s;
   auto window = overall_pitr_window(catalog, db);
   nlohmann::json w = {{"available", !window.ranges.empty()}, {"ranges", nlohmann::json::array()},

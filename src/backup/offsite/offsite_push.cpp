@@ -13,6 +13,7 @@
 
 #include "backup/archive_manifest.h"
 #include "backup/catalog.h"
+#include "backup/oplog_shipper.h"
 #include "backup/offsite/offsite_store.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
@@ -156,6 +157,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
 
   BackupCatalog catalog(backup_dir);
   if (!had_index) refuse_new_index_over_lost_one(target, catalog);
+  // The slices are this directory's shipped database's oplog: a push of another database's backup prunes
+  // them by their own database's archives (offsite_retention.h).
+  const std::string slices_db = shipped_database(catalog).value_or(options.db);
   // A backup writes an archive's manifest copy before the archive takes its final name, so an archive whose
   // copy is missing or unreadable lost it (deleted, damaged): it was skipped here without a word and never
   // went off-site. The copy is a cache of the archive's own manifest (manifest.h): it is rewritten from that
@@ -201,7 +205,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       for (const auto& s : local_slices)
         if (!named.count(s.path.filename().string()))
           planned.slices.push_back({{}, s.path.filename().string(), s.from, s.to, s.bytes});
-      auto plan = plan_remote_retention(planned, options.db, options.retention, now);
+      auto plan = plan_remote_retention(planned, options.db, options.retention, now, slices_db);
       if (!store.load_segments(index, [&](const SliceSegment& g) { return g.first_to <= plan.slices_through; })) return plan;
     }
   };
@@ -400,9 +404,9 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
 
   RetentionPlan plan;
   if (options.prune) {
-    plan = plan_remote_retention(index, options.db, options.retention, now);
+    plan = plan_remote_retention(index, options.db, options.retention, now, slices_db);
     if (store.load_segments(index, [&](const SliceSegment& g) { return g.first_to <= plan.slices_through; }))
-      plan = plan_remote_retention(index, options.db, options.retention, now);
+      plan = plan_remote_retention(index, options.db, options.retention, now, slices_db);
   }
   std::vector<std::string> doomed;
   if (!plan.archives.empty() || !plan.slices.empty()) {

@@ -21,18 +21,24 @@ bool is_full(const Manifest& m) {
 // "2024-01" of a time (UTC).
 std::string month_of(UnixMillis t) { return format_iso8601(t).substr(0, 7); }
 
-}  // namespace
+// The archives of `db`, oldest first by name time; those the policy keeps; and the oplog position from which
+// its kept archives need slices (the point-in-time window, the newest archive, the newest full archive).
+struct DatabaseKeep {
+  std::vector<const RemoteArchive*> all;
+  std::set<const RemoteArchive*> kept;
+  OplogTimestamp slices_needed_from;
+};
 
-RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string& db, const RemoteRetention& policy,
-                                    UnixMillis now) {
-  std::vector<const RemoteArchive*> mine;
+DatabaseKeep keep_of(const RemoteIndex& index, const std::string& db, const RemoteRetention& policy, UnixMillis now) {
+  DatabaseKeep out;
+  auto& mine = out.all;
   for (const auto& a : index.archives)
     if (a.db == db) mine.push_back(&a);
   std::sort(mine.begin(), mine.end(), [](auto* a, auto* b) { return a->created != b->created ? a->created < b->created : a->name < b->name; });
-  RetentionPlan plan;
-  if (mine.empty()) return plan;
+  if (mine.empty()) return out;
 
-  std::set<const RemoteArchive*> keep{mine.back()};
+  auto& keep = out.kept;
+  keep.insert(mine.back());
   const RemoteArchive* newest_full = nullptr;
   for (auto it = mine.rbegin(); it != mine.rend(); ++it)
     if (is_full((*it)->manifest)) {
@@ -63,18 +69,32 @@ RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string&
   for (const auto& [m, a] : newest_of_month)
     if (months.count(m)) keep.insert(a);
 
-  for (auto* a : mine)
-    if (!keep.count(a)) plan.archives.push_back(a->name);
   // The slices the point-in-time window needs: since the oldest kept archive made inside it, and whatever
   // the newest archive and the newest full archive need (never fewer than the latest restore uses).
-  OplogTimestamp oldest_need = mine.back()->manifest.oplog_start;
-  if (newest_full) oldest_need = std::min(oldest_need, newest_full->manifest.oplog_start);
+  OplogTimestamp need = mine.back()->manifest.oplog_start;
+  if (newest_full) need = std::min(need, newest_full->manifest.oplog_start);
   for (auto* a : keep)
-    if (a->created / kDayMillis > today - policy.pitr_days) oldest_need = std::min(oldest_need, a->manifest.oplog_start);
+    if (a->created / kDayMillis > today - policy.pitr_days) need = std::min(need, a->manifest.oplog_start);
+  out.slices_needed_from = need;
+  return out;
+}
+
+}  // namespace
+
+RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string& db, const RemoteRetention& policy,
+                                    UnixMillis now, const std::string& slices_db) {
+  RetentionPlan plan;
+  const DatabaseKeep archives = keep_of(index, db, policy, now);
+  for (auto* a : archives.all)
+    if (!archives.kept.count(a)) plan.archives.push_back(a->name);
+  // The slices are one database's oplog: what they may lose is decided by that database's archives, whichever
+  // database this push backed up.
+  const DatabaseKeep owner = slices_db.empty() || slices_db == db ? archives : keep_of(index, slices_db, policy, now);
+  if (owner.all.empty()) return plan;
   OplogTimestamp newest = index.shipped_position();
-  plan.slices_through = oldest_need;
+  plan.slices_through = owner.slices_needed_from;
   for (const auto& s : index.slices)
-    if (s.to <= oldest_need && s.to != newest) plan.slices.push_back(s.name);
+    if (s.to <= owner.slices_needed_from && s.to != newest) plan.slices.push_back(s.name);
   return plan;
 }
 

@@ -40,7 +40,10 @@ struct RetentionPlan {
 };
 
 // Over the index's archives and loaded slices (its unloaded segments count for the newest slice only).
+// Archives: those of `db` the policy does not keep. Slices: those the archives of `slices_db` (the database
+// whose oplog the target's slices hold: slice_integrity.h's shipped_database(); empty: `db`) do not need;
+// none when that database has no archive in the index.
 RetentionPlan plan_remote_retention(const RemoteIndex& index, const std::string& db, const RemoteRetention& policy,
-                                    UnixMillis now);
+                                    UnixMillis now, const std::string& slices_db = {});
 
 }  // namespace facecrowd
