@@ -7,6 +7,9 @@
 // those hours' oplog positions.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <functional>
 
 #include "backup/catalog.h"
@@ -55,6 +58,63 @@ std::set<std::string> segment_objects(BackupTarget& t) {
   std::set<std::string> keys;
   for (const auto& o : t.list("oplog-index/")) keys.insert(o.key);
   return keys;
+}
+
+// A directory target whose process dies, as a push killed there would, when it is asked for `dies_at`
+// ("PUT <key prefix>" or "DELETE <key prefix>").
+class DyingTarget : public DirectoryTarget {
+ public:
+  DyingTarget(fs::path dir, std::string dies_at) : DirectoryTarget(std::move(dir)), dies_at_(std::move(dies_at)) {}
+  using DirectoryTarget::put;
+  ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override {
+    if (("PUT " + key).rfind(dies_at_, 0) == 0) ::_exit(9);
+    return DirectoryTarget::put(key, file, known_sha256);
+  }
+  void remove(const std::string& key) override {
+    if (("DELETE " + key).rfind(dies_at_, 0) == 0) ::_exit(9);
+    DirectoryTarget::remove(key);
+  }
+
+ private:
+  std::string dies_at_;
+};
+
+// The segment objects in the target that its index.json does not name.
+std::set<std::string> unnamed_segments(BackupTarget& t, const fs::path& scratch) {
+  OffsiteStore store(t, scratch);
+  std::set<std::string> left = segment_objects(t);
+  for (const auto& g : store.require_index().segments) left.erase(g.object.key);
+  return left;
+}
+
+// A push killed after a new segment went up but before index.json named it, or after index.json but before
+// the segment it replaced was deleted, leaves a segment object that nothing names: no reader looks at it
+// and, before the segment journal, no push ever deleted it. The next push deletes it.
+TEST(OffsiteIndexSegments, ASegmentAPushKilledBeforeOrAfterWritingIndexJsonLeftNamedByNothingIsDeletedByTheNextPush) {
+  for (const std::string dies_at : {"PUT index.json", "DELETE oplog-index/"}) {
+    SCOPED_TRACE(dies_at);
+    PushSite site;
+    DirectoryTarget t(site.tmp.path() / "remote");
+    site.push(t);
+    write_one_more_and_ship(site, "in-the-killed-push");
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      DyingTarget dying(site.tmp.path() / "remote", dies_at);
+      site.push(dying);
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 9) << "the push did not die at " << dies_at;
+    ASSERT_EQ(unnamed_segments(t, site.tmp.path()).size(), 1u) << "the killed push left no unnamed segment object";
+
+    write_one_more_and_ship(site, "next");
+    site.push(t);
+    EXPECT_EQ(unnamed_segments(t, site.tmp.path()), std::set<std::string>{});
+    OffsiteStore store(t, site.tmp.path());
+    EXPECT_EQ(store.require_index().slices.size(), 3u);
+  }
 }
 
 TEST(OffsiteIndexSegments, APushAfterThousandsOfSlicesUploadsIndexJsonAndOneSegmentNotEveryEntry) {

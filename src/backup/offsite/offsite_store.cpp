@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <regex>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/file_system.h"
@@ -40,6 +41,7 @@ OffsiteStore::OffsiteStore(BackupTarget& target, const fs::path& scratch_parent)
   if (ec) throw_io_error("cannot create folder", scratch_parent, ec.value());
   remove_stale_offsite_leftovers(scratch_parent);  // a killed run never reached its destructor
   static std::atomic<int> counter{0};
+  segment_journal_ = scratch_parent / (".offsite-segments-" + sha256_hex(target.url()).substr(0, 16));
   scratch_ = scratch_parent / (".offsite-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::remove_all(scratch_, ec);
   fs::create_directories(scratch_, ec);
@@ -117,8 +119,44 @@ fs::path OffsiteStore::write_scratch(const std::string& name, std::string_view c
   return path;
 }
 
+namespace {
+
+// The segment journal's keys (write_index): only segment keys, so a damaged line deletes nothing else.
+std::set<std::string> read_segment_journal(const fs::path& journal) {
+  std::set<std::string> keys;
+  std::error_code ec;
+  if (!fs::exists(journal, ec)) return keys;
+  static const std::regex segment_key_re(R"(oplog-index/\d{4}-\d{2}-\d{2}T\d{2}-[0-9a-f]{16}\.json)");
+  std::istringstream lines(read_file(journal));
+  for (std::string line; std::getline(lines, line);)
+    if (std::regex_match(line, segment_key_re)) keys.insert(line);
+  return keys;
+}
+
+}  // namespace
+
+void OffsiteStore::write_segment_journal(const std::set<std::string>& keys) {
+  std::error_code ec;
+  if (keys.empty()) {
+    fs::remove(segment_journal_, ec);
+    return;
+  }
+  std::string text;
+  for (const auto& key : keys) text += key + "\n";
+  // Renamed into place, so a push killed while writing it leaves the previous journal whole.
+  fs::rename(write_scratch("segment-journal", text), segment_journal_, ec);
+  if (ec) throw_io_error("cannot write the slice segment journal", segment_journal_, ec.value());
+}
+
 std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index) {
-  for (const auto& [key, content] : index.rebuild_segments()) {
+  const auto contents = index.rebuild_segments();
+  // What may be in the target once this starts: the keys a killed push journaled, those the index read
+  // named, and those about to go up. Those index.json will not name are deleted after it is written.
+  std::set<std::string> may_be_left = read_segment_journal(segment_journal_);
+  may_be_left.insert(segments_in_target_.begin(), segments_in_target_.end());
+  for (const auto& [key, content] : contents) may_be_left.insert(key);
+  write_segment_journal(may_be_left);
+  for (const auto& [key, content] : contents) {
     if (segments_in_target_.count(key)) continue;  // the same content is there under the same key
     fs::path local = write_scratch("segment.json", content);
     target_.put(key, local);
@@ -134,14 +172,17 @@ std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index) {
   std::set<std::string> named;
   for (const auto& g : index.segments) named.insert(g.object.key);
   std::vector<std::string> warnings;
-  for (const auto& key : segments_in_target_) {
+  std::set<std::string> not_deleted;
+  for (const auto& key : may_be_left) {
     if (named.count(key)) continue;
     try {
       target_.remove(key);
     } catch (const Error& e) {
-      warnings.push_back("could not delete the replaced slice segment '" + key + "' (named by nothing now): " + e.what());
+      not_deleted.insert(key);
+      warnings.push_back("could not delete the replaced slice segment '" + key + "' (named by nothing now; the next push tries again): " + e.what());
     }
   }
+  write_segment_journal(not_deleted);
   segments_in_target_ = std::move(named);
   return warnings;
 }

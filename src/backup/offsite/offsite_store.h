@@ -58,7 +58,19 @@ class OffsiteStore {
   // Uploads the segments whose content changed (RemoteIndex::rebuild_segments), then index.json (format 2),
   // then deletes the segment objects the index no longer names (written earlier by this store, or named by
   // the index it read): every object index.json names exists whenever it is read. Returns a warning for
-  // each old segment it could not delete (left in the target, named by nothing).
+  // each old segment it could not delete.
+  //
+  // Before its first PUT it writes the segment journal, `<scratch parent>/.offsite-segments-<16 hex of the
+  // target URL's sha256>`: every segment key it may leave in the target (those it puts, those it replaces),
+  // and it removes the journal when every key index.json does not name is deleted (or keeps there those it
+  // could not delete). A push killed between a segment's PUT and index.json's, or between index.json and
+  // the DELETE of a replaced segment, leaves an object nothing names, which no reader looks at and nothing
+  // else would ever delete: the next write_index from the same scratch parent (a push of the same backup
+  // directory) deletes the journal's keys that its index does not name. Why a local journal and not a LIST
+  // of oplog-index/ with an age: no request is added to a push, and it deletes only what pushes of this
+  // backup directory (serialised by offsite_push.h's lock) wrote or replaced, never the new segment of a
+  // push from another machine that has not written its index.json yet. Not synced: a journal lost in a
+  // crash only leaves such an object behind (verify lists them).
   std::vector<std::string> write_index(RemoteIndex& index);
 
   // `plain_sha256`: the file's sha256 when known (recorded when it was written): a plaintext upload reads the
@@ -69,11 +81,15 @@ class OffsiteStore {
   void download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys);
 
  private:
+  // Writes `keys` as the segment journal (write_index), or removes it when there are none.
+  void write_segment_journal(const std::set<std::string>& keys);
+
   BackupTarget& target_;
   fs::path scratch_;
   // Segment keys in the target that an index.json may name: those the last index.json read or written
   // names, and those uploaded since. write_index deletes the ones its index no longer names.
   std::set<std::string> segments_in_target_;
+  fs::path segment_journal_;  // see write_index
 };
 
 }  // namespace facecrowd
