@@ -14,6 +14,7 @@
 
 #include "backup/catalog.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/offsite_verify.h"
 #include "backup/targets/s3_target.h"
 #include "core/files.h"
 #include "core/sha256.h"
@@ -115,6 +116,21 @@ TEST(OffsiteIndexSegments, ASegmentAPushKilledBeforeOrAfterWritingIndexJsonLeftN
     OffsiteStore store(t, site.tmp.path());
     EXPECT_EQ(store.require_index().slices.size(), 3u);
   }
+}
+
+// A segment object that index.json does not name (what a push killed while it rewrote the index leaves, and
+// what a lost machine's killed push leaves for good) is named by verify, which still passes: nothing reads it.
+TEST(OffsiteVerify, NamesTheSegmentObjectsItsIndexDoesNotNameWithoutFailingTheTarget) {
+  PushSite site;
+  DirectoryTarget t(site.tmp.path() / "remote");
+  site.push(t);
+  const std::string stray = "oplog-index/2020-01-01T00-0123456789abcdef.json";
+  t.put(stray, site.tmp.path() / "remote" / *segment_objects(t).begin());
+  auto report = verify_target(t, nullptr, {});
+  EXPECT_TRUE(report.ok()) << report.to_json().dump(2);
+  bool named = false;
+  for (const auto& c : report.checks) named = named || (c.name == "segment objects" && c.detail.find(stray) != std::string::npos);
+  EXPECT_TRUE(named) << report.to_json().dump(2);
 }
 
 TEST(OffsiteIndexSegments, APushAfterThousandsOfSlicesUploadsIndexJsonAndOneSegmentNotEveryEntry) {

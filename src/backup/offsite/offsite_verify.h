@@ -10,6 +10,8 @@
 //     is enough here);
 //   - "ledger chain": the ledger chunks are contiguous from byte 0 to the recorded length;
 //   - "ledger objects": the target holds no ledger object its index does not name (one LIST request);
+//   - "segment objects": the slice segment objects its index does not name (one LIST request), named
+//     without failing (what a killed push leaves; nothing reads them);
 //   - with read_data: the archive (latest, or the one named), its slices and the whole ledger are
 //     downloaded into a scratch folder, checked against the index and decrypted (a key is needed for an
 //     encrypted target), then the archive is test-restored by backup/verify.h into a throwaway database and
