@@ -43,7 +43,7 @@ void add_history(BackupTarget& t, const fs::path& scratch, size_t n, uint32_t ne
     index.slices.push_back(s);
   }
   std::sort(index.slices.begin(), index.slices.end(), [](const auto& a, const auto& b) { return a.from < b.from; });
-  store.write_index(index);
+  store.write_index(index, nullptr);
 }
 
 void write_one_more_and_ship(PushSite& site, const std::string& id) {

@@ -609,6 +609,7 @@ TEST(OffsiteVerify, AnS3TargetEncryptedInOnePassIsVerifiedThroughTheIndexAndRest
 
   KeyRing keys;
   keys.add_key_file(s.tmp.path() / "k");
+  store.authenticate_index(index, &keys, {});
   const OffsiteVerifyOptions deep = s.read_data_options();
   s.expect_read_data_verify_restores(t, keys);
 
@@ -678,6 +679,7 @@ TEST(OffsiteVerify, AnEncryptedS3PushRecordsEachObjectsMd5AndEntriesThatRecorded
   EXPECT_GE(objects, 4);
   KeyRing keys;
   keys.add_key_file(s.tmp.path() / "k");
+  store.authenticate_index(index, &keys, {});
   s.expect_read_data_verify_restores(t, keys);
 
   const fs::path dest = s.tmp.path() / "slice";
@@ -702,11 +704,12 @@ TEST(OffsiteVerify, AnEncryptedS3PushRecordsEachObjectsMd5AndEntriesThatRecorded
     o.md5.clear();
   });
   fs::remove(s.tmp.path() / "fetched");
-  store.write_index(index);
+  store.write_index(index, &keys);
   auto ok = verify_target(t, nullptr, {});
   EXPECT_TRUE(ok.ok()) << ok.to_json().dump(2);
   s.expect_read_data_verify_restores(t, keys);
   RemoteObject wrong_sha = store.require_index().slices.at(0).object;
+  store.authenticate_index(index, &keys, {});
   ASSERT_EQ(wrong_sha.md5, "");
   wrong_sha.sha256 = sha256_hex("other bytes");
   expect_refused(wrong_sha, "sha256");

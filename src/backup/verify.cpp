@@ -105,7 +105,9 @@ bool VerifyReport::ok() const {
 nlohmann::json VerifyReport::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : checks) list.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
-  return {{"source", source.string()}, {"ok", ok()}, {"checks", list}, {"warnings", warnings}};
+  nlohmann::json j = {{"source", source.string()}, {"ok", ok()}, {"checks", list}, {"warnings", warnings}};
+  if (!index_authentication.is_null()) j["index_authentication"] = index_authentication;
+  return j;
 }
 
 VerifyReport verify_backup(const std::string& input, const VerifyOptions& options) {

@@ -44,6 +44,8 @@ struct VerifyReport {
   std::vector<VerifyCheck> checks;
   // Worth knowing, but not a failure: e.g. a damaged manifest copy beside the archive (only a cache).
   std::vector<std::string> warnings;
+  // `verify --target`: whether the target's index is authenticated (offsite/index_auth.h); null otherwise.
+  nlohmann::json index_authentication;
   bool ok() const;
   nlohmann::json to_json() const;
 };

@@ -80,6 +80,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::string until;
     std::string target;
     std::vector<std::string> key_files;
+    bool allow_unauthenticated_index = false;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
@@ -125,6 +126,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "a key that may decrypt the target's objects (repeatable; 0600): a key file, or the private key of "
                   "write-only mode")
       ->allow_extra_args(false);  // one file per --key-file: what follows it is the positional BACKUP
+  cmd->add_flag("--allow-unauthenticated-index", opts->allow_unauthenticated_index,
+                "from a target encrypted with a key: use its index.json even without an authentication tag (one a "
+                "facecrowd before index tags wrote; the next backup or oplog ship signs it), once you trust it");
   cmd->add_flag("--json", opts->json, "print the result as JSON");
   cmd->callback([opts, until_flag, &globals] {
     RestoreOptions options;
@@ -142,6 +146,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       offsite.restore = options;
       offsite.target = opts->target;
       for (const auto& k : opts->key_files) offsite.key_files.push_back(k);
+      offsite.allow_unauthenticated_index = opts->allow_unauthenticated_index;
       auto r = restore_from_target(globals.data_dir, opts->input, offsite);
       if (!r.warnings.empty()) globals.exit_code = int(ExitCode::kWarning);  // restored, but short of what was shipped
       if (opts->json) {
@@ -156,6 +161,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       if (r.inner.erasures.effect.changed())
         std::cout << "  erasure ledger re-applied: data of " << r.inner.erasures.people_changed << " erased person(s) removed again\n";
       for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
+      if (!r.index_authentication.warning.empty()) std::cout << "  warning: " << r.index_authentication.warning << "\n";
+      // When it was written: an older signed index put back (which an empty machine cannot tell) shows its age.
+      if (r.index_authentication.status == "authenticated")
+        std::cout << "  index.json: authenticated with key " << r.index_authentication.key_id << ", written "
+                  << r.index_authentication.updated_at << " (sequence " << r.index_authentication.sequence << ")\n";
       std::cout << "recovery point: " << oplog_position_text(r.recovery_point) << "; total " << std::fixed
                 << std::setprecision(1) << r.seconds << " s\n";
       // After a disaster the target's configuration went with the data directory: cron's `backup` and
@@ -177,6 +187,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                                              "--target " + shortened(given.parent_path().string()) + "`");
     }
     if (!opts->key_files.empty()) throw Error(ExitCode::kUsage, "--key-file applies only to a restore from a backup target");
+    if (opts->allow_unauthenticated_index)
+      throw Error(ExitCode::kUsage, "--allow-unauthenticated-index applies only to a restore from a backup target");
     // Through the app layer, so the erasure ledger is re-applied before the swap (DESIGN invariant 5).
     auto both = restore_with_erasures(globals.data_dir, opts->input, options);
     if (opts->json) {

@@ -50,12 +50,12 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       OffsiteVerifyOptions vo;
       vo.read_data = opts->read_data;
       if (!opts->input.empty()) vo.which = opts->input;
-      std::shared_ptr<KeyRing> keys;
-      if (opts->read_data) {
-        OffsiteStore probe(*target, std::filesystem::temp_directory_path());
-        std::vector<std::filesystem::path> files(opts->key_files.begin(), opts->key_files.end());
-        keys = keys_for_download(config, probe.require_index(), files);
-      }
+      // The keys check the index's tag too (index_auth.h), so they are read without --read-data as well.
+      OffsiteStore probe(*target, std::filesystem::temp_directory_path());
+      std::vector<std::filesystem::path> files(opts->key_files.begin(), opts->key_files.end());
+      std::shared_ptr<KeyRing> keys = keys_for_download(config, probe.require_index(), files);
+      vo.trust.keyed_config = config->encryption == "key" || config->encryption == "passphrase";
+      vo.trust.signed_sequence = signed_sequence(globals.backup_dir, target->url());
       auto report = verify_target(*target, keys.get(), vo);
       if (opts->json) {
         std::cout << report.to_json().dump(2) << "\n";
@@ -63,6 +63,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
         std::cout << "verify " << report.source.string() << "\n";
         for (const auto& c : report.checks)
           std::cout << "  " << (c.ok ? "ok      " : "FAILED  ") << c.name << ": " << c.detail << "\n";
+        for (const auto& w : report.warnings) std::cout << "  warning: " << w << "\n";
         std::cout << (report.ok() ? "OK: the target's backups are complete" : "FAILED: do not rely on this target")
                   << (report.ok() && opts->read_data ? " and restore\n" : "\n");
       }

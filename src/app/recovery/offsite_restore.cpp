@@ -123,7 +123,8 @@ nlohmann::json OffsiteRestoreResult::to_json() const {
                   {"download_seconds", download_seconds},
                   {"seconds", seconds},
                   {"warnings", warnings},
-                  {"encryption", encryption}};
+                  {"encryption", encryption},
+                  {"index_authentication", index_authentication.to_json()}};
   return j;
 }
 
@@ -151,8 +152,23 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   ensure_writable_dir(backup_dir, "backup directory");
   OffsiteStore store(*target, backup_dir);
   RemoteIndex index = store.require_index();
+  const auto config = TargetConfig::load(data_root);
+  auto keys = keys_for_download(config, index, options.key_files);
+  IndexTrust trust;
+  // This machine's configuration speaks for the target only when it is this target.
+  auto is_this_target = [&](const std::string& configured) {
+    if (configured == target_name || configured == result.target) return true;
+    try {
+      return open_backup_target(configured)->url() == result.target;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  trust.keyed_config = config && (config->encryption == "key" || config->encryption == "passphrase") && is_this_target(config->target);
+  trust.allow_unauthenticated = options.allow_unauthenticated_index;
+  trust.signed_sequence = signed_sequence(backup_dir, result.target);
+  result.index_authentication = store.authenticate_index(index, keys.get(), trust);
   result.encryption = index.encryption;
-  auto keys = keys_for_download(TargetConfig::load(data_root), index, options.key_files);
   const std::string db = options.restore.db.empty() ? std::string("face-recognition") : options.restore.db;
   if (progress) progress("downloading from " + result.target);
   FetchedBackup fetched = fetch_backup(store, index, which, db, options.restore.until, keys.get(), backup_dir);

@@ -1,7 +1,8 @@
 // Disaster recovery from the bucket alone: `facecrowd restore s3://bucket/prefix/latest [--until T]` on a
 // machine that has nothing but the binary, the credentials and (for an encrypted target) the key.
 //
-//   1. the target's index is read; the archive is chosen ("latest": the newest, or the newest before T;
+//   1. the target's index is read and authenticated (backup/offsite/index_auth.h: a tampered, stripped or
+//      rolled-back index of a target encrypted with a key is refused before anything is downloaded); the archive is chosen ("latest": the newest, or the newest before T;
 //      or a named archive), downloaded with its manifest copy and the oplog slices that continue it into
 //      the local backup directory, every object checked (size, sha256) and decrypted (backup/offsite/);
 //   2. the target's erasure ledger is downloaded, checked chunk by chunk, and merged into
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "app/recovery/restore_with_erasures.h"
+#include "backup/offsite/index_auth.h"
 
 namespace facecrowd {
 
@@ -33,6 +35,9 @@ struct OffsiteRestoreOptions {
   RestoreOptions restore;                  // backup_dir: where the downloads go; until: the point in time
   std::string target;                      // target name; empty: split from `input`
   std::vector<fs::path> key_files;         // --key-file, besides the configured ones and the environment
+  // --allow-unauthenticated-index: restore from an index without a tag (one an older facecrowd wrote) on a
+  // target encrypted with a key (backup/offsite/index_auth.h).
+  bool allow_unauthenticated_index = false;
 };
 
 struct OffsiteRestoreResult {
@@ -47,6 +52,9 @@ struct OffsiteRestoreResult {
   double seconds = 0;
   std::vector<std::string> warnings;       // e.g. a gap in the target's slices before its shipped position
   std::string encryption;                  // the target's, as its index records it ("" plaintext)
+  // Whether the target's index.json was authenticated (index_auth.h); its warning (write-only or plaintext
+  // target, or the override) is printed but leaves the exit code as it was.
+  IndexAuthentication index_authentication;
   nlohmann::json to_json() const;
 };
 

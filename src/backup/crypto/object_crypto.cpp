@@ -362,6 +362,53 @@ void KeyRing::decrypt_file(const fs::path& sealed, const fs::path& plain, const 
   out.commit();
 }
 
+namespace {
+// The index-authentication subkey of a symmetric key: derived, so a tag reveals nothing usable against the
+// data-encryption key and the two uses can never be confused.
+void index_subkey(const SecretKey& key, SecretKey& subkey) {
+  static_assert(SecretKey::kSize == crypto_kdf_KEYBYTES && SecretKey::kSize == crypto_auth_KEYBYTES);
+  crypto_kdf_derive_from_key(subkey.data(), SecretKey::kSize, 1, "fcindex1", key.data());
+}
+
+std::string index_mac(const SecretKey& key, const std::string& digest) {
+  SecretKey subkey;
+  index_subkey(key, subkey);
+  unsigned char tag[crypto_auth_BYTES];
+  crypto_auth(tag, reinterpret_cast<const unsigned char*>(digest.data()), digest.size(), subkey.data());
+  return hex(tag, sizeof tag);
+}
+}  // namespace
+
+std::optional<KeyRing::IndexTag> KeyRing::index_tag(const std::string& digest) const {
+  if (!encrypting_ || encrypting_->kind != kKindSymmetric) return std::nullopt;
+  return IndexTag{hex(encrypting_->id.data(), kIdBytes), index_mac(encrypting_->key, digest)};
+}
+
+KeyRing::TagCheck KeyRing::check_index_tag(const std::string& digest, const IndexTag& tag) const {
+  for (const auto& e : entries_) {
+    if (e->kind != kKindSymmetric || !e->has_secret || hex(e->id.data(), kIdBytes) != tag.key_id) continue;
+    const std::string expected = index_mac(e->key, digest);
+    // Constant time: the tag is compared as the attacker sent it.
+    return expected.size() == tag.tag.size() && sodium_memcmp(expected.data(), tag.tag.data(), expected.size()) == 0
+               ? TagCheck::kValid
+               : TagCheck::kMismatch;
+  }
+  return TagCheck::kKeyNotGiven;
+}
+
+bool KeyRing::holds_symmetric_key() const {
+  for (const auto& e : entries_)
+    if (e->kind == kKindSymmetric && e->has_secret) return true;
+  return false;
+}
+
+ObjectWrap object_wrap(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  unsigned char fixed[sizeof kMagic + 1];
+  if (!in.read(reinterpret_cast<char*>(fixed), sizeof fixed) || std::memcmp(fixed, kMagic, sizeof kMagic) != 0) return ObjectWrap::kNone;
+  return fixed[sizeof kMagic] == kKindSealed ? ObjectWrap::kPublicKey : ObjectWrap::kSymmetric;
+}
+
 bool is_encrypted_object(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   char magic[sizeof kMagic] = {};

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,19 @@ class KeyRing {
   // `sealed` -> `plain`. `object` names the object in every refusal (wrong key, tampered, truncated).
   void decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const;
 
+  // Authentication of a target's index (offsite/index_auth.h): HMAC-SHA-512-256 (crypto_auth) of `digest`
+  // under a subkey derived from a symmetric key of the ring (crypto_kdf, context "fcindex1", subkey 1), never
+  // the key itself, so the data-encryption key is used for nothing but wrapping data keys.
+  // index_tag: the id (hex) of the encrypting symmetric key and the tag (hex); nullopt when the ring encrypts
+  // with no symmetric key (write-only, or none).
+  struct IndexTag {
+    std::string key_id, tag;
+  };
+  std::optional<IndexTag> index_tag(const std::string& digest) const;
+  enum class TagCheck { kValid, kMismatch, kKeyNotGiven };
+  TagCheck check_index_tag(const std::string& digest, const IndexTag& tag) const;
+  bool holds_symmetric_key() const;    // a key file or passphrase that can decrypt (and authenticate)
+
  private:
   struct Entry;
   // A new object's header up to its secretstream header (magic, wrap kind, key id, wrapped data key), with
@@ -103,6 +117,9 @@ class KeyRing {
 bool is_encrypted_object(const fs::path& file);
 // The key id (hex) in an encrypted object's header; "" when the file is not one.
 std::string object_key_id(const fs::path& file);
+// How an object's data key is wrapped, from its header: kNone for a file that is not an encrypted object.
+enum class ObjectWrap { kNone, kSymmetric, kPublicKey };
+ObjectWrap object_wrap(const fs::path& file);
 
 // Writes a new key file (mode 0600, 64 hex characters). Error(kConflict) when `file` exists.
 void generate_key_file(const fs::path& file);

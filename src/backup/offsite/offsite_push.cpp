@@ -13,6 +13,7 @@
 
 #include "backup/archive_manifest.h"
 #include "backup/catalog.h"
+#include "backup/offsite/index_auth.h"
 #include "backup/oplog_shipper.h"
 #include "backup/offsite/offsite_store.h"
 #include "backup/slice_integrity.h"
@@ -146,6 +147,26 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   RemoteIndex index = read.value_or(RemoteIndex{});
   auto keys = keys_for_upload(config, index);  // fails closed before anything is uploaded
   if (keys) result.encryption = config.encryption + ", key " + keys->encrypting_key_id();
+  // Nothing in the index is believed (and so re-signed below) before its tag is checked: an edited index
+  // would otherwise be laundered by the next ship. An index an older facecrowd wrote is signed from now on,
+  // unless this machine signed this target's index before (then its tag was stripped).
+  IndexTrust trust;
+  trust.keyed_config = config.encryption == "key" || config.encryption == "passphrase";
+  trust.pushing = true;
+  trust.signed_sequence = signed_sequence(backup_dir, target.url());
+  bool sign_unsigned_index = false;  // written at the end even when nothing else changed
+  if (had_index) {
+    auto auth = store.authenticate_index(index, keys.get(), trust);
+    sign_unsigned_index = auth.status == "unauthenticated-allowed";
+    if (sign_unsigned_index) result.warnings.push_back(auth.warning);
+  }
+  // A lost index made anew continues the sequence, so an older one put back later is still found older.
+  if (trust.signed_sequence) index.sequence = std::max(index.sequence, *trust.signed_sequence);
+  auto write_index = [&](RemoteIndex& written) {
+    auto warnings = store.write_index(written, keys.get());
+    if (trust.keyed_config) remember_signed_sequence(backup_dir, target.url(), written.sequence);
+    return warnings;
+  };
   std::mutex tally;  // the result, which the two sending lanes below both add to
   auto upload = [&](const std::string& key, const fs::path& file, const std::string& known_sha256 = "") {
     auto object = store.upload(key, file, keys.get(), known_sha256);
@@ -263,7 +284,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     }
     if (archive_bytes < 2 * uint64_t(now_recorded.to_json().dump(1).size())) return;
     try {
-      store.write_index(now_recorded);
+      write_index(now_recorded);
     } catch (const Error&) {  // only progress: the write at the end of the push reports a lasting failure
     }
   };
@@ -395,7 +416,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     // object (a refused key, a quota) would otherwise upload the same archive at every ship.
     if (changed) {
       try {
-        store.write_index(index);
+        write_index(index);
       } catch (const Error&) {  // the first failure is the one to report
       }
     }
@@ -426,8 +447,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     });
     changed = true;
   }
-  if (changed || !had_index)
-    for (auto& warning : store.write_index(index)) result.warnings.push_back(std::move(warning));
+  if (changed || !had_index || sign_unsigned_index)
+    for (auto& warning : write_index(index)) result.warnings.push_back(std::move(warning));
   for (const auto& key : doomed) {
     try {
       target.remove(key);

@@ -62,7 +62,7 @@ std::optional<RemoteIndex> OffsiteStore::read_index() {
     if (e.code() == ExitCode::kNotFound) return std::nullopt;
     throw;
   }
-  const std::string what = "index '" + target_.url() + "/" + RemoteIndex::kKey + "'";
+  const std::string what = index_name();
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file(local));
@@ -71,9 +71,21 @@ std::optional<RemoteIndex> OffsiteStore::read_index() {
   }
   std::error_code ec;
   fs::remove(local, ec);
+  index_authenticated_ = false;
+  seal_ = take_index_seal(j, what);
   RemoteIndex index = RemoteIndex::from_json(j, what);
   for (const auto& g : index.segments) segments_in_target_.insert(g.object.key);
+  sequence_ = std::max(sequence_, index.sequence);
   return index;
+}
+
+std::string OffsiteStore::index_name() const { return "index '" + target_.url() + "/" + RemoteIndex::kKey + "'"; }
+
+IndexAuthentication OffsiteStore::authenticate_index(const RemoteIndex& index, const KeyRing* keys, const IndexTrust& trust) {
+  IndexAuthentication auth = facecrowd::authenticate_index(seal_, index, keys, trust, index_name());
+  untrusted_index_ = auth.trusted() ? "" : auth.warning;
+  index_authenticated_ = true;
+  return auth;
 }
 
 RemoteIndex OffsiteStore::require_index() {
@@ -96,7 +108,9 @@ bool OffsiteStore::load_segments(RemoteIndex& index, const std::function<bool(co
     const std::string what = "slice segment '" + target_.url() + "/" + g.object.key + "'";
     fs::path local = scratch_ / "segment.json";
     try {
-      download(g.object, local, nullptr);
+      // Before index.json is authenticated (a reader loads them with it): checked by the sha256 it records,
+      // which its tag covers, and parsed as hostile input, as index.json is.
+      fetch_checked(g.object, local);
     } catch (const Error& e) {
       if (e.code() != ExitCode::kNotFound) throw;
       throw Error(ExitCode::kBadInput, what + ", which index.json lists, is missing from the target (deleted, or a push's index "
@@ -148,7 +162,7 @@ void OffsiteStore::write_segment_journal(const std::set<std::string>& keys) {
   if (ec) throw_io_error("cannot write the slice segment journal", segment_journal_, ec.value());
 }
 
-std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index) {
+std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index, const KeyRing* keys) {
   const auto contents = index.rebuild_segments();
   // What may be in the target once this starts: the keys a killed push journaled, those the index read
   // named, and those about to go up. Those index.json will not name are deleted after it is written.
@@ -165,7 +179,8 @@ std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index) {
     fs::remove(local, ec);
   }
   index.updated_at = format_iso8601(now_millis());
-  fs::path local = write_scratch("index.json", index.to_json().dump(1) + "\n");
+  sequence_ = index.sequence = std::max(sequence_, index.sequence) + 1;
+  fs::path local = write_scratch("index.json", signed_index_text(index.to_json(), keys));
   target_.put(RemoteIndex::kKey, local);
   std::error_code ec;
   fs::remove(local, ec);
@@ -201,18 +216,8 @@ RemoteObject OffsiteStore::upload(const std::string& key, const fs::path& plain,
   return {key, info.size, info.sha256, keys->encrypting_key_id(), info.etag, info.md5};
 }
 
-void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys) {
+void OffsiteStore::fetch_checked(const RemoteObject& object, const fs::path& fetched) {
   const std::string name = target_.url() + "/" + object.key;
-  fs::path fetched = object.key_id.empty() ? dest : scratch_ / "download.enc";
-  if (!object.key_id.empty() && keys && keys->key_ids().empty() && keys->target_encryption() == "public-key")
-    throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
-                                      ": the target is write-only (encryption public-key), so only its PRIVATE key "
-                                      "(the one kept offline, beside the .pub `target keygen --write-only` made) "
-                                      "decrypts it; give that file with --key-file");
-  if (!object.key_id.empty() && (!keys || keys->key_ids().empty()))
-    throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
-                                      "; give its key file (--key-file, $FACECROWD_BACKUP_KEY_FILE) or "
-                                      "$FACECROWD_BACKUP_PASSPHRASE");
   // The target checks the bytes against the index's digest (sha256, or MD5 for an object encrypted in one
   // pass to S3) as they arrive, and against the object's own sha256 when it carries one, so the download is
   // not read again to check it.
@@ -224,14 +229,46 @@ void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, co
     throw Error(ExitCode::kBadInput, "object '" + name + "' does not match the " + (object.sha256.empty() && !object.md5.empty() ? "MD5" : "sha256") +
                                          " the index recorded (damaged or replaced); nothing was changed (" + e.what() + ")");
   }
-  std::error_code ec;
-  auto drop = [&] { fs::remove(fetched, ec); };
   if (got.size != object.size) {
-    drop();
+    std::error_code ec;
+    fs::remove(fetched, ec);
     throw Error(ExitCode::kBadInput, "object '" + name + "' has " + std::to_string(got.size) + " bytes but the index recorded " +
                                          std::to_string(object.size) + " (truncated or replaced); nothing was changed");
   }
+}
+
+void OffsiteStore::download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys) {
+  const std::string name = target_.url() + "/" + object.key;
+  if (!index_authenticated_)
+    throw Error(ExitCode::kInternal, "object '" + name + "' was to be downloaded before " + index_name() + " was authenticated");
+  fs::path fetched = object.key_id.empty() ? dest : scratch_ / "download.enc";
+  if (!object.key_id.empty() && keys && keys->key_ids().empty() && keys->target_encryption() == "public-key")
+    throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
+                                      ": the target is write-only (encryption public-key), so only its PRIVATE key "
+                                      "(the one kept offline, beside the .pub `target keygen --write-only` made) "
+                                      "decrypts it; give that file with --key-file");
+  if (!object.key_id.empty() && (!keys || keys->key_ids().empty()))
+    throw Error(ExitCode::kUsage, "object '" + name + "' is encrypted with key " + object.key_id +
+                                      "; give its key file (--key-file, $FACECROWD_BACKUP_KEY_FILE) or "
+                                      "$FACECROWD_BACKUP_PASSPHRASE");
+  // An index no one could have signed names only objects that no bucket attacker can make: a plaintext object
+  // where keys were given, or one encrypted with a symmetric key (whose target signs its index), would be
+  // a keyed target's index edited to pass for a write-only or plaintext one.
+  auto untrusted = [&](const std::string& kind) {
+    return Error(ExitCode::kBadInput, "object '" + name + "' is " + kind + ", but " + untrusted_index_ +
+                                          ": refusing to believe the index for it (the index of a target encrypted with a key "
+                                          "carries a tag; one that claims otherwise was edited); nothing was changed. To restore "
+                                          "anyway, once you trust the index, add --allow-unauthenticated-index");
+  };
+  if (!untrusted_index_.empty() && object.key_id.empty() && keys && !keys->key_ids().empty()) throw untrusted("plaintext");
+  fetch_checked(object, fetched);
   if (object.key_id.empty()) return;
+  std::error_code ec;
+  auto drop = [&] { fs::remove(fetched, ec); };
+  if (!untrusted_index_.empty() && object_wrap(fetched) == ObjectWrap::kSymmetric) {
+    drop();
+    throw untrusted("encrypted with a symmetric key");
+  }
   try {
     keys->decrypt_file(fetched, dest, name);
   } catch (...) {

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "backup/crypto/object_crypto.h"
+#include "backup/offsite/index_auth.h"
 #include "backup/offsite/remote_index.h"
 #include "backup/targets/backup_target.h"
 
@@ -46,7 +47,8 @@ class OffsiteStore {
   fs::path write_scratch(const std::string& name, std::string_view content);
 
   // index.json alone (its segments not loaded: a push loads those it needs); nullopt when the target has
-  // no index.json yet.
+  // no index.json yet. Parsed, not yet authenticated: the keys that authenticate it may need its passphrase
+  // salt. authenticate_index() follows before anything in it is used.
   std::optional<RemoteIndex> read_index();
   // index.json and every segment it lists, for a reader (restore, verify, listing). Error(kNotFound) "no
   // facecrowd backups in target …" when there is none.
@@ -58,7 +60,8 @@ class OffsiteStore {
   // Uploads the segments whose content changed (RemoteIndex::rebuild_segments), then index.json (format 2),
   // then deletes the segment objects the index no longer names (written earlier by this store, or named by
   // the index it read): every object index.json names exists whenever it is read. Returns a warning for
-  // each old segment it could not delete.
+  // each old segment it could not delete (left in the target, named by nothing). index.json goes with its
+  // sequence raised past every one this store read or wrote, signed when `keys` encrypts with a symmetric key.
   //
   // Before its first PUT it writes the segment journal, `<scratch parent>/.offsite-segments-<16 hex of the
   // target URL's sha256>`: every segment key it may leave in the target (those it puts, those it replaces),
@@ -71,7 +74,14 @@ class OffsiteStore {
   // backup directory (serialised by offsite_push.h's lock) wrote or replaced, never the new segment of a
   // push from another machine that has not written its index.json yet. Not synced: a journal lost in a
   // crash only leaves such an object behind (verify lists them).
-  std::vector<std::string> write_index(RemoteIndex& index);
+  std::vector<std::string> write_index(RemoteIndex& index, const KeyRing* keys);
+  // Checks the tag of the index read last (index_auth.h; refusals throw, naming index.json; it covers the
+  // segments through the sha256 index.json records for each). An index that is not trusted (write-only,
+  // plaintext, an unchecked tag) is then believed only for objects a bucket attacker cannot make:
+  // download() refuses an object encrypted with a symmetric key, and a plaintext one when `keys` holds a
+  // key, naming index.json and --allow-unauthenticated-index. download() before this is a bug (Error
+  // kInternal): nothing an index names is fetched unchecked.
+  IndexAuthentication authenticate_index(const RemoteIndex& index, const KeyRing* keys, const IndexTrust& trust);
 
   // `plain_sha256`: the file's sha256 when known (recorded when it was written): a plaintext upload reads the
   // file once (BackupTarget::put), an encrypted one checks it while the sealed object is made and sent;
@@ -84,12 +94,19 @@ class OffsiteStore {
   // Writes `keys` as the segment journal (write_index), or removes it when there are none.
   void write_segment_journal(const std::set<std::string>& keys);
 
+  // Gets the object into `fetched`, checked against its recorded size and digest (kBadInput naming it).
+  void fetch_checked(const RemoteObject& object, const fs::path& fetched);
+  std::string index_name() const;  // "index '<target url>/index.json'"
   BackupTarget& target_;
   fs::path scratch_;
   // Segment keys in the target that an index.json may name: those the last index.json read or written
   // names, and those uploaded since. write_index deletes the ones its index no longer names.
   std::set<std::string> segments_in_target_;
   fs::path segment_journal_;  // see write_index
+  IndexSeal seal_;                // of the index read last
+  uint64_t sequence_ = 0;         // the highest sequence read or written
+  bool index_authenticated_ = false;
+  std::string untrusted_index_;   // why download() believes the index only for sealed objects; "" trusted
 };
 
 }  // namespace facecrowd

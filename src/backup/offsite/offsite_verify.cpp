@@ -18,6 +18,20 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
                                               " oplog slices (in " + std::to_string(index.segments.size()) + " segments), " + std::to_string(index.ledger.size()) + " ledger chunks (" +
                                               std::to_string(index.ledger_bytes) + " bytes)" +
                                               (index.encryption.empty() ? "" : ", encrypted: " + index.encryption)});
+  try {
+    auto auth = store.authenticate_index(index, keys, options.trust);
+    report.index_authentication = auth.to_json();
+    if (!auth.warning.empty()) report.warnings.push_back(auth.warning);
+    report.checks.push_back({"index authentication", true,
+                             auth.status == "authenticated" ? "its tag holds under key " + auth.key_id + " (sequence " + std::to_string(auth.sequence) +
+                                                                  ", written " + auth.updated_at + ")"
+                                                            : auth.status + " (the warning says why)"});
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::kBadInput) throw;
+    report.index_authentication = {{"status", "refused"}, {"warning", e.what()}};
+    report.checks.push_back({"index authentication", false, e.what()});
+    return report;
+  }
   std::vector<const RemoteObject*> objects;
   for (const auto& a : index.archives) objects.insert(objects.end(), {&a.object, &a.manifest_object});
   for (const auto& s : index.slices) {

@@ -1,6 +1,10 @@
 // `facecrowd verify --target`: is what the target holds complete and intact, without trusting this
 // machine's copies?
 //   - "index": the target's index.json and its slice segments read (remote_index.h);
+//   - "index authentication": its tag holds (index_auth.h; `trust` says what this machine knows): failed when
+//     refused (tampered, stripped, rolled back, a key not given), ok with a warning when the target is
+//     write-only or plaintext, or the tag could not be checked for want of a key; the rest is then checked
+//     only when it is ok;
 //   - "objects": every object it names (segments included) exists with the recorded size and sha256 (x-amz-meta-sha256 /
 //     the directory target's .sha256), read by stat: no download, no key needed. An object encrypted in
 //     one pass carries no sha256 on S3 (the index records its MD5, or, for one uploaded before, its
@@ -22,6 +26,7 @@
 #pragma once
 
 #include "backup/crypto/object_crypto.h"
+#include "backup/offsite/index_auth.h"
 #include "backup/targets/backup_target.h"
 #include "backup/verify.h"
 
@@ -32,6 +37,7 @@ struct OffsiteVerifyOptions {
   std::string which = "latest";    // with read_data: "latest" or an archive name
   std::string db = "face-recognition";
   fs::path scratch_parent;         // empty: the system temp dir
+  IndexTrust trust;
 };
 
 // `keys` may be null (plaintext, or a metadata-only check).

@@ -48,6 +48,7 @@ nlohmann::json RemoteIndex::to_json() const {
                       {"encryption", encryption}, {"passphrase_salt", passphrase_salt}, {"archives", a}, {"slice_segments", g},
                       {"ledger", {{"bytes", ledger_bytes}, {"sha256", ledger_sha256}, {"chunks", l}}}};
   if (!slices_pruned_through.is_null()) j["slices_pruned_through"] = slices_pruned_through.to_string();
+  if (sequence) j["sequence"] = sequence;
   return j;
 }
 
@@ -122,6 +123,7 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       if (!ts) refuse("slices_pruned_through", shown_value(text) + " is not an oplog position (SECS:INC)");
       x.slices_pruned_through = *ts;
     }
+    if (j.contains("sequence")) x.sequence = unsigned_from(j, "sequence", "index", refuse);
     const auto& l = j.at("ledger");
     x.ledger_bytes = unsigned_from(l, "bytes", "ledger", refuse);
     x.ledger_sha256 = l.at("sha256").get<std::string>();

@@ -1,6 +1,8 @@
 // What a backup target holds, as facecrowd lays it out under the target's prefix:
 //
-//   index.json                                 this index (plaintext; no personal data)
+//   index.json                                 this index (plaintext; no personal data; authenticated on a
+//                                              target with a symmetric key: index_auth.h, which covers the
+//                                              segments through their sha256)
 //   oplog-index/YYYY-MM-DDTHH-<16 hex>.json    a slice segment: the entries of the slices whose `to` lies in
 //                                              that UTC hour (plaintext, like index.json; at most ~60 a
 //                                              segment with a slice shipped every minute)
@@ -148,6 +150,9 @@ struct RemoteIndex {
   // says that retention removed the slices it would need (offsite_retention.h's point-in-time window),
   // instead of reporting them as missing. Written only when set, so older readers see the index unchanged.
   OplogTimestamp slices_pruned_through;
+  // Raised at every write (OffsiteStore::write_index), covered by the index's tag: a machine that pushed
+  // refuses an older index put back in its place (index_auth.h). 0 in an index written before it existed.
+  uint64_t sequence = 0;
 
   // index.json's content, format 2 (the segments' summaries, not the slices): the one serialisation of it.
   // Call rebuild_segments first when `slices` changed.

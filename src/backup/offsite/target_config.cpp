@@ -142,6 +142,9 @@ std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex
     if (files.empty()) throw refuse("no key file is configured (key_files, or $FACECROWD_BACKUP_KEY_FILE)");
     try {
       ring->add_key_file(files.front());
+      // The older keys only decrypt (the first added encrypts): with them the push checks an index signed
+      // before a key rotation (index_auth.h).
+      for (size_t i = 1; i < files.size(); ++i) ring->add_key_file(files[i]);
     } catch (const Error& e) {
       throw refuse(std::string("its key cannot be used: ") + e.what());
     }

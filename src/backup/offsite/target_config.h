@@ -60,7 +60,8 @@ struct TargetConfig {
 };
 
 // The keys for uploading to a target whose index is `index` (created with a salt when "passphrase" and
-// the index has none). Fail closed: Error(kUsage) when the configuration or the index says the target is
+// the index has none; for "key", every key file: the first encrypts, the older ones check an index signed
+// before a rotation). Fail closed: Error(kUsage) when the configuration or the index says the target is
 // encrypted and no usable key is found; Error(kBadInput) naming the file and "key_files" when a "public-key"
 // target names private key files (write-only mode with the offline key on the server). nullptr: plaintext.
 std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex& index);

@@ -1,0 +1,94 @@
+// Authentication of a target's index.json (issue 11). The objects are MAC'd by secretstream; the index that
+// names them was not, so whoever could write the bucket without the key (leaked S3 credentials) could hand a
+// restore a well-formed index that drops the newest archives or slices (records lost) or erasure ledger
+// chunks (erased people back).
+//
+// A push to a target encrypted with a symmetric key (key file or passphrase) writes, inside index.json (one
+// object, written at once, so it can never be seen out of step with what it covers):
+//   "auth": {"alg": "hmac-sha512-256-blake2b", "key_id": <hex id of the key>, "tag": <hex>}
+// tag = HMAC-SHA-512-256 (crypto_auth) of BLAKE2b-256(canonical bytes), keyed by a subkey derived from the
+// target key (KeyRing::index_tag: crypto_kdf, never the data-encryption key itself). The canonical bytes are
+// the index's JSON without "auth", serialized compactly with its keys in order (index_canonical_digest:
+// the one function both sides use). The key id makes rotation work: an index written under an older key
+// verifies with that key, a push writes under the current one. The index also carries "sequence", raised
+// at every write, which the tag covers.
+//
+// Reading (authenticate_index), before anything in the index is trusted:
+//   - a tag that does not match: Error(kBadInput) naming index.json, nothing downloaded or changed;
+//   - a tag under a key that is not given while others are: Error(kBadInput) naming the key id;
+//   - no tag on a target the index or this machine's configuration says is keyed: Error(kBadInput) (a
+//     stripped tag, or an index from an older facecrowd: the remedy names the next push, which signs it,
+//     and --allow-unauthenticated-index), except for a push, which accepts an index an older facecrowd wrote
+//     and signs it (with a warning) unless this machine signed the target's index before (then a stripped tag);
+//   - a machine that pushed remembers the sequence it last wrote per target (<backup dir>/offsite-index-signed.json):
+//     an index with a lower sequence, or none with a tag, is an older copy put back (replay): refused.
+//   - write-only (public-key) and plaintext targets: no secret the server holds is shared with the offline
+//     restorer, so nothing the server computes could be checked against a bucket attacker who knows what the
+//     server knows: "not-authenticated", with a warning line and the field in --json. Such an index (and a
+//     tagged index that could not be checked) is then believed only for objects no bucket attacker can make:
+//     OffsiteStore refuses to download an object encrypted with a symmetric key through it (a keyed target
+//     whose index was edited to claim "public-key"), and a plaintext object when keys were given (a keyed
+//     target replaced by plaintext forgeries), unless --allow-unauthenticated-index.
+// What stays open: an index replayed to a restore on an empty machine (it has no memory of sequences) goes
+// back to that older index's state; a restore re-applies the ledger objects the index does not name
+// (offsite_fetch.h's fetch_unindexed_ledger), so erasures are not lost that way, and `updated_at` (covered
+// by the tag) is reported so the operator sees how old the index is.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "backup/crypto/object_crypto.h"
+#include "backup/offsite/remote_index.h"
+
+namespace facecrowd {
+
+namespace fs = std::filesystem;
+
+// What index.json carried, as read: its tag (if any) and the digest of its canonical bytes.
+struct IndexSeal {
+  std::optional<KeyRing::IndexTag> tag;
+  std::string digest;  // BLAKE2b-256 of the canonical bytes, binary; computed only when there is a tag
+};
+
+// BLAKE2b-256 of `j`'s canonical bytes (`j` without "auth", compact, keys in order).
+std::string index_canonical_digest(const nlohmann::json& j);
+// The text of index.json for `j`, with "auth" when `keys` encrypts with a symmetric key (compact then: the
+// canonical bytes and "auth"; indented without keys).
+std::string signed_index_text(nlohmann::json j, const KeyRing* keys);
+// Takes "auth" out of `j` and returns the seal. Error(kBadInput) naming `what` when "auth" is malformed.
+IndexSeal take_index_seal(nlohmann::json& j, const std::string& what);
+
+// What the reader knows besides the index itself.
+struct IndexTrust {
+  bool keyed_config = false;           // this machine's configuration says the target is "key" or "passphrase"
+  bool allow_unauthenticated = false;  // --allow-unauthenticated-index
+  bool pushing = false;                // a push: accepts (and then signs) an index an older facecrowd wrote
+  std::optional<uint64_t> signed_sequence;  // the sequence this machine last signed for the target
+};
+
+struct IndexAuthentication {
+  // "authenticated" | "not-authenticated" (write-only or plaintext target) | "unchecked" (a tag, but no
+  // symmetric key given) | "unauthenticated-allowed" (no tag; --allow-unauthenticated-index, or a push
+  // signing an older facecrowd's index)
+  std::string status;
+  std::string key_id;   // the tag's key
+  std::string warning;  // the line to print; empty when authenticated
+  uint64_t sequence = 0;
+  std::string updated_at;
+  bool trusted() const { return status == "authenticated" || status == "unauthenticated-allowed"; }
+  nlohmann::json to_json() const;
+};
+
+// `what` names index.json in every refusal; `target_url` the target in warnings.
+IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex& index, const KeyRing* keys,
+                                       const IndexTrust& trust, const std::string& what);
+
+// <backup_dir>/offsite-index-signed.json: the sequence this machine last signed per target URL.
+std::optional<uint64_t> signed_sequence(const fs::path& backup_dir, const std::string& target_url);
+void remember_signed_sequence(const fs::path& backup_dir, const std::string& target_url, uint64_t sequence);
+
+}  // namespace facecrowd
