@@ -473,6 +473,40 @@ TEST(OffsiteRestoreRefused, ARecoveryPointShortOfWhatTheTargetShippedIsAWarningN
   EXPECT_FALSE(s["users"].count("later"));
 }
 
+// Found by the attacker's pass, 2026-12-01: a slice the index lists but the bucket lost (a lifecycle rule, a
+// hand) made the whole disaster recovery fail (exit 4, after the archive was downloaded), where a slice missing
+// from the index stops it short with a warning (the README's runbook). Now both stop short, exit 1.
+TEST(OffsiteRestore, ASliceTheIndexListsButTheBucketLostStopsTheRestoreShortWithAWarningNamingItInsteadOfFailingIt) {
+  Bucket b;
+  {
+    auto db = Database::open(DataDir::open(b.data), "face-recognition");
+    auto w = db->write();
+    w.insert("users", Document::from_json({{"_id", "later"}, {"username", "later"}}));
+    w.commit();
+  }
+  ship_oplog(DataDir::open(b.data), b.backups, {});
+  DirectoryTarget t(b.remote);
+  PushOptions o;
+  o.ledger_file = b.data / ErasureLedger::kFileName;
+  push_to_target(b.backups, t, {}, o);
+  ASSERT_EQ(b.index()["slices"].size(), 2u);
+  const std::string lost_to = b.index()["slices"][1]["to"];
+  const std::string lost_key = b.index()["slices"][1]["object"]["key"];
+  ASSERT_TRUE(fs::remove(b.remote / lost_key)) << lost_key;
+
+  auto r = b.restore("--json");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
+  const std::string w = j["offsite"]["warnings"][0];
+  EXPECT_NE(w.find(lost_key), std::string::npos) << w;
+  EXPECT_NE(w.find("no longer holds it"), std::string::npos) << w;
+  EXPECT_LT(*parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>()), *parse_oplog_timestamp(lost_to));
+  auto s = snapshot(b.machine / "data", "face-recognition");
+  EXPECT_TRUE(s["users"].count("late")) << "the slice before the lost one was replayed";
+  EXPECT_FALSE(s["users"].count("later"));
+}
+
 // A target keeps oplog slices only for its point-in-time window (offsite_retention.h): an --until before it
 // restores the older archive to its own time, with a warning (exit 1) that says retention removed the
 // slices and names the recovery point, instead of a refusal that blames the window or a silent short restore.

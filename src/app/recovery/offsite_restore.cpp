@@ -228,7 +228,9 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   if (!user_until && reach < shipped)
     result.warnings.push_back("the target's oplog slices reach " + oplog_position_text(shipped) + ", but those that continue backup '" +
                               fetched.remote.name + "' stop at " + oplog_position_text(reach) +
-                              " (the slice after it is missing from the target): the changes after that are not in the restored data");
+                              (fetched.missing_slice.empty() ? std::string(" (the slice after it is missing from the target)")
+                                                             : " (the index lists '" + fetched.missing_slice + "', but the target no longer holds it)") +
+                              ": the changes after that are not in the restored data");
   auto details = nlohmann::json{{"target", result.target}, {"archive", result.archive},
                                 {"recovery_point", result.recovery_point.to_string()}, {"slices", result.slices},
                                 {"downloaded_bytes", result.downloaded_bytes}};

@@ -78,14 +78,30 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
       const RemoteSlice* r = found == by_name.end() ? nullptr : &index.slices[found->second];
       if (!r)  // the index's names are file names (remote_index.h), so the plan's slices are all in it
         throw Error(ExitCode::kInternal, "slice '" + s.path.filename().string() + "' of the plan is not in the index of '" + url + "'");
-      if (r->record) {  // first: a slice under its final name always has its record (slice_integrity.h)
-        store.download(*r->record, slice_record_path(s.path), keys);
-        out.bytes += r->record->size;
+      try {
+        if (r->record) {  // first: a slice under its final name always has its record (slice_integrity.h)
+          store.download(*r->record, slice_record_path(s.path), keys);
+          out.bytes += r->record->size;
+        }
+        store.download(r->object, s.path, keys);
+        out.bytes += r->object.size;
+      } catch (const Error& e) {
+        // Listed but gone from the bucket (a lifecycle rule, a hand): the chain stops before it, as at a slice
+        // missing from the index, and the restore reaches what comes before it (offsite_restore.h warns, exit
+        // 1) instead of refusing the whole disaster recovery. An object that is there but altered still refuses.
+        if (e.code() != ExitCode::kNotFound) throw;
+        std::error_code ignored;
+        fs::remove(slice_record_path(s.path), ignored);
+        out.missing_slice = r->object.key;
+        break;
       }
-      store.download(r->object, s.path, keys);
-      out.bytes += r->object.size;
     }
     out.slices.push_back(s.path);
+  }
+  if (out.slices.size() < out.window.slices.size()) {
+    out.window.slices.resize(out.slices.size());
+    out.window.reach = out.window.slices.empty() ? std::max(chosen->manifest.oplog_start, chosen->manifest.oplog_end)
+                                                 : out.window.slices.back().to;
   }
   return out;
 }

@@ -21,6 +21,9 @@ struct FetchedBackup {
   std::vector<fs::path> slices;    // downloaded (or already present) slice files
   uint64_t bytes = 0;              // stored bytes downloaded
   bool archive_was_local = false;  // the backup directory already held the archive: it was not downloaded
+  // The key of a slice (or its record) the index lists but the target no longer holds: `window` and `slices`
+  // stop before it. Empty when none.
+  std::string missing_slice;
 };
 
 // `which` is "latest" (the newest archive of `db`; with `until`, the newest that starts before it) or an
