@@ -43,10 +43,24 @@ struct Bucket {
                                        {"db", "face-recognition"}, {"attendance_policy", "remove"},
                                        {"requested_by", "dpo"}, {"file_ids", nlohmann::json::array()}}
                             .dump());
+    push();
+  }
+  // Pushes the backup directory and the ledger to the target, as the deployment's cron line does.
+  void push() const {
     DirectoryTarget t(remote);
     PushOptions o;
     o.ledger_file = data / ErasureLedger::kFileName;
     push_to_target(backups, t, {}, o);
+  }
+  // Writes user `id` and ships it in a slice of its own (not pushed).
+  void write_user_and_ship(const std::string& id) const {
+    {
+      auto db = Database::open(DataDir::open(data), "face-recognition");
+      auto w = db->write();
+      w.insert("users", Document::from_json({{"_id", id}, {"username", id}}));
+      w.commit();
+    }
+    ship_oplog(DataDir::open(data), backups, {});
   }
   // The target's index with every slice inline (format 1, still read): edit_index writes it back as such.
   nlohmann::json index() const {
@@ -445,17 +459,8 @@ TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideT
 
 TEST(OffsiteRestoreRefused, ARecoveryPointShortOfWhatTheTargetShippedIsAWarningNamingWhereTheSlicesStop) {
   Bucket b;
-  {
-    auto db = Database::open(DataDir::open(b.data), "face-recognition");
-    auto w = db->write();
-    w.insert("users", Document::from_json({{"_id", "later"}, {"username", "later"}}));
-    w.commit();
-  }
-  ship_oplog(DataDir::open(b.data), b.backups, {});
-  DirectoryTarget t(b.remote);
-  PushOptions o;
-  o.ledger_file = b.data / ErasureLedger::kFileName;
-  push_to_target(b.backups, t, {}, o);
+  b.write_user_and_ship("later");
+  b.push();
   ASSERT_EQ(b.index()["slices"].size(), 2u);
   const std::string missing_to = b.index()["slices"][0]["to"];
   const std::string shipped = b.index()["slices"][1]["to"];
@@ -478,17 +483,8 @@ TEST(OffsiteRestoreRefused, ARecoveryPointShortOfWhatTheTargetShippedIsAWarningN
 // from the index stops it short with a warning (the README's runbook). Now both stop short, exit 1.
 TEST(OffsiteRestore, ASliceTheIndexListsButTheBucketLostStopsTheRestoreShortWithAWarningNamingItInsteadOfFailingIt) {
   Bucket b;
-  {
-    auto db = Database::open(DataDir::open(b.data), "face-recognition");
-    auto w = db->write();
-    w.insert("users", Document::from_json({{"_id", "later"}, {"username", "later"}}));
-    w.commit();
-  }
-  ship_oplog(DataDir::open(b.data), b.backups, {});
-  DirectoryTarget t(b.remote);
-  PushOptions o;
-  o.ledger_file = b.data / ErasureLedger::kFileName;
-  push_to_target(b.backups, t, {}, o);
+  b.write_user_and_ship("later");
+  b.push();
   ASSERT_EQ(b.index()["slices"].size(), 2u);
   const std::string lost_to = b.index()["slices"][1]["to"];
   const std::string lost_key = b.index()["slices"][1]["object"]["key"];
@@ -513,18 +509,9 @@ TEST(OffsiteRestore, ASliceTheIndexListsButTheBucketLostStopsTheRestoreShortWith
 TEST(OffsiteRestore, AnUntilBeforeThePointInTimeWindowRestoresTheOlderBackupToItsOwnTimeAndSaysRetentionRemovedTheSlices) {
   Bucket b;  // backup A, user "late" in slice S1, pushed
   const std::string late_to = b.index()["slices"][0]["to"];
-  auto write_and_ship = [&](const std::string& id) {
-    {
-      auto db = Database::open(DataDir::open(b.data), "face-recognition");
-      auto w = db->write();
-      w.insert("users", Document::from_json({{"_id", id}, {"username", id}}));
-      w.commit();
-    }
-    ship_oplog(DataDir::open(b.data), b.backups, {});
-  };
-  write_and_ship("between");
+  b.write_user_and_ship("between");
   backup(b.data, b.backups);  // backup B
-  write_and_ship("newest");
+  b.write_user_and_ship("newest");
   // Ten days on, with a one-day window: no backup was made inside it, so the slices kept are those the
   // newest backup (B) needs; the slices after A go.
   DirectoryTarget t(b.remote);
