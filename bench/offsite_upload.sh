@@ -25,22 +25,42 @@
 # Last, backup wall time (`backup --target`) plain and encrypted, alternating, best of the rounds.
 # --tls: the same over https, s3rver serving a certificate of a private CA that the script makes (openssl);
 # facecrowd trusts it through AWS_CA_BUNDLE, curl through --cacert of the same file (TLS costs both).
-# Runs nice'd. Usage: bench/offsite_upload.sh [--sizes "40 200"] [--rounds 5] [--tls] [BUILD_DIR]
+# --link-mbit N: the same through a link of N Mbit/s, as a server's path to S3 is, instead of loopback's
+# unbounded one, where the client's CPU competes with s3rver's on the same cores and decides the ratio:
+# the bytes sent to s3rver's port are shaped by tc (an htb class on lo, a u32 filter on the port; both
+# clients pass the same shaper), removed when the script exits. Needs root and an unshaped lo.
+# Runs nice'd. Usage: bench/offsite_upload.sh [--sizes "40 200"] [--rounds 5] [--tls] [--link-mbit N] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sizes="40 200"; rounds=5; build=build; s3_tls=0
+sizes="40 200"; rounds=5; build=build; s3_tls=0; link_mbit=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --sizes) sizes="$2"; shift ;; --rounds) rounds="$2"; shift ;; --tls) s3_tls=1 ;; *) build="$1" ;;
+    --sizes) sizes="$2"; shift ;; --rounds) rounds="$2"; shift ;; --tls) s3_tls=1 ;; --link-mbit) link_mbit="$2"; shift ;; *) build="$1" ;;
   esac
   shift
 done
 bin="$(realpath "$build/facecrowd")"
 work="$(mktemp -d -t facecrowd-upload-bench.XXXXXX)"
-s3pid=""
-cleanup() { [[ -n "$s3pid" ]] && kill "$s3pid" 2>/dev/null; wait 2>/dev/null; rm -rf -- "$work"; }
+s3pid=""; shaped=0
+cleanup() {
+  (( shaped )) && tc qdisc del dev lo root
+  [[ -n "$s3pid" ]] && kill "$s3pid" 2>/dev/null; wait 2>/dev/null; rm -rf -- "$work"
+}
 trap cleanup EXIT
+if [[ -n $link_mbit ]]; then
+  [[ $link_mbit =~ ^[1-9][0-9]*$ ]] || { echo "--link-mbit: '$link_mbit' is not a whole number of Mbit/s" >&2; exit 2; }
+  tc qdisc show dev lo | grep -q '^qdisc noqueue' ||
+    { echo "--link-mbit: lo is already shaped ($(tc qdisc show dev lo | head -1)); not touching it" >&2; exit 1; }
+fi
 source bench/s3rver_common.sh
+if [[ -n $link_mbit ]]; then
+  # Everything else on lo goes through an unbounded default class.
+  tc qdisc add dev lo root handle 1: htb default 10
+  shaped=1
+  tc class add dev lo parent 1: classid 1:10 htb rate 100gbit burst 4mb cburst 4mb quantum 200000
+  tc class add dev lo parent 1: classid 1:20 htb rate "${link_mbit}mbit" ceil "${link_mbit}mbit" burst 1mb cburst 1mb quantum 60000
+  tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip dport "$port" 0xffff flowid 1:20
+fi
 printf '[default]\ns3 =\n  multipart_threshold = 5GB\n' > "$work/single.cfg"
 : > "$work/default.cfg"
 nice "$bin" target keygen "$work/k" >/dev/null
@@ -74,7 +94,7 @@ push() {  # AWS_CONFIG_FILE plain|encrypted
   AWS_CONFIG_FILE="$1" nice "$bin" --quiet oplog ship --target "$target" --json |
     python3 -c 'import json,sys; o=json.loads(sys.stdin.readline())["offsite"]; print(o["bytes"] / o["seconds"] / 1e6)'
 }
-echo "facecrowd $("$bin" --version | head -1); $(curl --version | head -1 | cut -d' ' -f1-2); $(nproc) cores; rounds $rounds; endpoint $AWS_ENDPOINT_URL${AWS_CA_BUNDLE:+ (private CA: AWS_CA_BUNDLE / curl --cacert)}"
+echo "facecrowd $("$bin" --version | head -1); $(curl --version | head -1 | cut -d' ' -f1-2); $(nproc) cores; rounds $rounds; endpoint $AWS_ENDPOINT_URL$( ((s3_tls)) && echo " (private CA: AWS_CA_BUNDLE / curl --cacert)")${link_mbit:+; link shaped to $link_mbit Mbit/s (tc htb on lo)}"
 for mb in $sizes; do
   export FACECROWD_DATA="$work/data$mb" FACECROWD_BACKUP_DIR="$work/backup$mb"
   nice "$bin" --quiet demo-data --attendances 2000 --image-mb "$mb" >/dev/null
