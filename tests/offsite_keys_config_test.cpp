@@ -301,7 +301,9 @@ TEST(OffsiteTargetConfig, TargetShowJsonGivesTheConfigFilesFieldsAndWhereTheyWer
   EXPECT_EQ(j["pitr_days"], 3);
   EXPECT_TRUE(j["key_files"].empty());
   EXPECT_EQ(j["config_file"], file.string());
-  EXPECT_EQ(j.size(), 8u) << "the config file's seven fields and config_file: " << shown.out;
+  // This backup directory's writer identity too (backup/offsite/writer_fence.h): none before its first push.
+  EXPECT_TRUE(j["writer_identity"].is_null()) << shown.out;
+  EXPECT_EQ(j.size(), 10u) << "the config file's seven fields, config_file, writer_identity and writer_identity_file: " << shown.out;
 }
 
 // A count is taken only as plain decimal digits in range: CLI11's Range converted first, so '0x10' was

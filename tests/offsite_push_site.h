@@ -2,6 +2,7 @@
 // backup directory (optionally made larger than a multipart part), pushed to a target.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "backup/offsite/offsite_store.h"
 #include "backup/targets/directory_target.h"
 #include "backup/oplog_shipper.h"
+#include "core/sha256.h"
 #include "random_bytes.h"
 #include "restore_test_support.h"
 
@@ -64,6 +66,15 @@ struct PushSite {
     return out;
   }
 };
+
+// Every file under `dir` (relative path -> sha256): what a refused push must leave as it was.
+inline std::map<std::string, std::string> file_digests(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = *sha256_of_file(e.path());
+  return out;
+}
 
 inline bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
   for (const auto& l : lines)

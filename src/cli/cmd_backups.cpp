@@ -9,6 +9,7 @@
 #include "backup/catalog.h"
 #include "backup/point_in_time.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/writer_fence.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
 #include "core/error.h"
@@ -79,7 +80,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "`facecrowd restore ARCHIVE --until TIME` can reach. A gap in the slice chain ends a window and is named.\n"
       "Reads names and sidecar manifests only; archives are not opened (use `facecrowd verify`).");
   list->add_option("--db", lo->db, "database whose archives to list")->capture_default_str();
-  list->add_option("--target", lo->target, "list what a backup target holds (s3://, gs:// or a directory), from its index");
+  list->add_option("--target", lo->target, "list what a backup target holds (s3://, gs:// or a directory), from its index, and "
+                                            "which machine writes it (--json: the index, with \"writer\" {id, host, since})");
   list->add_flag("--json", lo->json, "print JSON");
   list->callback([lo, &globals] {
     validate_database_name(lo->db);
@@ -104,6 +106,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       std::cout << "  " << index.slices.size() << " oplog slices (" << human_bytes(slice_bytes) << ")";
       if (!index.slices.empty()) std::cout << ", shipped up to " << oplog_position_text(index.shipped_position());
       std::cout << "\n  erasure ledger: " << index.ledger_bytes << " bytes in " << index.ledger.size() << " chunks\n";
+      std::cout << "  writer: " << writer_status(index, writer_identity_if_readable(globals.backup_dir), target->url()) << "\n";
       return;
     }
     require_readable_dir(globals.backup_dir);

@@ -5,6 +5,7 @@
 #include "app/recovery/offsite_restore.h"
 #include "app/recovery/restore_with_erasures.h"
 #include "backup/offsite/target_config.h"
+#include "backup/offsite/writer_fence.h"
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"
@@ -172,7 +173,15 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       // `oplog ship` would keep working locally, silently no longer off-site.
       if (!TargetConfig::load(globals.data_dir))
         std::cout << "note: no backup target is configured here, so new backups stay on this machine; `"
-                  << target_set_again(r, opts->key_files) << "` sends them off-site again\n";
+                  << target_set_again(r, opts->key_files) << "` sends them off-site again"
+                  << (r.take_over_command.empty() ? "" : " (once this machine is the target's writer: below)") << "\n";
+      // The old server's identity is not adopted (backup/offsite/writer_fence.h): two machines pushing to
+      // one target would overwrite each other's objects.
+      if (!r.take_over_command.empty())
+        std::cout << "note: target " << r.target << " is written by another machine (" << describe_writer(*r.writer)
+                  << "); pushes from this one are refused there until you run `" << r.take_over_command
+                  << "`: run it only once the old server no longer pushes (retired, lost, or switched off), or the two "
+                     "would overwrite each other's backups\n";
       return;
     }
     // DIR/latest, by analogy with s3://BUCKET/PREFIX/latest, where DIR is a directory target: say how that

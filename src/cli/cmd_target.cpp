@@ -5,14 +5,20 @@
 #include <optional>
 #include <vector>
 
+#include "app/recovery/target_take_over_record.h"
+#include "app/records/audit.h"
 #include "backup/crypto/object_crypto.h"
+#include "backup/offsite/target_take_over.h"
 #include "backup/offsite/target_config.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
+#include "cli/offsite_cli.h"
 #include "cli/whole_number_check.h"
 #include "core/error.h"
 #include "core/file_system.h"
 #include "store/data_dir.h"
+#include "store/database.h"
+#include "store/schema.h"
 
 namespace facecrowd {
 namespace {
@@ -146,14 +152,29 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   auto show_json = std::make_shared<bool>(false);
   show->add_flag("--json", *show_json,
                  "print it as JSON: the config file's fields (target, encryption, key_files, public_key_file, keep_daily, "
-                 "keep_monthly, pitr_days) and config_file, where they were read from (empty: $FACECROWD_BACKUP_TARGET)");
+                 "keep_monthly, pitr_days), config_file, where they were read from (empty: $FACECROWD_BACKUP_TARGET), and "
+                 "writer_identity {id, host, created} of the backup directory (null: none yet) with writer_identity_file");
   show->callback([&globals, show_json] {
     auto c = TargetConfig::load(globals.data_dir);
     if (!c) throw Error(ExitCode::kNotFound, "no backup target is configured (" + TargetConfig::file_of(globals.data_dir).string() +
                                                  " is missing and $FACECROWD_BACKUP_TARGET is unset); see `facecrowd target set --help`");
+    // This backup directory's writer identity (writer_fence.h), local: the target's writer is what
+    // `backups list --target` shows. A damaged identity file is shown (exit 3), not fatal to the rest.
+    std::optional<WriterIdentity> me;
+    std::string identity_problem;
+    try {
+      me = read_writer_identity(globals.backup_dir);
+    } catch (const Error& e) {
+      identity_problem = e.what();
+      globals.exit_code = int(e.code());
+    }
+    const std::string identity_file = (fs::path(globals.backup_dir) / WriterIdentity::kFile).string();
     if (*show_json) {
       auto j = c->to_json();
       j["config_file"] = c->file.string();
+      j["writer_identity"] = me ? me->to_json() : nlohmann::json(nullptr);
+      j["writer_identity_file"] = identity_file;
+      if (!identity_problem.empty()) j["writer_identity_error"] = identity_problem;
       std::cout << j.dump() << "\n";
       return;
     }
@@ -161,6 +182,70 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     for (const auto& k : c->key_files) std::cout << "key file: " << k.string() << "\n";
     if (!c->public_key_file.empty()) std::cout << "public key: " << c->public_key_file.string() << "\n";
     std::cout << retention_line(*c) << "\n";
+    if (me)
+      std::cout << "writer identity of this backup directory: " << me->id << " (host " << me->host << ", created " << me->created
+                << "; " << identity_file << "); the target's writer: `facecrowd backups list --target " << c->target << "`\n";
+    else if (identity_problem.empty())
+      std::cout << "writer identity of this backup directory: none yet (made by its first push: " << identity_file << ")\n";
+    else
+      std::cout << "writer identity of this backup directory: " << identity_problem << "\n";
+  });
+
+  struct TakeOverOptions {
+    std::string target;
+    bool json = false;
+  };
+  auto to = std::make_shared<TakeOverOptions>();
+  auto* take_over = group->add_subcommand("take-over", "Make this machine the one that writes the target (after the old server is gone)");
+  take_over->footer(
+      "A target has one writer: the backup directory that pushed to it first (its identity is\n"
+      "<backup dir>/" + std::string(WriterIdentity::kFile) + "). Pushes from any other machine are refused (exit 5), because two machines\n"
+      "pushing to one target overwrite each other's objects and can leave it unrestorable. When the old server\n"
+      "is retired or lost, or a stand-by restored from the target replaces it, run this on the new one: the\n"
+      "target's index.json then names this backup directory, and the old machine's pushes are refused. Only\n"
+      "index.json changes; the take-over is recorded in the audit log (backup.target.take_over).\n"
+      "Example (after `facecrowd restore s3://my-bucket/facecrowd/latest` and `facecrowd target set …`):\n"
+      "  facecrowd target take-over --target s3://my-bucket/facecrowd");
+  take_over->add_option("--target", to->target, "the target (default: the configured one)");
+  take_over->add_flag("--json", to->json, "print {target, previous_writer, writer, already_the_writer, audit_id} as JSON");
+  take_over->callback([to, &globals] {
+    auto config = resolve_target(globals, to->target);
+    if (!config || config->target.empty())
+      throw Error(ExitCode::kUsage, "no backup target: give --target s3://BUCKET/PREFIX (or configure one with `facecrowd target set`)");
+    auto target = open_backup_target(config->target);
+    TakeOverResult r = take_over_target(globals.backup_dir, *target, *config);
+    for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
+    // Recorded where an auditor looks: the data directory's audit log (none on a machine without data).
+    std::string audit_id, audit_note;
+    const fs::path root = globals.data_dir;
+    std::error_code ec;
+    if (r.already) {
+    } else if (!fs::is_directory(root, ec) || fs::is_empty(root, ec)) {
+      audit_note = "not recorded in an audit log: there is no data directory at '" + root.string() + "'";
+    } else {
+      try {
+        auto db = Database::open(DataDir::open(root), std::string(kDefaultDatabase), {.create_if_missing = false});
+        audit_id = record_take_over(*db, r, Actor{default_audit_actor(), "local"});
+      } catch (const Error& e) {
+        throw Error(e.code(), "target '" + r.target + "' now names this machine as its writer, but recording the take-over in the "
+                                  "audit log of '" + root.string() + "' failed: " + e.what());
+      }
+    }
+    if (to->json) {
+      auto j = r.to_json();
+      j["audit_id"] = audit_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(audit_id);
+      std::cout << j.dump() << "\n";
+      return;
+    }
+    if (r.already) {
+      std::cout << "this backup directory already writes target " << r.target << " (" << describe_writer(r.writer) << "); nothing was changed\n";
+      return;
+    }
+    std::cout << "this backup directory now writes target " << r.target << " (" << describe_writer(r.writer) << ")";
+    if (r.previous) std::cout << "; it replaces " << describe_writer(*r.previous) << ", whose pushes are refused from now on";
+    std::cout << "\n";
+    if (!audit_id.empty()) std::cout << "recorded in the audit log of " << root.string() << " (entry " << audit_id << ")\n";
+    if (!audit_note.empty()) std::cout << "note: " << audit_note << "\n";
   });
 
   struct KeygenOptions {

@@ -11,6 +11,7 @@
 #include "app/privacy/erasure_ledger.h"
 #include "backup/offsite/offsite_fetch.h"
 #include "backup/offsite/target_config.h"
+#include "backup/offsite/writer_fence.h"
 #include "backup/targets/backup_target.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -124,7 +125,9 @@ nlohmann::json OffsiteRestoreResult::to_json() const {
                   {"seconds", seconds},
                   {"warnings", warnings},
                   {"encryption", encryption},
-                  {"index_authentication", index_authentication.to_json()}};
+                  {"index_authentication", index_authentication.to_json()},
+                  {"writer", writer ? writer->to_json() : nlohmann::json(nullptr)},
+                  {"take_over_command", take_over_command}};
   return j;
 }
 
@@ -169,6 +172,8 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   trust.signed_sequence = signed_sequence(backup_dir, result.target);
   result.index_authentication = store.authenticate_index(index, keys.get(), trust);
   result.encryption = index.encryption;
+  result.writer = index.writer;
+  if (index.writer && !is_writer(index, writer_identity_if_readable(backup_dir))) result.take_over_command = take_over_command(result.target);
   const std::string db = options.restore.db.empty() ? std::string("face-recognition") : options.restore.db;
   if (progress) progress("downloading from " + result.target);
   FetchedBackup fetched = fetch_backup(store, index, which, db, options.restore.until, keys.get(), backup_dir);

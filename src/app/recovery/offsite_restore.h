@@ -11,7 +11,9 @@
 //      holds the data directory's lock; a restore refused or failed after that takes the lines out again;
 //   3. the ordinary atomic restore runs with the ledger re-applied before the swap (restore_with_erasures.h),
 //      brought forward to T, or by default to the end of the last shipped slice (the recovery point);
-//   4. an audit entry "backup.restore.offsite" records the target, the archive and the recovery point.
+//   4. an audit entry "backup.restore.offsite" records the target, the archive and the recovery point;
+//   5. the target's writer is reported, never adopted (writer_fence.h): when it is another backup directory,
+//      the result names the take-over command that makes this machine the writer once the old one is gone.
 // A warning (the CLI exits 1) when the recovery point falls short of what the target shipped: the slices that
 // continue the archive stop before the newest shipped slice ends (one is missing), so the changes after the
 // recovery point are not restored; or when --until T lies before the target's point-in-time window (remote
@@ -23,6 +25,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,12 @@ struct OffsiteRestoreResult {
   // Whether the target's index.json was authenticated (index_auth.h); its warning (write-only or plaintext
   // target, or the override) is printed but leaves the exit code as it was.
   IndexAuthentication index_authentication;
+  // Who writes the target (backup/offsite/writer_fence.h). The restore does not adopt that identity: a
+  // machine restored from the target is another writer, whose pushes there are refused until
+  // `take_over_command` is run (once the old server no longer pushes); empty when this backup directory is
+  // the writer or the index names none.
+  std::optional<IndexWriter> writer;
+  std::string take_over_command;
   nlohmann::json to_json() const;
 };
 

@@ -4,7 +4,9 @@
 #include <regex>
 
 #include "backup/catalog.h"
+#include "core/display_text.h"
 #include "core/error.h"
+#include "core/utc_time.h"
 
 namespace facecrowd::index_entries {
 
@@ -115,6 +117,21 @@ SliceSegment segment_summary_from(const nlohmann::json& g, const std::string& fi
   if (!x.object.key_id.empty() || x.object.sha256.empty())
     refuse(field + ".object", "is not a plaintext object with a sha256, which is what push writes for a segment");
   return x;
+}
+
+IndexWriter writer_from(const nlohmann::json& j, const std::string& field, const IndexRefusal& refuse) {
+  if (!j.is_object()) refuse(field, shortened(j.dump(), 80) + " is not an object {id, host, since}");
+  auto text = [&](const char* name) {
+    if (!j.contains(name)) refuse(field + "." + name, "is missing");
+    if (!j.at(name).is_string()) refuse(field + "." + name, "is " + shortened(j.at(name).dump(), 80) + ", not a string");
+    return j.at(name).get<std::string>();
+  };
+  IndexWriter w{text("id"), text("host"), text("since")};
+  if (!is_hex(w.id, 32)) refuse(field + ".id", shown_value(w.id) + " is not a writer id (32 hex digits)");
+  if (w.host.empty() || w.host.size() > 255 || has_control_character(w.host))
+    refuse(field + ".host", shown_value(w.host) + " is not a host name (1 to 255 printable bytes)");
+  if (!parse_iso8601(w.since)) refuse(field + ".since", shown_value(w.since) + " is not an ISO 8601 time");
+  return w;
 }
 
 }  // namespace facecrowd::index_entries

@@ -39,4 +39,9 @@ RemoteSlice slice_from(const nlohmann::json& s, const std::string& field, std::s
 SliceSegment segment_summary_from(const nlohmann::json& g, const std::string& field, std::set<std::string>& hours,
                                   const IndexRefusal& refuse);
 
+// index.json's "writer" (remote_index.h's IndexWriter, written by its to_json): an object of id (32 hex
+// digits), host (a host name: printable, at most 255 bytes, not empty) and since (ISO 8601); it is printed
+// and compared, never a path.
+IndexWriter writer_from(const nlohmann::json& j, const std::string& field, const IndexRefusal& refuse);
+
 }  // namespace facecrowd::index_entries

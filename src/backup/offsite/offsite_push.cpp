@@ -16,6 +16,7 @@
 #include "backup/offsite/index_auth.h"
 #include "backup/oplog_shipper.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/writer_fence.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
 #include "core/file_lock.h"
@@ -139,9 +140,6 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   OffsiteStore store(target, backup_dir);
   PushResult result;
   result.target = target.url();
-  // A push killed in a multipart upload left its parts in the bucket; this one aborts them first.
-  target.set_upload_journal(backup_dir / kUploadJournalFolder);
-  for (auto& line : target.abort_interrupted_uploads()) result.warnings.push_back(std::move(line));
   std::optional<RemoteIndex> read = store.read_index();
   const bool had_index = read.has_value();
   RemoteIndex index = read.value_or(RemoteIndex{});
@@ -160,10 +158,27 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     sign_unsigned_index = auth.status == "unauthenticated-allowed";
     if (sign_unsigned_index) result.warnings.push_back(auth.warning);
   }
+  // One writer per target (writer_fence.h): a target another backup directory writes is refused before
+  // anything is sent, deleted or written here (the identity file included); an index naming no writer is
+  // claimed by this push.
+  refuse_other_writer(index, read_writer_identity(backup_dir), target.url());
+  const WriterIdentity me = writer_identity(backup_dir);
+  const bool claims = !index.writer;
+  if (claims) index.writer = writer_entry(me);
+  // A push killed in a multipart upload left its parts in the bucket; this one aborts them first.
+  target.set_upload_journal(backup_dir / kUploadJournalFolder);
+  for (auto& line : target.abort_interrupted_uploads()) result.warnings.push_back(std::move(line));
   // A lost index made anew continues the sequence, so an older one put back later is still found older.
   if (trust.signed_sequence) index.sequence = std::max(index.sequence, *trust.signed_sequence);
+  // Set by the archive lane: such a push (minutes long) reads index.json again before each write of it and
+  // refuses to write over an index someone else wrote meanwhile (writer_fence.h); a push of slices alone does not.
+  std::atomic<bool> sends_archive = false;
+  bool index_in_target = had_index;
   auto write_index = [&](RemoteIndex& written) {
+    if (sends_archive)
+      refuse_index_written_meanwhile(store.read_index_again(), index_in_target ? std::optional(store.sequence()) : std::nullopt, target.url());
     auto warnings = store.write_index(written, keys.get());
+    index_in_target = true;
     if (trust.keyed_config) remember_signed_sequence(backup_dir, target.url(), written.sequence);
     return warnings;
   };
@@ -285,7 +300,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     if (archive_bytes < 2 * uint64_t(now_recorded.to_json().dump(1).size())) return;
     try {
       write_index(now_recorded);
-    } catch (const Error&) {  // only progress: the write at the end of the push reports a lasting failure
+    } catch (const Error& e) {  // only progress: the write at the end of the push reports a lasting failure
+      if (e.code() == ExitCode::kConflict) throw;  // another writer (writer_fence.h): sending more is wasted
     }
   };
   auto send_archives = [&] {
@@ -305,6 +321,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       r.created = a.created;
       r.plain_bytes = a.bytes;
       r.manifest = *a.manifest;
+      sends_archive = true;
       r.manifest_object = upload(archive_manifest_key(name), sidecar);
       auto known = archive_sha256.find(name);
       r.object = upload(archive_key(name), a.path, known == archive_sha256.end() ? "" : known->second);  // last: the index names it only after both are up
@@ -447,7 +464,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
     });
     changed = true;
   }
-  if (changed || !had_index || sign_unsigned_index)
+  if (changed || !had_index || sign_unsigned_index || claims)
     for (auto& warning : write_index(index)) result.warnings.push_back(std::move(warning));
   for (const auto& key : doomed) {
     try {

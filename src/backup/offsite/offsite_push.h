@@ -2,6 +2,10 @@
 // (`facecrowd backup --target`, `facecrowd oplog ship --target`, and both from cron with a configured
 // target):
 //
+//   0. the writer fence (writer_fence.h): a target whose index names another backup directory as its writer
+//      is refused (Error kConflict) before anything is sent, deleted or written; an index naming none is
+//      claimed (this backup directory becomes its writer); a push that sends an archive reads index.json
+//      again before each write of it and refuses to write over one someone else wrote meanwhile;
 //   1. every archive with its manifest copy, and every oplog slice with its record, that the target's index
 //      lacks: the archives in one lane, the slices (then the ledger's chunk) in a second lane on a thread and
 //      connection of its own, at the same time;

@@ -53,7 +53,7 @@ OffsiteStore::~OffsiteStore() {
   fs::remove_all(scratch_, ec);
 }
 
-std::optional<RemoteIndex> OffsiteStore::read_index() {
+std::optional<std::pair<RemoteIndex, IndexSeal>> OffsiteStore::fetch_index() {
   fs::path local = scratch_ / "index.json";
   // One request, not a lookup and then a download: a missing index is the download's "not found".
   try {
@@ -71,12 +71,25 @@ std::optional<RemoteIndex> OffsiteStore::read_index() {
   }
   std::error_code ec;
   fs::remove(local, ec);
+  IndexSeal seal = take_index_seal(j, what);
+  return std::make_pair(RemoteIndex::from_json(j, what), std::move(seal));
+}
+
+std::optional<RemoteIndex> OffsiteStore::read_index() {
+  auto fetched = fetch_index();
+  if (!fetched) return std::nullopt;
+  auto& [index, seal] = *fetched;
   index_authenticated_ = false;
-  seal_ = take_index_seal(j, what);
-  RemoteIndex index = RemoteIndex::from_json(j, what);
+  seal_ = std::move(seal);
   for (const auto& g : index.segments) segments_in_target_.insert(g.object.key);
   sequence_ = std::max(sequence_, index.sequence);
-  return index;
+  return std::move(index);
+}
+
+std::optional<RemoteIndex> OffsiteStore::read_index_again() {
+  auto fetched = fetch_index();
+  if (!fetched) return std::nullopt;
+  return std::move(fetched->first);
 }
 
 std::string OffsiteStore::index_name() const { return "index '" + target_.url() + "/" + RemoteIndex::kKey + "'"; }

@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 #include <string_view>
 
@@ -42,6 +43,8 @@ class OffsiteStore {
   OffsiteStore& operator=(const OffsiteStore&) = delete;
 
   BackupTarget& target() { return target_; }
+  // The highest sequence of an index.json this store read or wrote (0: none).
+  uint64_t sequence() const { return sequence_; }
   const fs::path& scratch() const { return scratch_; }
   // Writes `content` to the scratch file `name` (not synced: see above) and returns its path.
   fs::path write_scratch(const std::string& name, std::string_view content);
@@ -50,6 +53,10 @@ class OffsiteStore {
   // no index.json yet. Parsed, not yet authenticated: the keys that authenticate it may need its passphrase
   // salt. authenticate_index() follows before anything in it is used.
   std::optional<RemoteIndex> read_index();
+  // index.json as it is in the target now, parsed (segments not loaded), leaving this store as it was (what
+  // it read, wrote and authenticated): a push checks before it writes that nobody else wrote meanwhile
+  // (writer_fence.h). nullopt when the target has no index.json.
+  std::optional<RemoteIndex> read_index_again();
   // index.json and every segment it lists, for a reader (restore, verify, listing). Error(kNotFound) "no
   // facecrowd backups in target …" when there is none.
   RemoteIndex require_index();
@@ -91,6 +98,8 @@ class OffsiteStore {
   void download(const RemoteObject& object, const fs::path& dest, const KeyRing* keys);
 
  private:
+  // GETs and parses index.json (nullopt: none), with the seal it carried.
+  std::optional<std::pair<RemoteIndex, IndexSeal>> fetch_index();
   // Writes `keys` as the segment journal (write_index), or removes it when there are none.
   void write_segment_journal(const std::set<std::string>& keys);
 

@@ -4,6 +4,7 @@
 
 #include "backup/archive_manifest.h"
 #include "backup/offsite/offsite_fetch.h"
+#include "backup/offsite/writer_fence.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -32,6 +33,9 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     report.checks.push_back({"index authentication", false, e.what()});
     return report;
   }
+  // Who writes the target (writer_fence.h): informative, never a failure (this check knows no backup directory).
+  report.checks.push_back({"writer", true, index.writer ? "written by " + describe_writer(*index.writer)
+                                                        : "no writer recorded: the next push claims the target"});
   std::vector<const RemoteObject*> objects;
   for (const auto& a : index.archives) objects.insert(objects.end(), {&a.object, &a.manifest_object});
   for (const auto& s : index.slices) {

@@ -5,6 +5,7 @@
 //     refused (tampered, stripped, rolled back, a key not given), ok with a warning when the target is
 //     write-only or plaintext, or the tag could not be checked for want of a key; the rest is then checked
 //     only when it is ok;
+//   - "writer": which backup directory writes the target (writer_fence.h), for people; never fails;
 //   - "objects": every object it names (segments included) exists with the recorded size and sha256 (x-amz-meta-sha256 /
 //     the directory target's .sha256), read by stat: no download, no key needed. An object encrypted in
 //     one pass carries no sha256 on S3 (the index records its MD5, or, for one uploaded before, its

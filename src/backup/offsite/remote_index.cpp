@@ -33,6 +33,8 @@ std::string ledger_chunk_key(uint64_t offset) {
   return name;
 }
 
+nlohmann::json IndexWriter::to_json() const { return {{"id", id}, {"host", host}, {"since", since}}; }
+
 nlohmann::json RemoteIndex::to_json() const {
   nlohmann::json a = nlohmann::json::array(), g = nlohmann::json::array(), l = nlohmann::json::array();
   for (const auto& x : archives)
@@ -49,6 +51,7 @@ nlohmann::json RemoteIndex::to_json() const {
                       {"ledger", {{"bytes", ledger_bytes}, {"sha256", ledger_sha256}, {"chunks", l}}}};
   if (!slices_pruned_through.is_null()) j["slices_pruned_through"] = slices_pruned_through.to_string();
   if (sequence) j["sequence"] = sequence;
+  if (writer) j["writer"] = writer->to_json();
   return j;
 }
 
@@ -124,6 +127,7 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
       x.slices_pruned_through = *ts;
     }
     if (j.contains("sequence")) x.sequence = unsigned_from(j, "sequence", "index", refuse);
+    if (j.contains("writer")) x.writer = writer_from(j.at("writer"), "writer", refuse);
     const auto& l = j.at("ledger");
     x.ledger_bytes = unsigned_from(l, "bytes", "ledger", refuse);
     x.ledger_sha256 = l.at("sha256").get<std::string>();

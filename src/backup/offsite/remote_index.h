@@ -132,6 +132,17 @@ struct SliceName {
 };
 std::string slice_names_digest(std::vector<SliceName> names);
 
+// The one backup directory that pushes to a target (writer_fence.h): two machines pushing to one target
+// overwrite each other's objects, so a push refuses a target whose index names another writer.
+// "writer": {"id": 32 hex digits, "host": its host name, "since": when it became the writer (ISO 8601)}.
+// Covered by index_auth.h's tag on a keyed target like every other field.
+struct IndexWriter {
+  std::string id;     // WriterIdentity::id of the backup directory (writer_fence.h)
+  std::string host;   // for people: the machine's host name when it became the writer
+  std::string since;  // ISO 8601
+  nlohmann::json to_json() const;  // as index.json holds it
+};
+
 struct RemoteIndex {
   static constexpr const char* kKey = "index.json";
   static constexpr int kFormatVersion = 2;
@@ -153,6 +164,9 @@ struct RemoteIndex {
   // Raised at every write (OffsiteStore::write_index), covered by the index's tag: a machine that pushed
   // refuses an older index put back in its place (index_auth.h). 0 in an index written before it existed.
   uint64_t sequence = 0;
+  // The backup directory that writes the target (writer_fence.h); absent in an index written by a facecrowd
+  // before the fence or never pushed: the next push claims it. Written only when set.
+  std::optional<IndexWriter> writer;
 
   // index.json's content, format 2 (the segments' summaries, not the slices): the one serialisation of it.
   // Call rebuild_segments first when `slices` changed.

@@ -1,0 +1,55 @@
+#include "backup/offsite/target_take_over.h"
+
+#include "backup/offsite/index_auth.h"
+#include "backup/offsite/offsite_store.h"
+#include "core/error.h"
+#include "core/file_lock.h"
+#include "core/files.h"
+
+namespace facecrowd {
+
+nlohmann::json TakeOverResult::to_json() const {
+  return {{"target", target},
+          {"previous_writer", previous ? previous->to_json() : nlohmann::json(nullptr)},
+          {"writer", writer.to_json()},
+          {"already_the_writer", already}};
+}
+
+TakeOverResult take_over_target(const fs::path& backup_dir, BackupTarget& target, const TargetConfig& config) {
+  ensure_writable_dir(backup_dir, "backup directory");
+  // Not waiting, as a push does: a push that hangs would hang the take-over without a word.
+  auto lock = FileLock::try_lock(backup_dir / "offsite-push.lock");
+  if (!lock)
+    throw Error(ExitCode::kBusy, "a push from backup directory '" + backup_dir.string() + "' is running (it holds '" +
+                                     (backup_dir / "offsite-push.lock").string() + "'); nothing was changed: run the take-over "
+                                     "again when it has finished");
+  OffsiteStore store(target, backup_dir);
+  TakeOverResult result;
+  result.target = target.url();
+  std::optional<RemoteIndex> read = store.read_index();
+  if (!read)
+    throw Error(ExitCode::kNotFound, "backup target '" + target.url() + "' has no " + RemoteIndex::kKey +
+                                         ", so no writer to take over from; nothing was written. The next `facecrowd backup` "
+                                         "claims it (and refuses it when it holds objects without an index)");
+  RemoteIndex& index = *read;
+  auto keys = keys_for_upload(config, index);  // fails closed: the index is signed as a push signs it
+  IndexTrust trust;
+  trust.keyed_config = config.encryption == "key" || config.encryption == "passphrase";
+  trust.pushing = true;
+  trust.signed_sequence = signed_sequence(backup_dir, target.url());
+  store.authenticate_index(index, keys.get(), trust);
+  const WriterIdentity me = writer_identity(backup_dir);
+  result.previous = index.writer;
+  if (is_writer(index, me)) {
+    result.writer = *index.writer;
+    result.already = true;
+    return result;
+  }
+  index.writer = result.writer = writer_entry(me);
+  if (trust.signed_sequence) index.sequence = std::max(index.sequence, *trust.signed_sequence);
+  result.warnings = store.write_index(index, keys.get());
+  if (trust.keyed_config) remember_signed_sequence(backup_dir, target.url(), index.sequence);
+  return result;
+}
+
+}  // namespace facecrowd
