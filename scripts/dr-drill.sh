@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Disaster-recovery drill: proves that the backup target alone brings facecrowd back, and measures how fast
 # (RTO) and how much is lost (RPO). It never touches the live data or backup directories: it restores into a
-# new, empty work directory, as a replacement machine would.
+# new, empty work directory, as a replacement machine would. It pushes nothing and never takes the target
+# over (`facecrowd target take-over`): the live server stays the target's only writer during and after a drill.
 #
 #   1. an empty directory (data/ and backup/ inside it);
 #   2. `facecrowd restore TARGET/latest` downloads the newest archive, the shipped oplog slices and the
