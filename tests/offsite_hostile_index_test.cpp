@@ -239,7 +239,7 @@ TEST(HostileIndex, AnotherBackupsObjectCopiedOverAnArchiveDecryptsWithTheSameKey
   KeyRing ring;
   ring.add_key_file(key);
   auto write_index = [&] {
-    const std::string text = signed_index_text(index, &ring);
+    const std::string text = signed_index_text(index, &ring).text;
     write_text(remote / "index.json", text);
     write_text(remote / "index.json.sha256", sha256_hex(text));
   };

@@ -3,113 +3,19 @@
 // stripped tag (also with the index claiming to be write-only or plaintext), an older correctly signed index
 // put back. Each is refused naming index.json with nothing changed on the restoring machine, and the
 // pushing machine does not sign it over. Key rotation, an index an older facecrowd wrote (refused with the
-// remedy; the override and the next push), and the plaintext and write-only targets' warning too.
+// remedy; the override and the next push), and the warning of plaintext targets and of write-only targets
+// whose pair predates index signing (offsite_write_only_index_test.cpp: the signed write-only index).
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "backup/offsite/index_auth.h"
-#include "backup/offsite/offsite_push.h"
-#include "backup/offsite/target_config.h"
-#include "backup/targets/directory_target.h"
-#include "core/files.h"
-#include "core/sha256.h"
-#include "offsite_push_site.h"
-#include "restore_test_support.h"
+#include "index_auth_site.h"
 
 namespace facecrowd {
 namespace {
 
-using namespace restore_test;
-
-std::string key_id_of_file(const fs::path& key) {
-  KeyRing ring;
-  ring.add_key_file(key);
-  return ring.encrypting_key_id();
-}
-
-// A deployment that pushed two archives (and a slice) to a directory target encrypted with a key file, and
-// an empty machine to restore on.
-struct KeyedSite {
-  TempDir tmp;
-  fs::path data = tmp.path() / "data", backups = tmp.path() / "backup", remote = tmp.path() / "remote",
-           key = tmp.path() / "k", machine = tmp.path() / "machine";
-  TargetConfig config;
-  std::string older, newer;  // archive names
-  int added = 0;
-  explicit KeyedSite(const std::string& encryption = "key") {
-    fill(data, 10);
-    push_test::back_up_write_one_more_and_ship(data, backups);
-    config.target = remote.string();
-    config.encryption = encryption;
-    if (encryption == "key") {
-      generate_key_file(key);
-      config.key_files = {key};
-    } else if (encryption == "public-key") {
-      generate_key_pair(key);
-      config.public_key_file = key.string() + ".pub";
-    }
-    push();
-    older = index()["archives"][0]["name"];
-    newer = add_archive_and_push();
-  }
-  // One more user, one more archive, pushed; returns the archive's name.
-  std::string add_archive_and_push() {
-    {
-      auto db = Database::open(DataDir::open(data), "face-recognition");
-      auto w = db->write();
-      const std::string id = "added" + std::to_string(++added);
-      w.insert("users", Document::from_json({{"_id", id}, {"username", id}}));
-      w.commit();
-    }
-    const std::string name = backup(data, backups).archive.filename().string();
-    push();
-    return name;
-  }
-  PushResult push() {
-    DirectoryTarget t(remote);
-    PushOptions o;
-    o.prune = false;  // the archives are all of today: remote retention would keep only the newest
-    return push_to_target(backups, t, config, o);
-  }
-  nlohmann::json index() const { return nlohmann::json::parse(read_text(remote / "index.json")); }
-  // Rewrites index.json as an attacker would: the directory target's sha256 sidecar made to match.
-  void write_index(const nlohmann::json& j) const {
-    const std::string text = j.dump(1);
-    write_text(remote / "index.json", text);
-    write_text(remote / "index.json.sha256", sha256_hex(text));
-  }
-  void edit_index(const std::function<void(nlohmann::json&)>& edit) const {
-    auto j = index();
-    edit(j);
-    write_index(j);
-  }
-  CommandResult restore(const std::string& extra = "") const {
-    return run_facecrowd("--data " + (machine / "data").string() + " --backup-dir " + (machine / "backup").string() +
-                         " restore latest --target " + remote.string() + (config.encryption == "none" ? "" : " --key-file " + key.string()) +
-                         " " + extra);
-  }
-  // Nothing of a refused restore is left on the restoring machine.
-  void expect_machine_untouched() const {
-    EXPECT_FALSE(fs::exists(machine / "backup")) << "a refused restore left its backup directory";
-    EXPECT_FALSE(fs::exists(machine / "data" / "face-recognition")) << "a refused restore left a database";
-  }
-};
-
-// The next push (the pushing machine's, with its memory of what it signed) refuses the index, saying `why`,
-// and leaves it as it is.
-void expect_push_refused(KeyedSite& s, const std::string& why) {
-  const std::string before = read_text(s.remote / "index.json");
-  try {
-    s.push();
-    ADD_FAILURE() << "a push must not sign the index over: " << why;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
-    EXPECT_NE(std::string(e.what()).find("index.json"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
-  }
-  EXPECT_EQ(read_text(s.remote / "index.json"), before);
-}
+using namespace index_auth_test;
 
 // The newest archive dropped from the index, re-signed under the real key id with a key the attacker made.
 void drop_newest_archive_and_resign_without_the_key(KeyedSite& s) {
@@ -273,9 +179,11 @@ TEST(OffsiteIndexAuth, AnOlderCorrectlySignedIndexPutBackIsRefusedByTheMachineTh
   EXPECT_NE(v.out.find("is an older copy"), std::string::npos) << v.out;
 }
 
-TEST(OffsiteIndexAuth, PlaintextAndWriteOnlyTargetsRestoreAsBeforeWithAWarningThatTheirIndexIsNotAuthenticated) {
+// A write-only pair made before index signing (format 1) has no signing key: its target's index stays
+// unsigned, and restores say so, as for a plaintext target (offsite_write_only_index_test.cpp: a new pair).
+TEST(OffsiteIndexAuth, PlaintextTargetsAndWriteOnlyTargetsOfAPairMadeBeforeIndexSigningRestoreAsBeforeWithAWarningThatTheirIndexIsNotAuthenticated) {
   for (const std::string encryption : {"none", "public-key"}) {
-    KeyedSite s(encryption);
+    KeyedSite s(encryption, /*pair_before_index_signing=*/true);
     EXPECT_FALSE(s.index().contains("auth")) << encryption;
     auto r = s.restore();
     EXPECT_EQ(r.exit_code, 0) << encryption << r.out << r.err;

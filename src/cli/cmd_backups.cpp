@@ -12,6 +12,7 @@
 #include "backup/offsite/writer_fence.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
+#include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "store/schema.h"
 
@@ -70,6 +71,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   struct ListOptions {
     std::string db{kDefaultDatabase};
     std::string target;
+    std::vector<std::string> key_files;
     bool json = false;
   };
   auto lo = std::make_shared<ListOptions>();
@@ -82,15 +84,31 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   list->add_option("--db", lo->db, "database whose archives to list")->capture_default_str();
   list->add_option("--target", lo->target, "list what a backup target holds (s3://, gs:// or a directory), from its index, and "
                                             "which machine writes it (--json: the index, with \"writer\" {id, host, since})");
+  list->add_option("--key-file", lo->key_files,
+                   "with --target: a key file that authenticates the target's index (repeatable; a write-only target: its "
+                   "private key file, which holds the index verify key)")
+      ->allow_extra_args(false);
   list->add_flag("--json", lo->json, "print JSON");
   list->callback([lo, &globals] {
     validate_database_name(lo->db);
+    if (!lo->key_files.empty() && lo->target.empty()) throw Error(ExitCode::kUsage, "--key-file applies only with --target");
     if (!lo->target.empty()) {
       auto target = open_backup_target(lo->target);
       OffsiteStore store(*target, fs::temp_directory_path());
       RemoteIndex index = store.require_index();
+      // What is listed is what a restore would use: authenticated as a restore authenticates it (index_auth.h;
+      // a refusal exits 3 naming index.json), with the configured keys and --key-file.
+      const auto config = resolve_target(globals, lo->target);
+      auto keys = keys_for_download(config, index, std::vector<fs::path>(lo->key_files.begin(), lo->key_files.end()));
+      IndexTrust trust;
+      trust.tagged_config = config->encryption == "key" || config->encryption == "passphrase";
+      trust.last_signed = last_signed_index(globals.backup_dir, target->url());
+      const auto auth = store.authenticate_index(index, keys.get(), trust);
+      if (!auth.warning.empty()) std::cerr << "warning: " << auth.warning << "\n";
       if (lo->json) {
-        std::cout << index.to_json_with_slices().dump(2) << "\n";
+        auto j = index.to_json_with_slices();
+        j["index_authentication"] = auth.to_json();
+        std::cout << j.dump(2) << "\n";
         return;
       }
       std::cout << "target " << target->url() << " (index updated " << index.updated_at << ", "

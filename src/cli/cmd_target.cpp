@@ -255,7 +255,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   auto ko = std::make_shared<KeygenOptions>();
   auto* keygen = group->add_subcommand("keygen", "Create a new key file (0600), or a write-only key pair");
   keygen->add_option("FILE", ko->file, "where to write the key (never overwritten)")->required();
-  keygen->add_flag("--write-only", ko->write_only, "a key pair: FILE (private, keep it offline) and FILE.pub (for the server)");
+  keygen->add_flag("--write-only", ko->write_only,
+                   "a key pair: FILE (private key and index verify key, keep it offline) and FILE.pub (public key and index "
+                   "signing key, for the server); both 0600");
   keygen->callback([ko] {
     // The README's first step writes /etc/facecrowd/backup.key, a folder no fresh machine has: it failed
     // with only "No such file or directory". A missing folder is made, private (0700) as the key is.
@@ -267,8 +269,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     }
     if (ko->write_only) {
       generate_key_pair(ko->file);
-      std::cout << "wrote private key " << ko->file << " (mode 0600: keep it offline; restores need it) and public key "
-                << ko->file << ".pub (for `target set --encryption public-key --public-key`)\n";
+      std::cout << "wrote private key " << ko->file << " (mode 0600: keep it offline; restores need it, and it checks the "
+                   "signature of the target's index) and " << ko->file << ".pub (mode 0600: the server's file for `target set "
+                   "--encryption public-key --public-key`: the public key, and the key that signs the target's index)\n";
     } else {
       generate_key_file(ko->file);
       std::cout << "wrote key " << ko->file << " (mode 0600). Keep a copy off this machine: without it the encrypted "

@@ -167,9 +167,9 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
       return false;
     }
   };
-  trust.keyed_config = config && (config->encryption == "key" || config->encryption == "passphrase") && is_this_target(config->target);
+  trust.tagged_config = config && (config->encryption == "key" || config->encryption == "passphrase") && is_this_target(config->target);
   trust.allow_unauthenticated = options.allow_unauthenticated_index;
-  trust.signed_sequence = signed_sequence(backup_dir, result.target);
+  trust.last_signed = last_signed_index(backup_dir, result.target);
   result.index_authentication = store.authenticate_index(index, keys.get(), trust);
   result.encryption = index.encryption;
   result.writer = index.writer;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 
+#include "backup/crypto/index_signing.h"
 #include "core/error.h"
 #include "core/sha256.h"
 #include "core/files.h"
@@ -36,6 +37,14 @@ std::string hex(const unsigned char* data, size_t n) {
   return out;
 }
 
+// A file holding a secret that group or others can read: Error(kUsage) with the chmod that mends it.
+void refuse_if_others_can_read(const fs::path& file, const struct stat& st) {
+  if (st.st_mode & 077)
+    throw Error(ExitCode::kUsage, "key file '" + file.string() + "' is readable by other users (mode " +
+                                      [&] { char b[8]; std::snprintf(b, sizeof b, "%04o", st.st_mode & 07777); return std::string(b); }() +
+                                      "); run: chmod 600 '" + file.string() + "'");
+}
+
 std::array<unsigned char, kIdBytes> key_id_of(const unsigned char* key, size_t n) {
   std::array<unsigned char, kIdBytes> id{};
   static const unsigned char context[] = "facecrowd-backup-key-id";
@@ -43,25 +52,58 @@ std::array<unsigned char, kIdBytes> key_id_of(const unsigned char* key, size_t n
   return id;
 }
 
-// Reads 64 hex characters (surrounding white space allowed) into `out` (32 bytes). The text is wiped.
-void read_hex_key(const fs::path& file, unsigned char* out, bool require_private) {
+constexpr const char* kSigningLabel = "index-signing-key";  // the server's file of a format 2 write-only pair
+constexpr const char* kVerifyLabel = "index-verify-key";    // the offline private file of one
+
+bool is_blank(const char* from, const char* to) { return std::strspn(from, " \t\r\n") >= size_t(to - from); }
+
+// Reads a key file (object_crypto.h: its key as 64 hex characters, white space around it allowed, then in a
+// format 2 file `<label> <64 hex>`) into `out` (32 bytes) and the labelled key into `second` (32 bytes).
+// Returns the label, "" for a format 1 file. The text is wiped. Errors never quote the file's content.
+std::string read_key_file(const fs::path& file, unsigned char* out, bool require_private, unsigned char* second) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) {
     if (errno == ENOENT) throw Error(ExitCode::kNotFound, "key file '" + file.string() + "' does not exist");
     throw_io_error("cannot read key file", file, errno);
   }
   if (S_ISDIR(st.st_mode)) throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' is a directory, not a key file");
-  if (require_private && (st.st_mode & 077))
-    throw Error(ExitCode::kUsage, "key file '" + file.string() + "' is readable by other users (mode " +
-                                      [&] { char b[8]; std::snprintf(b, sizeof b, "%04o", st.st_mode & 07777); return std::string(b); }() +
-                                      "); run: chmod 600 '" + file.string() + "'");
+  if (require_private) refuse_if_others_can_read(file, st);
   std::string text = read_file(file);
-  size_t used = 0;
+  struct Wipe {
+    std::string& t;
+    ~Wipe() { sodium_memzero(t.data(), t.size()); }
+  } wipe{text};
+  const char* const text_end = text.data() + text.size();
+  auto hex_key = [&](const char* from, unsigned char* into, const char** end) {
+    size_t used = 0;
+    return sodium_hex2bin(into, SecretKey::kSize, from, size_t(text_end - from), " \t\r\n", &used, end) == 0 &&
+           used == SecretKey::kSize;
+  };
   const char* end = nullptr;
-  int rc = sodium_hex2bin(out, SecretKey::kSize, text.data(), text.size(), " \t\r\n", &used, &end);
-  bool ok = rc == 0 && used == SecretKey::kSize && (end == text.data() + text.size() || std::strspn(end, " \t\r\n") == size_t(text.data() + text.size() - end));
-  sodium_memzero(text.data(), text.size());
-  if (!ok) throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' does not hold a key (64 hexadecimal characters)");
+  if (!hex_key(text.data(), out, &end))
+    throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' does not hold a key (64 hexadecimal characters)");
+  if (is_blank(end, text_end)) return "";
+  // Format 2: one labelled key more.
+  std::string label;
+  for (const char* l : {kSigningLabel, kVerifyLabel})
+    if (size_t(text_end - end) > std::strlen(l) && std::strncmp(end, l, std::strlen(l)) == 0 && end[std::strlen(l)] == ' ') label = l;
+  if (label.empty())
+    throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' is damaged: after its key comes a line that is neither `" +
+                                         kSigningLabel + " <64 hex>` nor `" + kVerifyLabel + " <64 hex>` (the lines a write-only "
+                                         "pair's files hold)");
+  const char* second_end = nullptr;
+  if (!hex_key(end + label.size() + 1, second, &second_end) || !is_blank(second_end, text_end))
+    throw Error(ExitCode::kBadInput, "key file '" + file.string() + "' is damaged: its " + label +
+                                         " line does not hold a key (64 hexadecimal characters, and nothing after it)");
+  return label;
+}
+
+// Reads 64 hex characters (surrounding white space allowed) into `out` (32 bytes): a key file's key, whatever
+// the file holds after it.
+void read_hex_key(const fs::path& file, unsigned char* out, bool require_private) {
+  unsigned char second[SecretKey::kSize];
+  read_key_file(file, out, require_private, second);
+  sodium_memzero(second, sizeof second);
 }
 
 // True when `public_file` holds the public key of the secret key in `secret_file`: the two files of a pair
@@ -188,7 +230,31 @@ struct KeyRing::Entry {
   std::array<unsigned char, crypto_box_PUBLICKEYBYTES> public_key{};
   bool has_secret = true;                         // false: a public key only (encrypts, cannot decrypt)
   bool from_passphrase = false;                   // derived from a passphrase: a miss means the wrong passphrase
+  // A format 2 write-only pair's index keys (index_signing.h): the server's signs, the offline file's checks.
+  std::shared_ptr<IndexSigningKey> signer;
+  std::optional<IndexVerifyKey> verify_key;
 };
+
+namespace {
+Error server_file_given_to_restore(const fs::path& file) {
+  fs::path offline = file;
+  if (offline.extension() == ".pub") offline.replace_extension();
+  return Error(ExitCode::kUsage, "key file '" + file.string() + "' is the server's file of a write-only key pair (its public key "
+                                     "and index signing key): it holds no private key, so it decrypts nothing. Give the private "
+                                     "key file kept offline ('" + offline.string() + "', made with it by `facecrowd target keygen "
+                                     "--write-only`)");
+}
+
+// The two files of a format 2 write-only pair given where neither belongs (a symmetric key file).
+Error write_only_file_given_as_key_file(const fs::path& file, const std::string& label) {
+  return Error(ExitCode::kUsage, "key file '" + file.string() + "' is the " +
+                                     (label == kSigningLabel ? std::string("server's file (public key and index signing key)")
+                                                             : std::string("PRIVATE key file")) +
+                                     " of a write-only key pair, not a key file: for write-only backups give the server's file "
+                                     "with --encryption public-key --public-key; for --encryption key make a key with "
+                                     "`facecrowd target keygen FILE`");
+}
+}  // namespace
 
 void KeyRing::add_key_file(const fs::path& file) {
   // A write-only pair's public half is 64 hex characters too: used as a symmetric key it would encrypt with a
@@ -198,7 +264,10 @@ void KeyRing::add_key_file(const fs::path& file) {
                                   "for write-only backups use --encryption public-key --public-key '" + file.string() +
                                   "'; for --encryption key make a key with `facecrowd target keygen FILE`");
   auto e = std::make_shared<Entry>();
-  read_hex_key(file, e->key.data(), true);
+  unsigned char second[SecretKey::kSize];
+  const std::string label = read_key_file(file, e->key.data(), true, second);
+  sodium_memzero(second, sizeof second);
+  if (!label.empty()) throw write_only_file_given_as_key_file(file, label);
   e->id = key_id_of(e->key.data(), SecretKey::kSize);
   entries_.push_back(e);
   if (!encrypting_) encrypting_ = e;
@@ -228,7 +297,17 @@ void KeyRing::add_public_key_file(const fs::path& file) {
   auto e = std::make_shared<Entry>();
   e->kind = kKindSealed;
   e->has_secret = false;
-  read_hex_key(file, e->public_key.data(), false);
+  SecretKey seed;
+  const std::string label = read_key_file(file, e->public_key.data(), false, seed.data());
+  if (label == kVerifyLabel)  // the pair's .pub is not beside it (else is_key_pair said so above)
+    throw Error(ExitCode::kUsage, "'" + file.string() + "' is the PRIVATE key file of a write-only key pair (it holds " + kVerifyLabel +
+                                  "): give the server's file, its .pub, instead, and keep '" + file.string() + "' off this machine");
+  if (label == kSigningLabel) {
+    // A secret now: whoever reads it can sign an index, so the file is held as a key file is.
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0) refuse_if_others_can_read(file, st);
+    e->signer = std::make_shared<IndexSigningKey>(seed.data());
+  }
   e->id = key_id_of(e->public_key.data(), e->public_key.size());
   entries_.push_back(e);
   if (!encrypting_) encrypting_ = e;
@@ -237,10 +316,23 @@ void KeyRing::add_public_key_file(const fs::path& file) {
 void KeyRing::add_box_secret_key_file(const fs::path& file) {
   auto e = std::make_shared<Entry>();
   e->kind = kKindSealed;
-  read_hex_key(file, e->key.data(), true);
+  IndexVerifyKey verify_key{};
+  const std::string label = read_key_file(file, e->key.data(), true, verify_key.data());
+  if (label == kSigningLabel) throw server_file_given_to_restore(file);
+  if (label == kVerifyLabel) e->verify_key = verify_key;
   crypto_scalarmult_base(e->public_key.data(), e->key.data());
   e->id = key_id_of(e->public_key.data(), e->public_key.size());
   entries_.push_back(e);
+}
+
+void KeyRing::add_restore_key_file(const fs::path& file) {
+  SecretKey key;
+  unsigned char second[SecretKey::kSize];
+  const std::string label = read_key_file(file, key.data(), false, second);
+  sodium_memzero(second, sizeof second);
+  if (label == kSigningLabel) throw server_file_given_to_restore(file);
+  if (label.empty()) add_key_file(file);
+  add_box_secret_key_file(file);
 }
 
 bool KeyRing::can_encrypt() const { return encrypting_ != nullptr; }
@@ -380,20 +472,35 @@ std::string index_mac(const SecretKey& key, const std::string& digest) {
 }  // namespace
 
 std::optional<KeyRing::IndexTag> KeyRing::index_tag(const std::string& digest) const {
-  if (!encrypting_ || encrypting_->kind != kKindSymmetric) return std::nullopt;
-  return IndexTag{hex(encrypting_->id.data(), kIdBytes), index_mac(encrypting_->key, digest)};
+  if (!encrypting_) return std::nullopt;
+  const std::string id = hex(encrypting_->id.data(), kIdBytes);
+  if (encrypting_->kind == kKindSymmetric) return IndexTag{kIndexMac, id, index_mac(encrypting_->key, digest)};
+  if (encrypting_->signer) return IndexTag{kIndexSignature, id, encrypting_->signer->sign(digest)};
+  return std::nullopt;
 }
 
 KeyRing::TagCheck KeyRing::check_index_tag(const std::string& digest, const IndexTag& tag) const {
   for (const auto& e : entries_) {
-    if (e->kind != kKindSymmetric || !e->has_secret || hex(e->id.data(), kIdBytes) != tag.key_id) continue;
-    const std::string expected = index_mac(e->key, digest);
-    // Constant time: the tag is compared as the attacker sent it.
-    return expected.size() == tag.tag.size() && sodium_memcmp(expected.data(), tag.tag.data(), expected.size()) == 0
-               ? TagCheck::kValid
-               : TagCheck::kMismatch;
+    if (hex(e->id.data(), kIdBytes) != tag.key_id) continue;
+    if (tag.alg == kIndexMac && e->kind == kKindSymmetric && e->has_secret) {
+      const std::string expected = index_mac(e->key, digest);
+      // Constant time: the tag is compared as the attacker sent it.
+      return expected.size() == tag.tag.size() && sodium_memcmp(expected.data(), tag.tag.data(), expected.size()) == 0
+                 ? TagCheck::kValid
+                 : TagCheck::kMismatch;
+    }
+    if (tag.alg == kIndexSignature && e->kind == kKindSealed && (e->verify_key || e->signer)) {
+      const IndexVerifyKey& key = e->verify_key ? *e->verify_key : e->signer->verify_key();
+      return index_signature_holds(key, digest, tag.tag) ? TagCheck::kValid : TagCheck::kMismatch;
+    }
   }
   return TagCheck::kKeyNotGiven;
+}
+
+bool KeyRing::holds_index_verify_key() const {
+  for (const auto& e : entries_)
+    if (e->verify_key || e->signer) return true;
+  return false;
 }
 
 bool KeyRing::holds_symmetric_key() const {
@@ -435,13 +542,26 @@ void generate_key_pair(const fs::path& file) {
   pub += ".pub";
   std::error_code ec;
   if (fs::exists(pub, ec)) throw Error(ExitCode::kConflict, "'" + pub.string() + "' exists; a key file is never overwritten");
-  SecretKey secret;
+  SecretKey secret, signing_seed;
   unsigned char public_key[crypto_box_PUBLICKEYBYTES];
   crypto_box_keypair(public_key, secret.data());
-  std::string text = hex(secret.data(), SecretKey::kSize) + "\n";
+  randombytes_buf(signing_seed.data(), SecretKey::kSize);
+  const IndexSigningKey signer(signing_seed.data());
+  // Format 2 (object_crypto.h): each file one labelled key more; the server's holds the signing secret, so
+  // it is 0600 too.
+  std::string text = hex(secret.data(), SecretKey::kSize) + "\n" + kVerifyLabel + " " +
+                     hex(signer.verify_key().data(), signer.verify_key().size()) + "\n";
   write_private_file(file, text, 0600);
   sodium_memzero(text.data(), text.size());
-  write_private_file(pub, hex(public_key, sizeof public_key) + "\n", 0644);
+  text = hex(public_key, sizeof public_key) + "\n" + kSigningLabel + " " + hex(signing_seed.data(), SecretKey::kSize) + "\n";
+  try {
+    write_private_file(pub, text, 0600);
+  } catch (...) {
+    sodium_memzero(text.data(), text.size());
+    ::unlink(file.c_str());  // half a pair is no pair: `keygen` can be run again
+    throw;
+  }
+  sodium_memzero(text.data(), text.size());
 }
 
 }  // namespace facecrowd

@@ -21,6 +21,15 @@
 //                   index, so every run derives the same key
 //   public key      write-only mode: `<file>.pub` (64 hex) encrypts; the secret key file `<file>` (0600),
 //                   kept offline, is needed only to restore
+//   index signing   a write-only pair `target keygen --write-only` makes now (format 2) has one more line in each
+//                   file (crypto/index_signing.h): `<file>.pub`, the server's, then holds a secret and is 0600:
+//                     <64 hex public key>\nindex-signing-key <64 hex Ed25519 seed>\n
+//                   and the offline `<file>`:
+//                     <64 hex private key>\nindex-verify-key <64 hex Ed25519 public key>\n
+//                   A pair made before (format 1: the key line alone) still works; its target's index is not
+//                   signed. The label is the format's version: a line with another label, or a key that is not
+//                   64 hex characters, is refused (kBadInput naming the file and the line's label, never its
+//                   content); an older facecrowd refuses a format 2 file as "does not hold a key".
 // Every key is held in sodium_malloc'd memory (locked, guarded) and wiped (sodium_memzero/sodium_free).
 #pragma once
 
@@ -63,10 +72,16 @@ class KeyRing {
   void add_key_file(const fs::path& file);
   // A symmetric key from a passphrase and the target's salt (argon2id).
   void add_passphrase(const std::string& passphrase, const std::array<unsigned char, 16>& salt);
-  // Write-only encryption: only the public key (64 hex characters in `file`).
+  // Write-only encryption: the public key (64 hex characters in `file`) and, in a format 2 file (0600, else
+  // Error kUsage), the index signing key. Error(kUsage) for a private key file.
   void add_public_key_file(const fs::path& file);
-  // Decryption of write-only objects: the secret key file (0600) whose public key is `<file>.pub`.
+  // Decryption of write-only objects: the secret key file (0600) whose public key is `<file>.pub`, and its
+  // index verify key in a format 2 file. Error(kUsage) for the server's format 2 file (no private key).
   void add_box_secret_key_file(const fs::path& file);
+  // A key file given to a restore or verify (--key-file): a format 2 write-only private file is added as that;
+  // any other file holds a symmetric key or a format 1 write-only private key, which look alike, and is added
+  // as both (ids differ). The server's format 2 file: Error(kUsage) saying which file restores.
+  void add_restore_key_file(const fs::path& file);
 
   // The target's "encryption" setting, as its index records it ("" when unknown): lets a refusal say what
   // the target needs (write-only: the private key) instead of listing every kind of key.
@@ -90,18 +105,25 @@ class KeyRing {
   // `sealed` -> `plain`. `object` names the object in every refusal (wrong key, tampered, truncated).
   void decrypt_file(const fs::path& sealed, const fs::path& plain, const std::string& object) const;
 
-  // Authentication of a target's index (offsite/index_auth.h): HMAC-SHA-512-256 (crypto_auth) of `digest`
-  // under a subkey derived from a symmetric key of the ring (crypto_kdf, context "fcindex1", subkey 1), never
-  // the key itself, so the data-encryption key is used for nothing but wrapping data keys.
-  // index_tag: the id (hex) of the encrypting symmetric key and the tag (hex); nullopt when the ring encrypts
-  // with no symmetric key (write-only, or none).
+  // Authentication of a target's index (offsite/index_auth.h), of its canonical `digest`, by one of:
+  //   kIndexMac        HMAC-SHA-512-256 (crypto_auth) under a subkey derived from a symmetric key of the ring
+  //                    (crypto_kdf, context "fcindex1", subkey 1), never the key itself, so the data-encryption
+  //                    key is used for nothing but wrapping data keys; key_id: that key's;
+  //   kIndexSignature  Ed25519 (crypto/index_signing.h) by a write-only pair's signing key; key_id: the pair's
+  //                    (its public key's id, which its objects carry too).
+  // index_tag: by the encrypting key (a symmetric key, or a write-only pair with a signing key); nullopt
+  // when it has neither (a format 1 write-only pair, or no key).
+  static constexpr const char* kIndexMac = "hmac-sha512-256-blake2b";
+  static constexpr const char* kIndexSignature = "ed25519-blake2b";
   struct IndexTag {
-    std::string key_id, tag;
+    std::string alg, key_id, tag;  // tag: the MAC or the signature, hex
   };
   std::optional<IndexTag> index_tag(const std::string& digest) const;
   enum class TagCheck { kValid, kMismatch, kKeyNotGiven };
+  // kKeyNotGiven: no key of the ring with that id checks that kind of tag.
   TagCheck check_index_tag(const std::string& digest, const IndexTag& tag) const;
   bool holds_symmetric_key() const;    // a key file or passphrase that can decrypt (and authenticate)
+  bool holds_index_verify_key() const;  // a write-only pair's verify (or signing) key: its index is signed
 
  private:
   struct Entry;
@@ -123,7 +145,8 @@ ObjectWrap object_wrap(const fs::path& file);
 
 // Writes a new key file (mode 0600, 64 hex characters). Error(kConflict) when `file` exists.
 void generate_key_file(const fs::path& file);
-// Writes a key pair for write-only mode: `file` (secret, 0600) and `file`.pub (public). kConflict if either exists.
+// Writes a key pair for write-only mode, format 2 (above): `file` (private key and index verify key, 0600, kept
+// offline) and `file`.pub (public key and index signing key, 0600, the server's). kConflict if either exists.
 void generate_key_pair(const fs::path& file);
 
 }  // namespace facecrowd

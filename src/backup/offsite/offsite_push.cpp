@@ -148,10 +148,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   // Nothing in the index is believed (and so re-signed below) before its tag is checked: an edited index
   // would otherwise be laundered by the next ship. An index an older facecrowd wrote is signed from now on,
   // unless this machine signed this target's index before (then its tag was stripped).
-  IndexTrust trust;
-  trust.keyed_config = config.encryption == "key" || config.encryption == "passphrase";
-  trust.pushing = true;
-  trust.signed_sequence = signed_sequence(backup_dir, target.url());
+  const IndexTrust trust = push_trust(backup_dir, target.url(), keys.get());
   bool sign_unsigned_index = false;  // written at the end even when nothing else changed
   if (had_index) {
     auto auth = store.authenticate_index(index, keys.get(), trust);
@@ -169,7 +166,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   target.set_upload_journal(backup_dir / kUploadJournalFolder);
   for (auto& line : target.abort_interrupted_uploads()) result.warnings.push_back(std::move(line));
   // A lost index made anew continues the sequence, so an older one put back later is still found older.
-  if (trust.signed_sequence) index.sequence = std::max(index.sequence, *trust.signed_sequence);
+  if (trust.last_signed) index.sequence = std::max(index.sequence, trust.last_signed->sequence);
   // Set by the archive lane: such a push (minutes long) reads index.json again before each write of it and
   // refuses to write over an index someone else wrote meanwhile (writer_fence.h); a push of slices alone does not.
   std::atomic<bool> sends_archive = false;
@@ -179,7 +176,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
       refuse_index_written_meanwhile(store.read_index_again(), index_in_target ? std::optional(store.sequence()) : std::nullopt, target.url());
     auto warnings = store.write_index(written, keys.get());
     index_in_target = true;
-    if (trust.keyed_config) remember_signed_sequence(backup_dir, target.url(), written.sequence);
+    if (trust.tagged_config) remember_signed_index(backup_dir, target.url(), {written.sequence, store.written_index_digest()});
     return warnings;
   };
   std::mutex tally;  // the result, which the two sending lanes below both add to

@@ -193,7 +193,9 @@ std::vector<std::string> OffsiteStore::write_index(RemoteIndex& index, const Key
   }
   index.updated_at = format_iso8601(now_millis());
   sequence_ = index.sequence = std::max(sequence_, index.sequence) + 1;
-  fs::path local = write_scratch("index.json", signed_index_text(index.to_json(), keys));
+  const IndexText written = signed_index_text(index.to_json(), keys);
+  written_digest_ = written.digest;
+  fs::path local = write_scratch("index.json", written.text);
   target_.put(RemoteIndex::kKey, local);
   std::error_code ec;
   fs::remove(local, ec);

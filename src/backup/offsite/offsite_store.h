@@ -68,7 +68,7 @@ class OffsiteStore {
   // then deletes the segment objects the index no longer names (written earlier by this store, or named by
   // the index it read): every object index.json names exists whenever it is read. Returns a warning for
   // each old segment it could not delete (left in the target, named by nothing). index.json goes with its
-  // sequence raised past every one this store read or wrote, signed when `keys` encrypts with a symmetric key.
+  // sequence raised past every one this store read or wrote, signed when `keys` can (KeyRing::index_tag).
   //
   // Before its first PUT it writes the segment journal, `<scratch parent>/.offsite-segments-<16 hex of the
   // target URL's sha256>`: every segment key it may leave in the target (those it puts, those it replaces),
@@ -82,6 +82,8 @@ class OffsiteStore {
   // push from another machine that has not written its index.json yet. Not synced: a journal lost in a
   // crash only leaves such an object behind (verify lists them).
   std::vector<std::string> write_index(RemoteIndex& index, const KeyRing* keys);
+  // The digest (hex) of the canonical bytes of the index write_index wrote last when it signed it; "" else.
+  const std::string& written_index_digest() const { return written_digest_; }
   // Checks the tag of the index read last (index_auth.h; refusals throw, naming index.json; it covers the
   // segments through the sha256 index.json records for each). An index that is not trusted (write-only,
   // plaintext, an unchecked tag) is then believed only for objects a bucket attacker cannot make:
@@ -114,6 +116,7 @@ class OffsiteStore {
   fs::path segment_journal_;  // see write_index
   IndexSeal seal_;                // of the index read last
   uint64_t sequence_ = 0;         // the highest sequence read or written
+  std::string written_digest_;    // see written_index_digest
   bool index_authenticated_ = false;
   std::string untrusted_index_;   // why download() believes the index only for sealed objects; "" trusted
 };

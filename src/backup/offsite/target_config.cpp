@@ -173,11 +173,7 @@ std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& co
   if (config)
     for (const auto& f : config->key_files) files.push_back(f);
   for (const auto& f : env_key_files()) files.push_back(f);
-  for (const auto& f : files) {
-    // A file holds either a symmetric key or a write-only private key: add it as both (ids differ).
-    ring->add_key_file(f);
-    ring->add_box_secret_key_file(f);
-  }
+  for (const auto& f : files) ring->add_restore_key_file(f);
   const Secret pass(env("FACECROWD_BACKUP_PASSPHRASE"));
   if (!pass.empty() && !index.passphrase_salt.empty()) {
     RemoteIndex copy;

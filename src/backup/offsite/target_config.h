@@ -66,7 +66,8 @@ struct TargetConfig {
 // target names private key files (write-only mode with the offline key on the server). nullptr: plaintext.
 std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex& index);
 // Every key that may decrypt objects of `index`: the config's key files, `extra_key_files` (--key-file),
-// $FACECROWD_BACKUP_KEY_FILE (':'-separated) and the passphrase.
+// $FACECROWD_BACKUP_KEY_FILE (':'-separated) and the passphrase; a write-only pair's private file brings its
+// index verify key too (KeyRing::add_restore_key_file).
 std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& config, const RemoteIndex& index,
                                            const std::vector<fs::path>& extra_key_files);
 

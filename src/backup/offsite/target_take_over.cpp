@@ -33,10 +33,7 @@ TakeOverResult take_over_target(const fs::path& backup_dir, BackupTarget& target
                                          "claims it (and refuses it when it holds objects without an index)");
   RemoteIndex& index = *read;
   auto keys = keys_for_upload(config, index);  // fails closed: the index is signed as a push signs it
-  IndexTrust trust;
-  trust.keyed_config = config.encryption == "key" || config.encryption == "passphrase";
-  trust.pushing = true;
-  trust.signed_sequence = signed_sequence(backup_dir, target.url());
+  const IndexTrust trust = push_trust(backup_dir, target.url(), keys.get());
   store.authenticate_index(index, keys.get(), trust);
   const WriterIdentity me = writer_identity(backup_dir);
   result.previous = index.writer;
@@ -46,9 +43,9 @@ TakeOverResult take_over_target(const fs::path& backup_dir, BackupTarget& target
     return result;
   }
   index.writer = result.writer = writer_entry(me);
-  if (trust.signed_sequence) index.sequence = std::max(index.sequence, *trust.signed_sequence);
+  if (trust.last_signed) index.sequence = std::max(index.sequence, trust.last_signed->sequence);
   result.warnings = store.write_index(index, keys.get());
-  if (trust.keyed_config) remember_signed_sequence(backup_dir, target.url(), index.sequence);
+  if (trust.tagged_config) remember_signed_index(backup_dir, target.url(), {index.sequence, store.written_index_digest()});
   return result;
 }
 
