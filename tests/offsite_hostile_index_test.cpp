@@ -427,6 +427,35 @@ TEST(OffsiteRestoreRefused, ARestoreRefusedBeforeAnythingIsDownloadedLeavesNoBac
   EXPECT_TRUE(fs::is_directory(b.machine / "backup"));
 }
 
+// An --until the target cannot reach was refused only once the archive and its slices had been downloaded
+// (25 MB for the demo data), and they stayed in the backup directory. It is refused from the index: before the
+// oldest archive (exit 2, naming the oldest point, where it said "no backup archive" with exit 4) and past the
+// newest slice, with nothing downloaded and no file left behind.
+TEST(OffsiteRestoreRefused, AnUntilBeforeTheOldestOrPastTheNewestRecoveryPointIsRefusedBeforeAnythingIsDownloaded) {
+  Bucket b;
+  const std::string archive = b.index()["archives"][0]["name"];
+  const std::string start = b.index()["archives"][0]["manifest"]["oplog"]["start"];
+  for (const bool backup_dir_existed : {false, true}) {
+    if (backup_dir_existed) fs::create_directories(b.machine / "backup");
+    auto late = b.restore("--until 2099-01-01T00:00:00Z");
+    EXPECT_EQ(late.exit_code, int(ExitCode::kUsage)) << late.out << late.err;
+    EXPECT_NE(late.err.find("is outside the window this backup and the shipped oplog cover"), std::string::npos) << late.err;
+    EXPECT_NE(late.err.find("its newest recovery point is"), std::string::npos) << late.err;
+    auto early = b.restore("--until 2000-01-01T00:00:00Z");
+    EXPECT_EQ(early.exit_code, int(ExitCode::kUsage)) << early.out << early.err;
+    EXPECT_NE(early.err.find("--until 946684800:0 (2000-01-01T00:00:00.000Z) is before every backup of 'face-recognition' in target '"),
+              std::string::npos)
+        << early.err;
+    EXPECT_NE(early.err.find("the oldest, '" + archive + "', starts at " + start), std::string::npos) << early.err;
+    EXPECT_EQ(fs::exists(b.machine / "backup"), backup_dir_existed);
+    EXPECT_TRUE(files_under(b.machine).empty()) << "a refused restore left " << files_under(b.machine).begin()->string();
+    EXPECT_FALSE(fs::exists(b.machine / "data"));
+  }
+  // An --until inside the window still restores.
+  auto ok = b.restore("--until " + b.index()["slices"][0]["to"].get<std::string>());
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+}
+
 TEST(OffsiteRestoreRefused, ARestoreRefusedForANonEmptyDatabaseOrAnUntilOutsideTheWindowLeavesTheLiveErasureLedgerAsItWas) {
   Bucket b;
   // A machine with data of its own, and an erasure ledger of its own.

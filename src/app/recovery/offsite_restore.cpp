@@ -175,6 +175,26 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   result.writer = index.writer;
   if (index.writer && !is_writer(index, writer_identity_if_readable(backup_dir))) result.take_over_command = take_over_command(result.target);
   const std::string db = options.restore.db.empty() ? std::string("face-recognition") : options.restore.db;
+  const bool user_until = options.restore.until.has_value();
+  // --until before the target's point-in-time window: the slices that would bring the archive (a monthly
+  // one, kept beyond the window) forward to T were deleted by remote retention. The archive still restores
+  // to its own time (done below, with a warning), instead of refusing T as outside a window that retention
+  // itself cut short, or stopping short of T without a word. slices_pruned_through is believed only as a
+  // push writes it: retention always keeps the newest slice, so what it pruned ends before the newest slice
+  // does. An edited index's far-future value would otherwise turn any --until past the shipped oplog into an
+  // old backup restored with exit 1, instead of the refusal.
+  const bool pruned_as_pushed = index.slices_pruned_through < index.shipped_position();
+  auto retention_cut_short = [&](OplogTimestamp reach) {
+    return user_until && OplogTimestamp{reach.secs, reach.inc + 1} < *options.restore.until && pruned_as_pushed &&
+           reach < index.slices_pruned_through;
+  };
+  // An --until outside what the target holds is refused from its index, before anything is downloaded: the
+  // archive and slices of a refused restore were left in the backup directory.
+  if (user_until) {
+    const RemoteArchive& chosen = choose_remote_archive(index, which, db, options.restore.until, result.target);
+    const OplogWindow planned = planned_remote_window(index, chosen, backup_dir);
+    if (!retention_cut_short(planned.reach)) require_inside_window(planned, *options.restore.until);
+  }
   if (progress) progress("downloading from " + result.target);
   FetchedBackup fetched = fetch_backup(store, index, which, db, options.restore.until, keys.get(), backup_dir);
   std::string ledger = fetch_ledger(store, index, keys.get());
@@ -208,17 +228,8 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
 
   // Default recovery point: everything the archive and the shipped slices hold (the limit is exclusive).
   const OplogTimestamp reach = fetched.window.reach;
-  const bool user_until = options.restore.until.has_value();
-  // --until before the target's point-in-time window: the slices that would bring the archive (a monthly
-  // one, kept beyond the window) forward to T were deleted by remote retention. The archive still restores
-  // to its own time: done, and said plainly (exit 1), instead of refusing T as outside a window that
-  // retention itself cut short, or stopping short of T without a word.
   const OplogTimestamp past_reach{reach.secs, reach.inc + 1};
-  // Believed only as a push writes it: retention always keeps the newest slice, so what it pruned ends before
-  // the newest slice does. An edited index's far-future value would otherwise turn any --until past the
-  // shipped oplog into an old backup restored with exit 1, instead of the refusal below.
-  const bool pruned_as_pushed = index.slices_pruned_through < index.shipped_position();
-  if (user_until && past_reach < *options.restore.until && pruned_as_pushed && reach < index.slices_pruned_through) {
+  if (retention_cut_short(reach)) {
     result.warnings.push_back(
         "--until " + oplog_position_text(*options.restore.until) + " is before the point-in-time window of target '" + result.target +
         "': remote retention deleted its oplog slices up to " + oplog_position_text(index.slices_pruned_through) +

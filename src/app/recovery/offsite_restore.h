@@ -3,7 +3,9 @@
 //
 //   1. the target's index is read and authenticated (backup/offsite/index_auth.h: a tampered, stripped or
 //      rolled-back index of a target encrypted with a key is refused before anything is downloaded); the archive is chosen ("latest": the newest, or the newest before T;
-//      or a named archive), downloaded with its manifest copy and the oplog slices that continue it into
+//      or a named archive), and a T outside what the index says the target holds (before its oldest archive,
+//      or past the newest slice that continues the chosen one) is refused (exit 2) before anything is
+//      downloaded, leaving no file behind; then it is downloaded with its manifest copy and the oplog slices that continue it into
 //      the local backup directory, every object checked (size, sha256) and decrypted (backup/offsite/);
 //   2. the target's erasure ledger is downloaded, checked chunk by chunk, and merged into
 //      <data>/erasure-ledger.jsonl (every line of both, the local ones first): a restore can only add

@@ -26,21 +26,42 @@ void require_archive_is(const RemoteArchive& remote, const Manifest& m, const st
                                          " (another backup's object was put in its place); nothing was changed");
 }
 
-FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
-                           std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir) {
+const RemoteArchive& choose_remote_archive(const RemoteIndex& index, const std::string& which, const std::string& db,
+                                           std::optional<OplogTimestamp> until, const std::string& url) {
   const RemoteArchive* chosen = which == "latest" ? index.latest(db, until) : index.find_archive(which);
-  const std::string url = store.target().url();
   if (!chosen) {
+    // A time before everything the target holds is the --until's fault, as in a local restore
+    // (choose_archive_before): say so with the oldest point there is, not that the target has no backup.
+    const RemoteArchive* oldest = nullptr;
+    for (const auto& a : index.archives)
+      if (a.db == db && (!oldest || a.manifest.oplog_start < oldest->manifest.oplog_start)) oldest = &a;
+    if (which == "latest" && until && oldest)
+      throw Error(ExitCode::kUsage, "--until " + oplog_position_text(*until) + " is before every backup of '" + db + "' in target '" +
+                                        url + "': the oldest, '" + oldest->name + "', starts at " +
+                                        oplog_position_text(oldest->manifest.oplog_start) +
+                                        ", the oldest point it can restore to; give a later time. Nothing was downloaded");
     std::string have;
     for (const auto& a : index.archives) have += (have.empty() ? "" : ", ") + a.name;
     throw Error(ExitCode::kNotFound,
-                (which == "latest" ? "no backup archive of '" + db + "'" + (until ? " that starts before " + oplog_position_text(*until) : "")
-                                   : "no backup archive '" + which + "'") +
+                (which == "latest" ? "no backup archive of '" + db + "'" : "no backup archive '" + which + "'") +
                     " in target '" + url + "' (it holds: " + (have.empty() ? "none" : have) + ")");
   }
   if (until && !(chosen->manifest.oplog_start < *until))
     throw Error(ExitCode::kUsage, "--until " + oplog_position_text(*until) + " is before backup '" + chosen->name +
                                       "' (it starts at " + oplog_position_text(chosen->manifest.oplog_start) + ")");
+  return *chosen;
+}
+
+OplogWindow planned_remote_window(const RemoteIndex& index, const RemoteArchive& archive, const fs::path& backup_dir) {
+  std::vector<SliceInfo> infos;
+  for (const auto& s : index.slices) infos.push_back({backup_dir / s.name, s.from, s.to, s.plain_bytes});
+  return plan_oplog_window(archive.manifest, infos);
+}
+
+FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
+                           std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir) {
+  const std::string url = store.target().url();
+  const RemoteArchive* chosen = &choose_remote_archive(index, which, db, until, url);
   ensure_writable_dir(backup_dir, "backup directory");
   FetchedBackup out;
   out.remote = *chosen;
@@ -67,9 +88,7 @@ FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const 
     out.archive_was_local = true;
   }
 
-  std::vector<SliceInfo> infos;
-  for (const auto& s : index.slices) infos.push_back({backup_dir / s.name, s.from, s.to, s.plain_bytes});
-  out.window = plan_oplog_window(chosen->manifest, infos);
+  out.window = planned_remote_window(index, *chosen, backup_dir);
   const auto by_name = slice_positions(index);
   for (const auto& s : out.window.slices) {
     if (until && s.from >= *until) break;

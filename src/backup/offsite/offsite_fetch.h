@@ -26,9 +26,18 @@ struct FetchedBackup {
   std::string missing_slice;
 };
 
-// `which` is "latest" (the newest archive of `db`; with `until`, the newest that starts before it) or an
-// archive name. Only the slices needed up to `until` are fetched (all that chain on without it).
-// Error(kNotFound) naming the target and what is there when no archive fits.
+// The archive `which` names in `index`: "latest" (the newest archive of `db`; with `until`, the newest that
+// starts before it) or an archive name. Nothing is downloaded. Error(kNotFound) naming the target and what
+// is there when no archive fits; Error(kUsage) when `until` is before every archive of `db` (naming the
+// oldest recovery point the target holds) or before the named archive.
+const RemoteArchive& choose_remote_archive(const RemoteIndex& index, const std::string& which, const std::string& db,
+                                           std::optional<OplogTimestamp> until, const std::string& url);
+// The window the index's slices give `archive` (plan_oplog_window over them, as files of `backup_dir`),
+// before anything is downloaded: how far a restore of it can reach if the target holds every slice it lists.
+OplogWindow planned_remote_window(const RemoteIndex& index, const RemoteArchive& archive, const fs::path& backup_dir);
+
+// Downloads the archive choose_remote_archive picks. Only the slices needed up to `until` are fetched (all
+// that chain on without it).
 FetchedBackup fetch_backup(OffsiteStore& store, const RemoteIndex& index, const std::string& which, const std::string& db,
                            std::optional<OplogTimestamp> until, const KeyRing* keys, const fs::path& backup_dir);
 
