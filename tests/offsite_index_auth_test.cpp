@@ -197,5 +197,52 @@ TEST(OffsiteIndexAuth, PlaintextTargetsAndWriteOnlyTargetsOfAPairMadeBeforeIndex
   }
 }
 
+// A restore given the wrong key listed two key ids for each key file ("not among the keys given (640a…,
+// 69fc…)" for one --key-file), because a file given to a restore is tried both as a key file and as a
+// write-only private key. Each file is named once, with the id of the kind of key the target wants, beside
+// the id it wants: the index's refusal and an object's alike.
+TEST(OffsiteKeys, AWrongKeyIsRefusedNamingEachKeyFileGivenOnceWithItsIdAndTheIdTheTargetWants) {
+  KeyedSite s;
+  const fs::path wrong1 = s.tmp.path() / "wrong1.key", wrong2 = s.tmp.path() / "wrong2.key";
+  generate_key_file(wrong1);
+  generate_key_file(wrong2);
+  auto box_id_of = [](const fs::path& file) {
+    KeyRing ring;
+    ring.add_box_secret_key_file(file);
+    return ring.key_ids().front();
+  };
+  const std::string wanted = key_id_of_file(s.key);
+  auto r = run_facecrowd("--data " + (s.machine / "data").string() + " --backup-dir " + (s.machine / "backup").string() +
+                         " restore latest --target " + s.remote.string() + " --key-file " + wrong1.string() + " --key-file " + wrong2.string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.out << r.err;
+  EXPECT_NE(r.err.find("is authenticated with key " + wanted + ", which is not among the keys given (key file '" + wrong1.string() +
+                       "' is key " + key_id_of_file(wrong1) + "; key file '" + wrong2.string() + "' is key " + key_id_of_file(wrong2) + ")"),
+            std::string::npos)
+      << r.err;
+  for (const auto& file : {wrong1, wrong2}) EXPECT_EQ(r.err.find(box_id_of(file)), std::string::npos) << r.err;
+  s.expect_machine_untouched();
+
+  // An object sealed with the target's key, opened with a ring built as a restore builds it.
+  KeyRing target;
+  target.add_key_file(s.key);
+  write_text(s.tmp.path() / "plain", "archive bytes");
+  target.encrypt_file(s.tmp.path() / "plain", s.tmp.path() / "sealed");
+  KeyRing given;
+  given.add_key_file(wrong1);
+  given.add_box_secret_key_file(wrong1);
+  try {
+    given.decrypt_file(s.tmp.path() / "sealed", s.tmp.path() / "out", "s3://b/p/archives/x");
+    ADD_FAILURE() << "decrypted with the wrong key";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("object 's3://b/p/archives/x' is encrypted with key " + wanted + ", which is not among the keys given (key file '" +
+                        wrong1.string() + "' is key " + key_id_of_file(wrong1) + "): give the key file of key " + wanted),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(what.find(box_id_of(wrong1)), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(s.tmp.path() / "out"));
+}
+
 }  // namespace
 }  // namespace facecrowd

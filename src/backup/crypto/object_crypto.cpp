@@ -230,6 +230,7 @@ struct KeyRing::Entry {
   std::array<unsigned char, crypto_box_PUBLICKEYBYTES> public_key{};
   bool has_secret = true;                         // false: a public key only (encrypts, cannot decrypt)
   bool from_passphrase = false;                   // derived from a passphrase: a miss means the wrong passphrase
+  std::string source;                             // where it came from, for refusals: "key file '/etc/k'"
   // A format 2 write-only pair's index keys (index_signing.h): the server's signs, the offline file's checks.
   std::shared_ptr<IndexSigningKey> signer;
   std::optional<IndexVerifyKey> verify_key;
@@ -269,6 +270,7 @@ void KeyRing::add_key_file(const fs::path& file) {
   sodium_memzero(second, sizeof second);
   if (!label.empty()) throw write_only_file_given_as_key_file(file, label);
   e->id = key_id_of(e->key.data(), SecretKey::kSize);
+  e->source = "key file '" + file.string() + "'";
   entries_.push_back(e);
   if (!encrypting_) encrypting_ = e;
 }
@@ -283,6 +285,7 @@ void KeyRing::add_passphrase(const std::string& passphrase, const std::array<uns
     throw Error(ExitCode::kIo, "deriving the backup key from the passphrase ran out of memory (argon2id needs 256 MiB)");
   e->id = key_id_of(e->key.data(), SecretKey::kSize);
   e->from_passphrase = true;
+  e->source = "the passphrase ($FACECROWD_BACKUP_PASSPHRASE)";
   entries_.push_back(e);
   if (!encrypting_) encrypting_ = e;
 }
@@ -322,6 +325,7 @@ void KeyRing::add_box_secret_key_file(const fs::path& file) {
   if (label == kVerifyLabel) e->verify_key = verify_key;
   crypto_scalarmult_base(e->public_key.data(), e->key.data());
   e->id = key_id_of(e->public_key.data(), e->public_key.size());
+  e->source = "key file '" + file.string() + "'";
   entries_.push_back(e);
 }
 
@@ -342,6 +346,14 @@ std::vector<std::string> KeyRing::key_ids() const {
   for (const auto& e : entries_)
     if (e->has_secret) out.push_back(hex(e->id.data(), kIdBytes));
   return out;
+}
+
+std::string KeyRing::keys_given(bool write_only) const {
+  const uint8_t kind = write_only ? kKindSealed : kKindSymmetric;
+  std::string out;
+  for (const auto& e : entries_)
+    if (e->has_secret && e->kind == kind) out += (out.empty() ? "" : "; ") + e->source + " is key " + hex(e->id.data(), kIdBytes);
+  return out.empty() ? "none" : out;
 }
 
 std::string KeyRing::begin_object(SecretKey& data_key) const {
@@ -401,12 +413,10 @@ void KeyRing::decrypt_file(const fs::path& sealed, const fs::path& plain, const 
                                            ", which the passphrase given ($FACECROWD_BACKUP_PASSPHRASE) does not derive: "
                                            "wrong passphrase, or the target's passphrase was changed since (give the "
                                            "passphrase it was sealed with, or its key file with --key-file); nothing was changed");
-    std::string have;
-    for (const auto& k : key_ids()) have += (have.empty() ? "" : ", ") + k;
     throw Error(ExitCode::kBadInput, "object '" + object + "' is encrypted with key " + hex(id.data(), kIdBytes) +
                                          (kind == kKindSealed ? " (write-only: it needs the private key)" : "") +
-                                         ", which is not among the keys given (" + (have.empty() ? "none" : have) +
-                                         "); nothing was changed");
+                                         ", which is not among the keys given (" + keys_given(kind == kKindSealed) +
+                                         "): give the key file of key " + hex(id.data(), kIdBytes) + "; nothing was changed");
   }
   SecretKey data_key;
   if (kind == kKindSymmetric) {

@@ -91,6 +91,11 @@ class KeyRing {
   bool can_encrypt() const;            // a first key or public key exists
   std::string encrypting_key_id() const;  // hex; "" when none
   std::vector<std::string> key_ids() const;  // every key that can decrypt, hex
+  // For a refusal: each key file or passphrase given that could open a symmetric (or, `write_only`, a sealed)
+  // object, once, with its key id: "key file '/etc/k' is key 0123…; the passphrase (…) is key 4567…", or
+  // "none". A key file given to a restore is tried as both kinds (the ids differ): listing key_ids() named
+  // two ids for one file, one of them of a key kind the target does not use.
+  std::string keys_given(bool write_only) const;
 
   // `plain` -> `sealed` (through a temporary name; nothing left at `sealed` on failure; not fsynced): the
   // bytes seal_for_upload sends, written to a file (tests, and tools that want an encrypted copy). Returns the

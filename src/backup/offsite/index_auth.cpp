@@ -138,10 +138,9 @@ IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex&
                                         : " carries a keyed target's tag under key " + seal.tag->key_id +
                                               ", which is a write-only key pair (whose index is signed, never tagged so): someone who "
                                               "can write the bucket made it" + nothing + put_back));
-        std::string have;
-        for (const auto& k : ids) have += (have.empty() ? "" : ", ") + k;
         throw Error(ExitCode::kBadInput,
-                    what + " is authenticated with key " + seal.tag->key_id + ", which is not among the keys given (" + have + "): " +
+                    what + " is authenticated with key " + seal.tag->key_id + ", which is not among the keys given (" +
+                        keys->keys_given(signature) + "): " +
                         (signature ? "give the private key file of the write-only key pair that signed it (after a pair is replaced, "
                                      "give both: --key-file NEW --key-file OLD), or it was signed by someone else's pair"
                                    : "give that key file (after a key rotation the older keys stay in key_files: "
