@@ -437,6 +437,41 @@ TEST(OffsiteTargetConfig, AMistypedBucketUrlIsRefusedInsteadOfBecomingADirectory
   }
 }
 
+// FACECROWD_S3_STORAGE_CLASS was sent as it was given, with every upload: a mistyped class ("bad class",
+// "standard_ia") was refused by S3 only at the first PUT, after the local backup, as an InvalidStorageClass
+// answer. It is checked against S3's classes when the target is opened: before the backup, before any
+// request (the endpoint here is a closed port, so a request would fail otherwise), naming the variable.
+TEST(OffsiteTargetConfig, AStorageClassThatS3DoesNotHaveIsRefusedNamingTheVariableAndTheClassesBeforeAnythingIsBackedUpOrSent) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data", backups = tmp.path() / "backup";
+  restore_test::fill(data, 3);
+  const std::string env = "AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=id AWS_SECRET_ACCESS_KEY=secret "
+                          "AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent FACECROWD_BACKUP_TARGET= ";
+  const std::string dirs = "--data " + data.string() + " --backup-dir " + backups.string() + " ";
+  for (const std::string bad : {"bad class", "standard_ia", "NEARLINE"}) {
+    for (const std::string command : {"backup --target s3://my-bucket/fc", "target set s3://my-bucket/fc"}) {
+      auto r = run_facecrowd(dirs + command, env + "FACECROWD_S3_STORAGE_CLASS='" + bad + "'");
+      EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << command << " " << bad << ": " << r.out << r.err;
+      EXPECT_NE(r.err.find("$FACECROWD_S3_STORAGE_CLASS is '" + bad + "', which is not a storage class of S3"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("STANDARD, REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, DEEP_ARCHIVE, "
+                           "GLACIER_IR, OUTPOSTS, SNOW, EXPRESS_ONEZONE"),
+                std::string::npos)
+          << r.err;
+      EXPECT_FALSE(fs::exists(backups)) << command << ": a backup was made before the refusal";
+      EXPECT_FALSE(fs::exists(data / "backup-target.json")) << command;
+    }
+  }
+  // GCS has classes of its own; S3's are checked for s3:// only.
+  auto gcs = run_facecrowd(dirs + "target set gs://my-bucket/fc", env + "FACECROWD_S3_STORAGE_CLASS=STANDARD_IA");
+  EXPECT_EQ(gcs.exit_code, int(ExitCode::kBadInput)) << gcs.err;
+  EXPECT_NE(gcs.err.find("not a storage class of GCS (gs:// targets): use one of STANDARD, NEARLINE, COLDLINE, ARCHIVE"), std::string::npos)
+      << gcs.err;
+  // A class S3 has gets as far as the request (here: nothing listens, so the connection fails, exit 6 or 4, not 3).
+  auto good = run_facecrowd(dirs + "backup --target s3://my-bucket/fc", env + "FACECROWD_S3_STORAGE_CLASS=GLACIER_IR");
+  EXPECT_NE(good.exit_code, int(ExitCode::kBadInput)) << good.err;
+  EXPECT_EQ(good.err.find("STORAGE_CLASS"), std::string::npos) << good.err;
+}
+
 }  // namespace
 }  // namespace facecrowd
 

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -139,6 +140,27 @@ void load_ca_bundle(std::map<std::string, std::string>& config, const std::strin
                                          "; give a readable PEM file of the CA certificates the S3 endpoint's certificate is signed by");
 }
 
+// The storage class sent as x-amz-storage-class, checked here: a mistyped one is otherwise sent with every
+// upload and refused by the store only after the local backup is made, as an InvalidStorageClass answer.
+// S3's classes as its API documents them (the StorageClass enum of the AWS SDKs, e.g. the C++ SDK 1.11;
+// its newest also lists FSX_OPENZFS and FSX_ONTAP, for data on FSx file systems, not a class an upload to a
+// bucket asks for). GCS (gs://): its classes, as its XML API takes them (the last three are its older
+// names). Upper case, as the APIs write them; empty: the bucket's default.
+std::string checked_storage_class(const std::string& value, bool gcs) {
+  static const std::vector<std::string> s3 = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                                              "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
+                                              "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"};
+  static const std::vector<std::string> gcs_classes = {"STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE",
+                                                       "MULTI_REGIONAL", "REGIONAL", "DURABLE_REDUCED_AVAILABILITY"};
+  const auto& allowed = gcs ? gcs_classes : s3;
+  if (value.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return value;
+  std::string list;
+  for (const auto& c : allowed) list += (list.empty() ? "" : ", ") + c;
+  throw Error(ExitCode::kBadInput, "$FACECROWD_S3_STORAGE_CLASS is '" + shortened(value, 80) + "', which is not a storage class " +
+                                       (gcs ? "of GCS (gs:// targets)" : "of S3") + ": use one of " + list +
+                                       " (upper case), or leave it unset for the bucket's default. Nothing was sent");
+}
+
 }  // namespace
 
 S3Credentials::S3Credentials(const S3Credentials& other)
@@ -212,7 +234,7 @@ S3Settings load_s3_settings(const BucketLocation& location) {
                                             "') is '" + addressing + "'; use path or virtual");
   // Virtual-hosted names cannot carry a bucket with dots over TLS (the certificate does not match).
   if (!s.path_style && location.bucket.find('.') != std::string::npos && addressing.empty()) s.path_style = true;
-  s.storage_class = env("FACECROWD_S3_STORAGE_CLASS");
+  s.storage_class = checked_storage_class(env("FACECROWD_S3_STORAGE_CLASS"), gcs);
   if (std::string days = env("FACECROWD_S3_OBJECT_LOCK_DAYS"); !days.empty()) {
     const bool digits = days.size() <= 5 && days.find_first_not_of("0123456789") == std::string::npos;
     s.object_lock_days = digits ? std::stoi(days) : 0;

@@ -17,7 +17,10 @@
 //                       instead of the system's (e.g. a MinIO behind a school's or company's own CA).
 //                       Verification of the server's certificate and name is never turned off.
 //   storage class       $FACECROWD_S3_STORAGE_CLASS (e.g. STANDARD_IA, GLACIER_IR), sent as
-//                       x-amz-storage-class on every upload; empty: the bucket's default
+//                       x-amz-storage-class on every upload; empty: the bucket's default. Only this
+//                       variable sets it (the aws CLI's config files have no storage class setting), and a
+//                       value that is not one of S3's classes (GCS's for gs://) is refused here, before any
+//                       request: Error(kBadInput) naming the variable and the classes allowed
 //   immutability        $FACECROWD_S3_OBJECT_LOCK_DAYS = N (1-36500): every upload is locked by S3 Object
 //                       Lock until N days after it, so a compromised server cannot delete or overwrite
 //                       recent backups; $FACECROWD_S3_OBJECT_LOCK_MODE = compliance (default: nobody can
@@ -91,7 +94,7 @@ struct S3Settings {
 
 // Reads the environment and the AWS files for `location`. Error(kUsage) naming the missing setting and
 // where it may be given when no credentials are found; Error(kBadInput) naming a config file that cannot
-// be parsed, a bad $FACECROWD_S3_ADDRESSING, $FACECROWD_S3_OBJECT_LOCK_DAYS or _MODE, a credentials file
+// be parsed, a bad $FACECROWD_S3_ADDRESSING, $FACECROWD_S3_STORAGE_CLASS, $FACECROWD_S3_OBJECT_LOCK_DAYS or _MODE, a credentials file
 // others can read, or a CA bundle ($AWS_CA_BUNDLE / ca_bundle) that does not exist or cannot be read.
 S3Settings load_s3_settings(const BucketLocation& location);
 
