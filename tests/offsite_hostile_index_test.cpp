@@ -427,6 +427,31 @@ TEST(OffsiteRestoreRefused, ARestoreRefusedBeforeAnythingIsDownloadedLeavesNoBac
   EXPECT_TRUE(fs::is_directory(b.machine / "backup"));
 }
 
+// A deployment's first day off-site is one archive, one slice and one ledger chunk, and every summary said
+// "1 archives, 1 oplog slices (in 1 segments), 1 ledger chunks", "downloaded … and 1 oplog slices", "1 shipped
+// slices". One helper (core/number_text.h's counted) chooses each count's noun.
+TEST(OffsiteCounts, ATargetWithOneArchiveSliceAndLedgerChunkIsListedVerifiedAndRestoredInTheSingular) {
+  Bucket b;
+  ASSERT_EQ(b.index()["archives"].size(), 1u);
+  ASSERT_EQ(b.index()["slices"].size(), 1u);
+  auto listed = run_facecrowd("backups list --target " + b.remote.string());
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("  1 oplog slice ("), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(" bytes in 1 chunk\n"), std::string::npos) << listed.out;
+  auto verified = run_facecrowd("--backup-dir " + (b.tmp.path() / "scratch").string() + " verify --target " + b.remote.string());
+  ASSERT_LE(verified.exit_code, 1) << verified.out << verified.err;  // 1: a warning (a plaintext target's index is not authenticated)
+  EXPECT_NE(verified.out.find("index: 1 archive, 1 oplog slice (in 1 segment), 1 ledger chunk ("), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("ledger chain: 1 chunk covers bytes 0.."), std::string::npos) << verified.out;
+  auto restored = b.restore();
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  for (const std::string part : {" and 1 oplog slice (", ", 1 shipped slice)", "erasure ledger: 1 record from the target"})
+    EXPECT_NE(restored.out.find(part), std::string::npos) << part << " in: " << restored.out;
+  for (const auto* out : {&listed.out, &verified.out, &restored.out})
+    for (const std::string wrong : {"1 archives", "1 oplog slices", "1 segments", "1 ledger chunks", "1 chunks", "1 shipped slices",
+                                    "1 records", "1 objects"})
+      EXPECT_EQ(out->find(wrong), std::string::npos) << wrong << " in: " << *out;
+}
+
 // An --until the target cannot reach was refused only once the archive and its slices had been downloaded
 // (25 MB for the demo data), and they stayed in the backup directory. It is refused from the index: before the
 // oldest archive (exit 2, naming the oldest point, where it said "no backup archive" with exit 4) and past the

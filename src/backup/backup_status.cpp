@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/private_mode.h"
 #include "store/database.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -88,11 +89,11 @@ StatusCheck check_missing_days(const std::vector<ArchiveInfo>& archives, const S
     return c;
   }
   if (missing.empty()) {
-    c.message = "a backup on each of the last " + std::to_string(checked) + " days";
+    c.message = (checked == 1 ? std::string("a backup yesterday") : "a backup on each of the last " + counted(checked, "day"));
     return c;
   }
   c.level = CheckLevel::kWarning;
-  c.message = "no backup on " + std::to_string(missing.size()) + " of the last " + std::to_string(o.days) + " days:";
+  c.message = "no backup on " + std::to_string(missing.size()) + " of the last " + counted(o.days, "day") + ":";
   for (const auto& m : missing) c.message += " " + m;
   return c;
 }
@@ -221,9 +222,9 @@ StatusCheck check_oplog_slices(const BackupCatalog& catalog) {
     c.message = broken + " (point-in-time recovery through it is refused; put back an intact copy)";
     return c;
   }
-  c.message = checks.empty() ? "no oplog slices" : std::to_string(checks.size()) + " oplog slices intact, " +
-                                                       std::to_string(entries) + " entries";
-  if (legacy > 0) c.message += " (" + std::to_string(legacy) + " legacy slices without a record: order and end checked)";
+  c.message = checks.empty() ? "no oplog slices" : counted(checks.size(), "oplog slice") + " intact, " +
+                                                       counted(entries, "entry", "entries");
+  if (legacy > 0) c.message += " (" + counted(legacy, "legacy slice") + " without a record: order and end checked)";
   return c;
 }
 

@@ -18,6 +18,7 @@
 #include "core/files.h"
 #include "core/utc_time.h"
 #include "store/database.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -86,12 +87,12 @@ std::string ShipResult::summary() const {
   if (entries == 0) {
     s = "nothing to ship (shipped up to " + to.to_string() + ")";
   } else {
-    s = "shipped " + std::to_string(entries) + " entries " + from.to_string() + ".." + to.to_string() + " in " +
-        std::to_string(slices.size()) + (slices.size() == 1 ? " slice (" : " slices (") + human_bytes(bytes) +
+    s = "shipped " + counted(entries, "entry", "entries") + " " + from.to_string() + ".." + to.to_string() + " in " +
+        counted(slices.size(), "slice") + " (" + human_bytes(bytes) +
         "), lag " + std::to_string(lag_seconds) + "s";
   }
-  if (trimmed > 0) s += "; trimmed " + std::to_string(trimmed) + " live oplog entries";
-  if (!pruned.empty()) s += "; pruned " + std::to_string(pruned.size()) + " old slices";
+  if (trimmed > 0) s += "; trimmed " + counted(trimmed, "live oplog entry", "live oplog entries");
+  if (!pruned.empty()) s += "; pruned " + counted(pruned.size(), "old slice");
   if (!note.empty()) s += "; " + note;
   return s;
 }

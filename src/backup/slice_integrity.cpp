@@ -10,6 +10,7 @@
 #include "core/sha256.h"
 #include "store/data_dir.h"
 #include "store/oplog_entry.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -96,7 +97,7 @@ std::optional<SliceRecord> read_slice_record(const fs::path& record_path) {
 std::string SliceCheck::detail() const {
   std::string name = path.filename().string();
   if (!ok) return name + ": BROKEN: " + problem;
-  return name + ": ok, " + std::to_string(entries) + " entries" +
+  return name + ": ok, " + counted(entries, "entry", "entries") +
          (legacy ? " (legacy slice without a record: checksum and entry count cannot be proven, order and end were)" : "");
 }
 

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "store/database.h"
 #include "store/file_hash_check.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -139,23 +140,23 @@ VerifyReport verify_backup(const std::string& input, const VerifyOptions& option
   const Manifest& m = *restored.manifest;
   if (restored.shape == BackupShape::kArchive)
     report.checks.push_back({"tar structure", true,
-                             std::to_string(restored.members) + " members under one top folder, safe names, "
+                             counted(restored.members, "member") + " under one top folder, safe names, "
                              "manifest.json last; gzip CRC-32 and length match, nothing after the gzip "
                              "stream or the tar end marker"});
   report.checks.push_back({"manifest", true,
                            "format version " + std::to_string(m.format_version) + ", database " + m.db + ", " +
-                               std::to_string(m.collections.size()) + " collections, oplog " +
+                               counted(m.collections.size(), "collection") + ", oplog " +
                                m.oplog_start.to_string() + " .. " + m.oplog_end.to_string() + ", created " + m.created_at});
   report.checks.push_back({"checksums", true,
-                           "sha256 and size of all " + std::to_string(m.files.size()) +
-                               " listed files match; no file missing, none extra"});
+                           "sha256 and size of every listed file match (" + counted(m.files.size(), "file") +
+                               "); no file missing, none extra"});
   std::string counts;
   for (const auto& c : restored.collections)
     counts += (counts.empty() ? "" : ", ") + c.name + " " + std::to_string(c.documents_read);
   report.checks.push_back({"document counts", true, "as the manifest says: " + (counts.empty() ? "no collections" : counts)});
   report.checks.push_back({"decoding", true,
-                           std::to_string(restored.documents_decoded) + " documents and " +
-                               std::to_string(restored.oplog_entries_decoded) + " oplog entries decode as BSON"});
+                           counted(restored.documents_decoded, "document") + " and " +
+                               counted(restored.oplog_entries_decoded, "oplog entry", "oplog entries") + " decode as BSON"});
 
   // Counts read back from the throwaway database, independently of the restore's own check.
   VerifyCheck test{"test restore into a throwaway database", true, ""};
@@ -194,7 +195,7 @@ VerifyReport verify_backup(const std::string& input, const VerifyOptions& option
       r.scan("fs.chunks", [&](std::string_view d) { check.add_chunk(reinterpret_cast<const uint8_t*>(d.data()), d.size()); });
       auto damaged = check.finish(&r);
       files.ok = damaged.empty();
-      files.detail = files.ok ? std::to_string(check.files()) + " stored files: every chunk present, every sha256 matches"
+      files.detail = files.ok ? counted(check.files(), "stored file") + ": every chunk present, every sha256 matches"
                               : std::to_string(damaged.size()) + " damaged: " + damaged.front() +
                                     (damaged.size() > 1 ? "; …" : "");
     } catch (const Error& e) {
@@ -231,9 +232,9 @@ VerifyReport verify_backup(const std::string& input, const VerifyOptions& option
     if (slices.ok)
       slices.detail = window.slices.empty()
                           ? "no shipped slice continues this backup"
-                          : std::to_string(window.slices.size()) + " slices continue it to " + window.reach.to_string() +
-                                ", " + std::to_string(entries) + " entries, all intact" +
-                                (legacy ? " (" + std::to_string(legacy) + " legacy slices without a record: order and end checked)" : "");
+                          : counted(window.slices.size(), "slice") + (window.slices.size() == 1 ? " continues" : " continue") + " it to " +
+                                window.reach.to_string() + ", " + counted(entries, "entry", "entries") + ", all intact" +
+                                (legacy ? " (" + counted(legacy, "legacy slice") + " without a record: order and end checked)" : "");
     report.checks.push_back(slices);
   }
   return report;

@@ -8,6 +8,7 @@
 #include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "store/schema.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -81,11 +82,11 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     }
     std::cout << "backup " << result.archive.string() << "\n"
               << "  " << result.bytes << " bytes in " << std::fixed << std::setprecision(1) << result.seconds
-              << " s; snapshot at oplog " << m.oplog_start.to_string() << ", " << m.oplog_entries
-              << " oplog entries written meanwhile (to " << m.oplog_end.to_string() << ")\n";
+              << " s; snapshot at oplog " << m.oplog_start.to_string() << ", "
+              << counted(m.oplog_entries, "oplog entry", "oplog entries") << " written meanwhile (to " << m.oplog_end.to_string() << ")\n";
     for (const auto& [name, n] : counts.items())
       std::cout << "  " << std::left << std::setw(16) << name << std::right << std::setw(12) << n.get<int64_t>()
-                << " documents\n";
+                << " " << noun_for(n.get<int64_t>(), "document") << "\n";
     for (const auto& p : result.pruned) std::cout << "pruned " << p.string() << "\n";
     if (pushed) std::cout << pushed->summary() << "\n";
   });

@@ -15,6 +15,7 @@
 #include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "store/schema.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -121,9 +122,9 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       }
       uint64_t slice_bytes = 0;
       for (const auto& sl : index.slices) slice_bytes += sl.object.size;
-      std::cout << "  " << index.slices.size() << " oplog slices (" << human_bytes(slice_bytes) << ")";
+      std::cout << "  " << counted(index.slices.size(), "oplog slice") << " (" << human_bytes(slice_bytes) << ")";
       if (!index.slices.empty()) std::cout << ", shipped up to " << oplog_position_text(index.shipped_position());
-      std::cout << "\n  erasure ledger: " << index.ledger_bytes << " bytes in " << index.ledger.size() << " chunks\n";
+      std::cout << "\n  erasure ledger: " << index.ledger_bytes << " bytes in " << counted(index.ledger.size(), "chunk") << "\n";
       std::cout << "  writer: " << writer_status(index, writer_identity_if_readable(globals.backup_dir), target->url()) << "\n";
       return;
     }

@@ -12,6 +12,7 @@
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/schema.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -83,7 +84,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                                 "the user that runs facecrowd), or give --data DIR of the live machine");
     }
     std::cout << "recorded drill " << id << " in the audit log of " << root.string() << ": "
-              << (r.passed ? (r.warnings.empty() ? "passed" : "passed with " + std::to_string(r.warnings.size()) + " warning(s)")
+              << (r.passed ? (r.warnings.empty() ? "passed" : "passed with " + counted(r.warnings.size(), "warning"))
                            : "FAILED at " + r.failed_step);
     if (r.rto_seconds) std::cout << ", RTO " << *r.rto_seconds << " s";
     if (r.rpo_seconds) std::cout << ", RPO " << *r.rpo_seconds << " s";

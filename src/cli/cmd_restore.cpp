@@ -14,6 +14,7 @@
 #include "core/utc_time.h"
 #include "store/generation_build.h"
 #include "store/schema.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -24,21 +25,21 @@ void print_result(const RestoreResult& r) {
             << (r.copied_live ? " (other collections kept)" : "") << "\n";
   for (const auto& c : r.collections) {
     std::cout << "  " << std::left << std::setw(14) << c.name << std::right << std::setw(12) << c.documents_read
-              << " documents";
+              << " " << noun_for(c.documents_read, "document");
     if (c.manifest_documents >= 0) std::cout << " (manifest: " << c.manifest_documents << ")";
     if (!r.dry_run && c.documents_after != c.documents_read)
       std::cout << ", " << c.documents_after << " now" << (r.until ? " (after replay)" : c.name == "auditlogs" ? " (with this restore's audit entry)" : "");
     std::cout << "\n";
   }
-  std::cout << "  checked " << r.members << " files, decoded " << r.documents_decoded << " documents and "
-            << r.oplog_entries_decoded << " oplog entries";
+  std::cout << "  checked " << counted(r.members, "file") << ", decoded " << counted(r.documents_decoded, "document") << " and "
+            << counted(r.oplog_entries_decoded, "oplog entry", "oplog entries");
   if (r.manifest) std::cout << "; every sha256, size and count matches the manifest";
   std::cout << "\n";
   if (r.until) {
-    std::cout << "  point in time: " << (r.dry_run ? "would replay " : "replayed ") << r.oplog_replayed
-              << " oplog entries before " << oplog_position_text(*r.until) << " (covered "
-              << r.window_start.to_string() << " .. " << r.window_reach.to_string() << ", " << r.slices_used.size()
-              << " shipped slices)\n";
+    std::cout << "  point in time: " << (r.dry_run ? "would replay " : "replayed ") << counted(r.oplog_replayed, "oplog entry", "oplog entries")
+              << " before " << oplog_position_text(*r.until) << " (covered "
+              << r.window_start.to_string() << " .. " << r.window_reach.to_string() << ", "
+              << counted(r.slices_used.size(), "shipped slice") << ")\n";
   }
   for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
   if (r.dry_run) {
@@ -154,13 +155,14 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
         std::cout << r.to_json().dump(2) << "\n";
         return;
       }
-      std::cout << "downloaded " << r.archive << " and " << r.slices << " oplog slices (" << r.downloaded_bytes
+      std::cout << "downloaded " << r.archive << " and " << counted(r.slices, "oplog slice") << " (" << r.downloaded_bytes
                 << " bytes) from " << r.target << " in " << std::fixed << std::setprecision(1) << r.download_seconds << " s\n";
       print_result(r.inner.restore);
       if (r.ledger_records_added > 0)
-        std::cout << "  erasure ledger: " << r.ledger_records_added << " records from the target added to the local ledger\n";
+        std::cout << "  erasure ledger: " << counted(r.ledger_records_added, "record") << " from the target added to the local ledger\n";
       if (r.inner.erasures.effect.changed())
-        std::cout << "  erasure ledger re-applied: data of " << r.inner.erasures.people_changed << " erased person(s) removed again\n";
+        std::cout << "  erasure ledger re-applied: data of " << counted(r.inner.erasures.people_changed, "erased person", "erased people")
+                  << " removed again\n";
       for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
       if (!r.index_authentication.warning.empty()) std::cout << "  warning: " << r.index_authentication.warning << "\n";
       // When it was written: an older signed index put back (which an empty machine cannot tell) shows its age.
@@ -206,7 +208,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     }
     print_result(both.restore);
     if (both.erasures.effect.changed())
-      std::cout << "  erasure ledger re-applied: data of " << both.erasures.people_changed << " erased person(s) removed again ("
+      std::cout << "  erasure ledger re-applied: data of " << counted(both.erasures.people_changed, "erased person", "erased people")
+                << " removed again ("
                 << both.erasures.effect.to_json().dump() << ")\n";
   });
 });

@@ -1,8 +1,10 @@
 // Numbers in operator-facing messages and reports.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace facecrowd {
 
@@ -11,6 +13,21 @@ inline std::string fixed_decimals(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+// The noun for a count of `n`: `singular` for exactly one, else `plural` (empty: `singular` + "s", for a noun
+// that just takes an "s"; give it for "entry", "entries"). The one place a count's noun is chosen, so that
+// no summary says "1 oplog slices".
+template <typename Count>
+std::string noun_for(Count n, std::string_view singular, std::string_view plural = {}) {
+  if (n == 1) return std::string(singular);
+  return plural.empty() ? std::string(singular) + "s" : std::string(plural);
+}
+
+// `n` and its noun: "1 oplog slice", "2 oplog slices", "0 oplog slices".
+template <typename Count>
+std::string counted(Count n, std::string_view singular, std::string_view plural = {}) {
+  return std::to_string(n) + " " + noun_for(n, singular, plural);
 }
 
 }  // namespace facecrowd

@@ -2,6 +2,7 @@
 
 #include "core/sha256.h"
 #include "store/sqlite_util.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -39,7 +40,7 @@ std::optional<LedgerFingerprint> LedgerFingerprint::from_json(const nlohmann::js
 }
 
 std::string LedgerFingerprint::text() const {
-  return std::to_string(entries) + (entries == 1 ? " entry" : " entries") + ", sha256 " + sha256.substr(0, 12) + "…";
+  return counted(entries, "entry", "entries") + ", sha256 " + sha256.substr(0, 12) + "…";
 }
 
 int64_t ledger_complete_lines(std::string_view text, bool* torn) {

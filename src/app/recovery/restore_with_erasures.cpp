@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/utc_time.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 
@@ -84,7 +85,7 @@ RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const
   options.after_load.push_back([erasures, ledger, progress, unknown_face_distance, applied](Database::WriteTransaction& tx) {
     auto records = ledger.read();
     if (progress && !records.empty())
-      progress("re-applying " + std::to_string(records.size()) + " erasures from " + ledger.path().string());
+      progress("re-applying " + counted(records.size(), "erasure") + " from " + ledger.path().string());
     *erasures = reapply_erasures(tx, records, unknown_face_distance);
     *applied = records.size();
   });
@@ -100,7 +101,7 @@ RestoreWithErasuresResult restore_with_erasures(const fs::path& data_root, const
     auto records = ledger.read();
     if (records.size() > *applied) {
       std::vector<ErasureRecord> during(records.begin() + std::ptrdiff_t(*applied), records.end());
-      if (progress) progress("re-applying " + std::to_string(during.size()) + " erasures made during the restore");
+      if (progress) progress("re-applying " + counted(during.size(), "erasure") + " made during the restore");
       auto tx = db.write();
       auto report = reapply_erasures(tx, during, unknown_face_distance);
       tx.commit();

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "store/data_dir.h"
 #include "store/database.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 
@@ -64,7 +65,7 @@ CheckReport run_check(const fs::path& data_root, const CheckOptions& options) {
   if (ledger.ok()) {
     report.ledger.detail = (ledger.file == LedgerAssessment::FileState::kMissing ? std::string("no ledger (no erasures)")
                                                                                    : ledger.live.text()) +
-                           "; consistent with " + std::to_string(ledger.records.size()) + " recorded fingerprints";
+                           "; consistent with " + counted(ledger.records.size(), "recorded fingerprint");
   } else {
     report.ledger.detail = ledger.message();
     report.ledger.problems = ledger.problems;
@@ -82,10 +83,10 @@ CheckReport run_check(const fs::path& data_root, const CheckOptions& options) {
       ++report.slices.problem_count;
       report.slices.problems.push_back(c.detail());
     }
-    report.slices.detail = report.slices.ok ? std::to_string(checks.size()) + " slices intact" +
+    report.slices.detail = report.slices.ok ? counted(checks.size(), "slice") + " intact" +
                                                   (legacy ? " (" + std::to_string(legacy) + " legacy: order and end checked)" : "")
-                                            : std::to_string(report.slices.problem_count) + " of " +
-                                                  std::to_string(checks.size()) + " slices are broken";
+                                            : std::to_string(report.slices.problem_count) + " of " + counted(checks.size(), "slice") +
+                                                  (report.slices.problem_count == 1 ? " is broken" : " are broken");
     if (options.read_data) {
       auto archives = BackupCatalog(options.backup_dir).archives();
       size_t i = 0;

@@ -22,6 +22,7 @@
 #include "core/file_lock.h"
 #include "core/files.h"
 #include "core/sha256.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -121,11 +122,11 @@ nlohmann::json PushResult::to_json() const {
 }
 
 std::string PushResult::summary() const {
-  std::string s = "off-site '" + target + "': uploaded " + std::to_string(uploaded.size()) + " objects (" +
+  std::string s = "off-site '" + target + "': uploaded " + counted(uploaded.size(), "object") + " (" +
                   std::to_string(bytes) + " bytes)";
   if (ledger_bytes) s += ", " + std::to_string(ledger_bytes) + " new erasure ledger bytes";
   // Objects, not backups: an archive goes with its manifest copy, a slice with its record.
-  if (!pruned.empty()) s += ", remote retention deleted " + std::to_string(pruned.size()) + " objects";
+  if (!pruned.empty()) s += ", remote retention deleted " + counted(pruned.size(), "object");
   s += encryption.empty() ? ", plaintext" : ", encrypted (" + encryption + ")";
   return s;
 }

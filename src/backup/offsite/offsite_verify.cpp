@@ -6,6 +6,7 @@
 #include "backup/offsite/offsite_fetch.h"
 #include "backup/offsite/writer_fence.h"
 #include "core/error.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 
@@ -15,8 +16,8 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
   fs::path scratch_parent = options.scratch_parent.empty() ? fs::temp_directory_path() : options.scratch_parent;
   OffsiteStore store(target, scratch_parent);
   RemoteIndex index = store.require_index();
-  report.checks.push_back({"index", true, std::to_string(index.archives.size()) + " archives, " + std::to_string(index.slices.size()) +
-                                              " oplog slices (in " + std::to_string(index.segments.size()) + " segments), " + std::to_string(index.ledger.size()) + " ledger chunks (" +
+  report.checks.push_back({"index", true, counted(index.archives.size(), "archive") + ", " + counted(index.slices.size(), "oplog slice") +
+                                              " (in " + counted(index.segments.size(), "segment") + "), " + counted(index.ledger.size(), "ledger chunk") + " (" +
                                               std::to_string(index.ledger_bytes) + " bytes)" +
                                               (index.encryption.empty() ? "" : ", encrypted: " + index.encryption)});
   try {
@@ -60,10 +61,10 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     }
     bytes += o->size;
   }
-  std::string detail = std::to_string(objects.size()) + " objects, " + std::to_string(bytes) +
+  std::string detail = counted(objects.size(), "object") + ", " + std::to_string(bytes) +
                        " bytes: size and sha256 (or, for objects encrypted in one pass, ETag) as recorded";
   if (!problems.empty()) {
-    detail = std::to_string(problems.size()) + " of " + std::to_string(objects.size()) + " objects differ: ";
+    detail = std::to_string(problems.size()) + " of " + counted(objects.size(), "object") + (problems.size() == 1 ? " differs: " : " differ: ");
     for (size_t i = 0; i < problems.size() && i < 10; ++i) detail += (i ? "; " : "") + problems[i];
   }
   report.checks.push_back({"objects", problems.empty(), detail});
@@ -74,7 +75,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     expect = c.offset + c.length;
   }
   chain = chain && expect == index.ledger_bytes;
-  report.checks.push_back({"ledger chain", chain, chain ? std::to_string(index.ledger.size()) + " chunks cover bytes 0.." + std::to_string(index.ledger_bytes)
+  report.checks.push_back({"ledger chain", chain, chain ? counted(index.ledger.size(), "chunk") + (index.ledger.size() == 1 ? " covers" : " cover") + " bytes 0.." + std::to_string(index.ledger_bytes)
                                                         : "the chunks do not cover the ledger's " + std::to_string(index.ledger_bytes) + " bytes without a gap"});
   {
     // Ledger objects the index does not name: a push interrupted before it wrote the index, or an index
@@ -103,7 +104,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
       if (!named.count(o.key) && count++ < 10) unnamed += (unnamed.empty() ? "" : ", ") + o.key;
     report.checks.push_back({"segment objects", true,
                              count == 0 ? "every slice segment object in the target is named by its index"
-                                        : std::to_string(count) + " slice segment objects named by nothing (" + unnamed +
+                                        : counted(count, "slice segment object") + " named by nothing (" + unnamed +
                                               (count > 10 ? ", …" : "") + "): left by a push killed while it rewrote the index; "
                                               "unused, and deleted by the next push from the backup directory that left them"});
   }
@@ -120,8 +121,8 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
   FetchedBackup fetched;
   try {
     fetched = fetch_backup(store, index, options.which, options.db, std::nullopt, keys, work);
-    report.checks.push_back({"download", true, fetched.remote.name + " and " + std::to_string(fetched.slices.size()) +
-                                                   " slices, " + std::to_string(fetched.bytes) + " bytes, checked" +
+    report.checks.push_back({"download", true, fetched.remote.name + " and " + counted(fetched.slices.size(), "slice") +
+                                                   ", " + std::to_string(fetched.bytes) + " bytes, checked" +
                                                    (keys && !fetched.remote.object.key_id.empty() ? " and decrypted" : "")});
   } catch (const Error& e) {
     if (e.code() == ExitCode::kNotFound || e.code() == ExitCode::kUsage) throw;  // no such archive; no key given
@@ -145,7 +146,7 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
   }
   try {
     int64_t entries = for_each_replay_entry(fetched.window, {}, OplogTimestamp::from_packed(UINT64_MAX), [](const OplogEntry&) {});
-    report.checks.push_back({"oplog slices", true, std::to_string(entries) + " entries decoded, reaching " +
+    report.checks.push_back({"oplog slices", true, counted(entries, "entry", "entries") + " decoded, reaching " +
                                                        oplog_position_text(fetched.window.reach)});
   } catch (const Error& e) {
     report.checks.push_back({"oplog slices", false, e.what()});

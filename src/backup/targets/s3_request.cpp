@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -388,7 +389,7 @@ S3Response S3Connection::perform(const S3Request& request, const std::string& wh
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms + jitter(rng)));
     wait_ms *= 2;
   }
-  throw Error(ExitCode::kIo, what + ": " + last_error + " (" + std::to_string(attempt_no) + (attempt_no == 1 ? " attempt" : " attempts") +
+  throw Error(ExitCode::kIo, what + ": " + last_error + " (" + counted(attempt_no, "attempt") +
                                  "; endpoint " + settings_.endpoint + ")");
 }
 
