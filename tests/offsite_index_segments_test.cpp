@@ -287,23 +287,34 @@ struct SegmentBucket {
     write_file_durably(site.tmp.path() / "edited.json", j.dump(1));
     t.put(key, site.tmp.path() / "edited.json");
   }
-  // Rewrites the first segment and records its new size and sha256 in index.json, as one who can write the
-  // bucket would.
+  // Rewrites the first segment under the key its new content gives (slice_segment_key) and records that key,
+  // its size and sha256 in index.json, as one who can write the bucket would.
   void edit_segment(const std::function<void(nlohmann::json&)>& edit) {
     auto index_json = index();
-    const std::string key = index_json["slice_segments"][0]["object"]["key"];
-    auto segment = nlohmann::json::parse(read_file(remote / key));
+    auto& object = index_json["slice_segments"][0]["object"];
+    auto segment = nlohmann::json::parse(read_file(remote / object["key"].get<std::string>()));
     edit(segment);
     const std::string text = segment.dump(1);
+    const std::string key = slice_segment_key(index_json["slice_segments"][0]["hour"].get<std::string>(), sha256_hex(text));
     write_file_durably(remote / key, text);
     write_file_durably(remote / (key + ".sha256"), sha256_hex(text));
-    index_json["slice_segments"][0]["object"]["size"] = text.size();
-    index_json["slice_segments"][0]["object"]["sha256"] = sha256_hex(text);
+    object = {{"key", key}, {"size", text.size()}, {"sha256", sha256_hex(text)}};
     write_json("index.json", index_json);
   }
   CommandResult restore() const {
     return run_facecrowd("--data " + (machine / "data").string() + " --backup-dir " + (machine / "backup").string() +
                          " restore latest --target " + remote.string());
+  }
+  // A reader refuses the target's index as it is now (kBadInput), naming each of `parts`.
+  void expect_index_refused(const std::vector<std::string>& parts) {
+    OffsiteStore store(t, site.tmp.path());
+    try {
+      store.require_index();
+      ADD_FAILURE() << "not refused: " << parts.back();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+      for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << part << " in: " << e.what();
+    }
   }
 };
 
@@ -338,8 +349,9 @@ TEST(HostileIndex, ASegmentChangedTruncatedOrMissingInTheBucketIsRefusedNamingIt
 TEST(HostileIndex, SegmentEntriesAreRefusedByFieldOutsideTheirHourListedTwiceOrUnlikeTheirSummary) {
   SegmentBucket b;
   const auto original_index = b.index();
-  const std::string key = b.segment_key();
-  const std::string original_segment = read_file(b.remote / key);
+  // An edited segment goes under a key of its own (edit_segment): the refusals name its hour's keys.
+  const std::string key = b.segment_key().substr(0, b.segment_key().size() - std::string("0123456789abcdef.json").size());
+  const std::string original_segment = read_file(b.remote / b.segment_key());
   const auto segment = nlohmann::json::parse(original_segment);
   struct Case {
     std::function<void()> edit;
@@ -402,22 +414,36 @@ TEST(HostileIndex, SegmentEntriesAreRefusedByFieldOutsideTheirHourListedTwiceOrU
   };
   for (const auto& c : cases) {
     c.edit();
-    OffsiteStore store(b.t, b.site.tmp.path());
-    try {
-      store.require_index();
-      ADD_FAILURE() << "not refused: " << c.parts.back();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
-      for (const auto& part : c.parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << part << " in: " << e.what();
-    }
+    b.expect_index_refused(c.parts);
     auto r = b.restore();
     EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.out << r.err;
     EXPECT_FALSE(fs::exists(b.site.tmp.path() / "planted_oplog.bson.gz"));
     EXPECT_FALSE(fs::exists(b.machine / "data"));
-    write_file_durably(b.remote / key, original_segment);
-    write_file_durably(b.remote / (key + ".sha256"), sha256_hex(original_segment));
     b.write_json("index.json", original_index);
   }
+}
+
+// A segment's key carries 16 hex digits of its content's sha256 (remote_index.h), but a reader checked only
+// the sha256 index.json records for it: an index naming the same content under another key (one no push
+// writes) was read as if it were the segment's own. Refused, naming the key, before anything is restored.
+TEST(OffsiteIndexSegments, ASegmentKeyWhoseDigitsAreNotThoseOfItsContentsSha256IsRefusedNamingTheKey) {
+  SegmentBucket b;
+  const std::string key = b.segment_key();
+  const std::string content = read_file(b.remote / key);
+  const std::string hour = b.index()["slice_segments"][0]["hour"];
+  const std::string other = "oplog-index/" + hour + "-0123456789abcdef.json";
+  write_file_durably(b.remote / other, content);
+  write_file_durably(b.remote / (other + ".sha256"), sha256_hex(content));
+  auto j = b.index();
+  j["slice_segments"][0]["object"]["key"] = other;
+  b.write_json("index.json", j);
+  b.expect_index_refused({"slice_segments[0].object.key", "\"" + other + "\"", "does not carry the first 16 hex digits",
+                          sha256_hex(content).substr(0, 16)});
+  auto r = b.restore();
+  EXPECT_EQ(r.exit_code, int(ExitCode::kBadInput)) << r.out << r.err;
+  EXPECT_NE(r.err.find(other), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(b.machine / "data"));
+  EXPECT_FALSE(fs::exists(b.machine / "backup"));
 }
 
 }  // namespace

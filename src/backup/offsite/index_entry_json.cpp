@@ -116,6 +116,13 @@ SliceSegment segment_summary_from(const nlohmann::json& g, const std::string& fi
   // Segments are plaintext (like index.json), checked by their sha256.
   if (!x.object.key_id.empty() || x.object.sha256.empty())
     refuse(field + ".object", "is not a plaintext object with a sha256, which is what push writes for a segment");
+  // The key names its content (remote_index.h: a changed segment goes up under a new key, never over the old
+  // one). A key whose digits are not those of the sha256 recorded for it is not a key push wrote: an index
+  // edited to point a segment's entry at another object, or the key and sha256 of two pushes mixed.
+  if (x.object.key != slice_segment_key(x.hour, x.object.sha256))
+    refuse(field + ".object.key", shown_value(x.object.key) + " does not carry the first 16 hex digits of the sha256 recorded for it (" +
+                                      x.object.sha256.substr(0, 16) + "), as every segment key push writes does (" +
+                                      slice_segment_key(x.hour, x.object.sha256) + ")");
   return x;
 }
 
