@@ -446,5 +446,70 @@ TEST(OffsiteIndexSegments, ASegmentKeyWhoseDigitsAreNotThoseOfItsContentsSha256I
   EXPECT_FALSE(fs::exists(b.machine / "backup"));
 }
 
+// A reader read a segment object whole into memory whatever its size, and downloaded every segment an index
+// listed, however many: a bucket others can write to could make a restore read gigabytes. The bounds of
+// remote_index.h refuse, by the sizes and counts index.json records, before any segment is downloaded.
+TEST(OffsiteIndexSegments, AHugeSegmentOrAnIndexListingMoreSegmentsThanAnyPushWritesIsRefusedBeforeAnySegmentIsRead) {
+  SegmentBucket b;
+  const auto original = b.index();
+  struct Case {
+    std::function<void(nlohmann::json&)> edit;
+    std::vector<std::string> parts;
+  };
+  const std::vector<Case> cases = {
+      {[](nlohmann::json& j) { j["slice_segments"][0]["object"]["size"] = kMaxSegmentBytes + 1; },
+       {"slice_segments[0].object.size", std::to_string(kMaxSegmentBytes + 1) + " bytes is more than a segment of at most 3600 slices can be"}},
+      {[](nlohmann::json& j) { j["slice_segments"][0]["count"] = kMaxSegmentSlices + 1; },
+       {"slice_segments[0].count", "3601 is more slices than a segment holds (at most 3600"}},
+      // 87,841 hours, each with a well-formed summary: each would be downloaded.
+      {[](nlohmann::json& j) {
+         const auto first = j["slice_segments"][0];
+         const UnixMillis start = *parse_iso8601("2000-01-01T00:00:00Z");
+         j["slice_segments"] = nlohmann::json::array();
+         for (size_t i = 0; i <= kMaxSegments; ++i) {
+           auto g = first;
+           const UnixMillis hour = start + UnixMillis(i) * 3600000;
+           g["hour"] = format_iso8601(hour).substr(0, 13);
+           g["first_to"] = g["last_to"] = OplogTimestamp{uint32_t(hour / 1000), 1}.to_string();
+           g["object"]["key"] = slice_segment_key(g["hour"].get<std::string>(), g["object"]["sha256"].get<std::string>());
+           j["slice_segments"].push_back(std::move(g));
+         }
+       },
+       {"slice_segments lists 87841 segments, more than a target holds (at most 87840"}},
+  };
+  for (const auto& c : cases) {
+    auto j = original;
+    c.edit(j);
+    b.write_json("index.json", j);
+    b.expect_index_refused(c.parts);
+  }
+  b.write_json("index.json", original);
+}
+
+// A push never writes what a reader would refuse: an hour with more slices than a segment holds is refused
+// before anything is uploaded (exit 5), naming the hour.
+TEST(OffsiteIndexSegments, AnHourWithMoreSlicesThanASegmentHoldsIsRefusedByThePushBeforeItUploadsAnything) {
+  RemoteIndex index;
+  const uint32_t hour = uint32_t(*parse_iso8601("2026-03-02T10:00:00Z") / 1000);
+  for (uint32_t i = 0; i <= kMaxSegmentSlices; ++i) {
+    RemoteSlice s;
+    s.from = {hour, i + 1};
+    s.to = {hour, i + 2};
+    s.name = slice_file_name(s.from, s.to);
+    s.object = {slice_key(s.name), 10, std::string(64, 'a'), "", "", ""};
+    index.slices.push_back(s);
+  }
+  try {
+    index.rebuild_segments();
+    ADD_FAILURE() << "an hour of 3601 slices was made into a segment";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kConflict) << e.what();
+    EXPECT_NE(std::string(e.what()).find("hour 2026-03-02T10 are 3601, more than a restore reads in one hour (3600"), std::string::npos)
+        << e.what();
+  }
+  index.slices.pop_back();
+  EXPECT_EQ(index.rebuild_segments().size(), 1u);
+}
+
 }  // namespace
 }  // namespace facecrowd

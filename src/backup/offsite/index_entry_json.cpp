@@ -102,6 +102,9 @@ SliceSegment segment_summary_from(const nlohmann::json& g, const std::string& fi
   if (!hours.insert(x.hour).second) refuse(field + ".hour", shown_value(x.hour) + " is listed twice");
   x.count = unsigned_from(g, "count", field, refuse);
   if (x.count == 0) refuse(field + ".count", "is 0 (a segment holds at least one slice)");
+  if (x.count > kMaxSegmentSlices)
+    refuse(field + ".count", std::to_string(x.count) + " is more slices than a segment holds (at most " + std::to_string(kMaxSegmentSlices) +
+                                 ", one a second for its hour: remote_index.h)");
   x.first_to = ts_from(g, "first_to", field, refuse);
   x.last_to = ts_from(g, "last_to", field, refuse);
   if (slice_hour(x.first_to) != x.hour || slice_hour(x.last_to) != x.hour || x.last_to < x.first_to)
@@ -113,6 +116,11 @@ SliceSegment segment_summary_from(const nlohmann::json& g, const std::string& fi
   const std::string prefix = "oplog-index/" + x.hour;
   if (x.object.key.rfind(prefix, 0) != 0 || !std::regex_match(x.object.key.substr(prefix.size()), key_tail_re))
     refuse(field + ".object.key", shown_value(x.object.key) + " is not where the layout puts its segment (" + prefix + "-<16 hex>.json)");
+  // Read whole into memory once downloaded: refused by the size index.json records, before the download.
+  if (x.object.size > kMaxSegmentBytes)
+    refuse(field + ".object.size", std::to_string(x.object.size) + " bytes is more than a segment of at most " +
+                                       std::to_string(kMaxSegmentSlices) + " slices can be (" + std::to_string(kMaxSegmentBytes) +
+                                       " bytes: remote_index.h)");
   // Segments are plaintext (like index.json), checked by their sha256.
   if (!x.object.key_id.empty() || x.object.sha256.empty())
     refuse(field + ".object", "is not a plaintext object with a sha256, which is what push writes for a segment");

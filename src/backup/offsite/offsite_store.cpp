@@ -63,6 +63,11 @@ std::optional<std::pair<RemoteIndex, IndexSeal>> OffsiteStore::fetch_index() {
     throw;
   }
   const std::string what = index_name();
+  std::error_code size_ec;
+  if (const auto size = fs::file_size(local, size_ec); !size_ec && size > kMaxIndexBytes)
+    throw Error(ExitCode::kBadInput, what + " is " + std::to_string(size) + " bytes, more than a target's index can be (" +
+                                         std::to_string(kMaxIndexBytes) + " bytes: remote_index.h); it was not read. It was "
+                                         "replaced or damaged: put back the last good version (the bucket's object versioning keeps it)");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file(local));

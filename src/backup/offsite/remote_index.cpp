@@ -113,6 +113,9 @@ RemoteIndex RemoteIndex::from_json(const nlohmann::json& j, const std::string& w
         x.slices.push_back(slice_from(j.at("slices").at(i), "slices[" + std::to_string(i) + "]", seen, refuse));
     } else {
       std::set<std::string> hours;
+      if (j.at("slice_segments").size() > kMaxSegments)
+        refuse("slice_segments", "lists " + std::to_string(j.at("slice_segments").size()) + " segments, more than a target holds (at most " +
+                                     std::to_string(kMaxSegments) + ", ten years of hours: remote_index.h), each of which a restore would download");
       for (size_t i = 0; i < j.at("slice_segments").size(); ++i)
         x.segments.push_back(segment_summary_from(j.at("slice_segments").at(i), "slice_segments[" + std::to_string(i) + "]", hours, refuse));
       std::sort(x.segments.begin(), x.segments.end(), [](const auto& a, const auto& b) { return a.hour < b.hour; });

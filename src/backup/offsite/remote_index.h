@@ -105,6 +105,31 @@ struct SliceSegment {
   bool loaded = false;
 };
 
+// What a reader takes from a target at most, checked before a body is read into memory where its size is known
+// first (a segment's, from index.json), else before it is parsed (index.json's, once downloaded to disk): a
+// bucket others can write to must not make a restore read gigabytes. Each bound is what push can write, with
+// room, so no target a push wrote is refused; a push whose index would exceed one refuses instead
+// (rebuild_segments), before any upload, rather than write a target no restore reads.
+//  - Slices per segment: the slices whose `to` lies in one UTC hour. `oplog ship` runs once a minute from
+//    cron (scripts/setup-cron-backup.sh) and writes one slice per 100,000 entries or 64 MiB
+//    (ShipOptions), so an hour holds ~60; one a second for the whole hour, 3,600, would need a ship loop
+//    with no pause or 100,000 writes a second, far beyond the ~11,000 documents a second demo-data
+//    writes into this store. A minute's bound (60) would refuse an hour with a bulk import in it.
+inline constexpr uint64_t kMaxSegmentSlices = 3600;
+//  - A segment's bytes: as many entries of at most 2 KiB each as push writes them (name, range, and two
+//    objects with key, size, sha256, MD5, key id and an ETag, which from_json caps at 200 characters: ~1.3 KB
+//    at the most, ~0.5 KB usually), plus its header: 7.2 MB.
+inline constexpr uint64_t kMaxSegmentBytes = kMaxSegmentSlices * 2048 + 4096;
+//  - Segments in index.json: one per UTC hour that holds slices. Remote retention keeps slices for the
+//    point-in-time window (7 days, 168 segments, by default) or since the newest full backup; ten years of
+//    hours (87,840, ~40 MB of summaries) is beyond any window a deployment sets, short of the 100-year typo
+//    guard of --pitr-days.
+inline constexpr size_t kMaxSegments = 24 * 366 * 10;
+//  - index.json's bytes: those segments' summaries (~450 bytes each), plus the archives remote retention
+//    keeps (at most 36,500 daily + 1,200 monthly, ~4 KB each with their manifests: ~160 MB), the ledger's
+//    chunk list, and a format 1 index's inline slices (a 30-day window was 22 MB).
+inline constexpr uint64_t kMaxIndexBytes = 256ull << 20;
+
 struct RemoteLedgerChunk {
   RemoteObject object;
   uint64_t offset = 0, length = 0;
@@ -181,7 +206,9 @@ struct RemoteIndex {
   // Regroups `slices` into segments: each loaded segment and each hour with no segment yet gets its content
   // and summary anew (a loaded segment left without slices is dropped). Returns the content of each of
   // them by key, for the caller to upload those the target does not hold yet. Error(kInternal) when a slice
-  // belongs to a segment that is not loaded (its other entries would be lost).
+  // belongs to a segment that is not loaded (its other entries would be lost); Error(kConflict) when the
+  // index would hold more than a reader takes (kMaxSegments, kMaxSegmentSlices, kMaxSegmentBytes), naming the
+  // bound and the remedy, before anything is uploaded.
   std::map<std::string, std::string> rebuild_segments();
   // Checks a downloaded segment's content against `segment`'s summary and appends its slices to `slices`
   // (the caller sorts them), kBadInput naming `what` and the field; `seen`: the names already in `slices`,

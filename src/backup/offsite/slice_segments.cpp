@@ -63,6 +63,19 @@ std::map<std::string, std::string> RemoteIndex::rebuild_segments() {
     rebuilt.push_back(std::move(g));
   }
   std::sort(rebuilt.begin(), rebuilt.end(), [](const auto& a, const auto& b) { return a.hour < b.hour; });
+  // A reader refuses an index beyond these bounds (remote_index.h): refused here, before anything is uploaded,
+  // rather than written where no restore would read it.
+  if (rebuilt.size() > kMaxSegments)
+    throw Error(ExitCode::kConflict, "the target's index would list the oplog slices of " + std::to_string(rebuilt.size()) +
+                                         " hours, more than a restore reads (" + std::to_string(kMaxSegments) +
+                                         ": ten years); nothing was uploaded. Shorten the point-in-time window (`facecrowd target set "
+                                         "TARGET --pitr-days N`), and make a backup: slices older than the newest backup's window go");
+  for (const auto& g : rebuilt)
+    if (g.count > kMaxSegmentSlices || g.object.size > kMaxSegmentBytes)
+      throw Error(ExitCode::kConflict, "the oplog slices shipped in hour " + g.hour + " are " + std::to_string(g.count) +
+                                           ", more than a restore reads in one hour (" + std::to_string(kMaxSegmentSlices) +
+                                           ", one a second); nothing was uploaded. Ship less often (`facecrowd oplog ship` from cron runs "
+                                           "once a minute)");
   segments = std::move(rebuilt);
   return contents;
 }
