@@ -13,6 +13,7 @@
 #include "store/data_dir.h"
 #include "store/database.h"
 #include "store/file_store.h"
+#include "face_test_support.h"
 #include "test_support.h"
 
 namespace facecrowd {
@@ -229,6 +230,32 @@ TEST(DemoData, NegativeSizesAreUsageErrors) {
   EXPECT_EQ(res.exit_code, 2);
   res = run_facecrowd(data + "demo-data --now yesterday");
   EXPECT_EQ(res.exit_code, 2);
+}
+
+// A new user's first run: `demo-data`, then `recognize` on a group photo. recognize warned that the 5 profiles
+// could not be found and sent them to `gallery reembed`, which then skipped every image ("no face found") and
+// exited 0: the profiles are synthetic. demo-data now says so and what to do, and recognize's warning keeps
+// its remedy for real galleries and adds what to do when these are demo-data's profiles.
+TEST(DemoDataFirstRun, DemoDataSaysItsProfilesAreSyntheticAndRecognizeSaysWhatToDoInsteadOfOnlySendingToReembed) {
+  if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  FaceWorld world;
+  auto demo = world.cli("demo-data --users 2 --profiles 5 --attendances 10 --crowdcounts 2 --auditlogs 5 --image-mb 1");
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  for (const std::string part : {"note: the 5 face profiles are synthetic", "`facecrowd recognize` cannot find these people",
+                                 "`facecrowd gallery reembed` cannot embed them", "`facecrowd enroll --name NAME PHOTO`"})
+    EXPECT_NE(demo.out.find(part), std::string::npos) << part << " in: " << demo.out;
+  auto r = world.cli("recognize " + group("two_people.jpg") + " --session s1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string part : {"5 enrolled profile(s) have embeddings only of other face models ('face-api@1.7.15/face_recognition_model')",
+                                 "`facecrowd gallery reembed`",
+                                 "If they are the synthetic profiles of `facecrowd demo-data`", "no model can embed them",
+                                 "enroll real people: `facecrowd enroll --name NAME PHOTO`"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << " in: " << r.err;
+  // Profiles of another model (a real model switch) keep the warning as it was, without the demo-data words.
+  auto other = world.cli("demo-data --append --users 0 --profiles 1 --attendances 0 --crowdcounts 0 --auditlogs 0 --image-mb 1 "
+                         "--embedding-model some-other-model-v1 --seed 2");
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(other.out.find("are synthetic"), std::string::npos) << other.out;
 }
 
 }  // namespace

@@ -78,6 +78,15 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                 double(report.file_bytes) / 1048576.0);
     std::printf("%lld documents in %.1f s (%.0f documents/s)\n", static_cast<long long>(report.documents),
                 report.seconds, report.seconds > 0 ? double(report.documents) / report.seconds : 0.0);
+    // A new user's next step is `recognize`, which then warns that none of these people can be found: say
+    // so here, and what to do, before they chase `gallery reembed` (which finds no face in these images).
+    if (report.profiles > 0 && opts->demo.embedding_model == kOldSystemEmbeddingModel)
+      std::printf("note: the %lld face profiles are synthetic: random embeddings stamped with model '%s', which no\n"
+                  "  command loads, and images with no face in them. `facecrowd recognize` cannot find these people (it\n"
+                  "  warns so) and `facecrowd gallery reembed` cannot embed them. To try recognition, enroll real people:\n"
+                  "  `facecrowd enroll --name NAME PHOTO`. Everything else (attendance, crowd counts, backups, restore,\n"
+                  "  export, retention) works on this data as on a real deployment's.\n",
+                  static_cast<long long>(report.profiles), kOldSystemEmbeddingModel);
   });
 });
 

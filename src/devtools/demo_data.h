@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/faces/gallery_models.h"
 #include "core/utc_time.h"
 #include "store/database.h"
 
@@ -40,7 +41,7 @@ struct DemoDataOptions {
   // modelVersion stamped on the synthetic embeddings. The default names no prepared model, so enroll and
   // recognize never load them; the prepared models' version (`facecrowd models check --json`) makes a
   // gallery of that size to benchmark search with.
-  std::string embedding_model = "face-api@1.7.15/face_recognition_model";
+  std::string embedding_model = kOldSystemEmbeddingModel;
   UnixMillis now = 0;            // 0: the current time (then ids still depend on it)
   bool append = false;
   int64_t batch_documents = 20'000;

@@ -80,7 +80,15 @@ std::optional<std::string> gallery_model_warning(int64_t profiles_without_model,
   return std::to_string(profiles_without_model) + " enrolled profile(s) have embeddings only of other face models" +
          (models.empty() ? "" : " (" + models + ")") + ", none of the current model '" + model_version +
          "', so recognition cannot find them: embed their stored photos with the current model by running "
-         "`facecrowd gallery reembed` (see `facecrowd gallery status`)";
+         "`facecrowd gallery reembed` (see `facecrowd gallery status`)" +
+         // After `facecrowd demo-data` a new user was sent to reembed, which then skipped every image ("no face
+         // found"): say what those profiles are and what to do instead.
+         (their_models.count(kOldSystemEmbeddingModel)
+              ? std::string(". If they are the synthetic profiles of `facecrowd demo-data` (it stamps model '") +
+                    kOldSystemEmbeddingModel +
+                    "' on them), no model can embed them: their embeddings are random and their images hold no face. To "
+                    "try recognition, enroll real people: `facecrowd enroll --name NAME PHOTO`"
+              : std::string());
 }
 
 std::optional<std::string> gallery_model_warning(const std::map<std::string, std::set<std::string>>& without_model,

@@ -10,7 +10,8 @@
 //  - plan_profile(): per profile, those images and the ones without an embedding of `model_version`.
 //  - survey_gallery(): the sums over every profile, and the embeddings per model, in one read snapshot.
 //  - gallery_model_warning(): nullopt when no profile lacks the model; else one sentence naming how many
-//    profiles cannot be recognised, the models their embeddings are of (`their_models`), and the remedy.
+//    profiles cannot be recognised, the models their embeddings are of (`their_models`), and the remedy;
+//    when one of them is kOldSystemEmbeddingModel, also what to do if they are demo-data's synthetic profiles.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +54,12 @@ struct GallerySurvey {
   nlohmann::json to_json() const;
 };
 GallerySurvey survey_gallery(Database::ReadTransaction& tx, const std::string& model_version);
+
+// The model version the old system (face-api.js) stamped on its embeddings, which no prepared model is: the
+// profiles `facecrowd import` brings from it have their photos (`gallery reembed` embeds them), and
+// `facecrowd demo-data` stamps it on its synthetic profiles, whose embeddings are random and whose images
+// hold no face (nothing can embed them). gallery_model_warning() names both cases when it sees this model.
+inline constexpr const char* kOldSystemEmbeddingModel = "face-api@1.7.15/face_recognition_model";
 
 std::optional<std::string> gallery_model_warning(int64_t profiles_without_model, const std::string& model_version,
                                                  const std::set<std::string>& their_models);
