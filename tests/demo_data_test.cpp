@@ -251,6 +251,9 @@ TEST(DemoDataFirstRun, DemoDataSaysItsProfilesAreSyntheticAndRecognizeSaysWhatTo
                                  "If they are the synthetic profiles of `facecrowd demo-data`", "no model can embed them",
                                  "enroll real people: `facecrowd enroll --name NAME PHOTO`"})
     EXPECT_NE(r.err.find(part), std::string::npos) << part << " in: " << r.err;
+  // Each unknown face said "(no one is enrolled)" beside the warning that 5 are.
+  EXPECT_EQ(r.out.find("(no one is enrolled)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(no one is enrolled for this face model)"), std::string::npos) << r.out;
   // Profiles of another model (a real model switch) keep the warning as it was, without the demo-data words.
   auto other = world.cli("demo-data --append --users 0 --profiles 1 --attendances 0 --crowdcounts 0 --auditlogs 0 --image-mb 1 "
                          "--embedding-model some-other-model-v1 --seed 2");

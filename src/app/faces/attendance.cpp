@@ -231,7 +231,8 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       auto match = gallery.search(face.embedding.unit);
       r.sharpness = face.quality.blur_variance;
       if (!match) {
-        r.why_unknown = "no one is enrolled";
+        // Profiles of other face models may be enrolled (recognize's warning says so): none of this one is.
+        r.why_unknown = "no one is enrolled for this face model";
         r.unknown_reason = "no-one-enrolled";
       } else {
         r.closest_id = match->person_id;
