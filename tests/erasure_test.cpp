@@ -196,6 +196,17 @@ TEST(ErasureCli, AnonymiseKeepsAttendanceCountsWithoutThePerson) {
   EXPECT_EQ(nlohmann::json::parse(w.ledger_lines().at(0))["attendance_policy"], "anonymise");
 }
 
+// Erasing a person with one embedding and one own image said "profile with 1 embeddings, 1 files deleted (1
+// kept: other records point to them)" (found by the new-user pass; core/number_text.h's counted()).
+TEST(ErasureCli, APersonWithOneEmbeddingAndOneImageIsReportedInTheSingular) {
+  World w;
+  auto r = w.cli("person delete " + w.q);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(": profile with 1 embedding, 1 file deleted (1 kept: other records point to it), 2 attendance records removed"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(ErasureCli, UnknownIdIsNotFoundAndChangesNothing) {
   World w;
   auto before = w.state(true);

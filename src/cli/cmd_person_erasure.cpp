@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "store/schema.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -60,10 +61,12 @@ void add_delete(CLI::App* group, GlobalOptions& globals) {
     }
     const auto& e = r.effect;
     std::cout << "erased person " << r.person_id << " from database " << r.db << ": profile with "
-              << e.embeddings_removed << " embeddings, " << e.files_deleted.size() << " files deleted";
-    if (e.files_kept_shared) std::cout << " (" << e.files_kept_shared << " kept: other records point to them)";
-    std::cout << ", " << (r.attendance == AttendancePolicy::kRemove ? e.attendances_removed : e.attendances_anonymised)
-              << " attendance records " << (r.attendance == AttendancePolicy::kRemove ? "removed" : "anonymised") << "\n"
+              << counted(e.embeddings_removed, "embedding") << ", " << counted(e.files_deleted.size(), "file") << " deleted";
+    if (e.files_kept_shared)
+      std::cout << " (" << e.files_kept_shared << " kept: other records point to " << noun_for(e.files_kept_shared, "it", "them") << ")";
+    std::cout << ", "
+              << counted(r.attendance == AttendancePolicy::kRemove ? e.attendances_removed : e.attendances_anonymised, "attendance record")
+              << " " << (r.attendance == AttendancePolicy::kRemove ? "removed" : "anonymised") << "\n"
               << "  ledger " << r.ledger_path << (r.ledger_already_listed ? " (already listed: erasure completed)" : "")
               << ", audit entry " << r.audit_id << "\n";
   });
@@ -105,8 +108,8 @@ void add_erasures(CLI::App* group, GlobalOptions& globals) {
                 << (r.reason ? "  reason: " + *r.reason : "") << "\n";
     if (records.empty()) std::cerr << "no erasures in " << listing.ledger.string() << "\n";
     if (reapplied)
-      std::cout << "re-applied " << reapplied->records << " erasures to database " << opts->db << ": "
-                << reapplied->people_changed << " people still had data, " << reapplied->effect.to_json().dump() << "\n";
+      std::cout << "re-applied " << counted(reapplied->records, "erasure") << " to database " << opts->db << ": "
+                << counted(reapplied->people_changed, "person", "people") << " still had data, " << reapplied->effect.to_json().dump() << "\n";
   });
 }
 
