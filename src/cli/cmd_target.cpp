@@ -216,19 +216,26 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     auto config = resolve_target(globals, to->target);
     if (!config || config->target.empty())
       throw Error(ExitCode::kUsage, "no backup target: give --target s3://BUCKET/PREFIX (or configure one with `facecrowd target set`)");
-    auto target = open_backup_target(config->target);
-    TakeOverResult r = take_over_target(globals.backup_dir, *target, *config);
-    for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
-    // Recorded where an auditor looks: the data directory's audit log (none on a machine without data).
+    // Recorded where an auditor looks: the data directory's audit log, opened before the target changes so
+    // that one which cannot take the entry (not facecrowd's, damaged) stops the take-over with nothing written.
+    // None on a machine without data yet (a stand-by that sets its target and takes over before it restores):
+    // the take-over is still done, with a note.
+    std::unique_ptr<Database> db;
     std::string audit_id, audit_note;
     const fs::path root = globals.data_dir;
     std::error_code ec;
-    if (r.already) {
-    } else if (!fs::is_directory(root, ec) || fs::is_empty(root, ec)) {
+    if (!fs::is_directory(root, ec) || fs::is_empty(root, ec)) {
       audit_note = "not recorded in an audit log: there is no data directory at '" + root.string() + "'";
+    } else if (DataDir dir = DataDir::open(root); !dir.database_exists(std::string(kDefaultDatabase))) {
+      audit_note = "not recorded in an audit log: the data directory '" + root.string() + "' holds no database yet";
     } else {
+      db = Database::open(dir, std::string(kDefaultDatabase), {.create_if_missing = false});
+    }
+    auto target = open_backup_target(config->target);
+    TakeOverResult r = take_over_target(globals.backup_dir, *target, *config);
+    for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
+    if (db && !r.already) {
       try {
-        auto db = Database::open(DataDir::open(root), std::string(kDefaultDatabase), {.create_if_missing = false});
         audit_id = record_take_over(*db, r, Actor{default_audit_actor(), "local"});
       } catch (const Error& e) {
         throw Error(e.code(), "target '" + r.target + "' now names this machine as its writer, but recording the take-over in the "

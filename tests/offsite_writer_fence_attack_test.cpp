@@ -1,0 +1,57 @@
+// The writer fence (backup/offsite/writer_fence.h) and `facecrowd target take-over` as an operator and an
+// attacker meet them: a take-over on a stand-by with no data yet, an identity file that was deleted, linked
+// or grown huge. Each: what the operator sees, and the target and the backup directory left as they were.
+#include <gtest/gtest.h>
+
+#include "backup/offsite/offsite_store.h"
+#include "backup/offsite/writer_fence.h"
+#include "backup/targets/directory_target.h"
+#include "core/files.h"
+#include "offsite_push_site.h"
+#include "test_support.h"
+
+namespace facecrowd {
+namespace {
+
+using push_test::PushSite;
+
+std::string target_writer_id(const fs::path& remote, const fs::path& scratch) {
+  DirectoryTarget t(remote);
+  OffsiteStore store(t, scratch);
+  return store.require_index().writer.value().id;
+}
+
+// A stand-by that set its target (which leaves <data>/backup-target.json) and takes over before it restores
+// has no database to hold the audit entry: the take-over was written to the target and then the command
+// failed (exit 4), so a script retried or gave up on a take-over that had happened. Now it is done with a
+// note; and a data directory that cannot take the entry (not facecrowd's) stops it before the target changes.
+TEST(OffsiteWriterFenceCli, ATakeOverOnAStandByWithNoDatabaseYetSucceedsWithANoteAndAForeignDataDirectoryStopsItBeforeTheTargetChanges) {
+  PushSite old_server;
+  const fs::path remote = old_server.tmp.path() / "remote";
+  DirectoryTarget t(remote);
+  old_server.push(t);
+  const std::string old_id = read_writer_identity(old_server.backups).value().id;
+
+  const fs::path standby = old_server.tmp.path() / "standby", data = standby / "data", backups = standby / "backup";
+  const std::string dirs = "--data " + data.string() + " --backup-dir " + backups.string();
+  ASSERT_EQ(run_facecrowd(dirs + " target set " + remote.string()).exit_code, 0);
+  auto r = run_facecrowd(dirs + " target take-over");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("now writes target"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("holds no database yet"), std::string::npos) << r.out;
+  EXPECT_EQ(target_writer_id(remote, standby), read_writer_identity(backups).value().id);
+
+  // A data directory that is somebody else's: refused (exit 8) with the target's writer unchanged.
+  const fs::path foreign = standby / "foreign", other_backups = standby / "other-backup";
+  fs::create_directories(foreign);
+  write_text(foreign / "notes.txt", "mine\n");
+  const auto before = push_test::file_digests(remote);
+  auto refused = run_facecrowd("--data " + foreign.string() + " --backup-dir " + other_backups.string() + " target take-over --target " +
+                               remote.string());
+  EXPECT_EQ(refused.exit_code, int(ExitCode::kNotOurs)) << refused.err;
+  EXPECT_EQ(push_test::file_digests(remote), before);
+  EXPECT_NE(target_writer_id(remote, standby), old_id);
+}
+
+}  // namespace
+}  // namespace facecrowd
