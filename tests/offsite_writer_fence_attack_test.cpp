@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/target_take_over.h"
 #include "backup/offsite/writer_fence.h"
 #include "backup/targets/directory_target.h"
 #include "core/files.h"
@@ -13,6 +14,7 @@
 namespace facecrowd {
 namespace {
 
+using namespace restore_test;
 using push_test::PushSite;
 
 std::string target_writer_id(const fs::path& remote, const fs::path& scratch) {
@@ -51,6 +53,30 @@ TEST(OffsiteWriterFenceCli, ATakeOverOnAStandByWithNoDatabaseYetSucceedsWithANot
   EXPECT_EQ(refused.exit_code, int(ExitCode::kNotOurs)) << refused.err;
   EXPECT_EQ(push_test::file_digests(remote), before);
   EXPECT_NE(target_writer_id(remote, standby), old_id);
+}
+
+// A symbolic link as the identity file made the backup directory the writer the link pointed at, so two
+// machines (or two backup directories) pushed to one target unseen; a file of hundreds of MB was read whole
+// (1.3 GB of memory for 300 MB) and accepted. Both are refused as damaged, naming the file, nothing sent.
+TEST(OffsiteWriterFence, AnIdentityFileThatIsASymbolicLinkOrHugeIsRefusedNamingItAndNothingIsSent) {
+  PushSite old_server, other;
+  const fs::path remote = old_server.tmp.path() / "remote", link = other.backups / WriterIdentity::kFile;
+  DirectoryTarget t(remote);
+  old_server.push(t);
+  fs::create_symlink(old_server.backups / WriterIdentity::kFile, link);
+  auto before = push_test::file_digests(remote);
+  expect_error([&] { other.push(t); }, ExitCode::kBadInput, {link.string(), "not a regular file", "target take-over"});
+  EXPECT_EQ(push_test::file_digests(remote), before);
+  EXPECT_TRUE(fs::is_symlink(link));
+
+  const fs::path file = old_server.backups / WriterIdentity::kFile;
+  auto j = nlohmann::json::parse(read_text(file));
+  j["host"] = std::string(100 * 1024, 'h');  // the file written is ~100 bytes
+  write_text(file, j.dump());
+  const std::string huge = read_text(file);
+  expect_error([&] { old_server.push(t); }, ExitCode::kBadInput, {file.string(), "bytes, more than"});
+  EXPECT_EQ(push_test::file_digests(remote), before);
+  EXPECT_EQ(read_text(file), huge);
 }
 
 }  // namespace

@@ -36,7 +36,12 @@ std::optional<WriterIdentity> read_writer_identity(const fs::path& backup_dir) {
                      "the file and run `facecrowd target take-over`, which gives this backup directory a new identity "
                      "and makes it the target's writer (only once no other machine pushes there)");
   };
-  if (!fs::is_regular_file(file, ec)) throw damaged("it is not a regular file");
+  // Not followed: a link makes two backup directories one writer (the fence's whole point lost, unseen).
+  if (!fs::is_regular_file(fs::symlink_status(file, ec))) throw damaged("it is not a regular file");
+  // Read whole, so bounded: the file this code writes is about 100 bytes.
+  const auto size = fs::file_size(file, ec);
+  if (!ec && size > WriterIdentity::kMaxBytes)
+    throw damaged("it is " + std::to_string(size) + " bytes, more than the " + std::to_string(WriterIdentity::kMaxBytes) + " an identity can be");
   const std::string text = read_file(file);  // kIo naming the file when unreadable
   nlohmann::json j;
   try {

@@ -25,6 +25,7 @@
 // What stays open: a backup directory copied whole to another machine (a disk image) carries the same id.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -38,6 +39,7 @@ namespace fs = std::filesystem;
 
 struct WriterIdentity {
   static constexpr const char* kFile = "offsite-writer.json";
+  static constexpr uintmax_t kMaxBytes = 64 * 1024;  // what is written is ~100 bytes; anything larger is refused
   std::string id;       // 32 hex digits
   std::string host;
   std::string created;  // ISO 8601
@@ -45,7 +47,8 @@ struct WriterIdentity {
 };
 
 // The backup directory's identity; nullopt when it has none yet. Error(kBadInput) naming the file when it
-// is empty, not JSON, or its id is not 32 hex digits (with the remedy: delete it and take over);
+// is empty, not JSON, its id is not 32 hex digits, it is not a regular file (a symbolic link included: it
+// would make two backup directories one writer) or larger than kMaxBytes (with the remedy: delete it and take over);
 // Error(kIo) when it cannot be read.
 std::optional<WriterIdentity> read_writer_identity(const fs::path& backup_dir);
 // The identity, made (and written durably) when there is none yet.
