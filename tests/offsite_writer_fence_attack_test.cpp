@@ -79,5 +79,23 @@ TEST(OffsiteWriterFence, AnIdentityFileThatIsASymbolicLinkOrHugeIsRefusedNamingI
   EXPECT_EQ(read_text(file), huge);
 }
 
+// The identity file deleted (by hand, a clean-up script, a backup directory restored without it): the
+// machine is refused at its own target, as it must be (it cannot prove it is the writer), but the refusal
+// said it "has not written to a target yet", which sends the operator looking for another machine. It now
+// names the missing file and why it may be missing; the take-over it names lets the machine in again.
+TEST(OffsiteWriterFence, APushWhoseIdentityFileWasDeletedIsRefusedNamingTheMissingFileAndATakeOverLetsItPushAgain) {
+  PushSite site;
+  const fs::path remote = site.tmp.path() / "remote", file = site.backups / WriterIdentity::kFile;
+  DirectoryTarget t(remote);
+  site.push(t);
+  fs::remove(file);
+  const auto before = push_test::file_digests(remote);
+  expect_error([&] { site.push(t); }, ExitCode::kConflict, {file.string(), "does not exist", "deleted", "the writer named is on this host", "target take-over"});
+  EXPECT_EQ(push_test::file_digests(remote), before);
+  EXPECT_FALSE(fs::exists(file));
+  take_over_target(site.backups, t, {});
+  EXPECT_NO_THROW(site.push(t));
+}
+
 }  // namespace
 }  // namespace facecrowd

@@ -159,7 +159,7 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
   // One writer per target (writer_fence.h): a target another backup directory writes is refused before
   // anything is sent, deleted or written here (the identity file included); an index naming no writer is
   // claimed by this push.
-  refuse_other_writer(index, read_writer_identity(backup_dir), target.url());
+  refuse_other_writer(index, backup_dir, target.url());
   const WriterIdentity me = writer_identity(backup_dir);
   const bool claims = !index.writer;
   if (claims) index.writer = writer_entry(me);

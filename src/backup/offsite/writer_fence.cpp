@@ -91,11 +91,17 @@ std::optional<WriterIdentity> writer_identity_if_readable(const fs::path& backup
   }
 }
 
-void refuse_other_writer(const RemoteIndex& index, const std::optional<WriterIdentity>& me, const std::string& target_url) {
+void refuse_other_writer(const RemoteIndex& index, const fs::path& backup_dir, const std::string& target_url) {
+  const std::optional<WriterIdentity> me = read_writer_identity(backup_dir);
   if (!index.writer || is_writer(index, me)) return;
   throw Error(ExitCode::kConflict,
               "backup target '" + target_url + "' is written by another machine (" + describe_writer(*index.writer) +
-                  "), not by this backup directory" + (me ? " (writer id " + me->id + ")" : " (which has not written to a target yet)") +
+                  "), not by this backup directory '" + backup_dir.string() + "'" +
+                  (me ? " (writer id " + me->id + ")"
+                      : " (which has no writer identity: '" + (backup_dir / WriterIdentity::kFile).string() +
+                            "' does not exist, because it never pushed, or the file was deleted" +
+                            (index.writer->host == this_host() ? "; the writer named is on this host: if it is this backup directory, "
+                                                                 "the take-over below makes it the writer again" : "") + ")") +
                   ": nothing was uploaded or deleted. Two machines pushing to one target overwrite each other's objects and "
                   "can delete what the other's index names, which leaves the target unrestorable. If that machine is retired "
                   "or lost (or this one, restored from the target, now replaces it), make this one the writer with `" +

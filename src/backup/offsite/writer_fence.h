@@ -65,8 +65,10 @@ std::string take_over_command(const std::string& target_url);
 std::string writer_status(const RemoteIndex& index, const std::optional<WriterIdentity>& me, const std::string& target_url);
 // read_writer_identity, nullopt also when the file is damaged (for reports, which must not fail on it).
 std::optional<WriterIdentity> writer_identity_if_readable(const fs::path& backup_dir);
-// Error(kConflict) when `index` names a writer that is not `me` (see above); `target_url` names the target.
-void refuse_other_writer(const RemoteIndex& index, const std::optional<WriterIdentity>& me, const std::string& target_url);
+// Error(kConflict) when `index` names a writer that is not `backup_dir`'s identity (see above; none yet, or
+// its file deleted, is not the writer either: the message names the file); `target_url` names the target.
+// read_writer_identity's errors when the identity file is damaged.
+void refuse_other_writer(const RemoteIndex& index, const fs::path& backup_dir, const std::string& target_url);
 // For a push that sends an archive (above): Error(kConflict) when index.json as it is now (`now`) is not the
 // one this push last read or wrote: none was expected (`expected_sequence` nullopt) and one is there, or
 // its sequence is not `expected_sequence` (raised by every write), naming the writer it names now.
