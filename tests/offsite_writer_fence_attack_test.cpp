@@ -3,6 +3,9 @@
 // or grown huge. Each: what the operator sees, and the target and the backup directory left as they were.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+
 #include "backup/offsite/offsite_store.h"
 #include "backup/offsite/target_take_over.h"
 #include "backup/offsite/writer_fence.h"
@@ -95,6 +98,38 @@ TEST(OffsiteWriterFence, APushWhoseIdentityFileWasDeletedIsRefusedNamingTheMissi
   EXPECT_FALSE(fs::exists(file));
   take_over_target(site.backups, t, {});
   EXPECT_NO_THROW(site.push(t));
+}
+
+// A directory target that runs `hook` once, right after index.json is put (another machine's write landing
+// just after this one's).
+class AfterIndexPut : public DirectoryTarget {
+ public:
+  AfterIndexPut(fs::path dir, std::function<void()> hook) : DirectoryTarget(std::move(dir)), hook_(std::move(hook)) {}
+  using DirectoryTarget::put;
+  ObjectInfo put(const std::string& key, const fs::path& file, const std::string& known_sha256) override {
+    ObjectInfo info = DirectoryTarget::put(key, file, known_sha256);
+    if (hook_ && key == RemoteIndex::kKey) std::exchange(hook_, nullptr)();
+    return info;
+  }
+
+ private:
+  std::function<void()> hook_;
+};
+
+// Two stand-bys taking over in the same seconds: the later write won and both said "now writes target"
+// (exit 0, each with an audit entry), so one operator believed a machine wrote the target that did not.
+// The one whose write was overwritten is now told, naming the writer that won.
+TEST(OffsiteWriterFence, OfTwoTakeOversAtOnceTheOneWhoseWriteWasOverwrittenIsToldItIsNotTheWriterNamingTheOther) {
+  PushSite old_server, first, second;
+  const fs::path remote = old_server.tmp.path() / "remote";
+  DirectoryTarget plain(remote);
+  old_server.push(plain);
+  const std::string second_id = writer_identity(second.backups).id;
+  AfterIndexPut racing(remote, [&] { take_over_target(second.backups, plain, {}); });
+  expect_error([&] { take_over_target(first.backups, racing, {}); }, ExitCode::kConflict,
+               {"written again right after it", second_id, "not the target's writer"});
+  OffsiteStore store(plain, old_server.tmp.path());
+  EXPECT_EQ(store.require_index().writer.value().id, second_id);
 }
 
 }  // namespace

@@ -46,6 +46,17 @@ TakeOverResult take_over_target(const fs::path& backup_dir, BackupTarget& target
   if (trust.last_signed) index.sequence = std::max(index.sequence, trust.last_signed->sequence);
   result.warnings = store.write_index(index, keys.get());
   if (trust.tagged_config) remember_signed_index(backup_dir, target.url(), {index.sequence, store.written_index_digest()});
+  // Two take-overs at once (two stand-bys made writers in the same seconds): the later write wins and both
+  // would say they write the target. Read back: the one whose write is not there is told, not left to find
+  // out at its first push. (Two writes that both land before either reads back still both pass: If-Match,
+  // writer_fence.h, would close that.)
+  std::optional<RemoteIndex> now = store.read_index_again();
+  if (!now || !is_writer(*now, me))
+    throw Error(ExitCode::kConflict,
+                "the take-over of backup target '" + target.url() + "' was written, but index.json was written again right after it (" +
+                    (!now ? std::string("it is gone") : now->writer ? "it now names " + describe_writer(*now->writer) : std::string("it names no writer")) +
+                    "): another take-over or push at the same moment won. This backup directory is not the target's writer; `facecrowd "
+                    "backups list --target " + target.url() + "` shows which is. Take over again only once that machine no longer pushes");
   return result;
 }
 

@@ -8,7 +8,9 @@
 //   - a target with no index.json: Error(kNotFound), nothing written (there is nothing to take over; the
 //     next push claims the target, or refuses it when objects are there without an index);
 //   - a push of this backup directory running: Error(kBusy), nothing written;
-//   - this backup directory already the writer: nothing written (`already`).
+//   - this backup directory already the writer: nothing written (`already`);
+//   - index.json, read back after the write, names another writer (a take-over or push at the same moment
+//     won): Error(kConflict) naming it.
 // The caller records the take-over in the audit log (the CLI: action "backup.target.take_over").
 #pragma once
 
