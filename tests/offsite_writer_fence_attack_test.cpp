@@ -1,6 +1,7 @@
 // The writer fence (backup/offsite/writer_fence.h) and `facecrowd target take-over` as an operator and an
-// attacker meet them: a take-over on a stand-by with no data yet, an identity file that was deleted, linked
-// or grown huge. Each: what the operator sees, and the target and the backup directory left as they were.
+// attacker meet them: a take-over on a stand-by with no data yet or before it set an encrypted target again,
+// two take-overs at once, an identity file that was deleted, linked or grown huge. Each: what the operator
+// sees, and the target and the backup directory left as they were.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -130,6 +131,25 @@ TEST(OffsiteWriterFence, OfTwoTakeOversAtOnceTheOneWhoseWriteWasOverwrittenIsTol
                {"written again right after it", second_id, "not the target's writer"});
   OffsiteStore store(plain, old_server.tmp.path());
   EXPECT_EQ(store.require_index().writer.value().id, second_id);
+}
+
+// A stand-by restored from a keyed target runs the take-over command the restore printed before it sets the
+// target again: refused (exit 2, nothing written, as a push is), but the remedy said to set "encryption" in
+// backup-target.json by hand; it now gives the `target set` command with the target's encryption.
+TEST(OffsiteWriterFenceCli, ATakeOverOfAnEncryptedTargetBeforeTargetSetIsRefusedGivingTheTargetSetCommand) {
+  PushSite old_server;
+  const fs::path remote = old_server.tmp.path() / "remote", key = old_server.tmp.path() / "backup.key";
+  ASSERT_EQ(run_facecrowd("target keygen " + key.string()).exit_code, 0);
+  const std::string old = "--data " + old_server.data.string() + " --backup-dir " + old_server.backups.string();
+  ASSERT_EQ(run_facecrowd(old + " target set " + remote.string() + " --encryption key --key-file " + key.string()).exit_code, 0);
+  ASSERT_EQ(run_facecrowd(old + " oplog ship").exit_code, 0);
+  const fs::path standby = old_server.tmp.path() / "standby";
+  const auto before = push_test::file_digests(remote);
+  auto r = run_facecrowd("--data " + (standby / "data").string() + " --backup-dir " + (standby / "backup").string() +
+                         " target take-over --target " + remote.string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.err;
+  EXPECT_NE(r.err.find("facecrowd target set " + remote.string() + " --encryption key --key-file"), std::string::npos) << r.err;
+  EXPECT_EQ(push_test::file_digests(remote), before);
 }
 
 }  // namespace

@@ -118,8 +118,10 @@ std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex
   if (!config.encrypted()) {
     if (index_encrypted)
       throw Error(ExitCode::kUsage, "backup target '" + config.target + "' is marked encrypted (" + index.encryption +
-                                        ") but no encryption is configured here; refusing to upload plaintext. Set "
-                                        "\"encryption\" and its key in " + std::string("backup-target.json"));
+                                        ") but no encryption is configured here; refusing to upload plaintext. Configure it first: "
+                                        "`facecrowd target set " + config.target + " --encryption " + index.encryption +
+                                        (index.encryption == "public-key" ? " --public-key FILE.pub`" : " --key-file K`") +
+                                        " (\"encryption\" and its key in backup-target.json)");
     return nullptr;
   }
   // Checked before any key is read: the point of write-only mode is that a compromised server holds nothing
