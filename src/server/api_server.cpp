@@ -1,7 +1,6 @@
 #include "server/api_server.h"
 
 #include <httplib.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <mutex>
 #include <regex>
 
+#include "core/random_hex.h"
 #include "core/request_deadline.h"
 #include "core/secret.h"
 #include "core/utc_time.h"
@@ -104,11 +104,7 @@ ApiServer::ApiServer(Service& service, ServerConfig config)
                                                  std::max(10, config_.rate_per_token_per_minute / 6));
   login_per_address_ = std::make_unique<RateLimiter>(config_.login_per_address_per_minute,
                                                      std::max(3, config_.login_per_address_per_minute / 4));
-  unsigned char raw[4];
-  randombytes_buf(raw, sizeof raw);
-  char hex[9];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  id_prefix_ = hex;
+  id_prefix_ = random_hex(4);
 
   auto& h = *http_;
   const int threads = config_.threads;

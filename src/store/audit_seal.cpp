@@ -1,12 +1,12 @@
 #include "store/audit_seal.h"
 
-#include <sodium.h>
 
 #include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <string_view>
 
+#include "core/random_hex.h"
 #include "core/sha256.h"
 #include "core/utc_time.h"
 
@@ -21,13 +21,7 @@ bool is_chain_field(std::string_view key) {
   return std::find(std::begin(kChainFields), std::end(kChainFields), key) != std::end(kChainFields);
 }
 
-std::string random_salt() {
-  unsigned char bytes[16];
-  randombytes_buf(bytes, sizeof bytes);
-  char hex[33];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  return hex;
-}
+std::string random_salt() { return random_hex(16); }
 
 // Every field except the chain's own, in order.
 bson_t* copy_without_chain_fields(const bson_t* entry) {

@@ -1,7 +1,6 @@
 #include "app/faces/gallery_index.h"
 
 #include <nlohmann/json.hpp>
-#include <sodium.h>
 
 #include <fstream>
 #include <optional>
@@ -10,6 +9,7 @@
 #include "app/privacy/erasure_ledger.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/random_hex.h"
 #include "store/data_dir.h"
 
 namespace facecrowd {
@@ -94,13 +94,7 @@ GalleryIndexUse adopt_cached(const fs::path& db_dir, const std::string& model_ve
   return use;
 }
 
-std::string random_token() {
-  unsigned char bytes[8];
-  randombytes_buf(bytes, sizeof bytes);
-  char hex[sizeof bytes * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  return hex;
-}
+std::string random_token() { return random_hex(8); }
 
 // Removes this database's index files: all of them, or, given the index just written, the older ones.
 size_t remove_index_files(const fs::path& db_dir, const fs::path& keep = {}) {

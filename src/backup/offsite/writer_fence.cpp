@@ -1,6 +1,5 @@
 #include "backup/offsite/writer_fence.h"
 
-#include <sodium.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +8,7 @@
 #include "core/display_text.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/random_hex.h"
 #include "core/utc_time.h"
 
 namespace facecrowd {
@@ -57,11 +57,7 @@ std::optional<WriterIdentity> read_writer_identity(const fs::path& backup_dir) {
 
 WriterIdentity writer_identity(const fs::path& backup_dir) {
   if (auto me = read_writer_identity(backup_dir)) return *me;
-  unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
-  char hex[sizeof raw * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  WriterIdentity me{hex, this_host(), format_iso8601(now_millis())};
+  WriterIdentity me{random_hex(16), this_host(), format_iso8601(now_millis())};
   write_file_durably(backup_dir / WriterIdentity::kFile, me.to_json().dump(2) + "\n");
   return me;
 }
