@@ -82,6 +82,18 @@ struct Bucket {
   RemoteIndex parsed() const { return RemoteIndex::from_json(index(), "index 'test'"); }
 };
 
+// A restore (--json) that stops short of what the target shipped: exit 1, one warning naming each of `named`,
+// and a recovery point before `before_to`.
+void expect_restore_stopped_short(Bucket& b, const std::vector<std::string>& named, const std::string& before_to) {
+  auto r = b.restore("--json");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
+  const std::string w = j["offsite"]["warnings"][0];
+  for (const auto& name : named) EXPECT_NE(w.find(name), std::string::npos) << w;
+  EXPECT_LT(*parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>()), *parse_oplog_timestamp(before_to));
+}
+
 // Every regular file under `dir`, as paths.
 std::set<fs::path> files_under(const fs::path& dir) {
   std::set<fs::path> out;
@@ -520,14 +532,7 @@ TEST(OffsiteRestoreRefused, ARecoveryPointShortOfWhatTheTargetShippedIsAWarningN
   const std::string shipped = b.index()["slices"][1]["to"];
   // The first slice after the archive is lost from the bucket (and from its index).
   b.edit_index([](nlohmann::json& j) { j["slices"].erase(0); });
-  auto r = b.restore("--json");
-  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
-  auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
-  const std::string w = j["offsite"]["warnings"][0];
-  EXPECT_NE(w.find(shipped), std::string::npos) << w;
-  EXPECT_NE(w.find("missing"), std::string::npos) << w;
-  EXPECT_LT(*parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>()), *parse_oplog_timestamp(missing_to));
+  ASSERT_NO_FATAL_FAILURE(expect_restore_stopped_short(b, {shipped, "missing"}, missing_to));
   auto s = snapshot(b.machine / "data", "face-recognition");
   EXPECT_FALSE(s["users"].count("later"));
 }
@@ -544,14 +549,7 @@ TEST(OffsiteRestore, ASliceTheIndexListsButTheBucketLostStopsTheRestoreShortWith
   const std::string lost_key = b.index()["slices"][1]["object"]["key"];
   ASSERT_TRUE(fs::remove(b.remote / lost_key)) << lost_key;
 
-  auto r = b.restore("--json");
-  EXPECT_EQ(r.exit_code, int(ExitCode::kWarning)) << r.out << r.err;
-  auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["offsite"]["warnings"].size(), 1u) << r.out;
-  const std::string w = j["offsite"]["warnings"][0];
-  EXPECT_NE(w.find(lost_key), std::string::npos) << w;
-  EXPECT_NE(w.find("no longer holds it"), std::string::npos) << w;
-  EXPECT_LT(*parse_oplog_timestamp(j["offsite"]["recovery_point"].get<std::string>()), *parse_oplog_timestamp(lost_to));
+  ASSERT_NO_FATAL_FAILURE(expect_restore_stopped_short(b, {lost_key, "no longer holds it"}, lost_to));
   auto s = snapshot(b.machine / "data", "face-recognition");
   EXPECT_TRUE(s["users"].count("late")) << "the slice before the lost one was replayed";
   EXPECT_FALSE(s["users"].count("later"));
