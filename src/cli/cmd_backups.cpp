@@ -101,9 +101,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       // a refusal exits 3 naming index.json), with the configured keys and --key-file.
       const auto config = resolve_target(globals, lo->target);
       auto keys = keys_for_download(config, index, std::vector<fs::path>(lo->key_files.begin(), lo->key_files.end()));
-      IndexTrust trust;
-      trust.tagged_config = config->encryption == "key" || config->encryption == "passphrase";
-      trust.last_signed = last_signed_index(globals.backup_dir, target->url());
+      const IndexTrust trust = read_trust(config->keyed(), globals.backup_dir, target->url());
       const auto auth = store.authenticate_index(index, keys.get(), trust);
       if (!auth.warning.empty()) std::cerr << "warning: " << auth.warning << "\n";
       if (lo->json) {

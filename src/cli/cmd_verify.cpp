@@ -54,8 +54,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       OffsiteStore probe(*target, std::filesystem::temp_directory_path());
       std::vector<std::filesystem::path> files(opts->key_files.begin(), opts->key_files.end());
       std::shared_ptr<KeyRing> keys = keys_for_download(config, probe.require_index(), files);
-      vo.trust.tagged_config = config->encryption == "key" || config->encryption == "passphrase";
-      vo.trust.last_signed = last_signed_index(globals.backup_dir, target->url());
+      vo.trust = read_trust(config->keyed(), globals.backup_dir, target->url());
       auto report = verify_target(*target, keys.get(), vo);
       if (opts->json) {
         std::cout << report.to_json().dump(2) << "\n";

@@ -157,7 +157,6 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
   RemoteIndex index = store.require_index();
   const auto config = TargetConfig::load(data_root);
   auto keys = keys_for_download(config, index, options.key_files);
-  IndexTrust trust;
   // This machine's configuration speaks for the target only when it is this target.
   auto is_this_target = [&](const std::string& configured) {
     if (configured == target_name || configured == result.target) return true;
@@ -167,9 +166,8 @@ OffsiteRestoreResult restore_from_target(const fs::path& data_root, const std::s
       return false;
     }
   };
-  trust.tagged_config = config && (config->encryption == "key" || config->encryption == "passphrase") && is_this_target(config->target);
+  IndexTrust trust = read_trust(config && config->keyed() && is_this_target(config->target), backup_dir, result.target);
   trust.allow_unauthenticated = options.allow_unauthenticated_index;
-  trust.last_signed = last_signed_index(backup_dir, result.target);
   result.index_authentication = store.authenticate_index(index, keys.get(), trust);
   result.encryption = index.encryption;
   result.writer = index.writer;

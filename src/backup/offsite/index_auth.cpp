@@ -218,6 +218,13 @@ IndexTrust push_trust(const fs::path& backup_dir, const std::string& target_url,
   return trust;
 }
 
+IndexTrust read_trust(bool keyed_config, const fs::path& backup_dir, const std::string& target_url) {
+  IndexTrust trust;
+  trust.tagged_config = keyed_config;
+  trust.last_signed = last_signed_index(backup_dir, target_url);
+  return trust;
+}
+
 std::optional<SignedIndex> last_signed_index(const fs::path& backup_dir, const std::string& target_url) {
   const fs::path file = backup_dir / kMemoryFile;
   std::error_code ec;

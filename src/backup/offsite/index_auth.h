@@ -118,6 +118,9 @@ struct IndexAuthentication {
 // machine last signed for the target, and that `keys` (keys_for_upload's) tag the index when they hold a
 // symmetric key or a write-only pair's signing key.
 IndexTrust push_trust(const fs::path& backup_dir, const std::string& target_url, const KeyRing* keys);
+// What a reader knows (restore, verify, `backups list`): whether this machine's configuration of the target
+// is keyed ("key" or "passphrase": its index must carry a tag), and what this machine last signed for it.
+IndexTrust read_trust(bool keyed_config, const fs::path& backup_dir, const std::string& target_url);
 
 // `what` names index.json in every refusal; `target_url` the target in warnings.
 IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex& index, const KeyRing* keys,

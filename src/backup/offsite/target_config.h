@@ -49,6 +49,8 @@ struct TargetConfig {
   static constexpr int kMaxKeepMonthly = 1200;
 
   bool encrypted() const { return encryption != "none" && !encryption.empty(); }
+  // Encrypted with a key file or a passphrase: the target's index then carries a tag (index_auth.h).
+  bool keyed() const { return encryption == "key" || encryption == "passphrase"; }
   RemoteRetention retention() const { return {keep_daily, keep_monthly, pitr_days}; }
   // The config file of `data_root` (or $FACECROWD_BACKUP_TARGET_CONFIG); nullopt when there is none and
   // $FACECROWD_BACKUP_TARGET is unset. Error(kBadInput) naming the file when malformed.
