@@ -99,11 +99,12 @@ std::string read_key_file(const fs::path& file, unsigned char* out, bool require
 }
 
 // Reads 64 hex characters (surrounding white space allowed) into `out` (32 bytes): a key file's key, whatever
-// the file holds after it.
-void read_hex_key(const fs::path& file, unsigned char* out, bool require_private) {
+// the file holds after it. Returns read_key_file's label ("" for a format 1 file); the labelled key is wiped.
+std::string read_hex_key(const fs::path& file, unsigned char* out, bool require_private) {
   unsigned char second[SecretKey::kSize];
-  read_key_file(file, out, require_private, second);
+  std::string label = read_key_file(file, out, require_private, second);
   sodium_memzero(second, sizeof second);
+  return label;
 }
 
 // True when `public_file` holds the public key of the secret key in `secret_file`: the two files of a pair
@@ -265,9 +266,7 @@ void KeyRing::add_key_file(const fs::path& file) {
                                   "for write-only backups use --encryption public-key --public-key '" + file.string() +
                                   "'; for --encryption key make a key with `facecrowd target keygen FILE`");
   auto e = std::make_shared<Entry>();
-  unsigned char second[SecretKey::kSize];
-  const std::string label = read_key_file(file, e->key.data(), true, second);
-  sodium_memzero(second, sizeof second);
+  const std::string label = read_hex_key(file, e->key.data(), true);
   if (!label.empty()) throw write_only_file_given_as_key_file(file, label);
   e->id = key_id_of(e->key.data(), SecretKey::kSize);
   e->source = "key file '" + file.string() + "'";
@@ -331,9 +330,7 @@ void KeyRing::add_box_secret_key_file(const fs::path& file) {
 
 void KeyRing::add_restore_key_file(const fs::path& file) {
   SecretKey key;
-  unsigned char second[SecretKey::kSize];
-  const std::string label = read_key_file(file, key.data(), false, second);
-  sodium_memzero(second, sizeof second);
+  const std::string label = read_hex_key(file, key.data(), false);
   if (label == kSigningLabel) throw server_file_given_to_restore(file);
   if (label.empty()) add_key_file(file);
   add_box_secret_key_file(file);
