@@ -39,11 +39,16 @@ GRID = [round(1.0 - 0.01 * k, 2) for k in range(51)]  # 1.00 ... 0.50
 ONE_PHOTO_LOSS = 0.01  # at most 1% of the calibration one-photo identifications
 
 
+Search = collections.namedtuple("Search", "kind right within margin photos ratio q j")
+Search.__doc__ = """One search of the identification figures: its kind (genuine, one_photo, stranger), whether the right
+person is on top, whether d(q, j) is within today's threshold (the sharpness steps by the softer side), the margin to
+the runner-up, how many photos the top person has in the gallery searched, the isolation ratio d(q, j) / distance
+from j to its nearest enrolled face of another person, the probe q and the matched enrolled face j."""
+
+
 def searches(pool):
-    """Every search of the identification figures, once: (kind, right person on top, accepted today, isolation
-    ratio d(q, j) / distance from j to its nearest enrolled face of another person, probe, enrolled face j)."""
-    rule = mpr.Rule("", side="softer")
-    T = rule.T(pool)
+    """Every search of the identification figures, once (Search rows)."""
+    T = mpr.Rule("", side="softer").T(pool)
     out = []
 
     def search(kind, q, admitted):
@@ -53,8 +58,9 @@ def searches(pool):
         person, j, d, second = top
         others = admitted & (pool.person != person)
         isolation = pool.D[j, others].min() if others.any() else 4.0
-        today = bool(d <= T[q, j] and second - d >= mpr.MARGIN)
-        out.append((kind, person == pool.person[q], today, d / max(isolation, 1e-9), q, j))
+        photos = int((admitted & (pool.person == person)).sum())
+        out.append(Search(kind, person == pool.person[q], bool(d <= T[q, j]), second - d, photos,
+                          d / max(isolation, 1e-9), q, j))
 
     for q in range(pool.n):
         me = pool.person[q]
@@ -72,17 +78,23 @@ def searches(pool):
     return out
 
 
-def figures(rows, f):
+def accepted(s, f=None, one_photo_margin=mpr.MARGIN):
+    """Today's decision, with gallery isolation at f and/or a one-photo margin on top."""
+    margin = one_photo_margin if s.photos == 1 else mpr.MARGIN
+    return s.within and s.margin >= margin and (f is None or s.ratio <= f)
+
+
+def figures(rows, f=None, one_photo_margin=mpr.MARGIN):
     r = collections.Counter()
-    for kind, right, today, ratio, _, _ in rows:
-        accepted = today and (f is None or ratio <= f)
-        r[kind] += 1
-        if kind == "stranger":
-            r["stranger_accepted"] += int(accepted)
+    for s in rows:
+        yes = accepted(s, f, one_photo_margin)
+        r[s.kind] += 1
+        if s.kind == "stranger":
+            r["stranger_accepted"] += int(yes)
         else:
-            r[kind + "_identified"] += int(accepted and right)
-            r[kind + "_rank1"] += int(right)
-            r[kind + "_misidentified"] += int(accepted and not right)
+            r[s.kind + "_identified"] += int(yes and s.right)
+            r[s.kind + "_rank1"] += int(s.right)
+            r[s.kind + "_misidentified"] += int(yes and not s.right)
     return r
 
 
@@ -97,21 +109,25 @@ def text(r):
     return s
 
 
-def choose(rows):
-    """The declared rule (tools/calibrate_faces.md): f or None."""
-    off = figures(rows, None)
-    allowed = []
-    for f in GRID:
-        r = figures(rows, f)
-        if r["genuine_identified"] == off["genuine_identified"] and \
-                off["one_photo_identified"] - r["one_photo_identified"] <= ONE_PHOTO_LOSS * off["one_photo"]:
-            allowed.append((f, r["stranger_accepted"]))
+def within_price_cap(r, today):
+    """The declared price cap: the calibration probes stay identified and at most 1% of the calibration one-photo
+    identifications are lost against today."""
+    return r["genuine_identified"] == today["genuine_identified"] and \
+        today["one_photo_identified"] - r["one_photo_identified"] <= ONE_PHOTO_LOSS * today["one_photo"]
+
+
+def choose(rows, grid=GRID, figures_at=figures, least_strict=max):
+    """The declared rule (tools/calibrate_faces.md): the least strict value of grid at which the pool's strangers
+    accepted are fewest, among the values within the price cap; None when none of them accepts fewer than today."""
+    today = figures(rows)
+    allowed = [(v, r["stranger_accepted"]) for v, r in ((v, figures_at(rows, v)) for v in grid)
+               if within_price_cap(r, today)]
     if not allowed:
         return None
     fewest = min(s for _, s in allowed)
-    if fewest >= off["stranger_accepted"]:
+    if fewest >= today["stranger_accepted"]:
         return None
-    return max(f for f, s in allowed if s == fewest)
+    return least_strict(v for v, s in allowed if s == fewest)
 
 
 def main():
@@ -128,10 +144,10 @@ def main():
         print("%s: %d faces, %d enrollable" % (name, pool.n, int(pool.enrollable.sum())), flush=True)
     if a.show_accepted:
         pool, rs = rows[a.show_accepted]
-        for kind, _, today, ratio, q, j in sorted(rs, key=lambda r: pool.D[r[4], r[5]]):
-            if kind == "stranger" and today:
+        for s in sorted(rs, key=lambda s: pool.D[s.q, s.j]):
+            if s.kind == "stranger" and accepted(s):
                 print("accepted %s -> %s: d %.3f, isolation ratio %.3f" % (
-                    pool.faces[q]["label"], pool.faces[j]["label"], pool.D[q, j], ratio))
+                    pool.faces[s.q]["label"], pool.faces[s.j]["label"], pool.D[s.q, s.j], s.ratio))
     chosen = choose(rows["calibration"][1])
     print("chosen by the declared rule on the calibration pool: f = %s" % chosen)
     grid = [None] + (GRID if a.grid else sorted({chosen} - {None}, reverse=True))

@@ -69,11 +69,12 @@ def head_pose(lm):
     return float(roll), float(np.degrees(np.arcsin(np.clip(2 * r - 1, -1, 1))))
 
 
-def load(paths):
+def load(paths, drop=frozenset()):
+    """The faces of --faces-out files that have an embedding, less the identities in drop."""
     faces = []
     for path in paths:
         for f in json.load(open(path))["faces"]:
-            if f["embedding"] is None:
+            if f["embedding"] is None or f["identity"] in drop:
                 continue
             roll, yaw = head_pose(f["landmarks"])
             faces.append(dict(identity=f["identity"], label=f["label"], enrollable=f["enrollable"],
