@@ -269,6 +269,27 @@ TEST(FacePairs, IdentificationSearchesOnlyEnrollableFacesAndTheMarginRefusesAStr
   EXPECT_NE(report.text().find("strangers accepted 2/8"), std::string::npos) << report.text();
 }
 
+TEST(FacePairs, IdentificationTurnsAwayAStrangerWhoseMatchLiesInACrowdedNeighbourhoodButNotAPortraitsOwnPhoto) {
+  // ann and bob are enrolled 23 degrees apart (chord 0.399): too far for either to pass as the other (0.36), but a
+  // crowded neighbourhood, as small crowd faces are. dan and eve lie far from everyone. The stranger sam lies 20
+  // degrees from ann (0.347 <= 0.36) and 43 from bob (margin 0.39), but ann's enrolled face is only 0.399 from
+  // bob's: 0.347 > 0.84 x 0.399 = 0.335.
+  std::vector<PairFace> faces = {at_angle("ann", 100), at_angle("bob", 123), at_angle("sam", 80),
+                                 at_angle("dan", 200), at_angle("dan", 212), at_angle("eve", 300)};
+  for (size_t i : {0, 1, 3, 4, 5}) faces[i].enrollable = true;
+  MatchPolicy policy;  // the defaults: isolation 0.84
+  auto r = identification_trials(faces, policy);
+  // dan's two photos (12 degrees, 0.209) lie 88 degrees from anyone else: his own photo is found.
+  EXPECT_EQ(r.genuine_searches, 2u);
+  EXPECT_EQ(r.identified, 2u);
+  EXPECT_EQ(r.stranger_accepted, 0u);
+  policy.gallery_isolation = 0;
+  EXPECT_EQ(identification_trials(faces, policy).stranger_accepted, 1u) << "sam, as ann";
+  auto report = evaluate_pairs(faces, MatchPolicy{});
+  EXPECT_FLOAT_EQ(report.to_json()["policy"]["galleryIsolation"].get<float>(), 0.84f);
+  EXPECT_NE(report.text().find("gallery isolation 0.84"), std::string::npos) << report.text();
+}
+
 vision::Face face(float x, float side, float score) {
   vision::Face f;
   f.box = cv::Rect2f(x, 0, side, side);

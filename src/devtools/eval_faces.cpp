@@ -232,7 +232,9 @@ nlohmann::json FaceEvalReport::to_json() const {
                    {"threshold", v.threshold},
                    {"meaningful", v.meaningful}});
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"policy", {{"maxDistance", policy.max_distance}, {"minMargin", policy.min_margin}}},
+  return {{"policy", {{"maxDistance", policy.max_distance},
+                      {"minMargin", policy.min_margin},
+                      {"galleryIsolation", policy.gallery_isolation}}},
           {"gallery", {{"identities", gallery_identities}, {"images", gallery_images}, {"withoutFace", gallery_without_face}}},
           {"probes", {{"count", probes}, {"withoutFace", probes_without_face}}},
           {"rank1", {{"correct", rank1_correct}, {"accuracy", rank1_accuracy}}},
@@ -259,7 +261,8 @@ std::string FaceEvalReport::text() const {
   std::ostringstream s;
   s << "gallery: " << gallery_identities << " identities, " << gallery_images << " photos"
     << (gallery_without_face ? " (" + std::to_string(gallery_without_face) + " without a face, not enrolled)" : "") << "\n"
-    << "match policy: distance <= " << policy.max_distance << ", margin >= " << policy.min_margin << "\n"
+    << "match policy: distance <= " << policy.max_distance << ", margin >= " << policy.min_margin
+    << ", gallery isolation " << gallery_isolation_text(policy.gallery_isolation) << "\n"
     << "rank-1 identification: " << rank1_correct << "/" << probes << " = " << percent(rank1_accuracy)
     << (probes_without_face ? " (" + std::to_string(probes_without_face) + " probes without a face count as misses)" : "") << "\n"
     << "open-set identification (correct and accepted by the policy): " << open_set_correct << "/" << probes << " = "

@@ -300,6 +300,7 @@ nlohmann::json PairEvalReport::to_json() const {
             {"minMargin", policy.min_margin},
             {"softFaces", soft_face_steps_text(policy.soft_faces)},
             {"softEnrolledFaces", policy.soft_enrolled_faces},
+            {"galleryIsolation", policy.gallery_isolation},
             {"kNearest", k_nearest}}},
           {"faces", faces},
           {"withoutFace", without_face},
@@ -383,7 +384,8 @@ std::string PairEvalReport::text() const {
   const auto& id = identification;
   s << "identification as recognition decides (gallery: the " << id.gallery_faces << " enrollable faces of "
     << id.gallery_people << " identities; nearest face, distance <= " << policy.max_distance << " ("
-    << soft_text(policy) << ") and margin >= " << policy.min_margin << "): rank-1 " << id.rank1_correct << "/" << id.genuine_searches << ", identified "
+    << soft_text(policy) << ") and margin >= " << policy.min_margin << ", gallery isolation "
+    << gallery_isolation_text(policy.gallery_isolation) << "): rank-1 " << id.rank1_correct << "/" << id.genuine_searches << ", identified "
     << id.identified << "/" << id.genuine_searches << ", misidentified " << id.misidentified << "/"
     << id.genuine_searches << "; enrolled with one photo: identified " << id.one_photo_identified << "/"
     << id.one_photo_searches << "; strangers accepted " << id.stranger_accepted << "/" << id.stranger_searches;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -90,7 +91,10 @@ Json ServerConfig::to_json() const {
                      {"minMargin", match_min_margin.value_or(faceres ? kFaceresMatchMargin : kDefaultMatchMargin)},
                      {"softFaces", match_soft_faces.value_or(soft_face_steps_text(
                                        faceres ? std::vector<SoftFaceStep>{} : default_soft_face_steps()))},
-                     {"softEnrolledFaces", match_soft_enrolled_faces.value_or(MatchPolicy{}.soft_enrolled_faces)}}},
+                     {"softEnrolledFaces", match_soft_enrolled_faces.value_or(MatchPolicy{}.soft_enrolled_faces)},
+                     {"galleryIsolation", match_gallery_isolation.value_or(gallery_isolation_text(
+                                              default_match_policy(vision::parse_face_model(face_model, "faceModel"))
+                                                  .gallery_isolation))}}},
           {"limits",
            {{"maxBodyBytes", max_body_bytes},
             {"maxImageMegapixels", max_image_megapixels},
@@ -154,6 +158,16 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
                          {"softEnrolledFaces", [&w, &c](const Json& v, const std::string& k) {
                             if (!v.is_boolean()) w.fail(k, "must be true or false");
                             c.match_soft_enrolled_faces = v.get<bool>();
+                          }},
+                         {"galleryIsolation", [&w, &c](const Json& v, const std::string& k) {
+                            // A number, or "off" as the flag and the environment take it.
+                            if (v.is_number()) {
+                              c.match_gallery_isolation = fixed_decimals(v.get<double>(), 6);
+                            } else {
+                              std::string text;
+                              w.text(v, k, text);
+                              c.match_gallery_isolation = text;
+                            }
                           }}});
              }},
             {"limits",
@@ -210,6 +224,8 @@ void apply_config_environment(ServerConfig& c) {
   if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text) c.match_soft_faces = text;
   if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_ENROLLED_FACES"); text && *text)
     c.match_soft_enrolled_faces = parse_on_off(text, "$FACECROWD_MATCH_SOFT_ENROLLED_FACES");
+  if (const char* text = std::getenv("FACECROWD_MATCH_GALLERY_ISOLATION"); text && *text)
+    c.match_gallery_isolation = text;
   env_number("FACECROWD_MAX_BODY_BYTES", c.max_body_bytes);
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
   env_number("FACECROWD_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
@@ -226,6 +242,7 @@ MatchPolicy ServerConfig::match_policy() const {
   if (match_min_margin) p.min_margin = float(*match_min_margin);
   if (match_soft_faces) p.soft_faces = parse_soft_face_steps(*match_soft_faces, "match.softFaces");
   if (match_soft_enrolled_faces) p.soft_enrolled_faces = *match_soft_enrolled_faces;
+  if (match_gallery_isolation) p.gallery_isolation = parse_gallery_isolation(*match_gallery_isolation, "match.galleryIsolation");
   return p;
 }
 

@@ -14,8 +14,10 @@
 //                                                     (vision/face_model.h)
 //     "match": {"threshold": 0.36, "minMargin": 0.07,   env FACECROWD_MATCH_THRESHOLD, FACECROWD_MATCH_MARGIN
 //               "softFaces": "20:0.29,40:0.32",       env FACECROWD_MATCH_SOFT_FACES: blurred faces' thresholds
-//               "softEnrolledFaces": true},           env FACECROWD_MATCH_SOFT_ENROLLED_FACES (on/off): the steps
+//               "softEnrolledFaces": true,            env FACECROWD_MATCH_SOFT_ENROLLED_FACES (on/off): the steps
 //                                                     by the softer of the face and the enrolled face it matched
+//               "galleryIsolation": 0.84},            env FACECROWD_MATCH_GALLERY_ISOLATION: a factor in (0, 1] or
+//                                                     "off" (MatchPolicy::gallery_isolation)
 //                                                     (unset: the face model's calibrated defaults,
 //                                                     app/faces/match_policy.h; these are dlib's)
 //     "limits": {
@@ -78,6 +80,7 @@ struct ServerConfig {
   std::optional<double> match_threshold, match_min_margin;
   std::optional<std::string> match_soft_faces;  // "off" or SHARPNESS:THRESHOLD steps (app/faces/match_policy.h)
   std::optional<bool> match_soft_enrolled_faces;  // MatchPolicy::soft_enrolled_faces
+  std::optional<std::string> match_gallery_isolation;  // "off" or a factor (MatchPolicy::gallery_isolation)
   // The policy serve decides matches with: the settings given, else the face model's defaults.
   MatchPolicy match_policy() const;
   int64_t max_body_bytes = 64ll << 20;

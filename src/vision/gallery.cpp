@@ -21,6 +21,8 @@ constexpr size_t kFirstK = 32;
 constexpr size_t kMaxK = 1024;
 
 
+}  // namespace
+
 // Best person and the closest different person, fed (person, squared distance) pairs in any order.
 struct TwoBest {
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
@@ -47,6 +49,8 @@ struct TwoBest {
     }
   }
 };
+
+namespace {
 // A loaded hnswlib graph must be safe to walk: the entry point and every link name an element of the
 // index, and no list is longer than its level allows. hnswlib's loader checks only the file's length, and
 // a search follows links blindly (a bad one reads out of bounds).
@@ -337,34 +341,41 @@ std::optional<GalleryMatch> Gallery::search(const std::vector<float>& unit) cons
   std::shared_lock lock(mutex_);
   if (person_of_.empty()) return std::nullopt;
   require_dimension_locked(unit.size(), "cannot search for");
-  return index_ ? search_hnsw_locked(unit.data()) : search_exact_locked(unit.data());
-}
-
-namespace {
-GalleryMatch to_match(const TwoBest& two, const std::vector<std::string>& names, const std::string& embedding_id) {
+  const TwoBest two = two_best_locked(unit.data());
   GalleryMatch m;
-  m.person_id = names[two.best];
+  m.person_id = person_names_[two.best];
   m.distance = std::sqrt(two.best_d);
-  m.embedding_id = embedding_id;
+  m.embedding_id = embedding_of_label_[two.best_label];
   if (two.second != TwoBest::kNone) {
-    m.runner_up_id = names[two.second];
+    m.runner_up_id = person_names_[two.second];
     m.runner_up_distance = std::sqrt(two.second_d);
     m.margin = m.runner_up_distance - m.distance;
   } else {
     m.margin = kNoRunnerUp;
   }
+  // The matched embedding's own nearest other person: searched from its vector, it is its own best (distance
+  // 0), so that person is the runner-up; unless another person holds an identical vector.
+  const TwoBest around = two_best_locked(&vectors_[size_t(dense_of_label_[two.best_label]) * dim_]);
+  if (around.best != two.best) {
+    m.isolation = std::sqrt(around.best_d);
+  } else if (around.second != TwoBest::kNone) {
+    m.isolation = std::sqrt(around.second_d);
+  }
   return m;
 }
-}  // namespace
 
-std::optional<GalleryMatch> Gallery::search_exact_locked(const float* q) const {
+TwoBest Gallery::two_best_locked(const float* q) const {
+  return index_ ? two_best_hnsw_locked(q) : two_best_exact_locked(q);
+}
+
+TwoBest Gallery::two_best_exact_locked(const float* q) const {
   TwoBest two;
   const size_t n = person_of_.size();
   for (size_t i = 0; i < n; ++i) two.offer(person_of_[i], exact_space_->squared_l2(q, &vectors_[i * dim_]), label_of_[i]);
-  return to_match(two, person_names_, embedding_of_label_[two.best_label]);
+  return two;
 }
 
-std::optional<GalleryMatch> Gallery::search_hnsw_locked(const float* q) const {
+TwoBest Gallery::two_best_hnsw_locked(const float* q) const {
   const size_t n = person_of_.size();
   TwoBest two;
   for (size_t k = std::min(kFirstK, n);; k = std::min(k * 4, n)) {
@@ -378,8 +389,8 @@ std::optional<GalleryMatch> Gallery::search_hnsw_locked(const float* q) const {
     bool need_more = two.second == TwoBest::kNone && people_ > 1;
     if (!need_more || k >= std::min(n, kMaxK)) break;
   }
-  if (two.best == TwoBest::kNone) return search_exact_locked(q);  // cannot happen with n > 0; be safe
-  return to_match(two, person_names_, embedding_of_label_[two.best_label]);
+  if (two.best == TwoBest::kNone) return two_best_exact_locked(q);  // cannot happen with n > 0; be safe
+  return two;
 }
 
 }  // namespace facecrowd::vision

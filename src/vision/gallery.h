@@ -5,7 +5,10 @@
 // rather than compared. search(q) returns the
 // person whose nearest embedding is closest to q (unit-vector L2 distance, 0..2), that distance, and the
 // runner-up: the closest *different* person, with margin = runner_up_distance - distance (kNoRunnerUp when
-// the gallery holds one person). It returns nullopt only when the gallery is empty.
+// the gallery holds one person), and the matched embedding's isolation: its distance to the nearest embedding
+// of another person, found by a second search from its vector (so a search costs two scans; computed at search
+// time rather than kept per embedding, it cannot go stale on enrollment or erasure). It returns nullopt only
+// when the gallery is empty.
 // Search is exact (a scan of a contiguous float array) while size() < hnsw_from_size, and an HNSW index
 // (hnswlib, M=16, ef_construction=200, ef=128) at or above it; the index is built when the gallery grows
 // past the size, extended on add, entries are markDeleted on remove, and dropped (back to exact) when a
@@ -40,6 +43,7 @@
 namespace facecrowd::vision {
 
 struct hnswlib_space;  // gallery.cpp: hnswlib's L2Space (kept out of this header)
+struct TwoBest;        // gallery.cpp: the best person and the runner-up of one search
 
 // margin when the gallery holds a single person: larger than any possible distance difference (max 2).
 inline constexpr float kNoRunnerUp = 4.0f;
@@ -51,6 +55,10 @@ struct GalleryMatch {
   std::optional<std::string> runner_up_id;
   float runner_up_distance = 0;
   float margin = 0;  // runner_up_distance - distance, or kNoRunnerUp when there is no other person
+  // Distance from that nearest embedding to the nearest embedding of another person in the gallery, or
+  // kNoRunnerUp when there is no other person: how crowded the matched enrolled face's neighbourhood is
+  // (MatchPolicy::gallery_isolation).
+  float isolation = kNoRunnerUp;
 };
 
 class Gallery {
@@ -97,8 +105,9 @@ class Gallery {
 
   void build_index_locked();
   void remove_dense_locked(size_t dense);
-  std::optional<GalleryMatch> search_exact_locked(const float* q) const;
-  std::optional<GalleryMatch> search_hnsw_locked(const float* q) const;
+  TwoBest two_best_locked(const float* q) const;
+  TwoBest two_best_exact_locked(const float* q) const;
+  TwoBest two_best_hnsw_locked(const float* q) const;
   uint32_t intern_person_locked(const std::string& person_id);
 
   void require_dimension_locked(size_t size, const char* what) const;

@@ -276,6 +276,15 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
             r.why_unknown = "ambiguous: margin " + fixed_decimals(match->margin, 3) + " to the next person < " +
                             fixed_decimals(request.match.min_margin, 3);
             break;
+          case MatchVerdict::kCrowdedEnrolledFace: {
+            const std::string who = r.closest_name && !r.closest_name->empty() ? *r.closest_name : "profile " + *r.closest_id;
+            r.why_unknown = "closest to " + who + " at distance " + fixed_decimals(match->distance, 3) + ", but " + who +
+                            "'s enrolled photo lies near another person's (distance " +
+                            fixed_decimals(match->isolation, 3) + "), so a match must be within " +
+                            fixed_decimals(request.match.gallery_isolation * match->isolation, 3) +
+                            " of it; a sharper, larger photo of " + who + " would stand further apart";
+            break;
+          }
         }
       }
       result.faces.push_back(std::move(r));
@@ -394,6 +403,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                      .details = {{"photoFileId", result.photo_file_id}, {"photo", request.upload ? photo_name : request.photo.string()},
                                  {"faces", result.faces.size()}, {"recognised", records}, {"unknown", unknown},
                                  {"threshold", request.match.max_distance}, {"minMargin", request.match.min_margin},
+                                 {"galleryIsolation", request.match.gallery_isolation},
                                  {"modelVersion", pipeline.models().embedding_model_version}}});
   check_request_deadline("the commit");  // past it: the transaction rolls back, nothing is stored
   tx.commit();

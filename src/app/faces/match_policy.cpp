@@ -36,6 +36,10 @@ void validate_match_policy(const MatchPolicy& policy) {
                                         "(0, 2]; the default is " + soft_face_steps_text(default_soft_face_steps()));
     previous = step.below_sharpness;
   }
+  if (!(policy.gallery_isolation >= 0 && policy.gallery_isolation <= 1))
+    throw Error(ExitCode::kUsage, "gallery isolation " + std::to_string(policy.gallery_isolation) +
+                                      " is out of range [0, 1] (0: off); the default is " +
+                                      fixed_decimals(kDefaultGalleryIsolation, 2) + " (dlib), off (faceres)");
   if (!(policy.min_margin >= 0 && policy.min_margin <= 2))
     throw Error(ExitCode::kUsage, "match margin " + std::to_string(policy.min_margin) +
                                       " is out of range [0, 2]; the default is " + fixed_decimals(kDefaultMatchMargin, 2) +
@@ -44,13 +48,20 @@ void validate_match_policy(const MatchPolicy& policy) {
 
 MatchPolicy default_match_policy(vision::FaceModel model) {
   // faceres: no soft steps (measured: tools/calibrate_faces.md, "Blurred probes").
-  if (model == vision::FaceModel::kFaceres) return {float(kFaceresMatchThreshold), float(kFaceresMatchMargin), {}};
-  return {};
+  MatchPolicy policy;
+  if (model == vision::FaceModel::kFaceres) {
+    policy.max_distance = float(kFaceresMatchThreshold);
+    policy.min_margin = float(kFaceresMatchMargin);
+    policy.soft_faces.clear();
+    policy.gallery_isolation = 0;  // chosen for dlib's distances only
+  }
+  return policy;
 }
 
 MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optional<float> margin_flag,
                                  vision::FaceModel model, const std::optional<std::string>& soft_faces_flag,
-                                 const std::optional<std::string>& soft_enrolled_faces_flag) {
+                                 const std::optional<std::string>& soft_enrolled_faces_flag,
+                                 const std::optional<std::string>& gallery_isolation_flag) {
   MatchPolicy policy = default_match_policy(model);
   if (auto v = env_float("FACECROWD_MATCH_THRESHOLD")) policy.max_distance = *v;
   if (auto v = env_float("FACECROWD_MATCH_MARGIN")) policy.min_margin = *v;
@@ -58,11 +69,15 @@ MatchPolicy resolve_match_policy(std::optional<float> threshold_flag, std::optio
     policy.soft_faces = parse_soft_face_steps(text, "$FACECROWD_MATCH_SOFT_FACES");
   if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_ENROLLED_FACES"); text && *text)
     policy.soft_enrolled_faces = parse_on_off(text, "$FACECROWD_MATCH_SOFT_ENROLLED_FACES");
+  if (const char* text = std::getenv("FACECROWD_MATCH_GALLERY_ISOLATION"); text && *text)
+    policy.gallery_isolation = parse_gallery_isolation(text, "$FACECROWD_MATCH_GALLERY_ISOLATION");
   if (threshold_flag) policy.max_distance = *threshold_flag;
   if (margin_flag) policy.min_margin = *margin_flag;
   if (soft_faces_flag) policy.soft_faces = parse_soft_face_steps(*soft_faces_flag, "--soft-faces");
   if (soft_enrolled_faces_flag)
     policy.soft_enrolled_faces = parse_on_off(*soft_enrolled_faces_flag, "--soft-enrolled-faces");
+  if (gallery_isolation_flag)
+    policy.gallery_isolation = parse_gallery_isolation(*gallery_isolation_flag, "--gallery-isolation");
   validate_match_policy(policy);
   return policy;
 }
@@ -81,6 +96,8 @@ MatchVerdict decide_match(const vision::GalleryMatch& match, const MatchPolicy& 
   if (match.distance > threshold_for(policy, probe_sharpness, enrolled_sharpness))
     return MatchVerdict::kEnrolledTooBlurred;
   if (match.margin < policy.min_margin) return MatchVerdict::kAmbiguous;
+  if (policy.gallery_isolation > 0 && match.distance > policy.gallery_isolation * match.isolation)
+    return MatchVerdict::kCrowdedEnrolledFace;
   return MatchVerdict::kRecognised;
 }
 
@@ -91,6 +108,7 @@ const char* verdict_name(MatchVerdict verdict) {
     case MatchVerdict::kTooBlurred: return "too-blurred";
     case MatchVerdict::kEnrolledTooBlurred: return "enrolled-face-too-blurred";
     case MatchVerdict::kAmbiguous: return "ambiguous";
+    case MatchVerdict::kCrowdedEnrolledFace: return "crowded-enrolled-face";
   }
   return "no-match";
 }
@@ -125,6 +143,19 @@ std::vector<SoftFaceStep> parse_soft_face_steps(const std::string& text, const s
   if (steps.empty()) throw bad("no step");
   return steps;
 }
+
+float parse_gallery_isolation(const std::string& text, const std::string& setting) {
+  if (text == "off") return 0;
+  char* end = nullptr;
+  float factor = std::strtof(text.c_str(), &end);
+  // Empty is refused rather than read as 'off', as for --soft-faces; 0 is refused so that off is said in words.
+  if (text.empty() || *end != '\0' || !std::isfinite(factor) || !(factor > 0 && factor <= 1))
+    throw Error(ExitCode::kUsage, setting + " '" + text + "' is not 'off' or a factor in (0, 1]; the default is " +
+                                      fixed_decimals(kDefaultGalleryIsolation, 2) + " (dlib)");
+  return factor;
+}
+
+std::string gallery_isolation_text(float factor) { return factor > 0 ? fixed_decimals(factor, 2) : "off"; }
 
 std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps) {
   if (steps.empty()) return "off";
