@@ -96,7 +96,7 @@ TEST(GalleryIsolation, SettingsAreOffOrAFactorFromFlagEnvironmentAndServeConfigA
   EXPECT_EQ(parse_gallery_isolation("off", "--gallery-isolation"), 0.0f);
   EXPECT_FLOAT_EQ(parse_gallery_isolation("0.9", "--gallery-isolation"), 0.9f);
   EXPECT_FLOAT_EQ(parse_gallery_isolation("1", "--gallery-isolation"), 1.0f);
-  for (const char* bad : {"", "0", "1.5", "-0.5", "abc", "0.8x", "nan", "inf", "OFF"})
+  for (const char* bad : {"", "0", "1.5", "-0.5", "abc", "0.8x", "nan", "inf", "OFF", " 0.5", "0x1", "1e-1", "0.5.1", "."})
     expect_usage_error_naming([&] { parse_gallery_isolation(bad, "--gallery-isolation"); }, "--gallery-isolation",
                               std::string("'") + bad + "'");
   EXPECT_EQ(gallery_isolation_text(0), "off");

@@ -146,10 +146,12 @@ std::vector<SoftFaceStep> parse_soft_face_steps(const std::string& text, const s
 
 float parse_gallery_isolation(const std::string& text, const std::string& setting) {
   if (text == "off") return 0;
+  // Plain decimals only: strtof would also take " 0.5", "0x1" and "1e-1", which no one means here.
+  const bool plain = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
   char* end = nullptr;
-  float factor = std::strtof(text.c_str(), &end);
+  float factor = plain ? std::strtof(text.c_str(), &end) : 0;
   // Empty is refused rather than read as 'off', as for --soft-faces; 0 is refused so that off is said in words.
-  if (text.empty() || *end != '\0' || !std::isfinite(factor) || !(factor > 0 && factor <= 1))
+  if (!plain || *end != '\0' || !(factor > 0 && factor <= 1))
     throw Error(ExitCode::kUsage, setting + " '" + text + "' is not 'off' or a factor in (0, 1]; the default is " +
                                       fixed_decimals(kDefaultGalleryIsolation, 2) + " (dlib)");
   return factor;
