@@ -282,7 +282,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                             "'s enrolled photo lies near another person's (distance " +
                             fixed_decimals(match->isolation, 3) + "), so a match must be within " +
                             fixed_decimals(request.match.gallery_isolation * match->isolation, 3) +
-                            " of it; a sharper, larger photo of " + who + " would stand further apart";
+                            " of it; enrolling a sharper, larger photo of " + who + " usually sets it apart";
             break;
           }
         }

@@ -10,8 +10,9 @@
 //    for its chip's sharpness, or the matched enrolled face's when that is softer (a blurred face needs a closer
 //    match); confidence = match_confidence(distance).
 //    An unknown face says why ("why", and "unknownReason": no-match, too-blurred, enrolled-face-too-blurred,
-//    ambiguous, crowded-enrolled-face, no-one-enrolled, person-matched-another-face, erased-or-deleted). When two faces match the same person, the closer one is that person and
-//    the other is listed as unknown (a person is in a photo once).
+//    ambiguous, crowded-enrolled-face, no-one-enrolled, person-matched-another-face, erased-or-deleted). When two
+//    faces match the same person, the closer one is that person and the other is listed as unknown (a person is in
+//    a photo once).
 //  - One attendance record per (session, person): a new one is inserted; when one exists it is replaced by
 //    this photo's only if this confidence is higher ("updated"), else kept ("kept").
 //  - Unknown faces are listed with their boxes (and the closest profile with its distance, for review).
