@@ -148,5 +148,14 @@ TEST(GalleryIsolation, SettingsAreOffOrAFactorFromFlagEnvironmentAndServeConfigA
   }
 }
 
+
+TEST(GalleryIsolation, AFactorIsShownAsTheSettingThatGivesItBackNotRoundedToTwoDecimals) {
+  // eval faces' report and serve --print-config show it: 0.005 showed as "0.00", which reads as off (and is
+  // refused when given back), 0.845 as "0.84".
+  for (const char* text : {"0.84", "0.005", "0.845", "1", "0.5"}) {
+    EXPECT_EQ(gallery_isolation_text(parse_gallery_isolation(text, "--gallery-isolation")), text);
+  }
+}
+
 }  // namespace
 }  // namespace facecrowd

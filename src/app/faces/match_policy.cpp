@@ -157,7 +157,14 @@ float parse_gallery_isolation(const std::string& text, const std::string& settin
   return factor;
 }
 
-std::string gallery_isolation_text(float factor) { return factor > 0 ? fixed_decimals(factor, 2) : "off"; }
+std::string gallery_isolation_text(float factor) {
+  if (!(factor > 0)) return "off";
+  // Six decimals less trailing zeros: two showed a factor of 0.005 as "0.00" and 0.845 as "0.84".
+  std::string text = fixed_decimals(factor, 6);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
 
 std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps) {
   if (steps.empty()) return "off";

@@ -127,7 +127,7 @@ bool parse_on_off(const std::string& text, const std::string& setting);
 
 // "off" -> 0, else a number in (0, 1] (--gallery-isolation); Error(kUsage) naming `setting` otherwise, empty included.
 float parse_gallery_isolation(const std::string& text, const std::string& setting);
-// The factor as parse_gallery_isolation reads it ("off" when 0).
+// The factor as parse_gallery_isolation reads it, to 6 decimals ("0.84", "0.005", "1"; "off" when 0).
 std::string gallery_isolation_text(float factor);
 
 // Error(kUsage) naming the setting when max_distance is not in (0, 2], min_margin not in [0, 2] or
