@@ -157,5 +157,14 @@ TEST(GalleryIsolation, AFactorIsShownAsTheSettingThatGivesItBackNotRoundedToTwoD
   }
 }
 
+TEST(GalleryIsolation, ServeRefusesABadMatchVariableNamingTheVariableRatherThanAConfigKeyNoOneWrote) {
+  for (const char* name : {"FACECROWD_MATCH_GALLERY_ISOLATION", "FACECROWD_MATCH_SOFT_FACES"}) {
+    ::setenv(name, "half", 1);
+    ServerConfig c;
+    expect_usage_error_naming([&] { apply_config_environment(c); }, std::string("$") + name, name);
+    ::unsetenv(name);
+  }
+}
+
 }  // namespace
 }  // namespace facecrowd

@@ -221,11 +221,17 @@ void apply_config_environment(ServerConfig& c) {
   env_text("FACECROWD_FACE_MODEL", c.face_model);
   env_optional_number("FACECROWD_MATCH_THRESHOLD", c.match_threshold);
   env_optional_number("FACECROWD_MATCH_MARGIN", c.match_min_margin);
-  if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text) c.match_soft_faces = text;
+  // The two kept as text are read here too, so that a bad value is refused naming the variable, not the config key.
+  if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_FACES"); text && *text) {
+    parse_soft_face_steps(text, "$FACECROWD_MATCH_SOFT_FACES");
+    c.match_soft_faces = text;
+  }
   if (const char* text = std::getenv("FACECROWD_MATCH_SOFT_ENROLLED_FACES"); text && *text)
     c.match_soft_enrolled_faces = parse_on_off(text, "$FACECROWD_MATCH_SOFT_ENROLLED_FACES");
-  if (const char* text = std::getenv("FACECROWD_MATCH_GALLERY_ISOLATION"); text && *text)
+  if (const char* text = std::getenv("FACECROWD_MATCH_GALLERY_ISOLATION"); text && *text) {
+    parse_gallery_isolation(text, "$FACECROWD_MATCH_GALLERY_ISOLATION");
     c.match_gallery_isolation = text;
+  }
   env_number("FACECROWD_MAX_BODY_BYTES", c.max_body_bytes);
   env_number("FACECROWD_MAX_FILES", c.max_files_per_upload);
   env_number("FACECROWD_REQUEST_TIMEOUT_MS", c.request_timeout_ms);
