@@ -166,5 +166,35 @@ TEST(GalleryIsolation, ServeRefusesABadMatchVariableNamingTheVariableRatherThanA
   }
 }
 
+TEST(GalleryIsolation, ServeConfigRefusesABoolNullListOrObjectSayingItTakesANumberOrOffAndKeepsANumberAsWritten) {
+  TempDir tmp;
+  for (const char* value : {"true", "null", "[0.5]", "{\"factor\": 0.5}"}) {
+    write_text(tmp.path() / "c.json", std::string(R"({"match": {"galleryIsolation": )") + value + "}}");
+    ServerConfig c;
+    try {
+      apply_config_file(c, tmp.path() / "c.json");
+      ADD_FAILURE() << value << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << value;
+      EXPECT_NE(std::string(e.what()).find(R"("match.galleryIsolation" must be a number in (0, 1] or "off")"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  ServerConfig c;
+  write_text(tmp.path() / "c.json", R"({"match": {"galleryIsolation": 0.8449}})");
+  apply_config_file(c, tmp.path() / "c.json");
+  EXPECT_EQ(c.to_json()["match"]["galleryIsolation"], "0.8449");
+  EXPECT_FLOAT_EQ(c.match_policy().gallery_isolation, 0.8449f);
+  // A huge number is refused quoting it as written, not as 300 digits.
+  write_text(tmp.path() / "c.json", R"({"match": {"galleryIsolation": 1e300}})");
+  try {
+    apply_config_file(c, tmp.path() / "c.json");
+    ADD_FAILURE() << "1e300 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'1e+300'"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace facecrowd

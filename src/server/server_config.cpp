@@ -6,7 +6,6 @@
 
 #include "core/error.h"
 #include "core/files.h"
-#include "core/number_text.h"
 
 namespace facecrowd {
 namespace {
@@ -160,14 +159,10 @@ void apply_config_file(ServerConfig& c, const std::filesystem::path& path) {
                             c.match_soft_enrolled_faces = v.get<bool>();
                           }},
                          {"galleryIsolation", [&w, &c](const Json& v, const std::string& k) {
-                            // A number, or "off" as the flag and the environment take it.
-                            if (v.is_number()) {
-                              c.match_gallery_isolation = fixed_decimals(v.get<double>(), 6);
-                            } else {
-                              std::string text;
-                              w.text(v, k, text);
-                              c.match_gallery_isolation = text;
-                            }
+                            // A number, or "off" as the flag and the environment take it; a number is kept as
+                            // written (JSON's shortest form), so that a refusal quotes it and 0.8449 stays 0.8449.
+                            if (!v.is_number() && !v.is_string()) w.fail(k, "must be a number in (0, 1] or \"off\"");
+                            c.match_gallery_isolation = v.is_number() ? v.dump() : v.get<std::string>();
                           }}});
              }},
             {"limits",
