@@ -358,8 +358,10 @@ std::optional<GalleryMatch> Gallery::search(const std::vector<float>& unit) cons
   const TwoBest around = two_best_locked(&vectors_[size_t(dense_of_label_[two.best_label]) * dim_]);
   if (around.best != two.best) {
     m.isolation = std::sqrt(around.best_d);
+    m.isolation_person_id = person_names_[around.best];
   } else if (around.second != TwoBest::kNone) {
     m.isolation = std::sqrt(around.second_d);
+    m.isolation_person_id = person_names_[around.second];
   }
   return m;
 }

@@ -6,9 +6,9 @@
 // person whose nearest embedding is closest to q (unit-vector L2 distance, 0..2), that distance, and the
 // runner-up: the closest *different* person, with margin = runner_up_distance - distance (kNoRunnerUp when
 // the gallery holds one person), and the matched embedding's isolation: its distance to the nearest embedding
-// of another person, found by a second search from its vector (so a search costs two scans; computed at search
-// time rather than kept per embedding, it cannot go stale on enrollment or erasure). It returns nullopt only
-// when the gallery is empty.
+// of another person, and who that is, found by a second search from its vector (so a search costs two scans;
+// computed at search time rather than kept per embedding, it cannot go stale on enrollment or erasure). It
+// returns nullopt only when the gallery is empty.
 // Search is exact (a scan of a contiguous float array) while size() < hnsw_from_size, and an HNSW index
 // (hnswlib, M=16, ef_construction=200, ef=128) at or above it; the index is built when the gallery grows
 // past the size, extended on add, entries are markDeleted on remove, and dropped (back to exact) when a
@@ -59,6 +59,7 @@ struct GalleryMatch {
   // kNoRunnerUp when there is no other person: how crowded the matched enrolled face's neighbourhood is
   // (MatchPolicy::gallery_isolation).
   float isolation = kNoRunnerUp;
+  std::optional<std::string> isolation_person_id;  // that other person (none without one)
 };
 
 class Gallery {

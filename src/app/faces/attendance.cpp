@@ -220,6 +220,11 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
       }
       return loaded.names[id] = name;
     };
+    // How a why text names a person: by name, else (a profile without one) by id.
+    auto who_is = [&](const std::string& id) {
+      std::string name = name_of(id);
+      return name.empty() ? "profile " + id : name;
+    };
     result.timings = {{"decodeMs", round4(decode_ms)}, {"facesMs", round4(faces_ms)},
                       {"galleryMs", round4(millis_since(checkpoint))}};
     for (const auto& face : faces) {
@@ -264,7 +269,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                             " or closer; a sharper or closer photo of the person would do";
             break;
           case MatchVerdict::kEnrolledTooBlurred: {
-            const std::string who = r.closest_name && !r.closest_name->empty() ? *r.closest_name : "profile " + *r.closest_id;
+            const std::string who = who_is(*r.closest_id);
             r.why_unknown = "closest to " + who + " at distance " + fixed_decimals(match->distance, 3) + ", but " + who +
                             "'s enrolled photo is too blurred to be sure (sharpness " + fixed_decimals(enrolled, 0) +
                             ": it counts as a match only at " +
@@ -277,9 +282,13 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                             fixed_decimals(request.match.min_margin, 3);
             break;
           case MatchVerdict::kCrowdedEnrolledFace: {
-            const std::string who = r.closest_name && !r.closest_name->empty() ? *r.closest_name : "profile " + *r.closest_id;
+            // Both named: the other person's enrolment may be the one to look at (a photo of this person
+            // enrolled under another name with --force).
+            const std::string who = who_is(*r.closest_id);
+            const std::string neighbour =
+                match->isolation_person_id ? who_is(*match->isolation_person_id) : "another person";
             r.why_unknown = "closest to " + who + " at distance " + fixed_decimals(match->distance, 3) + ", but " + who +
-                            "'s enrolled photo lies near another person's (distance " +
+                            "'s enrolled photo lies near " + neighbour + "'s (distance " +
                             fixed_decimals(match->isolation, 3) + "), so a match must be within " +
                             fixed_decimals(request.match.gallery_isolation * match->isolation, 3) +
                             " of it; enrolling a sharper, larger photo of " + who + " usually sets it apart";
