@@ -81,6 +81,10 @@ TEST(GalleryIndexFile, SavedIndexIsAdoptedReconciledAndAgreesWithExactSearch) {
     EXPECT_EQ(a->person_id, now[i].person);
     EXPECT_EQ(a->embedding_id, now[i].id);
     EXPECT_EQ(a->runner_up_id, b->runner_up_id) << i;
+    // The matched face's isolation (MatchPolicy::gallery_isolation) comes from a second search, through the
+    // adopted index too: the same neighbour at the same distance.
+    EXPECT_EQ(a->isolation_person_id, b->isolation_person_id) << i;
+    EXPECT_FLOAT_EQ(a->isolation, b->isolation) << i;
   }
   EXPECT_FALSE(adopted.search(entries[0].v)->person_id == "p0");  // removed persons are not found
 
