@@ -30,7 +30,9 @@ POOLS = {"calibration": ["calibration", "calibration_small_faces", "calibration_
          "held out": ["evaluation"],
          "confirmation": ["confirmation_small_faces", "confirmation_part_a"],
          "calibration_part_a_rest alone": ["calibration_part_a_rest"],
-         "confirmation_part_a alone": ["confirmation_part_a"]}
+         "confirmation_part_a alone": ["confirmation_part_a"],
+         # People seen twice in part_B street sequences: the price on genuine crowd faces (information only).
+         "part_b_sequences (genuine crowd faces)": ["part_b_sequences"]}
 MARGINS = [round(0.07 + 0.01 * k, 2) for k in range(14)]  # 0.07 ... 0.20
 DUPLICATE_EYE_DISTANCES = 0.5
 # Cross-photo impostor pairs accepted today that were viewed side by side and are one person: (earlier, later box).
