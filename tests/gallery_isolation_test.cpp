@@ -200,6 +200,26 @@ TEST(GalleryIsolation, ServeConfigRefusesABoolNullListOrObjectSayingItTakesANumb
 // identity photos for such a case: Alex Lacamoire enrolled from alex-lacamoire.png lies 0.412 from df12's img40.jpg,
 // a different person; his alex_lacamoire1.jpg embeds 0.357 from his enrolled photo (within 0.36), 0.105 closer than
 // to df12's (margin 0.07), but beyond 0.84 x 0.412 = 0.346.
+TEST(CrowdedEnrolment, AFaceJustBeyondTheThresholdOfAnotherPersonsPhotoIsEnrolledWithAWarningThatBothNeedACloserMatch) {
+  if (auto why = face_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  FaceWorld world;
+  world.cli_json("enroll --name 'Alex Lacamoire' " + identity("alex_lacamoire", "alex-lacamoire.png"));
+  // df12's img40 lies 0.412 from Alex's enrolled photo: beyond the threshold (0.36, so enroll does not refuse it)
+  // but within 0.36 / 0.84 = 0.43, so from now on both photos are crowded.
+  auto enrolled = world.cli_json("enroll --name 'Person Twelve' " + identity("df12", "img40.jpg"));
+  ASSERT_EQ(enrolled["added"].size(), 1u) << enrolled.dump(1);
+  ASSERT_EQ(enrolled["warnings"].size(), 1u) << enrolled.dump(1);
+  const std::string warning = enrolled["warnings"][0];
+  EXPECT_NE(warning.find("lies 0.412 from an enrolled photo of profile"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("'Alex Lacamoire'"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("only within 0.346 (gallery isolation 0.84)"), std::string::npos) << warning;
+  // Without the rule there is nothing to warn of.
+  FaceWorld off;
+  off.cli_json("enroll --name 'Alex Lacamoire' " + identity("alex_lacamoire", "alex-lacamoire.png"));
+  EXPECT_TRUE(off.cli_json("enroll --gallery-isolation off --name 'Person Twelve' " + identity("df12", "img40.jpg"))
+                  ["warnings"].empty());
+}
+
 class CrowdedEnrolledFace : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -62,16 +62,20 @@ struct MatchFlags {
                         std::string(enrolling ? ". With off, enroll gives no soft-photo warning (recognition "
                                                 "then holds no enrolled photo to a closer match)"
                                               : ""));
-    if (!enrolling)
-      cmd->add_option("--gallery-isolation", gallery_isolation,
-                      "a face is recognised as the person of an enrolled photo only within this factor of that "
-                      "photo's distance to the nearest enrolled photo of another person: an enrolled face in a "
-                      "crowded neighbourhood (small crowd faces are) needs a closer match, a portrait among "
-                      "portraits keeps the thresholds. Held-out strangers accepted 4 -> 1 of 268, one-photo "
-                      "identifications 213 -> 212 of 216. A face it turns away is unknown with reason "
-                      "crowded-enrolled-face. 'off' or a factor in (0, 1] (env FACECROWD_MATCH_GALLERY_ISOLATION; "
-                      "default " + fixed_decimals(kDefaultGalleryIsolation, 2) +
-                          " with dlib, off with faceres; tools/calibrate_faces.md)");
+    cmd->add_option("--gallery-isolation", gallery_isolation,
+                    "a face is recognised as the person of an enrolled photo only within this factor of that "
+                    "photo's distance to the nearest enrolled photo of another person: an enrolled face in a "
+                    "crowded neighbourhood (small crowd faces are) needs a closer match; one whose nearest other "
+                    "person lies farther than threshold / factor (0.43) keeps the thresholds. Held-out strangers "
+                    "accepted 4 -> 1 of 268, one-photo identifications 213 -> 212 of 216. A face it turns away is "
+                    "unknown with reason crowded-enrolled-face. 'off' or a factor in (0, 1] (env "
+                    "FACECROWD_MATCH_GALLERY_ISOLATION; default " + fixed_decimals(kDefaultGalleryIsolation, 2) +
+                        " with dlib, off with faceres; tools/calibrate_faces.md)" +
+                        std::string(enrolling ? ". enroll: a face between the threshold and threshold / factor of "
+                                                "another profile's photo is enrolled with a warning (both then need "
+                                                "a closer match); give enroll the factor recognize and serve use "
+                                                "('off': no such warning)"
+                                              : ""));
   }
   MatchPolicy resolve(vision::FaceModel model) const {
     return resolve_match_policy(threshold, margin, model, soft_faces, soft_enrolled_faces, gallery_isolation);

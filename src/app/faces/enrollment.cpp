@@ -28,7 +28,28 @@ struct Candidate {
   nlohmann::json quality;
   std::optional<vision::GalleryMatch> match;  // against the gallery before this enrollment
   std::string match_name;                     // that profile's name
+  std::string runner_up_name;                 // the runner-up profile's name
 };
+
+// A face beyond the threshold of another person's enrolled face but within max_distance / gallery_isolation of it
+// (0.36 .. 0.43 with dlib's defaults) is enrolled, and from then on each of the two enrolled faces counts as crowded
+// (MatchPolicy::gallery_isolation): a face is recognised as either person only within gallery_isolation x their gap.
+// The operator is told, since it changes recognition of someone else too.
+std::optional<std::string> crowding_warning(const Candidate& c, const std::string& profile_id, const std::string& path,
+                                            const MatchPolicy& policy) {
+  if (!c.match || policy.gallery_isolation <= 0) return std::nullopt;
+  // The nearest other person: the top match, or the runner-up when the top is the profile being extended.
+  const bool top_is_other = c.match->person_id != profile_id;
+  if (!top_is_other && !c.match->runner_up_id) return std::nullopt;
+  const std::string& other_id = top_is_other ? c.match->person_id : *c.match->runner_up_id;
+  const std::string& other_name = top_is_other ? c.match_name : c.runner_up_name;
+  const float gap = top_is_other ? c.match->distance : c.match->runner_up_distance;
+  if (gap <= policy.max_distance || gap * policy.gallery_isolation > policy.max_distance) return std::nullopt;
+  return path + ": this face lies " + fixed_decimals(gap, 3) + " from an enrolled photo of profile " + other_id + " '" +
+         other_name + "': from now on a face is recognised as either person by these photos only within " +
+         fixed_decimals(policy.gallery_isolation * gap, 3) + " (gallery isolation " +
+         gallery_isolation_text(policy.gallery_isolation) + "); a sharper, larger photo of each usually lies further apart";
+}
 
 std::string profile_name(const Document& profile) {
   bson_iter_t it;
@@ -136,6 +157,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
     for (auto& c : accepted) {
       c.match = search.gallery->search(c.face.embedding.unit);
       if (c.match) c.match_name = search.loaded.names[c.match->person_id];
+      if (c.match && c.match->runner_up_id) c.runner_up_name = search.loaded.names[*c.match->runner_up_id];
     }
   }
 
@@ -194,6 +216,8 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
                                              ". If it is the same person, extend that profile (--profile " +
                                              c.match->person_id + "); if they are different people, pass --force");
       result.warnings.push_back(what + "; enrolled anyway (--force)");
+    } else if (auto crowding = crowding_warning(c, result.profile_id, path, request.match)) {
+      result.warnings.push_back(*crowding);
     }
     std::string file_id = put_file(tx, c.photo.bytes, c.photo.path.filename().string(), c.photo.content_type,
                                    FileKind::kFacialImage);

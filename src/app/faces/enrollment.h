@@ -16,6 +16,9 @@
 //  - A face that already matches a *different* profile (distance <= the match threshold) refuses the whole
 //    enrollment with Error(kConflict) naming that profile, nothing written: the operator may be enrolling one
 //    person under two names, or a look-alike. With `force` it is enrolled, with a warning.
+//  - A face beyond the threshold of another profile's enrolled face but within max_distance / gallery_isolation of it
+//    is enrolled with a warning: from then on both enrolled faces are crowded, and recognition as either person needs
+//    a match within gallery_isolation x their gap (MatchPolicy::gallery_isolation).
 //  - A face soft enough that recognition will hold matches with it to a stricter threshold (request.match's
 //    soft steps, by the softer of the probe and the enrolled face: app/faces/soft_enrolled_face.h) is enrolled
 //    with a warning naming its sharpness, that threshold and the remedy (enrol a sharper photo), and its

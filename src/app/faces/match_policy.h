@@ -31,7 +31,9 @@
 // Gallery isolation (issue 12, 2026-12-01): a face recognised as the person of enrolled face j must also lie
 // within gallery_isolation x (j's distance to the nearest enrolled face of another person, GalleryMatch::isolation).
 // An enrolled face in a crowded part of the embedding space (small crowd faces are) needs a probe closer than its
-// neighbours are; an isolated one (a portrait among portraits) keeps the thresholds above. 0.84 was chosen by a
+// neighbours are; one whose nearest other person lies beyond max_distance / gallery_isolation (0.43; portraits of
+// different people usually do) keeps the thresholds above, and enroll warns when a new face lands between the
+// two (app/faces/enrollment.h). 0.84 was chosen by a
 // rule declared before the figures were seen, on the calibration pool `calibration` + `calibration_small_faces` +
 // `calibration_part_a` + `calibration_part_a_rest` (2,249 faces): the largest factor with the fewest strangers
 // accepted (5 -> 2 of 2,249) among those keeping the 55 calibration probes identified and losing at most 1% of the
