@@ -246,7 +246,7 @@ TEST(DemoDataFirstRun, DemoDataSaysItsProfilesAreSyntheticAndRecognizeSaysWhatTo
     EXPECT_NE(demo.out.find(part), std::string::npos) << part << " in: " << demo.out;
   auto r = world.cli("recognize " + group("two_people.jpg") + " --session s1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const std::string part : {"5 enrolled profile(s) have embeddings only of other face models ('face-api@1.7.15/face_recognition_model')",
+  for (const std::string part : {"5 enrolled profiles have embeddings only of other face models ('face-api@1.7.15/face_recognition_model')",
                                  "`facecrowd gallery reembed`",
                                  "If they are the synthetic profiles of `facecrowd demo-data`", "no model can embed them",
                                  "enroll real people: `facecrowd enroll --name NAME PHOTO`"})

@@ -230,7 +230,7 @@ TEST(GalleryIndexCli, RecognizeSearchesThroughTheIndexOnceBuilt) {
   EXPECT_EQ(built["embeddings"], 5003);
   auto automatic = w.cli_json("recognize " + group("two_people.jpg") + " --session auto");
   EXPECT_EQ(automatic["gallery"]["search"], "exact");
-  EXPECT_NE(automatic["gallery"]["note"].get<std::string>().find("face(s) to search"), std::string::npos);
+  EXPECT_NE(automatic["gallery"]["note"].get<std::string>().find("to search (reading the index pays"), std::string::npos);
   auto indexed = w.cli_json("recognize " + group("two_people.jpg") + " --session after --search index");
   EXPECT_EQ(indexed["gallery"]["search"], "hnsw") << indexed["gallery"];
   auto names = [](const nlohmann::json& r) {

@@ -91,7 +91,7 @@ TEST_F(ReembedTest, AGalleryOfAnotherModelIsWarnedAboutThenEmbeddedAgainFromItsS
   auto before = world.cli("recognize " + group("two_people.jpg") + " --session s1 --json");
   ASSERT_EQ(before.exit_code, 0) << before.err;
   EXPECT_TRUE(recognised(before).empty()) << before.out;
-  EXPECT_NE(before.err.find("2 enrolled profile(s) have embeddings only of other face models ('older-model-v0')"),
+  EXPECT_NE(before.err.find("2 enrolled profiles have embeddings only of other face models ('older-model-v0')"),
             std::string::npos) << before.err;
   EXPECT_NE(before.err.find("facecrowd gallery reembed"), std::string::npos) << before.err;
   EXPECT_EQ(Json::parse(before.out)["warnings"].size(), 1u);

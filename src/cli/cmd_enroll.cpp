@@ -96,7 +96,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       std::cout << "nothing new to enrol for profile " << result.profile_id << " '" << result.name << "'\n";
     else
       std::cout << (result.created ? "created" : "extended") << " profile " << result.profile_id << " '"
-                << result.name << "' with " << result.added.size() << " embedding(s)\n";
+                << result.name << "' with " << counted(result.added.size(), "embedding") << "\n";
   });
 });
 

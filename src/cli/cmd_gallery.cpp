@@ -15,6 +15,7 @@
 #include "cli/command.h"
 #include "cli/face_options.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "store/data_dir.h"
 #include "store/schema.h"
 #include "vision/model_files.h"
@@ -162,17 +163,18 @@ void add_reembed(CLI::App* group, GlobalOptions& globals) {
     for (const auto& s : report.skipped)
       std::cerr << "skipped: profile " << s.profile_id << ", image " << s.file_id << ": " << s.reason << "\n";
     std::cout << (report.dry_run ? "dry run: would embed " : "embedded ") << (report.dry_run ? report.planned : report.embedded)
-              << " of " << report.planned << " image(s) with " << report.model_version << " (" << report.before.profiles
-              << " profiles, " << report.before.images << " stored facial images)";
-    if (!report.dry_run) std::cout << ", " << report.skipped.size() << " skipped, " << report.batches << " batch(es)";
+              << " of " << counted(report.planned, "image") << " with " << report.model_version << " ("
+              << counted(report.before.profiles, "profile") << ", " << counted(report.before.images, "stored facial image")
+              << ")";
+    if (!report.dry_run) std::cout << ", " << report.skipped.size() << " skipped, " << counted(report.batches, "batch", "batches");
     std::cout << "\n";
     if (report.remaining > 0)
-      std::cout << report.remaining << " image(s) left for the next run (--limit)\n";
+      std::cout << counted(report.remaining, "image") << " left for the next run (--limit)\n";
     std::cout << "profiles without an embedding of the current model: " << report.before.profiles_without_model
               << (report.dry_run ? "" : " -> " + std::to_string(report.after.profiles_without_model)) << "\n";
     if (opts->drop_other_models)
       std::cout << (report.dry_run ? "--drop-other-models could remove " : "removed ") << report.dropped
-                << " embedding(s) of other models; kept " << report.kept_other_models
+                << " " << noun_for(report.dropped, "embedding") << " of other models; kept " << report.kept_other_models
                 << " whose image has no embedding of the current model\n";
     if (!j["index"].is_null()) std::cout << "search index refreshed: " << j["index"]["embeddings"] << " embeddings\n";
   });

@@ -141,7 +141,7 @@ EnrollResult enroll(Database& db, vision::FacePipeline& pipeline, const EnrollRe
   }
   if (!result.rejected.empty() && (!request.skip_rejected || accepted.empty())) {
     std::string message = "nothing enrolled; " + std::to_string(result.rejected.size()) + " of " +
-                          std::to_string(image_count) + " image(s) rejected:";
+                          std::to_string(image_count) + " " + noun_for(image_count, "image") + " rejected:";
     for (const auto& r : result.rejected) message += "\n  " + r.path + ": " + r.reason;
     if (!accepted.empty()) message += "\n(pass --skip-rejected to enrol the other images)";
     throw Error(first_code, message);

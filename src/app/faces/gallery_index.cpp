@@ -9,6 +9,7 @@
 #include "app/privacy/erasure_ledger.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/number_text.h"
 #include "core/random_hex.h"
 #include "store/data_dir.h"
 
@@ -129,7 +130,7 @@ SearchGallery open_search_gallery(Database::ReadTransaction& tx, const fs::path&
     s.index.note = "exact search: " + std::to_string(s.gallery->size()) + " embeddings (an index pays from " +
                    std::to_string(indexed_from) + ")";
   } else if (mode == GallerySearchMode::kAuto && searches < kIndexPaysFromSearches) {
-    s.index.note = "exact search: " + std::to_string(searches) + " face(s) to search (reading the index pays from " +
+    s.index.note = "exact search: " + counted(searches, "face") + " to search (reading the index pays from " +
                    std::to_string(kIndexPaysFromSearches) + ")";
   } else {
     s.index = adopt_cached(db_dir, model_version, *s.gallery, kMaxPatchedOnUse);

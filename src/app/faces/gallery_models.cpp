@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/faces/gallery_loader.h"
+#include "core/number_text.h"
 
 namespace facecrowd {
 
@@ -77,7 +78,8 @@ std::optional<std::string> gallery_model_warning(int64_t profiles_without_model,
   if (profiles_without_model <= 0) return std::nullopt;
   std::string models;
   for (const auto& model : their_models) models += (models.empty() ? "'" : ", '") + model + "'";
-  return std::to_string(profiles_without_model) + " enrolled profile(s) have embeddings only of other face models" +
+  return counted(profiles_without_model, "enrolled profile") + (profiles_without_model == 1 ? " has" : " have") +
+         " embeddings only of other face models" +
          (models.empty() ? "" : " (" + models + ")") + ", none of the current model '" + model_version +
          "', so recognition cannot find them: embed their stored photos with the current model by running "
          "`facecrowd gallery reembed` (see `facecrowd gallery status`)" +
