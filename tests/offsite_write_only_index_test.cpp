@@ -155,6 +155,43 @@ TEST(OffsiteWriteOnlyIndex, AGenuinePushRestoresWithItsSignatureCheckedAndTheSer
   EXPECT_EQ(l.err.find("warning"), std::string::npos) << l.err;
 }
 
+// `verify --target` on the server that pushes, without --key-file, reported the signature "unchecked" though
+// the server's own file (its configured public_key_file) holds the signing key, whose verify key checks it. It
+// now checks it and names that file; an edited index is refused there; a machine with no key still says
+// "unchecked", now with the remedy.
+TEST(OffsiteWriteOnlyIndex, VerifyOnTheServerChecksTheSignatureWithItsOwnSigningKeyAndNamesItAndWithoutAKeySaysHowToCheckIt) {
+  KeyedSite s("public-key");
+  s.config.save(TargetConfig::file_of(s.data));
+  const std::string on_server = "--data " + s.data.string() + " --backup-dir " + s.backups.string() + " verify --target " + s.remote.string();
+  auto v = run_facecrowd(on_server + " --json");
+  ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+  const auto auth = nlohmann::json::parse(v.out)["index_authentication"];
+  EXPECT_EQ(auth["status"], "authenticated") << v.out;
+  EXPECT_EQ(auth["key_id"], pair_id(s.key)) << v.out;
+  EXPECT_NE(auth["checked_with"].get<std::string>().find("'" + server_file(s.key).string() + "'"), std::string::npos) << v.out;
+  auto text = run_facecrowd(on_server);
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("ok      index authentication: its tag holds under key " + pair_id(s.key) + ", checked with public key file '" +
+                          server_file(s.key).string() + "' (this server's index signing key)"),
+            std::string::npos)
+      << text.out;
+
+  // Elsewhere (no configuration, no key): unchecked, saying how to check it.
+  auto elsewhere = run_facecrowd("--data " + (s.machine / "data").string() + " --backup-dir " + (s.machine / "backup").string() +
+                                 " verify --json --target " + s.remote.string());
+  ASSERT_EQ(elsewhere.exit_code, 0) << elsewhere.out << elsewhere.err;
+  const auto unchecked = nlohmann::json::parse(elsewhere.out)["index_authentication"];
+  EXPECT_EQ(unchecked["status"], "unchecked") << elsewhere.out;
+  EXPECT_NE(unchecked["warning"].get<std::string>().find("--key-file"), std::string::npos) << elsewhere.out;
+  EXPECT_NE(unchecked["warning"].get<std::string>().find("on the server that pushes"), std::string::npos) << elsewhere.out;
+
+  // An archive dropped from the index: the server's check refuses it.
+  s.edit_index([](nlohmann::json& j) { j["archives"].erase(1); });
+  auto edited = run_facecrowd(on_server + " --json");
+  EXPECT_EQ(edited.exit_code, int(ExitCode::kBadInput)) << edited.out << edited.err;
+  EXPECT_EQ(nlohmann::json::parse(edited.out)["index_authentication"]["status"], "refused") << edited.out;
+}
+
 TEST(OffsiteWriteOnlyIndex, ADamagedIndexKeyInEitherFileOfAPairIsRefusedNamingTheFileWithNothingUploadedOrRestored) {
   KeyedSite s("public-key");
   const fs::path pub = server_file(s.key);

@@ -11,6 +11,7 @@
 #include "backup/offsite/target_take_over.h"
 #include "backup/offsite/writer_fence.h"
 #include "backup/targets/directory_target.h"
+#include "core/file_lock.h"
 #include "core/files.h"
 #include "offsite_push_site.h"
 #include "test_support.h"
@@ -150,6 +151,89 @@ TEST(OffsiteWriterFenceCli, ATakeOverOfAnEncryptedTargetBeforeTargetSetIsRefused
   EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.err;
   EXPECT_NE(r.err.find("facecrowd target set " + remote.string() + " --encryption key --key-file"), std::string::npos) << r.err;
   EXPECT_EQ(push_test::file_digests(remote), before);
+}
+
+// `target take-over --json` refused printed its error on stderr only, so a script reading stdout got nothing
+// to parse. It now prints {target, error: {code, message}} there too (the shape of backup --json's
+// offsite_error), with the same exit code and the same message on stderr.
+TEST(OffsiteWriterFenceCli, ARefusedTakeOverWithJsonPrintsItsErrorAsAJsonObjectWithTheSameExitCode) {
+  PushSite old_server;
+  const fs::path remote = old_server.tmp.path() / "remote", empty = old_server.tmp.path() / "empty";
+  DirectoryTarget t(remote);
+  old_server.push(t);
+  fs::create_directories(empty);
+  const fs::path standby = old_server.tmp.path() / "standby", backups = standby / "backup";
+  const std::string dirs = "--data " + (standby / "data").string() + " --backup-dir " + backups.string();
+  auto expect_json_error = [](const CommandResult& r, ExitCode code, const nlohmann::json& target, const std::string& why) {
+    EXPECT_EQ(r.exit_code, int(code)) << why << "\n" << r.out << r.err;
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << why << ": stdout is not JSON: " << r.out;
+    EXPECT_EQ(j["target"], target) << why << ": " << r.out;
+    EXPECT_EQ(j["error"]["code"], int(code)) << why << ": " << r.out;
+    EXPECT_EQ("error: " + j["error"]["message"].get<std::string>() + "\n", r.err) << why << ": the message is stderr's";
+  };
+  expect_json_error(run_facecrowd(dirs + " target take-over --json"), ExitCode::kUsage, nullptr, "no target configured");
+  expect_json_error(run_facecrowd(dirs + " target take-over --json --target " + empty.string()), ExitCode::kNotFound, empty.string(),
+                    "no index.json");
+  fs::create_directories(backups);
+  {
+    FileLock pushing = FileLock::wait(backups / "offsite-push.lock");
+    expect_json_error(run_facecrowd(dirs + " target take-over --json --target " + remote.string()), ExitCode::kBusy, remote.string(),
+                      "a push running");
+  }
+  // Done, it prints the result as before (no "error").
+  auto done = run_facecrowd(dirs + " target take-over --json --target " + remote.string());
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_FALSE(nlohmann::json::parse(done.out).contains("error")) << done.out;
+}
+
+// `--target ''` (an unset shell variable) was taken as "no --target": the configured target was taken over,
+// moving its writer to this machine unasked. It is refused (exit 2) with nothing changed.
+TEST(OffsiteWriterFenceCli, AnEmptyTargetFlagIsRefusedAndDoesNotTakeOverTheConfiguredTarget) {
+  PushSite old_server;
+  const fs::path remote = old_server.tmp.path() / "remote";
+  DirectoryTarget t(remote);
+  old_server.push(t);
+  const std::string old_id = read_writer_identity(old_server.backups).value().id;
+  const fs::path standby = old_server.tmp.path() / "standby", backups = standby / "backup";
+  const std::string dirs = "--data " + (standby / "data").string() + " --backup-dir " + backups.string();
+  ASSERT_EQ(run_facecrowd(dirs + " target set " + remote.string()).exit_code, 0);
+  const auto before = push_test::file_digests(remote);
+  auto r = run_facecrowd(dirs + " target take-over --target ''");
+  EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.out << r.err;
+  EXPECT_NE(r.err.find("--target is empty"), std::string::npos) << r.err;
+  EXPECT_EQ(push_test::file_digests(remote), before);
+  EXPECT_EQ(target_writer_id(remote, old_server.tmp.path()), old_id);
+  EXPECT_FALSE(fs::exists(backups));
+}
+
+// A take-over of a folder with no index.json said only that it had none: a mistyped --target (a folder that
+// does not exist, or another folder than the configured target) read like a target never pushed to. It now
+// says the folder does not exist, and names the configured target; nothing is created, here or there.
+TEST(OffsiteWriterFenceCli, ATakeOverOfAFolderWithoutAnIndexSaysItDoesNotExistAndNamesTheConfiguredTarget) {
+  PushSite old_server;
+  const fs::path remote = old_server.tmp.path() / "remote", typo = old_server.tmp.path() / "remot", empty = old_server.tmp.path() / "empty";
+  DirectoryTarget t(remote);
+  old_server.push(t);
+  fs::create_directories(empty);
+  const fs::path standby = old_server.tmp.path() / "standby", backups = standby / "backup";
+  const std::string dirs = "--data " + (standby / "data").string() + " --backup-dir " + backups.string();
+  ASSERT_EQ(run_facecrowd(dirs + " target set " + remote.string()).exit_code, 0);
+
+  auto r = run_facecrowd(dirs + " target take-over --target " + typo.string());
+  EXPECT_EQ(r.exit_code, int(ExitCode::kNotFound)) << r.err;
+  EXPECT_NE(r.err.find("the folder '" + typo.string() + "' does not exist"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("The configured target is '" + remote.string() + "'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("leave --target out"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(typo));
+  EXPECT_FALSE(fs::exists(backups));
+
+  auto e = run_facecrowd(dirs + " target take-over --target " + empty.string());
+  EXPECT_EQ(e.exit_code, int(ExitCode::kNotFound)) << e.err;
+  EXPECT_EQ(e.err.find("does not exist"), std::string::npos) << "the folder exists: " << e.err;
+  EXPECT_NE(e.err.find("The configured target is '" + remote.string() + "'"), std::string::npos) << e.err;
+  EXPECT_TRUE(push_test::file_digests(empty).empty());
+  EXPECT_FALSE(fs::exists(backups));
 }
 
 }  // namespace

@@ -63,9 +63,7 @@ void take_over_moves_the_target(BackupTarget& t, const std::function<void(const 
   auto push_standby = [&] { return push_to_target(backups, t, {}, PushOptions{}); };
   auto before = push_test::file_digests(backups);
   expect_error(push_standby, ExitCode::kConflict, {writer_id(old_server.backups), "take-over"});
-  auto after = push_test::file_digests(backups);
-  after.erase("offsite-push.lock");  // the push's (empty) lock file: all a refused push leaves
-  EXPECT_EQ(after, before);
+  EXPECT_EQ(push_test::file_digests(backups), before);  // not even the push's lock file (push_lock.h)
 
   TakeOverResult r = take_over_target(backups, t, {});
   EXPECT_FALSE(r.already);
@@ -259,6 +257,36 @@ TEST(OffsiteWriterFence, ATakeOverWhileAPushOfTheSameBackupDirectoryRunsIsRefuse
   EXPECT_EQ(push_test::file_digests(remote), before);
   const std::string took = take_over_target(standby.backups, t, {}).writer.id;
   EXPECT_EQ(took, writer_id(standby.backups));
+}
+
+// A refused push left an empty offsite-push.lock in the backup directory, and a refused take-over left it too,
+// in a backup directory it made when there was none (a stand-by that had not restored yet). Both leave the
+// machine as they found it; a push that goes through keeps its lock file.
+TEST(OffsiteWriterFence, ARefusedPushOrTakeOverLeavesNoLockFileAndNoBackupDirectoryItMade) {
+  PushSite old_server, standby;
+  const fs::path remote = old_server.tmp.path() / "remote", lock_file = standby.backups / "offsite-push.lock";
+  DirectoryTarget t(remote);
+  old_server.push(t);
+  ASSERT_TRUE(fs::exists(old_server.backups / "offsite-push.lock"));
+  const auto before = push_test::file_digests(standby.backups);
+  expect_error([&] { standby.push(t); }, ExitCode::kConflict, {"take-over"});
+  EXPECT_FALSE(fs::exists(lock_file)) << "a refused push leaves no lock file";
+  EXPECT_EQ(push_test::file_digests(standby.backups), before);
+
+  const fs::path empty_remote = standby.tmp.path() / "empty-remote";
+  fs::create_directories(empty_remote);
+  DirectoryTarget empty(empty_remote);
+  expect_error([&] { take_over_target(standby.backups, empty, {}); }, ExitCode::kNotFound, {"index.json"});
+  EXPECT_FALSE(fs::exists(lock_file)) << "a refused take-over leaves no lock file";
+  EXPECT_EQ(push_test::file_digests(standby.backups), before);
+
+  const fs::path fresh = standby.tmp.path() / "fresh", fresh_backups = fresh / "machine" / "backup";
+  expect_error([&] { take_over_target(fresh_backups, empty, {}); }, ExitCode::kNotFound, {"index.json"});
+  EXPECT_FALSE(fs::exists(fresh)) << "a refused take-over leaves no backup directory (nor the folders above it) that it made";
+  EXPECT_TRUE(push_test::file_digests(empty_remote).empty());
+
+  take_over_target(standby.backups, t, {});  // goes through: the lock file stays, as a push's does
+  EXPECT_TRUE(fs::exists(lock_file));
 }
 
 // A directory target that runs `hook` once, when the archive itself (not its manifest copy) is put.

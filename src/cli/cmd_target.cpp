@@ -210,12 +210,22 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "index.json changes; the take-over is recorded in the audit log (backup.target.take_over).\n"
       "Example (after `facecrowd restore s3://my-bucket/facecrowd/latest` and `facecrowd target set …`):\n"
       "  facecrowd target take-over --target s3://my-bucket/facecrowd");
-  take_over->add_option("--target", to->target, "the target (default: the configured one)");
-  take_over->add_flag("--json", to->json, "print {target, previous_writer, writer, already_the_writer, audit_id} as JSON");
-  take_over->callback([to, &globals] {
+  auto* target_flag = take_over->add_option("--target", to->target, "the target (default: the configured one)");
+  take_over->add_flag("--json", to->json,
+                      "print {target, previous_writer, writer, already_the_writer, audit_id} as JSON; refused, {target, error: "
+                      "{code, message}} (the exit code and the message on stderr as without --json)");
+  // The take-over itself; the callback below adds the JSON form of a refusal. `taken`: set once the target
+  // names this machine, so a failure after that (the audit entry) still reports what was done.
+  auto take_over_now = [to, &globals, target_flag](std::optional<TakeOverResult>& taken, std::string& target_url) {
+    // An empty --target ('' from an unset shell variable) is not "the configured target": taking over that
+    // one instead moved its writer without being asked to.
+    if (target_flag->count() > 0 && to->target.empty())
+      throw Error(ExitCode::kUsage, "--target is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory, or leave "
+                                    "--target out to take over the configured target; nothing was changed");
     auto config = resolve_target(globals, to->target);
     if (!config || config->target.empty())
       throw Error(ExitCode::kUsage, "no backup target: give --target s3://BUCKET/PREFIX (or configure one with `facecrowd target set`)");
+    target_url = config->target;
     // Recorded where an auditor looks: the data directory's audit log, opened before the target changes so
     // that one which cannot take the entry (not facecrowd's, damaged) stops the take-over with nothing written.
     // None on a machine without data yet (a stand-by that sets its target and takes over before it restores):
@@ -232,7 +242,23 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       db = Database::open(dir, std::string(kDefaultDatabase), {.create_if_missing = false});
     }
     auto target = open_backup_target(config->target);
-    TakeOverResult r = take_over_target(globals.backup_dir, *target, *config);
+    target_url = target->url();
+    TakeOverResult r;
+    try {
+      r = take_over_target(globals.backup_dir, *target, *config);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kNotFound) throw;
+      // Perhaps a typo: name the configured target when --target named another one.
+      auto configured = TargetConfig::load(globals.data_dir);
+      auto same = [](const std::string& a, const std::string& b) {
+        if (is_remote_target_name(a) || is_remote_target_name(b)) return a == b;
+        return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+      };
+      if (!configured || configured->target.empty() || same(configured->target, config->target)) throw;
+      throw Error(e.code(), std::string(e.what()) + ". The configured target is '" + configured->target +
+                                "' (`facecrowd target show`): to take that one over, leave --target out");
+    }
+    taken = r;
     for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
     if (db && !r.already) {
       try {
@@ -257,6 +283,22 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     std::cout << "\n";
     if (!audit_id.empty()) std::cout << "recorded in the audit log of " << root.string() << " (entry " << audit_id << ")\n";
     if (!audit_note.empty()) std::cout << "note: " << audit_note << "\n";
+  };
+  take_over->callback([to, take_over_now] {
+    std::optional<TakeOverResult> taken;
+    std::string target_url;
+    try {
+      take_over_now(taken, target_url);
+    } catch (const Error& e) {
+      // A machine reading --json gets the refusal as JSON on stdout, as `backup --json` reports a push that
+      // failed (offsite_error); the message still goes to stderr and the exit code is the same (main.cpp).
+      if (to->json) {
+        nlohmann::json j = taken ? taken->to_json() : nlohmann::json{{"target", target_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(target_url)}};
+        j["error"] = error_json(e);
+        std::cout << j.dump() << "\n";
+      }
+      throw;
+    }
   });
 
   struct KeygenOptions {

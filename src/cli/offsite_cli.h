@@ -30,8 +30,9 @@ inline std::optional<TargetConfig> resolve_target(const GlobalOptions& globals, 
 // A command's --json report of what it did locally, with the push's failure added as "offsite_error"
 // ({code, message}) in place of "offsite": printed before the error itself, so that a machine reading stdout
 // learns what was written locally and that it is not off-site (the exit code is the push's).
+inline nlohmann::json error_json(const Error& e) { return {{"code", int(e.code())}, {"message", e.what()}}; }
 inline nlohmann::json offsite_failure_json(nlohmann::json report, const Error& e) {
-  report["offsite_error"] = {{"code", int(e.code())}, {"message", e.what()}};
+  report["offsite_error"] = error_json(e);
   return report;
 }
 

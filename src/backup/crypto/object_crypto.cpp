@@ -311,6 +311,8 @@ void KeyRing::add_public_key_file(const fs::path& file) {
     e->signer = std::make_shared<IndexSigningKey>(seed.data());
   }
   e->id = key_id_of(e->public_key.data(), e->public_key.size());
+  // Named in reports only (keys_given lists the keys that decrypt, which this is not).
+  e->source = "public key file '" + file.string() + "'" + (e->signer ? " (this server's index signing key)" : "");
   entries_.push_back(e);
   if (!encrypting_) encrypting_ = e;
 }
@@ -502,6 +504,16 @@ KeyRing::TagCheck KeyRing::check_index_tag(const std::string& digest, const Inde
     }
   }
   return TagCheck::kKeyNotGiven;
+}
+
+std::string KeyRing::index_key_source(const IndexTag& tag) const {
+  for (const auto& e : entries_) {
+    if (hex(e->id.data(), kIdBytes) != tag.key_id) continue;
+    if ((tag.alg == kIndexMac && e->kind == kKindSymmetric && e->has_secret) ||
+        (tag.alg == kIndexSignature && e->kind == kKindSealed && (e->verify_key || e->signer)))
+      return e->source;
+  }
+  return "";
 }
 
 bool KeyRing::holds_index_verify_key() const {

@@ -127,6 +127,9 @@ class KeyRing {
   enum class TagCheck { kValid, kMismatch, kKeyNotGiven };
   // kKeyNotGiven: no key of the ring with that id checks that kind of tag.
   TagCheck check_index_tag(const std::string& digest, const IndexTag& tag) const;
+  // Which key of the ring checks `tag`, for reports: "key file '/etc/k'", "the passphrase (…)", "public key file
+  // '/etc/k.pub' (this server's index signing key)"; "" when none does.
+  std::string index_key_source(const IndexTag& tag) const;
   bool holds_symmetric_key() const;    // a key file or passphrase that can decrypt (and authenticate)
   bool holds_index_verify_key() const;  // a write-only pair's verify (or signing) key: its index is signed
 

@@ -97,7 +97,8 @@ IndexSeal take_index_seal(nlohmann::json& j, const std::string& what) {
 }
 
 nlohmann::json IndexAuthentication::to_json() const {
-  return {{"status", status}, {"key_id", key_id}, {"sequence", sequence}, {"updated_at", updated_at}, {"warning", warning}};
+  return {{"status", status}, {"key_id", key_id}, {"checked_with", checked_with}, {"sequence", sequence}, {"updated_at", updated_at},
+          {"warning", warning}};
 }
 
 IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex& index, const KeyRing* keys,
@@ -115,7 +116,12 @@ IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex&
   if (seal.tag) {
     result.key_id = seal.tag->key_id;
     const bool signature = seal.tag->alg == KeyRing::kIndexSignature;
-    const auto check = keys ? keys->check_index_tag(seal.digest, *seal.tag) : KeyRing::TagCheck::kKeyNotGiven;
+    auto check = keys ? keys->check_index_tag(seal.digest, *seal.tag) : KeyRing::TagCheck::kKeyNotGiven;
+    const KeyRing* checker = keys;
+    if (check == KeyRing::TagCheck::kKeyNotGiven && trust.own_signing_key) {
+      const auto own = trust.own_signing_key->check_index_tag(seal.digest, *seal.tag);
+      if (own != KeyRing::TagCheck::kKeyNotGiven) check = own, checker = trust.own_signing_key;
+    }
     if (check == KeyRing::TagCheck::kMismatch)
       throw Error(ExitCode::kBadInput, what + " fails authentication: its " + (signature ? "signature" : "tag") + " under key " +
                                            seal.tag->key_id + " does not match its contents, so it was changed by someone without the " +
@@ -124,6 +130,7 @@ IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex&
     if (check == KeyRing::TagCheck::kKeyNotGiven) {
       if (trust.pushing && trust.last_signed && trust.last_signed->digest == hex_of(seal.digest)) {
         result.status = "authenticated";  // exactly the index this machine wrote last
+        result.checked_with = "the digest of the index this machine wrote last";
         return result;
       }
       const bool replaced_pair = trust.pushing && keys && !keys->holds_symmetric_key() && keys->holds_index_verify_key();
@@ -150,7 +157,10 @@ IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex&
       if (!replaced_pair) {
         result.status = "unchecked";
         result.warning = what + " carries an authentication " + (signature ? "signature" : "tag") + " under key " + seal.tag->key_id +
-                         " that was not checked: no key file or passphrase was given";
+                         " that was not checked: no key file or passphrase was given. To check it, give " +
+                         (signature ? "the private key file of the write-only key pair (kept offline) with --key-file, or run this on "
+                                      "the server that pushes (its configured public_key_file signs the index)"
+                                    : "the target's key file with --key-file (or its passphrase in $FACECROWD_BACKUP_PASSPHRASE)");
         return result;
       }
       foreign_signature = true;
@@ -163,6 +173,7 @@ IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex&
                                              ". Put back the newest version of index.json (the bucket's object versioning keeps it), and "
                                              "change the bucket's credentials");
       result.status = "authenticated";
+      result.checked_with = checker->index_key_source(*seal.tag);
       return result;
     }
   }

@@ -99,6 +99,11 @@ struct IndexTrust {
   bool allow_unauthenticated = false;  // --allow-unauthenticated-index
   bool pushing = false;                // a push: accepts (and then signs) an index an older facecrowd wrote
   std::optional<SignedIndex> last_signed;  // what this machine last signed for the target
+  // A reader on the write-only target's server (`facecrowd verify --target` there): the server's own index
+  // signing key (own_index_signing_key, target_config.h). It checks a signature under its key id as a given
+  // verify key would; an index that is unsigned or signed under another key is treated as if it were not
+  // given (a stand-by or a replaced pair is not made to fail here: that is for the offline private file).
+  const KeyRing* own_signing_key = nullptr;
 };
 
 struct IndexAuthentication {
@@ -107,6 +112,7 @@ struct IndexAuthentication {
   // signing an older facecrowd's index)
   std::string status;
   std::string key_id;   // the tag's key
+  std::string checked_with;  // "authenticated" by a tag or signature: the key that checked it (KeyRing::index_key_source)
   std::string warning;  // the line to print; empty when authenticated
   uint64_t sequence = 0;
   std::string updated_at;

@@ -16,10 +16,10 @@
 #include "backup/offsite/index_auth.h"
 #include "backup/oplog_shipper.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/push_lock.h"
 #include "backup/offsite/writer_fence.h"
 #include "backup/slice_integrity.h"
 #include "core/error.h"
-#include "core/file_lock.h"
 #include "core/files.h"
 #include "core/sha256.h"
 #include "core/number_text.h"
@@ -135,9 +135,8 @@ PushResult push_to_target(const fs::path& backup_dir, BackupTarget& target, cons
                           const PushOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const UnixMillis now = options.now ? options.now : now_millis();
-  ensure_writable_dir(backup_dir, "backup directory");
-  // Waits: a ship and a backup both push, one after the other.
-  FileLock lock = FileLock::wait(backup_dir / "offsite-push.lock");
+  // Waits: a ship and a backup both push, one after the other. A refused push leaves no lock file (push_lock.h).
+  PushLock lock = PushLock::wait(backup_dir);
   OffsiteStore store(target, backup_dir);
   PushResult result;
   result.target = target.url();

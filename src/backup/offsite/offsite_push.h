@@ -25,7 +25,8 @@
 // nothing uploaded (a new index would forget the backups only the target has, and its encryption).
 // Objects go up encrypted when `keys` is given (and must be when the target's index says it is encrypted:
 // target_config.h's keys_for_upload fails closed). Pushes are serialised by an flock on
-// `<backup_dir>/offsite-push.lock` (a push waits for the one running). A push first aborts the multipart uploads
+// `<backup_dir>/offsite-push.lock` (a push waits for the one running; a push that fails or is refused leaves no
+// lock file or backup directory it made: push_lock.h). A push first aborts the multipart uploads
 // a killed push left (recorded under <backup_dir>/.offsite-uploads/), so their parts do not stay in the bucket.
 #pragma once
 

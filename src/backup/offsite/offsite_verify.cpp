@@ -25,8 +25,9 @@ VerifyReport verify_target(BackupTarget& target, const KeyRing* keys, const Offs
     report.index_authentication = auth.to_json();
     if (!auth.warning.empty()) report.warnings.push_back(auth.warning);
     report.checks.push_back({"index authentication", true,
-                             auth.status == "authenticated" ? "its tag holds under key " + auth.key_id + " (sequence " + std::to_string(auth.sequence) +
-                                                                  ", written " + auth.updated_at + ")"
+                             auth.status == "authenticated" ? "its tag holds under key " + auth.key_id +
+                                                                  (auth.checked_with.empty() ? "" : ", checked with " + auth.checked_with) +
+                                                                  " (sequence " + std::to_string(auth.sequence) + ", written " + auth.updated_at + ")"
                                                             : auth.status + " (the warning says why)"});
   } catch (const Error& e) {
     if (e.code() != ExitCode::kBadInput) throw;

@@ -185,4 +185,15 @@ std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& co
   return ring;
 }
 
+std::shared_ptr<KeyRing> own_index_signing_key(const std::optional<TargetConfig>& config) {
+  if (!config || config->encryption != "public-key" || config->public_key_file.empty()) return nullptr;
+  auto ring = std::make_shared<KeyRing>();
+  try {
+    ring->add_public_key_file(config->public_key_file);
+  } catch (const Error&) {
+    return nullptr;  // a check that cannot be made is reported as unchecked, not as a failure of the target
+  }
+  return ring->holds_index_verify_key() ? ring : nullptr;
+}
+
 }  // namespace facecrowd

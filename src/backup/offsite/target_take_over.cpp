@@ -2,8 +2,8 @@
 
 #include "backup/offsite/index_auth.h"
 #include "backup/offsite/offsite_store.h"
+#include "backup/offsite/push_lock.h"
 #include "core/error.h"
-#include "core/file_lock.h"
 #include "core/files.h"
 
 namespace facecrowd {
@@ -16,21 +16,30 @@ nlohmann::json TakeOverResult::to_json() const {
 }
 
 TakeOverResult take_over_target(const fs::path& backup_dir, BackupTarget& target, const TargetConfig& config) {
-  ensure_writable_dir(backup_dir, "backup directory");
-  // Not waiting, as a push does: a push that hangs would hang the take-over without a word.
-  auto lock = FileLock::try_lock(backup_dir / "offsite-push.lock");
+  // Not waiting, as a push does: a push that hangs would hang the take-over without a word. A refused
+  // take-over leaves neither the lock file nor a backup directory it made (push_lock.h).
+  auto lock = PushLock::try_lock(backup_dir);
   if (!lock)
-    throw Error(ExitCode::kBusy, "a push from backup directory '" + backup_dir.string() + "' is running (it holds '" +
-                                     (backup_dir / "offsite-push.lock").string() + "'); nothing was changed: run the take-over "
+    throw Error(ExitCode::kBusy, "a push or take-over from backup directory '" + backup_dir.string() + "' is running (it holds '" +
+                                     (backup_dir / PushLock::kFile).string() + "'); nothing was changed: run the take-over "
                                      "again when it has finished");
   OffsiteStore store(target, backup_dir);
   TakeOverResult result;
   result.target = target.url();
   std::optional<RemoteIndex> read = store.read_index();
-  if (!read)
+  if (!read) {
+    // A folder that does not exist is more likely a mistyped --target (or a target not mounted) than a new one.
+    std::error_code ec;
+    if (!is_remote_target_name(target.url()) && !fs::exists(target.url(), ec))
+      throw Error(ExitCode::kNotFound, "backup target '" + target.url() + "' has no " + RemoteIndex::kKey + ": the folder '" +
+                                           fs::absolute(target.url(), ec).lexically_normal().string() +
+                                           "' does not exist (a mistyped --target, or a disk that is not mounted?), so there is no "
+                                           "writer to take over from; nothing was written. Give --target the folder the old server "
+                                           "pushed to (`facecrowd backups list --target FOLDER` shows its writer)");
     throw Error(ExitCode::kNotFound, "backup target '" + target.url() + "' has no " + RemoteIndex::kKey +
                                          ", so no writer to take over from; nothing was written. The next `facecrowd backup` "
                                          "claims it (and refuses it when it holds objects without an index)");
+  }
   RemoteIndex& index = *read;
   auto keys = keys_for_upload(config, index);  // fails closed: the index is signed as a push signs it
   const IndexTrust trust = push_trust(backup_dir, target.url(), keys.get());
