@@ -271,7 +271,7 @@ TEST(EvalCli, FacesOnASplitOfTheSharedIdentities) {
             3 * (6 - j["probes"]["withoutFace"].get<int>()));
   EXPECT_FALSE(j["verification"]["points"][0]["meaningful"].get<bool>());  // FAR 0.1% needs >= 1000 pairs
   // FAR and FRR at the threshold in use (the default), over the same pairs, with their counts.
-  EXPECT_NEAR(j["verification"]["atThreshold"]["threshold"].get<double>(), j["policy"]["maxDistance"].get<double>(), 1e-6);
+  EXPECT_NEAR(j["verification"]["atThreshold"]["threshold"].get<double>(), j["policy"]["threshold"].get<double>(), 1e-6);
   EXPECT_EQ(j["verification"]["atThreshold"]["impostorPairs"], j["verification"]["impostorPairs"]);
   EXPECT_EQ(j["verification"]["atThreshold"]["genuinePairs"], j["verification"]["genuinePairs"]);
   EXPECT_LE(j["verification"]["atThreshold"]["impostorAccepted"].get<int>(), j["verification"]["impostorPairs"].get<int>());

@@ -175,7 +175,7 @@ TEST(FacePairs, APairIsJudgedByTheStricterThresholdOfItsSofterFace) {
   EXPECT_EQ(r.at_one_threshold.genuine_rejected, 0u);
   EXPECT_EQ(r.at_policy.impostor_accepted, 1u);  // bob@20 - cid@28 (8 degrees) only
   EXPECT_EQ(r.at_policy.genuine_rejected, 1u);   // sharp ann - soft ann: 10 degrees > the soft face's 9
-  EXPECT_EQ(r.to_json()["policy"]["softFaces"], "20:" + fixed_decimals(chord(9), 2));
+  EXPECT_EQ(r.to_json()["policy"]["softFaces"], "20:" + shortest_decimal(float(chord(9))));
   EXPECT_NE(r.text().find("one threshold"), std::string::npos) << r.text();
   // Without soft steps both figures are the same.
   policy.soft_faces.clear();

@@ -115,7 +115,7 @@ TEST(GalleryIsolation, SettingsAreOffOrAFactorFromFlagEnvironmentAndServeConfigA
   ::unsetenv("FACECROWD_MATCH_GALLERY_ISOLATION");
 
   ServerConfig c;
-  EXPECT_EQ(c.to_json()["match"]["galleryIsolation"], "0.84");
+  EXPECT_EQ(c.to_json()["match"]["galleryIsolation"].dump(), "0.84");  // a number, as the file takes it
   EXPECT_FLOAT_EQ(c.match_policy().gallery_isolation, 0.84f);
   TempDir tmp;
   write_text(tmp.path() / "c.json", R"({"match": {"galleryIsolation": "off"}})");
@@ -184,7 +184,7 @@ TEST(GalleryIsolation, ServeConfigRefusesABoolNullListOrObjectSayingItTakesANumb
   ServerConfig c;
   write_text(tmp.path() / "c.json", R"({"match": {"galleryIsolation": 0.8449}})");
   apply_config_file(c, tmp.path() / "c.json");
-  EXPECT_EQ(c.to_json()["match"]["galleryIsolation"], "0.8449");
+  EXPECT_EQ(c.to_json()["match"]["galleryIsolation"].dump(), "0.8449");
   EXPECT_FLOAT_EQ(c.match_policy().gallery_isolation, 0.8449f);
   // A huge number is refused quoting it as written, not as 300 digits.
   write_text(tmp.path() / "c.json", R"({"match": {"galleryIsolation": 1e300}})");

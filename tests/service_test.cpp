@@ -9,6 +9,7 @@
 #include "app/records/audit.h"
 #include "app/privacy/erasure.h"
 #include "app/faces/gallery_loader.h"
+#include "app/faces/match_policy.h"
 #include "app/restore_gate.h"
 #include "app/service.h"
 #include "core/files.h"
@@ -110,6 +111,10 @@ TEST(ServiceCore, EnrollAndEraseKeepTheWarmGalleryCurrentWithoutReloading) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].to_json()["actor"], "user:test");
   EXPECT_EQ(entries[0].to_json()["clientAddress"], "10.0.0.9");
+  // With the match settings it decided by, all of them, each as the decimal given (not 0.36000001430511475).
+  EXPECT_EQ(entries[0].to_json()["details"]["match"], match_policy_json(MatchPolicy{}));
+  EXPECT_NE(entries[0].to_json()["details"].dump().find(R"("threshold":0.36})"), std::string::npos)
+      << entries[0].to_json().dump();
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ TEST(SoftFaceSteps, ServeReadsThemFromItsConfigAndEnvironmentAndShowsTheDefault)
     ::setenv("FACECROWD_MATCH_SOFT_FACES", "25:0.3", 1);
     apply_config_environment(from_env);
     ::unsetenv("FACECROWD_MATCH_SOFT_FACES");
-    EXPECT_EQ(soft_face_steps_text(from_env.match_policy().soft_faces), "25:0.30");
+    EXPECT_EQ(soft_face_steps_text(from_env.match_policy().soft_faces), "25:0.3");
     EXPECT_EQ(from_env.to_json()["match"]["softFaces"], "25:0.3");
   }
   write_text(tmp.path() / "c.json", R"({"match": {"softFaces": "40:0.3,20:0.2"}})");

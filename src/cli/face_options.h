@@ -16,8 +16,9 @@
 namespace facecrowd {
 
 // What a command does with the match settings, for its --help: recognize and eval decide matches with all
-// four; enroll refuses a look-alike of another profile by --threshold, and warns of a soft photo by the steps
-// (app/faces/soft_enrolled_face.h), so that its warning names the threshold recognition will use.
+// five; enroll refuses a look-alike of another profile by --threshold, warns of a soft photo by the steps
+// (app/faces/soft_enrolled_face.h) and of a crowded one by --gallery-isolation, so that its warnings name the
+// match recognition will need; it takes no --min-margin, which it would not use.
 enum class MatchFlagUse { kRecognition, kEnrollment };
 
 struct MatchFlags {
@@ -33,7 +34,10 @@ struct MatchFlags {
                         std::string(enrolling ? ". enroll: a face this close to another profile is refused "
                                                 "unless --force"
                                               : ""));
-    cmd->add_option("--min-margin", margin,
+    // Not on enroll: enrolment decides nothing by the margin over the runner-up, and a flag taken and ignored
+    // would tell the operator it did.
+    if (!enrolling)
+      cmd->add_option("--min-margin", margin,
                     "and at least this much closer than the next person: a stranger tends to lie about as close to "
                     "several enrolled people (env FACECROWD_MATCH_MARGIN; default " +
                         fixed_decimals(kDefaultMatchMargin, 2) + " with dlib, " + fixed_decimals(kFaceresMatchMargin, 2) +

@@ -232,9 +232,7 @@ nlohmann::json FaceEvalReport::to_json() const {
                    {"threshold", v.threshold},
                    {"meaningful", v.meaningful}});
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"policy", {{"maxDistance", policy.max_distance},
-                      {"minMargin", policy.min_margin},
-                      {"galleryIsolation", policy.gallery_isolation}}},
+  return {{"policy", match_policy_json(policy)},
           {"gallery", {{"identities", gallery_identities}, {"images", gallery_images}, {"withoutFace", gallery_without_face}}},
           {"probes", {{"count", probes}, {"withoutFace", probes_without_face}}},
           {"rank1", {{"correct", rank1_correct}, {"accuracy", rank1_accuracy}}},

@@ -295,13 +295,9 @@ nlohmann::json PairEvalReport::to_json() const {
                           {"impostorAccepted", p.impostor_accepted},
                           {"genuineRejected", p.genuine_rejected}};
   };
-  return {{"policy",
-           {{"maxDistance", policy.max_distance},
-            {"minMargin", policy.min_margin},
-            {"softFaces", soft_face_steps_text(policy.soft_faces)},
-            {"softEnrolledFaces", policy.soft_enrolled_faces},
-            {"galleryIsolation", policy.gallery_isolation},
-            {"kNearest", k_nearest}}},
+  nlohmann::json policy_json = match_policy_json(policy);
+  policy_json["kNearest"] = k_nearest;
+  return {{"policy", policy_json},
           {"faces", faces},
           {"withoutFace", without_face},
           {"identities", identities},

@@ -73,6 +73,12 @@ void env_flag(const char* name, bool& out) {
   else throw Error(ExitCode::kUsage, std::string("$") + name + "='" + t + "': use 1 or 0 (true or false)");
 }
 
+// The documented form: a number as written, or "off" (the setting is kept as its text, validated on load).
+Json gallery_isolation_json(const std::string& text) {
+  Json number = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return number.is_number() ? number : Json(text);
+}
+
 }  // namespace
 
 Json ServerConfig::to_json() const {
@@ -91,9 +97,9 @@ Json ServerConfig::to_json() const {
                      {"softFaces", match_soft_faces.value_or(soft_face_steps_text(
                                        faceres ? std::vector<SoftFaceStep>{} : default_soft_face_steps()))},
                      {"softEnrolledFaces", match_soft_enrolled_faces.value_or(MatchPolicy{}.soft_enrolled_faces)},
-                     {"galleryIsolation", match_gallery_isolation.value_or(gallery_isolation_text(
+                     {"galleryIsolation", gallery_isolation_json(match_gallery_isolation.value_or(gallery_isolation_text(
                                               default_match_policy(vision::parse_face_model(face_model, "faceModel"))
-                                                  .gallery_isolation))}}},
+                                                  .gallery_isolation)))}}},
           {"limits",
            {{"maxBodyBytes", max_body_bytes},
             {"maxImageMegapixels", max_image_megapixels},

@@ -411,8 +411,7 @@ RecognizeResult recognize(Database& db, vision::FacePipeline& pipeline, const Re
                      .client_address = request.client_address,
                      .details = {{"photoFileId", result.photo_file_id}, {"photo", request.upload ? photo_name : request.photo.string()},
                                  {"faces", result.faces.size()}, {"recognised", records}, {"unknown", unknown},
-                                 {"threshold", request.match.max_distance}, {"minMargin", request.match.min_margin},
-                                 {"galleryIsolation", request.match.gallery_isolation},
+                                 {"match", match_policy_json(request.match)},
                                  {"modelVersion", pipeline.models().embedding_model_version}}});
   check_request_deadline("the commit");  // past it: the transaction rolls back, nothing is stored
   tx.commit();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
@@ -24,7 +25,7 @@ std::optional<float> env_float(const char* name) {
 
 void validate_match_policy(const MatchPolicy& policy) {
   if (!(policy.max_distance > 0 && policy.max_distance <= 2))
-    throw Error(ExitCode::kUsage, "match threshold " + std::to_string(policy.max_distance) +
+    throw Error(ExitCode::kUsage, "match threshold " + shortest_decimal(policy.max_distance) +
                                       " is out of range: unit-vector distances lie in (0, 2]; the default is " +
                                       fixed_decimals(kDefaultMatchThreshold, 2) + " (dlib), " +
                                       fixed_decimals(kFaceresMatchThreshold, 2) + " (faceres)");
@@ -37,11 +38,11 @@ void validate_match_policy(const MatchPolicy& policy) {
     previous = step.below_sharpness;
   }
   if (!(policy.gallery_isolation >= 0 && policy.gallery_isolation <= 1))
-    throw Error(ExitCode::kUsage, "gallery isolation " + std::to_string(policy.gallery_isolation) +
+    throw Error(ExitCode::kUsage, "gallery isolation " + shortest_decimal(policy.gallery_isolation) +
                                       " is out of range [0, 1] (0: off); the default is " +
                                       fixed_decimals(kDefaultGalleryIsolation, 2) + " (dlib), off (faceres)");
   if (!(policy.min_margin >= 0 && policy.min_margin <= 2))
-    throw Error(ExitCode::kUsage, "match margin " + std::to_string(policy.min_margin) +
+    throw Error(ExitCode::kUsage, "match margin " + shortest_decimal(policy.min_margin) +
                                       " is out of range [0, 2]; the default is " + fixed_decimals(kDefaultMatchMargin, 2) +
                                       " (dlib), " + fixed_decimals(kFaceresMatchMargin, 2) + " (faceres)");
 }
@@ -158,12 +159,18 @@ float parse_gallery_isolation(const std::string& text, const std::string& settin
 }
 
 std::string gallery_isolation_text(float factor) {
-  if (!(factor > 0)) return "off";
-  // Six decimals less trailing zeros: two showed a factor of 0.005 as "0.00" and 0.845 as "0.84".
-  std::string text = fixed_decimals(factor, 6);
-  text.erase(text.find_last_not_of('0') + 1);
-  if (text.back() == '.') text.pop_back();
-  return text;
+  // Two fixed decimals showed a factor of 0.005 as "0.00" and 0.845 as "0.84".
+  return factor > 0 ? shortest_decimal(factor) : "off";
+}
+
+nlohmann::json match_policy_json(const MatchPolicy& policy) {
+  // Through the shortest decimal: a float put into JSON directly is widened to double and shows its binary error.
+  auto number = [](float v) { return nlohmann::json::parse(shortest_decimal(v)); };
+  return {{"threshold", number(policy.max_distance)},
+          {"minMargin", number(policy.min_margin)},
+          {"softFaces", soft_face_steps_text(policy.soft_faces)},
+          {"softEnrolledFaces", policy.soft_enrolled_faces},
+          {"galleryIsolation", policy.gallery_isolation > 0 ? number(policy.gallery_isolation) : nlohmann::json("off")}};
 }
 
 std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps) {
@@ -171,9 +178,8 @@ std::string soft_face_steps_text(const std::vector<SoftFaceStep>& steps) {
   std::string out;
   for (const auto& step : steps) {
     if (!out.empty()) out += ",";
-    std::ostringstream s;
-    s << step.below_sharpness << ":" << fixed_decimals(step.max_distance, 2);
-    out += s.str();
+    // Shortest decimals, so that the text gives the steps back: two fixed decimals showed 0.295 as "0.29" or "0.30".
+    out += shortest_decimal(step.below_sharpness) + ":" + shortest_decimal(step.max_distance);
   }
   return out;
 }

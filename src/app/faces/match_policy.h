@@ -48,6 +48,7 @@
 #pragma once
 
 #include <limits>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,8 +130,14 @@ bool parse_on_off(const std::string& text, const std::string& setting);
 
 // "off" -> 0, else a number in (0, 1] (--gallery-isolation); Error(kUsage) naming `setting` otherwise, empty included.
 float parse_gallery_isolation(const std::string& text, const std::string& setting);
-// The factor as parse_gallery_isolation reads it, to 6 decimals ("0.84", "0.005", "1"; "off" when 0).
+// The factor as parse_gallery_isolation reads it, the shortest decimal giving it back ("0.84", "0.005", "1"; "off"
+// when 0).
 std::string gallery_isolation_text(float factor);
+
+// The policy in serve's config form, as audit entries and eval reports show it: {"threshold", "minMargin",
+// "softFaces", "softEnrolledFaces", "galleryIsolation" (a number, or "off")}, each number the shortest decimal that
+// gives the setting back (0.36, not the float's 0.36000001430511475).
+nlohmann::json match_policy_json(const MatchPolicy& policy);
 
 // Error(kUsage) naming the setting when max_distance is not in (0, 2], min_margin not in [0, 2] or
 // gallery_isolation not in [0, 1].
