@@ -192,6 +192,28 @@ TEST(OffsiteWriteOnlyIndex, VerifyOnTheServerChecksTheSignatureWithItsOwnSigning
   EXPECT_EQ(nlohmann::json::parse(edited.out)["index_authentication"]["status"], "refused") << edited.out;
 }
 
+// `backups list --target` lists what a restore would use, authenticated as verify authenticates it: on the
+// server it said "unchecked" (and listed an index edited in the bucket, with a warning only), though the
+// server's configured public key file holds the signing key. It now checks it with that key, as verify does.
+TEST(OffsiteWriteOnlyIndex, BackupsListOnTheServerChecksTheSignatureWithItsOwnSigningKeyAndRefusesAnEditedIndex) {
+  KeyedSite s("public-key");
+  s.config.save(TargetConfig::file_of(s.data));
+  const std::string on_server =
+      "--data " + s.data.string() + " --backup-dir " + s.backups.string() + " backups list --json --target " + s.remote.string();
+  auto listed = run_facecrowd(on_server);
+  ASSERT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  const auto auth = nlohmann::json::parse(listed.out)["index_authentication"];
+  EXPECT_EQ(auth["status"], "authenticated") << listed.out;
+  EXPECT_NE(auth["checked_with"].get<std::string>().find("'" + server_file(s.key).string() + "'"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.err, "");
+
+  s.edit_index([](nlohmann::json& j) { j["archives"].erase(1); });
+  auto edited = run_facecrowd(on_server);
+  EXPECT_EQ(edited.exit_code, int(ExitCode::kBadInput)) << edited.out << edited.err;
+  EXPECT_NE(edited.err.find("fails authentication"), std::string::npos) << edited.err;
+  EXPECT_EQ(edited.out, "");
+}
+
 TEST(OffsiteWriteOnlyIndex, ADamagedIndexKeyInEitherFileOfAPairIsRefusedNamingTheFileWithNothingUploadedOrRestored) {
   KeyedSite s("public-key");
   const fs::path pub = server_file(s.key);

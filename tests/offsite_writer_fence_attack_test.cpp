@@ -201,7 +201,7 @@ TEST(OffsiteWriterFenceCli, AnEmptyTargetFlagIsRefusedAndDoesNotTakeOverTheConfi
   const auto before = push_test::file_digests(remote);
   auto r = run_facecrowd(dirs + " target take-over --target ''");
   EXPECT_EQ(r.exit_code, int(ExitCode::kUsage)) << r.out << r.err;
-  EXPECT_NE(r.err.find("--target is empty"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--target: it is empty"), std::string::npos) << r.err;
   EXPECT_EQ(push_test::file_digests(remote), before);
   EXPECT_EQ(target_writer_id(remote, old_server.tmp.path()), old_id);
   EXPECT_FALSE(fs::exists(backups));

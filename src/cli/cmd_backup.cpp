@@ -5,6 +5,7 @@
 #include "app/recovery/backup_report.h"
 #include "backup/backup_job.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "store/schema.h"
@@ -47,7 +48,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                   "after success, delete this database's archives older than N days (0: keep all)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--target", opts->target,
+  add_target_flag(cmd, opts->target,
                   "also send the backup directory to this target: s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a "
                   "directory (default: the configured target, if any)");
   cmd->add_flag("--json", opts->json, "print the result as JSON");

@@ -12,6 +12,7 @@
 #include "backup/offsite/writer_fence.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "store/schema.h"
@@ -83,7 +84,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "`facecrowd restore ARCHIVE --until TIME` can reach. A gap in the slice chain ends a window and is named.\n"
       "Reads names and sidecar manifests only; archives are not opened (use `facecrowd verify`).");
   list->add_option("--db", lo->db, "database whose archives to list")->capture_default_str();
-  list->add_option("--target", lo->target, "list what a backup target holds (s3://, gs:// or a directory), from its index, and "
+  add_target_flag(list, lo->target, "list what a backup target holds (s3://, gs:// or a directory), from its index, and "
                                             "which machine writes it (--json: the index, with \"writer\" {id, host, since})");
   list->add_option("--key-file", lo->key_files,
                    "with --target: a key file that authenticates the target's index (repeatable; a write-only target: its "
@@ -101,7 +102,10 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       // a refusal exits 3 naming index.json), with the configured keys and --key-file.
       const auto config = resolve_target(globals, lo->target);
       auto keys = keys_for_download(config, index, std::vector<fs::path>(lo->key_files.begin(), lo->key_files.end()));
-      const IndexTrust trust = read_trust(config->keyed(), globals.backup_dir, target->url());
+      IndexTrust trust = read_trust(config->keyed(), globals.backup_dir, target->url());
+      // On the write-only target's server, its own signing key checks the index's signature, as verify does.
+      const std::shared_ptr<KeyRing> own = own_index_signing_key(config);
+      trust.own_signing_key = own.get();
       const auto auth = store.authenticate_index(index, keys.get(), trust);
       if (!auth.warning.empty()) std::cerr << "warning: " << auth.warning << "\n";
       if (lo->json) {

@@ -8,6 +8,7 @@
 #include "app/recovery/dr_drill_record.h"
 #include "app/records/audit.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "core/error.h"
 #include "store/data_dir.h"
 #include "store/database.h"
@@ -37,7 +38,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
               "The entry goes into the audit log of --data (default $FACECROWD_DATA, else ./data); a data directory\n"
               "or database that does not exist is not created (exit 4).");
   cmd->add_option("--db", opts->db, "database")->capture_default_str();
-  cmd->add_option("--target", opts->target, "the backup target the drill restored from")->required();
+  add_target_flag(cmd, opts->target, "the backup target the drill restored from")->required();
   cmd->add_option("--rto", opts->rto, "recovery time, seconds (empty directory to restored data); required when ok");
   cmd->add_option("--rpo", opts->rpo, "recovery point age, seconds (drill start minus the recovery point); required when ok");
   cmd->add_option("--recovery-point", opts->recovery_point, "the restored oplog position (secs:inc)");

@@ -4,6 +4,7 @@
 
 #include "backup/oplog_shipper.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "cli/offsite_cli.h"
 #include "core/error.h"
 #include "core/utc_time.h"
@@ -60,7 +61,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
                    "keep shipped entries in the live oplog this long (a running backup reads them)")
       ->capture_default_str();
   ship->add_option("--max-slice-entries", opts->ship.max_slice_entries, "entries per slice at most")->capture_default_str();
-  ship->add_option("--target", opts->target,
+  add_target_flag(ship, opts->target,
                    "also send new slices (and archives, and the erasure ledger) to this target: s3://BUCKET/PREFIX, "
                    "gs://BUCKET/PREFIX or a directory (default: the configured target, if any)");
   ship->add_flag("--json", opts->json, "print each ship as one JSON line");

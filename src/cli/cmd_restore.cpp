@@ -9,6 +9,7 @@
 #include "backup/point_in_time.h"
 #include "backup/restore.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "core/display_text.h"
 #include "core/error.h"
 #include "core/utc_time.h"
@@ -123,7 +124,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
   cmd->add_flag("--drop", opts->drop, "replace the restored collections' documents (as mongorestore --drop)");
   cmd->add_flag("--dry-run", opts->dry_run, "read, decode and check everything, report counts, write nothing");
   auto* until_flag = cmd->add_option("--until", opts->until, "point in time: SECS:INC (exclusive) or an ISO 8601 time (UTC unless an offset is given)");
-  cmd->add_option("--target", opts->target, "restore from this backup target (s3://, gs:// or a directory) instead of --backup-dir");
+  add_target_flag(cmd, opts->target, "restore from this backup target (s3://, gs:// or a directory) instead of --backup-dir");
   cmd->add_option("--key-file", opts->key_files,
                   "a key that may decrypt the target's objects (repeatable; 0600): a key file, or the private key of "
                   "write-only mode")

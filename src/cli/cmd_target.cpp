@@ -12,6 +12,7 @@
 #include "backup/offsite/target_config.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "cli/offsite_cli.h"
 #include "cli/whole_number_check.h"
 #include "core/error.h"
@@ -133,7 +134,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
     for (const auto& k : c.key_files) probe.add_key_file(k);
     if (c.encryption == "public-key") probe.add_public_key_file(c.public_key_file);
     open_backup_target(c.target);  // validates the name as given (and finds credentials for s3/gs)
-    if (!is_remote_target_name(c.target)) c.target = std::filesystem::absolute(c.target).string();
+    if (!is_remote_target_name(c.target)) c.target = normal_directory_target(c.target);
     auto file = TargetConfig::file_of(globals.data_dir);
     // The file goes into the data directory: make it one (or refuse a folder that is not, exit 8) first. A
     // bare folder holding only backup-target.json was refused by every later command as "not empty and not
@@ -210,18 +211,13 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "index.json changes; the take-over is recorded in the audit log (backup.target.take_over).\n"
       "Example (after `facecrowd restore s3://my-bucket/facecrowd/latest` and `facecrowd target set …`):\n"
       "  facecrowd target take-over --target s3://my-bucket/facecrowd");
-  auto* target_flag = take_over->add_option("--target", to->target, "the target (default: the configured one)");
+  add_target_flag(take_over, to->target, "the target (default: the configured one)");
   take_over->add_flag("--json", to->json,
                       "print {target, previous_writer, writer, already_the_writer, audit_id} as JSON; refused, {target, error: "
                       "{code, message}} (the exit code and the message on stderr as without --json)");
   // The take-over itself; the callback below adds the JSON form of a refusal. `taken`: set once the target
   // names this machine, so a failure after that (the audit entry) still reports what was done.
-  auto take_over_now = [to, &globals, target_flag](std::optional<TakeOverResult>& taken, std::string& target_url) {
-    // An empty --target ('' from an unset shell variable) is not "the configured target": taking over that
-    // one instead moved its writer without being asked to.
-    if (target_flag->count() > 0 && to->target.empty())
-      throw Error(ExitCode::kUsage, "--target is empty: give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a directory, or leave "
-                                    "--target out to take over the configured target; nothing was changed");
+  auto take_over_now = [to, &globals](std::optional<TakeOverResult>& taken, std::string& target_url) {
     auto config = resolve_target(globals, to->target);
     if (!config || config->target.empty())
       throw Error(ExitCode::kUsage, "no backup target: give --target s3://BUCKET/PREFIX (or configure one with `facecrowd target set`)");
@@ -252,7 +248,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       auto configured = TargetConfig::load(globals.data_dir);
       auto same = [](const std::string& a, const std::string& b) {
         if (is_remote_target_name(a) || is_remote_target_name(b)) return a == b;
-        return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+        return normal_directory_target(a) == normal_directory_target(b);
       };
       if (!configured || configured->target.empty() || same(configured->target, config->target)) throw;
       throw Error(e.code(), std::string(e.what()) + ". The configured target is '" + configured->target +

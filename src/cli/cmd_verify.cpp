@@ -7,6 +7,7 @@
 #include "backup/verify.h"
 #include "cli/offsite_cli.h"
 #include "cli/command.h"
+#include "cli/target_flag.h"
 #include "core/error.h"
 
 namespace facecrowd {
@@ -37,7 +38,7 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       "--read-data downloads the archive (BACKUP: latest or a name), its oplog slices and the ledger into a\n"
       "temporary folder, decrypts them and test-restores the archive.");
   cmd->add_option("BACKUP", opts->input, "latest | ARCHIVE.tar.gz | FOLDER (with --target: latest or an archive name)");
-  cmd->add_option("--target", opts->target, "check a backup target (s3://, gs:// or a directory) instead");
+  add_target_flag(cmd, opts->target, "check a backup target (s3://, gs:// or a directory) instead");
   cmd->add_flag("--read-data", opts->read_data, "with --target: download the backup and test-restore it");
   cmd->add_option("--key-file", opts->key_files, "with --read-data: a key that may decrypt the objects (repeatable)")
       ->allow_extra_args(false);  // one file per --key-file: `--key-file K latest` leaves `latest` to the positional

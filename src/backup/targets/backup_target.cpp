@@ -28,7 +28,13 @@ std::unique_ptr<BackupTarget> open_backup_target(const std::string& name) {
     const std::string hint = name.starts_with("file://") ? "; a directory target is given as its path: " + shortened(name.substr(7)) : "";
     throw Error(ExitCode::kUsage, "backup target '" + shortened(name) + "': only s3:// and gs:// targets (or a directory) are supported" + hint);
   }
-  return std::make_unique<DirectoryTarget>(name);
+  return std::make_unique<DirectoryTarget>(normal_directory_target(name));
+}
+
+std::string normal_directory_target(const std::string& name) {
+  fs::path dir = fs::absolute(name).lexically_normal();
+  if (!dir.has_filename() && dir != dir.root_path()) dir = dir.parent_path();  // "/mnt/offsite/" -> "/mnt/offsite"
+  return dir.string();
 }
 
 void throw_changed_since_recorded(const fs::path& file, const std::string& recorded, const std::string& read,

@@ -124,4 +124,9 @@ bool is_remote_target_name(const std::string& name);
 // (created on first put). Error(kUsage) naming the text when it is malformed.
 std::unique_ptr<BackupTarget> open_backup_target(const std::string& name);
 
+// A directory target's URL: its absolute, lexically normal path ("remote/../remote/" from /srv is "/srv/remote"),
+// so that every spelling of one folder is one target (the writer fence, the index this machine last signed and
+// the configured target are all looked up by the target's URL).
+std::string normal_directory_target(const std::string& name);
+
 }  // namespace facecrowd
