@@ -14,8 +14,10 @@ namespace facecrowd {
 inline CLI::Option* add_target_flag(CLI::App* cmd, std::string& target, const std::string& description) {
   const CLI::Validator given(
       [](std::string& value) {
+        // Not "leave --target out": drill record requires it, and elsewhere leaving it out means another thing
+        // (the local backups, the configured target), which each command's --help says.
         return value.empty() ? std::string("it is empty (an unset shell variable?): give s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or a "
-                                           "directory, or leave --target out; nothing was done")
+                                           "directory; nothing was done")
                              : std::string();
       },
       "", "non-empty target");
