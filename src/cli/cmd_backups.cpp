@@ -12,8 +12,8 @@
 #include "backup/offsite/writer_fence.h"
 #include "backup/targets/backup_target.h"
 #include "cli/command.h"
-#include "cli/target_flag.h"
 #include "cli/offsite_cli.h"
+#include "cli/target_flag.h"
 #include "core/error.h"
 #include "store/schema.h"
 #include "core/number_text.h"
@@ -102,10 +102,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       // a refusal exits 3 naming index.json), with the configured keys and --key-file.
       const auto config = resolve_target(globals, lo->target);
       auto keys = keys_for_download(config, index, std::vector<fs::path>(lo->key_files.begin(), lo->key_files.end()));
-      IndexTrust trust = read_trust(config->keyed(), globals.backup_dir, target->url());
       // On the write-only target's server, its own signing key checks the index's signature, as verify does.
-      const std::shared_ptr<KeyRing> own = own_index_signing_key(config);
-      trust.own_signing_key = own.get();
+      const IndexTrust trust = reader_trust(config, globals.backup_dir, target->url());
       const auto auth = store.authenticate_index(index, keys.get(), trust);
       if (!auth.warning.empty()) std::cerr << "warning: " << auth.warning << "\n";
       if (lo->json) {

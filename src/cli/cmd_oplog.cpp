@@ -4,8 +4,8 @@
 
 #include "backup/oplog_shipper.h"
 #include "cli/command.h"
-#include "cli/target_flag.h"
 #include "cli/offsite_cli.h"
+#include "cli/target_flag.h"
 #include "core/error.h"
 #include "core/utc_time.h"
 

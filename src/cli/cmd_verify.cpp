@@ -55,10 +55,8 @@ CommandRegistrar registrar([](CLI::App& app, GlobalOptions& globals) {
       OffsiteStore probe(*target, std::filesystem::temp_directory_path());
       std::vector<std::filesystem::path> files(opts->key_files.begin(), opts->key_files.end());
       std::shared_ptr<KeyRing> keys = keys_for_download(config, probe.require_index(), files);
-      vo.trust = read_trust(config->keyed(), globals.backup_dir, target->url());
       // On the write-only target's server, its own signing key checks the index's signature (no --key-file needed).
-      std::shared_ptr<KeyRing> own = own_index_signing_key(config);
-      vo.trust.own_signing_key = own.get();
+      vo.trust = reader_trust(config, globals.backup_dir, target->url());
       auto report = verify_target(*target, keys.get(), vo);
       if (opts->json) {
         std::cout << report.to_json().dump(2) << "\n";

@@ -120,7 +120,7 @@ IndexAuthentication authenticate_index(const IndexSeal& seal, const RemoteIndex&
     const KeyRing* checker = keys;
     if (check == KeyRing::TagCheck::kKeyNotGiven && trust.own_signing_key) {
       const auto own = trust.own_signing_key->check_index_tag(seal.digest, *seal.tag);
-      if (own != KeyRing::TagCheck::kKeyNotGiven) check = own, checker = trust.own_signing_key;
+      if (own != KeyRing::TagCheck::kKeyNotGiven) check = own, checker = trust.own_signing_key.get();
     }
     if (check == KeyRing::TagCheck::kMismatch)
       throw Error(ExitCode::kBadInput, what + " fails authentication: its " + (signature ? "signature" : "tag") + " under key " +

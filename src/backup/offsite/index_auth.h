@@ -56,6 +56,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -99,11 +100,11 @@ struct IndexTrust {
   bool allow_unauthenticated = false;  // --allow-unauthenticated-index
   bool pushing = false;                // a push: accepts (and then signs) an index an older facecrowd wrote
   std::optional<SignedIndex> last_signed;  // what this machine last signed for the target
-  // A reader on the write-only target's server (`facecrowd verify --target` there): the server's own index
-  // signing key (own_index_signing_key, target_config.h). It checks a signature under its key id as a given
+  // A reader on the write-only target's server (`facecrowd verify --target` or `backups list --target` there):
+  // the server's own index signing key (reader_trust, target_config.h). It checks a signature under its key id as a given
   // verify key would; an index that is unsigned or signed under another key is treated as if it were not
   // given (a stand-by or a replaced pair is not made to fail here: that is for the offline private file).
-  const KeyRing* own_signing_key = nullptr;
+  std::shared_ptr<const KeyRing> own_signing_key;
 };
 
 struct IndexAuthentication {

@@ -185,7 +185,9 @@ std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& co
   return ring;
 }
 
-std::shared_ptr<KeyRing> own_index_signing_key(const std::optional<TargetConfig>& config) {
+namespace {
+
+std::shared_ptr<const KeyRing> own_index_signing_key(const std::optional<TargetConfig>& config) {
   if (!config || config->encryption != "public-key" || config->public_key_file.empty()) return nullptr;
   auto ring = std::make_shared<KeyRing>();
   try {
@@ -194,6 +196,14 @@ std::shared_ptr<KeyRing> own_index_signing_key(const std::optional<TargetConfig>
     return nullptr;  // a check that cannot be made is reported as unchecked, not as a failure of the target
   }
   return ring->holds_index_verify_key() ? ring : nullptr;
+}
+
+}  // namespace
+
+IndexTrust reader_trust(const std::optional<TargetConfig>& config, const fs::path& backup_dir, const std::string& target_url) {
+  IndexTrust trust = read_trust(config && config->keyed(), backup_dir, target_url);
+  trust.own_signing_key = own_index_signing_key(config);
+  return trust;
 }
 
 }  // namespace facecrowd

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "backup/crypto/object_crypto.h"
+#include "backup/offsite/index_auth.h"
 #include "backup/offsite/offsite_retention.h"
 
 namespace facecrowd {
@@ -73,10 +74,10 @@ std::shared_ptr<KeyRing> keys_for_upload(const TargetConfig& config, RemoteIndex
 std::shared_ptr<KeyRing> keys_for_download(const std::optional<TargetConfig>& config, const RemoteIndex& index,
                                            const std::vector<fs::path>& extra_key_files);
 
-// A write-only target's server checks its index's signature with its own signing key (`facecrowd verify
-// --target` run there: IndexTrust::own_signing_key): the ring of the configured public_key_file when it is
-// "public-key" and that file holds an index signing key; nullptr otherwise, and when the file cannot be
-// read (the report then says "unchecked", with the remedy).
-std::shared_ptr<KeyRing> own_index_signing_key(const std::optional<TargetConfig>& config);
+// What a reader of the target's index (`verify --target`, `backups list --target`) trusts: read_trust's, and on
+// a write-only target's server its own signing key (IndexTrust::own_signing_key), the ring of the configured
+// public_key_file when it is "public-key" and that file holds an index signing key; none otherwise, and when
+// the file cannot be read (the report then says "unchecked", with the remedy).
+IndexTrust reader_trust(const std::optional<TargetConfig>& config, const fs::path& backup_dir, const std::string& target_url);
 
 }  // namespace facecrowd
